@@ -1,0 +1,237 @@
+"""Settings shared by every environment; everything tunable is read from the environment."""
+
+from pathlib import Path
+
+import environ
+from celery.schedules import crontab
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+env = environ.Env()
+
+PORT = env.int("PORT", default=8000)
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{PORT}").rstrip("/")
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="closeloop-local-only-not-a-secret")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "notifications",
+    "surveys",
+    "feedback",
+    "delighted",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'closeloop.sqlite3'}"),
+}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "feedback.User"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/follow-ups/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# --- Background work -------------------------------------------------------
+BROKER_CONFIGURED = bool(env.str("CELERY_BROKER_URL", default=""))
+# No broker: tasks run in the caller's process (`manage.py serve` runs the beat jobs).
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "memory://"
+CELERY_TASK_ALWAYS_EAGER = not BROKER_CONFIGURED
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Both limits stay far below the visibility timeout, so Redis never redelivers a running task.
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+DISPATCH_INTERVAL_SECONDS = env.float("DISPATCH_INTERVAL_SECONDS", default=5.0)
+# How often the dashboard's invitation funnel (sent, delivered, answered…) is recounted.
+DASHBOARD_FUNNEL_REFRESH_SECONDS = env.float("DASHBOARD_FUNNEL_REFRESH_SECONDS", default=60.0)
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-due-invitations": {
+        "task": "surveys.tasks.dispatch_due_invitations",
+        "schedule": DISPATCH_INTERVAL_SECONDS,
+    },
+    "remind-unanswered-invitations": {
+        "task": "surveys.tasks.remind_due_invitations",
+        "schedule": 900.0,
+    },
+    "sweep-messages": {
+        "task": "notifications.tasks.sweep_messages",
+        "schedule": 60.0,
+    },
+    "escalate-follow-ups": {
+        "task": "feedback.tasks.escalate_follow_ups",
+        "schedule": 300.0,
+    },
+    "invite-due-autopilot-members": {
+        "task": "delighted.tasks.invite_due_autopilot_members",
+        "schedule": 3600.0,
+    },
+    "prune-idempotency-keys": {
+        "task": "surveys.tasks.prune_idempotency_keys",
+        "schedule": 3600.0,
+    },
+    "refresh-funnel-rollups": {
+        "task": "feedback.dashboard_tasks.refresh_funnel_rollups",
+        "schedule": DASHBOARD_FUNNEL_REFRESH_SECONDS,
+    },
+    "send-weekly-digests": {
+        "task": "feedback.dashboard_tasks.send_weekly_digests",
+        "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
+    },
+}
+
+# --- Channels --------------------------------------------------------------
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Closeloop <surveys@closeloop.localhost>")
+SENDGRID_API_KEY = env.str("SENDGRID_API_KEY", default="")
+SENDGRID_API_BASE_URL = env.str("SENDGRID_API_BASE_URL", default="https://api.sendgrid.com")
+SENDGRID_WEBHOOK_PUBLIC_KEY = env.str("SENDGRID_WEBHOOK_PUBLIC_KEY", default="")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="https://api.twilio.com")
+
+# A provider is used as soon as its credentials are set; the console stands in until then.
+NOTIFICATIONS_TRANSPORTS = {
+    "email": "notifications.transports.sendgrid.SendGridTransport"
+    if SENDGRID_API_KEY
+    else "notifications.transports.console.ConsoleTransport",
+    "sms": "notifications.transports.twilio.TwilioTransport"
+    if TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN
+    else "notifications.transports.console.ConsoleTransport",
+}
+# Messages per second handed to each provider, across all workers (0 = unlimited).
+NOTIFICATIONS_RATE_LIMITS = {
+    "email": env.float("SENDGRID_RATE_PER_SECOND", default=100.0),
+    "sms": env.float("TWILIO_RATE_PER_SECOND", default=10.0),
+}
+PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=10.0)
+# Transient failures retry with jittered backoff capped here, then the message fails.
+SEND_MAX_RETRIES = env.int("SEND_MAX_RETRIES", default=6)
+SEND_RETRY_CAP_SECONDS = env.float("SEND_RETRY_CAP_SECONDS", default=120.0)
+# A send still `sending` (or `queued` without progress) this long after its last change is swept.
+SEND_LEASE_SECONDS = env.int("SEND_LEASE_SECONDS", default=600)
+# How long Twilio keeps trying to deliver an SMS before giving up (seconds).
+SMS_VALIDITY_PERIOD_SECONDS = env.int("SMS_VALIDITY_PERIOD_SECONDS", default=14400)
+UNSUBSCRIBE_MAILTO = env.str("UNSUBSCRIBE_MAILTO", default="unsubscribe@closeloop.localhost")
+# The answer to an SMS "HELP"; empty when a Twilio Messaging Service already answers it.
+SMS_HELP_TEXT = env.str(
+    "SMS_HELP_TEXT", default="Closeloop surveys: reply with a number to answer. Reply STOP to opt out."
+)
+
+# --- API -------------------------------------------------------------------
+# Per-key API rate limits live in the cache: set CACHE_URL (e.g. redis://127.0.0.1:6379/1, a database
+# apart from the broker's) when several web processes must share one count.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "surveys.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["surveys.authentication.ApiKeyRateThrottle"],
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Closeloop API",
+    "DESCRIPTION": "Events in, surveys out, feedback and follow-ups back.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- Product ---------------------------------------------------------------
+INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=28)
+# The respondent page: this many different scores on one link within the window is a link scanner.
+SCANNER_WINDOW_SECONDS = env.int("SCANNER_WINDOW_SECONDS", default=10)
+SCANNER_DISTINCT_SCORES = env.int("SCANNER_DISTINCT_SCORES", default=3)
+RESPONDENT_RATE_LIMIT_PER_MINUTE = env.int("RESPONDENT_RATE_LIMIT_PER_MINUTE", default=60)
+# One invitation per contact per window: per survey, and across all surveys.
+FATIGUE_SURVEY_DAYS = env.int("FATIGUE_SURVEY_DAYS", default=30)
+FATIGUE_GLOBAL_DAYS = env.int("FATIGUE_GLOBAL_DAYS", default=30)
+# SMS go out only between these local times of the contact ("HH:MM-HH:MM"); later ones wait.
+SMS_SEND_WINDOW = env.str("SMS_SEND_WINDOW", default="09:00-20:00")
+# Requests per API key ("N/second|minute|hour|day") before 429 with Retry-After.
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="6000/minute")
+# Delighted Autopilot members are surveyed again after this many days.
+AUTOPILOT_FREQUENCY_DAYS = env.int("AUTOPILOT_FREQUENCY_DAYS", default=90)
+# Event/contact properties the dashboard can break scores down by; each is rolled up as answers arrive.
+DASHBOARD_BREAKDOWN_PROPERTIES = env.list(
+    "DASHBOARD_BREAKDOWN_PROPERTIES", default=["event:store", "event:product", "contact:plan"]
+)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # The provider SDKs log request URLs, bodies and headers (addresses, numbers, keys): never let them through.
+    "loggers": {
+        "twilio.http_client": {"level": "WARNING"},
+        "python_http_client": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,15 @@
+"""The embedded default: SQLite under var/, console email and SMS, tasks in-process."""
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import BASE_DIR, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+(BASE_DIR / "var").mkdir(exist_ok=True)
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # The in-process dispatcher writes beside request threads: wait for locks instead of failing.
+    DATABASES["default"]["OPTIONS"] = {  # noqa: F405
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }

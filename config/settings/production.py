@@ -1,0 +1,14 @@
+"""Production: refuses to start without its secrets; providers are chosen by their credentials."""
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import env
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+DATABASES = {"default": env.db("DATABASE_URL")}
+SITE_URL = env.str("SITE_URL").rstrip("/")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS = [SITE_URL]
+DEBUG = False
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = SITE_URL.startswith("https://")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

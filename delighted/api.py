@@ -1,0 +1,574 @@
+"""Delighted's `/v1/` API over Closeloop's services: people, survey requests, responses, unsubscribes, bounces.
+
+Only translates: Delighted's parameters in, Delighted's JSON out (ids as strings, times as
+Unix seconds, 422 for invalid input, 202 for deletions). Decisions stay in `surveys` services.
+"""
+
+import base64
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import exception_handler
+from delighted.authentication import DelightedBasicAuthentication
+from delighted.models import AutopilotMembership
+from delighted.selectors import autopilot_memberships_page
+from delighted.services import autopilot_membership_add, autopilot_membership_remove
+from notifications.models import Channel
+from notifications.selectors import suppression_list
+from notifications.services import suppression_add
+from surveys.api import ContactInputSerializer, ScopePermission
+from surveys.models import ApiKey, Contact, Invitation
+from surveys.selectors import (
+    contact_get_by_identifier,
+    contacts_by_email,
+    contacts_last_sent,
+    contacts_page,
+    response_get,
+    responses_list,
+)
+from surveys.services.dispatch import survey_link
+from surveys.services.intake import (
+    ContactData,
+    contact_delete,
+    contact_survey_request,
+    invitation_record,
+    invitations_cancel_pending,
+)
+from surveys.services.responses import response_comment, response_submit
+
+MAX_PER_PAGE = 100
+MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z: later instants are not dates Python or the database can hold
+MAX_ID_DIGITS = 18  # a 64-bit primary key has at most 19 digits; longer "ids" cannot exist
+
+
+def epoch(value: datetime | None) -> int | None:
+    return int(value.timestamp()) if value else None
+
+
+def from_epoch(value: int | None) -> datetime | None:
+    return datetime.fromtimestamp(value, tz=UTC) if value is not None else None
+
+
+def delighted_exception_handler(exc, context):
+    """Delighted's status codes: 422 (not 400) for invalid input; the body says its status too."""
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if response.status_code == status.HTTP_400_BAD_REQUEST:
+        response.status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    response.data = {"status": response.status_code, **response.data}
+    return response
+
+
+class CanWriteEvents(ScopePermission):
+    scope = ApiKey.Scope.EVENTS_WRITE
+    message = "This API key lacks the events:write scope."
+
+
+class CanReadResponses(ScopePermission):
+    scope = ApiKey.Scope.RESPONSES_READ
+    message = "This API key lacks the responses:read scope."
+
+
+class DelightedView(APIView):
+    authentication_classes = [DelightedBasicAuthentication]
+    permission_classes = [CanWriteEvents]
+    # The client sends JSON bodies on POST/PUT/DELETE and query strings on GET; both land in `params`.
+    schema = None
+
+    def get_exception_handler(self):
+        return delighted_exception_handler
+
+    def params(self, request) -> dict:
+        if request.method == "GET":
+            return _query_dict(request.query_params)
+        return request.data if isinstance(request.data, dict) else {}
+
+
+def _query_dict(query) -> dict:
+    """`properties[plan]=pro` and `expand[]=person` back into nested values, as the client encodes them."""
+    params: dict = {}
+    for key in query:
+        if key.endswith("[]"):
+            params[key[:-2]] = query.getlist(key)
+        elif "[" in key and key.endswith("]"):
+            outer, _, inner = key[:-1].partition("[")
+            params.setdefault(outer, {})[inner] = query.get(key)
+        else:
+            params[key] = query.get(key)
+    return params
+
+
+# --- people ----------------------------------------------------------------
+
+
+def person_json(contact: Contact, last_sent_at: datetime | None = None) -> dict:
+    return {
+        "id": str(contact.pk),
+        "email": contact.email or None,
+        "name": contact.name or None,
+        "phone_number": contact.phone or None,
+        "created_at": epoch(contact.created_at),
+        "last_sent_at": epoch(last_sent_at),
+    }
+
+
+class PersonCreateSerializer(serializers.Serializer):
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    phone_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
+    name = serializers.CharField(required=False, allow_blank=True, allow_null=True, default="", max_length=200)
+    channel = serializers.ChoiceField(choices=["email", "sms"], required=False, default="email")
+    delay = serializers.IntegerField(required=False, min_value=0, max_value=365 * 86400, default=0)
+    send = serializers.BooleanField(required=False, default=True)
+    last_sent_at = serializers.IntegerField(
+        required=False, min_value=0, max_value=MAX_EPOCH, allow_null=True, default=None
+    )
+    properties = serializers.DictField(required=False, default=dict)
+
+    def validate(self, attrs: dict) -> dict:
+        contact = ContactInputSerializer(
+            data={
+                "email": attrs["email"],
+                "phone": attrs["phone_number"],
+                "name": attrs["name"] or "",
+                "locale": str(attrs["properties"].get("locale", ""))[:10],
+                "properties": attrs["properties"],
+            }
+        )
+        if not contact.is_valid():
+            errors = dict(contact.errors)
+            if "phone" in errors:
+                errors["phone_number"] = errors.pop("phone")
+            if "non_field_errors" in errors:
+                errors["email"] = ["Give an email, or a phone_number with channel sms."]
+                del errors["non_field_errors"]
+            raise serializers.ValidationError(errors)
+        if attrs["channel"] == "sms" and not attrs["phone_number"]:
+            raise serializers.ValidationError({"phone_number": ["Required when channel is sms."]})
+        if attrs["channel"] == "email" and not attrs["email"]:
+            raise serializers.ValidationError({"email": ["Required when channel is email."]})
+        attrs["contact"] = contact.validated_data
+        return attrs
+
+
+class PeopleApi(DelightedView):
+    def get_permissions(self):
+        return [CanReadResponses()] if self.request.method == "GET" else [CanWriteEvents()]
+
+    def post(self, request, **kwargs):
+        serializer = PersonCreateSerializer(data=self.params(request))
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        contact_fields = dict(data["contact"])
+        contact, outcome = contact_survey_request(
+            data=ContactData(**contact_fields),
+            survey=request.auth.survey,
+            channel=data["channel"],
+            delay=timedelta(seconds=data["delay"]),
+            send=data["send"] and request.auth.survey is not None,
+            properties=data["properties"],
+            last_sent_at=from_epoch(data["last_sent_at"]),
+        )
+        body = person_json(contact, from_epoch(data["last_sent_at"]))
+        invitation = outcome.invitation if outcome else None
+        body["survey_scheduled_at"] = epoch(invitation.scheduled_at) if invitation else None
+        if outcome and outcome.skipped:
+            body["survey_skipped_reason"] = outcome.skipped
+        return Response(body, status=status.HTTP_200_OK)
+
+    def get(self, request, **kwargs):
+        params = self.params(request)
+        per_page = _bounded_int(params.get("per_page"), default=20, low=1, high=MAX_PER_PAGE)
+        after_id = _cursor_decode(params.get("page_info", ""))
+        contacts = contacts_page(
+            after_id=after_id,
+            limit=per_page + 1,
+            email=params.get("email", "") or "",
+            phone=params.get("phone_number", "") or "",
+            since=_epoch_param(params, "since"),
+            until=_epoch_param(params, "until"),
+        )
+        page, more = contacts[:per_page], len(contacts) > per_page
+        last_sent = contacts_last_sent(contact_ids=[contact.pk for contact in page])
+        headers = {"Link": _next_link(request, page[-1].pk, per_page)} if more else {}
+        return Response([person_json(c, last_sent.get(c.pk)) for c in page], headers=headers)
+
+
+def _cursor_encode(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"after:{last_id}".encode()).decode().rstrip("=")
+
+
+def _cursor_decode(value: str) -> int:
+    """An opaque cursor; a malformed one is a 422, not a silent restart from the beginning."""
+    if not value:
+        return 0
+    try:
+        decoded = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        prefix, _, last_id = decoded.partition(":")
+        if prefix != "after" or _id_param(last_id) is None:
+            raise ValueError
+    except ValueError as exc:
+        raise exceptions.ValidationError({"page_info": ["Invalid cursor."]}) from exc
+    return int(last_id)
+
+
+def _epoch_param(params: dict, name: str) -> datetime | None:
+    return from_epoch(_bounded_int(params.get(name), default=None, low=0, high=MAX_EPOCH))
+
+
+def _id_param(value) -> int | None:
+    text = str(value) if value is not None else ""
+    return int(text) if text.isdigit() and len(text) <= MAX_ID_DIGITS else None
+
+
+def _bounded_int(value, *, default, low: int, high: int | None = None):
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    number = max(number, low)
+    return min(number, high) if high is not None else number
+
+
+class PersonDeleteApi(DelightedView):
+    def delete(self, request, identifier: str, **kwargs):
+        contact = contact_get_by_identifier(identifier=identifier)
+        if contact is None:
+            return Response({"status": 404, "message": "Person not found.", "errors": {}}, status=404)
+        contact_delete(contact=contact)
+        return Response({"ok": True}, status=status.HTTP_202_ACCEPTED)
+
+
+class PendingSurveyRequestsApi(DelightedView):
+    def delete(self, request, email: str, **kwargs):
+        contact = contact_get_by_identifier(identifier=f"email:{email}")
+        if contact is None:
+            return Response({"status": 404, "message": "Person not found.", "errors": {}}, status=404)
+        invitations_cancel_pending(contact=contact, survey=request.auth.survey, reason="delighted_api")
+        return Response({"ok": True}, status=status.HTTP_202_ACCEPTED)
+
+
+# --- survey responses ------------------------------------------------------
+
+
+def response_json(response, *, expand: list[str]) -> dict:
+    invitation = response.invitation
+    person = person_json(response.contact) if "person" in expand else str(response.contact_id)
+    return {
+        "id": str(response.pk),
+        "person": person,
+        "survey_type": response.survey.kind,
+        "score": response.score,
+        "comment": response.comment or None,
+        "permalink": survey_link(invitation),
+        "created_at": epoch(response.confirmed_at),
+        "updated_at": epoch(response.updated_at),
+        "person_properties": invitation.properties,
+        "notes": [],
+        "tags": [],
+        "additional_answers": [answer_json(answer) for answer in response.answers.all()],
+    }
+
+
+DELIGHTED_QUESTION_TYPES = {"free_text": "free_response", "scale": "scale", "select_one": "select_one"}
+
+
+def answer_json(answer) -> dict:
+    """Delighted's shape: `{"id", "value": {<type>: ...}, "question": {"id", "type", "text"}}`."""
+    question = answer.question
+    kind = DELIGHTED_QUESTION_TYPES.get(question.kind, "select_many")
+    labels = dict(question.choice_labels("en"))
+    if kind == "select_many":
+        value = [{"id": item, "text": labels.get(item, item)} for item in answer.value]
+    elif kind == "select_one":
+        value = {"id": answer.value, "text": labels.get(answer.value, answer.value)}
+    elif kind == "scale":
+        value = int(answer.value) if str(answer.value).isdigit() else answer.value
+    else:
+        value = answer.value
+    return {
+        "id": str(answer.pk),
+        "value": {kind: value},
+        "question": {"id": str(question.pk), "type": kind, "text": question.text_in("en")},
+    }
+
+
+class ResponseCreateSerializer(serializers.Serializer):
+    person = serializers.CharField(max_length=40)
+    score = serializers.IntegerField(min_value=-1000, max_value=1000)
+    comment = serializers.CharField(required=False, allow_blank=True, allow_null=True, default="", max_length=5000)
+    person_properties = serializers.DictField(required=False, default=dict)
+
+
+class ResponseUpdateSerializer(serializers.Serializer):
+    score = serializers.IntegerField(required=False, min_value=-1000, max_value=1000)
+    comment = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=5000)
+
+
+def _submit(invitation: Invitation, score: int, comment: str | None):
+    try:
+        with transaction.atomic():
+            response = response_submit(invitation=invitation, score=score)
+            if comment is not None:
+                response = response_comment(response=response, comment=comment)
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError(exc.message_dict) from exc
+    return response
+
+
+class SurveyResponsesApi(DelightedView):
+    def get_permissions(self):
+        return [CanReadResponses()] if self.request.method == "GET" else [CanWriteEvents()]
+
+    def get(self, request, **kwargs):
+        params = self.params(request)
+        per_page = _bounded_int(params.get("per_page"), default=20, low=1, high=MAX_PER_PAGE)
+        page = _bounded_int(params.get("page"), default=1, low=1, high=1_000_000)
+        order = (
+            params.get("order")
+            if params.get("order") in ("asc", "desc", "asc:updated_at", "desc:updated_at")
+            else "asc"
+        )
+        person_id = params.get("person_id")
+        responses = responses_list(
+            survey=request.auth.survey,
+            since=_epoch_param(params, "since"),
+            until=_epoch_param(params, "until"),
+            updated_since=_epoch_param(params, "updated_since"),
+            updated_until=_epoch_param(params, "updated_until"),
+            contact_id=_id_param(person_id),
+            contact_email=params.get("person_email", "") or "",
+            trend=_id_param(params.get("trend")),
+            order=order,
+            offset=(page - 1) * per_page,
+            limit=per_page,
+        )
+        expand = params.get("expand") or []
+        expand = expand if isinstance(expand, list) else [expand]
+        return Response([response_json(r, expand=expand) for r in responses])
+
+    def post(self, request, **kwargs):
+        serializer = ResponseCreateSerializer(data=self.params(request))
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        survey = request.auth.survey
+        contact = contact_get_by_identifier(identifier=data["person"])
+        if contact is None:
+            raise exceptions.ValidationError({"person": ["No person with this id."]})
+        if survey is None:
+            raise exceptions.ValidationError({"survey": ["This API key has no default survey."]})
+        with transaction.atomic():
+            invitation = invitation_record(contact=contact, survey=survey, properties=data["person_properties"])
+            response = _submit(invitation, data["score"], data["comment"] or None)
+        return Response(response_json(response, expand=[]), status=status.HTTP_201_CREATED)
+
+
+class SurveyResponseApi(DelightedView):
+    def get_permissions(self):
+        return [CanReadResponses()] if self.request.method == "GET" else [CanWriteEvents()]
+
+    def _get(self, request, pk: str):
+        pk_value = _id_param(pk)
+        response = response_get(pk=pk_value, survey=request.auth.survey) if pk_value is not None else None
+        if response is None:
+            raise exceptions.NotFound("Survey response not found.")
+        return response
+
+    def get(self, request, pk: str, **kwargs):
+        expand = self.params(request).get("expand") or []
+        return Response(response_json(self._get(request, pk), expand=expand if isinstance(expand, list) else [expand]))
+
+    def put(self, request, pk: str, **kwargs):
+        response = self._get(request, pk)
+        serializer = ResponseUpdateSerializer(data=self.params(request))
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        response = _submit(response.invitation, data.get("score", response.score), data.get("comment"))
+        return Response(response_json(response, expand=["person"]))
+
+
+# --- autopilot -------------------------------------------------------------
+
+
+class AutopilotConfigurationApi(DelightedView):
+    def get_permissions(self):
+        return [CanReadResponses()]
+
+    def get(self, request, platform: str, **kwargs):
+        survey = request.auth.survey
+        return Response(
+            {
+                "platform_id": platform,
+                "active": bool(survey and survey.is_active),
+                "frequency": settings.AUTOPILOT_FREQUENCY_DAYS * 86400,
+                "created_at": epoch(survey.created_at) if survey else None,
+                "updated_at": epoch(survey.created_at) if survey else None,
+            }
+        )
+
+
+class MembershipSerializer(serializers.Serializer):
+    person_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    person_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    person_phone_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
+    person_name = serializers.CharField(required=False, allow_blank=True, allow_null=True, default="", max_length=200)
+    properties = serializers.DictField(required=False, default=None, allow_null=True)
+
+    def validate(self, attrs: dict) -> dict:
+        if not (attrs["person_id"] or attrs["person_email"] or attrs["person_phone_number"]):
+            raise serializers.ValidationError(
+                {"person_email": ["Give person_email, person_phone_number or person_id."]}
+            )
+        if attrs["person_phone_number"]:
+            attrs["person_phone_number"] = ContactInputSerializer().validate_phone(attrs["person_phone_number"])
+        return attrs
+
+
+def membership_json(membership: AutopilotMembership) -> dict:
+    return {
+        "created_at": epoch(membership.created_at),
+        "updated_at": epoch(membership.updated_at),
+        "person": person_json(membership.contact),
+        "next_survey_request": {
+            "id": None,
+            "created_at": None,
+            "survey_scheduled_at": epoch(membership.next_survey_at),
+            "properties": membership.properties,
+        },
+        "properties": membership.properties,
+    }
+
+
+class AutopilotMembershipsApi(DelightedView):
+    def get_permissions(self):
+        return [CanReadResponses()] if self.request.method == "GET" else [CanWriteEvents()]
+
+    def _contact(self, data: dict) -> Contact | None:
+        if data["person_id"]:
+            return contact_get_by_identifier(identifier=data["person_id"])
+        if data["person_email"]:
+            return contact_get_by_identifier(identifier=f"email:{data['person_email']}")
+        return contact_get_by_identifier(identifier=f"phone_number:{data['person_phone_number']}")
+
+    def post(self, request, platform: str, **kwargs):
+        serializer = MembershipSerializer(data=self.params(request))
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if request.auth.survey is None:
+            raise exceptions.ValidationError({"survey": ["This API key has no default survey."]})
+        known = self._contact(data) if data["person_id"] else None
+        if data["person_id"] and known is None:
+            raise exceptions.ValidationError({"person_id": ["No person with this id."]})
+        membership = autopilot_membership_add(
+            survey=request.auth.survey,
+            channel=platform,
+            data=ContactData(
+                email=known.email if known else data["person_email"],
+                phone=known.phone if known else data["person_phone_number"],
+                external_id=known.external_id if known else "",
+                name=data["person_name"] or "",
+            ),
+            properties=data["properties"],
+        )
+        return Response({"person": person_json(membership.contact), "properties": membership.properties})
+
+    def delete(self, request, platform: str, **kwargs):
+        serializer = MembershipSerializer(data=self.params(request))
+        serializer.is_valid(raise_exception=True)
+        contact = self._contact(serializer.validated_data)
+        if contact is None or not autopilot_membership_remove(
+            survey=request.auth.survey, channel=platform, contact=contact
+        ):
+            return Response({"status": 404, "message": "Not an autopilot member.", "errors": {}}, status=404)
+        return Response({"person": person_json(contact)}, status=status.HTTP_202_ACCEPTED)
+
+    def get(self, request, platform: str, **kwargs):
+        params = self.params(request)
+        per_page = _bounded_int(params.get("per_page"), default=20, low=1, high=MAX_PER_PAGE)
+        after_id = _cursor_decode(params.get("page_info", ""))
+        contact = None
+        for field, prefix in (("person_id", ""), ("person_email", "email:"), ("person_phone_number", "phone_number:")):
+            if params.get(field):
+                contact = contact_get_by_identifier(identifier=f"{prefix}{params[field]}")
+                if contact is None:
+                    return Response([])
+        memberships = autopilot_memberships_page(
+            survey=request.auth.survey, channel=platform, contact=contact, after_id=after_id, limit=per_page + 1
+        )
+        page, more = memberships[:per_page], len(memberships) > per_page
+        headers = {"Link": _next_link(request, page[-1].pk, per_page)} if more else {}
+        return Response([membership_json(m) for m in page], headers=headers)
+
+
+def _next_link(request, last_id: int, per_page: int) -> str:
+    query = request.query_params.copy()
+    query["page_info"] = _cursor_encode(last_id)
+    query["per_page"] = str(per_page)
+    return f'<{request.build_absolute_uri(request.path)}?{query.urlencode()}>; rel="next"'
+
+
+# --- unsubscribes and bounces ----------------------------------------------
+
+
+class UnsubscribeSerializer(serializers.Serializer):
+    person_email = serializers.EmailField()
+
+
+def _suppressions_json(request, params: dict, reason: str, time_key: str) -> list[dict]:
+    per_page = _bounded_int(params.get("per_page"), default=20, low=1, high=MAX_PER_PAGE)
+    page = _bounded_int(params.get("page"), default=1, low=1, high=1_000_000)
+    suppressions = list(
+        suppression_list(
+            reason=reason,
+            since=_epoch_param(params, "since"),
+            until=_epoch_param(params, "until"),
+        ).filter(channel=Channel.EMAIL)[(page - 1) * per_page : page * per_page]
+    )
+    contacts = contacts_by_email(emails=[s.recipient for s in suppressions])
+    rows = []
+    for suppression in suppressions:
+        contact = contacts.get(suppression.recipient)
+        rows.append(
+            {
+                "person_id": str(contact.pk) if contact else None,
+                "email": suppression.recipient,
+                "name": (contact.name or None) if contact else None,
+                time_key: epoch(suppression.created_at),
+            }
+        )
+    return rows
+
+
+class UnsubscribesApi(DelightedView):
+    def get_permissions(self):
+        return [CanReadResponses()] if self.request.method == "GET" else [CanWriteEvents()]
+
+    def post(self, request, **kwargs):
+        serializer = UnsubscribeSerializer(data=self.params(request))
+        serializer.is_valid(raise_exception=True)
+        suppression_add(
+            channel=Channel.EMAIL,
+            recipient=serializer.validated_data["person_email"],
+            reason="unsubscribe",
+            source=f"delighted_api:{request.auth.pk}",
+        )
+        return Response({"ok": True})
+
+    def get(self, request, **kwargs):
+        return Response(_suppressions_json(request, self.params(request), "unsubscribe", "unsubscribed_at"))
+
+
+class BouncesApi(DelightedView):
+    def get_permissions(self):
+        return [CanReadResponses()]
+
+    def get(self, request, **kwargs):
+        return Response(_suppressions_json(request, self.params(request), "bounce", "bounced_at"))

@@ -1,0 +1,71 @@
+"""`GET /v1/metrics`: Delighted's metrics object, read from the dashboard's rollups.
+
+The figures are the dashboard's for the same filters: `since`/`until` (Unix seconds) select whole
+days in the site's time zone, as the rollups are daily; `trend` narrows to one event type.
+"""
+
+from datetime import UTC, date, datetime
+
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from delighted.authentication import DelightedBasicAuthentication
+from feedback import dashboard_selectors as selectors
+from feedback.metrics import NpsSplit, percent, split
+from surveys.models import Survey
+
+EARLIEST = date(1970, 1, 1)
+
+
+class MetricsQuerySerializer(serializers.Serializer):
+    since = serializers.IntegerField(required=False, min_value=0, max_value=253402300799)
+    until = serializers.IntegerField(required=False, min_value=0, max_value=253402300799)
+    trend = serializers.CharField(required=False, max_length=100)
+
+    def validate(self, attrs: dict) -> dict:
+        if "since" in attrs and "until" in attrs and attrs["since"] > attrs["until"]:
+            raise serializers.ValidationError({"until": "Must be on or after `since`."})
+        return attrs
+
+
+def _day(seconds: int) -> date:
+    return timezone.localdate(datetime.fromtimestamp(seconds, tz=UTC))
+
+
+def metrics_json(nps_split: NpsSplit) -> dict:
+    total = nps_split.total
+    return {
+        "nps": round(nps_split.nps) if total else 0,
+        "promoter_count": nps_split.promoters,
+        "promoter_percent": percent(nps_split.promoters, total) or 0.0,
+        "passive_count": nps_split.passives,
+        "passive_percent": percent(nps_split.passives, total) or 0.0,
+        "detractor_count": nps_split.detractors,
+        "detractor_percent": percent(nps_split.detractors, total) or 0.0,
+        "response_count": total,
+    }
+
+
+class MetricsApi(APIView):
+    authentication_classes = [DelightedBasicAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request, **kwargs):
+        query = MetricsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        survey = request.auth.survey
+        # A key without a default survey speaks for every NPS survey, as a Delighted account would.
+        survey_ids = (survey.pk,) if survey else tuple(Survey.objects.filter(kind="nps").values_list("pk", flat=True))
+        filters = selectors.Filters(
+            start=_day(params["since"]) if "since" in params else EARLIEST,
+            end=_day(params["until"]) if "until" in params else timezone.localdate(),
+            survey_ids=survey_ids,
+            event_type=params.get("trend", ""),
+        )
+        scores = selectors.scores(filters)
+        kind = survey.kind if survey else "nps"
+        return Response(metrics_json(split(kind, scores.histograms.get(kind, {}))))

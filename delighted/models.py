@@ -1,0 +1,24 @@
+from django.db import models
+
+from notifications.models import Channel
+from surveys.models import Contact, Survey
+
+
+class AutopilotMembership(models.Model):
+    """A person Delighted's Autopilot surveys again every `AUTOPILOT_FREQUENCY_DAYS` on one channel."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="autopilot_memberships")
+    properties = models.JSONField(default=dict, blank=True)
+    next_survey_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "channel", "contact"], name="autopilot_unique_membership")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} on {self.channel} autopilot"

@@ -1,0 +1,262 @@
+from datetime import time
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+
+from surveys.models import Response, Survey
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields):
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields):
+        fields.update(is_staff=True, is_superuser=True, role=User.Role.MANAGER)
+        return self.create_user(email, password, **fields)
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    sla_hours = models.PositiveIntegerField(default=24, help_text="Business hours to resolve a follow-up.")
+    time_zone = models.CharField(max_length=64, default="UTC", help_text="IANA zone of the team's business hours.")
+    working_days = models.CharField(
+        max_length=20, default="0,1,2,3,4", help_text="Working weekdays, 0 = Monday, comma separated."
+    )
+    opens_at = models.TimeField(default=time(9, 0))
+    closes_at = models.TimeField(default=time(17, 0))
+    holidays = models.JSONField(default=list, blank=True, help_text='Days off, e.g. ["2026-12-25"].')
+    lead = models.ForeignKey(
+        "feedback.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="led_teams"
+    )
+    slack_webhook_url = models.URLField(blank=True, help_text="Slack incoming webhook for new and escalated cases.")
+    round_robin_cursor = models.PositiveIntegerField(default=0, editable=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person who logs in with their email: an agent of one team, or a manager."""
+
+    class Role(models.TextChoices):
+        AGENT = "agent", "Agent"
+        MANAGER = "manager", "Manager"
+
+    username = None
+    email = models.EmailField(unique=True)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.AGENT)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+    wants_weekly_digest = models.BooleanField(default=False, help_text="Email me the dashboard's headlines on Mondays.")
+    digest_sent_for = models.DateField(null=True, blank=True, help_text="Monday of the last week digested.")
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+    objects = UserManager()
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == self.Role.MANAGER
+
+
+class RootCause(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    is_active = models.BooleanField(default=True)
+    outside_agent_control = models.BooleanField(
+        default=False, help_text="Cases with this cause can be left out of agents' scores."
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Priority(models.TextChoices):
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+
+
+class RoutingRule(models.Model):
+    """Ordered conditions on a confirmed response and what to do when they match; the lowest position wins.
+
+    Empty conditions match everything; with no score range only detractors match (`feedback.scoring`).
+    """
+
+    class Assignment(models.TextChoices):
+        LEAST_OPEN = "least_open", "Agent with fewest open follow-ups"
+        ROUND_ROBIN = "round_robin", "Round-robin among the team's agents"
+        PROPERTY = "property", "Agent named by a contact or event property"
+        QUEUE = "queue", "Team queue (unassigned)"
+
+    position = models.PositiveIntegerField(default=0)
+    survey = models.ForeignKey(Survey, null=True, blank=True, on_delete=models.CASCADE)
+    kind = models.CharField(max_length=10, blank=True, help_text="Survey kind, e.g. nps; empty for any.")
+    score_min = models.SmallIntegerField(null=True, blank=True)
+    score_max = models.SmallIntegerField(null=True, blank=True)
+    comment_contains = models.CharField(max_length=200, blank=True, help_text="Case-insensitive.")
+    comment_is_empty = models.BooleanField(null=True, blank=True, help_text="Yes / no / either.")
+    contact_properties = models.JSONField(default=dict, blank=True, help_text='Equal values, e.g. {"plan": "pro"}.')
+    event_properties = models.JSONField(default=dict, blank=True, help_text='Equal values, e.g. {"store": "Lyon"}.')
+    opens_follow_up = models.BooleanField(default=True, help_text="Off: matching responses open nothing.")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE)
+    priority = models.CharField(max_length=6, choices=Priority.choices, default=Priority.NORMAL)
+    sla_hours = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: the team's SLA.")
+    assignment = models.CharField(max_length=12, choices=Assignment.choices, default=Assignment.LEAST_OPEN)
+    assignee_property = models.CharField(
+        max_length=100, blank=True, help_text="Contact or event property holding the agent's email."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return f"#{self.position} {self.survey or 'any survey'} → {self.team or 'no follow-up'}"
+
+
+class FollowUp(models.Model):
+    """A case: one unhappy response that a person works until the loop is closed."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        IN_PROGRESS = "in_progress", "In progress"
+        WAITING = "waiting", "Waiting on customer"
+        RESOLVED = "resolved", "Resolved"
+
+    response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="follow_up")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="follow_ups")
+    assignee = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_follow_ups"
+    )
+
+    class Outcome(models.TextChoices):
+        RECOVERED = "recovered", "Recovered"
+        NOT_RECOVERED = "not_recovered", "Not recovered"
+        UNREACHABLE = "unreachable", "Unreachable"
+        NO_LONGER_DETRACTOR = "no_longer_detractor", "No longer a detractor"
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
+    priority = models.CharField(max_length=6, choices=Priority.choices, default=Priority.NORMAL)
+    rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    due_at = models.DateTimeField()
+    remind_at = models.DateTimeField(null=True, blank=True, help_text="75% of the SLA.")
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    root_cause = models.ForeignKey(RootCause, null=True, blank=True, on_delete=models.PROTECT)
+    resolution_note = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["team", "status", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"Case #{self.pk}"
+
+
+class FollowUpEntry(models.Model):
+    """The case's timeline and audit trail: who did what, when."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        NOTE = "note", "Note"
+        ASSIGNED = "assigned", "Assigned"
+        STATUS = "status", "Status changed"
+        UPDATED = "updated", "Updated"
+        REPLY = "reply", "Reply sent"
+        CUSTOMER_REPLY = "customer", "Customer replied"
+        REMINDER = "reminder", "SLA reminder"
+        ESCALATED = "escalated", "Escalated"
+        RESOLVED = "resolved", "Resolved"
+        REOPENED = "reopened", "Reopened"
+
+    follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="entries")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    message = models.ForeignKey(
+        "notifications.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on case #{self.follow_up_id}"
+
+
+class ScoreRollup(models.Model):
+    """How many answers gave `score`, per day × survey × channel × event type, kept up to date as answers arrive.
+
+    Rows with an empty `dimension` are the totals; each property of DASHBOARD_BREAKDOWN_PROPERTIES
+    ("event:store", "contact:plan") has its own rows, one per value, so a breakdown never scans responses.
+    """
+
+    day = models.DateField()
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10)
+    channel = models.CharField(max_length=10)
+    event_type = models.CharField(max_length=100, blank=True)
+    dimension = models.CharField(max_length=100, blank=True)
+    value = models.CharField(max_length=200, blank=True)
+    score = models.SmallIntegerField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "survey", "channel", "event_type", "dimension", "value", "score"],
+                name="score_rollup_unique_bucket",
+            )
+        ]
+        indexes = [models.Index(fields=["dimension", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} survey {self.survey_id} {self.dimension}={self.value} score {self.score}: {self.count}"
+
+
+class ResponseTally(models.Model):
+    """What a response is counted as in ScoreRollup, so a changed score moves from its old bucket to the new one."""
+
+    response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="+")
+    score = models.SmallIntegerField()
+    day = models.DateField()
+    channel = models.CharField(max_length=10)
+    event_type = models.CharField(max_length=100, blank=True)
+    segments = models.JSONField(default=dict, help_text="Breakdown property values when first counted.")
+
+    def __str__(self) -> str:
+        return f"response {self.response_id} counted as {self.score}"
+
+
+class FunnelRollup(models.Model):
+    """Invitations per day (of creation) × survey × channel × event type, by how far they got."""
+
+    day = models.DateField()
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=10)
+    event_type = models.CharField(max_length=100, blank=True)
+    scheduled = models.IntegerField(default=0)
+    sent = models.IntegerField(default=0)
+    delivered = models.IntegerField(default=0)
+    opened = models.IntegerField(default=0)
+    responded = models.IntegerField(default=0)
+    bounced = models.IntegerField(default=0)
+    opted_out = models.IntegerField(default=0)
+    throttled = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "survey", "channel", "event_type"], name="funnel_rollup_unique_row")
+        ]
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.survey_id} {self.channel}: {self.scheduled} scheduled"

@@ -1,0 +1,32 @@
+from django.dispatch import receiver
+
+from notifications.signals import inbound_sms_received
+from surveys.signals import response_submitted, response_withdrawn
+
+
+@receiver(response_submitted)
+def open_follow_up_when_unhappy(sender, response_id: int, created: bool, **kwargs) -> None:
+    from feedback.tasks import open_follow_up
+
+    open_follow_up.delay(response_id, created)
+
+
+@receiver(response_submitted)
+def count_response_in_rollups(sender, response_id: int, created: bool, **kwargs) -> None:
+    from feedback.dashboard_tasks import count_response
+
+    count_response.delay(response_id)
+
+
+@receiver(response_withdrawn)
+def uncount_withdrawn_response(sender, response_id: int, **kwargs) -> None:
+    from feedback.rollups import rollup_uncount_response
+
+    rollup_uncount_response(response_id=response_id)
+
+
+@receiver(inbound_sms_received)
+def put_customer_sms_on_follow_up(sender, inbound_id: int, phone: str, body: str, **kwargs) -> None:
+    from feedback.services import follow_up_record_customer_sms
+
+    follow_up_record_customer_sms(phone=phone, body=body)

@@ -1,0 +1,35 @@
+"""What a score means, per survey kind: the one place detractor thresholds are defined.
+
+Pure functions over plain values; no database.
+
+| kind      | scale | detractor | passive | promoter |
+|-----------|-------|-----------|---------|----------|
+| nps       | 0-10  | 0-6       | 7-8     | 9-10     |
+| csat      | 1-5   | 1-2       | 3       | 4-5      |
+| ces       | 1-7   | 1-3       | 4       | 5-7      |
+| five_star | 1-5   | 1-2       | 3       | 4-5      |
+| thumbs    | 0-1   | 0         | -       | 1        |
+"""
+
+from collections.abc import Iterable
+
+DETRACTOR_MAX = {"nps": 6, "csat": 2, "ces": 3, "five_star": 2, "thumbs": 0}
+PROMOTER_MIN = {"nps": 9, "csat": 4, "ces": 5, "five_star": 4, "thumbs": 1}
+
+
+def is_detractor(kind: str, score: int) -> bool:
+    return score <= DETRACTOR_MAX[kind]
+
+
+def is_promoter(kind: str, score: int) -> bool:
+    return score >= PROMOTER_MIN[kind]
+
+
+def nps(scores: Iterable[int]) -> float | None:
+    """Net Promoter Score from 0-10 answers: % promoters minus % detractors, or None with no answers."""
+    scores = list(scores)
+    if not scores:
+        return None
+    promoters = sum(1 for score in scores if is_promoter("nps", score))
+    detractors = sum(1 for score in scores if is_detractor("nps", score))
+    return round(100 * (promoters - detractors) / len(scores), 1)

@@ -1,0 +1,400 @@
+"""Writes of the loop: route a response to a follow-up, assign it, work it, remind and escalate, resolve it.
+
+Reads surveys' responses but never changes them; sends anything only through
+`notifications.services.message_queue`. What matches comes from the pure `feedback.routing`,
+due dates from the pure `feedback.business_hours`.
+"""
+
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from feedback.business_hours import BusinessCalendar, add_business_hours
+from feedback.models import FollowUp, FollowUpEntry, RootCause, RoutingRule, Team, User
+from feedback.routing import ResponseFacts, RuleFacts, choose_rule
+from notifications.models import Channel
+from notifications.selectors import recipient_is_contactable
+from notifications.services import email_render, message_queue
+from surveys.models import Response
+
+OPEN_STATUSES = [FollowUp.Status.NEW, FollowUp.Status.IN_PROGRESS, FollowUp.Status.WAITING]
+# Status moves an agent may make by hand; resolving goes through follow_up_resolve (root cause, outcome).
+STATUS_MOVES = {
+    FollowUp.Status.NEW: {FollowUp.Status.IN_PROGRESS, FollowUp.Status.WAITING},
+    FollowUp.Status.IN_PROGRESS: {FollowUp.Status.WAITING},
+    FollowUp.Status.WAITING: {FollowUp.Status.IN_PROGRESS},
+}
+
+
+def team_calendar(team: Team) -> BusinessCalendar:
+    return BusinessCalendar(
+        tz=team.time_zone,
+        working_days=frozenset(int(day) for day in team.working_days.split(",") if day.strip()),
+        opens=team.opens_at,
+        closes=team.closes_at,
+        holidays=frozenset(date.fromisoformat(day) for day in team.holidays),
+    )
+
+
+def _response_facts(response: Response) -> ResponseFacts:
+    event = response.invitation.event if response.invitation_id else None
+    return ResponseFacts(
+        survey_id=response.survey_id,
+        kind=response.survey.kind,
+        score=response.score,
+        comment=response.comment,
+        contact_properties=response.contact.properties or {},
+        event_properties=(event.properties if event else {}) or {},
+    )
+
+
+def _rule_facts(rule: RoutingRule) -> RuleFacts:
+    return RuleFacts(
+        id=rule.pk,
+        survey_id=rule.survey_id,
+        kind=rule.kind,
+        score_min=rule.score_min,
+        score_max=rule.score_max,
+        comment_contains=rule.comment_contains,
+        comment_is_empty=rule.comment_is_empty,
+        contact_properties=rule.contact_properties,
+        event_properties=rule.event_properties,
+        opens_follow_up=rule.opens_follow_up and rule.team_id is not None,
+    )
+
+
+def _agents(team: Team):
+    return User.objects.filter(team=team, role=User.Role.AGENT, is_active=True).order_by("pk")
+
+
+def _least_open_agent(team: Team) -> User | None:
+    return (
+        _agents(team)
+        .annotate(open_count=Count("assigned_follow_ups", filter=Q(assigned_follow_ups__status__in=OPEN_STATUSES)))
+        .order_by("open_count", "pk")
+        .first()
+    )
+
+
+def _round_robin_agent(team: Team) -> User | None:
+    # The team row lock serialises concurrent openings so two cases never take the same turn.
+    locked = Team.objects.select_for_update().get(pk=team.pk)
+    agents = list(_agents(team))
+    if not agents:
+        return None
+    agent = agents[locked.round_robin_cursor % len(agents)]
+    Team.objects.filter(pk=team.pk).update(round_robin_cursor=locked.round_robin_cursor + 1)
+    return agent
+
+
+def _property_agent(rule: RoutingRule, facts: ResponseFacts) -> User | None:
+    email = facts.contact_properties.get(rule.assignee_property) or facts.event_properties.get(rule.assignee_property)
+    if not email:
+        return None
+    return User.objects.filter(email__iexact=str(email).strip(), is_active=True).first()
+
+
+def _assignee_for(rule: RoutingRule, facts: ResponseFacts) -> User | None:
+    """The agent the rule's strategy names, or None for the team queue."""
+    strategy = rule.assignment
+    if strategy == RoutingRule.Assignment.ROUND_ROBIN:
+        return _round_robin_agent(rule.team)
+    if strategy == RoutingRule.Assignment.PROPERTY:
+        return _property_agent(rule, facts)
+    if strategy == RoutingRule.Assignment.LEAST_OPEN:
+        return _least_open_agent(rule.team)
+    return None
+
+
+def _sla_dates(start: datetime, team: Team, sla_hours: int) -> tuple[datetime, datetime]:
+    calendar = team_calendar(team)
+    return add_business_hours(start, sla_hours * 0.75, calendar), add_business_hours(start, sla_hours, calendar)
+
+
+def _case_url(follow_up: FollowUp) -> str:
+    return settings.SITE_URL + reverse("follow-up-detail", args=[follow_up.pk])
+
+
+def _notify_agents(follow_up: FollowUp, users: list[User], headline: str) -> None:
+    subject, text, html = email_render(
+        template="feedback/emails/agent_notice",
+        context={"follow_up": follow_up, "headline": headline, "url": _case_url(follow_up)},
+    )
+    for email in sorted({user.email for user in users if user.email and user.is_active}):
+        message_queue(channel=Channel.EMAIL, recipient=email, subject=subject, body_text=text, body_html=html)
+    if follow_up.team.slack_webhook_url:
+        from feedback.tasks import post_to_slack
+
+        text = f"{headline}: case #{follow_up.pk} (score {follow_up.response.score}) {_case_url(follow_up)}"
+        transaction.on_commit(lambda: post_to_slack.delay(follow_up.team.slack_webhook_url, text))
+
+
+def _entry(follow_up: FollowUp, kind: str, author: User | None = None, body: str = "", **fields) -> FollowUpEntry:
+    return FollowUpEntry.objects.create(follow_up=follow_up, kind=kind, author=author, body=body, **fields)
+
+
+def _was_worked(follow_up: FollowUp) -> bool:
+    return follow_up.status != FollowUp.Status.NEW or follow_up.entries.filter(author__isnull=False).exists()
+
+
+def follow_up_open_for_response(*, response_id: int, created: bool = True) -> FollowUp | None:
+    """Open the one follow-up a response calls for; a repeat call changes nothing.
+
+    When the customer changed their answer (`created=False`) and nobody has worked the case yet,
+    the case follows the new answer: re-routed, or closed as "no longer a detractor".
+    """
+    response = Response.objects.select_related("survey", "contact", "invitation__event").get(pk=response_id)
+    rules = list(RoutingRule.objects.filter(is_active=True).select_related("team"))
+    facts = _response_facts(response)
+    chosen = choose_rule(facts, [_rule_facts(rule) for rule in rules])
+    rule = next((rule for rule in rules if chosen and rule.pk == chosen.id), None)
+    existing = FollowUp.objects.filter(response=response).select_related("team").first()
+    if existing:
+        if not created:
+            _follow_up_follow_changed_answer(existing, rule)
+        return existing
+    if rule is None:
+        return None
+    try:
+        with transaction.atomic():
+            now = timezone.now()
+            remind_at, due_at = _sla_dates(now, rule.team, rule.sla_hours or rule.team.sla_hours)
+            follow_up = FollowUp.objects.create(
+                response=response,
+                team=rule.team,
+                rule=rule,
+                priority=rule.priority,
+                assignee=_assignee_for(rule, facts),
+                due_at=due_at,
+                remind_at=remind_at,
+            )
+            _entry(follow_up, FollowUpEntry.Kind.CREATED, body=f"Routed by rule {rule}")
+            if follow_up.assignee:
+                _entry(follow_up, FollowUpEntry.Kind.ASSIGNED, body=f"Assigned to {follow_up.assignee.email}")
+                _notify_agents(follow_up, [follow_up.assignee], "New follow-up assigned to you")
+    except IntegrityError:
+        # A concurrent delivery of the same response won the race; its follow-up is the one.
+        return FollowUp.objects.get(response=response)
+    return follow_up
+
+
+@transaction.atomic
+def _follow_up_follow_changed_answer(follow_up: FollowUp, rule: RoutingRule | None) -> None:
+    follow_up = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
+    if follow_up.status == FollowUp.Status.RESOLVED or _was_worked(follow_up):
+        _entry(
+            follow_up,
+            FollowUpEntry.Kind.UPDATED,
+            body=f"The customer changed their score to {follow_up.response.score}.",
+        )
+        return
+    if rule is None:
+        follow_up.status = FollowUp.Status.RESOLVED
+        follow_up.outcome = FollowUp.Outcome.NO_LONGER_DETRACTOR
+        follow_up.resolved_at = timezone.now()
+        follow_up.save(update_fields=["status", "outcome", "resolved_at", "updated_at"])
+        _entry(follow_up, FollowUpEntry.Kind.RESOLVED, body="Closed: no longer a detractor.")
+        return
+    follow_up.priority = rule.priority
+    follow_up.rule = rule
+    follow_up.save(update_fields=["priority", "rule", "updated_at"])
+    _entry(
+        follow_up, FollowUpEntry.Kind.UPDATED, body=f"The customer changed their score to {follow_up.response.score}."
+    )
+
+
+def follow_up_payload(follow_up: FollowUp) -> dict:
+    return {
+        "id": follow_up.pk,
+        "response_id": follow_up.response_id,
+        "team": follow_up.team.name,
+        "assignee": follow_up.assignee.email if follow_up.assignee else None,
+        "status": follow_up.status,
+        "priority": follow_up.priority,
+        "due_at": follow_up.due_at.isoformat(),
+        "outcome": follow_up.outcome or None,
+        "root_cause": follow_up.root_cause.name if follow_up.root_cause else None,
+        "resolved_at": follow_up.resolved_at.isoformat() if follow_up.resolved_at else None,
+    }
+
+
+@transaction.atomic
+def follow_up_add_note(*, follow_up: FollowUp, author: User, body: str) -> FollowUpEntry:
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": "Write a note before saving it."})
+    entry = _entry(follow_up, FollowUpEntry.Kind.NOTE, author=author, body=body)
+    if follow_up.status == FollowUp.Status.NEW:
+        follow_up.status = FollowUp.Status.IN_PROGRESS
+        follow_up.save(update_fields=["status", "updated_at"])
+    return entry
+
+
+@transaction.atomic
+def follow_up_assign(*, follow_up: FollowUp, actor: User, assignee: User | None) -> FollowUp:
+    """Claim (assignee is the actor), reassign to an agent of the case's team, or put back in the team queue."""
+    if assignee is not None and not assignee.is_manager and assignee.team_id != follow_up.team_id:
+        raise ValidationError({"assignee": f"{assignee.email} is not in team {follow_up.team}."})
+    if assignee == follow_up.assignee:
+        return follow_up
+    follow_up.assignee = assignee
+    follow_up.save(update_fields=["assignee", "updated_at"])
+    body = f"Assigned to {assignee.email}" if assignee else "Put back in the team queue"
+    _entry(follow_up, FollowUpEntry.Kind.ASSIGNED, author=actor, body=body)
+    if assignee is not None and assignee != actor:
+        _notify_agents(follow_up, [assignee], f"{actor.email} assigned you a follow-up")
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_set_status(*, follow_up: FollowUp, actor: User, status: str) -> FollowUp:
+    if status not in STATUS_MOVES.get(follow_up.status, set()):
+        raise ValidationError(
+            {"status": f"A case that is {follow_up.get_status_display().lower()} cannot move to {status}."}
+        )
+    old = follow_up.get_status_display()
+    follow_up.status = status
+    follow_up.save(update_fields=["status", "updated_at"])
+    _entry(follow_up, FollowUpEntry.Kind.STATUS, author=actor, body=f"{old} → {follow_up.get_status_display()}")
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_reopen(*, follow_up: FollowUp, actor: User) -> FollowUp:
+    if follow_up.status != FollowUp.Status.RESOLVED:
+        raise ValidationError({"status": "Only a resolved case can be reopened."})
+    follow_up.status = FollowUp.Status.IN_PROGRESS
+    follow_up.outcome = ""
+    follow_up.root_cause = None
+    follow_up.resolved_at = None
+    follow_up.save(update_fields=["status", "outcome", "root_cause", "resolved_at", "updated_at"])
+    _entry(follow_up, FollowUpEntry.Kind.REOPENED, author=actor)
+    return follow_up
+
+
+def follow_up_reply_channel(follow_up: FollowUp) -> tuple[str, str]:
+    """The channel the customer answered on and their address there."""
+    contact = follow_up.response.contact
+    channel = follow_up.response.invitation.channel if follow_up.response.invitation_id else Channel.EMAIL
+    return channel, contact.phone if channel == Channel.SMS else contact.email
+
+
+@transaction.atomic
+def follow_up_reply(*, follow_up: FollowUp, author: User, body: str) -> FollowUpEntry:
+    """Reply to the customer on the channel they answered on, unless they opted out there."""
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": "Write the reply before sending it."})
+    channel, recipient = follow_up_reply_channel(follow_up)
+    if not recipient or not recipient_is_contactable(channel=channel, recipient=recipient):
+        raise ValidationError({"body": f"The customer cannot be contacted by {channel}: no address or opted out."})
+    message = message_queue(
+        channel=channel,
+        recipient=recipient,
+        subject=f"About your feedback on {follow_up.response.survey.product_name}" if channel == Channel.EMAIL else "",
+        body_text=body,
+    )
+    entry = _entry(follow_up, FollowUpEntry.Kind.REPLY, author=author, body=body, message=message)
+    if follow_up.status in (FollowUp.Status.NEW, FollowUp.Status.IN_PROGRESS):
+        follow_up.status = FollowUp.Status.WAITING
+        follow_up.save(update_fields=["status", "updated_at"])
+    return entry
+
+
+@transaction.atomic
+def follow_up_record_customer_sms(*, phone: str, body: str) -> FollowUpEntry | None:
+    """Put a customer's SMS on their most recent open SMS case's timeline, if they have one."""
+    follow_up = (
+        FollowUp.objects.select_for_update()
+        .filter(status__in=OPEN_STATUSES, response__contact__phone=phone, response__invitation__channel=Channel.SMS)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if follow_up is None:
+        return None
+    entry = _entry(follow_up, FollowUpEntry.Kind.CUSTOMER_REPLY, body=body)
+    if follow_up.status == FollowUp.Status.WAITING:
+        follow_up.status = FollowUp.Status.IN_PROGRESS
+        follow_up.save(update_fields=["status", "updated_at"])
+    return entry
+
+
+@transaction.atomic
+def follow_up_resolve(
+    *, follow_up: FollowUp, author: User, root_cause: RootCause | None, outcome: str = "", note: str = ""
+) -> FollowUp:
+    errors = {}
+    if root_cause is None:
+        errors["root_cause"] = "Choose the root cause before resolving."
+    resolvable = [FollowUp.Outcome.RECOVERED, FollowUp.Outcome.NOT_RECOVERED, FollowUp.Outcome.UNREACHABLE]
+    if outcome not in resolvable:
+        errors["outcome"] = "Choose the outcome: recovered, not recovered or unreachable."
+    if follow_up.status == FollowUp.Status.RESOLVED:
+        errors["status"] = "This case is already resolved."
+    if errors:
+        raise ValidationError(errors)
+    follow_up.status = FollowUp.Status.RESOLVED
+    follow_up.root_cause = root_cause
+    follow_up.outcome = outcome
+    follow_up.resolution_note = note.strip()
+    follow_up.resolved_at = timezone.now()
+    follow_up.save(update_fields=["status", "root_cause", "outcome", "resolution_note", "resolved_at", "updated_at"])
+    summary = f"{root_cause.name} · {follow_up.get_outcome_display()}"
+    _entry(
+        follow_up,
+        FollowUpEntry.Kind.RESOLVED,
+        author=author,
+        body=f"{summary}: {follow_up.resolution_note}" if follow_up.resolution_note else summary,
+    )
+    return follow_up
+
+
+def follow_ups_escalate(*, now: datetime | None = None) -> dict[str, int]:
+    """Remind assignees at 75% of the SLA and escalate breaches to the team lead and managers.
+
+    Each level is claimed with a conditional update, so overlapping scans fire it once.
+    """
+    now = now or timezone.now()
+    counts = {"reminded": 0, "escalated": 0}
+    open_cases = FollowUp.objects.filter(status__in=OPEN_STATUSES).select_related(
+        "team__lead", "assignee", "response__survey", "response__contact"
+    )
+    for follow_up in open_cases.filter(remind_at__lte=now, reminded_at__isnull=True, due_at__gt=now):
+        with transaction.atomic():
+            if not FollowUp.objects.filter(pk=follow_up.pk, reminded_at__isnull=True).update(reminded_at=now):
+                continue
+            _entry(follow_up, FollowUpEntry.Kind.REMINDER, body="75% of the SLA has passed.")
+            if follow_up.assignee:
+                _notify_agents(follow_up, [follow_up.assignee], "Reminder: due soon")
+            counts["reminded"] += 1
+    managers = list(User.objects.filter(role=User.Role.MANAGER, is_active=True))
+    for follow_up in open_cases.filter(due_at__lte=now, escalated_at__isnull=True):
+        with transaction.atomic():
+            claimed = FollowUp.objects.filter(pk=follow_up.pk, escalated_at__isnull=True).update(
+                escalated_at=now, reminded_at=follow_up.reminded_at or now
+            )
+            if not claimed:
+                continue
+            _entry(follow_up, FollowUpEntry.Kind.ESCALATED, body="The SLA is breached.")
+            recipients = managers + ([follow_up.team.lead] if follow_up.team.lead else [])
+            _notify_agents(follow_up, recipients, "Escalation: SLA breached")
+            counts["escalated"] += 1
+    return counts
+
+
+@transaction.atomic
+def user_create(*, email: str, role: str, team_name: str = "", password: str | None = None) -> User:
+    """Create an agent or manager, creating their team on first mention."""
+    if role not in User.Role.values:
+        raise ValidationError({"role": f"Choose one of {', '.join(User.Role.values)}."})
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": f"A user with email {email} already exists."})
+    team = Team.objects.get_or_create(name=team_name)[0] if team_name else None
+    return User.objects.create_user(
+        email=email, password=password, role=role, team=team, is_staff=role == "manager", is_superuser=role == "manager"
+    )

@@ -1,0 +1,162 @@
+"""The agent inbox and the case page: parse, call one service, render."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from feedback.forms import InboxForm, NoteForm, ReplyForm, ResolveForm, StatusForm
+from feedback.models import FollowUp
+from feedback.selectors import follow_up_get, follow_up_list
+from feedback.services import (
+    follow_up_add_note,
+    follow_up_assign,
+    follow_up_reopen,
+    follow_up_reply,
+    follow_up_reply_channel,
+    follow_up_resolve,
+    follow_up_set_status,
+)
+
+PAGE_SIZE = 50
+
+
+def _visible_follow_up(request, follow_up_id: int) -> FollowUp:
+    # A case the user may not see is indistinguishable from one that does not exist.
+    follow_up = follow_up_get(user=request.user, follow_up_id=follow_up_id)
+    if follow_up is None:
+        raise Http404("No such follow-up.")
+    return follow_up
+
+
+@login_required
+@require_GET
+def follow_up_inbox(request):
+    form = InboxForm(request.GET)
+    if not form.is_valid():
+        return render(request, "feedback/inbox.html", {"form": form, "page": None}, status=400)
+    data = form.cleaned_data
+    follow_ups = follow_up_list(
+        user=request.user,
+        view=data["view"],
+        filters={key: data[key] for key in ("status", "survey", "score", "priority", "due")},
+        sort=data["sort"] or "due",
+    )
+    page = Paginator(follow_ups, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "feedback/inbox.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+def _detail(
+    request, follow_up: FollowUp, note_form=None, resolve_form=None, reply_form=None, action_errors=(), status=200
+):
+    context = {
+        "follow_up": follow_up,
+        "entries": follow_up.entries.select_related("author"),
+        "note_form": note_form or NoteForm(),
+        "resolve_form": resolve_form or ResolveForm(),
+        "reply_form": reply_form or ReplyForm(),
+        "status_form": StatusForm(),
+        "reply_channel": follow_up_reply_channel(follow_up)[0],
+        "action_errors": list(action_errors),
+    }
+    return render(request, "feedback/detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def follow_up_detail(request, follow_up_id: int):
+    return _detail(request, _visible_follow_up(request, follow_up_id))
+
+
+@login_required
+@require_POST
+def follow_up_note(request, follow_up_id: int):
+    follow_up = _visible_follow_up(request, follow_up_id)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, follow_up, note_form=form, status=400)
+    try:
+        follow_up_add_note(follow_up=follow_up, author=request.user, body=form.cleaned_data["body"])
+    except ValidationError as exc:
+        form.add_error("body", exc.message_dict.get("body"))
+        return _detail(request, follow_up, note_form=form, status=400)
+    return redirect("follow-up-detail", follow_up_id=follow_up.pk)
+
+
+@login_required
+@require_POST
+def follow_up_resolve_view(request, follow_up_id: int):
+    follow_up = _visible_follow_up(request, follow_up_id)
+    form = ResolveForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, follow_up, resolve_form=form, status=400)
+    try:
+        follow_up_resolve(
+            follow_up=follow_up,
+            author=request.user,
+            root_cause=form.cleaned_data["root_cause"],
+            outcome=form.cleaned_data["outcome"],
+            note=form.cleaned_data["note"],
+        )
+    except ValidationError as exc:
+        form.add_error(None, exc.messages)
+        return _detail(request, follow_up, resolve_form=form, status=400)
+    return redirect("follow-up-detail", follow_up_id=follow_up.pk)
+
+
+def _act(request, follow_up: FollowUp, action):
+    """Run one service action; a refused action re-renders the case with the reason and a 400."""
+    try:
+        action()
+    except ValidationError as exc:
+        return _detail(request, follow_up, action_errors=exc.messages, status=400)
+    return redirect("follow-up-detail", follow_up_id=follow_up.pk)
+
+
+@login_required
+@require_POST
+def follow_up_claim(request, follow_up_id: int):
+    follow_up = _visible_follow_up(request, follow_up_id)
+    return _act(
+        request, follow_up, lambda: follow_up_assign(follow_up=follow_up, actor=request.user, assignee=request.user)
+    )
+
+
+@login_required
+@require_POST
+def follow_up_status(request, follow_up_id: int):
+    follow_up = _visible_follow_up(request, follow_up_id)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, follow_up, status=400)
+    return _act(
+        request,
+        follow_up,
+        lambda: follow_up_set_status(follow_up=follow_up, actor=request.user, status=form.cleaned_data["status"]),
+    )
+
+
+@login_required
+@require_POST
+def follow_up_reopen_view(request, follow_up_id: int):
+    follow_up = _visible_follow_up(request, follow_up_id)
+    return _act(request, follow_up, lambda: follow_up_reopen(follow_up=follow_up, actor=request.user))
+
+
+@login_required
+@require_POST
+def follow_up_reply_view(request, follow_up_id: int):
+    follow_up = _visible_follow_up(request, follow_up_id)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, follow_up, reply_form=form, status=400)
+    try:
+        follow_up_reply(follow_up=follow_up, author=request.user, body=form.cleaned_data["body"])
+    except ValidationError as exc:
+        form.add_error("body", exc.message_dict.get("body"))
+        return _detail(request, follow_up, reply_form=form, status=400)
+    return redirect("follow-up-detail", follow_up_id=follow_up.pk)

@@ -1,0 +1,102 @@
+import uuid
+
+from django.db import models
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+
+
+class Message(models.Model):
+    """One outbound email or SMS; its status is the only truth about what was sent."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+        UNDELIVERED = "undelivered", "Undelivered"
+        BOUNCED = "bounced", "Bounced"
+        CANCELLED = "cancelled", "Cancelled"
+        UNKNOWN = "unknown", "Unknown"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    recipient = models.CharField(max_length=320)
+    subject = models.CharField(max_length=300, blank=True)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    provider_message_id = models.CharField(max_length=100, blank=True, db_index=True)
+    # SHA-256 of the message's unsubscribe token; the token itself is only ever in the sent message.
+    unsubscribe_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "updated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel} message {self.public_id} ({self.status})"
+
+
+class Suppression(models.Model):
+    """A recipient we must not contact on a channel: opt-outs, bounces, complaints, manual blocks."""
+
+    class Reason(models.TextChoices):
+        UNSUBSCRIBE = "unsubscribe", "Unsubscribed"
+        BOUNCE = "bounce", "Bounced"
+        SPAMREPORT = "spamreport", "Marked as spam"
+        DROPPED = "dropped", "Dropped by the provider"
+        STOP = "stop", "Replied STOP"
+        MANUAL = "manual", "Added by hand"
+
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    recipient = models.CharField(max_length=320)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    source = models.CharField(max_length=50, blank=True, help_text="Where it came from, e.g. sendgrid, twilio, /u/.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "recipient"], name="suppression_unique_channel_recipient")
+        ]
+        indexes = [models.Index(fields=["reason", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel} suppression ({self.reason})"
+
+
+class ProviderEvent(models.Model):
+    """One provider webhook event, stored once: the unique key makes replays no-ops."""
+
+    provider = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=200)
+    kind = models.CharField(max_length=40)
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="provider_event_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.kind} event"
+
+
+class InboundSms(models.Model):
+    """One SMS a customer sent us, stored once per provider id."""
+
+    provider_message_id = models.CharField(max_length=100, unique=True)
+    phone = models.CharField(max_length=20, db_index=True)
+    body = models.TextField()
+    keyword = models.CharField(max_length=10, blank=True, help_text="stop, start or help when it was one.")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"inbound SMS {self.provider_message_id}"

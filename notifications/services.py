@@ -1,0 +1,380 @@
+"""Writes for outbound messages and consent: queue, send exactly once, track, suppress.
+
+Knows nothing of surveys or follow-ups: callers hand over rendered content and keep the
+`Message` they get back. Sending happens in a task, by id, after the queuing transaction
+commits; provider webhooks move statuses forward only, and suppressions stop future sends.
+"""
+
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from notifications.models import Channel, InboundSms, Message, ProviderEvent, Suppression
+from notifications.ratelimit import rate_limit_wait
+from notifications.selectors import recipient_is_contactable, recipient_normalize
+from notifications.signals import inbound_sms_received, message_status_changed
+from notifications.sms_keywords import HELP, START, STOP, sms_keyword
+from notifications.transports import DeliveryError, transport_for
+
+logger = logging.getLogger(__name__)
+
+# How far along its way a status is: a webhook may move a message forward, never back.
+STATUS_RANK = {
+    Message.Status.QUEUED: 0,
+    Message.Status.SENDING: 1,
+    Message.Status.UNKNOWN: 2,
+    Message.Status.SENT: 3,
+    Message.Status.DELIVERED: 4,
+    Message.Status.UNDELIVERED: 5,
+    Message.Status.BOUNCED: 5,
+    Message.Status.FAILED: 5,
+    Message.Status.CANCELLED: 6,
+}
+FINAL_STATUSES = (
+    Message.Status.UNDELIVERED,
+    Message.Status.BOUNCED,
+    Message.Status.FAILED,
+    Message.Status.CANCELLED,
+)
+
+
+class TransientDeliveryError(Exception):
+    """Raised to the task so that it retries; the message is back in `queued`."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+def email_render(*, template: str, context: dict) -> tuple[str, str, str]:
+    """Render `<template>_subject.txt`, `_body.txt` and `_body.html` into (subject, text, html)."""
+    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    text = render_to_string(f"{template}_body.txt", context)
+    html = render_to_string(f"{template}_body.html", context)
+    return subject, text, html
+
+
+def unsubscribe_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def unsubscribe_token_new() -> tuple[str, str]:
+    """A fresh opaque unsubscribe token and the hash to store; the token lives only in the message."""
+    token = secrets.token_urlsafe(24)
+    return token, unsubscribe_token_hash(token)
+
+
+def unsubscribe_headers(token: str) -> dict[str, str]:
+    """RFC 2369 / RFC 8058 headers: one-click POST to /u/<token>/, and a mailto fallback."""
+    url = f"{settings.SITE_URL}/u/{token}/"
+    return {
+        "List-Unsubscribe": f"<{url}>, <mailto:{settings.UNSUBSCRIBE_MAILTO}?subject=unsubscribe-{token}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def message_queue(
+    *,
+    channel: str,
+    recipient: str,
+    body_text: str,
+    subject: str = "",
+    body_html: str = "",
+    headers: dict | None = None,
+    unsubscribe_hash: str = "",
+) -> Message:
+    """Store a message and enqueue its send once the surrounding transaction commits.
+
+    A suppressed recipient gets a `cancelled` row and no send, so callers need not check.
+    """
+    contactable = recipient_is_contactable(channel=channel, recipient=recipient)
+    message = Message.objects.create(
+        channel=channel,
+        recipient=recipient,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        headers=headers or {},
+        unsubscribe_hash=unsubscribe_hash,
+        status=Message.Status.QUEUED if contactable else Message.Status.CANCELLED,
+        last_error="" if contactable else "recipient is suppressed",
+    )
+    if contactable:
+        message_enqueue_on_commit(message.id)
+    return message
+
+
+def message_enqueue_on_commit(message_id: int) -> None:
+    from notifications.tasks import send_message
+
+    transaction.on_commit(lambda: send_message.delay(message_id))
+
+
+def _status_set(message: Message, status: str, **fields) -> None:
+    for name, value in fields.items():
+        setattr(message, name, value)
+    message.status = status
+    message.save(update_fields=["status", "updated_at", *fields])
+    transaction.on_commit(lambda: message_status_changed.send(sender=Message, message_id=message.id, status=status))
+
+
+def message_send(*, message_id: int) -> Message | None:
+    """Claim a queued message and hand it to its channel's transport.
+
+    The conditional update is the claim: a redelivered or duplicated task finds the row
+    no longer `queued` and returns without calling the provider. A timeout after the request
+    left leaves the message `unknown` for webhooks to settle: resending could double it.
+    """
+    claimed = Message.objects.filter(id=message_id, status=Message.Status.QUEUED).update(
+        status=Message.Status.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
+    )
+    if not claimed:
+        return None
+    message = Message.objects.get(id=message_id)
+    if not recipient_is_contactable(channel=message.channel, recipient=message.recipient):
+        _status_set(message, Message.Status.CANCELLED, last_error="recipient is suppressed")
+        return message
+    rate_limit_wait(message.channel)
+    try:
+        result = transport_for(message.channel).send(message)
+    except DeliveryError as exc:
+        reason = str(exc)
+        if exc.opted_out:
+            suppression_add(
+                channel=message.channel, recipient=message.recipient, reason=Suppression.Reason.STOP, source="provider"
+            )
+        if exc.unknown:
+            _status_set(message, Message.Status.UNKNOWN, last_error=reason)
+            logger.warning("message %s outcome unknown: %s", message.public_id, reason)
+            return message
+        if exc.permanent or exc.opted_out:
+            _status_set(message, Message.Status.FAILED, last_error=reason)
+            logger.warning("message %s failed permanently: %s", message.public_id, reason)
+            return message
+        message.last_error = reason
+        message.status = Message.Status.QUEUED
+        message.save(update_fields=["status", "last_error", "updated_at"])
+        raise TransientDeliveryError(reason, retry_after=exc.retry_after) from exc
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Not waiting for this commit's fsync is safe: if the database lost it, the row stays
+            # `sending` and the sweeper marks it `unknown` for webhooks to settle; it is never resent.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        _status_set(
+            message, Message.Status.SENT, provider_message_id=result.provider_message_id, sent_at=timezone.now()
+        )
+    return message
+
+
+def message_fail(*, message_id: int, reason: str) -> None:
+    """Give up on a message whose transient failures outlasted its retries."""
+    updated = Message.objects.filter(id=message_id, status=Message.Status.QUEUED).update(
+        status=Message.Status.FAILED, last_error=reason, updated_at=timezone.now()
+    )
+    if updated:
+        transaction.on_commit(
+            lambda: message_status_changed.send(sender=Message, message_id=message_id, status=Message.Status.FAILED)
+        )
+
+
+def message_status_advance(*, message: Message, status: str, error: str = "") -> bool:
+    """Move a message to a provider-reported status, only forward; returns whether it moved."""
+    if STATUS_RANK[status] <= STATUS_RANK[message.status] or message.status in FINAL_STATUSES:
+        return False
+    fields = {"last_error": error} if error else {}
+    _status_set(message, status, **fields)
+    return True
+
+
+def provider_event_record(*, provider: str, event_id: str, kind: str, message: Message | None) -> bool:
+    """Store a webhook event once; False when it was seen before (a provider retry or replay)."""
+    try:
+        with transaction.atomic():
+            ProviderEvent.objects.create(provider=provider, event_id=event_id[:200], kind=kind[:40], message=message)
+    except IntegrityError:
+        return False
+    return True
+
+
+def messages_cancel_pending(*, channel: str, recipient: str) -> int:
+    """Cancel what is still waiting to go to a recipient; a claimed send re-checks consent itself."""
+    return Message.objects.filter(channel=channel, recipient__iexact=recipient, status=Message.Status.QUEUED).update(
+        status=Message.Status.CANCELLED, last_error="recipient is suppressed", updated_at=timezone.now()
+    )
+
+
+def suppression_add(*, channel: str, recipient: str, reason: str, source: str) -> Suppression:
+    """Stop contacting a recipient on a channel, and cancel their queued messages.
+
+    An existing suppression keeps its first reason: the earliest cause is the one to explain.
+    """
+    recipient = recipient_normalize(channel=channel, recipient=recipient)
+    with transaction.atomic():
+        suppression, created = Suppression.objects.get_or_create(
+            channel=channel, recipient=recipient, defaults={"reason": reason, "source": source[:50]}
+        )
+        cancelled = messages_cancel_pending(channel=channel, recipient=recipient)
+    if created:
+        logger.info("suppressed a %s recipient (%s, %s); %d queued cancelled", channel, reason, source, cancelled)
+    return suppression
+
+
+def suppression_remove(*, channel: str, recipient: str) -> bool:
+    """Let a recipient be contacted again (START, or an operator); returns whether one was removed."""
+    recipient = recipient_normalize(channel=channel, recipient=recipient)
+    deleted, _ = Suppression.objects.filter(channel=channel, recipient=recipient).delete()
+    return bool(deleted)
+
+
+def unsubscribe_by_token(*, token: str) -> Message | None:
+    """Suppress the recipient of the message carrying this unsubscribe token; None for an unknown token."""
+    message = Message.objects.filter(unsubscribe_hash=unsubscribe_token_hash(token)).first() if token else None
+    if message is None:
+        return None
+    suppression_add(
+        channel=message.channel, recipient=message.recipient, reason=Suppression.Reason.UNSUBSCRIBE, source="link"
+    )
+    return message
+
+
+def messages_sweep(*, now=None) -> dict[str, int]:
+    """Return sends stuck in `sending` past their lease to the queue, and re-enqueue lost `queued` ones.
+
+    A worker killed mid-send leaves `sending` behind: when the provider may have got it
+    (it has a provider id or the lease ran out after the call), webhooks settle it as
+    `unknown`; a row never claimed past the lease just lost its task and is enqueued again.
+    """
+    now = now or timezone.now()
+    lease = now - timedelta(seconds=settings.SEND_LEASE_SECONDS)
+    stuck = Message.objects.filter(status=Message.Status.SENDING, updated_at__lt=lease)
+    unknown = stuck.update(status=Message.Status.UNKNOWN, last_error="send outlived its lease", updated_at=now)
+    lost_ids = list(
+        Message.objects.filter(status=Message.Status.QUEUED, updated_at__lt=lease).values_list("id", flat=True)
+    )
+    # Touching them starts a new lease, so a long backlog is not enqueued again at every sweep.
+    Message.objects.filter(id__in=lost_ids, status=Message.Status.QUEUED).update(updated_at=now)
+    from notifications.tasks import send_message
+
+    for message_id in lost_ids:
+        send_message.delay(message_id)
+    return {"unknown": unknown, "requeued": len(lost_ids)}
+
+
+# SendGrid event -> the status it proves; events not listed (open, click, deferred...) move nothing.
+SENDGRID_STATUS = {
+    "processed": Message.Status.SENT,
+    "delivered": Message.Status.DELIVERED,
+    "bounce": Message.Status.BOUNCED,
+    "dropped": Message.Status.FAILED,
+}
+SENDGRID_SUPPRESS = {
+    "dropped": Suppression.Reason.DROPPED,
+    "spamreport": Suppression.Reason.SPAMREPORT,
+    "unsubscribe": Suppression.Reason.UNSUBSCRIBE,
+    "group_unsubscribe": Suppression.Reason.UNSUBSCRIBE,
+}
+
+
+def _message_by_public_id(public_id: str | None) -> Message | None:
+    if not public_id:
+        return None
+    try:
+        return Message.objects.filter(public_id=public_id).first()
+    except (ValueError, ValidationError):
+        return None
+
+
+def sendgrid_events_record(*, events: list[dict]) -> int:
+    """Apply a batch of SendGrid events; each `sg_event_id` counts once. Returns how many were new."""
+    from notifications.transports.sendgrid import MESSAGE_ID_ARG
+
+    new = 0
+    for event in events:
+        if not isinstance(event, dict) or not event.get("sg_event_id") or not event.get("event"):
+            continue
+        kind = str(event["event"])
+        with transaction.atomic():
+            message = _message_by_public_id(event.get(MESSAGE_ID_ARG))
+            if not provider_event_record(provider="sendgrid", event_id=str(event["sg_event_id"]), kind=kind,
+                                         message=message):  # fmt: skip
+                continue
+            new += 1
+            if message is not None and kind in SENDGRID_STATUS:
+                message_status_advance(
+                    message=message, status=SENDGRID_STATUS[kind], error=str(event.get("reason", ""))
+                )
+            reason = SENDGRID_SUPPRESS.get(kind)
+            # A "blocked" bounce is the receiving server's mood today, not a dead address.
+            if kind == "bounce" and event.get("type", "bounce") == "bounce":
+                reason = Suppression.Reason.BOUNCE
+            recipient = message.recipient if message is not None else str(event.get("email", ""))
+            if reason and recipient:
+                suppression_add(channel=Channel.EMAIL, recipient=recipient, reason=reason, source="sendgrid")
+    return new
+
+
+TWILIO_STATUS = {
+    "sent": Message.Status.SENT,
+    "delivered": Message.Status.DELIVERED,
+    "read": Message.Status.DELIVERED,
+    "undelivered": Message.Status.UNDELIVERED,
+    "failed": Message.Status.FAILED,
+}
+
+
+def twilio_status_record(*, message_public_id: str | None, sid: str, status: str, error_code: str = "") -> bool:
+    """Apply one Twilio status callback; a repeated (MessageSid, status) is a no-op. Returns whether it was new."""
+    with transaction.atomic():
+        message = _message_by_public_id(message_public_id)
+        if message is None and sid:
+            message = Message.objects.filter(channel=Channel.SMS, provider_message_id=sid).first()
+        if not provider_event_record(provider="twilio", event_id=f"{sid}:{status}", kind=status, message=message):
+            return False
+        if message is None:
+            return True
+        if sid and not message.provider_message_id:
+            # A send that timed out (`unknown`) learns its id from the callback.
+            message.provider_message_id = sid
+            message.save(update_fields=["provider_message_id", "updated_at"])
+        if status in TWILIO_STATUS:
+            error = f"Twilio error {error_code}" if error_code else ""
+            message_status_advance(message=message, status=TWILIO_STATUS[status], error=error)
+        if error_code == "21610":
+            suppression_add(channel=Channel.SMS, recipient=message.recipient, reason=Suppression.Reason.STOP,
+                            source="twilio")  # fmt: skip
+    return True
+
+
+def inbound_sms_receive(*, sid: str, phone: str, body: str) -> InboundSms | None:
+    """Store an inbound SMS once per `MessageSid` and act on consent keywords.
+
+    STOP-like replies suppress the number (and cancel its queued SMS), START-like ones lift
+    that, HELP gets `SMS_HELP_TEXT`; anything else is announced with `inbound_sms_received`
+    after commit for the apps that asked a question. None for a provider retry.
+    """
+    keyword = sms_keyword(body) or ""
+    try:
+        with transaction.atomic():
+            inbound = InboundSms.objects.create(provider_message_id=sid, phone=phone, body=body, keyword=keyword)
+            if keyword == STOP:
+                suppression_add(channel=Channel.SMS, recipient=phone, reason=Suppression.Reason.STOP, source="twilio")
+            elif keyword == START:
+                suppression_remove(channel=Channel.SMS, recipient=phone)
+            elif keyword == HELP and settings.SMS_HELP_TEXT:
+                message_queue(channel=Channel.SMS, recipient=phone, body_text=settings.SMS_HELP_TEXT)
+            else:
+                transaction.on_commit(
+                    lambda: inbound_sms_received.send(sender=InboundSms, inbound_id=inbound.id, phone=phone, body=body)
+                )
+    except IntegrityError:
+        return None
+    return inbound

@@ -1,0 +1,125 @@
+"""Provider webhooks and the unsubscribe page: check the signature, parse, call one service."""
+
+import binascii
+import json
+import logging
+
+from cryptography.exceptions import InvalidSignature
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+from sendgrid.helpers.eventwebhook import EventWebhook
+from twilio.request_validator import RequestValidator
+
+from notifications.models import Message
+from notifications.services import (
+    inbound_sms_receive,
+    sendgrid_events_record,
+    twilio_status_record,
+    unsubscribe_by_token,
+    unsubscribe_token_hash,
+)
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
+TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def _sendgrid_signature_ok(request: HttpRequest) -> bool:
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    timestamp = request.headers.get(TIMESTAMP_HEADER, "")
+    if not (settings.SENDGRID_WEBHOOK_PUBLIC_KEY and signature and timestamp):
+        return False
+    try:
+        verifier = EventWebhook(settings.SENDGRID_WEBHOOK_PUBLIC_KEY)
+        return verifier.verify_signature(request.body.decode("utf-8"), signature, timestamp)
+    except (binascii.Error, ValueError, UnicodeDecodeError, InvalidSignature, TypeError):
+        return False
+
+
+@csrf_exempt
+@require_POST
+def sendgrid_events(request: HttpRequest) -> HttpResponse:
+    if not _sendgrid_signature_ok(request):
+        return HttpResponseForbidden("bad signature")
+    try:
+        events = json.loads(request.body)
+    except ValueError:
+        return HttpResponse("body is not JSON", status=400)
+    if not isinstance(events, list):
+        return HttpResponse("expected a JSON array of events", status=400)
+    sendgrid_events_record(events=events)
+    return HttpResponse(status=204)
+
+
+def _twilio_signature_ok(request: HttpRequest) -> bool:
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not settings.TWILIO_AUTH_TOKEN:
+        return False
+    # Twilio signed the public URL; behind a TLS proxy only SITE_URL knows it, so never trust Host.
+    url = settings.SITE_URL + request.get_full_path()
+    return RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, request.POST, signature)
+
+
+@csrf_exempt
+@require_POST
+def twilio_status(request: HttpRequest) -> HttpResponse:
+    if not _twilio_signature_ok(request):
+        return HttpResponseForbidden("bad signature")
+    sid, status = request.POST.get("MessageSid", ""), request.POST.get("MessageStatus", "")
+    if not sid or not status:
+        return HttpResponse("MessageSid and MessageStatus are required", status=400)
+    twilio_status_record(
+        message_public_id=request.GET.get("m"), sid=sid, status=status, error_code=request.POST.get("ErrorCode", "")
+    )
+    return HttpResponse(status=204)
+
+
+@csrf_exempt
+@require_POST
+def twilio_sms(request: HttpRequest) -> HttpResponse:
+    if not _twilio_signature_ok(request):
+        return HttpResponseForbidden("bad signature")
+    sid, phone = request.POST.get("MessageSid", ""), request.POST.get("From", "")
+    if not sid or not phone:
+        return HttpResponse("MessageSid and From are required", status=400)
+    inbound_sms_receive(sid=sid, phone=phone, body=request.POST.get("Body", ""))
+    # Replies go out as Messages through the send machine, so the TwiML answer stays empty.
+    return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+
+
+UNSUBSCRIBE_WORDS = {
+    "en": {
+        "title": "Unsubscribe",
+        "confirm": "Stop receiving these surveys at this address?",
+        "button": "Unsubscribe",
+        "done": "You are unsubscribed. You will not receive these surveys any more.",
+        "not_found": "This unsubscribe link is not valid.",
+    },
+    "fr": {
+        "title": "Désinscription",
+        "confirm": "Ne plus recevoir ces questionnaires à cette adresse ?",
+        "button": "Me désinscrire",
+        "done": "Vous êtes désinscrit. Vous ne recevrez plus ces questionnaires.",
+        "not_found": "Ce lien de désinscription n'est pas valide.",
+    },
+}
+
+
+@csrf_exempt  # RFC 8058: mail clients POST one-click unsubscribes with no cookie and no token.
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    words = UNSUBSCRIBE_WORDS.get(request.LANGUAGE_CODE[:2], UNSUBSCRIBE_WORDS["en"])
+    if request.method == "POST":
+        found = unsubscribe_by_token(token=token) is not None
+    else:
+        # GET only asks: link scanners and previews follow links and must unsubscribe nobody.
+        found = Message.objects.filter(unsubscribe_hash=unsubscribe_token_hash(token)).exists()
+    context = {"words": words, "state": "done" if request.method == "POST" else "confirm"}
+    if not found:
+        context["state"] = "not_found"
+    return render(request, "notifications/unsubscribe.html", context, status=200 if found else 404)

@@ -1,0 +1,109 @@
+from django import forms
+from django.contrib import admin
+
+from surveys.conditions import conditions_errors
+from surveys.models import Answer, ApiKey, Contact, Event, Invitation, Question, Response, Survey, TriggerRule
+from surveys.services.intake import api_keys_revoke
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "email", "phone", "locale", "external_id", "created_at")
+    search_fields = ("email", "phone", "name", "external_id")
+
+
+class QuestionInline(admin.StackedInline):
+    model = Question
+    extra = 0
+    fields = ("position", "kind", "text", "choices", "scale_max", ("show_if_score_min", "show_if_score_max"))
+
+
+@admin.register(Survey)
+class SurveyAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "is_active", "created_at")
+    list_filter = ("kind", "is_active")
+    inlines = [QuestionInline]
+
+
+class TriggerRuleForm(forms.ModelForm):
+    class Meta:
+        model = TriggerRule
+        fields = [
+            "event_type",
+            "survey",
+            "channel",
+            "conditions",
+            "delay",
+            "sample_rate",
+            "expiry",
+            "cancel_on_event_types",
+            "match_property",
+            "is_active",
+        ]
+
+    def clean_conditions(self):
+        errors = conditions_errors(self.cleaned_data["conditions"])
+        if errors:
+            raise forms.ValidationError(errors)
+        return self.cleaned_data["conditions"]
+
+    def clean_sample_rate(self):
+        rate = self.cleaned_data["sample_rate"]
+        if not 0 <= rate <= 1:
+            raise forms.ValidationError("Give a share from 0 to 1.")
+        return rate
+
+
+@admin.register(TriggerRule)
+class TriggerRuleAdmin(admin.ModelAdmin):
+    form = TriggerRuleForm
+    list_display = ("event_type", "survey", "channel", "delay", "sample_rate", "cancel_on_event_types", "is_active")
+    list_filter = ("channel", "is_active")
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ("type", "external_id", "source", "contact", "occurred_at")
+    list_filter = ("type",)
+    search_fields = ("external_id",)
+    raw_id_fields = ("contact",)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ("public_id", "survey", "contact", "channel", "status", "cancel_reason", "scheduled_at")
+    list_filter = ("status", "channel", "survey")
+    raw_id_fields = ("contact", "event", "message")
+    exclude = ("token_hash",)
+
+
+class AnswerInline(admin.TabularInline):
+    model = Answer
+    extra = 0
+    fields = ("question", "value", "updated_at")
+    readonly_fields = ("question", "value", "updated_at")
+    can_delete = False
+
+
+@admin.register(Response)
+class ResponseAdmin(admin.ModelAdmin):
+    list_display = ("survey", "contact", "score", "confirmed_at")
+    list_filter = ("survey",)
+    raw_id_fields = ("invitation", "contact")
+    inlines = [AnswerInline]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ("name", "prefix", "scopes", "survey", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at", "revoked_at")
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        # A key is shown once, when created: `manage.py create_api_key` prints it.
+        return False
+
+    @admin.action(description="Revoke selected API keys")
+    def revoke(self, request, queryset):
+        count = api_keys_revoke(ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"Revoked {count} API key(s).")

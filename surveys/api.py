@@ -1,0 +1,325 @@
+"""The native intake API: events (one or a batch), trigger rules; Bearer API keys with scopes."""
+
+import functools
+import hashlib
+import json
+import zoneinfo
+from datetime import timedelta
+
+import phonenumbers
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import _flatten
+from surveys.authentication import has_scope
+from surveys.conditions import conditions_errors
+from surveys.models import ApiKey, Survey, TriggerRule
+from surveys.services.intake import (
+    ContactData,
+    EventData,
+    IdempotencyConflict,
+    IdempotencyInFlight,
+    event_ingest,
+    events_ingest,
+    idempotency_claim,
+    idempotency_complete,
+    idempotency_release,
+    trigger_rule_create,
+    trigger_rule_update,
+)
+
+BATCH_LIMIT = 1000
+
+
+class ScopePermission(permissions.BasePermission):
+    scope = ""
+
+    def has_permission(self, request, view) -> bool:
+        return has_scope(request, self.scope)
+
+
+class CanWriteEvents(ScopePermission):
+    scope = ApiKey.Scope.EVENTS_WRITE
+    message = "This API key lacks the events:write scope."
+
+
+class IsAdminKey(ScopePermission):
+    scope = ApiKey.Scope.ADMIN
+    message = "This API key lacks the admin scope."
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    # Listing the zones reads the whole tz database from disk; once per process is enough.
+    return frozenset(zoneinfo.available_timezones())
+
+
+class ContactInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
+    name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    locale = serializers.CharField(required=False, allow_blank=True, default="", max_length=10)
+    timezone = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+    external_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    properties = serializers.DictField(required=False, default=dict)
+
+    def validate_phone(self, value: str) -> str:
+        if not value:
+            return value
+        try:
+            number = phonenumbers.parse(value, None)
+        except phonenumbers.NumberParseException as exc:
+            raise serializers.ValidationError("Enter a phone number in E.164 form, e.g. +14155550100.") from exc
+        if not phonenumbers.is_valid_number(number):
+            raise serializers.ValidationError("This phone number is not valid.")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def validate_timezone(self, value: str) -> str:
+        if value and value not in _time_zones():
+            raise serializers.ValidationError("Unknown time zone; use an IANA name such as Europe/Paris.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        if not (attrs["email"] or attrs["phone"] or attrs["external_id"]):
+            raise serializers.ValidationError("Give at least an email, a phone number or an external id.")
+        return attrs
+
+
+class EventInputSerializer(serializers.Serializer):
+    type = serializers.RegexField(r"^[a-z0-9_.:-]+$", max_length=100)
+    external_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    occurred_at = serializers.DateTimeField(required=False, default=None)
+    contact = ContactInputSerializer()
+    properties = serializers.DictField(required=False, default=dict)
+
+
+class BatchInputSerializer(serializers.Serializer):
+    # Items are validated one by one in the view, so one bad event does not reject the others.
+    events = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=BATCH_LIMIT)
+
+
+class ScheduledInvitationSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="invitation.public_id")
+    trigger_rule = serializers.IntegerField(source="trigger_rule_id", allow_null=True)
+    survey = serializers.CharField(source="invitation.survey.name")
+    channel = serializers.CharField(source="invitation.channel")
+    scheduled_at = serializers.DateTimeField(source="invitation.scheduled_at")
+    expires_at = serializers.DateTimeField(source="invitation.expires_at")
+
+
+class SkippedSerializer(serializers.Serializer):
+    trigger_rule = serializers.IntegerField(source="trigger_rule_id", allow_null=True)
+    reason = serializers.ChoiceField(
+        source="skipped", choices=["throttled", "opted_out", "no_channel", "sampled_out", "no_rule", "duplicate"]
+    )
+
+
+class EventResultSerializer(serializers.Serializer):
+    event_id = serializers.IntegerField(source="event.pk")
+    duplicate = serializers.BooleanField()
+    scheduled = ScheduledInvitationSerializer(many=True)
+    skipped = SkippedSerializer(many=True)
+    cancelled = serializers.SerializerMethodField()
+
+    def get_cancelled(self, result) -> list[str]:
+        return [str(invitation.public_id) for invitation in result.cancelled]
+
+
+class BatchItemResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = serializers.IntegerField(help_text="201 scheduled or skipped, 200 duplicate, 400 invalid.")
+    result = EventResultSerializer(required=False)
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+
+
+class BatchResultSerializer(serializers.Serializer):
+    results = BatchItemResultSerializer(many=True)
+
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Replays the first answer for the same body within 24 h; 422 for another body, 409 while in flight.",
+)
+
+
+def _event_data(data: dict) -> EventData:
+    return EventData(
+        type=data["type"],
+        external_id=data["external_id"],
+        occurred_at=data["occurred_at"],
+        contact=ContactData(**data["contact"]),
+        properties=data["properties"],
+    )
+
+
+def _ingest(request, data: dict):
+    event = _event_data(data)
+    return event_ingest(
+        source=request.auth.source,
+        type=event.type,
+        external_id=event.external_id,
+        occurred_at=event.occurred_at,
+        contact=event.contact,
+        properties=event.properties,
+    )
+
+
+class IdempotentPostView(APIView):
+    """POST handled at most once per `Idempotency-Key`; the first answer is replayed for retries."""
+
+    def post(self, request):
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key:
+            return self.handle_post(request)
+        if len(key) > 255:
+            return _error(
+                status.HTTP_400_BAD_REQUEST, "Invalid input.", {"Idempotency-Key": ["At most 255 characters."]}
+            )
+        request_hash = hashlib.sha256(json.dumps(request.data, sort_keys=True, default=str).encode()).hexdigest()
+        try:
+            record, first = idempotency_claim(api_key=request.auth, key=key, request_hash=request_hash)
+        except IdempotencyConflict:
+            return _error(422, "This Idempotency-Key was used with a different request body.", {})
+        except IdempotencyInFlight:
+            return _error(409, "A request with this Idempotency-Key is still being processed.", {})
+        if not first:
+            return Response(record.response_body, status=record.status_code, headers={"Idempotent-Replayed": "true"})
+        try:
+            response = self.handle_post(request)
+        except Exception:
+            idempotency_release(record=record)
+            raise
+        idempotency_complete(record=record, status_code=response.status_code, body=response.data)
+        return response
+
+
+def _error(code: int, message: str, errors: dict) -> Response:
+    return Response({"message": message, "errors": errors}, status=code)
+
+
+class EventCreateApi(IdempotentPostView):
+    permission_classes = [CanWriteEvents]
+
+    @extend_schema(
+        request=EventInputSerializer,
+        responses={201: EventResultSerializer, 200: EventResultSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    def post(self, request):
+        return super().post(request)
+
+    def handle_post(self, request) -> Response:
+        serializer = EventInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = _ingest(request, serializer.validated_data)
+        return Response(
+            EventResultSerializer(result).data,
+            status=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED,
+        )
+
+
+class EventBatchApi(IdempotentPostView):
+    permission_classes = [CanWriteEvents]
+
+    @extend_schema(
+        request=BatchInputSerializer, responses={200: BatchResultSerializer}, parameters=[IDEMPOTENCY_HEADER]
+    )
+    def post(self, request):
+        return super().post(request)
+
+    def handle_post(self, request) -> Response:
+        batch = BatchInputSerializer(data=request.data)
+        batch.is_valid(raise_exception=True)
+        results: dict[int, dict] = {}
+        valid: list[tuple[int, EventData]] = []
+        # One serializer instance for every item: building its fields is the costly part.
+        validator, representer = EventInputSerializer(), EventResultSerializer()
+        for index, item in enumerate(batch.validated_data["events"]):
+            try:
+                valid.append((index, _event_data(validator.run_validation(item))))
+            except serializers.ValidationError as error:
+                results[index] = {"index": index, "status": 400, "errors": _flatten(error.detail)}
+        # One transaction for the batch: invalid items are reported and skipped, while a failure of
+        # the database rolls the whole batch back, so retrying the batch is safe (stored events are
+        # recognised by their external_id).
+        ingested = events_ingest(source=request.auth.source, events=[event for _, event in valid])
+        for (index, _), result in zip(valid, ingested, strict=True):
+            results[index] = {
+                "index": index,
+                "status": 200 if result.duplicate else 201,
+                "result": representer.to_representation(result),
+            }
+        results = [results[index] for index in sorted(results)]
+        return Response({"results": results}, status=status.HTTP_200_OK)
+
+
+class DurationField(serializers.IntegerField):
+    """A duration given and shown as a whole number of `unit` seconds (1 for seconds, 86400 for days)."""
+
+    def __init__(self, *, unit: int, maximum: int, **kwargs) -> None:
+        self.unit, self.maximum = unit, maximum
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data) -> timedelta:
+        number = super().to_internal_value(data)
+        if not 0 <= number <= self.maximum:
+            raise serializers.ValidationError(f"Give a whole number from 0 to {self.maximum}.")
+        return timedelta(seconds=number * self.unit)
+
+    def to_representation(self, value: timedelta) -> int:
+        return int(value.total_seconds()) // self.unit
+
+
+class TriggerRuleSerializer(serializers.ModelSerializer):
+    survey = serializers.PrimaryKeyRelatedField(queryset=Survey.objects.all())
+    event_type = serializers.RegexField(r"^[a-z0-9_.:-]+$", max_length=100)
+    delay_seconds = DurationField(unit=1, maximum=365 * 86400, source="delay", default=timedelta(0))
+    expiry_days = DurationField(unit=86400, maximum=365, source="expiry", required=False, allow_null=True)
+    sample_rate = serializers.FloatField(min_value=0, max_value=1, default=1.0)
+    conditions = serializers.JSONField(default=list)
+    cancel_on_event_types = serializers.ListField(
+        child=serializers.RegexField(r"^[a-z0-9_.:-]+$", max_length=100), default=list
+    )
+
+    class Meta:
+        model = TriggerRule
+        fields = [
+            "id",
+            "event_type",
+            "survey",
+            "channel",
+            "conditions",
+            "delay_seconds",
+            "sample_rate",
+            "expiry_days",
+            "cancel_on_event_types",
+            "match_property",
+            "is_active",
+            "created_at",
+        ]
+        read_only_fields = ["id", "created_at"]
+
+    def validate_conditions(self, value):
+        errors = conditions_errors(value)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+    def create(self, validated_data):
+        return trigger_rule_create(**validated_data)
+
+    def update(self, instance, validated_data):
+        return trigger_rule_update(rule=instance, **validated_data)
+
+
+@extend_schema(tags=["trigger rules"])
+class TriggerRuleViewSet(viewsets.ModelViewSet):
+    """Trigger rules: which events invite whom to which survey, how and when (admin scope)."""
+
+    permission_classes = [IsAdminKey]
+    serializer_class = TriggerRuleSerializer
+    queryset = TriggerRule.objects.order_by("pk")

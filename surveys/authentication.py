@@ -1,0 +1,72 @@
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions, throttling
+
+from surveys.models import ApiKey
+from surveys.selectors import api_key_get_active
+from surveys.services.intake import api_key_mark_used
+
+
+class ApiKeyUser:
+    """The principal of a request signed with an API key (not a person)."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, api_key: ApiKey) -> None:
+        self.api_key = api_key
+
+    def __str__(self) -> str:
+        return f"API key {self.api_key.name}"
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer <key>`."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        scheme, _, raw_key = header.partition(" ")
+        if scheme != self.keyword:
+            return None
+        api_key = api_key_get_active(raw_key=raw_key.strip())
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+        api_key_mark_used(api_key=api_key)
+        return ApiKeyUser(api_key), api_key
+
+    def authenticate_header(self, request) -> str:
+        return self.keyword
+
+
+def has_scope(request, scope: str) -> bool:
+    return isinstance(request.auth, ApiKey) and scope in request.auth.scopes
+
+
+class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
+    """`API_RATE_LIMIT` requests per API key; requests not signed with a key are not counted here."""
+
+    scope = "api_key"
+
+    def get_rate(self) -> str:
+        return settings.API_RATE_LIMIT
+
+    def allow_request(self, request, view) -> bool:
+        # The rate is read per request so that a changed setting applies without a restart.
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+    def get_cache_key(self, request, view) -> str | None:
+        if not isinstance(request.auth, ApiKey):
+            return None
+        return f"throttle:api_key:{request.auth.pk}"
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = ApiKeyAuthentication
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema) -> dict:
+        return {"type": "http", "scheme": "bearer", "description": "An API key from `manage.py create_api_key`."}

@@ -1,0 +1,299 @@
+import uuid
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from notifications.models import Channel, Message
+from surveys.scales import SCALES, pick_locale
+from surveys.wording import WORDING
+
+
+class Contact(models.Model):
+    """A customer we may ask; matched by external id, then email, then phone."""
+
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=20, blank=True, db_index=True, help_text="E.164, e.g. +33612345678")
+    name = models.CharField(max_length=200, blank=True)
+    locale = models.CharField(max_length=10, default="en")
+    timezone = models.CharField(max_length=64, blank=True)
+    external_id = models.CharField(max_length=200, blank=True)
+    properties = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["email"], condition=~Q(email=""), name="contact_unique_email"),
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="contact_unique_external_id"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.phone or f"contact {self.pk}"
+
+
+class Survey(models.Model):
+    class Kind(models.TextChoices):
+        NPS = "nps", "Net Promoter Score (0-10)"
+        CSAT = "csat", "Customer satisfaction (1-5)"
+        CES = "ces", "Customer effort (1-7)"
+        FIVE_STAR = "five_star", "Five stars (1-5)"
+        THUMBS = "thumbs", "Thumbs up / down"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    product_name = models.CharField(max_length=200, blank=True, help_text="Fills {product} in the question.")
+    question_text = models.JSONField(
+        default=dict, blank=True, help_text='Per-locale override of the question, e.g. {"fr": "..."}.'
+    )
+    thank_you_message = models.CharField(max_length=500, blank=True)
+    thank_you_link_url = models.URLField(blank=True)
+    reminder_after_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Remind non-responders once, this many days after the invitation. Empty: never."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def scale(self):
+        return SCALES[self.kind]
+
+    def question(self, locale: str, product_name: str = "") -> str:
+        locale = pick_locale(locale)
+        template = self.question_text.get(locale) or self.scale.question[locale]
+        product = product_name or self.product_name or WORDING[locale]["us"]
+        return template.replace("{product}", product)
+
+
+class ApiKey(models.Model):
+    """A named, scoped credential; the raw key is shown once and only its hash is kept."""
+
+    class Scope(models.TextChoices):
+        EVENTS_WRITE = "events:write", "Send events"
+        RESPONSES_READ = "responses:read", "Read responses"
+        ADMIN = "admin", "Administer"
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, help_text="The key's first characters, to recognise it.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    survey = models.ForeignKey(
+        Survey, null=True, blank=True, on_delete=models.SET_NULL, help_text="Default survey (Delighted's project)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def source(self) -> str:
+        return f"api_key:{self.pk}"
+
+
+class TriggerRule(models.Model):
+    """When an event of `event_type` arrives, invite its contact to `survey` after `delay`."""
+
+    class ChannelChoice(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+        EMAIL_THEN_SMS = "email_then_sms", "Email, else SMS"
+
+    event_type = models.CharField(max_length=100, db_index=True)
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="trigger_rules")
+    channel = models.CharField(max_length=20, choices=ChannelChoice.choices, default=ChannelChoice.EMAIL)
+    delay = models.DurationField(default=timedelta(0))
+    conditions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='All must hold, e.g. [{"property": "amount", "op": "gte", "value": 50}]; '
+        "ops: equals, in, exists, gt, gte, lt, lte.",
+    )
+    sample_rate = models.FloatField(default=1.0, help_text="Share of matching events invited, from 0 to 1.")
+    expiry = models.DurationField(
+        null=True, blank=True, help_text="How long the survey link accepts answers (default INVITATION_EXPIRY_DAYS)."
+    )
+    cancel_on_event_types = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Event types that cancel a pending invitation of this rule, e.g. ["support_ticket_reopened"].',
+    )
+    match_property = models.CharField(
+        max_length=100,
+        default="ticket_id",
+        blank=True,
+        help_text="The property a cancelling event shares with the invitation's event (e.g. the ticket id).",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.event_type} → {self.survey} by {self.channel}"
+
+
+class Event(models.Model):
+    source = models.CharField(max_length=100)
+    type = models.CharField(max_length=100, db_index=True)
+    external_id = models.CharField(max_length=200, blank=True)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    properties = models.JSONField(default=dict, blank=True)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="events")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], condition=~Q(external_id=""), name="event_unique_source_external_id"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.external_id or self.pk}"
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a request sent with an `Idempotency-Key` header, replayed for 24 hours."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty while in flight.")
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["api_key", "key"], name="idempotency_unique_key")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Invitation(models.Model):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        QUEUED = "queued", "Queued"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="invitations")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
+    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations")
+    trigger_rule = models.ForeignKey(TriggerRule, null=True, blank=True, on_delete=models.SET_NULL)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    locale = models.CharField(max_length=10, default="en")
+    properties = models.JSONField(default=dict, blank=True)
+    scheduled_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    cancel_reason = models.CharField(max_length=30, blank=True, help_text="Why it was cancelled or dropped.")
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "scheduled_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.survey} for {self.contact} ({self.status})"
+
+
+class Response(models.Model):
+    """The customer's answer; exactly one per invitation, updated if they change it."""
+
+    invitation = models.OneToOneField(Invitation, on_delete=models.CASCADE, related_name="response")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="responses")
+    score = models.SmallIntegerField()
+    comment = models.TextField(blank=True)
+    confirmed_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.score} on {self.survey}"
+
+
+class Question(models.Model):
+    """An additional question asked after the score and its reason, to the scores in its range."""
+
+    class Kind(models.TextChoices):
+        FREE_TEXT = "free_text", "Free text"
+        SCALE = "scale", "Scale (1 to scale_max)"
+        SELECT_ONE = "select_one", "Select one"
+        SELECT_MANY = "select_many", "Select many"
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    text = models.JSONField(help_text='Per locale, e.g. {"en": "What could we do better?", "fr": "..."}.')
+    choices = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='For select questions: [{"value": "price", "en": "Price", "fr": "Prix"}, ...].',
+    )
+    scale_max = models.PositiveSmallIntegerField(default=5, help_text="For scale questions: answers 1 to this.")
+    show_if_score_min = models.SmallIntegerField(null=True, blank=True, help_text="Asked only from this score up.")
+    show_if_score_max = models.SmallIntegerField(null=True, blank=True, help_text="Asked only up to this score.")
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.text.get("en") or next(iter(self.text.values()), "")
+
+    def applies_to(self, score: int) -> bool:
+        low, high = self.show_if_score_min, self.show_if_score_max
+        return (low is None or score >= low) and (high is None or score <= high)
+
+    def text_in(self, locale: str) -> str:
+        return self.text.get(pick_locale(locale)) or self.text.get("en", "")
+
+    def choice_labels(self, locale: str) -> list[tuple[str, str]]:
+        locale = pick_locale(locale)
+        return [(str(choice["value"]), choice.get(locale) or choice.get("en", "")) for choice in self.choices]
+
+    def clean_value(self, value: str | list[str]) -> str | list[str]:
+        """The answer as stored, or ValidationError naming what is wrong with it."""
+        allowed = [value for value, _ in self.choice_labels("en")]
+        if self.kind == self.Kind.SELECT_MANY:
+            values = [value] if isinstance(value, str) else list(value)
+            values = [item for item in values if item]
+            if any(item not in allowed for item in values):
+                raise ValidationError({"value": "Choose among the options shown."})
+            return values
+        value = ((value[-1] if value else "") if isinstance(value, list) else value).strip()
+        if not value:
+            return ""
+        if self.kind == self.Kind.FREE_TEXT:
+            return value[:5000]
+        if self.kind == self.Kind.SELECT_ONE and value not in allowed:
+            raise ValidationError({"value": "Choose one of the options shown."})
+        if self.kind == self.Kind.SCALE and value not in [str(n) for n in range(1, self.scale_max + 1)]:
+            raise ValidationError({"value": f"Choose a number from 1 to {self.scale_max}."})
+        return value
+
+
+class Answer(models.Model):
+    """A response's answer to one additional question (text, a choice value, or a list of them)."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    value = models.JSONField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["response", "question"], name="answer_unique_per_question")]
+
+    def __str__(self) -> str:
+        return f"{self.question}: {self.value}"

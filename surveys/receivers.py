@@ -1,0 +1,49 @@
+"""Answers by SMS: a reply to a survey SMS records the score, then the reason, then says thanks.
+
+Listens to `notifications.inbound_sms_received` (keywords like STOP never arrive here) and
+records through `surveys.services.responses`; every answer back is a Message via `message_queue`.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.dispatch import receiver
+
+from notifications.models import Channel
+from notifications.services import message_queue
+from notifications.signals import inbound_sms_received
+from notifications.sms_keywords import sms_number
+from notifications.sms_text import gsm_safe
+from surveys.models import Invitation, Response
+from surveys.scales import pick_locale
+from surveys.services.responses import invitation_is_open, response_comment, response_submit
+from surveys.wording import WORDING
+
+
+def latest_open_sms_invitation(phone: str) -> Invitation | None:
+    candidates = (
+        Invitation.objects.filter(channel=Channel.SMS, contact__phone=phone, status=Invitation.Status.QUEUED)
+        .select_related("survey", "contact")
+        .order_by("-scheduled_at", "-id")[:5]
+    )
+    return next((invitation for invitation in candidates if invitation_is_open(invitation)), None)
+
+
+@receiver(inbound_sms_received, dispatch_uid="surveys-sms-reply")
+def sms_reply_record(*, inbound_id: int, phone: str, body: str, **kwargs) -> None:
+    invitation = latest_open_sms_invitation(phone)
+    if invitation is None:
+        return
+    words = WORDING[pick_locale(invitation.locale)]
+    response = Response.objects.filter(invitation=invitation).first()
+    number = sms_number(body)
+    with transaction.atomic():
+        if number is not None and number in invitation.survey.scale.scores:
+            try:
+                response_submit(invitation=invitation, score=number)
+            except ValidationError:
+                return
+            if response is None or not response.comment:
+                message_queue(channel=Channel.SMS, recipient=phone, body_text=gsm_safe(words["comment_prompt"]))
+        elif response is not None and not response.comment and body.strip():
+            response_comment(response=response, comment=body)
+            message_queue(channel=Channel.SMS, recipient=phone, body_text=gsm_safe(words["thanks"]))

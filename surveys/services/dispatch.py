@@ -1,0 +1,134 @@
+"""Writes of dispatch: claim due invitations and queue their rendered email or SMS.
+
+Talks to no provider: it hands rendered content to `notifications` and keeps the `Message`.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from notifications.models import Channel, Message
+from notifications.services import email_render, message_queue, unsubscribe_headers, unsubscribe_token_new
+from notifications.sms_text import gsm_safe
+from surveys.models import Invitation, Survey
+from surveys.services.fatigue import invitation_hold, invitation_send_block_reason, sms_window_next_open
+from surveys.tokens import invitation_token
+from surveys.wording import WORDING
+
+REMINDER_PREFIX = {"en": "Reminder: ", "fr": "Rappel : "}
+# A reminder follows a first message that left; a bounced or cancelled one is not chased.
+REMINDABLE_MESSAGE_STATUSES = (Message.Status.SENT, Message.Status.DELIVERED, Message.Status.UNKNOWN)
+UNSUBSCRIBE_LABEL = {"en": "Unsubscribe from these surveys", "fr": "Ne plus recevoir ces questionnaires"}
+
+
+def survey_link(invitation: Invitation, score: int | None = None) -> str:
+    url = f"{settings.SITE_URL}/s/{invitation_token(invitation.public_id)}/"
+    return url if score is None else f"{url}?score={score}"
+
+
+def _invitation_queue_message(invitation: Invitation, *, reminder: bool = False) -> Message:
+    """Render the invitation in its locale and queue it; a reminder is the same survey, flagged as such."""
+    survey, contact = invitation.survey, invitation.contact
+    words = WORDING[invitation.locale]
+    product_name = invitation.properties.get("question_product_name", "")
+    question = survey.question(invitation.locale, product_name)
+    scale = survey.scale
+    if invitation.channel == Channel.EMAIL:
+        context = {
+            "question": question,
+            "intro": words["email_intro"].format(name=contact.name or ""),
+            "outro": words["email_outro"],
+            "subject": (REMINDER_PREFIX[invitation.locale] if reminder else "")
+            + words["email_subject"].format(product_name=product_name or survey.product_name or survey.name),
+            "buttons": [{"score": score, "url": survey_link(invitation, score)} for score in scale.scores],
+            "low_label": scale.low_label[invitation.locale],
+            "high_label": scale.high_label[invitation.locale],
+            "locale": invitation.locale,
+        }
+        # One opaque token per email: the unsubscribe link names no address and only its hash is kept.
+        token, token_hash = unsubscribe_token_new()
+        context["unsubscribe_url"] = f"{settings.SITE_URL}/u/{token}/"
+        context["unsubscribe_label"] = UNSUBSCRIBE_LABEL[invitation.locale]
+        subject, text, html = email_render(template="surveys/invitation_email", context=context)
+        message = message_queue(
+            channel=Channel.EMAIL,
+            recipient=contact.email,
+            subject=subject,
+            body_text=text,
+            body_html=html,
+            headers=unsubscribe_headers(token),
+            unsubscribe_hash=token_hash,
+        )
+    else:
+        text = words["sms_body"].format(question=question, low=scale.low, high=scale.high, link=survey_link(invitation))
+        text = (REMINDER_PREFIX[invitation.locale] if reminder else "") + text
+        message = message_queue(channel=Channel.SMS, recipient=contact.phone, body_text=gsm_safe(text))
+    return message
+
+
+def _invitation_send(invitation: Invitation) -> None:
+    invitation.message = _invitation_queue_message(invitation)
+    invitation.status = Invitation.Status.QUEUED
+    invitation.save(update_fields=["message", "status"])
+
+
+def invitations_dispatch_due(*, batch_size: int = 200) -> int:
+    """Claim due invitations and queue their messages; returns how many were handled.
+
+    `skip_locked` lets several dispatchers run at once without waiting on or sending the
+    same rows twice; the status change commits in the same transaction as the claim.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(
+            Invitation.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=Invitation.Status.SCHEDULED, scheduled_at__lte=now)
+            .select_related("survey", "contact")
+            .order_by("scheduled_at")[:batch_size]
+        )
+        for invitation in due:
+            if invitation.expires_at <= now:
+                invitation.status = Invitation.Status.EXPIRED
+                invitation.save(update_fields=["status"])
+            elif reason := invitation_send_block_reason(invitation):
+                # Consent, fatigue and the SMS window may have changed since it was scheduled.
+                invitation_hold(invitation=invitation, reason=reason)
+            else:
+                _invitation_send(invitation)
+    return len(due)
+
+
+def invitations_remind_due(*, batch_size: int = 200) -> int:
+    """Send the one reminder of surveys that have `reminder_after_days`, to invitations still unanswered.
+
+    Only invitations whose first message went out are reminded, never after they expire,
+    and an SMS waits for the contact's send window. Returns how many reminders were queued.
+    """
+    now = timezone.now()
+    reminded = 0
+    for survey in Survey.objects.filter(reminder_after_days__isnull=False, is_active=True):
+        with transaction.atomic():
+            due = list(
+                Invitation.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(
+                    survey=survey,
+                    status=Invitation.Status.QUEUED,
+                    reminded_at__isnull=True,
+                    response__isnull=True,
+                    scheduled_at__lte=now - timedelta(days=survey.reminder_after_days),
+                    expires_at__gt=now,
+                    message__status__in=REMINDABLE_MESSAGE_STATUSES,
+                )
+                .select_related("survey", "contact")
+                .order_by("scheduled_at")[:batch_size]
+            )
+            for invitation in due:
+                if invitation.channel == Channel.SMS and sms_window_next_open(invitation.contact, now):
+                    continue
+                _invitation_queue_message(invitation, reminder=True)
+                invitation.reminded_at = now
+                invitation.save(update_fields=["reminded_at"])
+                reminded += 1
+    return reminded

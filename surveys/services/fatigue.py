@@ -1,0 +1,140 @@
+"""Fatigue and consent: may this contact be asked now, on this channel? Checked at schedule and send time.
+
+Owns the contact-pressure window (one invitation per window per survey and across surveys),
+consent (suppressions) and the SMS send window in the contact's time zone. Sends nothing.
+"""
+
+import zoneinfo
+from collections.abc import Iterable
+from datetime import UTC, datetime, time, timedelta
+
+import phonenumbers
+from django.conf import settings
+from django.utils import timezone
+from phonenumbers import timezone as phone_timezone
+
+from notifications.models import Channel
+from notifications.selectors import recipient_is_contactable
+from surveys.models import Contact, Invitation
+
+THROTTLED = "throttled"
+OPTED_OUT = "opted_out"
+OUTSIDE_SMS_WINDOW = "outside_sms_window"
+# Invitations that count against a contact's window: pending or sent, not cancelled nor expired.
+LIVE_STATUSES = (Invitation.Status.SCHEDULED, Invitation.Status.QUEUED)
+
+
+def parse_window(value: str) -> tuple[time, time]:
+    """`"09:00-20:00"` -> (09:00, 20:00); a window may cross midnight (`"20:00-08:00"`)."""
+    start, _, end = value.partition("-")
+    return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+
+
+def window_next_open(local: datetime, window: tuple[time, time]) -> datetime | None:
+    """None when `local` (an aware datetime) is inside the window, else when it next opens."""
+    start, end = window
+    now = local.timetz().replace(tzinfo=None)
+    inside = start <= now < end if start <= end else (now >= start or now < end)
+    if inside:
+        return None
+    opens = datetime.combine(local.date(), start, tzinfo=local.tzinfo)
+    if opens <= local:
+        opens = datetime.combine(local.date() + timedelta(days=1), start, tzinfo=local.tzinfo)
+    return opens
+
+
+def is_throttled(
+    earlier: Iterable[tuple[int, datetime]],
+    *,
+    survey_id: int,
+    at: datetime,
+    survey_window: timedelta,
+    global_window: timedelta,
+) -> bool:
+    """Whether another invitation `(survey_id, scheduled_at)` falls within the per-survey or global window of `at`."""
+    for other_survey_id, other_at in earlier:
+        gap = abs(at - other_at)
+        if gap < global_window or (other_survey_id == survey_id and gap < survey_window):
+            return True
+    return False
+
+
+def contact_timezone(contact: Contact) -> zoneinfo.ZoneInfo:
+    """The contact's own time zone, else their phone number's region, else the site's."""
+    if contact.timezone:
+        try:
+            return zoneinfo.ZoneInfo(contact.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    if contact.phone:
+        try:
+            zones = phone_timezone.time_zones_for_number(phonenumbers.parse(contact.phone, None))
+        except phonenumbers.NumberParseException:
+            zones = ()
+        # A number spanning several zones (most of the US) gives no single answer; take the first.
+        if zones and zones[0] != phone_timezone.UNKNOWN_TIMEZONE:
+            return zoneinfo.ZoneInfo(zones[0])
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def sms_window_next_open(contact: Contact, at: datetime) -> datetime | None:
+    """None when an SMS may reach the contact at `at`, else when their send window next opens."""
+    opens = window_next_open(at.astimezone(contact_timezone(contact)), parse_window(settings.SMS_SEND_WINDOW))
+    return opens.astimezone(UTC) if opens else None
+
+
+def windows() -> tuple[timedelta, timedelta]:
+    return timedelta(days=settings.FATIGUE_SURVEY_DAYS), timedelta(days=settings.FATIGUE_GLOBAL_DAYS)
+
+
+def contact_is_throttled(
+    *, contact: Contact, survey_id: int, at: datetime, statuses=LIVE_STATUSES, exclude_pk=None
+) -> bool:
+    survey_window, global_window = windows()
+    widest = max(survey_window, global_window)
+    others = Invitation.objects.filter(
+        contact=contact, status__in=statuses, scheduled_at__gt=at - widest, scheduled_at__lt=at + widest
+    )
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    return is_throttled(
+        others.values_list("survey_id", "scheduled_at"),
+        survey_id=survey_id,
+        at=at,
+        survey_window=survey_window,
+        global_window=global_window,
+    )
+
+
+def address_for(contact: Contact, channel: str) -> str:
+    return contact.email if channel == Channel.EMAIL else contact.phone
+
+
+def invitation_send_block_reason(invitation: Invitation) -> str | None:
+    """Why the invitation may not go out now (throttled, opted_out, outside_sms_window), or None."""
+    contact = invitation.contact
+    if not recipient_is_contactable(channel=invitation.channel, recipient=address_for(contact, invitation.channel)):
+        return OPTED_OUT
+    # At send time only invitations that actually went out count against the window.
+    if contact_is_throttled(
+        contact=contact,
+        survey_id=invitation.survey_id,
+        at=timezone.now(),
+        statuses=(Invitation.Status.QUEUED,),
+        exclude_pk=invitation.pk,
+    ):
+        return THROTTLED
+    if invitation.channel == Channel.SMS and sms_window_next_open(contact, timezone.now()):
+        return OUTSIDE_SMS_WINDOW
+    return None
+
+
+def invitation_hold(*, invitation: Invitation, reason: str) -> None:
+    """Defer an SMS until its window opens; drop a throttled or opted-out invitation, keeping the reason."""
+    if reason == OUTSIDE_SMS_WINDOW:
+        invitation.scheduled_at = sms_window_next_open(invitation.contact, timezone.now())
+        invitation.save(update_fields=["scheduled_at"])
+        return
+    invitation.status = Invitation.Status.CANCELLED
+    invitation.cancel_reason = reason
+    invitation.save(update_fields=["status", "cancel_reason"])

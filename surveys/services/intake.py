@@ -1,0 +1,593 @@
+"""Writes of intake: API keys, contacts, events and the invitations their trigger rules schedule.
+
+Decides who is invited, when and on which channel. It never sends anything: due
+invitations are the dispatcher's (`surveys.services.dispatch`).
+"""
+
+import hashlib
+import secrets
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from notifications.models import Channel
+from notifications.selectors import recipient_is_contactable
+from surveys.conditions import conditions_match
+from surveys.models import ApiKey, Contact, Event, IdempotencyKey, Invitation, Survey, TriggerRule
+from surveys.scales import pick_locale
+from surveys.services import fatigue
+from surveys.tokens import invitation_token, token_hash
+
+API_KEY_PREFIX = "cl_"
+
+
+def api_key_create(*, name: str, scopes: list[str] | None = None, survey: Survey | None = None) -> tuple[ApiKey, str]:
+    """Create a key and return it with its raw value, which is never stored."""
+    raw = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    api_key = ApiKey.objects.create(
+        name=name,
+        prefix=raw[:10],
+        key_hash=token_hash(raw),
+        scopes=scopes if scopes is not None else list(ApiKey.Scope.values),
+        survey=survey,
+    )
+    return api_key, raw
+
+
+def api_key_mark_used(*, api_key: ApiKey) -> None:
+    """Record use at most once a minute, so a busy key does not write on every request."""
+    now = timezone.now()
+    if api_key.last_used_at and now - api_key.last_used_at < timedelta(minutes=1):
+        return
+    ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    api_key.last_used_at = now
+
+
+def api_keys_revoke(*, ids: list[int]) -> int:
+    """Revoke keys at once; a revoked key is refused from its next request."""
+    return ApiKey.objects.filter(pk__in=ids, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+@dataclass(frozen=True)
+class ContactData:
+    email: str = ""
+    phone: str = ""
+    name: str = ""
+    locale: str = ""
+    timezone: str = ""
+    external_id: str = ""
+    properties: dict = field(default_factory=dict)
+
+
+def _contact_find(data: ContactData) -> Contact | None:
+    for lookup, value in (("external_id", data.external_id), ("email", data.email), ("phone", data.phone)):
+        if value:
+            contact = Contact.objects.filter(**{lookup: value}).order_by("pk").first()
+            if contact:
+                return contact
+    return None
+
+
+def contact_upsert(*, data: ContactData) -> Contact:
+    """Find the contact by external id, email or phone, and update it with what was given."""
+    return _contact_upsert(data)[0]
+
+
+def _contact_upsert(data: ContactData) -> tuple[Contact, bool]:
+    if not (data.email or data.phone or data.external_id):
+        raise ValidationError({"contact": "Give at least an email, a phone number or an external id."})
+    contact = _contact_find(data)
+    if contact is None:
+        try:
+            with transaction.atomic():
+                contact = Contact.objects.create(
+                    email=data.email,
+                    phone=data.phone,
+                    name=data.name,
+                    locale=pick_locale(data.locale),
+                    timezone=data.timezone,
+                    external_id=data.external_id,
+                    properties=data.properties,
+                )
+                return contact, True
+        except IntegrityError:
+            # A concurrent request created the same contact first.
+            contact = _contact_find(data)
+            if contact is None:
+                raise
+    changed = []
+    for name in ("email", "phone", "name", "timezone", "external_id"):
+        value = getattr(data, name)
+        if not value or getattr(contact, name) == value:
+            continue
+        if name in ("email", "external_id") and Contact.objects.filter(**{name: value}).exclude(pk=contact.pk).exists():
+            # Another contact owns this address or id: keep both people as they are rather than merge them.
+            continue
+        setattr(contact, name, value)
+        changed.append(name)
+    if data.locale and contact.locale != pick_locale(data.locale):
+        contact.locale = pick_locale(data.locale)
+        changed.append("locale")
+    if data.properties:
+        contact.properties = {**contact.properties, **data.properties}
+        changed.append("properties")
+    if changed:
+        contact.save(update_fields=[*changed, "updated_at"])
+    return contact, False
+
+
+class SkipReason:
+    NO_CHANNEL = "no_channel"
+    NO_RULE = "no_rule"
+    DUPLICATE = "duplicate"
+    SAMPLED_OUT = "sampled_out"
+    THROTTLED = fatigue.THROTTLED
+    OPTED_OUT = fatigue.OPTED_OUT
+
+
+@dataclass(frozen=True)
+class ScheduleOutcome:
+    trigger_rule_id: int | None
+    invitation: Invitation | None
+    skipped: str = ""
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    event: Event
+    duplicate: bool
+    outcomes: list[ScheduleOutcome]
+    cancelled: list[Invitation] = field(default_factory=list)
+
+    @property
+    def scheduled(self) -> list[ScheduleOutcome]:
+        return [outcome for outcome in self.outcomes if outcome.invitation]
+
+    @property
+    def skipped(self) -> list[ScheduleOutcome]:
+        return [outcome for outcome in self.outcomes if outcome.skipped]
+
+
+def _channel_for(contact: Contact, choice: str) -> tuple[str | None, str]:
+    """The channel to use and, when there is none, why: no address at all, or every address opted out."""
+    if choice == TriggerRule.ChannelChoice.EMAIL_THEN_SMS:
+        candidates = [Channel.EMAIL, Channel.SMS]
+    else:
+        candidates = [choice]
+    reachable = [channel for channel in candidates if fatigue.address_for(contact, channel)]
+    if not reachable:
+        return None, SkipReason.NO_CHANNEL
+    for channel in reachable:
+        if recipient_is_contactable(channel=channel, recipient=fatigue.address_for(contact, channel)):
+            return channel, ""
+    return None, SkipReason.OPTED_OUT
+
+
+def sampled_in(key: str, rate: float) -> bool:
+    """A stable coin toss per key, so a retried event gets the same answer."""
+    if rate >= 1:
+        return True
+    digest = hashlib.sha256(key.encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < rate
+
+
+def invitation_schedule(
+    *,
+    contact: Contact,
+    survey: Survey,
+    channel_choice: str,
+    delay: timedelta = timedelta(0),
+    event: Event | None = None,
+    trigger_rule: TriggerRule | None = None,
+    properties: dict | None = None,
+    expiry: timedelta | None = None,
+) -> ScheduleOutcome:
+    """Store an invitation due after `delay`, unless consent or fatigue forbid it.
+
+    An SMS due outside the contact's send window is moved to when the window opens.
+    """
+    outcome = _invitation_build(
+        contact=contact,
+        survey=survey,
+        channel_choice=channel_choice,
+        delay=delay,
+        event=event,
+        trigger_rule=trigger_rule,
+        properties=properties,
+        expiry=expiry,
+        throttled=lambda at: fatigue.contact_is_throttled(contact=contact, survey_id=survey.pk, at=at),
+    )
+    if outcome.invitation is not None:
+        outcome.invitation.save()
+    return outcome
+
+
+def _invitation_build(
+    *,
+    contact: Contact,
+    survey: Survey,
+    channel_choice: str,
+    delay: timedelta,
+    event: Event | None,
+    trigger_rule: TriggerRule | None,
+    properties: dict | None,
+    expiry: timedelta | None,
+    throttled: Callable[[datetime], bool],
+) -> ScheduleOutcome:
+    """The invitation to store (unsaved), or why there is none; `throttled(at)` answers the fatigue question."""
+    rule_id = trigger_rule.pk if trigger_rule else None
+    channel, reason = _channel_for(contact, channel_choice)
+    if channel is None:
+        return ScheduleOutcome(rule_id, None, reason)
+    properties = properties or {}
+    scheduled_at = timezone.now() + delay
+    if throttled(scheduled_at):
+        return ScheduleOutcome(rule_id, None, SkipReason.THROTTLED)
+    if channel == Channel.SMS:
+        scheduled_at = fatigue.sms_window_next_open(contact, scheduled_at) or scheduled_at
+    invitation = Invitation(
+        contact=contact,
+        survey=survey,
+        event=event,
+        trigger_rule=trigger_rule,
+        channel=channel,
+        locale=pick_locale(properties.get("locale") or contact.locale),
+        properties=properties,
+        scheduled_at=scheduled_at,
+        expires_at=scheduled_at + (expiry or timedelta(days=settings.INVITATION_EXPIRY_DAYS)),
+    )
+    invitation.token_hash = token_hash(invitation_token(invitation.public_id))
+    return ScheduleOutcome(rule_id, invitation)
+
+
+def invitations_cancel_for_event(*, event: Event, rules: list[TriggerRule]) -> list[Invitation]:
+    """Cancel pending invitations whose rule names this event's type as cancelling, for the same subject.
+
+    The subject is the rule's `match_property` (e.g. `ticket_id`): a reopened ticket cancels
+    the survey about that ticket only.
+    """
+    cancelled = []
+    for rule in rules:
+        value = event.properties.get(rule.match_property) if rule.match_property else None
+        if event.type not in rule.cancel_on_event_types or value in (None, ""):
+            continue
+        pending = Invitation.objects.select_for_update().filter(
+            trigger_rule=rule,
+            status=Invitation.Status.SCHEDULED,
+            **{f"event__properties__{rule.match_property}": value},
+        )
+        for invitation in pending:
+            invitation.status = Invitation.Status.CANCELLED
+            invitation.cancel_reason = f"event:{event.type}"
+            invitation.save(update_fields=["status", "cancel_reason"])
+            cancelled.append(invitation)
+    return cancelled
+
+
+def _rule_outcome(rule: TriggerRule, event: Event, contact: Contact) -> ScheduleOutcome:
+    if not sampled_in(f"{rule.pk}:{event.source}:{event.external_id or event.pk}", rule.sample_rate):
+        return ScheduleOutcome(rule.pk, None, SkipReason.SAMPLED_OUT)
+    return invitation_schedule(
+        contact=contact,
+        survey=rule.survey,
+        channel_choice=rule.channel,
+        delay=rule.delay,
+        event=event,
+        trigger_rule=rule,
+        properties=event.properties,
+        expiry=rule.expiry,
+    )
+
+
+def _duplicate(existing: Event) -> IngestResult:
+    return IngestResult(existing, True, [ScheduleOutcome(None, None, SkipReason.DUPLICATE)])
+
+
+@transaction.atomic
+def event_ingest(
+    *,
+    source: str,
+    type: str,
+    contact: ContactData,
+    external_id: str = "",
+    occurred_at: datetime | None = None,
+    properties: dict | None = None,
+) -> IngestResult:
+    """Record an event, cancel what it cancels, and schedule what its trigger rules ask for, once per event."""
+    if external_id:
+        existing = Event.objects.filter(source=source, external_id=external_id).first()
+        if existing:
+            return _duplicate(existing)
+    person, created = _contact_upsert(contact)
+    if not created:
+        # Serialises concurrent events of one contact, so two cannot both pass the fatigue check
+        # (a contact created here is already private to this transaction).
+        Contact.objects.select_for_update().filter(pk=person.pk).first()
+    try:
+        with transaction.atomic():
+            event = Event.objects.create(
+                source=source,
+                type=type,
+                external_id=external_id,
+                occurred_at=occurred_at or timezone.now(),
+                properties=properties or {},
+                contact=person,
+            )
+    except IntegrityError:
+        # The same event arrived concurrently and the other request stored it first.
+        return _duplicate(Event.objects.get(source=source, external_id=external_id))
+    # Rules are few; one read serves both cancelling and scheduling.
+    all_rules = list(TriggerRule.objects.select_related("survey").order_by("pk"))
+    cancelled = invitations_cancel_for_event(event=event, rules=all_rules)
+    rules = [
+        rule
+        for rule in all_rules
+        if rule.event_type == type
+        and rule.is_active
+        and rule.survey.is_active
+        and conditions_match(rule.conditions, event.properties)
+    ]
+    outcomes = [_rule_outcome(rule, event, person) for rule in rules]
+    return IngestResult(event, False, outcomes or [ScheduleOutcome(None, None, SkipReason.NO_RULE)], cancelled)
+
+
+@dataclass(frozen=True)
+class EventData:
+    type: str
+    contact: ContactData
+    external_id: str = ""
+    occurred_at: datetime | None = None
+    properties: dict = field(default_factory=dict)
+
+
+def _identifiers(data: ContactData) -> list[tuple[str, str]]:
+    return [(name, value) for name in ("external_id", "email", "phone") if (value := getattr(data, name))]
+
+
+@transaction.atomic
+def events_ingest(*, source: str, events: list[EventData]) -> list[IngestResult]:
+    """Ingest many events with the outcome `event_ingest` would give each, in a handful of queries.
+
+    Events of new, distinct contacts take a bulk path; the rest (known contacts, contacts named
+    twice, repeated external ids, events from the first cancelling one on) go through
+    `event_ingest` one by one.
+    """
+    all_rules = list(TriggerRule.objects.select_related("survey").order_by("pk"))
+    cancelling = {event_type for rule in all_rules for event_type in rule.cancel_on_event_types}
+    external_ids = [event.external_id for event in events if event.external_id]
+    stored = set(
+        Event.objects.filter(source=source, external_id__in=external_ids).values_list("external_id", flat=True)
+    )
+    wanted = [pair for event in events for pair in _identifiers(event.contact)]
+    known = set()
+    for name in ("external_id", "email", "phone"):
+        values = [value for kind, value in wanted if kind == name]
+        if values:
+            known |= {(name, v) for v in Contact.objects.filter(**{f"{name}__in": values}).values_list(name, flat=True)}
+    named = Counter(wanted)
+    seen_ids = Counter(external_ids)
+    # A cancelling event may cancel invitations of any earlier event (same ticket, any contact),
+    # so only events before the first one can skip ahead of it.
+    first_cancelling = next((i for i, event in enumerate(events) if event.type in cancelling), len(events))
+    fast = [
+        index
+        for index, event in enumerate(events[:first_cancelling])
+        if (not event.external_id or (event.external_id not in stored and seen_ids[event.external_id] == 1))
+        and all(pair not in known and named[pair] == 1 for pair in _identifiers(event.contact))
+        and _identifiers(event.contact)
+    ]
+    results: dict[int, IngestResult] = {}
+    try:
+        with transaction.atomic():
+            results.update(_events_ingest_new(source, [(index, events[index]) for index in fast], all_rules))
+    except IntegrityError:
+        # A concurrent request stored one of these contacts or events first: take the careful path.
+        results.clear()
+    for index, event in enumerate(events):
+        if index not in results:
+            results[index] = event_ingest(
+                source=source,
+                type=event.type,
+                contact=event.contact,
+                external_id=event.external_id,
+                occurred_at=event.occurred_at,
+                properties=event.properties,
+            )
+    return [results[index] for index in range(len(events))]
+
+
+def _events_ingest_new(
+    source: str, items: list[tuple[int, EventData]], all_rules: list[TriggerRule]
+) -> dict[int, IngestResult]:
+    """Bulk path: each contact is new and named once, so fatigue only weighs this event's own rules."""
+    if not items:
+        return {}
+    contacts = Contact.objects.bulk_create(
+        [
+            Contact(
+                email=event.contact.email,
+                phone=event.contact.phone,
+                name=event.contact.name,
+                locale=pick_locale(event.contact.locale),
+                timezone=event.contact.timezone,
+                external_id=event.contact.external_id,
+                properties=event.contact.properties,
+            )
+            for _, event in items
+        ]
+    )
+    now = timezone.now()
+    stored = Event.objects.bulk_create(
+        [
+            Event(
+                source=source,
+                type=event.type,
+                external_id=event.external_id,
+                occurred_at=event.occurred_at or now,
+                properties=event.properties or {},
+                contact=contact,
+            )
+            for (_, event), contact in zip(items, contacts, strict=True)
+        ]
+    )
+    survey_window, global_window = fatigue.windows()
+    results, invitations = {}, []
+    for (index, _), contact, event in zip(items, contacts, stored, strict=True):
+        scheduled: list[tuple[int, datetime]] = []
+        outcomes = []
+        for rule in all_rules:
+            if not (
+                rule.event_type == event.type
+                and rule.is_active
+                and rule.survey.is_active
+                and conditions_match(rule.conditions, event.properties)
+            ):
+                continue
+            if not sampled_in(f"{rule.pk}:{event.source}:{event.external_id or event.pk}", rule.sample_rate):
+                outcomes.append(ScheduleOutcome(rule.pk, None, SkipReason.SAMPLED_OUT))
+                continue
+            outcome = _invitation_build(
+                contact=contact,
+                survey=rule.survey,
+                channel_choice=rule.channel,
+                delay=rule.delay,
+                event=event,
+                trigger_rule=rule,
+                properties=event.properties,
+                expiry=rule.expiry,
+                throttled=lambda at, survey_id=rule.survey_id, earlier=scheduled: fatigue.is_throttled(
+                    earlier, survey_id=survey_id, at=at, survey_window=survey_window, global_window=global_window
+                ),
+            )
+            if outcome.invitation is not None:
+                scheduled.append((rule.survey_id, outcome.invitation.scheduled_at))
+                invitations.append(outcome.invitation)
+            outcomes.append(outcome)
+        results[index] = IngestResult(event, False, outcomes or [ScheduleOutcome(None, None, SkipReason.NO_RULE)])
+    Invitation.objects.bulk_create(invitations)
+    return results
+
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+
+
+class IdempotencyConflict(Exception):
+    """The key was first used with a different request body."""
+
+
+class IdempotencyInFlight(Exception):
+    """The first request with this key has not finished yet."""
+
+
+def idempotency_claim(*, api_key: ApiKey, key: str, request_hash: str) -> tuple[IdempotencyKey, bool]:
+    """Claim `key` for this request: `(record, True)` to go ahead, `(record, False)` to replay its answer."""
+    now = timezone.now()
+    IdempotencyKey.objects.filter(api_key=api_key, key=key, created_at__lte=now - IDEMPOTENCY_TTL).delete()
+    try:
+        with transaction.atomic():
+            record = IdempotencyKey.objects.create(api_key=api_key, key=key, request_hash=request_hash, created_at=now)
+            return record, True
+    except IntegrityError:
+        record = IdempotencyKey.objects.get(api_key=api_key, key=key)
+    if record.request_hash != request_hash:
+        raise IdempotencyConflict
+    if record.status_code is None:
+        raise IdempotencyInFlight
+    return record, False
+
+
+def idempotency_complete(*, record: IdempotencyKey, status_code: int, body: dict) -> None:
+    record.status_code = status_code
+    record.response_body = body
+    record.save(update_fields=["status_code", "response_body"])
+
+
+def idempotency_keys_prune() -> int:
+    """Forget keys older than 24 hours; returns how many were deleted."""
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lte=timezone.now() - IDEMPOTENCY_TTL).delete()
+    return deleted
+
+
+def idempotency_release(*, record: IdempotencyKey) -> None:
+    """Forget a claim whose request failed, so that the client's retry is processed afresh."""
+    record.delete()
+
+
+def trigger_rule_create(**fields) -> TriggerRule:
+    return TriggerRule.objects.create(**fields)
+
+
+def trigger_rule_update(*, rule: TriggerRule, **fields) -> TriggerRule:
+    for name, value in fields.items():
+        setattr(rule, name, value)
+    rule.save()
+    return rule
+
+
+def contact_survey_request(
+    *,
+    data: ContactData,
+    survey: Survey,
+    channel: str,
+    delay: timedelta = timedelta(0),
+    send: bool = True,
+    properties: dict | None = None,
+    last_sent_at: datetime | None = None,
+) -> tuple[Contact, ScheduleOutcome | None]:
+    """Delighted's "create person": upsert the contact and, unless `send` is false, schedule a survey request.
+
+    `last_sent_at` is a send made elsewhere (before switching to us); it counts against the window.
+    """
+    with transaction.atomic():
+        contact = contact_upsert(data=data)
+        if not send:
+            return contact, None
+        if last_sent_at and fatigue.is_throttled(
+            [(survey.pk, last_sent_at)],
+            survey_id=survey.pk,
+            at=timezone.now() + delay,
+            survey_window=timedelta(days=settings.FATIGUE_SURVEY_DAYS),
+            global_window=timedelta(days=settings.FATIGUE_GLOBAL_DAYS),
+        ):
+            return contact, ScheduleOutcome(None, None, SkipReason.THROTTLED)
+        Contact.objects.select_for_update().filter(pk=contact.pk).first()
+        return contact, invitation_schedule(
+            contact=contact, survey=survey, channel_choice=channel, delay=delay, properties=properties
+        )
+
+
+def invitations_cancel_pending(*, contact: Contact, survey: Survey | None = None, reason: str = "api") -> int:
+    """Cancel the contact's invitations that have not gone out yet (of one survey, when given)."""
+    pending = Invitation.objects.filter(contact=contact, status=Invitation.Status.SCHEDULED)
+    if survey is not None:
+        pending = pending.filter(survey=survey)
+    return pending.update(status=Invitation.Status.CANCELLED, cancel_reason=reason)
+
+
+def contact_delete(*, contact: Contact) -> None:
+    """Erase a contact with their events, invitations and responses (a data-deletion request)."""
+    contact.delete()
+
+
+def invitation_record(*, contact: Contact, survey: Survey, properties: dict | None = None) -> Invitation:
+    """An invitation that is never sent, to hold a response given elsewhere (Delighted's response create)."""
+    now = timezone.now()
+    invitation = Invitation(
+        contact=contact,
+        survey=survey,
+        channel=Channel.EMAIL if contact.email else Channel.SMS,
+        locale=contact.locale,
+        properties=properties or {},
+        scheduled_at=now,
+        expires_at=now + timedelta(days=settings.INVITATION_EXPIRY_DAYS),
+        status=Invitation.Status.QUEUED,
+    )
+    invitation.token_hash = token_hash(invitation_token(invitation.public_id))
+    invitation.save()
+    return invitation

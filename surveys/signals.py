@@ -1,0 +1,10 @@
+from django.dispatch import Signal
+
+# Sent after the transaction that created or changed a response commits.
+# Arguments: response_id (int), created (bool).
+response_submitted = Signal()
+
+# Sent inside the transaction that deletes a response a link scanner created, just before the
+# delete, so receivers can undo what they derived from it (rollup counts) while it still exists.
+# Arguments: response_id (int).
+response_withdrawn = Signal()

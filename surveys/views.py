@@ -1,0 +1,202 @@
+"""The respondent's page `/s/<token>/`: GET and HEAD show and never record; POST records.
+
+Steps, each saved as it is left: score → reason (`?step=comment`) → additional questions
+(`?step=question&q=<id>`) → thank you (`?step=thanks`).
+"""
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import render
+from django.utils.decorators import decorator_from_middleware
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from surveys.models import Invitation, Question, Response
+from surveys.scales import pick_locale, score_buttons
+from surveys.selectors import invitation_get_by_token, questions_for_score
+from surveys.services.responses import answer_save, response_comment, response_submit_from_page
+from surveys.wording import WORDING
+
+PRIVATE_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Robots-Tag": "noindex, nofollow",
+}
+
+
+class _RespondentCsrf(CsrfViewMiddleware):
+    """Django's CSRF check, token and all, accepting the `Origin: null` our own policy causes.
+
+    The page is served with `Referrer-Policy: no-referrer` so the token in its URL never leaks;
+    browsers then send `Origin: null` with its form posts, which the stock check refuses.
+    The CSRF token of the form is still required.
+    """
+
+    def _origin_verified(self, request) -> bool:
+        return request.META["HTTP_ORIGIN"] == "null" or super()._origin_verified(request)
+
+
+def _page(request, template: str, context: dict, status: int = 200) -> HttpResponse:
+    response = render(request, template, context, status=status)
+    for name, value in PRIVATE_HEADERS.items():
+        response[name] = value
+    return response
+
+
+def _rate_limited(request) -> bool:
+    """Per client IP, per minute, across every respondent page: guessing tokens stays slow."""
+    key = f"surveys:respond-rate:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, timeout=60)
+    try:
+        return cache.incr(key) > settings.RESPONDENT_RATE_LIMIT_PER_MINUTE
+    except ValueError:  # expired between add and incr
+        return False
+
+
+def _parse_score(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def _typeset(text: str, locale: str) -> str:
+    """French puts a space before ? ! : ; on a page it must not wrap alone onto the next line."""
+    if locale != "fr":
+        return text
+    for mark in "?!:;":
+        text = text.replace(f" {mark}", f"\N{NO-BREAK SPACE}{mark}")
+    return text
+
+
+def _words(locale: str) -> dict[str, str]:
+    return {key: _typeset(value, locale) for key, value in WORDING[locale].items()}
+
+
+def _visitor_locale(request) -> str:
+    """Without a valid link there is no contact to ask: the browser's first language decides."""
+    first = request.META.get("HTTP_ACCEPT_LANGUAGE", "").split(",")[0].split(";")[0].strip()
+    return pick_locale(first)
+
+
+def _not_found(request) -> HttpResponse:
+    locale = _visitor_locale(request)
+    return _page(request, "surveys/respond_not_found.html", {"words": _words(locale), "locale": locale}, 404)
+
+
+@csrf_exempt  # replaced by the stricter-than-nothing check just below, not dropped
+@decorator_from_middleware(_RespondentCsrf)
+@require_http_methods(["GET", "HEAD", "POST"])
+def survey_respond(request, token: str) -> HttpResponse:
+    if _rate_limited(request):
+        locale = _visitor_locale(request)
+        page = _page(request, "surveys/respond_too_many.html", {"words": _words(locale), "locale": locale}, 429)
+        page["Retry-After"] = "60"
+        return page
+    invitation = invitation_get_by_token(token=token)
+    if invitation is None:
+        return _not_found(request)
+    locale = pick_locale(invitation.locale)
+    scale = invitation.survey.scale
+    context = {
+        "words": _words(locale),
+        "locale": locale,
+        "survey": invitation.survey,
+        "question": _typeset(
+            invitation.survey.question(locale, invitation.properties.get("question_product_name", "")), locale
+        ),
+        "buttons": score_buttons(scale, locale),
+        "low_label": scale.low_label[locale],
+        "high_label": scale.high_label[locale],
+    }
+    current = Response.objects.filter(invitation=invitation).first()
+    step = (request.POST if request.method == "POST" else request.GET).get("step", "")
+    if request.method == "POST" and step in ("comment", "question"):
+        return _save_step(request, current, step, context)
+    if request.method == "POST":
+        return _save_score(request, invitation, context)
+    if current and step in ("comment", "thanks"):
+        return _page(request, f"surveys/respond_{step}.html", {**context, "response": current})
+    if current and step == "question":
+        return _question_page(request, current, context)
+    linked_score = _parse_score(request.GET.get("score"))
+    valid_link = linked_score in scale.scores
+    selected = linked_score if valid_link else (current.score if current else None)
+    # Only a score arriving from the email link confirms itself; a revisit waits for a tap.
+    auto_confirm = valid_link and not (current and current.score == linked_score)
+    return _page(request, "surveys/respond.html", {**context, "selected": selected, "auto_confirm": auto_confirm})
+
+
+def _score_error(request, context: dict, message: str) -> HttpResponse:
+    return _page(request, "surveys/respond.html", {**context, "selected": None, "error": message}, 400)
+
+
+def _save_score(request, invitation: Invitation, context: dict) -> HttpResponse:
+    scale = invitation.survey.scale
+    score = _parse_score(request.POST.get("score"))
+    if score is None or score not in scale.scores:
+        return _score_error(request, context, context["words"]["score_error"].format(low=scale.low, high=scale.high))
+    try:
+        response = response_submit_from_page(invitation=invitation, score=score)
+    except ValidationError:
+        return _score_error(request, context, context["words"]["closed"])
+    if response is None:
+        return HttpResponseRedirect(request.path)
+    return HttpResponseRedirect(f"{request.path}?step=comment")
+
+
+def _next_step(path: str, questions: list[Question], after: Question | None) -> str:
+    if after is not None:
+        questions = questions[questions.index(after) + 1 :]
+    return f"{path}?step=question&q={questions[0].pk}" if questions else f"{path}?step=thanks"
+
+
+def _asked_question(questions: list[Question], raw_id: str | None) -> Question | None:
+    question_id = _parse_score(raw_id)
+    return next((question for question in questions if question.pk == question_id), None)
+
+
+def _save_step(request, current: Response | None, step: str, context: dict) -> HttpResponse:
+    if current is None:
+        return HttpResponseRedirect(request.path)
+    questions = questions_for_score(survey=current.survey, score=current.score)
+    if step == "comment":
+        response_comment(response=current, comment=request.POST.get("comment", ""))
+        return HttpResponseRedirect(_next_step(request.path, questions, None))
+    question = _asked_question(questions, request.POST.get("q"))
+    if question is None:
+        return HttpResponseRedirect(_next_step(request.path, questions, None))
+    try:
+        answer_save(response=current, question=question, value=request.POST.getlist("value"))
+    except ValidationError as exc:
+        return _question_page(request, current, context, question=question, error=" ".join(exc.messages))
+    return HttpResponseRedirect(_next_step(request.path, questions, question))
+
+
+def _question_page(
+    request, response: Response, context: dict, question: Question | None = None, error: str = ""
+) -> HttpResponse:
+    questions = questions_for_score(survey=response.survey, score=response.score)
+    question = _asked_question(questions, str(question.pk) if question else request.GET.get("q"))
+    if question is None:
+        return HttpResponseRedirect(_next_step(request.path, questions, None))
+    answer = response.answers.filter(question=question).first()
+    given = answer.value if answer else ""
+    locale = context["locale"]
+    question_context = {
+        "item": question,
+        "text": _typeset(question.text_in(locale), locale),
+        "choices": [
+            {"value": value, "label": label, "checked": value in (given if isinstance(given, list) else [given])}
+            for value, label in question.choice_labels(locale)
+        ],
+        "scale": [str(n) for n in range(1, question.scale_max + 1)],
+        "given": given,
+        "progress": context["words"]["question_of"].format(n=questions.index(question) + 1, total=len(questions)),
+        "skip_url": _next_step(request.path, questions, question),
+        "error": error,
+    }
+    return _page(request, "surveys/respond_question.html", {**context, **question_context}, 400 if error else 200)

@@ -1,0 +1,66 @@
+import os
+
+import pytest
+
+from notifications.transports import locmem
+from surveys.services.intake import api_key_create
+from tests.factories import ManagerFactory, TeamFactory, UserFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `integration` need PostgreSQL, Redis and live workers; run them only where configured."""
+    if os.environ.get("DATABASE_URL") and os.environ.get("CELERY_BROKER_URL"):
+        return
+    skip = pytest.mark.skip(reason="integration: set DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis)")
+    for item in items:
+        if "integration" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def outbox():
+    """What crossed the channel seam in this test (the locmem transport's outbox)."""
+    locmem.outbox.clear()
+    yield locmem.outbox
+    locmem.outbox.clear()
+
+
+@pytest.fixture
+def api_key(db):
+    """An API key with every scope: `(ApiKey, raw key)`."""
+    return api_key_create(name="test key")
+
+
+@pytest.fixture
+def api_client(api_key):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key[1]}")
+    return client
+
+
+# The permission cast: every protected surface is tried by each of these.
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="Care")
+
+
+@pytest.fixture
+def other_team(db):
+    return TeamFactory(name="Billing")
+
+
+@pytest.fixture
+def agent(team):
+    return UserFactory(email="agent@closeloop.test", team=team)
+
+
+@pytest.fixture
+def other_agent(other_team):
+    return UserFactory(email="other.agent@closeloop.test", team=other_team)
+
+
+@pytest.fixture
+def manager(db):
+    return ManagerFactory(email="manager@closeloop.test")

@@ -1,0 +1,285 @@
+"""Delighted's wire quirks over plain HTTP: auth forms, `.json` suffix, 422/401/429 bodies, 202 deletes."""
+
+import base64
+import json
+
+import pytest
+from django.core.cache import cache
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rest_framework.test import APIClient
+
+from surveys.models import Contact, Invitation
+from surveys.services.intake import api_key_create
+from tests.factories import ContactFactory, SurveyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def key():
+    return api_key_create(name="delighted", survey=SurveyFactory())[1]
+
+
+def basic(raw: str) -> str:
+    return "Basic " + base64.b64encode(raw.encode()).decode()
+
+
+@pytest.mark.parametrize("credentials", ["{key}", "{key}:", "{key}:ignored"])
+def test_basic_auth_with_key_as_user_and_any_password(key, credentials):
+    response = APIClient().get("/v1/people.json", HTTP_AUTHORIZATION=basic(credentials.format(key=key)))
+
+    assert response.status_code == 200
+
+
+def test_missing_or_wrong_key_is_401_json():
+    missing = APIClient().get("/v1/people.json")
+    wrong = APIClient().get("/v1/people.json", HTTP_AUTHORIZATION=basic("cl_nope"))
+    garbled = APIClient().get("/v1/people.json", HTTP_AUTHORIZATION="Basic !!!")
+
+    assert missing.status_code == wrong.status_code == garbled.status_code == 401
+    assert missing["WWW-Authenticate"] == 'Basic realm="Closeloop"'
+    assert wrong.json() == {"status": 401, "message": "Invalid API key.", "errors": {}}
+
+
+def test_suffix_is_optional_and_unknown_params_ignored(key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic(key))
+
+    with_suffix = client.post("/v1/people.json", {"email": "a@example.com", "colour": "blue"}, format="json")
+    without = client.post("/v1/people", {"email": "b@example.com"}, format="json")
+
+    assert with_suffix.status_code == without.status_code == 200
+    assert Contact.objects.count() == 2
+
+
+def test_invalid_input_is_422_with_field_errors(key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic(key))
+
+    response = client.post("/v1/people.json", {"channel": "sms", "phone_number": "12"}, format="json")
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "status": 422,
+        "message": "Invalid input.",
+        "errors": {"phone_number": ["Enter a phone number in E.164 form, e.g. +14155550100."]},
+    }
+    assert Contact.objects.count() == 0
+
+
+def test_form_encoded_person_create_works(key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic(key))
+
+    response = client.post("/v1/people.json", {"email": "a@example.com", "send": "false"})
+
+    assert response.status_code == 200
+    assert Invitation.objects.count() == 0
+
+
+def test_delete_answers_202_json_and_404_for_unknown(key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic(key))
+    contact = ContactFactory(email="ana@example.com")
+
+    deleted = client.delete("/v1/people/email%3Aana%40example.com.json")
+    unknown = client.delete(f"/v1/people/{contact.pk + 100}.json")
+
+    assert (deleted.status_code, deleted.json()) == (202, {"ok": True})
+    assert unknown.status_code == 404
+    assert unknown.json()["status"] == 404
+
+
+def test_rate_limit_is_429_with_integer_retry_after(key, settings):
+    cache.clear()
+    settings.API_RATE_LIMIT = "1/minute"
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic(key))
+
+    client.get("/v1/people.json")
+    limited = client.get("/v1/people.json")
+
+    assert limited.status_code == 429
+    assert limited.json()["status"] == 429
+    assert 1 <= int(limited["Retry-After"]) <= 60
+    cache.clear()
+
+
+def test_scope_is_enforced(key):
+    _, reader = api_key_create(name="reader", scopes=["responses:read"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic(reader))
+
+    response = client.post("/v1/people.json", {"email": "a@example.com"}, format="json")
+
+    assert response.status_code == 403
+    assert response.json() == {"status": 403, "message": "This API key lacks the events:write scope.", "errors": {}}
+
+
+def test_bad_page_info_is_422(key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic(key))
+
+    response = client.get("/v1/people.json?page_info=garbage")
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == {"page_info": ["Invalid cursor."]}
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_people_list_query_count(key, django_assert_num_queries, count):
+    ContactFactory.create_batch(count)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic(key))
+    client.get("/v1/people.json")  # stamps the key's last use
+
+    # The key, the contacts, their last sends.
+    with django_assert_num_queries(3):
+        response = client.get("/v1/people.json?per_page=100")
+
+    assert len(response.json()) == count
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_survey_responses_list_query_count(key, django_assert_num_queries, count):
+    from surveys.models import ApiKey
+    from tests.factories import ResponseFactory
+
+    survey = ApiKey.objects.get(name="delighted").survey
+    from surveys.models import Answer, Question
+
+    question = Question.objects.create(survey=survey, kind="free_text", text={"en": "Why?"})
+    for response in ResponseFactory.create_batch(count, invitation__survey=survey):
+        Answer.objects.create(response=response, question=question, value="Because")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic(key))
+    client.get("/v1/survey_responses.json")
+
+    # The key, the responses with their people, their answers, the answers' questions.
+    with django_assert_num_queries(4):
+        response = client.get("/v1/survey_responses.json?per_page=100&expand[]=person")
+
+    assert len(response.json()) == count
+
+
+def test_survey_response_carries_additional_answers_in_delighted_shape(key):
+    from surveys.models import Answer, ApiKey, Question
+    from tests.factories import ResponseFactory
+
+    survey = ApiKey.objects.get(name="delighted").survey
+    response = ResponseFactory(invitation__survey=survey, score=4)
+    why = Question.objects.create(survey=survey, kind="free_text", text={"en": "Why?"})
+    what = Question.objects.create(
+        survey=survey, kind="select_many", text={"en": "What?"}, choices=[{"value": "price", "en": "Price"}]
+    )
+    Answer.objects.create(response=response, question=why, value="Too slow")
+    Answer.objects.create(response=response, question=what, value=["price"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic(key))
+
+    body = client.get(f"/v1/survey_responses/{response.pk}.json").json()
+
+    assert body["additional_answers"] == [
+        {
+            "id": str(response.answers.get(question=why).pk),
+            "value": {"free_response": "Too slow"},
+            "question": {"id": str(why.pk), "type": "free_response", "text": "Why?"},
+        },
+        {
+            "id": str(response.answers.get(question=what).pk),
+            "value": {"select_many": [{"id": "price", "text": "Price"}]},
+            "question": {"id": str(what.pk), "type": "select_many", "text": "What?"},
+        },
+    ]
+
+
+ENDPOINTS = [
+    ("get", "/v1/people.json"),
+    ("post", "/v1/people.json"),
+    ("delete", "/v1/people/email%3Aana%40example.com.json"),
+    ("delete", "/v1/people/ana%40example.com/survey_requests/pending.json"),
+    ("get", "/v1/survey_responses.json"),
+    ("post", "/v1/survey_responses.json"),
+    ("get", "/v1/survey_responses/1.json"),
+    ("put", "/v1/survey_responses/1.json"),
+    ("get", "/v1/unsubscribes.json"),
+    ("post", "/v1/unsubscribes.json"),
+    ("get", "/v1/bounces.json"),
+    ("get", "/v1/autopilot/email.json"),
+    ("get", "/v1/autopilot/sms/memberships.json"),
+    ("post", "/v1/autopilot/email/memberships.json"),
+    ("delete", "/v1/autopilot/sms/memberships.json"),
+]
+PARAM_NAMES = [
+    "email", "phone_number", "name", "channel", "delay", "send", "last_sent_at", "properties", "person",
+    "score", "comment", "person_email", "person_id", "person_phone_number", "per_page", "page", "page_info",
+    "since", "until", "updated_since", "order", "trend", "expand", "person_properties",
+]  # fmt: skip
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    max_leaves=6,
+)
+
+
+@given(
+    endpoint=st.sampled_from(ENDPOINTS),
+    params=st.dictionaries(st.sampled_from(PARAM_NAMES), json_values, max_size=6),
+)
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_input_yields_5xx(key, endpoint, params):
+    method, path = endpoint
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic(key))
+    if method == "get":
+        query = {k: v if isinstance(v, str) else json.dumps(v) for k, v in params.items()}
+        response = client.get(path, query)
+    else:
+        response = getattr(client, method)(path, params, format="json")
+
+    assert response.status_code < 500, (method, path, params, response.content[:300])
+    assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_unsubscribes_list_query_count(key, django_assert_num_queries, count):
+    from notifications.services import suppression_add
+
+    for n in range(count):
+        ContactFactory(email=f"gone{n}@example.com")
+        suppression_add(channel="email", recipient=f"gone{n}@example.com", reason="unsubscribe", source="test")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic(key))
+    client.get("/v1/unsubscribes.json")
+
+    # The key, the suppressions, the people they belong to.
+    with django_assert_num_queries(3):
+        response = client.get("/v1/unsubscribes.json?per_page=100")
+
+    assert len(response.json()) == count
+    assert all(row["person_id"] for row in response.json())
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_autopilot_memberships_list_query_count(key, django_assert_num_queries, count):
+    from delighted.services import autopilot_membership_add
+    from surveys.models import ApiKey
+    from surveys.services.intake import ContactData
+
+    survey = ApiKey.objects.get(name="delighted").survey
+    for n in range(count):
+        autopilot_membership_add(survey=survey, channel="email", data=ContactData(email=f"m{n}@example.com"))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic(key))
+    client.get("/v1/autopilot/email/memberships.json")
+
+    # The key, the memberships with their people.
+    with django_assert_num_queries(2):
+        response = client.get("/v1/autopilot/email/memberships.json?per_page=100")
+
+    assert len(response.json()) == count

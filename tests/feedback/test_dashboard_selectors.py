@@ -1,0 +1,184 @@
+from datetime import date, datetime, timedelta
+
+import pytest
+import time_machine
+
+from feedback import dashboard_selectors as selectors
+from feedback.models import FollowUpEntry
+from feedback.rollups import rollup_rebuild, rollup_refresh_funnel
+from notifications.models import Message
+from tests.factories import (
+    ContactFactory,
+    EventFactory,
+    FollowUpFactory,
+    InvitationFactory,
+    ManagerFactory,
+    MessageFactory,
+    ResponseFactory,
+    RootCauseFactory,
+    RoutingRuleFactory,
+    SurveyFactory,
+    UserFactory,
+)
+
+NOW = datetime.fromisoformat("2026-11-10T12:00:00+00:00")
+PERIOD = selectors.Filters(start=date(2026, 11, 4), end=date(2026, 11, 10))
+
+
+def _answer(survey, score, at=NOW, channel="email", comment="", **event):
+    contact = ContactFactory(properties={"plan": event.pop("plan", "")})
+    invitation = InvitationFactory(
+        survey=survey, contact=contact, channel=channel, event=EventFactory(contact=contact, **event)
+    )
+    return ResponseFactory(invitation=invitation, score=score, confirmed_at=at, comment=comment)
+
+
+@pytest.fixture(autouse=True)
+def frozen(settings):
+    settings.DASHBOARD_BREAKDOWN_PROPERTIES = ["event:store", "contact:plan"]
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.mark.django_db
+def test_scores_read_nps_split_from_rollups():
+    survey = SurveyFactory(kind="nps")
+    for score in (10, 9, 7, 3):
+        _answer(survey, score)
+    _answer(survey, 0, at=NOW - timedelta(days=30))  # outside the period
+    rollup_rebuild()
+    result = selectors.scores(PERIOD)
+    assert (result.nps.promoters, result.nps.passives, result.nps.detractors, result.nps.nps) == (2, 1, 1, 25.0)
+    assert (result.responses, result.detractors) == (4, 1)
+
+
+@pytest.mark.django_db
+def test_scores_cover_every_kind():
+    for kind, scores in (("csat", [5, 4, 1]), ("ces", [7, 5]), ("five_star", [5, 4]), ("thumbs", [1, 0])):
+        survey = SurveyFactory(kind=kind)
+        for score in scores:
+            _answer(survey, score)
+    rollup_rebuild()
+    result = selectors.scores(PERIOD)
+    assert (result.csat, result.ces, result.five_star, result.thumbs_up) == (66.7, 6.0, 4.5, 50.0)
+
+
+@pytest.mark.django_db
+def test_filters_previous_is_the_same_length_just_before():
+    previous = PERIOD.previous()
+    assert (previous.start, previous.end, previous.days) == (date(2026, 10, 28), date(2026, 11, 3), 7)
+
+
+@pytest.mark.django_db
+def test_compare_marks_only_significant_changes():
+    survey = SurveyFactory(kind="nps")
+    before = NOW - timedelta(days=7)
+    for score in [10] * 40 + [0] * 10:
+        _answer(survey, score)
+    for score in [10] * 10 + [0] * 40:
+        _answer(survey, score, at=before)
+    csat = SurveyFactory(kind="csat")
+    for at in (NOW, before):
+        _answer(csat, 5, at=at)
+        _answer(csat, 1, at=at)
+    rollup_rebuild()
+    changes = {c.label: c for c in selectors.compare(selectors.scores(PERIOD), selectors.scores(PERIOD.previous()))}
+    assert (changes["NPS"].current, changes["NPS"].previous, changes["NPS"].delta) == (60.0, -60.0, 120.0)
+    assert changes["NPS"].significant
+    assert (changes["CSAT %"].delta, changes["CSAT %"].significant) == (0.0, False)
+
+
+@pytest.mark.django_db
+def test_funnel_per_channel_with_total():
+    survey = SurveyFactory()
+    delivered = MessageFactory(status=Message.Status.DELIVERED, sent_at=NOW)
+    InvitationFactory(survey=survey, message=delivered, event=None)
+    InvitationFactory(survey=survey, channel="sms", event=None, message=MessageFactory(channel="sms", sent_at=NOW))
+    rollup_refresh_funnel()
+    rows = {row.channel: row for row in selectors.funnel(PERIOD)}
+    assert list(rows) == ["email", "sms", "all"]
+    assert (rows["all"].stages["scheduled"], rows["all"].stages["sent"], rows["email"].delivered_rate) == (2, 2, 100.0)
+
+
+@pytest.mark.django_db
+def test_weekly_trend_has_one_point_per_monday():
+    survey = SurveyFactory(kind="nps")
+    _answer(survey, 10, at=NOW - timedelta(days=8))
+    rollup_rebuild()
+    weeks = selectors.weekly_trend(selectors.Filters(start=date(2026, 10, 28), end=date(2026, 11, 10)))
+    assert [week.start for week in weeks] == [date(2026, 10, 26), date(2026, 11, 2), date(2026, 11, 9)]
+    assert [week.scores.nps.nps for week in weeks] == [None, 100.0, None]
+
+
+@pytest.mark.django_db
+def test_breakdown_by_property_flags_small_groups():
+    survey = SurveyFactory(kind="nps", name="Delivery")
+    for _ in range(30):
+        _answer(survey, 10, properties={"store": "Lyon"})
+    _answer(survey, 0, properties={"store": "Nice"}, type="ticket")
+    rollup_rebuild()
+    groups = selectors.breakdown(PERIOD, "event:store")
+    assert [(g.label, g.scores.responses, g.is_small) for g in groups] == [("Lyon", 30, False), ("Nice", 1, True)]
+    assert [(g.label, g.scores.responses) for g in selectors.breakdown(PERIOD, "event_type")] == [
+        ("purchase", 30),
+        ("ticket", 1),
+    ]
+    assert [g.label for g in selectors.breakdown(PERIOD, "survey")] == ["Delivery"]
+    assert groups[1].scores.headlines() == [("nps", "NPS -100 ±0", 1)]
+
+
+@pytest.mark.django_db
+def test_loop_figures_and_agents_excluding_uncontrollable_causes():
+    survey = SurveyFactory(kind="nps")
+    agent = UserFactory(email="a@closeloop.test")
+    weather = RootCauseFactory(name="Weather", outside_agent_control=True)
+    late = RootCauseFactory(name="Late")
+    opened = NOW - timedelta(hours=10)
+    with time_machine.travel(opened, tick=False):
+        resolved = FollowUpFactory(response=_answer(survey, 2), assignee=agent, due_at=NOW)
+        uncontrollable = FollowUpFactory(response=_answer(survey, 8), assignee=agent, due_at=opened)
+        FollowUpFactory(response=_answer(survey, 1), assignee=None)
+    with time_machine.travel(opened + timedelta(hours=2), tick=False):
+        FollowUpEntry.objects.create(follow_up=resolved, kind="note", author=agent, body="Called")
+    resolved.__class__.objects.filter(pk=resolved.pk).update(status="resolved", resolved_at=NOW, root_cause=late)
+    uncontrollable.__class__.objects.filter(pk=uncontrollable.pk).update(
+        status="resolved", resolved_at=NOW, root_cause=weather
+    )
+    result = selectors.loop(PERIOD, detractors=4)
+    # Two of the four unhappy answers have a case (the third case is for a passive 8).
+    assert (result.follow_ups, result.with_case, result.follow_up_percent) == (3, 2, 50.0)
+    assert (result.contacted, result.resolved) == (1, 2)
+    # Opened Tuesday 02:00, first contact 04:00 (before opening: 0 business hours), resolved 12:00 (3).
+    assert (result.median_hours_to_first_contact, result.median_hours_to_resolution) == (0.0, 3.0)
+    assert (result.within_sla, result.sla_percent, result.recovered, result.recovery_percent) == (1, 50.0, 1, 50.0)
+    assert result.root_causes == [("Late", 1, False), ("Weather", 1, True)]
+    assert [(a.email, a.cases, a.resolved, a.sla_percent, a.median_hours_to_resolve) for a in result.agents] == [
+        ("(unassigned)", 1, 0, None, None),
+        ("a@closeloop.test", 1, 1, 100.0, 3.0),
+    ]
+    everyone = selectors.loop(PERIOD, detractors=4, exclude_uncontrollable=False)
+    assert [(a.email, a.cases, a.sla_percent) for a in everyone.agents][0] == ("a@closeloop.test", 2, 50.0)
+
+
+@pytest.mark.django_db
+def test_slice_for_agent_is_their_teams_routed_surveys(agent, other_agent):
+    mine, theirs = SurveyFactory(), SurveyFactory()
+    RoutingRuleFactory(team=agent.team, survey=mine)
+    RoutingRuleFactory(team=other_agent.team, survey=None)
+    assert selectors.slice_for(agent) == {"survey_ids": (mine.pk,), "team_id": agent.team_id}
+    assert selectors.slice_for(other_agent) == {"survey_ids": None, "team_id": other_agent.team_id}
+    assert selectors.slice_for(ManagerFactory()) == {"survey_ids": None, "team_id": None}
+    assert theirs.pk not in selectors.slice_for(agent)["survey_ids"]
+
+
+@pytest.mark.django_db
+def test_latest_comments_filter_by_band():
+    nps, csat = SurveyFactory(kind="nps"), SurveyFactory(kind="csat")
+    unhappy = _answer(nps, 3, comment="Late again")
+    _answer(nps, 10, comment="Great")
+    happy_csat = _answer(csat, 5, comment="Lovely", at=NOW - timedelta(minutes=1))
+    _answer(nps, 2)  # no comment
+    assert selectors.latest_comments(PERIOD.__class__(**{**PERIOD.__dict__, "band": "detractor"})) == [unhappy]
+    promoters = selectors.latest_comments(PERIOD.__class__(**{**PERIOD.__dict__, "band": "promoter"}))
+    assert [r.comment for r in promoters] == ["Great", "Lovely"]
+    assert happy_csat in promoters

@@ -1,0 +1,225 @@
+import random
+import threading
+from datetime import date
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import connection
+
+from feedback.models import FunnelRollup, ResponseTally, ScoreRollup
+from feedback.rollups import (
+    full_score_rollup_rows,
+    rollup_count_response,
+    rollup_rebuild,
+    rollup_refresh_funnel,
+    stored_score_rollup_rows,
+)
+from notifications.models import Message
+from surveys.models import Invitation, Response
+from surveys.services.responses import response_submit
+from tests.factories import (
+    ContactFactory,
+    EventFactory,
+    InvitationFactory,
+    MessageFactory,
+    ResponseFactory,
+    SurveyFactory,
+)
+
+NOW = "2026-11-10 12:00:00+00:00"
+BREAKDOWN = ["event:store", "contact:plan"]
+
+
+@pytest.fixture(autouse=True)
+def breakdown_properties(settings):
+    settings.DASHBOARD_BREAKDOWN_PROPERTIES = BREAKDOWN
+
+
+def _submit(invitation, score, capture):
+    with capture(execute=True):
+        return response_submit(invitation=invitation, score=score)
+
+
+def _buckets(**filters):
+    return sorted(ScoreRollup.objects.filter(**filters).values_list("dimension", "value", "score", "count"))
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_rollup_counts_a_new_answer_in_totals_and_each_breakdown(django_capture_on_commit_callbacks):
+    event = EventFactory(type="delivery", properties={"store": "Lyon"}, contact=ContactFactory(properties={}))
+    invitation = InvitationFactory(event=event, contact=event.contact, channel="sms")
+    _submit(invitation, 9, django_capture_on_commit_callbacks)
+    assert _buckets(day=date(2026, 11, 10), channel="sms", event_type="delivery") == [
+        ("", "", 9, 1),
+        ("contact:plan", "", 9, 1),
+        ("event:store", "Lyon", 9, 1),
+    ]
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_rollup_moves_a_changed_score_to_its_new_bucket(django_capture_on_commit_callbacks):
+    invitation = InvitationFactory()
+    _submit(invitation, 3, django_capture_on_commit_callbacks)
+    _submit(invitation, 10, django_capture_on_commit_callbacks)
+    assert _buckets(dimension="") == [("", "", 3, 0), ("", "", 10, 1)]
+    assert ResponseTally.objects.get().score == 10
+
+
+@pytest.mark.django_db
+def test_rollup_counting_twice_changes_nothing():
+    response = ResponseFactory(score=7)
+    rollup_count_response(response_id=response.pk)
+    rollup_count_response(response_id=response.pk)
+    assert _buckets(dimension="") == [("", "", 7, 1)]
+
+
+@pytest.mark.django_db
+def test_rollup_of_a_deleted_response_is_a_no_op():
+    rollup_count_response(response_id=424242)
+    assert ScoreRollup.objects.count() == 0
+
+
+def _random_workload(rng: random.Random, capture) -> None:
+    """Answers across surveys, channels, event types and properties; changed scores; late and
+    duplicated deliveries of the counting job (as a redelivering broker would cause)."""
+    surveys = [SurveyFactory(kind="nps"), SurveyFactory(kind="csat")]
+    invitations = []
+    for i in range(60):
+        contact = ContactFactory(properties={"plan": rng.choice(["free", "pro", ""])} if rng.random() < 0.8 else {})
+        event = EventFactory(
+            contact=contact, type=rng.choice(["purchase", "ticket"]), properties={"store": f"s{i % 3}"}
+        )
+        invitations.append(
+            InvitationFactory(
+                contact=contact,
+                event=event if rng.random() < 0.9 else None,
+                survey=rng.choice(surveys),
+                channel=rng.choice(["email", "sms"]),
+            )
+        )
+    for _ in range(150):
+        invitation = rng.choice(invitations)
+        score = rng.choice(list(invitation.survey.scale.scores))
+        with time_machine.travel(f"2026-11-{rng.randint(1, 9):02d} 10:00:00+00:00", tick=False):
+            response = _submit(invitation, score, capture)
+        if rng.random() < 0.2:
+            rollup_count_response(response_id=response.pk)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_rollup_incremental_equals_full_recomputation_on_random_data(seed, django_capture_on_commit_callbacks):
+    _random_workload(random.Random(seed), django_capture_on_commit_callbacks)
+    incremental = stored_score_rollup_rows()
+    assert incremental == full_score_rollup_rows()
+    assert sum(n for key, n in incremental.items() if key[4] == "") == Response.objects.count()
+    rollup_rebuild()
+    assert stored_score_rollup_rows() == incremental
+
+
+@pytest.mark.django_db
+def test_rebuild_rollups_command_recounts_from_scratch():
+    ResponseFactory(score=9)
+    ScoreRollup.objects.create(
+        day=date(2020, 1, 1), survey=SurveyFactory(), kind="nps", channel="email", score=1, count=5
+    )
+    call_command("rebuild_rollups", stdout=(out := __import__("io").StringIO()))
+    assert out.getvalue() == "Rebuilt 3 score buckets and 1 funnel rows.\n"
+    assert stored_score_rollup_rows() == full_score_rollup_rows()
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_funnel_refresh_counts_each_stage():
+    survey = SurveyFactory()
+    sent = MessageFactory(status=Message.Status.DELIVERED, sent_at="2026-11-10T12:00:00Z")
+    InvitationFactory(survey=survey, message=sent, event=None)
+    InvitationFactory(survey=survey, event=None, message=MessageFactory(status=Message.Status.BOUNCED, sent_at=NOW))
+    InvitationFactory(survey=survey, event=None, status=Invitation.Status.CANCELLED, cancel_reason="throttled")
+    InvitationFactory(survey=survey, event=None, status=Invitation.Status.CANCELLED, cancel_reason="opted_out")
+    ResponseFactory(invitation=Invitation.objects.get(message=sent), score=10)
+    assert rollup_refresh_funnel() == 1
+    row = FunnelRollup.objects.get()
+    assert (row.day, row.channel, row.event_type) == (date(2026, 11, 10), "email", "")
+    stages = (row.scheduled, row.sent, row.delivered, row.opened, row.responded, row.bounced)
+    assert stages + (row.opted_out, row.throttled) == (4, 2, 1, 1, 1, 1, 1, 1)
+
+
+@pytest.mark.django_db
+def test_funnel_refresh_since_keeps_older_days():
+    survey = SurveyFactory()
+    with time_machine.travel("2026-10-01 12:00:00+00:00", tick=False):
+        InvitationFactory(survey=survey)
+    rollup_refresh_funnel()
+    with time_machine.travel(NOW, tick=False):
+        InvitationFactory(survey=survey, channel="sms")
+        rollup_refresh_funnel(since=date(2026, 11, 1))
+    assert sorted(FunnelRollup.objects.values_list("day", "channel", "scheduled")) == [
+        (date(2026, 10, 1), "email", 1),
+        (date(2026, 11, 10), "sms", 1),
+    ]
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_rollup_concurrent_score_changes_add_up_on_postgresql():
+    """Eight threads change and count the same answers at once; the buckets still match a recount."""
+    assert connection.vendor == "postgresql"
+    responses = [ResponseFactory(score=5) for _ in range(10)]
+    errors = []
+
+    def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            for _ in range(30):
+                response = rng.choice(responses)
+                Response.objects.filter(pk=response.pk).update(score=rng.randint(0, 10))
+                rollup_count_response(response_id=response.pk)
+        except Exception as exc:  # noqa: BLE001  (collected and asserted below)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert stored_score_rollup_rows() == full_score_rollup_rows()
+
+
+@pytest.mark.django_db
+def test_demo_workspace_history_is_counted_in_rollups():
+    from feedback.demo import demo_load
+
+    demo_load(history_size=12)
+    assert stored_score_rollup_rows() == full_score_rollup_rows()
+    assert sum(FunnelRollup.objects.values_list("scheduled", flat=True)) == Invitation.objects.count() == 12
+
+
+@pytest.fixture
+def scanner_memory():
+    """The respondent page remembers score bursts per invitation id in the cache; forget them after."""
+    from django.core.cache import cache
+
+    yield
+    cache.clear()
+
+
+@pytest.mark.django_db
+def test_rollup_forgets_a_response_a_link_scanner_created(django_capture_on_commit_callbacks, scanner_memory):
+    from surveys.services.responses import response_submit_from_page
+
+    invitation = InvitationFactory()
+    kept = InvitationFactory(survey=invitation.survey)
+    _submit(kept, 9, django_capture_on_commit_callbacks)
+    for score in (0, 5, 10):  # three scores within seconds: a scanner, not a person
+        with django_capture_on_commit_callbacks(execute=True):
+            response_submit_from_page(invitation=invitation, score=score)
+    assert not Response.objects.filter(invitation=invitation).exists()
+    assert stored_score_rollup_rows() == full_score_rollup_rows()
+    assert ResponseTally.objects.count() == 1

@@ -1,0 +1,249 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from feedback.models import FollowUp
+from notifications.models import Message
+from tests.factories import ContactFactory, FollowUpFactory, ResponseFactory, RootCauseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def follow_up(team):
+    return FollowUpFactory(team=team)
+
+
+def _client(client, who, request):
+    if who != "anonymous":
+        client.force_login(request.getfixturevalue(who))
+    return client
+
+
+@pytest.mark.parametrize(("who", "status"), [("agent", 200), ("manager", 200), ("other_agent", 404)])
+def test_follow_up_detail_permission_cast(client, request, follow_up, who, status):
+    response = _client(client, who, request).get(reverse("follow-up-detail", args=[follow_up.pk]))
+
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize("name", ["follow-up-inbox", "follow-up-detail"])
+def test_follow_up_pages_send_anonymous_to_login(client, follow_up, name):
+    url = reverse(name, args=[follow_up.pk] if name == "follow-up-detail" else [])
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/login/?next={url}"
+
+
+@pytest.mark.parametrize(("who", "listed"), [("agent", True), ("manager", True), ("other_agent", False)])
+def test_follow_up_inbox_lists_only_visible_cases(client, request, follow_up, who, listed):
+    response = _client(client, who, request).get(reverse("follow-up-inbox"), {"view": "all"})
+
+    assert response.status_code == 200
+    assert [case.pk for case in response.context["page"].object_list] == ([follow_up.pk] if listed else [])
+
+
+@pytest.mark.parametrize(("who", "status"), [("agent", 302), ("manager", 302), ("other_agent", 404)])
+def test_follow_up_note_permission_cast(client, request, follow_up, who, status):
+    response = _client(client, who, request).post(
+        reverse("follow-up-note", args=[follow_up.pk]), {"body": "Called, left a message"}
+    )
+
+    assert response.status_code == status
+    assert follow_up.entries.filter(kind="note").count() == (1 if status == 302 else 0)
+
+
+def test_follow_up_note_anonymous_is_sent_to_login(client, follow_up):
+    response = client.post(reverse("follow-up-note", args=[follow_up.pk]), {"body": "x"})
+
+    assert response.status_code == 302
+    assert follow_up.entries.count() == 0
+
+
+def test_follow_up_note_blank_is_400_with_field_message(client, agent, follow_up):
+    client.force_login(agent)
+
+    response = client.post(reverse("follow-up-note", args=[follow_up.pk]), {"body": "  "})
+
+    assert response.status_code == 400
+    assert response.context["note_form"].errors == {"body": ["This field is required."]}
+
+
+@pytest.mark.parametrize(("who", "status"), [("agent", 302), ("manager", 302), ("other_agent", 404)])
+def test_follow_up_resolve_permission_cast(client, request, follow_up, who, status):
+    cause = RootCauseFactory()
+
+    response = _client(client, who, request).post(
+        reverse("follow-up-resolve", args=[follow_up.pk]),
+        {"root_cause": cause.pk, "outcome": "recovered", "note": "Refunded"},
+    )
+
+    assert response.status_code == status
+    follow_up.refresh_from_db()
+    assert follow_up.status == (FollowUp.Status.RESOLVED if status == 302 else FollowUp.Status.NEW)
+
+
+def test_follow_up_resolve_without_root_cause_is_400(client, agent, follow_up):
+    client.force_login(agent)
+
+    response = client.post(
+        reverse("follow-up-resolve", args=[follow_up.pk]), {"outcome": "recovered", "note": "Refunded"}
+    )
+
+    assert response.status_code == 400
+    assert response.context["resolve_form"].errors == {"root_cause": ["This field is required."]}
+    follow_up.refresh_from_db()
+    assert follow_up.status == FollowUp.Status.NEW
+
+
+@pytest.mark.parametrize(
+    ("view", "expected"),
+    [
+        ("mine", ["mine"]),
+        ("team", ["queued", "mine", "late"]),
+        ("unassigned", ["queued", "late"]),
+        ("overdue", ["late"]),
+    ],
+)
+def test_follow_up_inbox_views(client, agent, team, view, expected):
+    now = timezone.now()
+    cases = {
+        "mine": FollowUpFactory(team=team, assignee=agent, due_at=now + timedelta(hours=3)),
+        "queued": FollowUpFactory(team=team, due_at=now + timedelta(hours=5)),
+        "late": FollowUpFactory(team=team, due_at=now - timedelta(hours=1)),
+    }
+    FollowUpFactory()
+    client.force_login(agent)
+
+    response = client.get(reverse("follow-up-inbox"), {"view": view, "sort": "-due"})
+
+    names = {case.pk: name for name, case in cases.items()}
+    assert [names[case.pk] for case in response.context["page"].object_list] == expected
+
+
+def test_follow_up_inbox_filters_by_score_and_priority(client, manager, team):
+    wanted = FollowUpFactory(team=team, priority="high", response=ResponseFactory(score=1))
+    FollowUpFactory(team=team, priority="normal", response=ResponseFactory(score=1))
+    FollowUpFactory(team=team, priority="high", response=ResponseFactory(score=2))
+    client.force_login(manager)
+
+    response = client.get(reverse("follow-up-inbox"), {"score": "1", "priority": "high"})
+
+    assert [case.pk for case in response.context["page"].object_list] == [wanted.pk]
+
+
+def test_follow_up_inbox_bad_filter_is_400_with_field_message(client, manager):
+    client.force_login(manager)
+
+    response = client.get(reverse("follow-up-inbox"), {"score": "lots", "view": "everything"})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "view": ["Select a valid choice. everything is not one of the available choices."],
+        "score": ["Enter a whole number."],
+    }
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_follow_up_inbox_query_count(client, manager, team, django_assert_num_queries, count):
+    for _ in range(count):
+        FollowUpFactory(team=team)
+    client.force_login(manager)
+
+    # session, user, count, page of cases with their team/assignee/survey/contact in one join.
+    with django_assert_num_queries(4):
+        response = client.get(reverse("follow-up-inbox"), {"view": "all"})
+
+    assert len(response.context["page"].object_list) == count
+
+
+@pytest.mark.parametrize(("who", "status"), [("agent", 302), ("manager", 302), ("other_agent", 404)])
+def test_follow_up_claim_permission_cast(client, request, follow_up, who, status):
+    response = _client(client, who, request).post(reverse("follow-up-claim", args=[follow_up.pk]))
+
+    assert response.status_code == status
+    follow_up.refresh_from_db()
+    assert follow_up.assignee == (request.getfixturevalue(who) if status == 302 else None)
+
+
+def test_follow_up_status_moves_to_waiting(client, agent, follow_up):
+    client.force_login(agent)
+
+    response = client.post(reverse("follow-up-status", args=[follow_up.pk]), {"status": "waiting"})
+
+    assert response.status_code == 302
+    follow_up.refresh_from_db()
+    assert follow_up.status == FollowUp.Status.WAITING
+    assert follow_up.entries.get().body == "New → Waiting on customer"
+
+
+def test_follow_up_status_other_agent_is_404(client, other_agent, follow_up):
+    client.force_login(other_agent)
+
+    assert client.post(reverse("follow-up-status", args=[follow_up.pk]), {"status": "waiting"}).status_code == 404
+
+
+def test_follow_up_reopen_after_resolve(client, agent, follow_up):
+    client.force_login(agent)
+    client.post(
+        reverse("follow-up-resolve", args=[follow_up.pk]), {"root_cause": RootCauseFactory().pk, "outcome": "recovered"}
+    )
+
+    response = client.post(reverse("follow-up-reopen", args=[follow_up.pk]))
+
+    assert response.status_code == 302
+    follow_up.refresh_from_db()
+    assert follow_up.status == FollowUp.Status.IN_PROGRESS
+
+
+def test_follow_up_reopen_open_case_is_400(client, agent, follow_up):
+    client.force_login(agent)
+
+    response = client.post(reverse("follow-up-reopen", args=[follow_up.pk]))
+
+    assert response.status_code == 400
+    assert response.context["action_errors"] == ["Only a resolved case can be reopened."]
+
+
+@pytest.mark.parametrize(("who", "status"), [("agent", 302), ("manager", 302), ("other_agent", 404)])
+def test_follow_up_reply_permission_cast(client, request, team, who, status):
+    follow_up = FollowUpFactory(
+        team=team, response=ResponseFactory(invitation__contact=ContactFactory(email="c@example.com"))
+    )
+
+    response = _client(client, who, request).post(reverse("follow-up-reply", args=[follow_up.pk]), {"body": "Sorry!"})
+
+    assert response.status_code == status
+    assert list(Message.objects.values_list("recipient", "body_text")) == (
+        [("c@example.com", "Sorry!")] if status == 302 else []
+    )
+
+
+def test_follow_up_reply_blank_is_400(client, agent, follow_up):
+    client.force_login(agent)
+
+    response = client.post(reverse("follow-up-reply", args=[follow_up.pk]), {"body": ""})
+
+    assert response.status_code == 400
+    assert response.context["reply_form"].errors == {"body": ["This field is required."]}
+
+
+def test_follow_up_detail_shows_timeline_and_actions(client, agent, follow_up):
+    client.force_login(agent)
+    client.post(reverse("follow-up-note", args=[follow_up.pk]), {"body": "Called the customer"})
+
+    response = client.get(reverse("follow-up-detail", args=[follow_up.pk]))
+
+    content = response.content.decode()
+    assert "Called the customer" in content
+    assert "Send reply" in content and "Claim" in content and "Resolve" in content
+
+
+def test_follow_up_claim_by_anonymous_is_sent_to_login(client, follow_up):
+    assert client.post(reverse("follow-up-claim", args=[follow_up.pk])).status_code == 302
+    follow_up.refresh_from_db()
+    assert follow_up.assignee is None

@@ -1,0 +1,73 @@
+"""Intake under concurrent requests on PostgreSQL: no double invitation, no duplicate event, no 500."""
+
+import threading
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from surveys.models import Event, Invitation
+from surveys.services.intake import api_key_create
+from tests.factories import SurveyFactory, TriggerRuleFactory
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def post_concurrently(bodies: list[dict], raw_key: str, headers: dict | None = None) -> list[int]:
+    statuses: list[int] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(bodies))
+
+    def send(body: dict) -> None:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+        barrier.wait()
+        try:
+            status = client.post("/api/events/", body, format="json", **(headers or {})).status_code
+        finally:
+            connection.close()
+        with lock:
+            statuses.append(status)
+
+    threads = [threading.Thread(target=send, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(statuses)
+
+
+@pytest.fixture
+def raw_key():
+    TriggerRuleFactory(event_type="purchase", survey=SurveyFactory())
+    return api_key_create(name="concurrent")[1]
+
+
+def test_concurrent_events_of_one_new_contact_schedule_one_invitation(raw_key):
+    bodies = [{"type": "purchase", "external_id": f"o-{n}", "contact": {"email": "ana@example.com"}} for n in range(8)]
+
+    statuses = post_concurrently(bodies, raw_key)
+
+    assert statuses == [201] * 8
+    assert Event.objects.count() == 8
+    assert Invitation.objects.count() == 1
+
+
+def test_concurrent_copies_of_one_event_store_it_once(raw_key):
+    body = {"type": "purchase", "external_id": "o-1", "contact": {"email": "ana@example.com"}}
+
+    statuses = post_concurrently([body] * 8, raw_key)
+
+    assert statuses == [200] * 7 + [201]
+    assert Event.objects.count() == 1
+    assert Invitation.objects.count() == 1
+
+
+def test_concurrent_retries_with_one_idempotency_key_run_once(raw_key):
+    body = {"type": "purchase", "external_id": "o-1", "contact": {"email": "ana@example.com"}}
+
+    statuses = post_concurrently([body] * 6, raw_key, {"HTTP_IDEMPOTENCY_KEY": "k-1"})
+
+    assert set(statuses) <= {201, 409}
+    assert 201 in statuses
+    assert Event.objects.count() == 1

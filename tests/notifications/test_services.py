@@ -1,0 +1,227 @@
+import pytest
+import time_machine
+from django.test import override_settings
+
+from notifications.models import Channel, Message, Suppression
+from notifications.selectors import recipient_is_contactable, suppression_list
+from notifications.services import (
+    TransientDeliveryError,
+    message_queue,
+    message_send,
+    message_status_advance,
+    messages_sweep,
+    suppression_add,
+    suppression_remove,
+    unsubscribe_by_token,
+    unsubscribe_token_new,
+)
+from notifications.signals import message_status_changed
+from notifications.transports import DeliveryError
+from tests.factories import MessageFactory
+from tests.fakes import transports as scripted
+
+pytestmark = pytest.mark.django_db
+
+SCRIPTED = {"email": "tests.fakes.transports.ScriptedTransport", "sms": "tests.fakes.transports.ScriptedTransport"}
+
+
+@pytest.fixture
+def scripted_provider():
+    scripted.script.clear()
+    scripted.calls.clear()
+    with override_settings(NOTIFICATIONS_TRANSPORTS=SCRIPTED):
+        yield scripted
+    scripted.script.clear()
+    scripted.calls.clear()
+
+
+def test_message_queue_sends_once_after_commit(outbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = message_queue(channel=Channel.EMAIL, recipient="ann@example.com", subject="Hi", body_text="Body")
+        assert outbox == []
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT
+    assert message.attempts == 1
+    assert message.provider_message_id == f"locmem-{message.public_id}"
+    assert [(entry.recipient, entry.subject, entry.body_text) for entry in outbox] == [
+        ("ann@example.com", "Hi", "Body")
+    ]
+
+
+def test_message_send_twice_calls_provider_once(outbox):
+    message = MessageFactory()
+    assert message_send(message_id=message.id).status == Message.Status.SENT
+    assert message_send(message_id=message.id) is None
+    assert len(outbox) == 1
+    message.refresh_from_db()
+    assert message.attempts == 1
+
+
+def test_message_send_permanent_error_fails_without_retry(scripted_provider):
+    scripted_provider.script.append(DeliveryError("invalid number", permanent=True))
+    message = MessageFactory(channel=Channel.SMS, recipient="+33612345678")
+    result = message_send(message_id=message.id)
+    assert result.status == Message.Status.FAILED
+    assert result.last_error == "invalid number"
+    assert message_send(message_id=message.id) is None
+    assert scripted_provider.calls == ["+33612345678"]
+
+
+def test_message_send_transient_error_requeues_for_retry(scripted_provider):
+    scripted_provider.script.append(DeliveryError("503 from provider", permanent=False, retry_after=7))
+    message = MessageFactory()
+    with pytest.raises(TransientDeliveryError) as raised:
+        message_send(message_id=message.id)
+    assert raised.value.retry_after == 7
+    message.refresh_from_db()
+    assert (message.status, message.last_error, message.attempts) == (Message.Status.QUEUED, "503 from provider", 1)
+    assert message_send(message_id=message.id).status == Message.Status.SENT
+    assert len(scripted_provider.calls) == 2
+
+
+def test_message_send_unknown_outcome_is_never_resent(scripted_provider):
+    scripted_provider.script.append(DeliveryError("read timeout", permanent=False, unknown=True))
+    message = MessageFactory()
+    assert message_send(message_id=message.id).status == Message.Status.UNKNOWN
+    assert message_send(message_id=message.id) is None
+    assert len(scripted_provider.calls) == 1
+
+
+def test_message_send_opted_out_error_suppresses_the_number(scripted_provider):
+    scripted_provider.script.append(DeliveryError("21610 unsubscribed", permanent=True, opted_out=True))
+    message = MessageFactory(channel=Channel.SMS, recipient="+33612345678")
+    assert message_send(message_id=message.id).status == Message.Status.FAILED
+    assert Suppression.objects.get().reason == Suppression.Reason.STOP
+    assert recipient_is_contactable(channel=Channel.SMS, recipient="+33612345678") is False
+
+
+@pytest.fixture
+def eager_retries(monkeypatch):
+    """Eager retries run inline; with propagation on, Celery would re-raise the second `Retry`."""
+    from notifications.tasks import send_message
+
+    monkeypatch.setitem(send_message.app.conf, "task_eager_propagates", False)
+    return send_message
+
+
+def test_send_task_retries_transient_errors_then_sends(scripted_provider, eager_retries):
+    send_message = eager_retries
+
+    scripted_provider.script.extend([DeliveryError("500", permanent=False), DeliveryError("502", permanent=False)])
+    message = MessageFactory()
+    send_message.apply(args=[message.id], throw=False)
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Message.Status.SENT, 3)
+
+
+@override_settings(SEND_MAX_RETRIES=2)
+def test_send_task_fails_after_max_retries(scripted_provider, eager_retries):
+    send_message = eager_retries
+
+    scripted_provider.script.extend([DeliveryError("500", permanent=False)] * 3)
+    message = MessageFactory()
+    send_message.apply(args=[message.id], throw=False)
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED
+    assert message.last_error == "gave up after 2 retries: 500"
+    assert message.attempts == 3
+
+
+def test_suppression_add_cancels_queued_messages_and_blocks_new_ones(outbox):
+    queued = MessageFactory(recipient="Ann@Example.com")
+    sent = MessageFactory(recipient="ann@example.com", status=Message.Status.SENT)
+    other = MessageFactory(recipient="bob@example.com")
+    suppression = suppression_add(
+        channel=Channel.EMAIL, recipient=" ANN@example.com", reason="bounce", source="sendgrid"
+    )
+    assert (suppression.recipient, suppression.reason, suppression.source) == ("ann@example.com", "bounce", "sendgrid")
+    assert Message.objects.get(id=queued.id).status == Message.Status.CANCELLED
+    assert Message.objects.get(id=sent.id).status == Message.Status.SENT
+    assert Message.objects.get(id=other.id).status == Message.Status.QUEUED
+    later = message_queue(channel=Channel.EMAIL, recipient="ann@example.com", body_text="again")
+    assert later.status == Message.Status.CANCELLED
+    assert outbox == []
+
+
+def test_suppression_add_twice_keeps_the_first_reason():
+    suppression_add(channel=Channel.SMS, recipient="+33612345678", reason="stop", source="twilio")
+    again = suppression_add(channel=Channel.SMS, recipient="+33 6 12 34 56 78", reason="manual", source="admin")
+    assert Suppression.objects.count() == 1
+    assert again.reason == "stop"
+
+
+def test_suppression_remove_makes_recipient_contactable_again():
+    suppression_add(channel=Channel.SMS, recipient="+33612345678", reason="stop", source="twilio")
+    assert recipient_is_contactable(channel=Channel.SMS, recipient="+33612345678") is False
+    assert recipient_is_contactable(channel=Channel.EMAIL, recipient="+33612345678") is True
+    assert suppression_remove(channel=Channel.SMS, recipient="+33612345678") is True
+    assert suppression_remove(channel=Channel.SMS, recipient="+33612345678") is False
+    assert recipient_is_contactable(channel=Channel.SMS, recipient="+33612345678") is True
+
+
+def test_message_send_cancels_when_recipient_was_suppressed_after_queueing(outbox):
+    message = MessageFactory(recipient="ann@example.com")
+    Suppression.objects.create(channel=Channel.EMAIL, recipient="ann@example.com", reason="manual")
+    assert message_send(message_id=message.id).status == Message.Status.CANCELLED
+    assert outbox == []
+
+
+def test_suppression_list_filters_by_reason_and_period():
+    with time_machine.travel("2026-11-01 10:00Z", tick=False):
+        suppression_add(channel=Channel.EMAIL, recipient="a@example.com", reason="bounce", source="sendgrid")
+    with time_machine.travel("2026-11-10 10:00Z", tick=False):
+        suppression_add(channel=Channel.EMAIL, recipient="b@example.com", reason="unsubscribe", source="link")
+        suppression_add(channel=Channel.EMAIL, recipient="c@example.com", reason="bounce", source="sendgrid")
+    assert [s.recipient for s in suppression_list()] == ["c@example.com", "b@example.com", "a@example.com"]
+    assert [s.recipient for s in suppression_list(reason="bounce")] == ["c@example.com", "a@example.com"]
+    assert [s.recipient for s in suppression_list(since="2026-11-05T00:00Z")] == ["c@example.com", "b@example.com"]
+    assert [s.recipient for s in suppression_list(until="2026-11-05T00:00Z")] == ["a@example.com"]
+
+
+def test_message_status_advance_never_moves_backwards(django_capture_on_commit_callbacks):
+    received = []
+    message_status_changed.connect(
+        lambda **kw: received.append((kw["message_id"], kw["status"])), weak=False, dispatch_uid="test-status"
+    )
+    try:
+        message = MessageFactory(status=Message.Status.SENT)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert message_status_advance(message=message, status=Message.Status.DELIVERED) is True
+            assert message_status_advance(message=message, status=Message.Status.SENT) is False
+            assert message_status_advance(message=message, status=Message.Status.DELIVERED) is False
+        message.refresh_from_db()
+        assert message.status == Message.Status.DELIVERED
+        assert received == [(message.id, "delivered")]
+    finally:
+        message_status_changed.disconnect(dispatch_uid="test-status")
+
+
+def test_unsubscribe_by_token_suppresses_the_recipient():
+    token, token_hash = unsubscribe_token_new()
+    MessageFactory(recipient="ann@example.com", unsubscribe_hash=token_hash, status=Message.Status.SENT)
+    assert unsubscribe_by_token(token=token).recipient == "ann@example.com"
+    assert Suppression.objects.get().reason == "unsubscribe"
+    assert unsubscribe_by_token(token="not-a-token") is None
+    assert token_hash != token and len(token_hash) == 64
+
+
+def test_messages_sweep_marks_stuck_sends_unknown_and_requeues_lost_ones(outbox):
+    with time_machine.travel("2026-11-01 10:00Z", tick=False):
+        stuck = MessageFactory(status=Message.Status.SENDING)
+        lost = MessageFactory(recipient="lost@example.com")
+    with time_machine.travel("2026-11-01 10:05Z", tick=False):
+        fresh = MessageFactory(status=Message.Status.SENDING)
+    with time_machine.travel("2026-11-01 10:11Z", tick=False):
+        assert messages_sweep() == {"unknown": 1, "requeued": 1}
+    assert Message.objects.get(id=stuck.id).status == Message.Status.UNKNOWN
+    assert Message.objects.get(id=fresh.id).status == Message.Status.SENDING
+    assert Message.objects.get(id=lost.id).status == Message.Status.SENT
+    assert [entry.recipient for entry in outbox] == ["lost@example.com"]
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_suppression_list_query_count(django_assert_num_queries, count):
+    for i in range(count):
+        suppression_add(channel=Channel.EMAIL, recipient=f"r{i}@example.com", reason="bounce", source="sendgrid")
+    with django_assert_num_queries(1):
+        assert len(list(suppression_list(reason="bounce"))) == count

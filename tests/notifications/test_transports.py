@@ -1,0 +1,181 @@
+import base64
+import logging
+import time
+
+import pytest
+import time_machine
+from django.test import override_settings
+
+from notifications.models import Channel, Message, Suppression
+from notifications.services import message_send
+from notifications.transports.sendgrid import retry_after_from
+from surveys.models import Invitation
+from surveys.services.dispatch import invitations_dispatch_due
+from surveys.tokens import invitation_token
+from tests.factories import ContactFactory, InvitationFactory, MessageFactory
+from tests.fakes.providers import Scripted
+
+pytestmark = pytest.mark.django_db
+
+
+def _dispatch(django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        invitations_dispatch_due()
+
+
+def test_sendgrid_survey_email_body_through_the_sdk(fake_providers, django_capture_on_commit_callbacks):
+    invitation = InvitationFactory(
+        status=Invitation.Status.SCHEDULED, contact=ContactFactory(email="ann@example.com", name="Ann")
+    )
+    _dispatch(django_capture_on_commit_callbacks)
+    [request] = fake_providers.sendgrid()
+    assert request.headers["Authorization"] == "Bearer SG.test-key-not-secret"
+    body = request.json()
+    message = Message.objects.get()
+    token = invitation_token(invitation.public_id)
+    assert body["personalizations"] == [{"to": [{"email": "ann@example.com"}]}]
+    assert body["from"] == {"email": "surveys@acme.test", "name": "Acme Surveys"}
+    assert body["subject"] == "Acme: a quick question"
+    assert [part["type"] for part in body["content"]] == ["text/plain", "text/html"]
+    html = body["content"][1]["value"]
+    for score in range(11):
+        assert f'href="http://testserver/s/{token}/?score={score}"' in html
+    assert body["custom_args"] == {"closeloop_message_id": str(message.public_id)}
+    assert body["tracking_settings"] == {"click_tracking": {"enable": False, "enable_text": False}}
+    unsubscribe = body["headers"]["List-Unsubscribe"]
+    assert (
+        unsubscribe.startswith("<http://testserver/u/") and ", <mailto:unsubscribe@closeloop.localhost?" in unsubscribe
+    )
+    assert body["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "ann@example.com" not in unsubscribe
+    message_url = unsubscribe[1 : unsubscribe.index(">")]
+    assert message_url in body["content"][0]["value"]
+    assert (message.status, message.provider_message_id) == (Message.Status.SENT, "sg0000000001")
+
+
+def test_sendgrid_500_is_retried_and_400_fails(fake_providers):
+    fake_providers.script["sendgrid"] += [Scripted(500, {"errors": []}), Scripted(400, {"errors": [{"message": "x"}]})]
+    first = MessageFactory()
+    from notifications.services import TransientDeliveryError
+
+    with pytest.raises(TransientDeliveryError):
+        message_send(message_id=first.id)
+    assert Message.objects.get(id=first.id).status == Message.Status.QUEUED
+    assert message_send(message_id=first.id).status == Message.Status.FAILED
+    assert Message.objects.get(id=first.id).last_error.startswith("SendGrid 400")
+    assert len(fake_providers.sendgrid()) == 2
+
+
+@time_machine.travel("2026-11-02 10:00:00Z", tick=False)
+def test_sendgrid_429_retries_after_the_reset_header(fake_providers):
+    reset = int(time.time()) + 30
+    fake_providers.script["sendgrid"].append(Scripted(429, {"errors": []}, {"X-RateLimit-Reset": str(reset)}))
+    from notifications.services import TransientDeliveryError
+
+    with pytest.raises(TransientDeliveryError) as raised:
+        message_send(message_id=MessageFactory().id)
+    assert raised.value.retry_after == 30
+
+
+def test_retry_after_from_headers():
+    assert retry_after_from({"Retry-After": "12"}) == 12.0
+    assert retry_after_from({"Retry-After": "soon"}) is None
+    assert retry_after_from({}) is None
+    assert retry_after_from(None) is None
+
+
+@override_settings(PROVIDER_TIMEOUT_SECONDS=0.2)
+def test_sendgrid_timeout_after_sending_marks_unknown_and_never_resends(fake_providers):
+    fake_providers.script["sendgrid"].append(Scripted(202, None, {}, delay=1.0))
+    message = MessageFactory()
+    assert message_send(message_id=message.id).status == Message.Status.UNKNOWN
+    assert message_send(message_id=message.id) is None
+    assert len(fake_providers.sendgrid()) == 1
+
+
+@time_machine.travel("2026-11-02 10:00Z", tick=False)
+def test_twilio_survey_sms_body_through_the_sdk(fake_providers, django_capture_on_commit_callbacks):
+    invitation = InvitationFactory(
+        status=Invitation.Status.SCHEDULED,
+        channel=Channel.SMS,
+        locale="fr",
+        contact=ContactFactory(email="", phone="+33612345678", locale="fr"),
+    )
+    _dispatch(django_capture_on_commit_callbacks)
+    [request] = fake_providers.twilio()
+    assert request.path == f"/2010-04-01/Accounts/AC{'0' * 32}/Messages.json"
+    expected_auth = base64.b64encode(f"AC{'0' * 32}:twilio-test-token".encode()).decode()
+    assert request.headers["Authorization"] == f"Basic {expected_auth}"
+    form = request.form()
+    message = Message.objects.get()
+    assert form["To"] == "+33612345678"
+    assert form["From"] == "+15005550006"
+    assert form["StatusCallback"] == f"http://testserver/webhooks/twilio/status/?m={message.public_id}"
+    assert form["ValidityPeriod"] == "14400"
+    assert f"http://testserver/s/{invitation_token(invitation.public_id)}/" in form["Body"]
+    assert "0-10" in form["Body"]
+    assert "STOP" in form["Body"]
+    assert message.provider_message_id == "SM" + "1".zfill(32)
+
+
+@override_settings(TWILIO_MESSAGING_SERVICE_SID="MG" + "1" * 32)
+def test_twilio_uses_the_messaging_service_when_set(fake_providers):
+    message_send(message_id=MessageFactory(channel=Channel.SMS, recipient="+33612345678").id)
+    form = fake_providers.twilio()[0].form()
+    assert form["MessagingServiceSid"] == "MG" + "1" * 32
+    assert "From" not in form
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "suppressed"),
+    [
+        (21610, Message.Status.FAILED, True),
+        (21211, Message.Status.FAILED, False),
+        (21614, Message.Status.FAILED, False),
+    ],
+)
+def test_twilio_permanent_error_codes_fail_without_retry(fake_providers, code, status, suppressed):
+    fake_providers.script["twilio"].append(Scripted(400, {"code": code, "message": "no", "status": 400}))
+    message = MessageFactory(channel=Channel.SMS, recipient="+33612345678")
+    result = message_send(message_id=message.id)
+    assert (result.status, result.last_error) == (status, f"Twilio 400 error {code}")
+    assert Suppression.objects.filter(recipient="+33612345678", reason="stop").exists() is suppressed
+    assert len(fake_providers.twilio()) == 1
+
+
+def test_twilio_429_retries_after_its_header(fake_providers):
+    fake_providers.script["twilio"].append(
+        Scripted(429, {"code": 20429, "message": "Too Many Requests", "status": 429}, {"Retry-After": "3"})
+    )
+    from notifications.services import TransientDeliveryError
+
+    with pytest.raises(TransientDeliveryError) as raised:
+        message_send(message_id=MessageFactory(channel=Channel.SMS, recipient="+33612345678").id)
+    assert raised.value.retry_after == 3.0
+
+
+def test_no_log_line_carries_secrets_addresses_or_tokens(fake_providers, caplog, django_capture_on_commit_callbacks):
+    caplog.set_level(logging.DEBUG)
+    with time_machine.travel("2026-11-02 10:00Z", tick=False):
+        InvitationFactory(status=Invitation.Status.SCHEDULED, contact=ContactFactory(email="secret.ann@example.com"))
+        sms = InvitationFactory(
+            status=Invitation.Status.SCHEDULED,
+            channel=Channel.SMS,
+            contact=ContactFactory(email="", phone="+33699887766"),
+        )
+        _dispatch(django_capture_on_commit_callbacks)
+    fake_providers.script["twilio"].append(Scripted(400, {"code": 21610, "message": "+33611112222", "status": 400}))
+    message_send(message_id=MessageFactory(channel=Channel.SMS, recipient="+33611112222").id)
+    assert len(fake_providers.requests) == 3
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    token = invitation_token(sms.public_id)
+    for secret in (
+        "SG.test-key-not-secret",
+        "twilio-test-token",
+        "secret.ann@example.com",
+        "+33699887766",
+        "+33611112222",
+        token,
+        "/u/",
+    ):
+        assert secret not in logged

@@ -1,0 +1,61 @@
+import pytest
+
+from surveys.models import ApiKey, TriggerRule
+from surveys.services.intake import api_key_create
+from tests.factories import SurveyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_admin_api_key_list_shows_last_used_and_revoke_action_revokes(client, manager, api_client):
+    api_client.get("/api/trigger-rules/")
+    api_key, _ = api_key_create(name="other")
+    client.force_login(manager)
+
+    page = client.get("/admin/surveys/apikey/")
+    response = client.post(
+        "/admin/surveys/apikey/", {"action": "revoke", "_selected_action": [api_key.pk]}, follow=True
+    )
+
+    assert page.status_code == 200
+    assert "Last used at" in page.content.decode()
+    assert response.status_code == 200
+    api_key.refresh_from_db()
+    assert api_key.revoked_at is not None
+    assert ApiKey.objects.filter(revoked_at__isnull=True).count() == 1
+    assert client.get("/admin/surveys/apikey/add/").status_code == 403
+
+
+def test_admin_trigger_rule_rejects_bad_conditions(client, manager):
+    client.force_login(manager)
+    survey = SurveyFactory()
+
+    response = client.post(
+        "/admin/surveys/triggerrule/add/",
+        {
+            "event_type": "purchase",
+            "survey": survey.pk,
+            "channel": "email",
+            "delay": "00:00:00",
+            "conditions": '[{"property": "amount", "op": "near", "value": 3}]',
+            "sample_rate": "1",
+            "cancel_on_event_types": "[]",
+            "match_property": "ticket_id",
+            "is_active": "on",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Condition 1: op must be one of equals, in, exists, gt, gte, lt, lte." in response.content.decode()
+    assert TriggerRule.objects.count() == 0
+
+
+@pytest.mark.parametrize("who", ["anonymous", "agent", "other_agent"])
+def test_admin_api_keys_are_for_staff_only(client, request, who):
+    if who != "anonymous":
+        client.force_login(request.getfixturevalue(who))
+
+    response = client.get("/admin/surveys/apikey/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")

@@ -1,0 +1,360 @@
+import hashlib
+import json
+
+import pytest
+import time_machine
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from surveys.models import Event, Invitation
+from surveys.services.intake import api_key_create, idempotency_claim
+from tests.factories import SurveyFactory, TriggerRuleFactory
+
+pytestmark = pytest.mark.django_db
+
+EVENT = {"type": "purchase", "external_id": "order-1", "contact": {"email": "ana@example.com", "name": "Ana"}}
+
+
+@pytest.fixture
+def rule():
+    return TriggerRuleFactory(event_type="purchase", survey=SurveyFactory(name="Post-purchase NPS"))
+
+
+@time_machine.travel("2026-03-02 10:00:00+00:00", tick=False)
+def test_event_create_schedules_invitation(api_client, rule):
+    response = api_client.post("/api/events/", EVENT, format="json")
+
+    assert response.status_code == 201
+    invitation = Invitation.objects.get()
+    assert response.json() == {
+        "event_id": Event.objects.get().pk,
+        "duplicate": False,
+        "scheduled": [
+            {
+                "id": str(invitation.public_id),
+                "trigger_rule": rule.pk,
+                "survey": "Post-purchase NPS",
+                "channel": "email",
+                "scheduled_at": "2026-03-02T10:00:00Z",
+                "expires_at": "2026-03-30T10:00:00Z",
+            }
+        ],
+        "skipped": [],
+        "cancelled": [],
+    }
+    assert invitation.contact.email == "ana@example.com"
+    assert invitation.scheduled_at == timezone.now()
+
+
+def test_event_create_without_key_is_401(rule):
+    response = APIClient().post("/api/events/", EVENT, format="json")
+
+    assert response.status_code == 401
+    assert response.json() == {"message": "Authentication credentials were not provided.", "errors": {}}
+    assert Event.objects.count() == 0
+
+
+def test_event_create_with_invalid_key_is_401(rule):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer cl_not_a_key")
+
+    response = client.post("/api/events/", EVENT, format="json")
+
+    assert response.status_code == 401
+    assert response.json() == {"message": "Invalid or revoked API key.", "errors": {}}
+
+
+def test_event_create_with_revoked_key_is_401(api_client, api_key, rule):
+    api_key[0].revoked_at = timezone.now()
+    api_key[0].save()
+
+    response = api_client.post("/api/events/", EVENT, format="json")
+
+    assert response.status_code == 401
+
+
+def test_event_create_bad_input_is_400_with_field_errors(api_client, rule):
+    body = {"type": "Not A Type!", "contact": {"email": "not-an-email", "phone": "12"}}
+
+    response = api_client.post("/api/events/", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "Invalid input.",
+        "errors": {
+            "type": ["This value does not match the required pattern."],
+            "contact.email": ["Enter a valid email address."],
+            "contact.phone": ["Enter a phone number in E.164 form, e.g. +14155550100."],
+        },
+    }
+    assert Event.objects.count() == 0
+
+
+def test_event_create_duplicate_external_id_is_200_without_second_invitation(api_client, rule):
+    api_client.post("/api/events/", EVENT, format="json")
+
+    response = api_client.post("/api/events/", EVENT, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["duplicate"] is True
+    assert response.json()["skipped"] == [{"trigger_rule": None, "reason": "duplicate"}]
+    assert Invitation.objects.count() == 1
+
+
+def test_event_create_without_events_scope_is_403(rule):
+    _, raw = api_key_create(name="reader", scopes=["responses:read"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    response = client.post("/api/events/", EVENT, format="json")
+
+    assert response.status_code == 403
+    assert response.json() == {"message": "This API key lacks the events:write scope.", "errors": {}}
+    assert Event.objects.count() == 0
+
+
+def test_event_create_without_matching_rule_says_no_rule(api_client):
+    response = api_client.post("/api/events/", EVENT, format="json")
+
+    assert response.status_code == 201
+    assert response.json()["skipped"] == [{"trigger_rule": None, "reason": "no_rule"}]
+    assert Invitation.objects.count() == 0
+
+
+def test_event_create_with_malformed_json_is_400(api_client):
+    response = api_client.post("/api/events/", "{not json", content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "JSON parse error - Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+        "errors": {},
+    }
+
+
+# --- batch -----------------------------------------------------------------
+
+
+def test_event_batch_reports_each_item_and_keeps_good_ones(api_client, rule):
+    events = [
+        {**EVENT, "external_id": "order-1"},
+        {"type": "purchase", "contact": {"email": "broken"}},
+        {**EVENT, "external_id": "order-1"},
+        {"type": "purchase", "external_id": "order-2", "contact": {"email": "bo@example.com"}},
+    ]
+
+    response = api_client.post("/api/events/batch/", {"events": events}, format="json")
+
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [(item["index"], item["status"]) for item in results] == [(0, 201), (1, 400), (2, 200), (3, 201)]
+    assert results[1]["errors"] == {"contact.email": ["Enter a valid email address."]}
+    assert results[2]["result"]["duplicate"] is True
+    assert sorted(Invitation.objects.values_list("contact__email", flat=True)) == ["ana@example.com", "bo@example.com"]
+
+
+def test_event_batch_rejects_more_than_1000_events(api_client):
+    response = api_client.post("/api/events/batch/", {"events": [EVENT] * 1001}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"events": ["Ensure this field has no more than 1000 elements."]}
+    assert Event.objects.count() == 0
+
+
+def test_event_batch_empty_or_missing_is_400(api_client):
+    assert api_client.post("/api/events/batch/", {"events": []}, format="json").status_code == 400
+    assert api_client.post("/api/events/batch/", {}, format="json").json()["errors"] == {
+        "events": ["This field is required."]
+    }
+
+
+# --- idempotency -----------------------------------------------------------
+
+
+def test_idempotency_key_replays_first_answer_for_same_body(api_client, rule):
+    first = api_client.post("/api/events/", EVENT, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    Invitation.objects.all().delete()
+
+    again = api_client.post("/api/events/", EVENT, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert Invitation.objects.count() == 0
+
+
+def test_idempotency_key_with_different_body_is_422(api_client, rule):
+    api_client.post("/api/events/", EVENT, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+
+    response = api_client.post(
+        "/api/events/", {**EVENT, "external_id": "order-2"}, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+
+    assert response.status_code == 422
+    assert response.json() == {"message": "This Idempotency-Key was used with a different request body.", "errors": {}}
+    assert Event.objects.count() == 1
+
+
+def test_idempotency_key_in_flight_is_409(api_client, api_key, rule):
+    body_hash = hashlib.sha256(json.dumps(EVENT, sort_keys=True).encode()).hexdigest()
+    # The first request with this key has claimed it and not answered yet.
+    idempotency_claim(api_key=api_key[0], key="k-1", request_hash=body_hash)
+
+    response = api_client.post("/api/events/", EVENT, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+
+    assert response.status_code == 409
+    assert response.json() == {"message": "A request with this Idempotency-Key is still being processed.", "errors": {}}
+    assert Event.objects.count() == 0
+
+
+def test_idempotency_key_expires_after_24_hours(api_client, rule):
+    with time_machine.travel("2026-03-02 10:00:00+00:00", tick=False):
+        api_client.post("/api/events/", EVENT, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    with time_machine.travel("2026-03-03 10:00:01+00:00", tick=False):
+        response = api_client.post(
+            "/api/events/", {**EVENT, "external_id": "order-2"}, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+        )
+
+    assert response.status_code == 201
+    assert Event.objects.count() == 2
+
+
+def test_idempotency_key_is_released_when_the_request_is_invalid(api_client, rule):
+    api_client.post("/api/events/", {"type": "purchase"}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+
+    response = api_client.post("/api/events/", EVENT, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+
+    assert response.status_code == 201
+
+
+# --- rate limit ------------------------------------------------------------
+
+
+def test_rate_limit_per_key_is_429_with_integer_retry_after(api_client, rule, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.API_RATE_LIMIT = "2/minute"
+    other_client = APIClient()
+    other_client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(name='other')[1]}")
+
+    statuses = [
+        api_client.post("/api/events/", {**EVENT, "external_id": f"o-{n}"}, format="json").status_code for n in range(3)
+    ]
+    limited = api_client.post("/api/events/", EVENT, format="json")
+
+    assert statuses == [201, 201, 429]
+    assert limited.status_code == 429
+    assert limited["Retry-After"].isdigit()
+    assert 1 <= int(limited["Retry-After"]) <= 60
+    assert limited.json()["message"].startswith("Request was throttled.")
+    assert other_client.post("/api/events/", EVENT, format="json").status_code == 201
+    cache.clear()
+
+
+# --- trigger rules -----------------------------------------------------------
+
+RULE = {
+    "event_type": "support_ticket_solved",
+    "channel": "email_then_sms",
+    "conditions": [{"property": "priority", "op": "in", "value": ["high", "urgent"]}],
+    "delay_seconds": 3600,
+    "sample_rate": 0.5,
+    "expiry_days": 7,
+    "cancel_on_event_types": ["support_ticket_reopened"],
+    "match_property": "ticket_id",
+}
+
+
+def test_trigger_rule_crud(api_client):
+    survey = SurveyFactory()
+
+    created = api_client.post("/api/trigger-rules/", {**RULE, "survey": survey.pk}, format="json")
+    rule_id = created.json()["id"]
+    listed = api_client.get("/api/trigger-rules/")
+    patched = api_client.patch(
+        f"/api/trigger-rules/{rule_id}/", {"delay_seconds": 60, "is_active": False}, format="json"
+    )
+    deleted = api_client.delete(f"/api/trigger-rules/{rule_id}/")
+
+    assert created.status_code == 201
+    body = created.json()
+    assert {k: v for k, v in body.items() if k not in ("id", "created_at")} == {
+        **RULE,
+        "survey": survey.pk,
+        "is_active": True,
+    }
+    assert listed.json()[0]["id"] == rule_id
+    assert patched.json()["delay_seconds"] == 60
+    assert patched.json()["is_active"] is False
+    assert deleted.status_code == 204
+
+
+def test_trigger_rule_create_bad_input_is_400_per_field(api_client):
+    response = api_client.post(
+        "/api/trigger-rules/",
+        {
+            "event_type": "purchase",
+            "survey": 999,
+            "channel": "fax",
+            "sample_rate": 2,
+            "delay_seconds": -1,
+            "conditions": [{"property": "amount", "op": "approx", "value": 1}],
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "survey": ['Invalid pk "999" - object does not exist.'],
+        "channel": ['"fax" is not a valid choice.'],
+        "sample_rate": ["Ensure this value is less than or equal to 1."],
+        "delay_seconds": ["Give a whole number from 0 to 31536000."],
+        "conditions": ["Condition 1: op must be one of equals, in, exists, gt, gte, lt, lte."],
+    }
+
+
+def test_trigger_rules_need_admin_scope():
+    _, raw = api_key_create(name="writer", scopes=["events:write"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    response = client.get("/api/trigger-rules/")
+
+    assert response.status_code == 403
+    assert response.json() == {"message": "This API key lacks the admin scope.", "errors": {}}
+    assert APIClient().get("/api/trigger-rules/").status_code == 401
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_trigger_rule_list_query_count(api_client, django_assert_num_queries, count):
+    TriggerRuleFactory.create_batch(count)
+
+    # The key lookup, its last-used stamp, then the rules; `survey` is shown by id so needs no join.
+    with django_assert_num_queries(3):
+        response = api_client.get("/api/trigger-rules/")
+
+    assert len(response.json()) == count
+
+
+def test_event_create_contact_timezone_is_validated(api_client, rule):
+    bad = {**EVENT, "contact": {"email": "ana@example.com", "timezone": "Mars/Olympus"}}
+    good = {**EVENT, "contact": {"email": "ana@example.com", "timezone": "Europe/Paris"}}
+
+    assert api_client.post("/api/events/", bad, format="json").json()["errors"] == {
+        "contact.timezone": ["Unknown time zone; use an IANA name such as Europe/Paris."]
+    }
+    assert api_client.post("/api/events/", good, format="json").status_code == 201
+
+
+def test_idempotency_keys_prune_forgets_keys_older_than_24_hours(api_client, rule):
+    from surveys.models import IdempotencyKey
+    from surveys.tasks import prune_idempotency_keys
+
+    with time_machine.travel("2026-03-02 10:00:00+00:00", tick=False):
+        api_client.post("/api/events/", EVENT, format="json", HTTP_IDEMPOTENCY_KEY="old")
+    with time_machine.travel("2026-03-03 09:00:00+00:00", tick=False):
+        api_client.post("/api/events/", {**EVENT, "external_id": "o-2"}, format="json", HTTP_IDEMPOTENCY_KEY="new")
+    with time_machine.travel("2026-03-03 10:00:00+00:00", tick=False):
+        assert prune_idempotency_keys() == 1
+
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]

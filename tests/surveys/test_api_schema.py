@@ -1,0 +1,55 @@
+"""The OpenAPI schema is valid and no generated request makes the native API answer 5xx."""
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from drf_spectacular.validation import validate_schema
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+
+from config.wsgi import application
+from tests.factories import SurveyFactory, TriggerRuleFactory
+
+
+def test_api_schema_is_valid_openapi(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    validate_schema(response.json())
+    assert {"/api/events/", "/api/events/batch/", "/api/trigger-rules/"} <= set(response.json()["paths"])
+
+
+@pytest.fixture
+def keep_test_connection():
+    """Calls through the WSGI app, as Django's test client does, must not close the test's connection."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def test_api_no_input_yields_5xx(api_key, keep_test_connection):
+    TriggerRuleFactory(event_type="purchase", survey=SurveyFactory())
+    schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+    headers = {"Authorization": f"Bearer {api_key[1]}"}
+    operations = [result.ok() for result in schema.get_all_operations()]
+
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        def call(case):
+            case.call_and_validate(headers=headers, checks=[not_a_server_error])
+
+        call()
+
+    assert len(operations) >= 8
+
+
+def test_api_docs_page_is_served(client):
+    response = client.get("/api/docs/")
+
+    assert response.status_code == 200
+    assert b"swagger" in response.content.lower()

@@ -1,0 +1,146 @@
+import re
+
+import pytest
+import time_machine
+
+from notifications.models import Message
+from surveys.models import Invitation
+from surveys.services.dispatch import invitations_dispatch_due, invitations_remind_due
+from surveys.tokens import invitation_token
+from tests.factories import ContactFactory, InvitationFactory, MessageFactory, ResponseFactory, SurveyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def dispatch(django_capture_on_commit_callbacks):
+    """Run the dispatcher; messages go out after its transaction commits, as in production."""
+
+    def run() -> int:
+        with django_capture_on_commit_callbacks(execute=True):
+            return invitations_dispatch_due()
+
+    return run
+
+
+def _due(**kwargs) -> Invitation:
+    return InvitationFactory(status=Invitation.Status.SCHEDULED, **kwargs)
+
+
+def test_dispatch_email_renders_one_button_per_score_with_links(outbox, dispatch):
+    invitation = _due(contact=ContactFactory(email="ann@example.com", name="Ann"))
+    assert dispatch() == 1
+    token = invitation_token(invitation.public_id)
+    [email] = outbox
+    assert email.recipient == "ann@example.com"
+    assert email.subject == "Acme: a quick question"
+    links = re.findall(r'<a href="([^"]+)"[^>]*>(\d+)</a>', email.body_html)
+    assert links == [(f"http://testserver/s/{token}/?score={score}", str(score)) for score in range(11)]
+    for score in range(11):
+        assert f"{score}: http://testserver/s/{token}/?score={score}" in email.body_text
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.QUEUED
+    assert invitation.message.status == Message.Status.SENT
+
+
+def test_dispatch_email_in_french(outbox, dispatch):
+    _due(contact=ContactFactory(locale="fr", name="Zoé"), locale="fr")
+    dispatch()
+    assert outbox[0].subject == "Acme : une petite question"
+    assert "Bonjour Zoé" in outbox[0].body_text
+
+
+@time_machine.travel("2026-11-02 10:00Z", tick=False)
+def test_dispatch_sms_carries_question_scale_link_and_stop(outbox, dispatch):
+    invitation = _due(channel="sms", contact=ContactFactory(email="", phone="+33612345678"))
+    dispatch()
+    token = invitation_token(invitation.public_id)
+    [sms] = outbox
+    assert sms.recipient == "+33612345678"
+    assert "0-10" in sms.body_text
+    assert f"http://testserver/s/{token}/" in sms.body_text
+    assert sms.body_text.endswith("Reply STOP to opt out")
+
+
+def test_dispatch_skips_future_and_expires_stale_invitations(outbox, dispatch):
+    with time_machine.travel("2026-11-01 10:00Z", tick=False):
+        future = _due(scheduled_at="2026-11-02T10:00Z")
+        stale = _due(scheduled_at="2026-10-01T10:00Z", expires_at="2026-10-29T10:00Z")
+        assert dispatch() == 1
+    future.refresh_from_db()
+    stale.refresh_from_db()
+    assert (future.status, stale.status) == (Invitation.Status.SCHEDULED, Invitation.Status.EXPIRED)
+    assert outbox == []
+
+
+def test_dispatch_twice_sends_once(outbox, dispatch):
+    _due()
+    assert dispatch() == 1
+    assert dispatch() == 0
+    assert len(outbox) == 1
+
+
+def test_dispatch_five_point_scale_renders_five_buttons(outbox, dispatch):
+    _due(survey=SurveyFactory(kind="csat"))
+    dispatch()
+    assert re.findall(r'\?score=(\d+)"', outbox[0].body_html) == ["1", "2", "3", "4", "5"]
+
+
+def _sent(survey, **kwargs) -> Invitation:
+    invitation = InvitationFactory(survey=survey, **kwargs)
+    invitation.message = MessageFactory(
+        channel=invitation.channel, recipient=invitation.contact.email or invitation.contact.phone, status="sent"
+    )
+    invitation.save(update_fields=["message"])
+    return invitation
+
+
+@pytest.fixture
+def remind(django_capture_on_commit_callbacks):
+    def run() -> int:
+        with django_capture_on_commit_callbacks(execute=True):
+            return invitations_remind_due()
+
+    return run
+
+
+def test_reminder_goes_once_to_non_responders_after_n_days(outbox, remind):
+    survey = SurveyFactory(reminder_after_days=3)
+    with time_machine.travel("2026-11-01 10:00Z", tick=False):
+        unanswered = _sent(survey, contact=ContactFactory(email="quiet@example.com"))
+        answered = _sent(survey)
+        ResponseFactory(invitation=answered, survey=survey, contact=answered.contact, score=9)
+        _sent(SurveyFactory(), contact=ContactFactory(email="no-reminders@example.com"))
+    with time_machine.travel("2026-11-03 10:00Z", tick=False):
+        assert remind() == 0
+    with time_machine.travel("2026-11-04 10:01Z", tick=False):
+        assert remind() == 1
+        assert remind() == 0
+    [email] = outbox
+    assert (email.recipient, email.subject) == ("quiet@example.com", "Reminder: Acme: a quick question")
+    assert f"/s/{invitation_token(unanswered.public_id)}/?score=10" in email.body_html
+    unanswered.refresh_from_db()
+    assert unanswered.reminded_at.isoformat() == "2026-11-04T10:01:00+00:00"
+
+
+def test_reminder_skips_expired_bounced_and_default_off(outbox, remind):
+    survey = SurveyFactory(reminder_after_days=1)
+    with time_machine.travel("2026-11-01 10:00Z", tick=False):
+        _sent(survey, expires_at="2026-11-02T09:00Z")
+        bounced = _sent(survey)
+        Message.objects.filter(id=bounced.message_id).update(status="bounced")
+        _sent(SurveyFactory())
+    with time_machine.travel("2026-11-05 10:00Z", tick=False):
+        assert remind() == 0
+    assert outbox == []
+
+
+def test_reminder_sms_waits_for_the_send_window(outbox, remind):
+    survey = SurveyFactory(reminder_after_days=1)
+    with time_machine.travel("2026-11-01 10:00Z", tick=False):
+        _sent(survey, channel="sms", locale="fr", contact=ContactFactory(email="", phone="+33612345678", locale="fr"))
+    with time_machine.travel("2026-11-03 02:00Z", tick=False):
+        assert remind() == 0
+    with time_machine.travel("2026-11-03 10:00Z", tick=False):
+        assert remind() == 1
+    assert outbox[0].body_text.startswith("Rappel : ")

@@ -1,0 +1,101 @@
+import zoneinfo
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from surveys.models import Contact
+from surveys.services.fatigue import (
+    contact_timezone,
+    is_throttled,
+    parse_window,
+    window_next_open,
+)
+
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+windows = st.tuples(st.times(), st.times()).filter(lambda w: w[0] != w[1])
+instants = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC))
+
+
+def test_parse_window():
+    assert parse_window("09:00-20:00") == (time(9), time(20))
+    assert parse_window(" 20:30 - 08:00 ") == (time(20, 30), time(8))
+
+
+def test_window_next_open_inside_is_none():
+    assert window_next_open(datetime(2026, 3, 2, 9, 0, tzinfo=PARIS), (time(9), time(20))) is None
+    assert window_next_open(datetime(2026, 3, 2, 19, 59, tzinfo=PARIS), (time(9), time(20))) is None
+
+
+def test_window_next_open_before_and_after():
+    window = (time(9), time(20))
+
+    assert window_next_open(datetime(2026, 3, 2, 7, 30, tzinfo=PARIS), window) == datetime(2026, 3, 2, 9, tzinfo=PARIS)
+    assert window_next_open(datetime(2026, 3, 2, 20, 0, tzinfo=PARIS), window) == datetime(2026, 3, 3, 9, tzinfo=PARIS)
+
+
+def test_window_next_open_across_midnight():
+    window = (time(20), time(8))
+
+    assert window_next_open(datetime(2026, 3, 2, 23, 0, tzinfo=PARIS), window) is None
+    assert window_next_open(datetime(2026, 3, 2, 7, 0, tzinfo=PARIS), window) is None
+    assert window_next_open(datetime(2026, 3, 2, 12, 0, tzinfo=PARIS), window) == datetime(2026, 3, 2, 20, tzinfo=PARIS)
+
+
+@given(at=instants, window=windows, zone=st.sampled_from(["Europe/Paris", "America/New_York", "Asia/Kolkata", "UTC"]))
+def test_window_next_open_is_later_and_opens_the_window(at, window, zone):
+    local = at.astimezone(zoneinfo.ZoneInfo(zone))
+
+    opens = window_next_open(local, window)
+
+    if opens is not None:
+        assert opens > local
+        assert opens - local <= timedelta(days=1, hours=1)  # a DST change may add an hour
+        assert window_next_open(opens, window) is None
+
+
+@given(
+    gaps=st.lists(st.tuples(st.integers(1, 3), st.integers(-90, 90)), max_size=6),
+    survey_days=st.integers(0, 60),
+    global_days=st.integers(0, 60),
+)
+def test_is_throttled_matches_the_window_definition(gaps, survey_days, global_days):
+    at = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    earlier = [(survey_id, at + timedelta(days=days)) for survey_id, days in gaps]
+
+    throttled = is_throttled(
+        earlier,
+        survey_id=1,
+        at=at,
+        survey_window=timedelta(days=survey_days),
+        global_window=timedelta(days=global_days),
+    )
+
+    expected = any(abs(days) < global_days or (survey_id == 1 and abs(days) < survey_days) for survey_id, days in gaps)
+    assert throttled == expected
+
+
+@given(days=st.integers(0, 120), window=st.integers(1, 60))
+def test_is_throttled_is_symmetric_in_time(days, window):
+    at = datetime(2026, 3, 2, tzinfo=UTC)
+    w = timedelta(days=window)
+
+    before = is_throttled([(1, at - timedelta(days=days))], survey_id=1, at=at, survey_window=w, global_window=w)
+    after = is_throttled([(1, at + timedelta(days=days))], survey_id=1, at=at, survey_window=w, global_window=w)
+
+    assert before == after == (days < window)
+
+
+@pytest.mark.parametrize(
+    ("zone", "phone", "expected"),
+    [
+        ("America/Chicago", "+33612345678", "America/Chicago"),
+        ("", "+33612345678", "Europe/Paris"),
+        ("", "+442071838750", "Europe/London"),
+        ("", "", "UTC"),
+        ("Not/AZone", "", "UTC"),
+    ],
+)
+def test_contact_timezone_prefers_own_then_phone_then_site(zone, phone, expected):
+    assert contact_timezone(Contact(timezone=zone, phone=phone)) == zoneinfo.ZoneInfo(expected)

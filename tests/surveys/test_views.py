@@ -1,0 +1,484 @@
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.test import Client
+from django.utils import timezone
+from django.utils.html import escape
+
+from surveys.models import Answer, Invitation, Question, Response
+from surveys.signals import response_submitted
+from surveys.tokens import invitation_token
+from tests.factories import ContactFactory, InvitationFactory, ResponseFactory, SurveyFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = "2026-03-02 10:00:00+00:00"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def invitation():
+    return InvitationFactory(survey=SurveyFactory(kind="nps", product_name="Acme"))
+
+
+def url(invitation: Invitation) -> str:
+    return f"/s/{invitation_token(invitation.public_id)}/"
+
+
+@pytest.fixture
+def announced():
+    calls = []
+
+    def listener(sender, response_id, created, **kwargs):
+        calls.append((response_id, created))
+
+    response_submitted.connect(listener)
+    yield calls
+    response_submitted.disconnect(listener)
+
+
+def test_survey_respond_get_with_score_records_nothing(client, invitation):
+    page = client.get(url(invitation) + "?score=9")
+
+    assert page.status_code == 200
+    assert Response.objects.count() == 0
+    assert 'value="9" aria-label="9" checked' in page.content.decode()
+    assert "data-auto-confirm" in page.content.decode()
+
+
+def test_survey_respond_head_records_nothing(client, invitation):
+    page = client.head(url(invitation) + "?score=3")
+
+    assert page.status_code == 200
+    assert Response.objects.count() == 0
+
+
+def test_survey_respond_walking_every_score_link_records_nothing(client, invitation):
+    for score in range(0, 11):
+        client.get(url(invitation) + f"?score={score}")
+        client.head(url(invitation) + f"?score={score}")
+
+    assert Response.objects.count() == 0
+
+
+@time_machine.travel(NOW, tick=False)
+def test_survey_respond_post_records_one_response_and_asks_reason(
+    client, invitation, announced, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(url(invitation), {"score": "9"})
+
+    assert page.status_code == 302
+    assert page["Location"] == url(invitation) + "?step=comment"
+    response = Response.objects.get()
+    assert (response.invitation, response.score, response.confirmed_at) == (invitation, 9, timezone.now())
+    assert announced == [(response.pk, True)]
+
+
+def test_survey_respond_second_post_changes_the_same_response(
+    client, invitation, announced, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(invitation), {"score": "9"})
+    with time_machine.travel(timezone.now() + timezone.timedelta(minutes=2)):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(url(invitation), {"score": "4"})
+
+    response = Response.objects.get()
+    assert response.score == 4
+    assert announced == [(response.pk, True), (response.pk, False)]
+
+
+def test_survey_respond_same_score_twice_announces_once(
+    client, invitation, announced, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(invitation), {"score": "9"})
+        client.post(url(invitation), {"score": "9"})
+
+    assert Response.objects.get().score == 9
+    assert len(announced) == 1
+
+
+def test_survey_respond_scanner_burst_of_scores_records_nothing(client, invitation):
+    with time_machine.travel(NOW) as traveller:
+        for score in range(0, 11):
+            client.post(url(invitation), {"score": str(score)})
+            traveller.shift(0.3)
+
+    assert Response.objects.count() == 0
+
+
+def test_survey_respond_scanner_burst_restores_earlier_answer(client, invitation):
+    ResponseFactory(invitation=invitation, score=8)
+    with time_machine.travel(NOW) as traveller:
+        for score in (0, 1, 2, 3):
+            client.post(url(invitation), {"score": str(score)})
+            traveller.shift(0.5)
+
+    assert Response.objects.get().score == 8
+
+
+def test_survey_respond_quick_single_correction_is_kept(client, invitation):
+    with time_machine.travel(NOW) as traveller:
+        client.post(url(invitation), {"score": "3"})
+        traveller.shift(2)
+        client.post(url(invitation), {"score": "7"})
+
+    assert Response.objects.get().score == 7
+
+
+def test_survey_respond_link_records_again_after_scanner_quietens(client, invitation):
+    with time_machine.travel(NOW) as traveller:
+        for score in (0, 1, 2):
+            client.post(url(invitation), {"score": str(score)})
+        traveller.shift(30)
+        client.post(url(invitation), {"score": "9"})
+
+    assert Response.objects.get().score == 9
+
+
+def test_survey_respond_comment_saves_and_goes_to_thanks(client, invitation):
+    client.post(url(invitation), {"score": "3"})
+
+    page = client.post(url(invitation), {"step": "comment", "comment": "  Late delivery  "})
+
+    assert page["Location"] == url(invitation) + "?step=thanks"
+    assert Response.objects.get().comment == "Late delivery"
+
+
+def test_survey_respond_comment_without_score_stores_nothing(client, invitation):
+    page = client.post(url(invitation), {"step": "comment", "comment": "hi"})
+
+    assert page.status_code == 302
+    assert Response.objects.count() == 0
+
+
+@pytest.mark.parametrize("score", ["11", "-1", "abc", ""])
+def test_survey_respond_out_of_scale_is_400_and_stores_nothing(client, invitation, score):
+    page = client.post(url(invitation), {"score": score})
+
+    assert page.status_code == 400
+    assert "Choose a score from 0 to 10." in page.content.decode()
+    assert Response.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "kind,outside", [("csat", "0"), ("csat", "6"), ("ces", "8"), ("five_star", "0"), ("thumbs", "2")]
+)
+def test_survey_respond_out_of_scale_per_kind(client, kind, outside):
+    invitation = InvitationFactory(survey=SurveyFactory(kind=kind))
+
+    page = client.post(url(invitation), {"score": outside})
+
+    assert page.status_code == 400
+    assert Response.objects.count() == 0
+
+
+def test_survey_respond_thumbs_shows_thumbs_named_yes_and_no(client):
+    invitation = InvitationFactory(survey=SurveyFactory(kind="thumbs"))
+
+    html = client.get(url(invitation)).content.decode()
+
+    assert 'aria-label="No"><span aria-hidden="true">\N{THUMBS DOWN SIGN} No</span>' in html
+    assert 'aria-label="Yes"><span aria-hidden="true">\N{THUMBS UP SIGN} Yes</span>' in html
+    assert 'class="ends"' not in html
+
+
+@pytest.mark.parametrize(
+    "status,expires_in_days",
+    [(Invitation.Status.CANCELLED, 5), (Invitation.Status.EXPIRED, 5), (Invitation.Status.QUEUED, -1)],
+)
+def test_survey_respond_closed_invitation_is_the_friendly_404(client, status, expires_in_days):
+    invitation = InvitationFactory(status=status, expires_at=timezone.now() + timezone.timedelta(days=expires_in_days))
+
+    for page in (client.get(url(invitation) + "?score=9"), client.post(url(invitation), {"score": "9"})):
+        assert page.status_code == 404
+        assert "This survey link is not available" in page.content.decode()
+    assert Response.objects.count() == 0
+
+
+@pytest.mark.parametrize("token", ["0" * 64, "not-a-token", "x" * 200, "%00"])
+def test_survey_respond_unknown_or_malformed_token_is_the_friendly_404(client, token):
+    page = client.get(f"/s/{token}/")
+
+    assert page.status_code == 404
+    assert "This survey link is not available" in page.content.decode()
+
+
+def test_survey_respond_changing_after_expiry_is_404(client, invitation):
+    client.post(url(invitation), {"score": "9"})
+    with time_machine.travel(invitation.expires_at + timezone.timedelta(seconds=1)):
+        page = client.post(url(invitation), {"score": "2"})
+
+    assert page.status_code == 404
+    assert Response.objects.get().score == 9
+
+
+@pytest.mark.parametrize("step", ["", "?step=comment", "?step=thanks"])
+def test_survey_respond_private_headers(client, invitation, step):
+    ResponseFactory(invitation=invitation, score=9)
+
+    page = client.get(url(invitation) + step)
+
+    assert page.status_code == 200
+    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Cache-Control"] == "no-store"
+    assert page["X-Robots-Tag"] == "noindex, nofollow"
+
+
+def test_survey_respond_not_found_has_private_headers(client):
+    page = client.get("/s/unknown/")
+
+    assert (page["Referrer-Policy"], page["Cache-Control"], page["X-Robots-Tag"]) == (
+        "no-referrer",
+        "no-store",
+        "noindex, nofollow",
+    )
+
+
+def test_survey_respond_post_without_csrf_token_is_refused(invitation):
+    strict = Client(enforce_csrf_checks=True)
+
+    page = strict.post(url(invitation), {"score": "9"})
+
+    assert page.status_code == 403
+    assert Response.objects.count() == 0
+
+
+def test_survey_respond_post_with_csrf_token_from_the_page_records(invitation):
+    strict = Client(enforce_csrf_checks=True)
+    strict.get(url(invitation))
+
+    page = strict.post(url(invitation), {"score": "9", "csrfmiddlewaretoken": strict.cookies["csrftoken"].value})
+
+    assert page.status_code == 302
+    assert Response.objects.get().score == 9
+
+
+def test_survey_respond_rate_limited_per_client_ip(client, invitation, settings):
+    settings.RESPONDENT_RATE_LIMIT_PER_MINUTE = 3
+    for _ in range(3):
+        assert client.get(url(invitation), REMOTE_ADDR="10.0.0.1").status_code == 200
+
+    limited = client.post(url(invitation), {"score": "9"}, REMOTE_ADDR="10.0.0.1")
+
+    assert limited.status_code == 429
+    assert limited["Retry-After"] == "60"
+    assert Response.objects.count() == 0
+    assert client.get(url(invitation), REMOTE_ADDR="10.0.0.2").status_code == 200
+
+
+def test_survey_respond_rate_limit_resets_after_a_minute(client, invitation, settings):
+    settings.RESPONDENT_RATE_LIMIT_PER_MINUTE = 1
+    with time_machine.travel(NOW) as traveller:
+        client.get(url(invitation))
+        assert client.get(url(invitation)).status_code == 429
+        traveller.shift(61)
+        assert client.get(url(invitation)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "contact_locale,properties,expected",
+    [
+        ("fr", {}, "Quelle est la probabilité que vous recommandiez Acme à un ami ou un collègue\N{NO-BREAK SPACE}?"),
+        ("en", {}, "How likely are you to recommend Acme to a friend or colleague?"),
+        ("de", {}, "How likely are you to recommend Acme to a friend or colleague?"),
+        ("fr", {"question_product_name": "la livraison"}, "recommandiez la livraison à un ami"),
+    ],
+)
+def test_survey_respond_question_in_the_invitation_locale(client, contact_locale, properties, expected):
+    invitation = InvitationFactory(
+        contact=ContactFactory(locale=contact_locale),
+        locale=contact_locale,
+        properties=properties,
+        survey=SurveyFactory(kind="nps", product_name="Acme"),
+    )
+
+    html = client.get(url(invitation)).content.decode()
+
+    assert expected in html
+    assert f'<html lang="{"fr" if contact_locale == "fr" else "en"}">' in html
+
+
+def test_survey_respond_thanks_shows_message_and_link(client):
+    survey = SurveyFactory(thank_you_message="Merci Ana !", thank_you_link_url="https://example.com/shop")
+    invitation = InvitationFactory(survey=survey)
+    ResponseFactory(invitation=invitation, score=9)
+
+    html = client.get(url(invitation) + "?step=thanks").content.decode()
+
+    assert "<h1>Merci Ana !</h1>" in html
+    assert 'href="https://example.com/shop"' in html
+
+
+def _questions(survey):
+    return [
+        Question.objects.create(
+            survey=survey, position=1, kind="free_text", text={"en": "What went wrong?"}, show_if_score_max=6
+        ),
+        Question.objects.create(
+            survey=survey,
+            position=2,
+            kind="select_many",
+            text={"en": "Which parts?", "fr": "Quelles parties ?"},
+            choices=[{"value": "price", "en": "Price", "fr": "Prix"}, {"value": "speed", "en": "Speed"}],
+        ),
+        Question.objects.create(survey=survey, position=3, kind="scale", text={"en": "Rate support"}, scale_max=5),
+    ]
+
+
+def test_survey_respond_detractor_is_asked_every_question_in_order(client, invitation):
+    wrong, parts, support = _questions(invitation.survey)
+    client.post(url(invitation), {"score": "3"})
+
+    after_comment = client.post(url(invitation), {"step": "comment", "comment": "slow"})
+    after_wrong = client.post(url(invitation), {"step": "question", "q": wrong.pk, "value": "Broken box"})
+    after_parts = client.post(url(invitation), {"step": "question", "q": parts.pk, "value": ["price", "speed"]})
+    after_support = client.post(url(invitation), {"step": "question", "q": support.pk, "value": "2"})
+
+    assert after_comment["Location"] == url(invitation) + f"?step=question&q={wrong.pk}"
+    assert after_wrong["Location"] == url(invitation) + f"?step=question&q={parts.pk}"
+    assert after_parts["Location"] == url(invitation) + f"?step=question&q={support.pk}"
+    assert after_support["Location"] == url(invitation) + "?step=thanks"
+    assert {a.question_id: a.value for a in Answer.objects.all()} == {
+        wrong.pk: "Broken box",
+        parts.pk: ["price", "speed"],
+        support.pk: "2",
+    }
+
+
+def test_survey_respond_promoter_skips_questions_for_detractors(client, invitation):
+    wrong, parts, _ = _questions(invitation.survey)
+    client.post(url(invitation), {"score": "10"})
+
+    after_comment = client.post(url(invitation), {"step": "comment", "comment": ""})
+    refused = client.post(url(invitation), {"step": "question", "q": wrong.pk, "value": "sneaky"})
+
+    assert after_comment["Location"] == url(invitation) + f"?step=question&q={parts.pk}"
+    assert refused["Location"] == url(invitation) + f"?step=question&q={parts.pk}"
+    assert Answer.objects.count() == 0
+
+
+def test_survey_respond_question_page_in_french_with_saved_choices(client):
+    invitation = InvitationFactory(locale="fr", contact=ContactFactory(locale="fr"))
+    _, parts, _ = _questions(invitation.survey)
+    client.post(url(invitation), {"score": "9"})
+    client.post(url(invitation), {"step": "question", "q": parts.pk, "value": ["price"]})
+
+    html = client.get(url(invitation) + f"?step=question&q={parts.pk}").content.decode()
+
+    assert "<legend><h1>Quelles parties\N{NO-BREAK SPACE}?</h1></legend>" in html
+    assert 'value="price" checked> Prix' in html
+    assert 'value="speed"> Speed' in html
+    assert "Question 1 sur 2" in html
+
+
+@pytest.mark.parametrize("value", ["cheap", ["price", "nope"]])
+def test_survey_respond_invalid_choice_is_400_and_stores_nothing(client, invitation, value):
+    _, parts, _ = _questions(invitation.survey)
+    client.post(url(invitation), {"score": "9"})
+
+    page = client.post(url(invitation), {"step": "question", "q": parts.pk, "value": value})
+
+    assert page.status_code == 400
+    assert "Choose among the options shown." in page.content.decode()
+    assert Answer.objects.count() == 0
+
+
+def test_survey_respond_out_of_range_scale_answer_is_400(client, invitation):
+    _, _, support = _questions(invitation.survey)
+    client.post(url(invitation), {"score": "9"})
+
+    page = client.post(url(invitation), {"step": "question", "q": support.pk, "value": "6"})
+
+    assert page.status_code == 400
+    assert "Choose a number from 1 to 5." in page.content.decode()
+    assert Answer.objects.count() == 0
+
+
+@pytest.mark.parametrize("kind", ["nps", "csat", "ces", "five_star", "thumbs"])
+@pytest.mark.parametrize("locale", ["en", "fr"])
+def test_survey_respond_every_step_weighs_under_20_kb(client, kind, locale):
+    """The page is self-contained (inline CSS and JS, no third-party resource): the HTML is everything it loads."""
+    invitation = InvitationFactory(locale=locale, survey=SurveyFactory(kind=kind))
+    _questions(invitation.survey)
+    ResponseFactory(invitation=invitation, score=invitation.survey.scale.low)
+    question = invitation.survey.questions.get(position=2)
+
+    for step in ("", "?step=comment", f"?step=question&q={question.pk}", "?step=thanks"):
+        html = client.get(url(invitation) + step).content.decode()
+        assert len(html.encode()) < 20 * 1024
+        assert "http://" not in html.replace("http://testserver", "")
+        assert 'src="' not in html
+        assert '<link rel="stylesheet"' not in html
+
+
+def test_survey_respond_accepts_the_null_origin_its_referrer_policy_causes(invitation):
+    strict = Client(enforce_csrf_checks=True)
+    strict.get(url(invitation))
+    token = strict.cookies["csrftoken"].value
+
+    refused = strict.post(url(invitation), {"score": "9"}, HTTP_ORIGIN="null")
+    accepted = strict.post(url(invitation), {"score": "9", "csrfmiddlewaretoken": token}, HTTP_ORIGIN="null")
+
+    assert (refused.status_code, accepted.status_code) == (403, 302)
+    assert Response.objects.get().score == 9
+
+
+def test_survey_respond_refuses_a_foreign_origin(invitation):
+    strict = Client(enforce_csrf_checks=True)
+    strict.get(url(invitation))
+    token = strict.cookies["csrftoken"].value
+
+    page = strict.post(url(invitation), {"score": "9", "csrfmiddlewaretoken": token}, HTTP_ORIGIN="https://evil.test")
+
+    assert page.status_code == 403
+    assert Response.objects.count() == 0
+
+
+def test_survey_respond_link_token_has_256_bits_and_only_its_hash_is_stored(invitation):
+    token = invitation_token(invitation.public_id)
+
+    assert len(token) == 64 and int(token, 16) >= 0
+    assert invitation.token_hash != token
+    assert not Invitation.objects.filter(token_hash=token).exists()
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_survey_respond_question_page_queries_do_not_grow_with_questions(
+    client, invitation, count, django_assert_num_queries
+):
+    questions = [
+        Question.objects.create(survey=invitation.survey, position=n, kind="free_text", text={"en": f"Q{n}"})
+        for n in range(count)
+    ]
+    ResponseFactory(invitation=invitation, score=9)
+
+    # invitation, response, questions (for the page and its progress), answer given
+    with django_assert_num_queries(5):
+        page = client.get(url(invitation) + f"?step=question&q={questions[-1].pk}")
+
+    assert page.status_code == 200
+    assert f"Question {count} of {count}" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "accept,title",
+    [
+        ("fr-FR,fr;q=0.9,en;q=0.8", "Ce lien de questionnaire n'est pas disponible"),
+        ("de-DE,de;q=0.9", "This survey link is not available"),
+        ("", "This survey link is not available"),
+    ],
+)
+def test_survey_respond_not_found_speaks_the_browser_language(client, accept, title):
+    page = client.get("/s/unknown/", HTTP_ACCEPT_LANGUAGE=accept)
+
+    assert page.status_code == 404
+    assert f"<h1>{escape(title)}</h1>" in page.content.decode()
