@@ -12,16 +12,16 @@ def test_healthz_reports_database_and_unconfigured_broker(client, settings):
 
 
 @pytest.mark.django_db
-def test_healthz_is_503_when_the_broker_is_unreachable(client, settings):
+def test_healthz_is_503_when_the_broker_is_unreachable(client, settings, monkeypatch):
     from config.celery_app import app
 
     settings.BROKER_CONFIGURED = True
-    previous = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    try:
-        response = client.get("/healthz")
-    finally:
-        app.conf.broker_url = previous
+    unreachable = "redis://127.0.0.1:1/0"
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration (as CI sets it).
+    monkeypatch.setenv("CELERY_BROKER_URL", unreachable)
+    monkeypatch.setitem(app.conf, "broker_url", unreachable)
+
+    response = client.get("/healthz")
 
     assert response.status_code == 503
     assert response.json()["status"] == "error"

@@ -36,31 +36,17 @@ def wait_for(condition: Callable[[], object], *, timeout: float = 60, interval: 
     pytest.fail(f"timed out after {timeout}s waiting for {what}")
 
 
-@pytest.fixture(scope="session")
-def start_celery_worker(
-    django_db_setup, django_db_blocker, tmp_path_factory
-) -> Iterator[Callable[..., subprocess.Popen]]:
-    """Start worker processes on the test database; every one still running is stopped at the end."""
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("integration tests need DATABASE_URL on PostgreSQL")
-    logs = tmp_path_factory.mktemp("celery")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _test_database_url(),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "DISPATCH_INTERVAL_SECONDS": "1",
-    }
-    subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "config.celery_app", "purge", "-f"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    started: list[subprocess.Popen] = []
+class CeleryWorkers:
+    """Starts worker processes on the test database and stops every one still running."""
 
-    def start(name: str = "worker", *, beat: bool = False, concurrency: int = 1, extra_env: dict | None = None):
+    def __init__(self, logs: Path, env: dict[str, str]):
+        self.logs = logs
+        self.env = env
+        self.started: list[subprocess.Popen] = []
+
+    def start(
+        self, name: str = "worker", *, beat: bool = False, concurrency: int = 1, extra_env: dict | None = None
+    ) -> subprocess.Popen:
         command = [
             sys.executable,
             "-m",
@@ -76,29 +62,62 @@ def start_celery_worker(
             "--without-mingle",
         ]
         if beat:
-            command += ["--beat", f"--schedule={logs / (name + '-beat-schedule')}"]
-        log = open(logs / f"{name}.log", "w")
+            command += ["--beat", f"--schedule={self.logs / (name + '-beat-schedule')}"]
+        log = open(self.logs / f"{name}.log", "w")
         process = subprocess.Popen(
-            command, cwd=ROOT, env={**env, **(extra_env or {})}, stdout=log, stderr=subprocess.STDOUT
+            command, cwd=ROOT, env={**self.env, **(extra_env or {})}, stdout=log, stderr=subprocess.STDOUT
         )
-        process.log_path = logs / f"{name}.log"
-        started.append(process)
+        process.log_path = self.logs / f"{name}.log"
+        self.started.append(process)
         return process
 
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.terminate()
-    for process in started:
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    def stop_all(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.started:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.started.clear()
 
 
 @pytest.fixture(scope="session")
+def celery_worker_env(django_db_setup, tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """Where worker logs go and the environment that points workers at the test database."""
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("integration tests need DATABASE_URL on PostgreSQL")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _test_database_url(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "DISPATCH_INTERVAL_SECONDS": "1",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "config.celery_app", "purge", "-f"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return tmp_path_factory.mktemp("celery"), env
+
+
+@pytest.fixture
+def start_celery_worker(celery_worker_env) -> Iterator[Callable[..., subprocess.Popen]]:
+    """Start workers for one test; they are stopped when it ends, so none outlives its test's
+    settings (a stopped fake provider, a killed peer) and takes the next test's tasks."""
+    workers = CeleryWorkers(*celery_worker_env)
+    yield workers.start
+    workers.stop_all()
+
+
+@pytest.fixture
 def celery_worker_process(start_celery_worker) -> subprocess.Popen:
-    """One live worker with an embedded beat (dispatching every second)."""
+    """One live worker with an embedded beat (dispatching every second) for one test."""
     return start_celery_worker("closeloop-itest", beat=True, concurrency=2)
 
 

@@ -48,6 +48,9 @@ def test_loop_runs_on_postgresql_with_a_live_worker(live_tasks):
 
     staff = Client()
     staff.force_login(agent)
-    assert staff.post(f"/follow-ups/{follow_up.pk}/resolve/", {"root_cause": cause.pk}).status_code == 302
+    assert (
+        staff.post(f"/follow-ups/{follow_up.pk}/resolve/", {"root_cause": cause.pk, "outcome": "recovered"}).status_code
+        == 302
+    )
     follow_up.refresh_from_db()
     assert follow_up.status == FollowUp.Status.RESOLVED
