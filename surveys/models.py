@@ -52,7 +52,9 @@ class Survey(models.Model):
     thank_you_message = models.CharField(max_length=500, blank=True)
     thank_you_link_url = models.URLField(blank=True)
     reminder_after_days = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Remind non-responders once, this many days after the invitation. Empty: never."
+        null=True,
+        blank=True,
+        help_text="Remind non-responders once, this many days after the invitation. Empty: never.",
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
