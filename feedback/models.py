@@ -260,3 +260,72 @@ class FunnelRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.survey_id} {self.channel}: {self.scheduled} scheduled"
+
+
+class FollowUpTally(models.Model):
+    """What a case is counted as in LoopRollup, so a change moves it from its old bucket to its new one.
+
+    Also keeps the case's business hours to first contact and to resolution, measured on its team's
+    calendar when they happened, so the dashboard's medians read a bounded sample of numbers.
+    """
+
+    follow_up = models.OneToOneField(FollowUp, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(help_text="When the case was opened.")
+    answered_on = models.DateField(help_text="When its answer was given.")
+    opened_at = models.DateTimeField()
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=10)
+    event_type = models.CharField(max_length=100, blank=True)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    assignee_id = models.BigIntegerField(default=0, help_text="0: in the team queue.")
+    root_cause_id = models.BigIntegerField(default=0, help_text="0: none yet.")
+    contacted = models.BooleanField(default=False)
+    resolved = models.BooleanField(default=False)
+    within_sla = models.BooleanField(default=False)
+    recovered = models.BooleanField(default=False)
+    unhappy = models.BooleanField(default=False, help_text="Its answer is still a detractor's.")
+    hours_to_first_contact = models.FloatField(null=True, blank=True)
+    hours_to_resolve = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["opened_at"])]
+
+    def __str__(self) -> str:
+        return f"case {self.follow_up_id} counted on {self.day}"
+
+
+class LoopRollup(models.Model):
+    """Cases per day opened × day answered × survey × channel × event type × team × assignee × root cause,
+    by how far the loop got; kept up to date as cases change, so the loop section never scans cases.
+
+    `assignee_id` and `root_cause_id` are plain ids (0 = none) so that "none" is one bucket, not many NULLs.
+    """
+
+    day = models.DateField()
+    answered_on = models.DateField()
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=10)
+    event_type = models.CharField(max_length=100, blank=True)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    assignee_id = models.BigIntegerField(default=0)
+    root_cause_id = models.BigIntegerField(default=0)
+    follow_ups = models.IntegerField(default=0)
+    contacted = models.IntegerField(default=0)
+    resolved = models.IntegerField(default=0)
+    within_sla = models.IntegerField(default=0)
+    recovered = models.IntegerField(default=0)
+    unhappy = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "day", "answered_on", "survey", "channel", "event_type", "team", "assignee_id", "root_cause_id"
+                ],
+                name="loop_rollup_unique_bucket",
+            )
+        ]  # fmt: skip
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} survey {self.survey_id} team {self.team_id}: {self.follow_ups} cases"
