@@ -88,7 +88,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # --- Background work -------------------------------------------------------
 BROKER_CONFIGURED = bool(env.str("CELERY_BROKER_URL", default=""))
 # No broker: tasks run in the caller's process (`manage.py serve` runs the beat jobs).
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "memory://"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not BROKER_CONFIGURED
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
@@ -235,3 +235,6 @@ LOGGING = {
         "python_http_client": {"level": "WARNING"},
     },
 }
+if not BROKER_CONFIGURED:
+    # In-process, each beat tick (every few seconds) would log a "Task … succeeded" line; failures still show.
+    LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}
