@@ -1,6 +1,5 @@
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 
 from surveys.models import Answer, Question, Response
@@ -11,13 +10,6 @@ from tests.factories import InvitationFactory, ResponseFactory, SurveyFactory
 pytestmark = pytest.mark.django_db
 
 NOW = "2026-03-02 10:00:00+00:00"
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
@@ -13,13 +12,6 @@ from tests.factories import ContactFactory, InvitationFactory, ResponseFactory, 
 pytestmark = pytest.mark.django_db
 
 NOW = "2026-03-02 10:00:00+00:00"
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
