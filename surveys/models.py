@@ -80,6 +80,8 @@ class ApiKey(models.Model):
         EVENTS_WRITE = "events:write", "Send events"
         RESPONSES_READ = "responses:read", "Read responses"
         ADMIN = "admin", "Administer"
+        FOLLOW_UPS_READ = "follow_ups:read", "Read follow-ups"
+        FOLLOW_UPS_WRITE = "follow_ups:write", "Work follow-ups"
 
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, help_text="The key's first characters, to recognise it.")
