@@ -23,6 +23,7 @@ from notifications.models import Channel
 from notifications.selectors import suppression_list
 from notifications.services import suppression_add
 from surveys.api import ContactInputSerializer, ScopePermission
+from surveys.delighted_json import epoch, person_json, response_json, suppression_json
 from surveys.models import ApiKey, Contact, Invitation
 from surveys.selectors import (
     contact_get_by_identifier,
@@ -32,7 +33,6 @@ from surveys.selectors import (
     response_get,
     responses_list,
 )
-from surveys.services.dispatch import survey_link
 from surveys.services.intake import (
     ContactData,
     contact_delete,
@@ -45,10 +45,6 @@ from surveys.services.responses import response_comment, response_submit
 MAX_PER_PAGE = 100
 MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z: later instants are not dates Python or the database can hold
 MAX_ID_DIGITS = 18  # a 64-bit primary key has at most 19 digits; longer "ids" cannot exist
-
-
-def epoch(value: datetime | None) -> int | None:
-    return int(value.timestamp()) if value else None
 
 
 def from_epoch(value: int | None) -> datetime | None:
@@ -106,17 +102,6 @@ def _query_dict(query) -> dict:
 
 
 # --- people ----------------------------------------------------------------
-
-
-def person_json(contact: Contact, last_sent_at: datetime | None = None) -> dict:
-    return {
-        "id": str(contact.pk),
-        "email": contact.email or None,
-        "name": contact.name or None,
-        "phone_number": contact.phone or None,
-        "created_at": epoch(contact.created_at),
-        "last_sent_at": epoch(last_sent_at),
-    }
 
 
 class PersonCreateSerializer(serializers.Serializer):
@@ -257,48 +242,6 @@ class PendingSurveyRequestsApi(DelightedView):
 
 
 # --- survey responses ------------------------------------------------------
-
-
-def response_json(response, *, expand: list[str]) -> dict:
-    invitation = response.invitation
-    person = person_json(response.contact) if "person" in expand else str(response.contact_id)
-    return {
-        "id": str(response.pk),
-        "person": person,
-        "survey_type": response.survey.kind,
-        "score": response.score,
-        "comment": response.comment or None,
-        "permalink": survey_link(invitation),
-        "created_at": epoch(response.confirmed_at),
-        "updated_at": epoch(response.updated_at),
-        "person_properties": invitation.properties,
-        "notes": [],
-        "tags": [],
-        "additional_answers": [answer_json(answer) for answer in response.answers.all()],
-    }
-
-
-DELIGHTED_QUESTION_TYPES = {"free_text": "free_response", "scale": "scale", "select_one": "select_one"}
-
-
-def answer_json(answer) -> dict:
-    """Delighted's shape: `{"id", "value": {<type>: ...}, "question": {"id", "type", "text"}}`."""
-    question = answer.question
-    kind = DELIGHTED_QUESTION_TYPES.get(question.kind, "select_many")
-    labels = dict(question.choice_labels("en"))
-    if kind == "select_many":
-        value = [{"id": item, "text": labels.get(item, item)} for item in answer.value]
-    elif kind == "select_one":
-        value = {"id": answer.value, "text": labels.get(answer.value, answer.value)}
-    elif kind == "scale":
-        value = int(answer.value) if str(answer.value).isdigit() else answer.value
-    else:
-        value = answer.value
-    return {
-        "id": str(answer.pk),
-        "value": {kind: value},
-        "question": {"id": str(question.pk), "type": kind, "text": question.text_in("en")},
-    }
 
 
 class ResponseCreateSerializer(serializers.Serializer):
@@ -533,18 +476,10 @@ def _suppressions_json(request, params: dict, reason: str, time_key: str) -> lis
         ).filter(channel=Channel.EMAIL)[(page - 1) * per_page : page * per_page]
     )
     contacts = contacts_by_email(emails=[s.recipient for s in suppressions])
-    rows = []
-    for suppression in suppressions:
-        contact = contacts.get(suppression.recipient)
-        rows.append(
-            {
-                "person_id": str(contact.pk) if contact else None,
-                "email": suppression.recipient,
-                "name": (contact.name or None) if contact else None,
-                time_key: epoch(suppression.created_at),
-            }
-        )
-    return rows
+    return [
+        suppression_json(suppression, contacts.get(suppression.recipient), time_key=time_key)
+        for suppression in suppressions
+    ]
 
 
 class UnsubscribesApi(DelightedView):
