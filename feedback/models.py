@@ -109,6 +109,15 @@ class RoutingRule(models.Model):
     assignee_property = models.CharField(
         max_length=100, blank=True, help_text="Contact or event property holding the agent's email."
     )
+    fix_check_survey = models.ForeignKey(
+        Survey,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text='"Did we fix it?": this survey goes to the customer on the channel they answered by when an agent '
+        'resolves the case (recovered or not recovered); a thumbs survey asking "Did we fix it?" fits. Empty: none.',
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -150,6 +159,11 @@ class FollowUp(models.Model):
     root_cause = models.ForeignKey(RootCause, null=True, blank=True, on_delete=models.PROTECT)
     resolution_note = models.TextField(blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    fix_confirmed = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text='The customer\'s answer to the "did we fix it?" survey of the current resolution; empty until then.',
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -175,6 +189,8 @@ class FollowUpEntry(models.Model):
         ESCALATED = "escalated", "Escalated"
         RESOLVED = "resolved", "Resolved"
         REOPENED = "reopened", "Reopened"
+        FIX_CHECK_SENT = "fix_sent", '"Did we fix it?" survey sent'
+        FIX_CHECK_ANSWERED = "fix_answer", '"Did we fix it?" answered'
 
     follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="entries")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -190,6 +206,26 @@ class FollowUpEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on case #{self.follow_up_id}"
+
+
+class FixCheck(models.Model):
+    """The "did we fix it?" survey sent for one resolution of a case; its invitation's answer comes back here."""
+
+    follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="fix_checks")
+    invitation = models.OneToOneField("surveys.Invitation", on_delete=models.CASCADE, related_name="fix_check")
+    resolved_at = models.DateTimeField(help_text="The resolution it asks about.")
+    fixed = models.BooleanField(null=True, blank=True, help_text="The customer's answer; empty until they give it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            # One check per resolution, whatever retries or double submissions do.
+            models.UniqueConstraint(fields=["follow_up", "resolved_at"], name="fix_check_one_per_resolution")
+        ]
+
+    def __str__(self) -> str:
+        return f"Fix check of case #{self.follow_up_id} ({self.resolved_at:%Y-%m-%d})"
 
 
 class ScoreRollup(models.Model):

@@ -15,12 +15,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from feedback.business_hours import BusinessCalendar, add_business_hours
-from feedback.models import FollowUp, FollowUpEntry, RootCause, RoutingRule, Team, User
+from feedback.models import FixCheck, FollowUp, FollowUpEntry, RootCause, RoutingRule, Team, User
 from feedback.routing import ResponseFacts, RuleFacts, choose_rule
+from feedback.scoring import is_detractor
 from notifications.models import Channel
 from notifications.selectors import recipient_is_contactable
 from notifications.services import email_render, message_queue
 from surveys.models import Response
+from surveys.services.intake import SkipReason, invitation_schedule
 
 OPEN_STATUSES = [FollowUp.Status.NEW, FollowUp.Status.IN_PROGRESS, FollowUp.Status.WAITING]
 # Status moves an agent may make by hand; resolving goes through follow_up_resolve (root cause, outcome).
@@ -146,9 +148,16 @@ def follow_up_open_for_response(*, response_id: int, created: bool = True) -> Fo
     """Open the one follow-up a response calls for; a repeat call changes nothing.
 
     When the customer changed their answer (`created=False`) and nobody has worked the case yet,
-    the case follows the new answer: re-routed, or closed as "no longer a detractor".
+    the case follows the new answer: re-routed, or closed as "no longer a detractor". An answer to a
+    case's "did we fix it?" survey is recorded on that case instead of being routed. A response
+    withdrawn before this runs (a link scanner's) opens nothing.
     """
-    response = Response.objects.select_related("survey", "contact", "invitation__event").get(pk=response_id)
+    response = Response.objects.select_related("survey", "contact", "invitation__event").filter(pk=response_id).first()
+    if response is None:
+        return None
+    fix_check = FixCheck.objects.filter(invitation_id=response.invitation_id).first()
+    if fix_check is not None:
+        return _fix_check_record_answer(fix_check, response)
     rules = list(RoutingRule.objects.filter(is_active=True).select_related("team"))
     facts = _response_facts(response)
     chosen = choose_rule(facts, [_rule_facts(rule) for rule in rules])
@@ -178,8 +187,31 @@ def follow_up_open_for_response(*, response_id: int, created: bool = True) -> Fo
                 _entry(follow_up, FollowUpEntry.Kind.ASSIGNED, body=f"Assigned to {follow_up.assignee.email}")
                 _notify_agents(follow_up, [follow_up.assignee], "New follow-up assigned to you")
     except IntegrityError:
-        # A concurrent delivery of the same response won the race; its follow-up is the one.
-        return FollowUp.objects.get(response=response)
+        # A concurrent delivery of the same response won the race and its follow-up is the one; or the
+        # response was withdrawn meanwhile, and there is nothing to open.
+        return FollowUp.objects.filter(response=response).first()
+    return follow_up
+
+
+@transaction.atomic
+def _fix_check_record_answer(fix_check: FixCheck, response: Response) -> FollowUp:
+    """Keep the customer's "did we fix it?" answer on its check, and on the case while that resolution stands."""
+    follow_up = FollowUp.objects.select_for_update().get(pk=fix_check.follow_up_id)
+    fix_check = FixCheck.objects.select_for_update().get(pk=fix_check.pk)
+    fixed = not is_detractor(response.survey.kind, response.score)
+    if fix_check.fixed == fixed:
+        return follow_up
+    fix_check.fixed = fixed
+    fix_check.save(update_fields=["fixed"])
+    current = follow_up.status == FollowUp.Status.RESOLVED and follow_up.resolved_at == fix_check.resolved_at
+    if current:
+        follow_up.fix_confirmed = fixed
+        follow_up.save(update_fields=["fix_confirmed", "updated_at"])
+    verdict = "fixed" if fixed else "not fixed"
+    body = f"The customer answered {response.score}: {verdict}."
+    if not current:
+        body += f" (about the resolution of {timezone.localtime(fix_check.resolved_at):%Y-%m-%d %H:%M})"
+    _entry(follow_up, FollowUpEntry.Kind.FIX_CHECK_ANSWERED, body=body)
     return follow_up
 
 
@@ -252,6 +284,21 @@ def follow_up_assign(*, follow_up: FollowUp, actor: User, assignee: User | None)
 
 
 @transaction.atomic
+def follow_up_move(*, follow_up: FollowUp, actor: User, team: Team) -> FollowUp:
+    """A manager hands the case to another team: it lands in that team's queue, due when it was due."""
+    if not actor.is_manager:
+        raise ValidationError({"team": "Only a manager can move a case to another team."})
+    if team.pk == follow_up.team_id:
+        raise ValidationError({"team": f"The case is already in team {team}."})
+    old_team = follow_up.team
+    follow_up.team = team
+    follow_up.assignee = None
+    follow_up.save(update_fields=["team", "assignee", "updated_at"])
+    _entry(follow_up, FollowUpEntry.Kind.ASSIGNED, author=actor, body=f"Moved from team {old_team} to team {team}")
+    return follow_up
+
+
+@transaction.atomic
 def follow_up_set_status(*, follow_up: FollowUp, actor: User, status: str) -> FollowUp:
     if status not in STATUS_MOVES.get(follow_up.status, set()):
         raise ValidationError(
@@ -272,7 +319,9 @@ def follow_up_reopen(*, follow_up: FollowUp, actor: User) -> FollowUp:
     follow_up.outcome = ""
     follow_up.root_cause = None
     follow_up.resolved_at = None
-    follow_up.save(update_fields=["status", "outcome", "root_cause", "resolved_at", "updated_at"])
+    # The answer judged the resolution just undone; the next resolution gets its own check.
+    follow_up.fix_confirmed = None
+    follow_up.save(update_fields=["status", "outcome", "root_cause", "resolved_at", "fix_confirmed", "updated_at"])
     _entry(follow_up, FollowUpEntry.Kind.REOPENED, author=actor)
     return follow_up
 
@@ -334,6 +383,8 @@ def follow_up_resolve(
     resolvable = [FollowUp.Outcome.RECOVERED, FollowUp.Outcome.NOT_RECOVERED, FollowUp.Outcome.UNREACHABLE]
     if outcome not in resolvable:
         errors["outcome"] = "Choose the outcome: recovered, not recovered or unreachable."
+    # The row lock makes a double submission wait and then find the case resolved: one resolution, one check.
+    follow_up.status = FollowUp.objects.select_for_update().values_list("status", flat=True).get(pk=follow_up.pk)
     if follow_up.status == FollowUp.Status.RESOLVED:
         errors["status"] = "This case is already resolved."
     if errors:
@@ -351,7 +402,42 @@ def follow_up_resolve(
         author=author,
         body=f"{summary}: {follow_up.resolution_note}" if follow_up.resolution_note else summary,
     )
+    _fix_check_send(follow_up)
     return follow_up
+
+
+# "Did we fix it?" asks someone we reached; an unreachable customer is not asked.
+FIX_CHECK_OUTCOMES = (FollowUp.Outcome.RECOVERED, FollowUp.Outcome.NOT_RECOVERED)
+
+
+def _fix_check_send(follow_up: FollowUp) -> FixCheck | None:
+    """Schedule the rule's "did we fix it?" survey for this resolution, on the channel the customer answered by.
+
+    Consent and the SMS send window apply as to any invitation; the contact-pressure window does
+    not, since the customer is waiting to hear whether their problem is solved.
+    """
+    rule = RoutingRule.objects.filter(pk=follow_up.rule_id).select_related("fix_check_survey").first()
+    survey = rule.fix_check_survey if rule else None
+    if survey is None or follow_up.outcome not in FIX_CHECK_OUTCOMES:
+        return None
+    channel, _ = follow_up_reply_channel(follow_up)
+    answered = follow_up.response.invitation
+    outcome = invitation_schedule(
+        contact=follow_up.response.contact,
+        survey=survey,
+        channel_choice=channel,
+        properties={**answered.properties, "locale": answered.locale},
+        fatigue_exempt=True,
+    )
+    if outcome.invitation is None:
+        why = "they opted out" if outcome.skipped == SkipReason.OPTED_OUT else "no address"
+        _entry(follow_up, FollowUpEntry.Kind.FIX_CHECK_SENT, body=f"Not sent by {channel}: {why}.")
+        return None
+    fix_check = FixCheck.objects.create(
+        follow_up=follow_up, invitation=outcome.invitation, resolved_at=follow_up.resolved_at
+    )
+    _entry(follow_up, FollowUpEntry.Kind.FIX_CHECK_SENT, body=f"{survey} by {channel}.")
+    return fix_check
 
 
 def follow_ups_escalate(*, now: datetime | None = None) -> dict[str, int]:

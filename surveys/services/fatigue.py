@@ -22,6 +22,9 @@ OPTED_OUT = "opted_out"
 OUTSIDE_SMS_WINDOW = "outside_sms_window"
 # Invitations that count against a contact's window: pending or sent, not cancelled nor expired.
 LIVE_STATUSES = (Invitation.Status.SCHEDULED, Invitation.Status.QUEUED)
+# Set on invitations that follow up the contact's own answer (a case's "did we fix it?" survey): the
+# window spaces out unsolicited surveys. Only `invitation_schedule(fatigue_exempt=True)` sets it.
+FATIGUE_EXEMPT_PROPERTY = "fatigue_exempt"
 
 
 def parse_window(value: str) -> tuple[time, time]:
@@ -116,7 +119,7 @@ def invitation_send_block_reason(invitation: Invitation) -> str | None:
     if not recipient_is_contactable(channel=invitation.channel, recipient=address_for(contact, invitation.channel)):
         return OPTED_OUT
     # At send time only invitations that actually went out count against the window.
-    if contact_is_throttled(
+    if not invitation.properties.get(FATIGUE_EXEMPT_PROPERTY) and contact_is_throttled(
         contact=contact,
         survey_id=invitation.survey_id,
         at=timezone.now(),

@@ -187,10 +187,13 @@ def invitation_schedule(
     trigger_rule: TriggerRule | None = None,
     properties: dict | None = None,
     expiry: timedelta | None = None,
+    fatigue_exempt: bool = False,
 ) -> ScheduleOutcome:
     """Store an invitation due after `delay`, unless consent or fatigue forbid it.
 
     An SMS due outside the contact's send window is moved to when the window opens.
+    `fatigue_exempt` is for a survey that follows up the contact's own answer: consent and the
+    SMS window still apply, the contact-pressure window does not (now nor at send time).
     """
     outcome = _invitation_build(
         contact=contact,
@@ -202,6 +205,7 @@ def invitation_schedule(
         properties=properties,
         expiry=expiry,
         throttled=lambda at: fatigue.contact_is_throttled(contact=contact, survey_id=survey.pk, at=at),
+        fatigue_exempt=fatigue_exempt,
     )
     if outcome.invitation is not None:
         outcome.invitation.save()
@@ -219,15 +223,19 @@ def _invitation_build(
     properties: dict | None,
     expiry: timedelta | None,
     throttled: Callable[[datetime], bool],
+    fatigue_exempt: bool = False,
 ) -> ScheduleOutcome:
     """The invitation to store (unsaved), or why there is none; `throttled(at)` answers the fatigue question."""
     rule_id = trigger_rule.pk if trigger_rule else None
     channel, reason = _channel_for(contact, channel_choice)
     if channel is None:
         return ScheduleOutcome(rule_id, None, reason)
-    properties = properties or {}
+    # The exemption is granted by our caller, never carried in by an event's or API request's properties.
+    properties = {key: value for key, value in (properties or {}).items() if key != fatigue.FATIGUE_EXEMPT_PROPERTY}
+    if fatigue_exempt:
+        properties[fatigue.FATIGUE_EXEMPT_PROPERTY] = True
     scheduled_at = timezone.now() + delay
-    if throttled(scheduled_at):
+    if not fatigue_exempt and throttled(scheduled_at):
         return ScheduleOutcome(rule_id, None, SkipReason.THROTTLED)
     if channel == Channel.SMS:
         scheduled_at = fatigue.sms_window_next_open(contact, scheduled_at) or scheduled_at
