@@ -1,6 +1,6 @@
 from django.dispatch import receiver
 
-from notifications.signals import inbound_sms_received
+from notifications.signals import inbound_sms_received, suppression_created
 from surveys.signals import response_submitted, response_withdrawn
 
 
@@ -30,3 +30,17 @@ def put_customer_sms_on_follow_up(sender, inbound_id: int, phone: str, body: str
     from feedback.services import follow_up_record_customer_sms
 
     follow_up_record_customer_sms(phone=phone, body=body)
+
+
+@receiver(response_submitted)
+def announce_response_to_webhooks(sender, response_id: int, created: bool, **kwargs) -> None:
+    from feedback.webhooks import webhooks_emit_response
+
+    webhooks_emit_response(response_id=response_id, created=created)
+
+
+@receiver(suppression_created)
+def announce_unsubscribe_to_webhooks(sender, suppression_id: int, **kwargs) -> None:
+    from feedback.webhooks import webhooks_emit_unsubscribe
+
+    webhooks_emit_unsubscribe(suppression_id=suppression_id)

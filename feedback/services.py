@@ -15,9 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from feedback.business_hours import BusinessCalendar, add_business_hours
-from feedback.models import FixCheck, FollowUp, FollowUpEntry, RootCause, RoutingRule, Team, User
+from feedback.models import FixCheck, FollowUp, FollowUpEntry, Priority, RootCause, RoutingRule, Team, User
 from feedback.routing import ResponseFacts, RuleFacts, choose_rule
 from feedback.scoring import is_detractor
+from feedback.webhooks import webhooks_emit
 from notifications.models import Channel
 from notifications.selectors import recipient_is_contactable
 from notifications.services import email_render, message_queue
@@ -186,6 +187,7 @@ def follow_up_open_for_response(*, response_id: int, created: bool = True) -> Fo
             if follow_up.assignee:
                 _entry(follow_up, FollowUpEntry.Kind.ASSIGNED, body=f"Assigned to {follow_up.assignee.email}")
                 _notify_agents(follow_up, [follow_up.assignee], "New follow-up assigned to you")
+            webhooks_emit("follow_up.created", follow_up)
     except IntegrityError:
         # A concurrent delivery of the same response won the race and its follow-up is the one; or the
         # response was withdrawn meanwhile, and there is nothing to open.
@@ -231,6 +233,7 @@ def _follow_up_follow_changed_answer(follow_up: FollowUp, rule: RoutingRule | No
         follow_up.resolved_at = timezone.now()
         follow_up.save(update_fields=["status", "outcome", "resolved_at", "updated_at"])
         _entry(follow_up, FollowUpEntry.Kind.RESOLVED, body="Closed: no longer a detractor.")
+        webhooks_emit("follow_up.resolved", follow_up)
         return
     follow_up.priority = rule.priority
     follow_up.rule = rule
@@ -238,6 +241,7 @@ def _follow_up_follow_changed_answer(follow_up: FollowUp, rule: RoutingRule | No
     _entry(
         follow_up, FollowUpEntry.Kind.UPDATED, body=f"The customer changed their score to {follow_up.response.score}."
     )
+    webhooks_emit("follow_up.updated", follow_up)
 
 
 def follow_up_payload(follow_up: FollowUp) -> dict:
@@ -264,6 +268,7 @@ def follow_up_add_note(*, follow_up: FollowUp, author: User, body: str) -> Follo
     if follow_up.status == FollowUp.Status.NEW:
         follow_up.status = FollowUp.Status.IN_PROGRESS
         follow_up.save(update_fields=["status", "updated_at"])
+    webhooks_emit("follow_up.updated", follow_up)
     return entry
 
 
@@ -279,7 +284,8 @@ def follow_up_assign(*, follow_up: FollowUp, actor: User, assignee: User | None)
     body = f"Assigned to {assignee.email}" if assignee else "Put back in the team queue"
     _entry(follow_up, FollowUpEntry.Kind.ASSIGNED, author=actor, body=body)
     if assignee is not None and assignee != actor:
-        _notify_agents(follow_up, [assignee], f"{actor.email} assigned you a follow-up")
+        _notify_agents(follow_up, [assignee], f"{actor.email if actor else 'An integration'} assigned you a follow-up")
+    webhooks_emit("follow_up.updated", follow_up)
     return follow_up
 
 
@@ -295,6 +301,7 @@ def follow_up_move(*, follow_up: FollowUp, actor: User, team: Team) -> FollowUp:
     follow_up.assignee = None
     follow_up.save(update_fields=["team", "assignee", "updated_at"])
     _entry(follow_up, FollowUpEntry.Kind.ASSIGNED, author=actor, body=f"Moved from team {old_team} to team {team}")
+    webhooks_emit("follow_up.updated", follow_up)
     return follow_up
 
 
@@ -308,6 +315,41 @@ def follow_up_set_status(*, follow_up: FollowUp, actor: User, status: str) -> Fo
     follow_up.status = status
     follow_up.save(update_fields=["status", "updated_at"])
     _entry(follow_up, FollowUpEntry.Kind.STATUS, author=actor, body=f"{old} → {follow_up.get_status_display()}")
+    webhooks_emit("follow_up.updated", follow_up)
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_set_priority(*, follow_up: FollowUp, actor: User | None, priority: str) -> FollowUp:
+    if priority not in Priority.values:
+        raise ValidationError({"priority": f"Choose one of {', '.join(Priority.values)}."})
+    if priority == follow_up.priority:
+        return follow_up
+    old = follow_up.get_priority_display()
+    follow_up.priority = priority
+    follow_up.save(update_fields=["priority", "updated_at"])
+    _entry(
+        follow_up, FollowUpEntry.Kind.UPDATED, author=actor, body=f"Priority {old} → {follow_up.get_priority_display()}"
+    )
+    webhooks_emit("follow_up.updated", follow_up)
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_update(*, follow_up: FollowUp, actor: User | None, changes: dict) -> FollowUp:
+    """Several changes at once, all or none (the API's PATCH): `assignee`, `priority`, `status`.
+
+    Moving a resolved case back to in progress reopens it; resolving needs `follow_up_resolve`.
+    """
+    if "assignee" in changes:
+        follow_up_assign(follow_up=follow_up, actor=actor, assignee=changes["assignee"])
+    if "priority" in changes:
+        follow_up_set_priority(follow_up=follow_up, actor=actor, priority=changes["priority"])
+    status = changes.get("status")
+    if status == FollowUp.Status.IN_PROGRESS and follow_up.status == FollowUp.Status.RESOLVED:
+        follow_up_reopen(follow_up=follow_up, actor=actor)
+    elif status is not None and status != follow_up.status:
+        follow_up_set_status(follow_up=follow_up, actor=actor, status=status)
     return follow_up
 
 
@@ -323,6 +365,7 @@ def follow_up_reopen(*, follow_up: FollowUp, actor: User) -> FollowUp:
     follow_up.fix_confirmed = None
     follow_up.save(update_fields=["status", "outcome", "root_cause", "resolved_at", "fix_confirmed", "updated_at"])
     _entry(follow_up, FollowUpEntry.Kind.REOPENED, author=actor)
+    webhooks_emit("follow_up.updated", follow_up)
     return follow_up
 
 
@@ -352,6 +395,7 @@ def follow_up_reply(*, follow_up: FollowUp, author: User, body: str) -> FollowUp
     if follow_up.status in (FollowUp.Status.NEW, FollowUp.Status.IN_PROGRESS):
         follow_up.status = FollowUp.Status.WAITING
         follow_up.save(update_fields=["status", "updated_at"])
+    webhooks_emit("follow_up.updated", follow_up)
     return entry
 
 
@@ -370,6 +414,7 @@ def follow_up_record_customer_sms(*, phone: str, body: str) -> FollowUpEntry | N
     if follow_up.status == FollowUp.Status.WAITING:
         follow_up.status = FollowUp.Status.IN_PROGRESS
         follow_up.save(update_fields=["status", "updated_at"])
+    webhooks_emit("follow_up.updated", follow_up)
     return entry
 
 
@@ -403,6 +448,7 @@ def follow_up_resolve(
         body=f"{summary}: {follow_up.resolution_note}" if follow_up.resolution_note else summary,
     )
     _fix_check_send(follow_up)
+    webhooks_emit("follow_up.resolved", follow_up)
     return follow_up
 
 

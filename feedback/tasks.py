@@ -9,6 +9,7 @@ import urllib.request
 from celery import shared_task
 
 from feedback.services import follow_up_open_for_response, follow_ups_escalate
+from feedback.webhooks import webhook_deliveries_sweep, webhook_delivery_attempt
 
 SLACK_TIMEOUT_SECONDS = 10
 
@@ -22,6 +23,17 @@ def open_follow_up(response_id: int, created: bool = True) -> None:
 def escalate_follow_ups() -> dict[str, int]:
     """Beat job: SLA reminders and escalations that have come due."""
     return follow_ups_escalate()
+
+
+@shared_task
+def deliver_webhook(delivery_id: int) -> None:
+    webhook_delivery_attempt(delivery_id=delivery_id)
+
+
+@shared_task
+def deliver_due_webhooks() -> dict[str, int]:
+    """Beat job: webhook retries that have come due, and deliveries whose task was lost."""
+    return webhook_deliveries_sweep()
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

@@ -20,7 +20,7 @@ from django.utils import timezone
 from notifications.models import Channel, InboundSms, Message, ProviderEvent, Suppression
 from notifications.ratelimit import rate_limit_wait
 from notifications.selectors import recipient_is_contactable, recipient_normalize
-from notifications.signals import inbound_sms_received, message_status_changed
+from notifications.signals import inbound_sms_received, message_status_changed, suppression_created
 from notifications.sms_keywords import HELP, START, STOP, sms_keyword
 from notifications.transports import DeliveryError, transport_for
 
@@ -223,6 +223,10 @@ def suppression_add(*, channel: str, recipient: str, reason: str, source: str) -
             channel=channel, recipient=recipient, defaults={"reason": reason, "source": source[:50]}
         )
         cancelled = messages_cancel_pending(channel=channel, recipient=recipient)
+        if created:
+            transaction.on_commit(
+                lambda: suppression_created.send(sender=Suppression, suppression_id=suppression.pk), robust=True
+            )
     if created:
         logger.info("suppressed a %s recipient (%s, %s); %d queued cancelled", channel, reason, source, cancelled)
     return suppression

@@ -132,6 +132,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "feedback.dashboard_tasks.refresh_funnel_rollups",
         "schedule": DASHBOARD_FUNNEL_REFRESH_SECONDS,
     },
+    "deliver-due-webhooks": {
+        "task": "feedback.tasks.deliver_due_webhooks",
+        "schedule": 30.0,
+    },
     "send-weekly-digests": {
         "task": "feedback.dashboard_tasks.send_weekly_digests",
         "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
@@ -216,6 +220,10 @@ FATIGUE_GLOBAL_DAYS = env.int("FATIGUE_GLOBAL_DAYS", default=30)
 SMS_SEND_WINDOW = env.str("SMS_SEND_WINDOW", default="09:00-20:00")
 # Requests per API key ("N/second|minute|hour|day") before 429 with Retry-After.
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="6000/minute")
+# Outgoing webhooks: seconds to connect and to wait for an answer; private, loopback and link-local
+# addresses are refused unless allowed (a receiver on the same host or network).
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
 # Delighted Autopilot members are surveyed again after this many days.
 AUTOPILOT_FREQUENCY_DAYS = env.int("AUTOPILOT_FREQUENCY_DAYS", default=90)
 # Event/contact properties the dashboard can break scores down by; each is rolled up as answers arrive.

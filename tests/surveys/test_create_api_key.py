@@ -21,7 +21,7 @@ def test_create_api_key_prints_key_last_and_stores_only_hash(capsys):
     assert api_key.key_hash == token_hash(raw)
     assert raw not in {api_key.name, api_key.prefix, api_key.key_hash}
     assert api_key.prefix == raw[:10]
-    assert api_key.scopes == ["events:write", "responses:read", "admin"]
+    assert api_key.scopes == ["events:write", "responses:read", "admin", "follow_ups:read", "follow_ups:write"]
     assert api_key.survey == survey
     assert api_key_get_active(raw_key=raw) == api_key
 
@@ -35,3 +35,10 @@ def test_create_api_key_with_scopes_and_survey(capsys):
     api_key = ApiKey.objects.get()
     assert api_key.scopes == ["responses:read"]
     assert api_key.survey == csat
+
+
+def test_create_api_key_with_follow_up_scopes(capsys):
+    call_command("create_api_key", "--name", "helpdesk", "--scopes", "follow_ups:read,follow_ups:write")
+
+    assert ApiKey.objects.get().scopes == ["follow_ups:read", "follow_ups:write"]
+    assert "Created API key 'helpdesk' (follow_ups:read, follow_ups:write)." in capsys.readouterr().out
