@@ -26,6 +26,14 @@ class UserAdmin(DjangoUserAdmin):
 class TeamAdminForm(forms.ModelForm):
     """Business-hours settings are checked here so a typo cannot break every due date of the team."""
 
+    # A pasted "hooks.slack.com/..." means https, as Slack serves nothing else (and Django 6 assumes it).
+    slack_webhook_url = forms.URLField(
+        assume_scheme="https",
+        required=False,
+        label="Slack webhook URL",
+        help_text=Team._meta.get_field("slack_webhook_url").help_text,
+    )
+
     class Meta:
         model = Team
         fields = [
@@ -89,6 +97,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         "opens_follow_up",
         "team",
         "assignment",
+        "fix_check_survey",
         "is_active",
     )
     list_editable = ("is_active",)

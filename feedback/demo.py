@@ -58,12 +58,24 @@ def demo_load(*, history_size: int = 80, seed: int = 7) -> None:
     )
     for email, password, role in DEMO_LOGINS:
         user_create(email=email, role=role, team_name="Customer Care", password=password)
+    fix_check = Survey.objects.create(
+        name="Did we fix it?",
+        kind=Survey.Kind.THUMBS,
+        question_text={
+            "en": "We followed up on your feedback. Did we fix the problem?",
+            "fr": "Nous avons donné suite à votre avis. Avons-nous réglé le problème ?",
+        },
+        thank_you_message="Thank you for telling us.",
+    )
     team = Team.objects.get(name="Customer Care")
     # Queued, not assigned: assignment emails an agent, and the demo sends nothing; cases are handed out below.
-    RoutingRule.objects.create(position=1, team=team, assignment=RoutingRule.Assignment.QUEUE)
+    rule = RoutingRule.objects.create(position=1, team=team, assignment=RoutingRule.Assignment.QUEUE)
     causes = [RootCause.objects.create(name=name) for name in ROOT_CAUSES]
     agent = User.objects.get(email=DEMO_LOGINS[1][0])
     _load_history(rng, [nps, csat], history_size, causes, agent)
+    # Set after the history, whose resolutions must not send "did we fix it?" surveys to its made-up customers.
+    rule.fix_check_survey = fix_check
+    rule.save(update_fields=["fix_check_survey"])
     # History is written as rows, not through response_submit, so the dashboard's rollups are counted here.
     rollup_rebuild()
 

@@ -1,6 +1,6 @@
 from django import forms
 
-from feedback.models import FollowUp, Priority, RootCause
+from feedback.models import FollowUp, Priority, RootCause, Team, User
 
 
 class NoteForm(forms.Form):
@@ -28,6 +28,29 @@ class StatusForm(forms.Form):
     status = forms.ChoiceField(
         choices=[(FollowUp.Status.IN_PROGRESS, "In progress"), (FollowUp.Status.WAITING, "Waiting on customer")]
     )
+
+
+class ReassignForm(forms.Form):
+    """Hand the case to an agent of its team, or put it back in the team queue (empty)."""
+
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="Team queue (nobody)", label="Assign to"
+    )
+
+    def __init__(self, *args, agents, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = agents
+        self.fields["assignee"].label_from_instance = lambda user: user.email
+
+
+class MoveForm(forms.Form):
+    """A manager moves the case to another team's queue."""
+
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), label="Move to team")
+
+    def __init__(self, *args, follow_up: FollowUp, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.exclude(pk=follow_up.team_id).order_by("name")
 
 
 class InboxForm(forms.Form):

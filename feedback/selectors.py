@@ -1,9 +1,12 @@
 """Reads of the loop: who may see which follow-ups, and the inbox's views, filters and sorts."""
 
+from dataclasses import dataclass
+
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from feedback.models import FollowUp, Priority, User
+from feedback.models import FixCheck, FollowUp, Priority, User
+from surveys.models import Event, Response
 
 OPEN_STATUSES = [FollowUp.Status.NEW, FollowUp.Status.IN_PROGRESS, FollowUp.Status.WAITING]
 INBOX_VIEWS = ("mine", "team", "unassigned", "overdue", "all")
@@ -80,3 +83,40 @@ def follow_up_get(*, user: User, follow_up_id: int) -> FollowUp | None:
         .filter(pk=follow_up_id)
         .first()
     )
+
+
+CUSTOMER_HISTORY_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class PastAnswer:
+    response: Response
+    case_id: int | None  # None when it has no case, or one the viewer may not see
+
+
+def follow_up_customer_history(*, follow_up: FollowUp, user: User) -> tuple[list[PastAnswer], list[Event]]:
+    """The customer's other answers and their events, latest first, CUSTOMER_HISTORY_LIMIT of each."""
+    contact_id = follow_up.response.contact_id
+    responses = (
+        Response.objects.filter(contact_id=contact_id)
+        .exclude(pk=follow_up.response_id)
+        .select_related("survey", "follow_up")
+        .order_by("-confirmed_at", "-pk")[:CUSTOMER_HISTORY_LIMIT]
+    )
+    answers = []
+    for response in responses:
+        case = getattr(response, "follow_up", None)
+        visible = case is not None and (user.is_manager or case.team_id == user.team_id)
+        answers.append(PastAnswer(response, case.pk if visible else None))
+    events = list(Event.objects.filter(contact_id=contact_id).order_by("-occurred_at", "-pk")[:CUSTOMER_HISTORY_LIMIT])
+    return answers, events
+
+
+def follow_up_fix_checks(*, follow_up: FollowUp) -> list[FixCheck]:
+    """The case's "did we fix it?" surveys, oldest first, with their invitation, survey and answer."""
+    return list(follow_up.fix_checks.select_related("invitation__survey", "invitation__response"))
+
+
+def follow_up_assignable_agents(*, follow_up: FollowUp) -> QuerySet[User]:
+    """Who a case can be handed to: the active agents of its team."""
+    return User.objects.filter(team_id=follow_up.team_id, role=User.Role.AGENT, is_active=True).order_by("email")

@@ -7,12 +7,19 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from feedback.forms import InboxForm, NoteForm, ReplyForm, ResolveForm, StatusForm
+from feedback.forms import InboxForm, MoveForm, NoteForm, ReassignForm, ReplyForm, ResolveForm, StatusForm
 from feedback.models import FollowUp
-from feedback.selectors import follow_up_get, follow_up_list
+from feedback.selectors import (
+    follow_up_assignable_agents,
+    follow_up_customer_history,
+    follow_up_fix_checks,
+    follow_up_get,
+    follow_up_list,
+)
 from feedback.services import (
     follow_up_add_note,
     follow_up_assign,
+    follow_up_move,
     follow_up_reopen,
     follow_up_reply,
     follow_up_reply_channel,
@@ -51,19 +58,36 @@ def follow_up_inbox(request):
 
 
 def _detail(
-    request, follow_up: FollowUp, note_form=None, resolve_form=None, reply_form=None, action_errors=(), status=200
+    request,
+    follow_up: FollowUp,
+    note_form=None,
+    resolve_form=None,
+    reply_form=None,
+    reassign_form=None,
+    move_form=None,
+    action_errors=(),
+    status=200,
 ):
+    past_answers, events = follow_up_customer_history(follow_up=follow_up, user=request.user)
     context = {
         "follow_up": follow_up,
         "entries": follow_up.entries.select_related("author"),
+        "past_answers": past_answers,
+        "events": events,
+        "fix_checks": follow_up_fix_checks(follow_up=follow_up),
         "note_form": note_form or NoteForm(),
         "resolve_form": resolve_form or ResolveForm(),
         "reply_form": reply_form or ReplyForm(),
         "status_form": StatusForm(),
+        "reassign_form": reassign_form
+        or ReassignForm(
+            agents=follow_up_assignable_agents(follow_up=follow_up), initial={"assignee": follow_up.assignee_id}
+        ),
+        "move_form": (move_form or MoveForm(follow_up=follow_up)) if request.user.is_manager else None,
         "reply_channel": follow_up_reply_channel(follow_up)[0],
         "action_errors": list(action_errors),
     }
-    return render(request, "feedback/detail.html", context, status=status)
+    return render(request, "feedback/follow_up_detail.html", context, status=status)
 
 
 @login_required
@@ -123,6 +147,34 @@ def follow_up_claim(request, follow_up_id: int):
     follow_up = _visible_follow_up(request, follow_up_id)
     return _act(
         request, follow_up, lambda: follow_up_assign(follow_up=follow_up, actor=request.user, assignee=request.user)
+    )
+
+
+@login_required
+@require_POST
+def follow_up_reassign(request, follow_up_id: int):
+    follow_up = _visible_follow_up(request, follow_up_id)
+    form = ReassignForm(request.POST, agents=follow_up_assignable_agents(follow_up=follow_up))
+    if not form.is_valid():
+        return _detail(request, follow_up, reassign_form=form, status=400)
+    return _act(
+        request,
+        follow_up,
+        lambda: follow_up_assign(follow_up=follow_up, actor=request.user, assignee=form.cleaned_data["assignee"]),
+    )
+
+
+@login_required
+@require_POST
+def follow_up_move_view(request, follow_up_id: int):
+    follow_up = _visible_follow_up(request, follow_up_id)
+    form = MoveForm(request.POST, follow_up=follow_up)
+    if not form.is_valid():
+        return _detail(request, follow_up, move_form=form, status=400)
+    return _act(
+        request,
+        follow_up,
+        lambda: follow_up_move(follow_up=follow_up, actor=request.user, team=form.cleaned_data["team"]),
     )
 
 

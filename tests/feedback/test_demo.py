@@ -4,9 +4,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from feedback.demo import DEMO_API_KEY, DEMO_LOGINS, demo_is_loaded, demo_load
-from feedback.models import FollowUp, User
+from feedback.models import FollowUp, RoutingRule, User
 from notifications.models import Message
-from surveys.models import Response, Survey, TriggerRule
+from surveys.models import Invitation, Response, Survey, TriggerRule
 
 
 @pytest.mark.django_db
@@ -16,7 +16,9 @@ def test_demo_load_builds_the_workspace_without_sending_anything(outbox, client)
     demo_load(history_size=20)
 
     assert demo_is_loaded()
-    assert sorted(Survey.objects.values_list("kind", flat=True)) == ["csat", "nps"]
+    assert sorted(Survey.objects.values_list("kind", flat=True)) == ["csat", "nps", "thumbs"]
+    assert RoutingRule.objects.get().fix_check_survey.name == "Did we fix it?"
+    assert not Invitation.objects.filter(status=Invitation.Status.SCHEDULED).exists()
     assert sorted(TriggerRule.objects.values_list("event_type", "delay")) == [
         ("purchase", timedelta(0)),
         ("support_ticket_solved", timedelta(0)),

@@ -4,10 +4,11 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from feedback.models import FollowUp, FollowUpEntry, RoutingRule
+from feedback.models import FixCheck, FollowUp, FollowUpEntry, RoutingRule, User
 from feedback.services import (
     follow_up_add_note,
     follow_up_assign,
+    follow_up_move,
     follow_up_open_for_response,
     follow_up_record_customer_sms,
     follow_up_reopen,
@@ -18,6 +19,8 @@ from feedback.services import (
 )
 from notifications.models import Channel, Message
 from notifications.services import suppression_add
+from surveys.models import Invitation, Survey
+from surveys.services.dispatch import invitations_dispatch_due
 from tests.factories import (
     ContactFactory,
     EventFactory,
@@ -27,6 +30,7 @@ from tests.factories import (
     ResponseFactory,
     RootCauseFactory,
     RoutingRuleFactory,
+    SurveyFactory,
     TeamFactory,
     UserFactory,
 )
@@ -327,3 +331,195 @@ def test_follows_ups_escalate_fires_each_level_once():
         "boss@closeloop.test",
         "lead@closeloop.test",
     ]
+
+
+def test_follow_up_open_for_response_of_a_withdrawn_response_opens_nothing():
+    RoutingRuleFactory()
+    response = ResponseFactory(score=2)
+    response_id = response.pk
+    # A link scanner's answer is deleted after its signal was sent, before the task runs.
+    response.delete()
+
+    assert follow_up_open_for_response(response_id=response_id) is None
+    assert FollowUp.objects.count() == 0
+
+
+def _fix_check_case(*, channel: str = Channel.EMAIL, **contact_fields) -> tuple[FollowUp, Survey, User]:
+    """A detractor's case routed by a rule that sends a "did we fix it?" thumbs survey."""
+    fix_survey = SurveyFactory(name="Did we fix it?", kind="thumbs")
+    rule = RoutingRuleFactory(fix_check_survey=fix_survey, assignment=RoutingRule.Assignment.QUEUE)
+    contact = ContactFactory(**{"email": "ana@example.com", "phone": "+33612345678", **contact_fields})
+    # The answer's own invitation went out today: the contact-pressure window is full.
+    invitation = InvitationFactory(contact=contact, channel=channel, locale="fr")
+    follow_up = follow_up_open_for_response(response_id=ResponseFactory(invitation=invitation, score=2).pk)
+    return follow_up, fix_survey, UserFactory(team=rule.team)
+
+
+def _resolve(follow_up: FollowUp, agent: User, outcome: str = "recovered") -> FollowUp:
+    return follow_up_resolve(follow_up=follow_up, author=agent, root_cause=RootCauseFactory(), outcome=outcome)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_follow_up_resolve_sends_the_rules_fix_check_on_the_answer_channel_despite_fatigue(outbox):
+    follow_up, fix_survey, agent = _fix_check_case(channel=Channel.SMS)
+
+    _resolve(follow_up, agent)
+    invitations_dispatch_due()
+
+    fix_check = FixCheck.objects.get()
+    invitation = fix_check.invitation
+    assert (fix_check.follow_up, fix_check.resolved_at, fix_check.fixed) == (follow_up, NOW, None)
+    assert (invitation.survey, invitation.channel, invitation.locale, invitation.status) == (
+        fix_survey,
+        "sms",
+        "fr",
+        Invitation.Status.QUEUED,
+    )
+    assert [(message.recipient, message.channel) for message in Message.objects.filter(pk=invitation.message_id)] == [
+        ("+33612345678", "sms")
+    ]
+    assert list(follow_up.entries.values_list("kind", "body"))[-1] == ("fix_sent", "Did we fix it? by sms.")
+
+
+@time_machine.travel(datetime(2026, 3, 4, 21, 30, tzinfo=UTC), tick=False)
+def test_follow_up_resolve_fix_check_by_sms_waits_for_the_send_window():
+    follow_up, _, agent = _fix_check_case(channel=Channel.SMS)
+
+    _resolve(follow_up, agent)
+
+    # 22:30 in Paris (the phone's zone) is outside 09:00-20:00: it goes at 09:00 Paris the next morning.
+    assert FixCheck.objects.get().invitation.scheduled_at == datetime(2026, 3, 5, 8, 0, tzinfo=UTC)
+
+
+def test_follow_up_resolve_sends_no_fix_check_to_an_opted_out_customer():
+    follow_up, _, agent = _fix_check_case()
+    suppression_add(channel=Channel.EMAIL, recipient="ana@example.com", reason="unsubscribe", source="test")
+
+    _resolve(follow_up, agent)
+
+    assert FixCheck.objects.count() == 0
+    assert list(follow_up.entries.values_list("kind", "body"))[-1] == ("fix_sent", "Not sent by email: they opted out.")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "with_survey", "sent"), [("unreachable", True, 0), ("not_recovered", True, 1), ("recovered", False, 0)]
+)
+def test_follow_up_resolve_fix_check_only_for_reached_customers_of_a_rule_that_has_one(outcome, with_survey, sent):
+    follow_up, _, agent = _fix_check_case()
+    if not with_survey:
+        RoutingRule.objects.update(fix_check_survey=None)
+
+    _resolve(follow_up, agent, outcome=outcome)
+
+    assert FixCheck.objects.count() == sent
+
+
+def test_follow_up_resolve_twice_sends_one_fix_check():
+    follow_up, _, agent = _fix_check_case()
+    _resolve(follow_up, agent)
+
+    with pytest.raises(ValidationError) as excinfo:
+        _resolve(FollowUp.objects.get(pk=follow_up.pk), agent)
+
+    assert excinfo.value.message_dict == {"status": ["This case is already resolved."]}
+    assert FixCheck.objects.count() == 1
+
+
+@pytest.mark.parametrize(("score", "fixed"), [(1, True), (0, False)])
+def test_fix_check_answer_is_recorded_on_the_case_and_opens_no_case(score, fixed):
+    follow_up, _, agent = _fix_check_case()
+    _resolve(follow_up, agent)
+    answer = ResponseFactory(invitation=FixCheck.objects.get().invitation, score=score)
+
+    recorded = follow_up_open_for_response(response_id=answer.pk)
+    follow_up_open_for_response(response_id=answer.pk)
+
+    assert recorded.pk == follow_up.pk
+    assert FollowUp.objects.count() == 1
+    follow_up.refresh_from_db()
+    assert follow_up.fix_confirmed is fixed
+    assert FixCheck.objects.get().fixed is fixed
+    verdict = "fixed" if fixed else "not fixed"
+    assert list(follow_up.entries.filter(kind="fix_answer").values_list("body", flat=True)) == [
+        f"The customer answered {score}: {verdict}."
+    ]
+
+
+def test_fix_check_changed_answer_updates_the_case():
+    follow_up, _, agent = _fix_check_case()
+    _resolve(follow_up, agent)
+    answer = ResponseFactory(invitation=FixCheck.objects.get().invitation, score=0)
+    follow_up_open_for_response(response_id=answer.pk)
+
+    answer.score = 1
+    answer.save()
+    follow_up_open_for_response(response_id=answer.pk, created=False)
+
+    follow_up.refresh_from_db()
+    assert follow_up.fix_confirmed is True
+    assert follow_up.entries.filter(kind="fix_answer").count() == 2
+
+
+def test_fix_check_reopen_and_resolve_again_sends_a_new_check_and_the_old_answer_stays_on_the_timeline():
+    follow_up, _, agent = _fix_check_case()
+    with time_machine.travel(NOW, tick=False):
+        _resolve(follow_up, agent)
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        follow_up_reopen(follow_up=follow_up, actor=agent)
+        _resolve(follow_up, agent)
+    first, second = FixCheck.objects.order_by("pk")
+
+    follow_up_open_for_response(response_id=ResponseFactory(invitation=first.invitation, score=1).pk)
+
+    follow_up.refresh_from_db()
+    assert (second.resolved_at, follow_up.resolved_at) == (NOW + timedelta(hours=1), NOW + timedelta(hours=1))
+    assert follow_up.fix_confirmed is None
+    assert follow_up.entries.filter(kind="fix_answer").get().body == (
+        "The customer answered 1: fixed. (about the resolution of 2026-03-04 10:00)"
+    )
+
+    follow_up_open_for_response(response_id=ResponseFactory(invitation=second.invitation, score=0).pk)
+
+    follow_up.refresh_from_db()
+    assert follow_up.fix_confirmed is False
+
+
+def test_follow_up_reopen_forgets_the_fix_check_answer():
+    follow_up, _, agent = _fix_check_case()
+    _resolve(follow_up, agent)
+    follow_up_open_for_response(response_id=ResponseFactory(invitation=FixCheck.objects.get().invitation, score=1).pk)
+
+    follow_up_reopen(follow_up=FollowUp.objects.get(pk=follow_up.pk), actor=agent)
+
+    follow_up.refresh_from_db()
+    assert follow_up.fix_confirmed is None
+
+
+def test_follow_up_move_hands_the_case_to_another_teams_queue():
+    follow_up = FollowUpFactory(assignee=UserFactory())
+    old_team = follow_up.team
+    billing = TeamFactory(name="Billing")
+    manager = ManagerFactory()
+
+    follow_up_move(follow_up=follow_up, actor=manager, team=billing)
+
+    follow_up.refresh_from_db()
+    assert (follow_up.team, follow_up.assignee) == (billing, None)
+    entry = follow_up.entries.get()
+    assert (entry.kind, entry.author, entry.body) == (
+        "assigned",
+        manager,
+        f"Moved from team {old_team} to team Billing",
+    )
+
+
+def test_follow_up_move_is_for_managers_only():
+    follow_up = FollowUpFactory()
+    agent = UserFactory(team=follow_up.team)
+
+    with pytest.raises(ValidationError) as excinfo:
+        follow_up_move(follow_up=follow_up, actor=agent, team=TeamFactory(name="Billing"))
+
+    assert excinfo.value.message_dict == {"team": ["Only a manager can move a case to another team."]}
+    follow_up.refresh_from_db()
+    assert follow_up.team.name != "Billing"
