@@ -5,19 +5,29 @@
 
 Recreates the database `closeloop_bench_dispatch` on BENCH_POSTGRES_URL (default
 postgres://postgres@127.0.0.1:5432) and starts a zero-latency fake SendGrid + Twilio in a child
-process (tests/fakes/providers.py, recording nothing). In this one process, as a worker's pool
-process would, it runs the send task (`send_message.apply`: claim, consent check, SDK call, status)
-for every queued message, and measures beside it:
-  - SDK floor: the same SDK call with the same body, no database: what the provider path costs alone;
-  - DB path: the same task with the in-memory (locmem) transport: what claiming and tracking cost.
-Prints messages/s and CPU ms per message for each, and where the time of a send goes.
+process (tests/fakes/providers.py, recording nothing). Settings are a worker's: DEBUG off (with it
+on, Django keeps every SQL statement in memory), no provider rate limit, an SMS window open all day.
+
+Per channel, in this one process as a worker's pool process would:
+  1. dispatch: the beat job `invitations_dispatch_due` claims N due invitations (one contact each),
+     checks consent and fatigue, renders the email or SMS and queues its `Message`;
+  2. send: the send task (`send_message.apply`: claim, consent check, SDK call, status write) for
+     every queued message, the figure the target is about;
+and beside it two floors:
+  - SDK call alone: the same SDK call with the same body, no database: what the provider path costs;
+  - DB path: the send task with the in-memory (locmem) transport: what claiming and tracking cost.
+Then a profiled pass of the send task (cProfile, CPU clock) splits its CPU time into stages.
 Target: >= 300 messages/s per worker process for each channel. Exit status 1 when missed.
 """
 
+import cProfile
+import itertools
 import multiprocessing
 import os
+import pstats
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,6 +35,20 @@ sys.path.insert(0, str(ROOT))
 SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 DATABASE = "closeloop_bench_dispatch"
 TARGET_PER_SECOND = 300
+PROFILED = 300
+
+# Where a send task's CPU goes: (label, module file, function) whose cumulative time is the stage.
+SEND_STAGES = (
+    ("claim (UPDATE ... RETURNING)", "notifications/services.py", "_message_claim"),
+    ("consent check", "notifications/selectors.py", "recipient_is_contactable"),
+    ("SDK: build request + HTTP", "notifications/transports/", "send"),
+    ("status write", "notifications/services.py", "_message_sent_record"),
+)
+DISPATCH_STAGES = (
+    ("consent + fatigue + SMS window", "surveys/services/fatigue.py", "invitation_send_block_reason"),
+    ("render (templates, tokens)", "surveys/services/dispatch.py", "_invitation_render"),
+    ("queue (INSERT + enqueue)", "notifications/services.py", "message_queue"),
+)
 
 
 def fake_server(ready) -> None:
@@ -36,6 +60,35 @@ def fake_server(ready) -> None:
         time.sleep(3600)
 
 
+def cumulative(stats: pstats.Stats, path: str, function: str) -> float:
+    return sum(
+        entry[3]
+        for (filename, _, name), entry in stats.stats.items()
+        if name == function and path in filename.replace(os.sep, "/")
+    )
+
+
+def stage_lines(stats: pstats.Stats, total: float, stages, n: int, rest_label: str) -> list[str]:
+    lines, accounted = [], 0.0
+    for label, path, function in stages:
+        seconds = cumulative(stats, path, function)
+        accounted += seconds
+        lines.append(f"    {label:34s} {1000 * seconds / n:6.2f} ms CPU/msg  {100 * seconds / total:3.0f}%")
+    rest = max(0.0, total - accounted)
+    lines.append(f"    {rest_label:34s} {1000 * rest / n:6.2f} ms CPU/msg  {100 * rest / total:3.0f}%")
+    return lines
+
+
+def profiled(work, items) -> tuple[pstats.Stats, float]:
+    profile = cProfile.Profile(time.process_time)
+    cpu = time.process_time()
+    profile.enable()
+    for item in items:
+        work(item)
+    profile.disable()
+    return pstats.Stats(profile), time.process_time() - cpu
+
+
 def main() -> int:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     parent, child = multiprocessing.Pipe()
@@ -45,6 +98,7 @@ def main() -> int:
     os.environ.update(
         DATABASE_URL=f"{SERVER}/{DATABASE}",
         DJANGO_SETTINGS_MODULE="config.settings.local",
+        DJANGO_DEBUG="0",
         SENDGRID_API_KEY="SG.bench",
         SENDGRID_API_BASE_URL=fake_url,
         TWILIO_ACCOUNT_SID="AC" + "0" * 32,
@@ -53,6 +107,7 @@ def main() -> int:
         TWILIO_API_BASE_URL=fake_url,
         SENDGRID_RATE_PER_SECOND="0",
         TWILIO_RATE_PER_SECOND="0",
+        SMS_SEND_WINDOW="00:00-23:59:59",
         LOG_LEVEL="WARNING",
     )
     os.environ.pop("CELERY_BROKER_URL", None)
@@ -67,28 +122,52 @@ def main() -> int:
     django.setup()
     from django.core.management import call_command
     from django.test import override_settings
+    from django.utils import timezone
 
     call_command("migrate", verbosity=0)
+    from config.celery_app import app
     from notifications.models import Message
     from notifications.tasks import send_message
-    from notifications.transports import transport_for
+    from notifications.transports import locmem, transport_for
+    from surveys.models import Contact, Invitation, Survey
+    from surveys.services.dispatch import invitations_dispatch_due
+    from surveys.tokens import invitation_token, token_hash
 
-    def queue(channel: str, n: int) -> list[int]:
-        recipient = (lambda i: f"bench{i}@example.com") if channel == "email" else (lambda i: f"+336{i:08d}")
-        rows = [
-            Message(
+    # A worker sends by id from the broker; here the queued ids are sent by hand, one task each.
+    app.conf.task_always_eager = False
+    app.conf.broker_url = "memory://"
+    survey = Survey.objects.create(name="Bench", kind=Survey.Kind.NPS, product_name="Acme")
+
+    numbers = itertools.count()
+
+    def invite(channel: str, n: int) -> None:
+        now = timezone.now()
+        contacts = Contact.objects.bulk_create(
+            [
+                Contact(email=f"bench{i}@example.com", phone=f"+3361{i:07d}", name=f"Customer {i}")
+                for i in itertools.islice(numbers, n)
+            ],
+            batch_size=1000,
+        )
+        invitations = []
+        for contact in contacts:
+            invitation = Invitation(
+                contact=contact,
+                survey=survey,
                 channel=channel,
-                recipient=recipient(i),
-                subject="Acme: a quick question" if channel == "email" else "",
-                body_text="How likely are you to recommend Acme to a friend? " * 3,
-                body_html="<p>How likely are you to recommend Acme?</p>" * 20 if channel == "email" else "",
-                headers={"List-Unsubscribe": "<https://x/u/t/>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-                if channel == "email"
-                else {},
+                scheduled_at=now - timedelta(minutes=1),
+                expires_at=now + timedelta(days=28),
             )
-            for i in range(n)
-        ]
-        return [message.id for message in Message.objects.bulk_create(rows, batch_size=1000)]
+            invitation.token_hash = token_hash(invitation_token(invitation.public_id))
+            invitations.append(invitation)
+        Invitation.objects.bulk_create(invitations, batch_size=1000)
+
+    def queued_ids(channel: str) -> list[int]:
+        return list(
+            Message.objects.filter(channel=channel, status=Message.Status.QUEUED)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
 
     def timed(work, items) -> tuple[float, float]:
         wall, cpu = time.perf_counter(), time.process_time()
@@ -99,40 +178,68 @@ def main() -> int:
     def send(message_id: int) -> None:
         send_message.apply(args=[message_id])
 
+    def dispatch_all(_) -> None:
+        while invitations_dispatch_due():
+            pass
+
+    def line(label: str, n: int, wall: float, cpu: float) -> str:
+        return f"  {label:34s} {n / wall:8.0f} msg/s  {1000 * cpu / n:6.2f} ms CPU/msg  {1000 * wall / n:6.2f} ms/msg"
+
     ok = True
     for channel in ("email", "sms"):
-        ids = queue(channel, count)
+        invite(channel, 20 + count + PROFILED)
+        dispatch_wall, dispatch_cpu = timed(dispatch_all, [None])
+        dispatched = 20 + count + PROFILED
+        ids = queued_ids(channel)
+        for message_id in ids[:20]:  # warm up connections and imports
+            send(message_id)
+        ids, profile_ids = ids[20 : 20 + count], ids[20 + count :]
         sample = Message.objects.get(id=ids[0])
         transport = transport_for(channel)
-        for message_id in ids[:20]:  # warm up connections and imports
-            send_message.apply(args=[message_id])
-        ids = ids[20:]
         sdk_wall, sdk_cpu = timed(transport.send, [sample] * len(ids))
         full_wall, full_cpu = timed(send, ids)
-        db_ids = queue(channel, len(ids))
+        send_stats, send_cpu = profiled(send, profile_ids)
+        copies = Message.objects.filter(id__in=ids).order_by("id")
+        db_ids = [
+            message.id
+            for message in Message.objects.bulk_create(
+                [
+                    Message(channel=channel, recipient=m.recipient, subject=m.subject, body_text=m.body_text,
+                            body_html=m.body_html, headers=m.headers)
+                    for m in copies
+                ],
+                batch_size=1000,
+            )
+        ]  # fmt: skip
         with override_settings(NOTIFICATIONS_TRANSPORTS={channel: "notifications.transports.locmem.LocmemTransport"}):
-            from notifications.transports import locmem
-
             db_wall, db_cpu = timed(send, db_ids)
             locmem.outbox.clear()
         sent = Message.objects.filter(id__in=ids, status=Message.Status.SENT).count()
         n = len(ids)
         rate = n / full_wall
         print(f"\n{channel}: {n} messages, {sent} sent")
-        for label, wall, cpu in (
-            ("send task, SDK to fake provider", full_wall, full_cpu),
-            ("SDK call alone (floor)", sdk_wall, sdk_cpu),
-            ("send task, no provider (DB path)", db_wall, db_cpu),
-        ):
-            print(
-                f"  {label:34s} {n / wall:8.0f} msg/s  {1000 * cpu / n:6.2f} ms CPU/msg  {1000 * wall / n:6.2f} ms/msg"
-            )
-        print(f"  ratio to the SDK floor: {rate / (n / sdk_wall):.2f}x")
+        print(line("dispatch: claim, check, render, queue", dispatched, dispatch_wall, dispatch_cpu))
+        print(line("send task, SDK to fake provider", n, full_wall, full_cpu))
+        print(line("SDK call alone (floor)", n, sdk_wall, sdk_cpu))
+        print(line("send task, no provider (DB path)", n, db_wall, db_cpu))
+        print(f"  send task / SDK floor: {rate / (n / sdk_wall):.2f}x")
         print(
-            f"  where a send's {1000 * full_wall / n:.2f} ms go: SDK+HTTP {100 * sdk_wall / full_wall:.0f}%, "
-            f"claim/consent/status SQL and task machinery {100 * db_wall / full_wall:.0f}%, "
-            f"rest {100 * max(0.0, full_wall - sdk_wall - db_wall) / full_wall:.0f}%"
+            f"  wall time of a send, {1000 * full_wall / n:.2f} ms: CPU in this process "
+            f"{100 * min(1.0, full_cpu / full_wall):.0f}%, waiting on PostgreSQL and the provider "
+            f"{100 * max(0.0, 1 - full_cpu / full_wall):.0f}%"
         )
+        print(f"  CPU of a send task by stage (profiled pass of {len(profile_ids)} sends, cProfile inflates it):")
+        for text in stage_lines(send_stats, send_cpu, SEND_STAGES, len(profile_ids), "Celery task machinery, rest"):
+            print(text)
+        # The dispatch stages come from a second, profiled dispatch of fresh invitations.
+        invite(channel, PROFILED)
+        dispatch_stats, profiled_dispatch_cpu = profiled(dispatch_all, [None])
+        print(f"  CPU of dispatching one invitation by stage (profiled pass of {PROFILED}):")
+        for text in stage_lines(
+            dispatch_stats, profiled_dispatch_cpu, DISPATCH_STAGES, PROFILED, "claim SELECT, invitation UPDATE, rest"
+        ):
+            print(text)
+        Message.objects.filter(channel=channel, status=Message.Status.QUEUED).update(status=Message.Status.CANCELLED)
         verdict = "ok" if rate >= TARGET_PER_SECOND and sent == n else "MISSED"
         print(f"  target >= {TARGET_PER_SECOND} msg/s per worker process: {rate:.0f} -> {verdict}")
         ok &= verdict == "ok"

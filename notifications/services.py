@@ -13,7 +13,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -126,19 +125,65 @@ def _status_set(message: Message, status: str, **fields) -> None:
     transaction.on_commit(lambda: message_status_changed.send(sender=Message, message_id=message.id, status=status))
 
 
-def message_send(*, message_id: int) -> Message | None:
-    """Claim a queued message and hand it to its channel's transport.
+def _message_claim(message_id: int) -> Message | None:
+    """Move a queued message to `sending` and read it back, in one statement; None when not queued.
 
-    The conditional update is the claim: a redelivered or duplicated task finds the row
-    no longer `queued` and returns without calling the provider. A timeout after the request
-    left leaves the message `unknown` for webhooks to settle: resending could double it.
+    The conditional UPDATE is the claim (a redelivered task finds the row no longer `queued`);
+    RETURNING saves the second round trip a separate read would cost on every send.
     """
-    claimed = Message.objects.filter(id=message_id, status=Message.Status.QUEUED).update(
-        status=Message.Status.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
+    table = Message._meta.db_table
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    claimed = Message.objects.raw(
+        f"UPDATE {table} SET status = %s, attempts = attempts + 1, updated_at = %s"  # noqa: S608 (no user input)
+        f" WHERE id = %s AND status = %s RETURNING *",
+        [Message.Status.SENDING, now, message_id, Message.Status.QUEUED],
     )
-    if not claimed:
+    return next(iter(claimed), None)
+
+
+def _message_sent_record(message: Message, provider_message_id: str) -> None:
+    """Store the provider's id and move `sending` to `sent`, in one autocommitted statement.
+
+    A webhook that already moved the message forward (a fast `delivered`) keeps its status:
+    only the id and send time are added. On PostgreSQL this commit does not wait for its
+    fsync: if the database lost it, the row stays `sending` and the sweeper marks it
+    `unknown` for webhooks to settle; it is never resent.
+    """
+    table = Message._meta.db_table
+    now = timezone.now()
+    no_fsync_wait = (
+        " AND set_config('synchronous_commit', 'off', true) = 'off'" if connection.vendor == "postgresql" else ""
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET provider_message_id = %s, sent_at = %s, updated_at = %s,"  # noqa: S608 (no user input)
+            f" status = CASE WHEN status = %s THEN %s ELSE status END WHERE id = %s{no_fsync_wait} RETURNING status",
+            [
+                provider_message_id[:100],
+                connection.ops.adapt_datetimefield_value(now),
+                connection.ops.adapt_datetimefield_value(now),
+                Message.Status.SENDING,
+                Message.Status.SENT,
+                message.id,
+            ],
+        )
+        (status,) = cursor.fetchone()
+    message.provider_message_id, message.sent_at, message.updated_at = provider_message_id[:100], now, now
+    message.status = status
+    if status == Message.Status.SENT:
+        transaction.on_commit(lambda: message_status_changed.send(sender=Message, message_id=message.id, status=status))
+
+
+def message_send(*, message_id: int) -> Message | None:
+    """Claim a queued message and hand it to its channel's transport: three statements when it goes out.
+
+    A redelivered or duplicated task finds the row no longer `queued` and returns without
+    calling the provider. A timeout after the request left leaves the message `unknown` for
+    webhooks to settle: resending could double it.
+    """
+    message = _message_claim(message_id)
+    if message is None:
         return None
-    message = Message.objects.get(id=message_id)
     if not recipient_is_contactable(channel=message.channel, recipient=message.recipient):
         _status_set(message, Message.Status.CANCELLED, last_error="recipient is suppressed")
         return message
@@ -163,15 +208,7 @@ def message_send(*, message_id: int) -> Message | None:
         message.status = Message.Status.QUEUED
         message.save(update_fields=["status", "last_error", "updated_at"])
         raise TransientDeliveryError(reason, retry_after=exc.retry_after) from exc
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Not waiting for this commit's fsync is safe: if the database lost it, the row stays
-            # `sending` and the sweeper marks it `unknown` for webhooks to settle; it is never resent.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        _status_set(
-            message, Message.Status.SENT, provider_message_id=result.provider_message_id, sent_at=timezone.now()
-        )
+    _message_sent_record(message, result.provider_message_id)
     return message
 
 

@@ -13,14 +13,13 @@ from notifications.models import Channel, Message
 from notifications.services import email_render, message_queue, unsubscribe_headers, unsubscribe_token_new
 from notifications.sms_text import gsm_safe
 from surveys.models import Invitation, Survey
+from surveys.scales import score_buttons
 from surveys.services.fatigue import invitation_hold, invitation_send_block_reason, sms_window_next_open
 from surveys.tokens import invitation_token
 from surveys.wording import WORDING
 
-REMINDER_PREFIX = {"en": "Reminder: ", "fr": "Rappel : "}
 # A reminder follows a first message that left; a bounced or cancelled one is not chased.
 REMINDABLE_MESSAGE_STATUSES = (Message.Status.SENT, Message.Status.DELIVERED, Message.Status.UNKNOWN)
-UNSUBSCRIBE_LABEL = {"en": "Unsubscribe from these surveys", "fr": "Ne plus recevoir ces questionnaires"}
 
 
 def survey_link(invitation: Invitation, score: int | None = None) -> str:
@@ -28,44 +27,52 @@ def survey_link(invitation: Invitation, score: int | None = None) -> str:
     return url if score is None else f"{url}?score={score}"
 
 
-def _invitation_queue_message(invitation: Invitation, *, reminder: bool = False) -> Message:
-    """Render the invitation in its locale and queue it; a reminder is the same survey, flagged as such."""
+def _invitation_render(invitation: Invitation, *, reminder: bool) -> dict:
+    """The `message_queue` arguments of an invitation in its locale; a reminder is flagged as such."""
     survey, contact = invitation.survey, invitation.contact
-    words = WORDING[invitation.locale]
+    locale = invitation.locale
+    words = WORDING[locale]
     product_name = invitation.properties.get("question_product_name", "")
-    question = survey.question(invitation.locale, product_name)
+    question = survey.question(locale, product_name)
     scale = survey.scale
-    if invitation.channel == Channel.EMAIL:
-        context = {
-            "question": question,
-            "intro": words["email_intro"].format(name=contact.name or ""),
-            "outro": words["email_outro"],
-            "subject": (REMINDER_PREFIX[invitation.locale] if reminder else "")
-            + words["email_subject"].format(product_name=product_name or survey.product_name or survey.name),
-            "buttons": [{"score": score, "url": survey_link(invitation, score)} for score in scale.scores],
-            "low_label": scale.low_label[invitation.locale],
-            "high_label": scale.high_label[invitation.locale],
-            "locale": invitation.locale,
-        }
-        # One opaque token per email: the unsubscribe link names no address and only its hash is kept.
-        token, token_hash = unsubscribe_token_new()
-        context["unsubscribe_url"] = f"{settings.SITE_URL}/u/{token}/"
-        context["unsubscribe_label"] = UNSUBSCRIBE_LABEL[invitation.locale]
-        subject, text, html = email_render(template="surveys/invitation_email", context=context)
-        message = message_queue(
-            channel=Channel.EMAIL,
-            recipient=contact.email,
-            subject=subject,
-            body_text=text,
-            body_html=html,
-            headers=unsubscribe_headers(token),
-            unsubscribe_hash=token_hash,
-        )
-    else:
-        text = words["sms_body"].format(question=question, low=scale.low, high=scale.high, link=survey_link(invitation))
-        text = (REMINDER_PREFIX[invitation.locale] if reminder else "") + text
-        message = message_queue(channel=Channel.SMS, recipient=contact.phone, body_text=gsm_safe(text))
-    return message
+    prefix = words["reminder_prefix"] if reminder else ""
+    # One HMAC for the link, not one per score button.
+    link = survey_link(invitation)
+    if invitation.channel == Channel.SMS:
+        text = prefix + words["sms_body"].format(question=question, low=scale.low, high=scale.high, link=link)
+        return {"channel": Channel.SMS, "recipient": contact.phone, "body_text": gsm_safe(text)}
+    # One opaque token per email: the unsubscribe link names no address and only its hash is kept.
+    token, token_hash = unsubscribe_token_new()
+    context = {
+        "question": question,
+        "intro": words["email_intro"].format(name=contact.name or ""),
+        "outro": words["email_outro"],
+        "subject": prefix
+        + words["email_subject"].format(product_name=product_name or survey.product_name or survey.name),
+        # The respondent page's buttons, so that the email shows what the page shows (👍/👎 for thumbs).
+        "buttons": [{**button, "url": f"{link}?score={button['score']}"} for button in score_buttons(scale, locale)],
+        # Symbol buttons carry their own words; numbered ones need the scale's end labels.
+        "end_labels": not scale.symbols,
+        "low_label": scale.low_label[locale],
+        "high_label": scale.high_label[locale],
+        "locale": locale,
+        "unsubscribe_url": f"{settings.SITE_URL}/u/{token}/",
+        "unsubscribe_label": words["unsubscribe_label"],
+    }
+    subject, text, html = email_render(template="surveys/invitation_email", context=context)
+    return {
+        "channel": Channel.EMAIL,
+        "recipient": contact.email,
+        "subject": subject,
+        "body_text": text,
+        "body_html": html,
+        "headers": unsubscribe_headers(token),
+        "unsubscribe_hash": token_hash,
+    }
+
+
+def _invitation_queue_message(invitation: Invitation, *, reminder: bool = False) -> Message:
+    return message_queue(**_invitation_render(invitation, reminder=reminder))
 
 
 def _invitation_send(invitation: Invitation) -> None:

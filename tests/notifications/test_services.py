@@ -225,3 +225,41 @@ def test_suppression_list_query_count(django_assert_num_queries, count):
         suppression_add(channel=Channel.EMAIL, recipient=f"r{i}@example.com", reason="bounce", source="sendgrid")
     with django_assert_num_queries(1):
         assert len(list(suppression_list(reason="bounce"))) == count
+
+
+def test_message_send_query_count_when_sent(outbox, django_assert_num_queries):
+    message = MessageFactory()
+    # Claim with RETURNING, consent check, status write: no read-back, no transaction round trips.
+    with django_assert_num_queries(3):
+        sent = message_send(message_id=message.id)
+    assert sent.status == Message.Status.SENT
+    stored = Message.objects.get(id=message.id)
+    assert (stored.status, stored.attempts, stored.provider_message_id) == (
+        Message.Status.SENT,
+        1,
+        f"locmem-{message.public_id}",
+    )
+    assert stored.sent_at is not None
+
+
+def test_message_send_query_count_when_already_claimed(outbox, django_assert_num_queries):
+    message = MessageFactory(status=Message.Status.SENDING)
+    with django_assert_num_queries(1):
+        assert message_send(message_id=message.id) is None
+    assert outbox == []
+
+
+def test_message_send_signals_sent_after_commit(outbox, django_capture_on_commit_callbacks):
+    message = MessageFactory()
+    seen = []
+
+    def listener(*, message_id, status, **kwargs):
+        seen.append((message_id, status))
+
+    message_status_changed.connect(listener)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            message_send(message_id=message.id)
+    finally:
+        message_status_changed.disconnect(listener)
+    assert seen == [(message.id, Message.Status.SENT)]

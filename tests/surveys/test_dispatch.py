@@ -144,3 +144,57 @@ def test_reminder_sms_waits_for_the_send_window(outbox, remind):
     with time_machine.travel("2026-11-03 10:00Z", tick=False):
         assert remind() == 1
     assert outbox[0].body_text.startswith("Rappel : ")
+
+
+def _page_buttons(client, invitation: Invitation) -> list[str]:
+    page = client.get(f"/s/{invitation_token(invitation.public_id)}/").content.decode()
+    return re.findall(r'<span aria-hidden="true">([^<]+)</span>', page)
+
+
+@pytest.mark.parametrize(
+    ("kind", "locale", "shows"),
+    [
+        ("thumbs", "en", ["\N{THUMBS DOWN SIGN} No", "\N{THUMBS UP SIGN} Yes"]),
+        ("thumbs", "fr", ["\N{THUMBS DOWN SIGN} Non", "\N{THUMBS UP SIGN} Oui"]),
+        ("five_star", "en", ["1", "2", "3", "4", "5"]),
+        ("nps", "en", [str(score) for score in range(11)]),
+    ],
+)
+def test_dispatch_email_buttons_show_what_the_respondent_page_shows(outbox, dispatch, client, kind, locale, shows):
+    invitation = _due(survey=SurveyFactory(kind=kind), locale=locale, contact=ContactFactory(locale=locale))
+    dispatch()
+    [email] = outbox
+    link = f"http://testserver/s/{invitation_token(invitation.public_id)}/"
+    anchors = re.findall(r'<a href="([^"]+)" aria-label="[^"]+" title="[^"]+"[^>]*>([^<]+)</a>', email.body_html)
+    scores = range(len(shows)) if kind in ("thumbs", "nps") else range(1, 6)
+    assert anchors == [(f"{link}?score={score}", label) for score, label in zip(scores, shows, strict=True)]
+    assert [label for _, label in anchors] == _page_buttons(client, invitation)
+    text_lines = [line for line in email.body_text.splitlines() if "?score=" in line]
+    assert text_lines == [f"{label}: {link}?score={score}" for score, label in zip(scores, shows, strict=True)]
+
+
+def test_dispatch_thumbs_email_has_no_number_legend(outbox, dispatch):
+    _due(survey=SurveyFactory(kind="thumbs"))
+    dispatch()
+    assert "0 = No" not in outbox[0].body_text
+    assert ">0<" not in outbox[0].body_html and ">1<" not in outbox[0].body_html
+    assert "Not at all likely" not in outbox[0].body_html
+
+
+def test_dispatch_nps_email_names_the_scale_ends(outbox, dispatch):
+    _due()
+    dispatch()
+    assert "(0 = Not at all likely, 10 = Extremely likely)" in outbox[0].body_text
+    assert 'aria-label="0: Not at all likely"' in outbox[0].body_html
+
+
+def test_reminder_email_in_french_for_a_french_contact(outbox, remind):
+    survey = SurveyFactory(reminder_after_days=1)
+    with time_machine.travel("2026-11-01 10:00Z", tick=False):
+        _sent(survey, locale="fr", contact=ContactFactory(email="zoe@example.com", locale="fr", name="Zoé"))
+    with time_machine.travel("2026-11-03 10:00Z", tick=False):
+        assert remind() == 1
+    [email] = outbox
+    assert email.subject == "Rappel : Acme : une petite question"
+    assert "Ne plus recevoir ces questionnaires: http://testserver/u/" in email.body_text
+    assert ">Ne plus recevoir ces questionnaires</a>" in email.body_html
