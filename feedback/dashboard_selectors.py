@@ -1,17 +1,26 @@
-"""Reads for the dashboard, its exports and /v1/metrics: scores and the funnel from the rollups,
-the loop from follow-ups; the same filters give the same figures everywhere."""
+"""Reads for the dashboard, its exports and /v1/metrics: scores, the funnel and the loop from the
+rollups; the same filters give the same figures everywhere."""
 
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from feedback import metrics
-from feedback.business_hours import BusinessCalendar
-from feedback.models import FollowUp, FollowUpEntry, FunnelRollup, RoutingRule, ScoreRollup, User
+from feedback.models import (
+    FollowUp,
+    FollowUpTally,
+    FunnelRollup,
+    LoopRollup,
+    RootCause,
+    RoutingRule,
+    ScoreRollup,
+    User,
+)
 from feedback.rollups import FUNNEL_STAGES
 from feedback.scoring import DETRACTOR_MAX, PROMOTER_MIN
 from surveys.models import Response
@@ -335,7 +344,6 @@ class AgentRow:
     cases: int = 0
     resolved: int = 0
     within_sla: int = 0
-    resolve_intervals: list[tuple[datetime, datetime]] = field(default_factory=list)
     median_hours_to_resolve: float | None = None
 
     @property
@@ -375,15 +383,11 @@ class Loop:
         return metrics.percent(self.recovered, self.resolved)
 
 
-def _start(filters: Filters) -> datetime:
-    return datetime.combine(filters.start, time.min, tzinfo=timezone.get_current_timezone())
-
-
 def follow_ups_in(filters: Filters) -> QuerySet[FollowUp]:
     """Cases opened in the period (a case opens right after its answer), narrowed like the answers."""
     tz = timezone.get_current_timezone()
     follow_ups = FollowUp.objects.filter(
-        created_at__gte=_start(filters),
+        created_at__gte=datetime.combine(filters.start, time.min, tzinfo=tz),
         created_at__lt=datetime.combine(filters.end + timedelta(days=1), time.min, tzinfo=tz),
     )
     if filters.survey_ids is not None:
@@ -397,82 +401,77 @@ def follow_ups_in(filters: Filters) -> QuerySet[FollowUp]:
     return follow_ups
 
 
-def business_calendar() -> BusinessCalendar:
-    """The hours the dashboard's medians count: Monday to Friday, 09:00-17:00, in the site's zone."""
-    return BusinessCalendar(tz=settings.TIME_ZONE)
+UNASSIGNED = "(unassigned)"
+LOOP_TOTALS = ("follow_ups", "contacted", "resolved", "within_sla", "recovered", "with_case")
 
 
 def loop(filters: Filters, detractors: int, exclude_uncontrollable: bool = True) -> Loop:
-    """How well the period's unhappy answers were followed up; counts are aggregated in the database.
+    """How well the period's unhappy answers were followed up, read from the loop rollups.
 
-    Medians are in business hours over the latest MEDIAN_SAMPLE cases of the period, so their cost
-    stays flat however many cases there are. Recovered: a resolved case whose customer's answer is no
-    longer unhappy (they changed it after being contacted). Agents' rows leave out causes flagged
-    outside their control when asked."""
-    cases = follow_ups_in(filters)
-    resolved = Q(resolved_at__isnull=False)
-    within_sla = Q(resolved_at__lte=F("due_at"))
-    contacted = Exists(FollowUpEntry.objects.filter(follow_up=OuterRef("pk"), author__isnull=False))
-    # When the case's answer was given, if it is still unhappy (null once the customer changed it to a
-    # happier score). One lookup per case: joining answers instead makes the database read the period's.
-    unhappy_since = Subquery(
-        Response.objects.filter(band_q("detractor"), pk=OuterRef("response_id")).values("confirmed_at")[:1]
+    Cases count on the day they were opened. Recovered: a resolved case whose outcome is recovered or
+    whose customer said the problem is fixed (`feedback.rollups.is_recovered`). Medians are in business
+    hours on each case's team calendar, over the latest MEDIAN_SAMPLE cases of the period, so their cost
+    stays flat however many cases there are. Agents' rows leave out causes flagged outside their
+    control when asked."""
+    in_slice = filters.rollup_q()
+    if filters.team_id is not None:
+        in_slice &= Q(team_id=filters.team_id)
+    buckets = list(
+        LoopRollup.objects.filter(in_slice)
+        .values("assignee_id", "root_cause_id")
+        .annotate(
+            follow_ups=Sum("follow_ups"),
+            contacted=Sum("contacted"),
+            resolved=Sum("resolved"),
+            within_sla=Sum("within_sla"),
+            recovered=Sum("recovered"),
+            # Only answers of the period count towards the share with a case, so it never passes 100%
+            # when last period's answers get their cases now.
+            with_case=Coalesce(Sum("unhappy", filter=Q(answered_on__gte=filters.start)), 0),
+        )
+        .filter(follow_ups__gt=0)
     )
-    totals = cases.annotate(unhappy_since=unhappy_since, was_contacted=contacted).aggregate(
-        follow_ups=Count("pk"),
-        contacted=Count("pk", filter=Q(was_contacted=True)),
-        resolved=Count("pk", filter=resolved),
-        within_sla=Count("pk", filter=within_sla),
-        # Only answers of the period count towards the share with a case, so it never passes 100%
-        # when last period's answers get their cases now.
-        with_case=Count("pk", filter=Q(unhappy_since__gte=_start(filters))),
-        recovered=Count("pk", filter=resolved & Q(unhappy_since__isnull=True)),
+    causes = {
+        pk: (name, flag) for pk, name, flag in RootCause.objects.values_list("pk", "name", "outside_agent_control")
+    }
+    outside = {pk for pk, (_, flag) in causes.items() if flag}
+    emails = dict(User.objects.filter(pk__in={bucket["assignee_id"] for bucket in buckets}).values_list("pk", "email"))
+    per_cause: dict[int, int] = defaultdict(int)
+    agents: dict[str, AgentRow] = {}
+    for bucket in buckets:
+        if bucket["root_cause_id"] in causes:
+            per_cause[bucket["root_cause_id"]] += bucket["follow_ups"]
+        if exclude_uncontrollable and bucket["root_cause_id"] in outside:
+            continue
+        email = emails.get(bucket["assignee_id"], UNASSIGNED)
+        agent = agents.setdefault(email, AgentRow(email))
+        agent.cases += bucket["follow_ups"]
+        agent.resolved += bucket["resolved"]
+        agent.within_sla += bucket["within_sla"]
+    latest = FollowUpTally.objects.filter(in_slice).order_by("-opened_at")
+    first_contacts = latest.filter(hours_to_first_contact__isnull=False).values_list(
+        "hours_to_first_contact", flat=True
     )
-    calendar = business_calendar()
-    first_contacts = (
-        FollowUpEntry.objects.filter(follow_up__in=cases, author__isnull=False)
-        .values("follow_up_id", "follow_up__created_at")
-        .annotate(first=Min("created_at"))
-        .order_by("-follow_up__created_at")
-        .values_list("follow_up__created_at", "first")[:MEDIAN_SAMPLE]
-    )
-    latest_resolved = list(
-        cases.filter(resolved)
-        .order_by("-created_at")
-        .values_list("assignee__email", "root_cause__outside_agent_control", "created_at", "resolved_at")[
+    resolutions = list(
+        latest.filter(hours_to_resolve__isnull=False).values_list("assignee_id", "root_cause_id", "hours_to_resolve")[
             :MEDIAN_SAMPLE
         ]
     )
-    causes = (
-        cases.filter(root_cause__isnull=False)
-        .values_list("root_cause__name", "root_cause__outside_agent_control")
-        .annotate(n=Count("pk"))
-    )
-    agent_cases = cases.exclude(root_cause__outside_agent_control=True) if exclude_uncontrollable else cases
-    agents: dict[str, AgentRow] = {}
-    for email, n, n_resolved, n_within in agent_cases.values_list("assignee__email").annotate(
-        n=Count("pk"), r=Count("pk", filter=resolved), w=Count("pk", filter=within_sla)
-    ):
-        agents[email or "(unassigned)"] = AgentRow(email or "(unassigned)", n, n_resolved, n_within)
-    for email, outside, opened, closed in latest_resolved:
-        if not (exclude_uncontrollable and outside):
-            agents[email or "(unassigned)"].resolve_intervals.append((opened, closed))
-    for agent in agents.values():
-        agent.median_hours_to_resolve = metrics.median_business_hours(agent.resolve_intervals, calendar)
+    agent_hours: dict[str, list[float]] = defaultdict(list)
+    for assignee_id, cause_id, hours in resolutions:
+        if not (exclude_uncontrollable and cause_id in outside):
+            agent_hours[emails.get(assignee_id, UNASSIGNED)].append(hours)
+    for email, agent in agents.items():
+        agent.median_hours_to_resolve = metrics.median_hours(agent_hours[email])
     return Loop(
         detractors=detractors,
-        with_case=totals["with_case"],
-        follow_ups=totals["follow_ups"],
-        contacted=totals["contacted"],
-        resolved=totals["resolved"],
-        within_sla=totals["within_sla"],
-        recovered=totals["recovered"],
-        median_hours_to_first_contact=metrics.median_business_hours(first_contacts, calendar),
-        median_hours_to_resolution=metrics.median_business_hours(
-            [(opened, closed) for _, _, opened, closed in latest_resolved], calendar
-        ),
+        **{name: sum(bucket[name] for bucket in buckets) for name in LOOP_TOTALS},
+        median_hours_to_first_contact=metrics.median_hours(first_contacts[:MEDIAN_SAMPLE]),
+        median_hours_to_resolution=metrics.median_hours(hours for _, _, hours in resolutions),
         median_sample=MEDIAN_SAMPLE,
-        root_causes=sorted(((name, n, flag) for name, flag, n in causes), key=lambda c: (-c[1], c[0])),
+        root_causes=sorted(
+            ((causes[pk][0], n, causes[pk][1]) for pk, n in per_cause.items()), key=lambda cause: (-cause[1], cause[0])
+        ),
         agents=sorted(agents.values(), key=lambda agent: (-agent.cases, agent.email)),
     )
 

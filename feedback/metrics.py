@@ -153,8 +153,13 @@ def median(values: Iterable[float]) -> float | None:
     return (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def median_business_hours(intervals: Iterable[tuple[datetime, datetime]], calendar: BusinessCalendar) -> float | None:
-    """Median open business time, in hours to one decimal, of (start, end) pairs: how long a case
-    waited while someone could have worked on it."""
-    value = median(business_seconds_between(start, end, calendar) / 3600 for start, end in intervals)
+def business_hours(start: datetime, end: datetime, calendar: BusinessCalendar) -> float:
+    """Open business time from `start` to `end`, in hours: how long a case waited while someone could
+    have worked on it."""
+    return business_seconds_between(start, end, calendar) / 3600
+
+
+def median_hours(hours: Iterable[float]) -> float | None:
+    """The median of durations in hours, to one decimal."""
+    value = median(hours)
     return None if value is None else round(value, 1)

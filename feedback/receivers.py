@@ -1,3 +1,4 @@
+from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
 
 from notifications.signals import inbound_sms_received, suppression_created
@@ -30,6 +31,30 @@ def put_customer_sms_on_follow_up(sender, inbound_id: int, phone: str, body: str
     from feedback.services import follow_up_record_customer_sms
 
     follow_up_record_customer_sms(phone=phone, body=body)
+
+
+# The loop's rollups follow every saved change to a case, whichever service made it.
+@receiver(post_save, sender="feedback.FollowUp")
+def count_follow_up_in_rollups(sender, instance, raw: bool = False, **kwargs) -> None:
+    from feedback.rollups import rollup_count_follow_up
+
+    if not raw:
+        rollup_count_follow_up(follow_up_id=instance.pk)
+
+
+@receiver(post_save, sender="feedback.FollowUpEntry")
+def count_first_contact_in_rollups(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
+    from feedback.rollups import rollup_count_follow_up
+
+    if created and instance.author_id and not raw:
+        rollup_count_follow_up(follow_up_id=instance.follow_up_id)
+
+
+@receiver(pre_delete, sender="feedback.FollowUp")
+def uncount_deleted_follow_up(sender, instance, **kwargs) -> None:
+    from feedback.rollups import rollup_uncount_follow_up
+
+    rollup_uncount_follow_up(follow_up_id=instance.pk)
 
 
 @receiver(response_submitted)

@@ -1,11 +1,13 @@
-from datetime import date, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 
 import pytest
 import time_machine
 
 from feedback import dashboard_selectors as selectors
 from feedback.models import FollowUpEntry
-from feedback.rollups import rollup_rebuild, rollup_refresh_funnel
+from feedback.rollups import full_loop_rollup_rows, rollup_rebuild, rollup_refresh_funnel, stored_loop_rollup_rows
 from notifications.models import Message
 from tests.factories import (
     ContactFactory,
@@ -18,6 +20,7 @@ from tests.factories import (
     RootCauseFactory,
     RoutingRuleFactory,
     SurveyFactory,
+    TeamFactory,
     UserFactory,
 )
 
@@ -127,6 +130,13 @@ def test_breakdown_by_property_flags_small_groups():
     assert groups[1].scores.headlines() == [("nps", "NPS -100 ±0", 1)]
 
 
+def _resolve(follow_up, at=NOW, **fields):
+    """Resolve a case the way services do: a saved change, which the loop rollups follow."""
+    for name, value in {"status": "resolved", "resolved_at": at, **fields}.items():
+        setattr(follow_up, name, value)
+    follow_up.save()
+
+
 @pytest.mark.django_db
 def test_loop_figures_and_agents_excluding_uncontrollable_causes():
     survey = SurveyFactory(kind="nps")
@@ -135,15 +145,13 @@ def test_loop_figures_and_agents_excluding_uncontrollable_causes():
     late = RootCauseFactory(name="Late")
     opened = NOW - timedelta(hours=10)
     with time_machine.travel(opened, tick=False):
-        resolved = FollowUpFactory(response=_answer(survey, 2), assignee=agent, due_at=NOW)
-        uncontrollable = FollowUpFactory(response=_answer(survey, 8), assignee=agent, due_at=opened)
-        FollowUpFactory(response=_answer(survey, 1), assignee=None)
+        resolved = FollowUpFactory(response=_answer(survey, 2), assignee=agent, team=agent.team, due_at=NOW)
+        uncontrollable = FollowUpFactory(response=_answer(survey, 8), assignee=agent, team=agent.team, due_at=opened)
+        FollowUpFactory(response=_answer(survey, 1), assignee=None, team=agent.team)
     with time_machine.travel(opened + timedelta(hours=2), tick=False):
         FollowUpEntry.objects.create(follow_up=resolved, kind="note", author=agent, body="Called")
-    resolved.__class__.objects.filter(pk=resolved.pk).update(status="resolved", resolved_at=NOW, root_cause=late)
-    uncontrollable.__class__.objects.filter(pk=uncontrollable.pk).update(
-        status="resolved", resolved_at=NOW, root_cause=weather
-    )
+    _resolve(resolved, root_cause=late, outcome="recovered")
+    _resolve(uncontrollable, root_cause=weather, outcome="not_recovered")
     result = selectors.loop(PERIOD, detractors=4)
     # Two of the four unhappy answers have a case (the third case is for a passive 8).
     assert (result.follow_ups, result.with_case, result.follow_up_percent) == (3, 2, 50.0)
@@ -158,6 +166,90 @@ def test_loop_figures_and_agents_excluding_uncontrollable_causes():
     ]
     everyone = selectors.loop(PERIOD, detractors=4, exclude_uncontrollable=False)
     assert [(a.email, a.cases, a.sla_percent) for a in everyone.agents][0] == ("a@closeloop.test", 2, 50.0)
+    # The rollups hold what a recount from the cases gives.
+    assert stored_loop_rollup_rows() == full_loop_rollup_rows()
+
+
+@pytest.mark.django_db
+def test_loop_counts_a_yes_to_did_we_fix_it_as_recovered():
+    survey = SurveyFactory(kind="nps")
+    with time_machine.travel(NOW - timedelta(hours=1), tick=False):
+        confirmed, denied = (FollowUpFactory(response=_answer(survey, 3)) for _ in range(2))
+        still_open = FollowUpFactory(response=_answer(survey, 3))
+    _resolve(confirmed, outcome="not_recovered", fix_confirmed=True)
+    _resolve(denied, outcome="not_recovered", fix_confirmed=False)
+    still_open.fix_confirmed = True  # only a resolution can recover a customer
+    still_open.save()
+    result = selectors.loop(PERIOD, detractors=3)
+    assert (result.resolved, result.recovered, result.recovery_percent) == (2, 1, 50.0)
+
+
+@pytest.mark.django_db
+def test_loop_medians_use_each_cases_team_calendar():
+    survey = SurveyFactory(kind="nps")
+    # Tuesday 10 November, 06:00 to 12:00 UTC. Paris opens 09:00 local (08:00 UTC): 4 h. Night shift
+    # 00:00-08:00 UTC: 2 h. A site-wide 09:00-17:00 UTC calendar would say 3 h for both.
+    paris = TeamFactory(name="Paris", time_zone="Europe/Paris")
+    night = TeamFactory(name="Night", opens_at=dt_time(0, 0), closes_at=dt_time(8, 0))
+    with time_machine.travel(NOW - timedelta(hours=6), tick=False):
+        cases = [FollowUpFactory(response=_answer(survey, 3), team=team) for team in (paris, night)]
+    for case in cases:
+        _resolve(case)
+    assert [
+        selectors.loop(replace(PERIOD, team_id=team.pk), 2).median_hours_to_resolution for team in (paris, night)
+    ] == [
+        4.0,
+        2.0,
+    ]
+    assert selectors.loop(PERIOD, 2).median_hours_to_resolution == 3.0
+
+
+@pytest.mark.django_db
+def test_loop_slices_by_team_survey_channel_and_event_type():
+    mine, other = SurveyFactory(kind="nps"), SurveyFactory(kind="nps")
+    team, other_team = TeamFactory(), TeamFactory()
+    FollowUpFactory(response=_answer(mine, 2, channel="sms", type="ticket"), team=team)
+    FollowUpFactory(response=_answer(mine, 2), team=other_team)
+    FollowUpFactory(response=_answer(other, 2), team=team)
+    with time_machine.travel(NOW - timedelta(days=8), tick=False):
+        FollowUpFactory(response=_answer(mine, 2, at=NOW - timedelta(days=8)), team=team)  # before the period
+    counts = [
+        selectors.loop(replace(PERIOD, **narrowed), 0).follow_ups
+        for narrowed in (
+            {},
+            {"team_id": team.pk},
+            {"survey_ids": (mine.pk,)},
+            {"channel": "sms"},
+            {"event_type": "ticket"},
+            {"survey_ids": ()},
+        )
+    ]
+    assert counts == [3, 2, 2, 1, 1, 0]
+
+
+@pytest.mark.django_db
+def test_loop_share_with_a_case_counts_only_answers_of_the_period():
+    survey = SurveyFactory(kind="nps")
+    # Answered the evening before the period, its case opened on the period's first day.
+    late = _answer(survey, 2, at=datetime(2026, 11, 3, 23, 50, tzinfo=UTC))
+    with time_machine.travel(datetime(2026, 11, 4, 0, 5, tzinfo=UTC), tick=False):
+        FollowUpFactory(response=late)
+    result = selectors.loop(PERIOD, detractors=0)
+    assert (result.follow_ups, result.with_case, result.follow_up_percent) == (1, 0, None)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("n", [1, 20])
+def test_loop_query_count_does_not_grow_with_cases(django_assert_num_queries, n):
+    agent = UserFactory()
+    survey = SurveyFactory(kind="nps")
+    for _ in range(n):
+        _resolve(
+            FollowUpFactory(response=_answer(survey, 2), assignee=agent, team=agent.team), root_cause=RootCauseFactory()
+        )
+    # Buckets, root causes, agents' emails, the two median samples.
+    with django_assert_num_queries(5):
+        assert selectors.loop(PERIOD, detractors=n).resolved == n
 
 
 @pytest.mark.django_db

@@ -6,11 +6,12 @@ from feedback.business_hours import BusinessCalendar
 from feedback.metrics import (
     NpsSplit,
     average,
+    business_hours,
     csat_percent,
     is_significant,
     mean_difference_z,
     median,
-    median_business_hours,
+    median_hours,
     merge,
     nps_difference_z,
     nps_split,
@@ -145,18 +146,22 @@ def _at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
 
 
-def test_median_business_hours_counts_only_open_hours():
+def test_business_hours_count_only_open_hours():
     calendar = BusinessCalendar()  # Monday-Friday 09:00-17:00 UTC
-    intervals = [
-        (_at(9, 16), _at(10, 10)),  # Mon 16:00 -> Tue 10:00: 1 h + 1 h = 2
-        (_at(13, 16, 30), _at(16, 9, 30)),  # Fri 16:30 -> Mon 09:30 over a weekend: 0.5 + 0.5 = 1
-        (_at(14, 10), _at(14, 15)),  # all on a Saturday: 0
-    ]
-    assert median_business_hours(intervals, calendar) == 1.0
+    assert business_hours(_at(9, 16), _at(10, 10), calendar) == 2.0  # Mon 16:00 -> Tue 10:00: 1 h + 1 h
+    assert business_hours(_at(13, 16, 30), _at(16, 9, 30), calendar) == 1.0  # over a weekend: 0.5 + 0.5
+    assert business_hours(_at(14, 10), _at(14, 15), calendar) == 0.0  # all on a Saturday
 
 
-def test_median_business_hours_skips_holidays_and_handles_none():
+def test_business_hours_skip_holidays_and_follow_the_calendars_zone():
     calendar = BusinessCalendar(holidays=frozenset({date(2026, 11, 11)}))
     # Tue 16:00 -> Thu 10:00 with Wednesday off: 1 h + 1 h = 2.
-    assert median_business_hours([(_at(10, 16), _at(12, 10))], calendar) == 2.0
-    assert median_business_hours([], calendar) is None
+    assert business_hours(_at(10, 16), _at(12, 10), calendar) == 2.0
+    # 09:00-17:00 in Paris is 08:00-16:00 UTC in November: Tue 15:00 -> 17:00 UTC holds 1 open hour.
+    assert business_hours(_at(10, 15), _at(10, 17), BusinessCalendar(tz="Europe/Paris")) == 1.0
+
+
+def test_median_hours_rounds_to_one_decimal_and_handles_none():
+    assert median_hours([2.0, 1.0, 0.0]) == 1.0
+    assert median_hours([1.25, 1.3]) == 1.3
+    assert median_hours([]) is None

@@ -4,8 +4,10 @@ from feedback.rollups import rollup_rebuild
 
 
 class Command(BaseCommand):
-    help = "Recount the dashboard's rollups from every response and invitation."
+    help = "Recount the dashboard's rollups from every response, invitation and case."
 
     def handle(self, *args, **options) -> None:
-        buckets, funnel_rows = rollup_rebuild()
-        self.stdout.write(f"Rebuilt {buckets} score buckets and {funnel_rows} funnel rows.")
+        buckets, funnel_rows, loop_buckets = rollup_rebuild()
+        self.stdout.write(
+            f"Rebuilt {buckets} score buckets, {funnel_rows} funnel rows and {loop_buckets} loop buckets."
+        )
