@@ -4,9 +4,18 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from feedback.models import FollowUp
+from feedback.models import FixCheck, FollowUp
 from notifications.models import Message
-from tests.factories import ContactFactory, FollowUpFactory, ResponseFactory, RootCauseFactory
+from tests.factories import (
+    ContactFactory,
+    EventFactory,
+    FollowUpFactory,
+    InvitationFactory,
+    ResponseFactory,
+    RootCauseFactory,
+    SurveyFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -247,3 +256,151 @@ def test_follow_up_claim_by_anonymous_is_sent_to_login(client, follow_up):
     assert client.post(reverse("follow-up-claim", args=[follow_up.pk])).status_code == 302
     follow_up.refresh_from_db()
     assert follow_up.assignee is None
+
+
+@pytest.mark.parametrize(("who", "status"), [("agent", 302), ("manager", 302), ("other_agent", 404)])
+def test_follow_up_reassign_permission_cast(client, request, team, follow_up, who, status):
+    colleague = UserFactory(email="colleague@closeloop.test", team=team)
+
+    response = _client(client, who, request).post(
+        reverse("follow-up-reassign", args=[follow_up.pk]), {"assignee": colleague.pk}
+    )
+
+    assert response.status_code == status
+    follow_up.refresh_from_db()
+    assert follow_up.assignee == (colleague if status == 302 else None)
+
+
+def test_follow_up_reassign_to_the_team_queue(client, agent, team):
+    follow_up = FollowUpFactory(team=team, assignee=agent)
+    client.force_login(agent)
+
+    response = client.post(reverse("follow-up-reassign", args=[follow_up.pk]), {"assignee": ""})
+
+    assert response.status_code == 302
+    follow_up.refresh_from_db()
+    assert follow_up.assignee is None
+    assert follow_up.entries.get().body == "Put back in the team queue"
+
+
+def test_follow_up_reassign_to_an_agent_of_another_team_is_400(client, agent, other_agent, follow_up):
+    client.force_login(agent)
+
+    response = client.post(reverse("follow-up-reassign", args=[follow_up.pk]), {"assignee": other_agent.pk})
+
+    assert response.status_code == 400
+    assert response.context["reassign_form"].errors == {
+        "assignee": ["Select a valid choice. That choice is not one of the available choices."]
+    }
+    follow_up.refresh_from_db()
+    assert follow_up.assignee is None
+
+
+@pytest.mark.parametrize(("who", "status"), [("manager", 302), ("agent", 400), ("other_agent", 404)])
+def test_follow_up_move_permission_cast(client, request, team, other_team, follow_up, who, status):
+    response = _client(client, who, request).post(
+        reverse("follow-up-move", args=[follow_up.pk]), {"team": other_team.pk}
+    )
+
+    assert response.status_code == status
+    follow_up.refresh_from_db()
+    assert follow_up.team == (other_team if status == 302 else team)
+    if status == 400:
+        assert response.context["action_errors"] == ["Only a manager can move a case to another team."]
+
+
+def test_follow_up_detail_offers_team_agents_and_managers_the_move(client, request, team, other_team, follow_up):
+    UserFactory(email="colleague@closeloop.test", team=team)
+    UserFactory(email="stranger@closeloop.test", team=other_team)
+
+    for who, can_move in (("agent", False), ("manager", True)):
+        response = _client(client, who, request).get(reverse("follow-up-detail", args=[follow_up.pk]))
+
+        assignees = [label for _, label in response.context["reassign_form"].fields["assignee"].choices]
+        assert assignees == ["Team queue (nobody)", "agent@closeloop.test", "colleague@closeloop.test"]
+        assert (response.context["move_form"] is not None) is can_move
+        assert ("Move to team" in response.content.decode()) is can_move
+
+
+def test_follow_up_detail_shows_the_customers_other_answers_and_events(client, agent, team, other_team):
+    contact = ContactFactory(email="ana@example.com")
+    case = FollowUpFactory(team=team, response=ResponseFactory(invitation__contact=contact, score=2))
+    earlier_confirmed = timezone.now() - timedelta(days=3)
+    own_case = FollowUpFactory(
+        team=team,
+        response=ResponseFactory(
+            invitation__contact=contact, score=1, comment="Late again", confirmed_at=earlier_confirmed
+        ),
+    )
+    hidden_case = FollowUpFactory(
+        team=other_team, response=ResponseFactory(invitation__contact=contact, confirmed_at=earlier_confirmed)
+    )
+    happy = ResponseFactory(invitation__contact=contact, score=9, confirmed_at=timezone.now() - timedelta(days=9))
+    EventFactory(contact=contact, type="purchase", external_id="order-77", properties={"store": "Lyon"})
+    client.force_login(agent)
+
+    response = client.get(reverse("follow-up-detail", args=[case.pk]))
+
+    assert [(past.response.pk, past.case_id) for past in response.context["past_answers"]] == [
+        (hidden_case.response.pk, None),
+        (own_case.response.pk, own_case.pk),
+        (happy.pk, None),
+    ]
+    content = response.content.decode()
+    assert f'href="/follow-ups/{own_case.pk}/"' in content
+    assert f'href="/follow-ups/{hidden_case.pk}/"' not in content
+    assert "Late again" in content
+    assert "order-77" in content and "store: Lyon" in content
+
+
+def test_follow_up_detail_shows_the_fix_check_answer(client, agent, team):
+    follow_up = FollowUpFactory(team=team, status="resolved", resolved_at=timezone.now(), fix_confirmed=False)
+    invitation = InvitationFactory(survey=SurveyFactory(name="Did we fix it?", kind="thumbs"))
+    FixCheck.objects.create(follow_up=follow_up, invitation=invitation, resolved_at=follow_up.resolved_at, fixed=False)
+    ResponseFactory(invitation=invitation, score=0)
+    client.force_login(agent)
+
+    content = client.get(reverse("follow-up-detail", args=[follow_up.pk])).content.decode()
+
+    assert "Did we fix it? by email" in content
+    assert "<strong>not fixed</strong> (score 0)" in content
+
+
+@pytest.mark.parametrize("who", ["agent", "manager"])
+@pytest.mark.parametrize("count", [1, 20])
+def test_follow_up_detail_query_count(client, request, team, django_assert_num_queries, who, count):
+    contact = ContactFactory()
+    follow_up = FollowUpFactory(team=team, response=ResponseFactory(invitation__contact=contact))
+    for _ in range(count):
+        FollowUpFactory(team=team, response=ResponseFactory(invitation__contact=contact))
+        EventFactory(contact=contact)
+        UserFactory(team=team)
+        RootCauseFactory()
+        follow_up.entries.create(kind="note", body="Called", author=request.getfixturevalue("agent"))
+        FixCheck.objects.create(
+            follow_up=follow_up, invitation=InvitationFactory(contact=contact), resolved_at=timezone.now()
+        )
+    _client(client, who, request)
+
+    # session, user, case with its team/assignee/cause/answer/survey/contact/invitation/event, other answers with
+    # their cases, events, fix checks with their answers, timeline with authors, agents to reassign to, root
+    # causes; a manager also gets the teams to move to.
+    with django_assert_num_queries(9 if who == "agent" else 10):
+        response = client.get(reverse("follow-up-detail", args=[follow_up.pk]))
+
+    assert len(response.context["past_answers"]) == count
+    assert len(response.context["fix_checks"]) == count
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_follow_up_inbox_agent_query_count(client, agent, team, django_assert_num_queries, count):
+    for _ in range(count):
+        FollowUpFactory(team=team, assignee=agent)
+
+    client.force_login(agent)
+
+    # session, user, count, page of the agent's cases.
+    with django_assert_num_queries(4):
+        response = client.get(reverse("follow-up-inbox"))
+
+    assert len(response.context["page"].object_list) == count
