@@ -3,6 +3,7 @@
 import binascii
 import json
 import logging
+import time
 
 from cryptography.exceptions import InvalidSignature
 from django.conf import settings
@@ -29,16 +30,27 @@ TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
+def _sendgrid_timestamp_fresh(timestamp: str) -> bool:
+    """The signed timestamp is within the tolerance of now: a replayed capture carries an old one."""
+    try:
+        signed_at = int(timestamp)
+    except ValueError:
+        return False
+    return abs(time.time() - signed_at) <= settings.SENDGRID_WEBHOOK_TOLERANCE_SECONDS
+
+
 def _sendgrid_signature_ok(request: HttpRequest) -> bool:
     signature = request.headers.get(SIGNATURE_HEADER, "")
     timestamp = request.headers.get(TIMESTAMP_HEADER, "")
     if not (settings.SENDGRID_WEBHOOK_PUBLIC_KEY and signature and timestamp):
         return False
+    # The signature covers the timestamp, so checking its age after verifying it is enough.
     try:
         verifier = EventWebhook(settings.SENDGRID_WEBHOOK_PUBLIC_KEY)
-        return verifier.verify_signature(request.body.decode("utf-8"), signature, timestamp)
+        verified = verifier.verify_signature(request.body.decode("utf-8"), signature, timestamp)
     except (binascii.Error, ValueError, UnicodeDecodeError, InvalidSignature, TypeError):
         return False
+    return verified and _sendgrid_timestamp_fresh(timestamp)
 
 
 @csrf_exempt

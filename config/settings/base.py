@@ -147,6 +147,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Closeloop <surveys@c
 SENDGRID_API_KEY = env.str("SENDGRID_API_KEY", default="")
 SENDGRID_API_BASE_URL = env.str("SENDGRID_API_BASE_URL", default="https://api.sendgrid.com")
 SENDGRID_WEBHOOK_PUBLIC_KEY = env.str("SENDGRID_WEBHOOK_PUBLIC_KEY", default="")
+# A signed SendGrid event batch older (or newer) than this is refused: a captured request cannot be replayed.
+SENDGRID_WEBHOOK_TOLERANCE_SECONDS = env.int("SENDGRID_WEBHOOK_TOLERANCE_SECONDS", default=300)
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")

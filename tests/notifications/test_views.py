@@ -1,7 +1,9 @@
 import base64
 import json
+import time
 
 import pytest
+import time_machine
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import override_settings
@@ -29,8 +31,9 @@ def signed_sendgrid(client, sendgrid_key, settings):
     )
     settings.SENDGRID_WEBHOOK_PUBLIC_KEY = base64.b64encode(public).decode()
 
-    def post(events, *, signature: str | None = None, timestamp: str = "1764000000"):
+    def post(events, *, signature: str | None = None, timestamp: str | None = None):
         body = json.dumps(events)
+        timestamp = str(int(time.time())) if timestamp is None else timestamp
         if signature is None:
             raw = sendgrid_key.sign((timestamp + body).encode(), ec.ECDSA(hashes.SHA256()))
             signature = base64.b64encode(raw).decode()
@@ -97,7 +100,7 @@ def test_sendgrid_events_suppress_and_cancel_pending(signed_sendgrid, kind, extr
 
 @pytest.mark.parametrize(
     ("signature", "timestamp"),
-    [("", "1764000000"), ("bm90IGEgc2lnbmF0dXJl", "1764000000"), ("%%%not-base64", "1764000000"), (None, "")],
+    [("", None), ("bm90IGEgc2lnbmF0dXJl", None), ("%%%not-base64", None), (None, "")],
 )
 def test_sendgrid_bad_signature_is_403_and_stores_nothing(signed_sendgrid, signature, timestamp):
     message = MessageFactory(status=Message.Status.SENT)
@@ -110,9 +113,45 @@ def test_sendgrid_bad_signature_is_403_and_stores_nothing(signed_sendgrid, signa
 
 def test_sendgrid_signature_over_another_body_is_403(signed_sendgrid, sendgrid_key, client):
     message = MessageFactory(status=Message.Status.SENT)
-    raw = sendgrid_key.sign(b"1764000000[]", ec.ECDSA(hashes.SHA256()))
+    raw = sendgrid_key.sign(f"{int(time.time())}[]".encode(), ec.ECDSA(hashes.SHA256()))
     response = signed_sendgrid([_event(message, "bounce", "e1")], signature=base64.b64encode(raw).decode())
     assert response.status_code == 403
+
+
+@time_machine.travel("2026-11-24 12:00Z", tick=False)
+@pytest.mark.parametrize(
+    ("age", "status"),
+    [(0, 204), (300, 204), (301, 403), (-300, 204), (-301, 403)],
+)
+def test_sendgrid_signed_timestamp_outside_the_tolerance_is_403(signed_sendgrid, age, status):
+    message = MessageFactory(status=Message.Status.SENT)
+    signed_at = str(int(time.time()) - age)
+    response = signed_sendgrid([_event(message, "bounce", "e1", type="bounce")], timestamp=signed_at)
+    assert response.status_code == status
+    stored = 1 if status == 204 else 0
+    assert (ProviderEvent.objects.count(), Suppression.objects.count()) == (stored, stored)
+
+
+def test_sendgrid_captured_batch_replayed_later_is_403(signed_sendgrid, settings):
+    settings.SENDGRID_WEBHOOK_TOLERANCE_SECONDS = 60
+    message = MessageFactory(status=Message.Status.SENT)
+    with time_machine.travel("2026-11-24 12:00Z", tick=False):
+        signed_at = str(int(time.time()))
+        assert signed_sendgrid([_event(message, "delivered", "e1")], timestamp=signed_at).status_code == 204
+        assert signed_sendgrid([_event(message, "delivered", "e1")], timestamp=signed_at).status_code == 204
+    with time_machine.travel("2026-11-24 12:01:01Z", tick=False):
+        replayed = signed_sendgrid([_event(message, "delivered", "e1"), _event(message, "bounce", "e2")],
+                                   timestamp=signed_at)  # fmt: skip
+    assert replayed.status_code == 403
+    assert list(ProviderEvent.objects.values_list("event_id", flat=True)) == ["e1"]
+    assert Message.objects.get(id=message.id).status == Message.Status.DELIVERED
+
+
+def test_sendgrid_signed_timestamp_that_is_not_a_number_is_403(signed_sendgrid):
+    message = MessageFactory(status=Message.Status.SENT)
+    response = signed_sendgrid([_event(message, "delivered", "e1")], timestamp="yesterday")
+    assert response.status_code == 403
+    assert ProviderEvent.objects.count() == 0
 
 
 def test_sendgrid_without_configured_key_is_403(client, settings):
