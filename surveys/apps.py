@@ -7,3 +7,4 @@ class SurveysConfig(AppConfig):
 
     def ready(self) -> None:
         from surveys import receivers  # noqa: F401  (connects the SMS reply receiver)
+        from surveys import selectors  # noqa: F401  (connects the forgetting of cached keys and rules)

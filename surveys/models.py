@@ -223,9 +223,25 @@ class Response(models.Model):
     comment = models.TextField(blank=True)
     confirmed_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    tags = models.JSONField(default=list, blank=True, help_text='Labels put on the answer, e.g. ["pricing"].')
 
     def __str__(self) -> str:
         return f"{self.score} on {self.survey}"
+
+
+class ResponseNote(models.Model):
+    """A note a person of the company wrote about a response (Delighted's response `notes`)."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField()
+    user_email = models.EmailField(blank=True, help_text="Who wrote it, when known.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:50]
 
 
 class Question(models.Model):

@@ -1,16 +1,111 @@
-"""Reads of the survey side."""
+"""Reads of the survey side.
 
+API keys and trigger rules are read on every intake request and change rarely: they are kept in
+Django's cache for `INTAKE_CACHE_SECONDS` and forgotten as soon as one of them (or a survey) is
+saved, deleted or revoked. With an in-process cache and several web processes, another process
+may use the old values until they expire; a shared cache (`CACHE_URL` on Redis) forgets at once.
+"""
+
+import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Max
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Max, Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
-from surveys.models import ApiKey, Contact, Invitation, Question, Response, Survey
+from notifications.models import Channel, Suppression
+from notifications.selectors import recipient_normalize
+from surveys.models import ApiKey, Contact, Invitation, Question, Response, Survey, TriggerRule
 from surveys.tokens import token_hash
+
+INTAKE_CACHE_SECONDS = 60
+TRIGGER_RULES_CACHE_KEY = "surveys:trigger-rules"
+API_KEYS_GENERATION_CACHE_KEY = "surveys:api-keys-generation"
+
+
+def _api_key_cache_key(key_hash: str) -> str:
+    # Every cached key carries the generation it was read in: a new generation forgets them all.
+    generation = cache.get(API_KEYS_GENERATION_CACHE_KEY)
+    if generation is None:
+        generation = uuid.uuid4().hex
+        cache.add(API_KEYS_GENERATION_CACHE_KEY, generation, timeout=None)
+        generation = cache.get(API_KEYS_GENERATION_CACHE_KEY, generation)
+    return f"surveys:api-key:{generation}:{key_hash}"
 
 
 def api_key_get_active(*, raw_key: str) -> ApiKey | None:
-    return ApiKey.objects.filter(key_hash=token_hash(raw_key), revoked_at__isnull=True).select_related("survey").first()
+    key_hash = token_hash(raw_key)
+    cache_key = _api_key_cache_key(key_hash)
+    api_key = cache.get(cache_key)
+    if api_key is None:
+        api_key = ApiKey.objects.filter(key_hash=key_hash, revoked_at__isnull=True).select_related("survey").first()
+        if api_key is not None:
+            cache.set(cache_key, api_key, timeout=INTAKE_CACHE_SECONDS)
+    return api_key
+
+
+def api_key_forget(*, api_key: ApiKey) -> None:
+    """Drop one key from the cache, so that its next request reads it afresh."""
+    cache.delete(_api_key_cache_key(api_key.key_hash))
+
+
+def api_keys_forget() -> None:
+    """Drop every cached key: after a revocation, or a change to the surveys they carry."""
+    cache.set(API_KEYS_GENERATION_CACHE_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def trigger_rules_all() -> list[TriggerRule]:
+    """Every trigger rule with its survey, in creation order."""
+    rules = cache.get(TRIGGER_RULES_CACHE_KEY)
+    if rules is None:
+        rules = list(TriggerRule.objects.select_related("survey").order_by("pk"))
+        cache.set(TRIGGER_RULES_CACHE_KEY, rules, timeout=INTAKE_CACHE_SECONDS)
+    return rules
+
+
+def _forget_now_and_on_commit(forget) -> None:
+    # Forgotten at once for this transaction's own reads, and again once the change is visible to
+    # others: a request reading in between would cache the old rows.
+    forget()
+    transaction.on_commit(forget)
+
+
+@receiver([post_save, post_delete], sender=TriggerRule, dispatch_uid="surveys-forget-trigger-rules")
+def _trigger_rule_changed(sender, **kwargs) -> None:
+    _forget_now_and_on_commit(lambda: cache.delete(TRIGGER_RULES_CACHE_KEY))
+
+
+@receiver([post_save, post_delete], sender=Survey, dispatch_uid="surveys-forget-survey")
+def _survey_changed(sender, **kwargs) -> None:
+    # Cached rules and keys carry their survey.
+    _forget_now_and_on_commit(lambda: cache.delete(TRIGGER_RULES_CACHE_KEY))
+    _forget_now_and_on_commit(api_keys_forget)
+
+
+@receiver([post_save, post_delete], sender=ApiKey, dispatch_uid="surveys-forget-api-keys")
+def _api_key_changed(sender, **kwargs) -> None:
+    _forget_now_and_on_commit(api_keys_forget)
+
+
+def recipients_suppressed(*, recipients: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which `(channel, address)` pairs, as given, may not be contacted: one query for a whole batch."""
+    by_normalized: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for channel, address in recipients:
+        normalized = recipient_normalize(channel=channel, recipient=address)
+        by_normalized.setdefault((channel, normalized), []).append((channel, address))
+    blocked = {key for key in by_normalized if not key[1]}
+    wanted = Q()
+    for channel in (Channel.EMAIL, Channel.SMS):
+        values = [value for kind, value in by_normalized if kind == channel and value]
+        if values:
+            wanted |= Q(channel=channel, recipient__in=values)
+    if wanted:
+        blocked |= set(Suppression.objects.filter(wanted).values_list("channel", "recipient"))
+    return {pair for key in blocked for pair in by_normalized.get(key, [])}
 
 
 def invitation_get_by_token(*, token: str) -> Invitation | None:
@@ -77,7 +172,9 @@ def responses_list(
     offset: int = 0,
     limit: int = 20,
 ) -> list[Response]:
-    responses = Response.objects.select_related("contact", "invitation", "survey").prefetch_related("answers__question")
+    responses = Response.objects.select_related("contact", "invitation", "survey").prefetch_related(
+        "answers__question", "notes"
+    )
     if trend is not None:
         responses = responses.filter(survey_id=trend)
     elif survey is not None:
@@ -105,7 +202,7 @@ def responses_list(
 def response_get(*, pk: int, survey: Survey | None) -> Response | None:
     return (
         Response.objects.select_related("contact", "invitation", "survey")
-        .prefetch_related("answers__question")
+        .prefetch_related("answers__question", "notes")
         .filter(pk=pk, survey=survey)
         .first()
     )

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from notifications.models import Channel
@@ -21,6 +22,7 @@ from notifications.selectors import recipient_is_contactable
 from surveys.conditions import conditions_match
 from surveys.models import ApiKey, Contact, Event, IdempotencyKey, Invitation, Survey, TriggerRule
 from surveys.scales import pick_locale
+from surveys.selectors import api_key_forget, api_keys_forget, recipients_suppressed, trigger_rules_all
 from surveys.services import fatigue
 from surveys.tokens import invitation_token, token_hash
 
@@ -47,11 +49,16 @@ def api_key_mark_used(*, api_key: ApiKey) -> None:
         return
     ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
     api_key.last_used_at = now
+    # The cached copy still has the old time; the next request reads the new one.
+    api_key_forget(api_key=api_key)
 
 
 def api_keys_revoke(*, ids: list[int]) -> int:
     """Revoke keys at once; a revoked key is refused from its next request."""
-    return ApiKey.objects.filter(pk__in=ids, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    revoked = ApiKey.objects.filter(pk__in=ids, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    api_keys_forget()
+    transaction.on_commit(api_keys_forget)
+    return revoked
 
 
 @dataclass(frozen=True)
@@ -65,11 +72,23 @@ class ContactData:
     properties: dict = field(default_factory=dict)
 
 
-def _contact_find(data: ContactData) -> Contact | None:
-    for lookup, value in (("external_id", data.external_id), ("email", data.email), ("phone", data.phone)):
-        if value:
-            contact = Contact.objects.filter(**{lookup: value}).order_by("pk").first()
-            if contact:
+def _identifiers(data: ContactData) -> list[tuple[str, str]]:
+    return [(name, value) for name in ("external_id", "email", "phone") if (value := getattr(data, name))]
+
+
+def _contacts_named(data: ContactData) -> list[Contact]:
+    """Every contact owning one of the given identifiers, in one query."""
+    named = Q()
+    for name, value in _identifiers(data):
+        named |= Q(**{name: value})
+    return list(Contact.objects.filter(named).order_by("pk")) if named else []
+
+
+def _contact_pick(data: ContactData, candidates: list[Contact]) -> Contact | None:
+    """The contact the data speaks of: matched by external id, then email, then phone."""
+    for name, value in _identifiers(data):
+        for contact in candidates:
+            if getattr(contact, name) == value:
                 return contact
     return None
 
@@ -79,26 +98,39 @@ def contact_upsert(*, data: ContactData) -> Contact:
     return _contact_upsert(data)[0]
 
 
-def _contact_upsert(data: ContactData) -> tuple[Contact, bool]:
+def _contact_new(data: ContactData) -> Contact:
+    return Contact(
+        email=data.email,
+        phone=data.phone,
+        name=data.name,
+        locale=pick_locale(data.locale),
+        timezone=data.timezone,
+        external_id=data.external_id,
+        properties=data.properties,
+    )
+
+
+def _contact_upsert(data: ContactData, *, savepoint: bool = True) -> tuple[Contact, bool]:
+    """The contact and whether it is new. Without `savepoint`, a concurrent creation of the same
+    contact raises IntegrityError and aborts the caller's transaction, which must then start over."""
     if not (data.email or data.phone or data.external_id):
         raise ValidationError({"contact": "Give at least an email, a phone number or an external id."})
-    contact = _contact_find(data)
+    candidates = _contacts_named(data)
+    contact = _contact_pick(data, candidates)
+    if contact is None and not savepoint:
+        contact = _contact_new(data)
+        contact.save(force_insert=True)
+        return contact, True
     if contact is None:
         try:
             with transaction.atomic():
-                contact = Contact.objects.create(
-                    email=data.email,
-                    phone=data.phone,
-                    name=data.name,
-                    locale=pick_locale(data.locale),
-                    timezone=data.timezone,
-                    external_id=data.external_id,
-                    properties=data.properties,
-                )
+                contact = _contact_new(data)
+                contact.save(force_insert=True)
                 return contact, True
         except IntegrityError:
             # A concurrent request created the same contact first.
-            contact = _contact_find(data)
+            candidates = _contacts_named(data)
+            contact = _contact_pick(data, candidates)
             if contact is None:
                 raise
     changed = []
@@ -106,7 +138,9 @@ def _contact_upsert(data: ContactData) -> tuple[Contact, bool]:
         value = getattr(data, name)
         if not value or getattr(contact, name) == value:
             continue
-        if name in ("email", "external_id") and Contact.objects.filter(**{name: value}).exclude(pk=contact.pk).exists():
+        if name in ("email", "external_id") and any(
+            other.pk != contact.pk and getattr(other, name) == value for other in candidates
+        ):
             # Another contact owns this address or id: keep both people as they are rather than merge them.
             continue
         setattr(contact, name, value)
@@ -114,7 +148,7 @@ def _contact_upsert(data: ContactData) -> tuple[Contact, bool]:
     if data.locale and contact.locale != pick_locale(data.locale):
         contact.locale = pick_locale(data.locale)
         changed.append("locale")
-    if data.properties:
+    if data.properties and {**contact.properties, **data.properties} != contact.properties:
         contact.properties = {**contact.properties, **data.properties}
         changed.append("properties")
     if changed:
@@ -154,7 +188,14 @@ class IngestResult:
         return [outcome for outcome in self.outcomes if outcome.skipped]
 
 
-def _channel_for(contact: Contact, choice: str) -> tuple[str | None, str]:
+Contactable = Callable[[str, str], bool]
+
+
+def _contactable(channel: str, address: str) -> bool:
+    return recipient_is_contactable(channel=channel, recipient=address)
+
+
+def _channel_for(contact: Contact, choice: str, contactable: Contactable = _contactable) -> tuple[str | None, str]:
     """The channel to use and, when there is none, why: no address at all, or every address opted out."""
     if choice == TriggerRule.ChannelChoice.EMAIL_THEN_SMS:
         candidates = [Channel.EMAIL, Channel.SMS]
@@ -164,7 +205,7 @@ def _channel_for(contact: Contact, choice: str) -> tuple[str | None, str]:
     if not reachable:
         return None, SkipReason.NO_CHANNEL
     for channel in reachable:
-        if recipient_is_contactable(channel=channel, recipient=fatigue.address_for(contact, channel)):
+        if contactable(channel, fatigue.address_for(contact, channel)):
             return channel, ""
     return None, SkipReason.OPTED_OUT
 
@@ -224,10 +265,11 @@ def _invitation_build(
     expiry: timedelta | None,
     throttled: Callable[[datetime], bool],
     fatigue_exempt: bool = False,
+    contactable: Contactable = _contactable,
 ) -> ScheduleOutcome:
     """The invitation to store (unsaved), or why there is none; `throttled(at)` answers the fatigue question."""
     rule_id = trigger_rule.pk if trigger_rule else None
-    channel, reason = _channel_for(contact, channel_choice)
+    channel, reason = _channel_for(contact, channel_choice, contactable)
     if channel is None:
         return ScheduleOutcome(rule_id, None, reason)
     # The exemption is granted by our caller, never carried in by an event's or API request's properties.
@@ -278,26 +320,58 @@ def invitations_cancel_for_event(*, event: Event, rules: list[TriggerRule]) -> l
     return cancelled
 
 
-def _rule_outcome(rule: TriggerRule, event: Event, contact: Contact) -> ScheduleOutcome:
-    if not sampled_in(f"{rule.pk}:{event.source}:{event.external_id or event.pk}", rule.sample_rate):
-        return ScheduleOutcome(rule.pk, None, SkipReason.SAMPLED_OUT)
-    return invitation_schedule(
-        contact=contact,
-        survey=rule.survey,
-        channel_choice=rule.channel,
-        delay=rule.delay,
-        event=event,
-        trigger_rule=rule,
-        properties=event.properties,
-        expiry=rule.expiry,
-    )
+def _rules_outcomes(
+    event: Event, contact: Contact, rules: list[TriggerRule], *, new_contact: bool, contactable: Contactable
+) -> list[ScheduleOutcome]:
+    """What each rule matching the event decides for its contact, with the invitations still unsaved.
+
+    Fatigue weighs the contact's stored invitations (none for a contact created with this event)
+    and those this event's earlier rules just built.
+    """
+    survey_window, global_window = fatigue.windows()
+    built: list[tuple[int, datetime]] = []
+
+    def throttled(survey_id: int, at: datetime) -> bool:
+        if fatigue.is_throttled(
+            built, survey_id=survey_id, at=at, survey_window=survey_window, global_window=global_window
+        ):
+            return True
+        return not new_contact and fatigue.contact_is_throttled(contact=contact, survey_id=survey_id, at=at)
+
+    outcomes = []
+    for rule in rules:
+        if not (
+            rule.event_type == event.type
+            and rule.is_active
+            and rule.survey.is_active
+            and conditions_match(rule.conditions, event.properties)
+        ):
+            continue
+        if not sampled_in(f"{rule.pk}:{event.source}:{event.external_id or event.pk}", rule.sample_rate):
+            outcomes.append(ScheduleOutcome(rule.pk, None, SkipReason.SAMPLED_OUT))
+            continue
+        outcome = _invitation_build(
+            contact=contact,
+            survey=rule.survey,
+            channel_choice=rule.channel,
+            delay=rule.delay,
+            event=event,
+            trigger_rule=rule,
+            properties=event.properties,
+            expiry=rule.expiry,
+            throttled=lambda at, survey_id=rule.survey_id: throttled(survey_id, at),
+            contactable=contactable,
+        )
+        if outcome.invitation is not None:
+            built.append((rule.survey_id, outcome.invitation.scheduled_at))
+        outcomes.append(outcome)
+    return outcomes or [ScheduleOutcome(None, None, SkipReason.NO_RULE)]
 
 
 def _duplicate(existing: Event) -> IngestResult:
     return IngestResult(existing, True, [ScheduleOutcome(None, None, SkipReason.DUPLICATE)])
 
 
-@transaction.atomic
 def event_ingest(
     *,
     source: str,
@@ -307,42 +381,55 @@ def event_ingest(
     occurred_at: datetime | None = None,
     properties: dict | None = None,
 ) -> IngestResult:
-    """Record an event, cancel what it cancels, and schedule what its trigger rules ask for, once per event."""
+    """Record an event, cancel what it cancels, and schedule what its trigger rules ask for, once per event.
+
+    All in one transaction without savepoints: when a concurrent request stores the same contact
+    or event first, the unique constraint undoes this one whole, and the second try finds them.
+    """
+    arguments = {
+        "source": source,
+        "type": type,
+        "contact": contact,
+        "external_id": external_id,
+        "occurred_at": occurred_at,
+        "properties": properties or {},
+    }
+    try:
+        with transaction.atomic():
+            return _event_ingest(**arguments)
+    except IntegrityError:
+        with transaction.atomic():
+            return _event_ingest(**arguments)
+
+
+def _event_ingest(
+    *, source: str, type: str, contact: ContactData, external_id: str, occurred_at: datetime | None, properties: dict
+) -> IngestResult:
     if external_id:
         existing = Event.objects.filter(source=source, external_id=external_id).first()
         if existing:
             return _duplicate(existing)
-    person, created = _contact_upsert(contact)
+    person, created = _contact_upsert(contact, savepoint=False)
     if not created:
         # Serialises concurrent events of one contact, so two cannot both pass the fatigue check
         # (a contact created here is already private to this transaction).
         Contact.objects.select_for_update().filter(pk=person.pk).first()
-    try:
-        with transaction.atomic():
-            event = Event.objects.create(
-                source=source,
-                type=type,
-                external_id=external_id,
-                occurred_at=occurred_at or timezone.now(),
-                properties=properties or {},
-                contact=person,
-            )
-    except IntegrityError:
-        # The same event arrived concurrently and the other request stored it first.
-        return _duplicate(Event.objects.get(source=source, external_id=external_id))
-    # Rules are few; one read serves both cancelling and scheduling.
-    all_rules = list(TriggerRule.objects.select_related("survey").order_by("pk"))
+    event = Event(
+        source=source,
+        type=type,
+        external_id=external_id,
+        occurred_at=occurred_at or timezone.now(),
+        properties=properties,
+        contact=person,
+    )
+    event.save(force_insert=True)
+    all_rules = trigger_rules_all()
     cancelled = invitations_cancel_for_event(event=event, rules=all_rules)
-    rules = [
-        rule
-        for rule in all_rules
-        if rule.event_type == type
-        and rule.is_active
-        and rule.survey.is_active
-        and conditions_match(rule.conditions, event.properties)
-    ]
-    outcomes = [_rule_outcome(rule, event, person) for rule in rules]
-    return IngestResult(event, False, outcomes or [ScheduleOutcome(None, None, SkipReason.NO_RULE)], cancelled)
+    outcomes = _rules_outcomes(event, person, all_rules, new_contact=created, contactable=_contactable)
+    invitations = [outcome.invitation for outcome in outcomes if outcome.invitation is not None]
+    if invitations:
+        Invitation.objects.bulk_create(invitations)
+    return IngestResult(event, False, outcomes, cancelled)
 
 
 @dataclass(frozen=True)
@@ -354,10 +441,6 @@ class EventData:
     properties: dict = field(default_factory=dict)
 
 
-def _identifiers(data: ContactData) -> list[tuple[str, str]]:
-    return [(name, value) for name in ("external_id", "email", "phone") if (value := getattr(data, name))]
-
-
 @transaction.atomic
 def events_ingest(*, source: str, events: list[EventData]) -> list[IngestResult]:
     """Ingest many events with the outcome `event_ingest` would give each, in a handful of queries.
@@ -366,7 +449,7 @@ def events_ingest(*, source: str, events: list[EventData]) -> list[IngestResult]
     twice, repeated external ids, events from the first cancelling one on) go through
     `event_ingest` one by one.
     """
-    all_rules = list(TriggerRule.objects.select_related("survey").order_by("pk"))
+    all_rules = trigger_rules_all()
     cancelling = {event_type for rule in all_rules for event_type in rule.cancel_on_event_types}
     external_ids = [event.external_id for event in events if event.external_id]
     stored = set(
@@ -416,20 +499,7 @@ def _events_ingest_new(
     """Bulk path: each contact is new and named once, so fatigue only weighs this event's own rules."""
     if not items:
         return {}
-    contacts = Contact.objects.bulk_create(
-        [
-            Contact(
-                email=event.contact.email,
-                phone=event.contact.phone,
-                name=event.contact.name,
-                locale=pick_locale(event.contact.locale),
-                timezone=event.contact.timezone,
-                external_id=event.contact.external_id,
-                properties=event.contact.properties,
-            )
-            for _, event in items
-        ]
-    )
+    contacts = Contact.objects.bulk_create([_contact_new(event.contact) for _, event in items])
     now = timezone.now()
     stored = Event.objects.bulk_create(
         [
@@ -444,40 +514,22 @@ def _events_ingest_new(
             for (_, event), contact in zip(items, contacts, strict=True)
         ]
     )
-    survey_window, global_window = fatigue.windows()
+    addresses = [
+        (channel, address)
+        for contact in contacts
+        for channel in (Channel.EMAIL, Channel.SMS)
+        if (address := fatigue.address_for(contact, channel))
+    ]
+    suppressed = recipients_suppressed(recipients=addresses)
+
+    def contactable(channel: str, address: str) -> bool:
+        return (channel, address) not in suppressed
+
     results, invitations = {}, []
     for (index, _), contact, event in zip(items, contacts, stored, strict=True):
-        scheduled: list[tuple[int, datetime]] = []
-        outcomes = []
-        for rule in all_rules:
-            if not (
-                rule.event_type == event.type
-                and rule.is_active
-                and rule.survey.is_active
-                and conditions_match(rule.conditions, event.properties)
-            ):
-                continue
-            if not sampled_in(f"{rule.pk}:{event.source}:{event.external_id or event.pk}", rule.sample_rate):
-                outcomes.append(ScheduleOutcome(rule.pk, None, SkipReason.SAMPLED_OUT))
-                continue
-            outcome = _invitation_build(
-                contact=contact,
-                survey=rule.survey,
-                channel_choice=rule.channel,
-                delay=rule.delay,
-                event=event,
-                trigger_rule=rule,
-                properties=event.properties,
-                expiry=rule.expiry,
-                throttled=lambda at, survey_id=rule.survey_id, earlier=scheduled: fatigue.is_throttled(
-                    earlier, survey_id=survey_id, at=at, survey_window=survey_window, global_window=global_window
-                ),
-            )
-            if outcome.invitation is not None:
-                scheduled.append((rule.survey_id, outcome.invitation.scheduled_at))
-                invitations.append(outcome.invitation)
-            outcomes.append(outcome)
-        results[index] = IngestResult(event, False, outcomes or [ScheduleOutcome(None, None, SkipReason.NO_RULE)])
+        outcomes = _rules_outcomes(event, contact, all_rules, new_contact=True, contactable=contactable)
+        invitations.extend(outcome.invitation for outcome in outcomes if outcome.invitation is not None)
+        results[index] = IngestResult(event, False, outcomes)
     Invitation.objects.bulk_create(invitations)
     return results
 
