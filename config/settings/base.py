@@ -207,6 +207,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "FollowUpStatusEnum": "feedback.models.FollowUp.Status",
+        "FollowUpStatusChangeEnum": "feedback.serializers.STATUS_CHANGES",
+    },
 }
 
 # --- Product ---------------------------------------------------------------

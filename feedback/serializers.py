@@ -1,0 +1,110 @@
+"""The JSON of `/api/follow-ups/`: what goes out (a case, its timeline) and what comes in (filters, changes)."""
+
+from rest_framework import serializers
+
+from feedback.models import FollowUp, FollowUpEntry, Priority, RootCause, User
+from feedback.selectors import INBOX_SORTS, INBOX_VIEWS
+
+RESOLVED_OUTCOMES = [FollowUp.Outcome.RECOVERED, FollowUp.Outcome.NOT_RECOVERED, FollowUp.Outcome.UNREACHABLE]
+# The statuses a PATCH may ask for (settings.SPECTACULAR_SETTINGS names this set apart from FollowUp.Status).
+STATUS_CHANGES = [FollowUp.Status.IN_PROGRESS, FollowUp.Status.WAITING]
+
+
+class ContactSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.CharField()
+    name = serializers.CharField()
+    phone = serializers.CharField()
+
+
+class SurveySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+
+
+class CaseResponseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    survey = SurveySerializer()
+    score = serializers.IntegerField()
+    comment = serializers.CharField()
+    confirmed_at = serializers.DateTimeField()
+    contact = ContactSerializer()
+
+
+class FollowUpSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=FollowUp.Status.choices)
+    priority = serializers.ChoiceField(choices=Priority.choices)
+    team = serializers.CharField(source="team.name")
+    assignee = serializers.EmailField(source="assignee.email", allow_null=True, default=None)
+    due_at = serializers.DateTimeField()
+    outcome = serializers.SerializerMethodField()
+    root_cause = serializers.CharField(source="root_cause.name", allow_null=True, default=None)
+    resolution_note = serializers.CharField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    response = CaseResponseSerializer()
+
+    def get_outcome(self, follow_up: FollowUp) -> str | None:
+        return follow_up.outcome or None
+
+
+class FollowUpEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=FollowUpEntry.Kind.choices)
+    author = serializers.EmailField(source="author.email", allow_null=True, default=None)
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class FollowUpDetailSerializer(FollowUpSerializer):
+    entries = FollowUpEntrySerializer(many=True, help_text="The timeline and audit trail, oldest first.")
+
+
+class FollowUpListQuerySerializer(serializers.Serializer):
+    """The inbox's query string; `mine` needs a person, so API keys default to (and only see) `all`."""
+
+    view = serializers.ChoiceField(choices=INBOX_VIEWS, required=False)
+    status = serializers.ChoiceField(choices=FollowUp.Status.choices, required=False)
+    survey = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    score = serializers.IntegerField(required=False, min_value=0, max_value=10)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    due = serializers.ChoiceField(choices=["overdue", "today"], required=False)
+    sort = serializers.ChoiceField(choices=list(INBOX_SORTS), required=False, default="due")
+
+
+class FollowUpUpdateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=STATUS_CHANGES,
+        required=False,
+        help_text="in_progress (reopens a resolved case) or waiting; resolve with POST …/resolve/.",
+    )
+    assignee = serializers.SlugRelatedField(
+        slug_field="email",
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        help_text="An agent of the case's team, by email; null puts the case back in the team queue.",
+    )
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError("Give at least one of status, assignee, priority.")
+        return attrs
+
+
+class FollowUpNoteSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=10000)
+
+
+class FollowUpResolveSerializer(serializers.Serializer):
+    root_cause = serializers.SlugRelatedField(
+        slug_field="name",
+        queryset=RootCause.objects.filter(is_active=True),
+        help_text="The name of an active root cause.",
+    )
+    outcome = serializers.ChoiceField(choices=RESOLVED_OUTCOMES)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
