@@ -1,10 +1,12 @@
 """Reads of messages and consent: who may be contacted, and the suppression list."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from notifications.models import Channel, Suppression
+from notifications.models import Channel, Message, Suppression
 
 
 def recipient_normalize(*, channel: str, recipient: str) -> str:
@@ -32,3 +34,10 @@ def suppression_list(
     if until:
         suppressions = suppressions.filter(created_at__lt=until)
     return suppressions
+
+
+def messages_unsettled(*, now: datetime | None = None) -> QuerySet[Message]:
+    """`unknown` messages no webhook settled within `SEND_UNKNOWN_GRACE_SECONDS` and nobody resent: for an operator."""
+    now = now or timezone.now()
+    grace = now - timedelta(seconds=settings.SEND_UNKNOWN_GRACE_SECONDS)
+    return Message.objects.filter(status=Message.Status.UNKNOWN, updated_at__lt=grace, resent_as__isnull=True)

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from notifications.models import Channel, InboundSms, Message, ProviderEvent, Suppression
 from notifications.ratelimit import rate_limit_wait
-from notifications.selectors import recipient_is_contactable, recipient_normalize
+from notifications.selectors import messages_unsettled, recipient_is_contactable, recipient_normalize
 from notifications.signals import inbound_sms_received, message_status_changed, suppression_created
 from notifications.sms_keywords import HELP, START, STOP, sms_keyword
 from notifications.transports import DeliveryError, transport_for
@@ -288,16 +288,24 @@ def unsubscribe_by_token(*, token: str) -> Message | None:
 
 
 def messages_sweep(*, now=None) -> dict[str, int]:
-    """Return sends stuck in `sending` past their lease to the queue, and re-enqueue lost `queued` ones.
+    """Mark sends stuck in `sending` past their lease `unknown`, re-enqueue lost `queued` ones, count the unsettled.
 
-    A worker killed mid-send leaves `sending` behind: when the provider may have got it
-    (it has a provider id or the lease ran out after the call), webhooks settle it as
-    `unknown`; a row never claimed past the lease just lost its task and is enqueued again.
+    A worker killed mid-send leaves `sending` behind: the provider may have got it, so it
+    becomes `unknown` for webhooks to settle, never resent; a row never claimed past the
+    lease just lost its task and is enqueued again. `unknown` ones still unsettled after the
+    grace period are logged for an operator, who may resend them from the admin: only a
+    person can judge that a double is better than nothing.
     """
     now = now or timezone.now()
     lease = now - timedelta(seconds=settings.SEND_LEASE_SECONDS)
     stuck = Message.objects.filter(status=Message.Status.SENDING, updated_at__lt=lease)
     unknown = stuck.update(status=Message.Status.UNKNOWN, last_error="send outlived its lease", updated_at=now)
+    unsettled = messages_unsettled(now=now).count()
+    if unsettled:
+        logger.warning(
+            "%d message(s) in `unknown` past the grace period: review them in the admin (Messages, outcome)",
+            unsettled,
+        )
     lost_ids = list(
         Message.objects.filter(status=Message.Status.QUEUED, updated_at__lt=lease).values_list("id", flat=True)
     )
@@ -307,7 +315,38 @@ def messages_sweep(*, now=None) -> dict[str, int]:
 
     for message_id in lost_ids:
         send_message.delay(message_id)
-    return {"unknown": unknown, "requeued": len(lost_ids)}
+    return {"unknown": unknown, "requeued": len(lost_ids), "unsettled": unsettled}
+
+
+def message_resend(*, message_id: int, by: str) -> Message | None:
+    """Queue a copy of an `unknown` message on an operator's explicit decision; None if not `unknown` or resent.
+
+    The customer may get it twice: this is why nothing calls it automatically. The original
+    keeps its status (a late webhook may still settle it) and points at its copy, so it is
+    resent at most once; the copy goes through consent again.
+    """
+    with transaction.atomic():
+        original = (
+            Message.objects.select_for_update()
+            .filter(id=message_id, status=Message.Status.UNKNOWN, resent_as__isnull=True)
+            .first()
+        )
+        if original is None:
+            return None
+        copy = message_queue(
+            channel=original.channel,
+            recipient=original.recipient,
+            subject=original.subject,
+            body_text=original.body_text,
+            body_html=original.body_html,
+            headers=original.headers,
+            unsubscribe_hash=original.unsubscribe_hash,
+        )
+        original.resent_as = copy
+        original.last_error = f"resent by {by}; was: {original.last_error}"[:1000]
+        original.save(update_fields=["resent_as", "last_error", "updated_at"])
+    logger.info("message %s resent as %s by an operator", original.public_id, copy.public_id)
+    return copy
 
 
 # SendGrid event -> the status it proves; events not listed (open, click, deferred...) move nothing.

@@ -175,6 +175,8 @@ SEND_MAX_RETRIES = env.int("SEND_MAX_RETRIES", default=6)
 SEND_RETRY_CAP_SECONDS = env.float("SEND_RETRY_CAP_SECONDS", default=120.0)
 # A send still `sending` (or `queued` without progress) this long after its last change is swept.
 SEND_LEASE_SECONDS = env.int("SEND_LEASE_SECONDS", default=600)
+# An `unknown` send no webhook settled within this is listed for an operator (admin filter, sweeper warning).
+SEND_UNKNOWN_GRACE_SECONDS = env.int("SEND_UNKNOWN_GRACE_SECONDS", default=86400)
 # How long Twilio keeps trying to deliver an SMS before giving up (seconds).
 SMS_VALIDITY_PERIOD_SECONDS = env.int("SMS_VALIDITY_PERIOD_SECONDS", default=14400)
 UNSUBSCRIBE_MAILTO = env.str("UNSUBSCRIBE_MAILTO", default="unsubscribe@closeloop.localhost")

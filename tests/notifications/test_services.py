@@ -3,10 +3,11 @@ import time_machine
 from django.test import override_settings
 
 from notifications.models import Channel, Message, Suppression
-from notifications.selectors import recipient_is_contactable, suppression_list
+from notifications.selectors import messages_unsettled, recipient_is_contactable, suppression_list
 from notifications.services import (
     TransientDeliveryError,
     message_queue,
+    message_resend,
     message_send,
     message_status_advance,
     messages_sweep,
@@ -212,7 +213,7 @@ def test_messages_sweep_marks_stuck_sends_unknown_and_requeues_lost_ones(outbox)
     with time_machine.travel("2026-11-01 10:05Z", tick=False):
         fresh = MessageFactory(status=Message.Status.SENDING)
     with time_machine.travel("2026-11-01 10:11Z", tick=False):
-        assert messages_sweep() == {"unknown": 1, "requeued": 1}
+        assert messages_sweep() == {"unknown": 1, "requeued": 1, "unsettled": 0}
     assert Message.objects.get(id=stuck.id).status == Message.Status.UNKNOWN
     assert Message.objects.get(id=fresh.id).status == Message.Status.SENDING
     assert Message.objects.get(id=lost.id).status == Message.Status.SENT
@@ -263,3 +264,46 @@ def test_message_send_signals_sent_after_commit(outbox, django_capture_on_commit
     finally:
         message_status_changed.disconnect(listener)
     assert seen == [(message.id, Message.Status.SENT)]
+
+
+@override_settings(SEND_UNKNOWN_GRACE_SECONDS=3600)
+def test_messages_sweep_counts_unknown_ones_past_the_grace_period_and_never_resends(outbox, caplog):
+    with time_machine.travel("2026-11-01 10:00Z", tick=False):
+        old = MessageFactory(status=Message.Status.UNKNOWN, recipient="old@example.com")
+        resent = MessageFactory(status=Message.Status.UNKNOWN, resent_as=MessageFactory(status=Message.Status.SENT))
+    with time_machine.travel("2026-11-01 10:30Z", tick=False):
+        MessageFactory(status=Message.Status.UNKNOWN, recipient="recent@example.com")
+    with time_machine.travel("2026-11-01 11:01Z", tick=False):
+        assert messages_sweep() == {"unknown": 0, "requeued": 0, "unsettled": 1}
+        assert list(messages_unsettled()) == [old]
+    assert "1 message(s) in `unknown` past the grace period" in caplog.text
+    assert outbox == []
+    assert Message.objects.get(id=resent.id).status == Message.Status.UNKNOWN
+
+
+def test_message_resend_queues_one_copy_and_keeps_the_original(outbox, django_capture_on_commit_callbacks):
+    original = MessageFactory(status=Message.Status.UNKNOWN, recipient="ann@example.com", last_error="timed out")
+    with django_capture_on_commit_callbacks(execute=True):
+        copy = message_resend(message_id=original.id, by="ops@acme.test")
+        assert message_resend(message_id=original.id, by="ops@acme.test") is None
+    assert [(entry.recipient, entry.body_text) for entry in outbox] == [("ann@example.com", original.body_text)]
+    original.refresh_from_db()
+    assert (original.status, original.resent_as_id) == (Message.Status.UNKNOWN, copy.id)
+    assert original.last_error == "resent by ops@acme.test; was: timed out"
+    assert Message.objects.get(id=copy.id).status == Message.Status.SENT
+
+
+@pytest.mark.parametrize("status", [Message.Status.SENT, Message.Status.QUEUED, Message.Status.FAILED])
+def test_message_resend_refuses_messages_whose_outcome_is_known(outbox, status):
+    message = MessageFactory(status=status)
+    assert message_resend(message_id=message.id, by="ops") is None
+    assert Message.objects.count() == 1
+
+
+def test_message_resend_to_a_suppressed_recipient_is_cancelled(outbox, django_capture_on_commit_callbacks):
+    original = MessageFactory(status=Message.Status.UNKNOWN, recipient="ann@example.com")
+    suppression_add(channel=Channel.EMAIL, recipient="ann@example.com", reason="unsubscribe", source="link")
+    with django_capture_on_commit_callbacks(execute=True):
+        copy = message_resend(message_id=original.id, by="ops")
+    assert Message.objects.get(id=copy.id).status == Message.Status.CANCELLED
+    assert outbox == []
