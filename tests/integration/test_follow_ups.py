@@ -1,0 +1,138 @@
+"""Follow-ups under concurrency on PostgreSQL: one case per answer, one check per resolution, each escalation once."""
+
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils import timezone
+
+from feedback.models import FixCheck, FollowUp, FollowUpEntry, RoutingRule
+from feedback.services import follow_up_open_for_response, follow_up_resolve, follow_ups_escalate
+from notifications.models import Message
+from surveys.models import Response
+from surveys.services.responses import response_submit
+from tests.factories import (
+    FollowUpFactory,
+    InvitationFactory,
+    ManagerFactory,
+    ResponseFactory,
+    RootCauseFactory,
+    RoutingRuleFactory,
+    SurveyFactory,
+    TeamFactory,
+    UserFactory,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def run_concurrently(call: Callable[[], object], times: int) -> list[object]:
+    """Start `times` threads on a barrier so their calls overlap; each result is a value or the exception raised."""
+    results: list[object] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(times)
+
+    def work() -> None:
+        barrier.wait()
+        try:
+            result = call()
+        except Exception as exc:  # noqa: BLE001 - the test asserts on what each thread got
+            result = exc
+        finally:
+            connection.close()
+        with lock:
+            results.append(result)
+
+    threads = [threading.Thread(target=work) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_concurrent_follow_up_openings_for_one_response_make_one_case_and_one_notice():
+    team = TeamFactory(name="Care")
+    RoutingRuleFactory(team=team, assignment=RoutingRule.Assignment.ROUND_ROBIN)
+    UserFactory(email="agent1@closeloop.test", team=team)
+    UserFactory(email="agent2@closeloop.test", team=team)
+    response = ResponseFactory(score=2)
+
+    results = run_concurrently(lambda: follow_up_open_for_response(response_id=response.pk), 6)
+
+    assert [result for result in results if isinstance(result, Exception)] == []
+    follow_up = FollowUp.objects.get()
+    assert [result.pk for result in results] == [follow_up.pk] * 6
+    assert list(follow_up.entries.values_list("kind", flat=True)) == ["created", "assigned"]
+    assert list(Message.objects.values_list("recipient", flat=True)) == [follow_up.assignee.email]
+
+
+def test_concurrent_duplicate_submissions_of_one_answer_open_one_case():
+    RoutingRuleFactory(team=TeamFactory(name="Care"), assignment=RoutingRule.Assignment.QUEUE)
+    invitation = InvitationFactory()
+
+    results = run_concurrently(lambda: response_submit(invitation=invitation, score=1), 6)
+
+    assert [result for result in results if isinstance(result, Exception)] == []
+    response = Response.objects.get()
+    assert FollowUp.objects.get().response == response
+    assert FollowUpEntry.objects.filter(kind="created").count() == 1
+
+
+def test_concurrent_resolutions_of_one_case_resolve_it_once_and_send_one_fix_check():
+    rule = RoutingRuleFactory(fix_check_survey=SurveyFactory(name="Did we fix it?", kind="thumbs"))
+    follow_up = FollowUpFactory(team=rule.team, rule=rule)
+    agent = UserFactory(team=rule.team)
+    cause = RootCauseFactory()
+
+    def resolve():
+        return follow_up_resolve(
+            follow_up=FollowUp.objects.select_related("response__invitation", "response__contact").get(pk=follow_up.pk),
+            author=agent,
+            root_cause=cause,
+            outcome="recovered",
+        )
+
+    results = run_concurrently(resolve, 4)
+
+    refused = [result for result in results if isinstance(result, ValidationError)]
+    assert len(refused) == 3
+    assert {str(error.message_dict["status"]) for error in refused} == {"['This case is already resolved.']"}
+    assert FixCheck.objects.count() == 1
+    assert FollowUpEntry.objects.filter(kind="resolved").count() == 1
+
+
+def test_overlapping_escalation_scans_fire_each_level_once():
+    lead = UserFactory(email="lead@closeloop.test")
+    team = TeamFactory(name="Care", lead=lead)
+    agent = UserFactory(email="agent@closeloop.test", team=team)
+    ManagerFactory(email="boss@closeloop.test")
+    now = timezone.now()
+    due_soon = [
+        FollowUpFactory(
+            team=team, assignee=agent, remind_at=now - timedelta(minutes=5), due_at=now + timedelta(hours=1)
+        )
+        for _ in range(5)
+    ]
+    breached = [
+        FollowUpFactory(team=team, assignee=agent, remind_at=now - timedelta(hours=3), due_at=now - timedelta(hours=1))
+        for _ in range(5)
+    ]
+
+    results = run_concurrently(lambda: follow_ups_escalate(now=now), 2)
+
+    assert [result for result in results if isinstance(result, Exception)] == []
+    assert {"reminded": sum(r["reminded"] for r in results), "escalated": sum(r["escalated"] for r in results)} == {
+        "reminded": 5,
+        "escalated": 5,
+    }
+    for follow_up in due_soon:
+        assert list(follow_up.entries.values_list("kind", flat=True)) == ["reminder"]
+    for follow_up in breached:
+        assert list(follow_up.entries.values_list("kind", flat=True)) == ["escalated"]
+    assert Message.objects.filter(recipient="agent@closeloop.test").count() == 5
+    assert Message.objects.filter(recipient="boss@closeloop.test").count() == 5
+    assert Message.objects.filter(recipient="lead@closeloop.test").count() == 5
