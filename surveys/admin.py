@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 
 from surveys.conditions import conditions_errors
@@ -18,9 +19,35 @@ class QuestionInline(admin.StackedInline):
     fields = ("position", "kind", "text", "choices", "scale_max", ("show_if_score_min", "show_if_score_max"))
 
 
+class SurveyForm(forms.ModelForm):
+    class Meta:
+        model = Survey
+        fields = [
+            "name",
+            "kind",
+            "product_name",
+            "question_text",
+            "thank_you_message",
+            "thank_you_link_url",
+            "reminder_after_days",
+            "is_active",
+        ]
+
+    def clean_reminder_after_days(self):
+        days = self.cleaned_data["reminder_after_days"]
+        # A reminder goes only while the link still records answers.
+        if days is not None and not 1 <= days < settings.INVITATION_EXPIRY_DAYS:
+            raise forms.ValidationError(
+                f"Give a number of days from 1 to {settings.INVITATION_EXPIRY_DAYS - 1}, before survey links expire "
+                f"(INVITATION_EXPIRY_DAYS = {settings.INVITATION_EXPIRY_DAYS}), or leave it empty for no reminder."
+            )
+        return days
+
+
 @admin.register(Survey)
 class SurveyAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "is_active", "created_at")
+    form = SurveyForm
+    list_display = ("name", "kind", "reminder_after_days", "is_active", "created_at")
     list_filter = ("kind", "is_active")
     inlines = [QuestionInline]
 

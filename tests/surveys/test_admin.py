@@ -1,6 +1,6 @@
 import pytest
 
-from surveys.models import ApiKey, TriggerRule
+from surveys.models import ApiKey, Survey, TriggerRule
 from surveys.services.intake import api_key_create
 from tests.factories import SurveyFactory
 
@@ -59,3 +59,49 @@ def test_admin_api_keys_are_for_staff_only(client, request, who):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def _survey_form(**overrides) -> dict:
+    return {
+        "name": "After delivery",
+        "kind": "nps",
+        "product_name": "Acme",
+        "question_text": "{}",
+        "is_active": "on",
+        "questions-TOTAL_FORMS": "0",
+        "questions-INITIAL_FORMS": "0",
+        **overrides,
+    }
+
+
+@pytest.mark.parametrize(("days", "stored"), [("3", 3), ("27", 27), ("", None)])
+def test_admin_survey_sets_reminder_after_days(client, manager, days, stored):
+    client.force_login(manager)
+    response = client.post("/admin/surveys/survey/add/", _survey_form(reminder_after_days=days))
+    assert response.status_code == 302
+    assert Survey.objects.get().reminder_after_days == stored
+
+
+@pytest.mark.parametrize("days", ["0", "28", "400"])
+def test_admin_survey_refuses_a_reminder_outside_the_link_lifetime(client, manager, days):
+    client.force_login(manager)
+    response = client.post("/admin/surveys/survey/add/", _survey_form(reminder_after_days=days))
+    assert response.status_code == 200
+    assert (
+        "Give a number of days from 1 to 27, before survey links expire (INVITATION_EXPIRY_DAYS = 28), "
+        "or leave it empty for no reminder."
+    ) in response.content.decode()
+    assert Survey.objects.count() == 0
+
+
+def test_admin_survey_edits_the_reminder_of_an_existing_survey(client, manager):
+    survey = SurveyFactory(reminder_after_days=None)
+    client.force_login(manager)
+    page = client.get(f"/admin/surveys/survey/{survey.pk}/change/")
+    assert 'name="reminder_after_days"' in page.content.decode()
+    response = client.post(
+        f"/admin/surveys/survey/{survey.pk}/change/", _survey_form(name=survey.name, reminder_after_days="5")
+    )
+    assert response.status_code == 302
+    survey.refresh_from_db()
+    assert survey.reminder_after_days == 5
