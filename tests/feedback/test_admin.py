@@ -24,3 +24,21 @@ def test_team_admin_form_refuses_bad_business_hours():
         "holidays": ['List days as ["YYYY-MM-DD", ...].'],
         "closes_at": ["Closing time must be after opening time."],
     }
+
+
+def test_team_admin_form_reads_a_slack_url_without_scheme_as_https():
+    form = TeamAdminForm(
+        data={
+            "name": "Care",
+            "sla_hours": 8,
+            "time_zone": "Europe/Paris",
+            "working_days": "0,1,2,3,4",
+            "opens_at": "09:00",
+            "closes_at": "17:00",
+            "holidays": "[]",
+            "slack_webhook_url": "hooks.slack.com/services/T000/B000/XXXX",
+        }
+    )
+
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["slack_webhook_url"] == "https://hooks.slack.com/services/T000/B000/XXXX"

@@ -294,3 +294,14 @@ def test_contact_upsert_never_takes_another_contacts_email():
     assert same.pk == ana.pk
     assert (same.email, same.name) == ("ana@example.com", "Ana")
     assert Contact.objects.filter(email="bo@example.com").count() == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_event_properties_cannot_exempt_an_invitation_from_fatigue():
+    TriggerRuleFactory(event_type="purchase")
+
+    first = ingest(external_id="e-1", properties={"fatigue_exempt": True, "store": "Lyon"})
+    second = ingest(external_id="e-2", properties={"fatigue_exempt": True})
+
+    assert first.scheduled[0].invitation.properties == {"store": "Lyon"}
+    assert reasons(second) == ["throttled"]
