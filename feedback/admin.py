@@ -136,6 +136,7 @@ class ApiKeyTeamAdmin(admin.ModelAdmin):
 class WebhookSubscriptionAdminForm(forms.ModelForm):
     """The URL must resolve to an address Closeloop may post to, checked here and again at each delivery."""
 
+    url = forms.URLField(max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(choices=WebhookSubscription.Event.choices, widget=forms.CheckboxSelectMultiple)
 
     class Meta:

@@ -1,0 +1,66 @@
+"""A local webhook receiver: a threaded HTTP server on 127.0.0.1 that checks each POST's signature.
+
+Answers are scripted (`statuses`, first one first; 200 once they run out), so a test can make
+deliveries fail and watch them retried.
+"""
+
+import hashlib
+import hmac
+import json
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    signature_valid: bool
+
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+
+class WebhookReceiver:
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+        self.received: list[Received] = []
+        self.statuses: list[int] = []
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hooks/closeloop"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> "WebhookReceiver":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handler(self):
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                expected = "sha256=" + hmac.new(receiver.secret.encode(), body, hashlib.sha256).hexdigest()
+                signature = self.headers.get("X-Delighted-Webhook-Signature", "")
+                with receiver._lock:
+                    receiver.received.append(
+                        Received(self.path, dict(self.headers), body, hmac.compare_digest(signature, expected))
+                    )
+                    status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args) -> None:
+                pass
+
+        return Handler
