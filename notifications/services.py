@@ -20,8 +20,10 @@ from notifications.models import Channel, InboundSms, Message, ProviderEvent, Su
 from notifications.ratelimit import rate_limit_wait
 from notifications.selectors import messages_unsettled, recipient_is_contactable, recipient_normalize
 from notifications.signals import inbound_sms_received, message_status_changed, suppression_created
-from notifications.sms_keywords import HELP, START, STOP, sms_keyword
+from notifications.sms_keywords import HELP, START, STOP, sms_keyword, sms_keyword_locale
+from notifications.sms_text import gsm_safe
 from notifications.transports import DeliveryError, transport_for
+from notifications.wording import wording
 
 logger = logging.getLogger(__name__)
 
@@ -438,7 +440,8 @@ def inbound_sms_receive(*, sid: str, phone: str, body: str) -> InboundSms | None
     """Store an inbound SMS once per `MessageSid` and act on consent keywords.
 
     STOP-like replies suppress the number (and cancel its queued SMS), START-like ones lift
-    that, HELP gets `SMS_HELP_TEXT`; anything else is announced with `inbound_sms_received`
+    that, HELP gets `SMS_HELP_TEXT` (unset: the help of `notifications.wording`, in French
+    for AIDE; empty: no answer); anything else is announced with `inbound_sms_received`
     after commit for the apps that asked a question. None for a provider retry.
     """
     keyword = sms_keyword(body) or ""
@@ -449,8 +452,9 @@ def inbound_sms_receive(*, sid: str, phone: str, body: str) -> InboundSms | None
                 suppression_add(channel=Channel.SMS, recipient=phone, reason=Suppression.Reason.STOP, source="twilio")
             elif keyword == START:
                 suppression_remove(channel=Channel.SMS, recipient=phone)
-            elif keyword == HELP and settings.SMS_HELP_TEXT:
-                message_queue(channel=Channel.SMS, recipient=phone, body_text=settings.SMS_HELP_TEXT)
+            elif keyword == HELP and settings.SMS_HELP_TEXT != "":
+                help_text = settings.SMS_HELP_TEXT or wording(sms_keyword_locale(body))["sms_help"]
+                message_queue(channel=Channel.SMS, recipient=phone, body_text=gsm_safe(help_text))
             else:
                 transaction.on_commit(
                     lambda: inbound_sms_received.send(sender=InboundSms, inbound_id=inbound.id, phone=phone, body=body)

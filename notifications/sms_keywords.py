@@ -13,6 +13,8 @@ HELP = "help"
 STOP_WORDS = {"stop", "stopall", "unsubscribe", "end", "quit", "revoke", "optout", "cancel", "arret", "arrêt"}
 START_WORDS = {"start", "yes", "unstop"}
 HELP_WORDS = {"help", "info", "aide"}
+# Keywords only a French speaker sends: the answer to them is in French.
+FRENCH_WORDS = {"aide", "arret", "arrêt"}
 # Words that, anywhere in a short message, mean "leave me alone" even in a sentence.
 OPT_OUT_IN_SENTENCE = {"stop", "unsubscribe", "optout"}
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
@@ -42,3 +44,9 @@ def sms_number(body: str) -> int | None:
     """The number a reply consists of ("9", " 10 ", "9/10", "8!"), else None: a sentence is not a score."""
     match = _NUMBER_REPLY.match(body)
     return int(match.group(1)) if match else None
+
+
+def sms_keyword_locale(body: str) -> str:
+    """`fr` when the message is a French keyword ("AIDE", "ARRÊT"), else `en`: the language to answer in."""
+    words = [word.casefold() for word in _WORD.findall(body)]
+    return "fr" if len(words) == 1 and words[0] in FRENCH_WORDS else "en"

@@ -22,6 +22,7 @@ from notifications.services import (
     unsubscribe_by_token,
     unsubscribe_token_hash,
 )
+from notifications.wording import wording
 
 logger = logging.getLogger(__name__)
 
@@ -104,28 +105,10 @@ def twilio_sms(request: HttpRequest) -> HttpResponse:
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
 
-UNSUBSCRIBE_WORDS = {
-    "en": {
-        "title": "Unsubscribe",
-        "confirm": "Stop receiving these surveys at this address?",
-        "button": "Unsubscribe",
-        "done": "You are unsubscribed. You will not receive these surveys any more.",
-        "not_found": "This unsubscribe link is not valid.",
-    },
-    "fr": {
-        "title": "Désinscription",
-        "confirm": "Ne plus recevoir ces questionnaires à cette adresse ?",
-        "button": "Me désinscrire",
-        "done": "Vous êtes désinscrit. Vous ne recevrez plus ces questionnaires.",
-        "not_found": "Ce lien de désinscription n'est pas valide.",
-    },
-}
-
-
 @csrf_exempt  # RFC 8058: mail clients POST one-click unsubscribes with no cookie and no token.
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    words = UNSUBSCRIBE_WORDS.get(request.LANGUAGE_CODE[:2], UNSUBSCRIBE_WORDS["en"])
+    words = wording(request.LANGUAGE_CODE)
     if request.method == "POST":
         found = unsubscribe_by_token(token=token) is not None
     else:

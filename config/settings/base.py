@@ -180,10 +180,9 @@ SEND_UNKNOWN_GRACE_SECONDS = env.int("SEND_UNKNOWN_GRACE_SECONDS", default=86400
 # How long Twilio keeps trying to deliver an SMS before giving up (seconds).
 SMS_VALIDITY_PERIOD_SECONDS = env.int("SMS_VALIDITY_PERIOD_SECONDS", default=14400)
 UNSUBSCRIBE_MAILTO = env.str("UNSUBSCRIBE_MAILTO", default="unsubscribe@closeloop.localhost")
-# The answer to an SMS "HELP"; empty when a Twilio Messaging Service already answers it.
-SMS_HELP_TEXT = env.str(
-    "SMS_HELP_TEXT", default="Closeloop surveys: reply with a number to answer. Reply STOP to opt out."
-)
+# The answer to an SMS "HELP": unset = the shipped one in the keyword's language (AIDE = French);
+# empty when a Twilio Messaging Service already answers it.
+SMS_HELP_TEXT = env.str("SMS_HELP_TEXT", default=None)
 
 # --- API -------------------------------------------------------------------
 # Per-key API rate limits live in the cache: set CACHE_URL (e.g. redis://127.0.0.1:6379/1, a database

@@ -1,6 +1,6 @@
 import pytest
 
-from notifications.sms_keywords import HELP, START, STOP, sms_keyword, sms_number
+from notifications.sms_keywords import HELP, START, STOP, sms_keyword, sms_keyword_locale, sms_number
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,9 @@ def test_sms_number_reads_a_bare_number(body, number):
 @pytest.mark.parametrize("body", ["", "nine", "9 because it was late", "123", "9.5", "-1"])
 def test_sms_number_ignores_sentences(body):
     assert sms_number(body) is None
+
+
+@pytest.mark.parametrize(("body", "locale"), [("AIDE", "fr"), ("aide!", "fr"), ("Arrêt", "fr"), ("HELP", "en"),
+                                              ("info", "en"), ("aide moi", "en")])  # fmt: skip
+def test_sms_keyword_locale_answers_french_keywords_in_french(body, locale):
+    assert sms_keyword_locale(body) == locale

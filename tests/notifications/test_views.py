@@ -249,6 +249,24 @@ def test_twilio_inbound_help_answers_help_text(twilio_post, outbox, django_captu
     ]
 
 
+def test_twilio_inbound_aide_answers_the_help_text_in_french(twilio_post, outbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        twilio_post("/webhooks/twilio/sms/", {"MessageSid": "SM1", "From": "+33612345678", "Body": "Aide"})
+    assert [entry.body_text for entry in outbox] == [
+        "Questionnaires Closeloop : répondez par un chiffre pour donner votre note. STOP pour ne plus recevoir."
+    ]
+
+
+@pytest.mark.parametrize(("setting", "answers"), [("", []), ("Text ACME for help", ["Text ACME for help"])])
+def test_twilio_inbound_help_follows_sms_help_text(
+    twilio_post, outbox, django_capture_on_commit_callbacks, settings, setting, answers
+):
+    settings.SMS_HELP_TEXT = setting
+    with django_capture_on_commit_callbacks(execute=True):
+        twilio_post("/webhooks/twilio/sms/", {"MessageSid": "SM1", "From": "+33612345678", "Body": "AIDE"})
+    assert [entry.body_text for entry in outbox] == answers
+
+
 def test_twilio_inbound_reply_is_stored_once_and_announced(twilio_post, django_capture_on_commit_callbacks):
     received = []
     inbound_sms_received.connect(lambda **kw: received.append((kw["phone"], kw["body"])), weak=False,
@@ -292,3 +310,13 @@ def test_unsubscribe_unknown_token_is_404(client):
     assert client.get("/u/nope/").status_code == 404
     assert client.post("/u/nope/").status_code == 404
     assert Suppression.objects.count() == 0
+
+
+def test_unsubscribe_page_speaks_french_to_a_french_browser(client):
+    token, token_hash = unsubscribe_token_new()
+    MessageFactory(recipient="zoe@example.com", unsubscribe_hash=token_hash, status=Message.Status.SENT)
+    page = client.get(f"/u/{token}/", HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9").content.decode()
+    assert "Ne plus recevoir ces questionnaires à cette adresse ?" in page
+    assert ">Me désinscrire</button>" in page
+    done = client.post(f"/u/{token}/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Vous êtes désinscrit. Vous ne recevrez plus ces questionnaires." in done
