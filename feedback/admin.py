@@ -122,8 +122,18 @@ class FollowUpEntryInline(admin.TabularInline):
 
 @admin.register(FollowUp)
 class FollowUpAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "team", "assignee", "status", "priority", "outcome", "due_at", "created_at")
-    list_filter = ("status", "priority", "outcome", "team")
+    list_display = (
+        "__str__",
+        "team",
+        "assignee",
+        "status",
+        "priority",
+        "outcome",
+        "fix_confirmed",
+        "due_at",
+        "created_at",
+    )
+    list_filter = ("status", "priority", "outcome", "fix_confirmed", "team")
     raw_id_fields = ("response",)
     inlines = [FollowUpEntryInline]
 
