@@ -3,12 +3,15 @@
     .venv/bin/python bench/dashboard.py            # sizes 10000 and 1000000
     .venv/bin/python bench/dashboard.py 10000 100000
 
-Uses (and recreates) the database `closeloop_bench` on BENCH_POSTGRES_URL (default
-postgres://postgres@127.0.0.1:5432). Each size is seeded in SQL by cloning one template row per
-table with generate_series (so columns added later are copied, not forgotten), rollups included;
-then a few hundred answers are submitted and changed through the application so the incremental
-path runs too. It prints the median of 7 requests per page, the 1M/10k ratio against the 3x
-target, and whether the rollups equal a full recomputation. Exit status 1 when a check fails.
+Uses (and recreates) the PostgreSQL database of DATABASE_URL when its name contains "bench",
+else `closeloop_bench` on BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432). Each
+size is seeded in SQL by cloning one template row per table with generate_series (so columns added
+later are copied, not forgotten): answers, one case per 50 answers (assigned, contacted, half
+resolved with root causes) and their rollups; then a few hundred answers are submitted and changed,
+and a few hundred cases worked, through the application so the incremental paths run too. It prints
+the median of 7 requests per page, the 1M/10k ratio against the 3x target, the time of one funnel
+refresh (the beat job), and whether the score and loop rollups equal a full recomputation.
+Exit status 1 when a check fails.
 """
 
 import os
@@ -20,8 +23,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
-DATABASE = "closeloop_bench"
+_given = os.environ.get("DATABASE_URL", "")
+if _given.startswith("postgres") and "bench" in _given.rsplit("/", 1)[-1]:
+    SERVER, DATABASE = _given.rsplit("/", 1)
+else:  # never drop a database that is not a bench's
+    SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+    DATABASE = "closeloop_bench"
 os.environ["DATABASE_URL"] = f"{SERVER}/{DATABASE}"
 os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"  # in-process tasks, locmem channels
 os.environ.pop("CELERY_BROKER_URL", None)
@@ -48,8 +55,18 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from feedback.models import FollowUp, Team, User  # noqa: E402
-from feedback.rollups import full_score_rollup_rows, rollup_refresh_funnel, stored_score_rollup_rows  # noqa: E402
+from feedback.models import FollowUp, FollowUpEntry, RootCause, Team, User  # noqa: E402
+from feedback.rollups import (  # noqa: E402
+    full_follow_up_facts,
+    full_loop_rollup_rows,
+    full_score_rollup_rows,
+    rollup_rebuild_loop,
+    rollup_refresh_funnel,
+    stored_follow_up_facts,
+    stored_loop_rollup_rows,
+    stored_score_rollup_rows,
+)
+from feedback.services import follow_up_add_note, follow_up_resolve  # noqa: E402
 from surveys.models import Contact, Event, Invitation, Response, Survey  # noqa: E402
 from surveys.services.intake import api_key_create  # noqa: E402
 from surveys.services.responses import response_submit  # noqa: E402
@@ -89,7 +106,10 @@ def seed(size: int) -> tuple[Survey, User]:
     csat = Survey.objects.create(name="Bench CSAT", kind="csat")
     team = Team.objects.create(name="Bench team")
     manager = User.objects.create_user(email="manager@bench.test", password="x", role=User.Role.MANAGER)
-    agent = User.objects.create_user(email="agent@bench.test", password="x", team=team)
+    agents = [User.objects.create_user(email=f"agent{n}@bench.test", password="x", team=team) for n in range(3)]
+    causes = [RootCause.objects.create(name=name) for name in ("Late", "Damaged", "Rude")]
+    causes.append(RootCause.objects.create(name="Weather", outside_agent_control=True))
+    agent = agents[0]
     contact = Contact.objects.create(email="template@bench.test")
     event = Event.objects.create(source="bench", type="purchase", occurred_at=now, contact=contact)
     invitation = Invitation.objects.create(
@@ -98,6 +118,7 @@ def seed(size: int) -> tuple[Survey, User]:
     )  # fmt: skip
     response = Response.objects.create(invitation=invitation, survey=nps, contact=contact, score=5, confirmed_at=now)
     follow_up = FollowUp.objects.create(response=response, team=team, assignee=agent, due_at=now)
+    entry = FollowUpEntry.objects.create(follow_up=follow_up, kind="note", author=agent, body="Called")
     invitations = size + CHANGED
     survey_of = f"CASE WHEN g.i % 2 = 0 THEN {nps.pk} ELSE {csat.pk} END"
     _clone("surveys_contact", contact.pk, invitations, {
@@ -128,6 +149,13 @@ def seed(size: int) -> tuple[Survey, User]:
         "status": "CASE WHEN g.i % 2 = 0 THEN 'resolved' ELSE 'new' END",
         "resolved_at": "CASE WHEN g.i % 2 = 0 THEN now() - make_interval(days => (g.i * 50 * 37) % 365)"
         " + make_interval(hours => g.i % 48) END",
+        "assignee_id": f"(ARRAY[{', '.join(str(a.pk) for a in agents)}])[1 + g.i % 3]",
+        "root_cause_id": f"CASE WHEN g.i % 2 = 0 THEN (ARRAY[{', '.join(str(c.pk) for c in causes)}])[1 + g.i % 4] END",
+        "outcome": "CASE WHEN g.i % 2 = 0 THEN (ARRAY['recovered', 'not_recovered'])[1 + g.i % 2] ELSE '' END",
+    })  # fmt: skip
+    _clone("feedback_followupentry", entry.pk, size // 100, {
+        "id": f"{OFFSET} + g.i", "follow_up_id": f"{OFFSET} + g.i * 2",
+        "created_at": "now() - make_interval(days => (g.i * 100 * 37) % 365) + make_interval(hours => g.i % 6)",
     })  # fmt: skip
     FollowUp.objects.filter(pk=follow_up.pk).delete()
     Response.objects.filter(pk=response.pk).delete()
@@ -135,6 +163,7 @@ def seed(size: int) -> tuple[Survey, User]:
     Contact.objects.filter(pk=contact.pk).delete()
     seed_rollups()
     rollup_refresh_funnel()
+    rollup_rebuild_loop()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return nps, manager
@@ -168,17 +197,23 @@ def seed_rollups() -> None:
 
 
 def exercise_incremental(size: int) -> None:
-    """Change answers and add new ones through the application, as respondents would."""
+    """Change answers and add new ones through the application, as respondents would; note on and
+    resolve open cases, as agents would."""
     step = max(size // CHANGED, 1)
     changed = [OFFSET + k * step for k in range(1, CHANGED + 1)]
     fresh = [OFFSET + size + k for k in range(1, CHANGED + 1)]
     for invitation in Invitation.objects.filter(pk__in=changed + fresh).select_related("survey"):
         score = invitation.survey.scale.high if invitation.pk % 2 else invitation.survey.scale.low
         response_submit(invitation=invitation, score=score)
+    cause = RootCause.objects.first()
+    for follow_up in FollowUp.objects.filter(status="new").select_related("assignee").order_by("pk")[:CHANGED]:
+        follow_up_add_note(follow_up=follow_up, author=follow_up.assignee, body="Called back")
+        follow_up_resolve(follow_up=follow_up, author=follow_up.assignee, root_cause=cause, outcome="recovered")
 
 
 def median_seconds(request) -> float:
-    request()  # warm caches and connections
+    for _ in range(2):  # warm caches, connections and the database's plans
+        request()
     timings = []
     for _ in range(REQUESTS):
         start = time.perf_counter()
@@ -206,9 +241,17 @@ def measure(size: int) -> dict[str, float]:
         ),
     }
     started = time.perf_counter()
-    consistent = stored_score_rollup_rows() == full_score_rollup_rows()
+    rollup_refresh_funnel(since=timezone.localdate() - timedelta(days=settings.INVITATION_EXPIRY_DAYS + 1))
+    refresh = time.perf_counter() - started
+    started = time.perf_counter()
+    consistent = (
+        stored_score_rollup_rows() == full_score_rollup_rows()
+        and stored_loop_rollup_rows() == full_loop_rollup_rows()
+        and stored_follow_up_facts() == dict(full_follow_up_facts())
+    )
     print(
-        f"{size:>9} responses: seeded in {seeded:.1f}s; rollups equal a full recomputation: {consistent} "
+        f"{size:>9} responses, {FollowUp.objects.count()} cases: seeded in {seeded:.1f}s; one funnel refresh "
+        f"(beat job) {refresh * 1000:.0f}ms; score and loop rollups equal a full recomputation: {consistent} "
         f"(checked in {time.perf_counter() - started:.1f}s)"
     )
     timings["consistent"] = consistent

@@ -242,7 +242,7 @@ def rollup_rebuild() -> tuple[int, int, int]:
         for (day, survey_id, channel, event_type, dimension, value, score), n in full_score_rollup_rows().items()
     ]
     ScoreRollup.objects.bulk_create(buckets, batch_size=2000)
-    return len(buckets), rollup_refresh_funnel(), _rebuild_loop()
+    return len(buckets), rollup_refresh_funnel(), rollup_rebuild_loop()
 
 
 # --- The loop --------------------------------------------------------------------------------------
@@ -398,7 +398,9 @@ def stored_follow_up_facts() -> dict[int, dict]:
     }
 
 
-def _rebuild_loop() -> int:
+@transaction.atomic
+def rollup_rebuild_loop() -> int:
+    """Throw the loop rollups away and recount every case; returns the number of buckets."""
     LoopRollup.objects.all().delete()
     FollowUpTally.objects.all().delete()
     rows: dict[tuple, list[int]] = {}

@@ -57,6 +57,9 @@ def test_dashboard_shows_scores_loop_charts_and_comments(client, manager):
     html = response.content.decode()
     assert "<strong>-50.0 <small>±" in html
     assert "1 promoters · 0 passives · 3 detractors (n=4, 95% margin)" in html
+    # The loop reads its rollups, kept current as the cases were saved (no rebuild needed for them).
+    assert "With a follow-up<strong>100%</strong>3 of 3; 4 cases opened" in html
+    assert "SendGrid reported opened (its tracking pixel) or that were answered" in html
     assert 'aria-label="NPS per week: 02 Nov –; 09 Nov -50"' in html
     assert "Too slow" in html and "Lovely" not in html
     assert "Delivery</td>" in html and "<em>(small)</em>" in html

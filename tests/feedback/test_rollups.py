@@ -160,6 +160,34 @@ def test_funnel_refresh_counts_each_stage():
 
 
 @pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_funnel_counts_an_email_as_opened_by_sendgrids_open_event_or_an_answer():
+    from notifications.services import sendgrid_events_record
+    from notifications.transports.sendgrid import MESSAGE_ID_ARG
+
+    survey = SurveyFactory()
+    opened, answered, unopened, texted = (
+        MessageFactory(status=Message.Status.DELIVERED, sent_at=NOW, channel=channel)
+        for channel in ("email", "email", "email", "sms")
+    )
+    for message in (opened, answered, unopened):
+        InvitationFactory(survey=survey, message=message, event=None)
+    ResponseFactory(invitation=Invitation.objects.get(message=answered), score=9)
+    InvitationFactory(survey=survey, message=texted, event=None, channel="sms")
+    ResponseFactory(invitation=Invitation.objects.get(message=texted), score=9)
+    events = [
+        {"sg_event_id": f"open-{n}", "event": "open", MESSAGE_ID_ARG: str(message.public_id)}
+        for n, message in enumerate([opened, opened, texted])  # opened twice; an SMS has no pixel
+    ]
+    sendgrid_events_record(events=events)
+    rollup_refresh_funnel()
+    assert sorted(FunnelRollup.objects.values_list("channel", "opened", "responded")) == [
+        ("email", 2, 1),
+        ("sms", 0, 1),
+    ]
+
+
+@pytest.mark.django_db
 def test_funnel_refresh_since_keeps_older_days():
     survey = SurveyFactory()
     with time_machine.travel("2026-10-01 12:00:00+00:00", tick=False):
