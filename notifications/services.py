@@ -131,16 +131,28 @@ def _message_claim(message_id: int) -> Message | None:
     """Move a queued message to `sending` and read it back, in one statement; None when not queued.
 
     The conditional UPDATE is the claim (a redelivered task finds the row no longer `queued`);
-    RETURNING saves the second round trip a separate read would cost on every send.
+    RETURNING saves the second round trip a separate read would cost on every send, and a
+    plain cursor the ORM's per-query setup (a third of a send's CPU with `Manager.raw`).
     """
-    table = Message._meta.db_table
+    fields = Message._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    claimed = Message.objects.raw(
-        f"UPDATE {table} SET status = %s, attempts = attempts + 1, updated_at = %s"  # noqa: S608 (no user input)
-        f" WHERE id = %s AND status = %s RETURNING *",
-        [Message.Status.SENDING, now, message_id, Message.Status.QUEUED],
-    )
-    return next(iter(claimed), None)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Message._meta.db_table} SET status = %s, attempts = attempts + 1, updated_at = %s"  # noqa: S608
+            f" WHERE id = %s AND status = %s RETURNING {columns}",
+            [Message.Status.SENDING, now, message_id, Message.Status.QUEUED],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = []
+    for value, field in zip(row, fields, strict=True):
+        column = field.get_col(Message._meta.db_table)
+        for converter in [*connection.ops.get_db_converters(column), *field.get_db_converters(connection)]:
+            value = converter(value, column, connection)
+        values.append(value)
+    return Message.from_db(connection.alias, [field.attname for field in fields], values)
 
 
 def _message_sent_record(message: Message, provider_message_id: str) -> None:
