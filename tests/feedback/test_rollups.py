@@ -237,6 +237,7 @@ def test_demo_workspace_history_is_counted_in_rollups():
 
     demo_load(history_size=12)
     assert stored_score_rollup_rows() == full_score_rollup_rows()
+    assert _loop_consistent()
     assert sum(FunnelRollup.objects.values_list("scheduled", flat=True)) == Invitation.objects.count() == 12
 
 
