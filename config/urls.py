@@ -15,7 +15,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("surveys.api_urls")),
-    path("api/follow-ups/", include("feedback.api_urls")),
+    path("api/", include("feedback.api_urls")),
     path("v1/", include("delighted.urls")),
     path("", include("notifications.urls")),
     path("", include("surveys.urls")),

@@ -354,6 +354,23 @@ def webhook_secret_new() -> str:
 def webhook_events_check(events: list) -> None:
     unknown = sorted({str(event) for event in events} - set(WebhookSubscription.Event.values))
     if not events or unknown:
-        raise ValidationError(
-            {"events": f"Choose event types from {', '.join(WebhookSubscription.Event.values)}."}
-        )
+        raise ValidationError({"events": f"Choose event types from {', '.join(WebhookSubscription.Event.values)}."})
+
+
+@transaction.atomic
+def webhook_subscription_save(*, subscription: WebhookSubscription | None = None, **fields) -> WebhookSubscription:
+    """Create (no `subscription`) or change one; the URL and events are checked, a missing secret is made up."""
+    subscription = subscription or WebhookSubscription()
+    for name, value in fields.items():
+        setattr(subscription, name, value)
+    subscription.secret = subscription.secret or webhook_secret_new()
+    errors = {}
+    for check, value in ((webhook_url_check, subscription.url), (webhook_events_check, subscription.events)):
+        try:
+            check(value)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    subscription.save()
+    return subscription

@@ -4,7 +4,7 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from feedback.models import ApiKeyTeam, FollowUp, FollowUpEntry
+from feedback.models import ApiKeyTeam, FollowUp, FollowUpEntry, WebhookSubscription
 from surveys.models import ApiKey
 from surveys.services.intake import api_key_create
 from tests.factories import (
@@ -517,3 +517,94 @@ def test_follow_up_api_is_in_the_openapi_schema(client):
     assert set(paths["/api/follow-ups/"]) == {"get"}
     assert set(paths["/api/follow-ups/{follow_up_id}/notes/"]) == {"post"}
     assert set(paths["/api/follow-ups/{follow_up_id}/resolve/"]) == {"post"}
+    assert set(paths["/api/webhook-subscriptions/"]) == {"get", "post"}
+
+
+# --- webhook subscriptions ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("caller", "status_code"),
+    [
+        ("agent", 403),
+        ("manager", 200),
+        ("anonymous", 401),
+        ("any_team_key", 403),
+    ],
+    indirect=["caller"],
+)
+def test_webhook_subscriptions_are_for_managers_and_admin_keys(caller, status_code):
+    response = caller.get("/api/webhook-subscriptions/")
+
+    assert response.status_code == status_code
+
+
+def test_webhook_subscription_create_with_an_admin_key(settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
+
+    response = key_client([ApiKey.Scope.ADMIN]).post(
+        "/api/webhook-subscriptions/",
+        {"name": "CRM", "url": "http://127.0.0.1:9/hook", "events": ["follow_up.created", "unsubscribe.created"]},
+        format="json",
+    )
+
+    subscription = WebhookSubscription.objects.get()
+    assert response.status_code == 201
+    assert response.json() == {
+        "id": subscription.pk,
+        "name": "CRM",
+        "url": "http://127.0.0.1:9/hook",
+        "secret": subscription.secret,
+        "events": ["follow_up.created", "unsubscribe.created"],
+        "is_active": True,
+        "created_at": "2026-03-02T09:00:00Z",
+    }
+    assert len(subscription.secret) == 64
+
+
+def test_webhook_subscription_to_a_private_address_is_a_field_error(settings, manager):
+    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = False
+
+    response = session_client(manager).post(
+        "/api/webhook-subscriptions/",
+        {"name": "CRM", "url": "http://169.254.169.254/latest", "events": ["order.paid"]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "Invalid input.",
+        "errors": {"events.0": ['"order.paid" is not a valid choice.']},
+    }
+    response = session_client(manager).post(
+        "/api/webhook-subscriptions/",
+        {"name": "CRM", "url": "http://169.254.169.254/latest", "events": ["follow_up.created"]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "url": ["169.254.169.254 resolves to 169.254.169.254, a private, loopback or link-local address."]
+    }
+    assert not WebhookSubscription.objects.exists()
+
+
+def test_webhook_subscription_update_and_delete(settings, manager):
+    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
+    subscription = WebhookSubscription.objects.create(
+        name="CRM", url="http://127.0.0.1:9/hook", secret="s", events=["follow_up.created"]
+    )
+    client = session_client(manager)
+
+    response = client.patch(
+        f"/api/webhook-subscriptions/{subscription.pk}/", {"is_active": False, "events": []}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "events": [f"Choose event types from {', '.join(WebhookSubscription.Event.values)}."]
+    }
+
+    response = client.patch(f"/api/webhook-subscriptions/{subscription.pk}/", {"is_active": False}, format="json")
+    assert (response.status_code, response.json()["is_active"], response.json()["secret"]) == (200, False, "s")
+
+    assert client.delete(f"/api/webhook-subscriptions/{subscription.pk}/").status_code == 204
+    assert not WebhookSubscription.objects.exists()
