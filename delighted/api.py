@@ -18,11 +18,11 @@ from config.api import exception_handler
 from delighted.authentication import DelightedBasicAuthentication
 from delighted.models import AutopilotMembership
 from delighted.selectors import autopilot_memberships_page
-from delighted.services import autopilot_membership_add, autopilot_membership_remove
+from delighted.services import NoteData, autopilot_membership_add, autopilot_membership_remove, response_annotate
 from notifications.models import Channel
 from notifications.selectors import suppression_list
 from notifications.services import suppression_add
-from surveys.api import ContactInputSerializer, ScopePermission
+from surveys.api import ContactInputSerializer, InvitationPropertiesField, ScopePermission
 from surveys.delighted_json import epoch, person_json, response_json, suppression_json
 from surveys.models import ApiKey, Contact, Invitation
 from surveys.selectors import (
@@ -114,9 +114,17 @@ class PersonCreateSerializer(serializers.Serializer):
     last_sent_at = serializers.IntegerField(
         required=False, min_value=0, max_value=MAX_EPOCH, allow_null=True, default=None
     )
-    properties = serializers.DictField(required=False, default=dict)
+    properties = InvitationPropertiesField(required=False, default=dict)
+    email_update = serializers.EmailField(required=False, allow_blank=True, default="")
+    phone_number_update = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
+
+    def validate_phone_number_update(self, value: str) -> str:
+        return ContactInputSerializer().validate_phone(value)
 
     def validate(self, attrs: dict) -> dict:
+        for update in ("email_update", "phone_number_update"):
+            if attrs[update] and not (attrs["email"] or attrs["phone_number"]):
+                raise serializers.ValidationError({update: ["Give the person's current email or phone_number too."]})
         contact = ContactInputSerializer(
             data={
                 "email": attrs["email"],
@@ -134,9 +142,9 @@ class PersonCreateSerializer(serializers.Serializer):
                 errors["email"] = ["Give an email, or a phone_number with channel sms."]
                 del errors["non_field_errors"]
             raise serializers.ValidationError(errors)
-        if attrs["channel"] == "sms" and not attrs["phone_number"]:
+        if attrs["channel"] == "sms" and not (attrs["phone_number"] or attrs["phone_number_update"]):
             raise serializers.ValidationError({"phone_number": ["Required when channel is sms."]})
-        if attrs["channel"] == "email" and not attrs["email"]:
+        if attrs["channel"] == "email" and not (attrs["email"] or attrs["email_update"]):
             raise serializers.ValidationError({"email": ["Required when channel is email."]})
         attrs["contact"] = contact.validated_data
         return attrs
@@ -151,15 +159,20 @@ class PeopleApi(DelightedView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         contact_fields = dict(data["contact"])
-        contact, outcome = contact_survey_request(
-            data=ContactData(**contact_fields),
-            survey=request.auth.survey,
-            channel=data["channel"],
-            delay=timedelta(seconds=data["delay"]),
-            send=data["send"] and request.auth.survey is not None,
-            properties=data["properties"],
-            last_sent_at=from_epoch(data["last_sent_at"]),
-        )
+        try:
+            contact, outcome = contact_survey_request(
+                data=ContactData(**contact_fields),
+                survey=request.auth.survey,
+                channel=data["channel"],
+                delay=timedelta(seconds=data["delay"]),
+                send=data["send"] and request.auth.survey is not None,
+                properties=data["properties"],
+                last_sent_at=from_epoch(data["last_sent_at"]),
+                email_update=data["email_update"],
+                phone_update=data["phone_number_update"],
+            )
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError(exc.message_dict) from exc
         body = person_json(contact, from_epoch(data["last_sent_at"]))
         invitation = outcome.invitation if outcome else None
         body["survey_scheduled_at"] = epoch(invitation.scheduled_at) if invitation else None
@@ -244,27 +257,58 @@ class PendingSurveyRequestsApi(DelightedView):
 # --- survey responses ------------------------------------------------------
 
 
-class ResponseCreateSerializer(serializers.Serializer):
+class NoteInputSerializer(serializers.Serializer):
+    """Delighted's note object as the client sends it back (`created_at` ignored), or a bare text."""
+
+    id = serializers.RegexField(r"^[0-9]{1,18}$", required=False, allow_null=True, default="")
+    text = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    user_email = serializers.EmailField(required=False, allow_blank=True, allow_null=True, default="")
+
+    def to_internal_value(self, data):
+        return super().to_internal_value({"text": data} if isinstance(data, str) else data)
+
+    def validate(self, attrs: dict) -> NoteData:
+        if not attrs["id"] and not attrs["text"].strip():
+            raise serializers.ValidationError({"text": ["A new note needs a text."]})
+        return NoteData(id=attrs["id"] or "", text=attrs["text"], user_email=attrs["user_email"] or "")
+
+
+class AnnotationsSerializer(serializers.Serializer):
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, allow_null=True, max_length=100, default=None
+    )
+    notes = serializers.ListField(child=NoteInputSerializer(), required=False, allow_null=True, max_length=100)
+
+
+class ResponseCreateSerializer(AnnotationsSerializer):
     person = serializers.CharField(max_length=40)
     score = serializers.IntegerField(min_value=-1000, max_value=1000)
     comment = serializers.CharField(required=False, allow_blank=True, allow_null=True, default="", max_length=5000)
-    person_properties = serializers.DictField(required=False, default=dict)
+    person_properties = InvitationPropertiesField(required=False, default=dict)
 
 
-class ResponseUpdateSerializer(serializers.Serializer):
+class ResponseUpdateSerializer(AnnotationsSerializer):
     score = serializers.IntegerField(required=False, min_value=-1000, max_value=1000)
     comment = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=5000)
 
 
-def _submit(invitation: Invitation, score: int, comment: str | None):
+def _submit(invitation: Invitation, score: int, comment: str | None, annotations: dict):
     try:
         with transaction.atomic():
             response = response_submit(invitation=invitation, score=score)
-            if comment is not None:
+            if comment is not None and comment.strip() != response.comment:
                 response = response_comment(response=response, comment=comment)
+            response_annotate(response=response, tags=annotations.get("tags"), notes=annotations.get("notes") or [])
     except DjangoValidationError as exc:
         raise exceptions.ValidationError(exc.message_dict) from exc
     return response
+
+
+def _annotate(response, annotations: dict):
+    try:
+        return response_annotate(response=response, tags=annotations.get("tags"), notes=annotations.get("notes") or [])
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError(exc.message_dict) from exc
 
 
 class SurveyResponsesApi(DelightedView):
@@ -310,7 +354,7 @@ class SurveyResponsesApi(DelightedView):
             raise exceptions.ValidationError({"survey": ["This API key has no default survey."]})
         with transaction.atomic():
             invitation = invitation_record(contact=contact, survey=survey, properties=data["person_properties"])
-            response = _submit(invitation, data["score"], data["comment"] or None)
+            response = _submit(invitation, data["score"], data["comment"] or None, data)
         return Response(response_json(response, expand=[]), status=status.HTTP_201_CREATED)
 
 
@@ -334,8 +378,14 @@ class SurveyResponseApi(DelightedView):
         serializer = ResponseUpdateSerializer(data=self.params(request))
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        response = _submit(response.invitation, data.get("score", response.score), data.get("comment"))
-        return Response(response_json(response, expand=["person"]))
+        score, comment = data.get("score", response.score), data.get("comment")
+        if score == response.score and (comment is None or comment.strip() == response.comment):
+            # The client sends the whole response back: when only tags or notes changed, the answer
+            # is left alone, so a company can still file an answer whose survey link has expired.
+            _annotate(response, data)
+        else:
+            _submit(response.invitation, score, comment, data)
+        return Response(response_json(self._get(request, pk), expand=["person"]))
 
 
 # --- autopilot -------------------------------------------------------------
@@ -363,7 +413,7 @@ class MembershipSerializer(serializers.Serializer):
     person_email = serializers.EmailField(required=False, allow_blank=True, default="")
     person_phone_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
     person_name = serializers.CharField(required=False, allow_blank=True, allow_null=True, default="", max_length=200)
-    properties = serializers.DictField(required=False, default=None, allow_null=True)
+    properties = InvitationPropertiesField(required=False, default=None, allow_null=True)
 
     def validate(self, attrs: dict) -> dict:
         if not (attrs["person_id"] or attrs["person_email"] or attrs["person_phone_number"]):

@@ -1,17 +1,20 @@
-"""Writes of Delighted's Autopilot: recurring survey requests per person and channel.
+"""Writes of Delighted's own features: Autopilot (recurring survey requests per person and
+channel) and the notes and tags a company puts on survey responses.
 
 Schedules through `surveys.services.intake`, so fatigue, consent and the SMS window apply;
 it never sends anything itself.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from delighted.models import AutopilotMembership
-from surveys.models import Contact, Survey
+from surveys.models import Contact, Response, ResponseNote, Survey
 from surveys.services.intake import ContactData, contact_upsert, invitation_schedule
 
 
@@ -67,3 +70,41 @@ def autopilot_invite_due(*, batch_size: int = 500) -> int:
         for membership in due:
             _invite(membership)
     return len(due)
+
+
+@dataclass(frozen=True)
+class NoteData:
+    """A note as a client sends it: `id` set for a note already stored (sent back unchanged), else a new one."""
+
+    id: str = ""
+    text: str = ""
+    user_email: str = ""
+
+
+@transaction.atomic
+def response_annotate(*, response: Response, tags: list[str] | None = None, notes: list[NoteData] = ()) -> Response:
+    """Replace the response's tags (when given) and add its new notes.
+
+    Notes are only ever added here: one sent back with its `id` is left as written, so a client
+    saving a response it read earlier cannot lose or rewrite a note someone added since.
+    """
+    stored = {str(pk) for pk in response.notes.values_list("pk", flat=True)} if any(n.id for n in notes) else set()
+    unknown = [note.id for note in notes if note.id and note.id not in stored]
+    if unknown:
+        raise ValidationError({"notes": f"No note with id {unknown[0]} on this response."})
+    new = [
+        ResponseNote(response=response, text=note.text.strip(), user_email=note.user_email)
+        for note in notes
+        if not note.id
+    ]
+    ResponseNote.objects.bulk_create(new)
+    changed = []
+    if tags is not None:
+        # Tags are labels: kept once each, in the order first given.
+        tags = list(dict.fromkeys(tag.strip() for tag in tags if tag.strip()))
+        if tags != response.tags:
+            response.tags = tags
+            changed.append("tags")
+    if changed or new:
+        response.save(update_fields=[*changed, "updated_at"])
+    return response

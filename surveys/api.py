@@ -7,6 +7,8 @@ import zoneinfo
 from datetime import timedelta
 
 import phonenumbers
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.response import Response
@@ -31,6 +33,7 @@ from surveys.services.intake import (
 )
 
 BATCH_LIMIT = 1000
+THANK_YOU_MESSAGE_MAX = Survey._meta.get_field("thank_you_message").max_length
 
 
 class ScopePermission(permissions.BasePermission):
@@ -87,12 +90,38 @@ class ContactInputSerializer(serializers.Serializer):
         return attrs
 
 
+class InvitationPropertiesField(serializers.DictField):
+    """Properties an invitation keeps; those the respondent's page shows are checked here.
+
+    `thank_you_link_url` becomes a link on our own page, so only http(s) addresses are taken
+    (never `javascript:` or `data:`); `thank_you_message` is text, as long as a survey's.
+    """
+
+    link_validator = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// address.")
+
+    def to_internal_value(self, data) -> dict:
+        properties = super().to_internal_value(data)
+        errors = {}
+        link = properties.get("thank_you_link_url")
+        if link not in (None, ""):
+            try:
+                self.link_validator(link if isinstance(link, str) else "")
+            except DjangoValidationError as exc:
+                errors["thank_you_link_url"] = exc.messages
+        message = properties.get("thank_you_message")
+        if message is not None and not (isinstance(message, str) and len(message) <= THANK_YOU_MESSAGE_MAX):
+            errors["thank_you_message"] = [f"Give a text of at most {THANK_YOU_MESSAGE_MAX} characters."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return properties
+
+
 class EventInputSerializer(serializers.Serializer):
     type = serializers.RegexField(r"^[a-z0-9_.:-]+$", max_length=100)
     external_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     occurred_at = serializers.DateTimeField(required=False, default=None)
     contact = ContactInputSerializer()
-    properties = serializers.DictField(required=False, default=dict)
+    properties = InvitationPropertiesField(required=False, default=dict)
 
 
 class BatchInputSerializer(serializers.Serializer):

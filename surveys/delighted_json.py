@@ -7,7 +7,7 @@ so an integration written against Delighted reads both the same way.
 from datetime import datetime
 
 from notifications.models import Suppression
-from surveys.models import Answer, Contact, Response
+from surveys.models import Answer, Contact, Response, ResponseNote
 from surveys.services.dispatch import survey_link
 
 DELIGHTED_QUESTION_TYPES = {"free_text": "free_response", "scale": "scale", "select_one": "select_one"}
@@ -41,9 +41,18 @@ def response_json(response: Response, *, expand: list[str]) -> dict:
         "created_at": epoch(response.confirmed_at),
         "updated_at": epoch(response.updated_at),
         "person_properties": invitation.properties,
-        "notes": [],
-        "tags": [],
+        "notes": [note_json(note) for note in response.notes.all()],
+        "tags": response.tags,
         "additional_answers": [answer_json(answer) for answer in response.answers.all()],
+    }
+
+
+def note_json(note: ResponseNote) -> dict:
+    return {
+        "id": str(note.pk),
+        "text": note.text,
+        "user_email": note.user_email or None,
+        "created_at": epoch(note.created_at),
     }
 
 

@@ -4,6 +4,8 @@ Steps, each saved as it is left: score → reason (`?step=comment`) → addition
 (`?step=question&q=<id>`) → thank you (`?step=thanks`).
 """
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -118,8 +120,10 @@ def survey_respond(request, token: str) -> HttpResponse:
         return _save_step(request, current, step, context)
     if request.method == "POST":
         return _save_score(request, invitation, context)
-    if current and step in ("comment", "thanks"):
-        return _page(request, f"surveys/respond_{step}.html", {**context, "response": current})
+    if current and step == "thanks":
+        return _page(request, "surveys/respond_thanks.html", {**context, **_thanks(invitation), "response": current})
+    if current and step == "comment":
+        return _page(request, "surveys/respond_comment.html", {**context, "response": current})
     if current and step == "question":
         return _question_page(request, current, context)
     linked_score = _parse_score(request.GET.get("score"))
@@ -128,6 +132,21 @@ def survey_respond(request, token: str) -> HttpResponse:
     # Only a score arriving from the email link confirms itself; a revisit waits for a tap.
     auto_confirm = valid_link and not (current and current.score == linked_score)
     return _page(request, "surveys/respond.html", {**context, "selected": selected, "auto_confirm": auto_confirm})
+
+
+def _safe_link(url: object) -> str:
+    """Only http(s) addresses become a link: a stored `javascript:` URL must never run on our page."""
+    return url if isinstance(url, str) and urlsplit(url).scheme.lower() in ("http", "https") else ""
+
+
+def _thanks(invitation: Invitation) -> dict:
+    """The thank-you message and link: the invitation's own (given with the event or Delighted's
+    `properties`) win over the survey's."""
+    properties, survey = invitation.properties, invitation.survey
+    return {
+        "thank_you_message": properties.get("thank_you_message") or survey.thank_you_message,
+        "thank_you_link_url": _safe_link(properties.get("thank_you_link_url") or survey.thank_you_link_url),
+    }
 
 
 def _score_error(request, context: dict, message: str) -> HttpResponse:

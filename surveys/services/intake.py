@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -599,12 +599,19 @@ def contact_survey_request(
     send: bool = True,
     properties: dict | None = None,
     last_sent_at: datetime | None = None,
+    email_update: str = "",
+    phone_update: str = "",
 ) -> tuple[Contact, ScheduleOutcome | None]:
     """Delighted's "create person": upsert the contact and, unless `send` is false, schedule a survey request.
 
     `last_sent_at` is a send made elsewhere (before switching to us); it counts against the window.
+    `email_update`/`phone_update` give the person found by `data`'s email or phone a new one,
+    to which the survey then goes.
     """
     with transaction.atomic():
+        if email_update or phone_update:
+            contact_addresses_change(current=data, email=email_update, phone=phone_update)
+            data = replace(data, email=email_update or data.email, phone=phone_update or data.phone)
         contact = contact_upsert(data=data)
         if not send:
             return contact, None
@@ -620,6 +627,37 @@ def contact_survey_request(
         return contact, invitation_schedule(
             contact=contact, survey=survey, channel_choice=channel, delay=delay, properties=properties
         )
+
+
+def contact_addresses_change(*, current: ContactData, email: str = "", phone: str = "") -> Contact | None:
+    """Give the contact found by `current` (its email, else its phone) a new email and/or phone.
+
+    Nobody found: None, and nothing changes. Another contact with the new address is a
+    ValidationError on `email_update`/`phone_number_update` (Delighted's names): people are
+    never merged behind the caller's back.
+    """
+    contact = _contact_pick(current, _contacts_named(replace(current, external_id="")))
+    if contact is None:
+        return None
+    changed = []
+    for name, value, error_key in (("email", email, "email_update"), ("phone", phone, "phone_number_update")):
+        if not value or getattr(contact, name) == value:
+            continue
+        lookup = "email__iexact" if name == "email" else "phone"
+        if Contact.objects.filter(**{lookup: value}).exclude(pk=contact.pk).exists():
+            raise ValidationError(
+                {error_key: f"Another person already has this {'email' if name == 'email' else 'phone number'}."}
+            )
+        setattr(contact, name, value)
+        changed.append(name)
+    if changed:
+        try:
+            with transaction.atomic():
+                contact.save(update_fields=[*changed, "updated_at"])
+        except IntegrityError as exc:
+            # A concurrent request gave the address to someone else first.
+            raise ValidationError({"email_update": "Another person already has this email."}) from exc
+    return contact
 
 
 def invitations_cancel_pending(*, contact: Contact, survey: Survey | None = None, reason: str = "api") -> int:

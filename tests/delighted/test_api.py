@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
@@ -287,3 +288,210 @@ def test_autopilot_memberships_list_query_count(key, django_assert_num_queries, 
         response = client.get("/v1/autopilot/email/memberships.json?per_page=100")
 
     assert len(response.json()) == count
+
+
+@pytest.fixture
+def client_for(key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic(key))
+    return client
+
+
+def test_person_create_email_update_changes_the_address_and_surveys_the_new_one(client_for):
+    contact = ContactFactory(email="old@example.com")
+
+    response = client_for.post(
+        "/v1/people.json", {"email": "old@example.com", "email_update": "new@example.com"}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["id"] == str(contact.pk)
+    assert response.json()["email"] == "new@example.com"
+    contact.refresh_from_db()
+    assert contact.email == "new@example.com"
+    assert Contact.objects.count() == 1
+    assert Invitation.objects.get().contact == contact
+
+
+def test_person_create_phone_number_update_changes_the_phone(client_for):
+    contact = ContactFactory(email="ana@example.com", phone="+33612345678")
+
+    response = client_for.post(
+        "/v1/people.json",
+        {"channel": "sms", "phone_number": "+33612345678", "phone_number_update": "+33 6 98 76 54 32", "send": False},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    contact.refresh_from_db()
+    assert contact.phone == "+33698765432"
+    assert response.json()["phone_number"] == "+33698765432"
+
+
+def test_person_create_address_update_of_unknown_person_creates_them_with_the_new_address(client_for):
+    response = client_for.post(
+        "/v1/people.json", {"email": "old@example.com", "email_update": "new@example.com", "send": False}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert list(Contact.objects.values_list("email", flat=True)) == ["new@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        (
+            {"email": "old@example.com", "email_update": "Taken@Example.com"},
+            {"email_update": ["Another person already has this email."]},
+        ),
+        (
+            {"email": "old@example.com", "phone_number_update": "+33611111111", "send": False},
+            {"phone_number_update": ["Another person already has this phone number."]},
+        ),
+        (
+            {"email": "old@example.com", "email_update": "not-an-email"},
+            {"email_update": ["Enter a valid email address."]},
+        ),
+        (
+            {"email": "old@example.com", "phone_number_update": "12"},
+            {"phone_number_update": ["Enter a phone number in E.164 form, e.g. +14155550100."]},
+        ),
+        (
+            {"email_update": "new@example.com", "name": "Ana"},
+            {"email_update": ["Give the person's current email or phone_number too."]},
+        ),
+    ],
+)
+def test_person_create_address_update_conflicts_and_invalid_values_are_422(client_for, body, errors):
+    ContactFactory(email="old@example.com", phone="+33612345678")
+    ContactFactory(email="taken@example.com", phone="+33611111111")
+
+    response = client_for.post("/v1/people.json", body, format="json")
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == errors
+    assert set(Contact.objects.values_list("email", "phone")) == {
+        ("old@example.com", "+33612345678"),
+        ("taken@example.com", "+33611111111"),
+    }
+    assert Invitation.objects.count() == 0
+
+
+@pytest.mark.parametrize("link", ["javascript:alert(1)", "data:text/html,hi", "ftp://example.com/x", "not a url", 12])
+def test_person_create_thank_you_link_must_be_http_or_https(client_for, link):
+    response = client_for.post(
+        "/v1/people.json", {"email": "ana@example.com", "properties": {"thank_you_link_url": link}}, format="json"
+    )
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == {"properties.thank_you_link_url": ["Enter an http:// or https:// address."]}
+    assert Contact.objects.count() == 0
+
+
+def test_person_create_keeps_thank_you_message_and_link_on_the_invitation(client_for):
+    properties = {"thank_you_message": "Thanks, Ana", "thank_you_link_url": "https://shop.example/next"}
+
+    response = client_for.post("/v1/people.json", {"email": "ana@example.com", "properties": properties}, format="json")
+
+    assert response.status_code == 200
+    assert Invitation.objects.get().properties == properties
+
+
+def _response_for(key_survey, **kwargs):
+    from tests.factories import ResponseFactory
+
+    return ResponseFactory(invitation__survey=key_survey, **kwargs)
+
+
+def test_survey_response_update_sets_tags_and_adds_notes(client_for):
+    from surveys.models import ApiKey, ResponseNote
+
+    response = _response_for(ApiKey.objects.get(name="delighted").survey, score=3)
+    earlier = ResponseNote.objects.create(response=response, text="Called her", user_email="agent@example.com")
+
+    updated = client_for.put(
+        f"/v1/survey_responses/{response.pk}.json",
+        {
+            "score": 3,
+            "tags": ["pricing", " pricing ", "delivery"],
+            "notes": [
+                {"id": str(earlier.pk), "text": "rewritten", "user_email": None, "created_at": 0},
+                "Refund sent",
+                {"text": "Follow up next week", "user_email": "lead@example.com"},
+            ],
+        },
+        format="json",
+    )
+
+    assert updated.status_code == 200
+    body = updated.json()
+    assert body["tags"] == ["pricing", "delivery"]
+    assert [(note["text"], note["user_email"]) for note in body["notes"]] == [
+        ("Called her", "agent@example.com"),
+        ("Refund sent", None),
+        ("Follow up next week", "lead@example.com"),
+    ]
+    assert body["notes"][0] == {
+        "id": str(earlier.pk),
+        "text": "Called her",
+        "user_email": "agent@example.com",
+        "created_at": int(earlier.created_at.timestamp()),
+    }
+    response.refresh_from_db()
+    assert response.tags == ["pricing", "delivery"]
+    assert response.score == 3
+
+
+def test_survey_response_tags_and_notes_on_an_expired_link(client_for):
+    from surveys.models import ApiKey
+
+    response = _response_for(
+        ApiKey.objects.get(name="delighted").survey, score=9, invitation__expires_at=timezone.now()
+    )
+
+    updated = client_for.put(
+        f"/v1/survey_responses/{response.pk}.json", {"score": 9, "tags": ["vip"], "notes": ["Happy"]}, format="json"
+    )
+
+    assert updated.status_code == 200
+    assert updated.json()["tags"] == ["vip"]
+    assert [note["text"] for note in updated.json()["notes"]] == ["Happy"]
+
+
+@pytest.mark.parametrize(
+    ("notes", "errors"),
+    [
+        ([{"id": "999999", "text": "x"}], {"notes": ["No note with id 999999 on this response."]}),
+        (["  "], {"notes.0.text": ["A new note needs a text."]}),
+        ([{"text": "x", "user_email": "nope"}], {"notes.0.user_email": ["Enter a valid email address."]}),
+        ([42], {"notes.0.non_field_errors": ["Invalid data. Expected a dictionary, but got int."]}),
+    ],
+)
+def test_survey_response_bad_notes_are_422_and_change_nothing(client_for, notes, errors):
+    from surveys.models import ApiKey, ResponseNote
+
+    response = _response_for(ApiKey.objects.get(name="delighted").survey, score=3)
+
+    updated = client_for.put(
+        f"/v1/survey_responses/{response.pk}.json", {"tags": ["kept-out"], "notes": notes}, format="json"
+    )
+
+    assert updated.status_code == 422
+    assert updated.json()["errors"] == errors
+    response.refresh_from_db()
+    assert response.tags == []
+    assert ResponseNote.objects.count() == 0
+
+
+def test_survey_response_create_takes_tags_and_notes(client_for):
+    contact = ContactFactory()
+
+    created = client_for.post(
+        "/v1/survey_responses.json",
+        {"person": str(contact.pk), "score": 2, "tags": ["billing"], "notes": ["Imported from Delighted"]},
+        format="json",
+    )
+
+    assert created.status_code == 201
+    assert created.json()["tags"] == ["billing"]
+    assert [note["text"] for note in created.json()["notes"]] == ["Imported from Delighted"]

@@ -225,3 +225,35 @@ def test_client_unsubscribes_create_and_list_and_bounces_list(call):
     assert isinstance(unsubscribes[0]["unsubscribed_at"], int)
     assert [(b["person_id"], b["email"]) for b in bounces] == [(None, "gone@example.com")]
     assert isinstance(bounces[0]["bounced_at"], int)
+
+
+def test_client_survey_response_tags_and_notes_round_trip(call, survey):
+    response = ResponseFactory(invitation__survey=survey, score=4)
+
+    saved, listed = call(
+        f"""
+        found = delighted.SurveyResponse.retrieve("{response.pk}", expand=["person"])
+        found.tags = found.tags + ["pricing"]
+        found.notes = found.notes + [{{"text": "Called back, refund sent"}}]
+        saved = found.save()
+        listed = delighted.SurveyResponse.all()
+        result = [saved, listed]
+        """
+    )
+
+    assert saved["tags"] == ["pricing"]
+    assert [note["text"] for note in saved["notes"]] == ["Called back, refund sent"]
+    assert listed[0]["tags"] == ["pricing"]
+    assert listed[0]["notes"] == saved["notes"]
+    response.refresh_from_db()
+    assert (response.tags, response.notes.get().text, response.score) == (["pricing"], "Called back, refund sent", 4)
+
+
+def test_client_person_create_email_update(call):
+    contact = ContactFactory(email="old@example.com")
+
+    person = call('result = delighted.Person.create(email="old@example.com", email_update="new@example.com")')
+
+    assert person["id"] == str(contact.pk)
+    assert person["email"] == "new@example.com"
+    assert Invitation.objects.get().contact_id == contact.pk

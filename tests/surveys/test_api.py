@@ -358,3 +358,87 @@ def test_idempotency_keys_prune_forgets_keys_older_than_24_hours(api_client, rul
         assert prune_idempotency_keys() == 1
 
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+
+
+def _warm(api_client) -> None:
+    """Two requests: the first stamps the key's last use, the second caches the stamped key."""
+    for _ in range(2):
+        api_client.post("/api/events/", {**EVENT, "external_id": ""}, format="json")
+
+
+def test_event_create_of_a_new_contact_query_count(api_client, rule, django_assert_num_queries):
+    _warm(api_client)
+    event = {**EVENT, "external_id": "order-2", "contact": {"email": "new@example.com"}}
+
+    # The duplicate check, the contact lookup, the contact, the event, consent, the invitation
+    # (plus the transaction's savepoint and release: the test runs inside a transaction).
+    with django_assert_num_queries(8):
+        response = api_client.post("/api/events/", event, format="json")
+
+    assert response.status_code == 201
+    assert Invitation.objects.filter(contact__email="new@example.com").count() == 1
+
+
+def test_event_create_of_a_known_contact_query_count(api_client, rule, django_assert_num_queries, settings):
+    settings.FATIGUE_SURVEY_DAYS = settings.FATIGUE_GLOBAL_DAYS = 0
+    _warm(api_client)
+
+    # As for a new contact, with the contact's row lock and the fatigue check instead of its insert.
+    with django_assert_num_queries(9):
+        response = api_client.post("/api/events/", {**EVENT, "external_id": "order-2"}, format="json")
+
+    assert response.status_code == 201
+    assert Invitation.objects.count() == 3
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_event_batch_of_new_contacts_query_count(api_client, rule, django_assert_num_queries, count):
+    _warm(api_client)
+    events = [
+        {"type": "purchase", "external_id": f"b-{n}", "contact": {"email": f"b{n}@example.com"}} for n in range(count)
+    ]
+
+    # Stored events, known contacts, then in bulk: contacts, events, consent, invitations
+    # (plus two savepoints and their releases).
+    with django_assert_num_queries(10):
+        response = api_client.post("/api/events/batch/", {"events": events}, format="json")
+
+    assert [item["status"] for item in response.json()["results"]] == [201] * count
+    assert Invitation.objects.filter(contact__email__startswith="b").count() == count
+
+
+@pytest.mark.parametrize("link", ["javascript:alert(1)", "data:text/html,hi", "ftp://example.com/x", 7])
+def test_event_create_thank_you_link_must_be_http_or_https(api_client, rule, link):
+    response = api_client.post("/api/events/", {**EVENT, "properties": {"thank_you_link_url": link}}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"properties.thank_you_link_url": ["Enter an http:// or https:// address."]}
+    assert Event.objects.count() == 0
+
+
+def test_event_create_thank_you_message_is_checked(api_client, rule):
+    response = api_client.post("/api/events/", {**EVENT, "properties": {"thank_you_message": "x" * 501}}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"properties.thank_you_message": ["Give a text of at most 500 characters."]}
+
+
+def test_cached_api_key_is_refused_once_revoked(api_client, api_key, rule):
+    from surveys.services.intake import api_keys_revoke
+
+    _warm(api_client)
+    api_keys_revoke(ids=[api_key[0].pk])
+
+    response = api_client.post("/api/events/", EVENT, format="json")
+
+    assert response.status_code == 401
+
+
+def test_trigger_rules_are_cached_and_forgotten_on_save(api_client, rule):
+    _warm(api_client)
+    rule.is_active = False
+    rule.save()
+
+    response = api_client.post("/api/events/", EVENT, format="json")
+
+    assert response.json()["skipped"] == [{"trigger_rule": None, "reason": "no_rule"}]

@@ -310,6 +310,45 @@ def test_survey_respond_thanks_shows_message_and_link(client):
     assert 'href="https://example.com/shop"' in html
 
 
+def test_survey_respond_thanks_prefers_the_invitation_message_and_link(client):
+    survey = SurveyFactory(thank_you_message="Thanks from the survey", thank_you_link_url="https://example.com/survey")
+    invitation = InvitationFactory(
+        survey=survey,
+        properties={"thank_you_message": "Thanks for your order", "thank_you_link_url": "https://shop.example/next"},
+    )
+    ResponseFactory(invitation=invitation, score=9)
+
+    html = client.get(url(invitation) + "?step=thanks").content.decode()
+
+    assert "<h1>Thanks for your order</h1>" in html
+    assert 'href="https://shop.example/next"' in html
+    assert "Thanks from the survey" not in html
+    assert "https://example.com/survey" not in html
+
+
+def test_survey_respond_thanks_falls_back_to_the_survey_per_value(client):
+    survey = SurveyFactory(thank_you_message="Thanks from the survey", thank_you_link_url="https://example.com/survey")
+    invitation = InvitationFactory(survey=survey, properties={"thank_you_link_url": "https://shop.example/next"})
+    ResponseFactory(invitation=invitation, score=9)
+
+    html = client.get(url(invitation) + "?step=thanks").content.decode()
+
+    assert "<h1>Thanks from the survey</h1>" in html
+    assert 'href="https://shop.example/next"' in html
+
+
+@pytest.mark.parametrize("link", ["javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,hi", "//evil.example"])
+def test_survey_respond_thanks_never_links_outside_http(client, link):
+    invitation = InvitationFactory(properties={"thank_you_link_url": link})
+    ResponseFactory(invitation=invitation, score=9)
+
+    html = client.get(url(invitation) + "?step=thanks").content.decode()
+
+    assert 'class="button"' not in html
+    assert "alert(1)" not in html
+    assert "evil.example" not in html
+
+
 def _questions(survey):
     return [
         Question.objects.create(
