@@ -7,6 +7,7 @@ days in the site's time zone, as the rollups are daily; `trend` narrows to one e
 from datetime import UTC, date, datetime
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -31,6 +32,19 @@ class MetricsQuerySerializer(serializers.Serializer):
         return attrs
 
 
+class MetricsSerializer(serializers.Serializer):
+    """Delighted's metrics object (documentation of the answer; `metrics_json` builds it)."""
+
+    nps = serializers.IntegerField()
+    promoter_count = serializers.IntegerField()
+    promoter_percent = serializers.FloatField()
+    passive_count = serializers.IntegerField()
+    passive_percent = serializers.FloatField()
+    detractor_count = serializers.IntegerField()
+    detractor_percent = serializers.FloatField()
+    response_count = serializers.IntegerField()
+
+
 def _day(seconds: int) -> date:
     return timezone.localdate(datetime.fromtimestamp(seconds, tz=UTC))
 
@@ -53,6 +67,13 @@ class MetricsApi(APIView):
     authentication_classes = [DelightedBasicAuthentication]
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        operation_id="v1_metrics",
+        tags=["Delighted-compatible"],
+        summary="Delighted's NPS metrics for the API key's survey",
+        parameters=[MetricsQuerySerializer],
+        responses={200: MetricsSerializer},
+    )
     def get(self, request, **kwargs):
         query = MetricsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

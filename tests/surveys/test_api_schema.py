@@ -4,6 +4,8 @@ import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from drf_spectacular.drainage import GENERATOR_STATS
+from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -18,6 +20,19 @@ def test_api_schema_is_valid_openapi(client):
     assert response.status_code == 200
     validate_schema(response.json())
     assert {"/api/events/", "/api/events/batch/", "/api/trigger-rules/"} <= set(response.json()["paths"])
+
+
+def test_api_schema_generates_without_warnings(capsys):
+    GENERATOR_STATS.reset()
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    assert not GENERATOR_STATS, capsys.readouterr().err
+    metrics = schema["paths"]["/v1/metrics"]["get"]
+    assert [parameter["name"] for parameter in metrics["parameters"]] == ["since", "trend", "until"]
+    assert metrics["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Metrics"
+    }
 
 
 @pytest.fixture
