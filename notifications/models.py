@@ -8,6 +8,14 @@ class Channel(models.TextChoices):
     SMS = "sms", "SMS"
 
 
+def recipient_normalize(*, channel: str, recipient: str) -> str:
+    """The form suppressions are stored and matched in: emails lower-cased, phones without spaces."""
+    recipient = recipient.strip()
+    if channel == Channel.EMAIL:
+        return recipient.lower()
+    return "".join(recipient.split()).replace("-", "")
+
+
 class Message(models.Model):
     """One outbound email or SMS; its status is the only truth about what was sent."""
 
@@ -25,6 +33,8 @@ class Message(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     recipient = models.CharField(max_length=320)
+    # The recipient as suppressions store it, so that the send's claim checks consent in the same statement.
+    recipient_key = models.CharField(max_length=320, blank=True, editable=False)
     subject = models.CharField(max_length=300, blank=True)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
@@ -46,6 +56,13 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} message {self.public_id} ({self.status})"
+
+    def save(self, *args, **kwargs) -> None:
+        self.recipient_key = recipient_normalize(channel=self.channel, recipient=self.recipient)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "recipient" in update_fields:
+            kwargs["update_fields"] = [*update_fields, "recipient_key"]
+        super().save(*args, **kwargs)
 
 
 class Suppression(models.Model):

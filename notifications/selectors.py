@@ -6,15 +6,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from notifications.models import Channel, Message, Suppression
-
-
-def recipient_normalize(*, channel: str, recipient: str) -> str:
-    """The form suppressions are stored and matched in: emails lower-cased, phones without spaces."""
-    recipient = recipient.strip()
-    if channel == Channel.EMAIL:
-        return recipient.lower()
-    return "".join(recipient.split()).replace("-", "")
+from notifications.models import Message, Suppression, recipient_normalize
 
 
 def recipient_is_contactable(*, channel: str, recipient: str) -> bool:

@@ -128,20 +128,24 @@ def _status_set(message: Message, status: str, **fields) -> None:
 
 
 def _message_claim(message_id: int) -> Message | None:
-    """Move a queued message to `sending` and read it back, in one statement; None when not queued.
+    """Claim a queued message and read it back, consent checked, in one statement; None when not queued.
 
-    The conditional UPDATE is the claim (a redelivered task finds the row no longer `queued`);
-    RETURNING saves the second round trip a separate read would cost on every send, and a
-    plain cursor the ORM's per-query setup (a third of a send's CPU with `Manager.raw`).
+    The conditional UPDATE is the claim (a redelivered task finds the row no longer `queued`):
+    it moves the row to `sending`, or to `cancelled` when its recipient is suppressed. RETURNING
+    saves the read-back a separate SELECT would cost on every send, and a plain cursor the
+    ORM's per-query setup (a third of a send's CPU with `Manager.raw`).
     """
     fields = Message._meta.concrete_fields
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    message_table, suppression_table = Message._meta.db_table, Suppression._meta.db_table
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {Message._meta.db_table} SET status = %s, attempts = attempts + 1, updated_at = %s"  # noqa: S608
-            f" WHERE id = %s AND status = %s RETURNING {columns}",
-            [Message.Status.SENDING, now, message_id, Message.Status.QUEUED],
+            f"UPDATE {message_table} SET attempts = attempts + 1, updated_at = %s, status = CASE"  # noqa: S608
+            f" WHEN recipient_key = '' OR EXISTS (SELECT 1 FROM {suppression_table} s"
+            f" WHERE s.channel = {message_table}.channel AND s.recipient = {message_table}.recipient_key)"
+            f" THEN %s ELSE %s END WHERE id = %s AND status = %s RETURNING {columns}",
+            [now, Message.Status.CANCELLED, Message.Status.SENDING, message_id, Message.Status.QUEUED],
         )
         row = cursor.fetchone()
     if row is None:
@@ -189,7 +193,7 @@ def _message_sent_record(message: Message, provider_message_id: str) -> None:
 
 
 def message_send(*, message_id: int) -> Message | None:
-    """Claim a queued message and hand it to its channel's transport: three statements when it goes out.
+    """Claim a queued message and hand it to its channel's transport: two statements when it goes out.
 
     A redelivered or duplicated task finds the row no longer `queued` and returns without
     calling the provider. A timeout after the request left leaves the message `unknown` for
@@ -198,7 +202,7 @@ def message_send(*, message_id: int) -> Message | None:
     message = _message_claim(message_id)
     if message is None:
         return None
-    if not recipient_is_contactable(channel=message.channel, recipient=message.recipient):
+    if message.status == Message.Status.CANCELLED:
         _status_set(message, Message.Status.CANCELLED, last_error="recipient is suppressed")
         return message
     rate_limit_wait(message.channel)

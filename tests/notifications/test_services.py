@@ -230,8 +230,8 @@ def test_suppression_list_query_count(django_assert_num_queries, count):
 
 def test_message_send_query_count_when_sent(outbox, django_assert_num_queries):
     message = MessageFactory()
-    # Claim with RETURNING, consent check, status write: no read-back, no transaction round trips.
-    with django_assert_num_queries(3):
+    # The claim checks consent and reads the row back; then the status write: no transaction round trips.
+    with django_assert_num_queries(2):
         sent = message_send(message_id=message.id)
     assert sent.status == Message.Status.SENT
     stored = Message.objects.get(id=message.id)
@@ -307,3 +307,36 @@ def test_message_resend_to_a_suppressed_recipient_is_cancelled(outbox, django_ca
         copy = message_resend(message_id=original.id, by="ops")
     assert Message.objects.get(id=copy.id).status == Message.Status.CANCELLED
     assert outbox == []
+
+
+def test_message_send_query_count_when_suppressed(outbox, django_assert_num_queries):
+    message = MessageFactory(recipient="Ann@Example.com")
+    suppression_add(channel=Channel.EMAIL, recipient="ann@example.com", reason="bounce", source="sendgrid")
+    Message.objects.filter(id=message.id).update(status=Message.Status.QUEUED)
+    with django_assert_num_queries(2):
+        assert message_send(message_id=message.id).status == Message.Status.CANCELLED
+    stored = Message.objects.get(id=message.id)
+    assert (stored.status, stored.last_error) == (Message.Status.CANCELLED, "recipient is suppressed")
+    assert outbox == []
+
+
+def test_message_send_cancels_a_message_without_recipient_key(outbox):
+    # Rows written around `save()` (bulk_create) have no key: the claim refuses rather than skip consent.
+    [message] = Message.objects.bulk_create(
+        [Message(channel=Channel.EMAIL, recipient="ann@example.com", body_text="x")]
+    )
+    assert message_send(message_id=message.id).status == Message.Status.CANCELLED
+    assert outbox == []
+
+
+@pytest.mark.parametrize(
+    ("channel", "recipient", "key"),
+    [(Channel.EMAIL, " Ann@Example.COM ", "ann@example.com"), (Channel.SMS, "+33 6 12-34-56-78", "+33612345678")],
+)
+def test_message_save_keeps_the_recipient_key_in_the_suppressions_form(channel, recipient, key):
+    message = MessageFactory(channel=channel, recipient=recipient)
+    assert Message.objects.get(id=message.id).recipient_key == key
+    message.recipient = "Zoe@Example.com" if channel == Channel.EMAIL else "+33 7 00 00 00 00"
+    message.save(update_fields=["recipient"])
+    assert Message.objects.get(id=message.id).recipient_key == ("zoe@example.com" if channel == Channel.EMAIL
+                                                                else "+33700000000")  # fmt: skip
