@@ -14,6 +14,7 @@ Exit status 1 when a target is missed.
 
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -26,7 +27,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 DATABASE = "closeloop_bench_intake"
-PORT = int(os.environ.get("BENCH_PORT", "8765"))
+
+
+def _free_port() -> int:
+    # The machine is shared: a fixed port may already be taken by another server.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+PORT = int(os.environ.get("BENCH_PORT") or _free_port())
+os.environ["BENCH_PORT"] = str(PORT)  # the server child process reads the same port
 os.environ["DATABASE_URL"] = f"{SERVER}/{DATABASE}"
 os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
 os.environ["API_RATE_LIMIT"] = "100000000/minute"
@@ -167,6 +178,8 @@ def main() -> int:
 
         base = f"http://127.0.0.1:{PORT}"
         for _ in range(100):
+            if server.poll() is not None:
+                raise SystemExit(f"the bench server stopped; see {log.name}")
             try:
                 requests.get(f"{base}/healthz", timeout=1)
                 break

@@ -23,6 +23,7 @@ from surveys.services.intake import (
     EventData,
     IdempotencyConflict,
     IdempotencyInFlight,
+    IngestResult,
     event_ingest,
     events_ingest,
     idempotency_claim,
@@ -170,7 +171,29 @@ class BatchResultSerializer(serializers.Serializer):
 # Built once per process and shared by every request: building a serializer's fields costs more than
 # validating an event, and a serializer given neither data nor instance keeps no state between calls.
 EVENT_INPUT = EventInputSerializer()
-EVENT_RESULT = EventResultSerializer()
+_DATETIME = serializers.DateTimeField()
+
+
+def event_result_json(result: IngestResult) -> dict:
+    """The answer `EventResultSerializer` documents, built directly: through the serializer it was
+    a fifth of the time of a batch of 1000 events."""
+    return {
+        "event_id": result.event.pk,
+        "duplicate": result.duplicate,
+        "scheduled": [
+            {
+                "id": str(outcome.invitation.public_id),
+                "trigger_rule": outcome.trigger_rule_id,
+                "survey": outcome.invitation.survey.name,
+                "channel": outcome.invitation.channel,
+                "scheduled_at": _DATETIME.to_representation(outcome.invitation.scheduled_at),
+                "expires_at": _DATETIME.to_representation(outcome.invitation.expires_at),
+            }
+            for outcome in result.scheduled
+        ],
+        "skipped": [{"trigger_rule": outcome.trigger_rule_id, "reason": outcome.skipped} for outcome in result.skipped],
+        "cancelled": [str(invitation.public_id) for invitation in result.cancelled],
+    }
 
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -250,7 +273,7 @@ class EventCreateApi(IdempotentPostView):
     def handle_post(self, request) -> Response:
         result = _ingest(request, EVENT_INPUT.run_validation(request.data))
         return Response(
-            EVENT_RESULT.to_representation(result),
+            event_result_json(result),
             status=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED,
         )
 
@@ -282,7 +305,7 @@ class EventBatchApi(IdempotentPostView):
             results[index] = {
                 "index": index,
                 "status": 200 if result.duplicate else 201,
-                "result": EVENT_RESULT.to_representation(result),
+                "result": event_result_json(result),
             }
         results = [results[index] for index in sorted(results)]
         return Response({"results": results}, status=status.HTTP_200_OK)

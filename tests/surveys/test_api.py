@@ -442,3 +442,23 @@ def test_trigger_rules_are_cached_and_forgotten_on_save(api_client, rule):
     response = api_client.post("/api/events/", EVENT, format="json")
 
     assert response.json()["skipped"] == [{"trigger_rule": None, "reason": "no_rule"}]
+
+
+def test_event_result_json_is_what_the_schema_documents(rule):
+    from surveys.api import EventResultSerializer, event_result_json
+    from surveys.services.intake import ContactData, event_ingest
+
+    rule.cancel_on_event_types, rule.match_property = ["refund"], "order"
+    rule.save()
+    TriggerRuleFactory(event_type="purchase", survey=SurveyFactory(), sample_rate=0)
+    TriggerRuleFactory(event_type="purchase", survey=SurveyFactory())  # within the global window: throttled
+    event_ingest(source="test", type="purchase", contact=ContactData(email="bo@example.com"), properties={"order": 7})
+    scheduled = event_ingest(source="test", type="purchase", contact=ContactData(email="ana@example.com"))
+    cancelling = event_ingest(
+        source="test", type="refund", contact=ContactData(email="bo@example.com"), properties={"order": 7}
+    )
+
+    for result in (scheduled, cancelling):
+        assert event_result_json(result) == EventResultSerializer(result).data
+    assert [outcome.skipped for outcome in scheduled.outcomes] == ["", "sampled_out", "throttled"]
+    assert len(cancelling.cancelled) == 1
