@@ -5,8 +5,11 @@ goes through a Messaging Service when one is set (else from a number). Classifie
 error codes for the send service (21610 = the number replied STOP); never touches the database.
 """
 
+import os
+
 import requests
 from django.conf import settings
+from requests.utils import get_environ_proxies
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -28,6 +31,11 @@ class BaseUrlHttpClient(TwilioHttpClient):
         super().__init__(**kwargs)
         self.base_url = base_url.rstrip("/")
         self.last_headers: dict = {}
+        # `requests` reads the proxy and CA variables of the environment on every call, a scan of
+        # os.environ that cost a third of the SDK's CPU per SMS; the host never changes, so read them once.
+        self.proxy = get_environ_proxies(self.base_url)
+        self.session.trust_env = False
+        self.session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
     def request(self, method: str, url: str, *args, **kwargs):
         if url.startswith(TWILIO_HOST) and self.base_url != TWILIO_HOST:

@@ -118,6 +118,24 @@ def test_twilio_survey_sms_body_through_the_sdk(fake_providers, django_capture_o
     assert message.provider_message_id == "SM" + "1".zfill(32)
 
 
+def test_twilio_goes_through_the_proxy_of_the_environment(fake_providers, monkeypatch, settings):
+    # The proxy variables are read once per transport, not per call: they must still be honoured.
+    monkeypatch.setenv("HTTP_PROXY", fake_providers.url)
+    settings.TWILIO_API_BASE_URL = "http://api.twilio.example"
+    message_send(message_id=MessageFactory(channel=Channel.SMS, recipient="+33612345678").id)
+    [request] = fake_providers.twilio()
+    assert request.path == f"http://api.twilio.example/2010-04-01/Accounts/AC{'0' * 32}/Messages.json"
+    assert request.form()["To"] == "+33612345678"
+
+
+def test_twilio_skips_the_proxy_for_hosts_in_no_proxy(fake_providers, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    message = message_send(message_id=MessageFactory(channel=Channel.SMS, recipient="+33612345678").id)
+    assert message.status == Message.Status.SENT
+    assert len(fake_providers.twilio()) == 1
+
+
 @override_settings(TWILIO_MESSAGING_SERVICE_SID="MG" + "1" * 32)
 def test_twilio_uses_the_messaging_service_when_set(fake_providers):
     message_send(message_id=MessageFactory(channel=Channel.SMS, recipient="+33612345678").id)
