@@ -383,8 +383,10 @@ def event_ingest(
 ) -> IngestResult:
     """Record an event, cancel what it cancels, and schedule what its trigger rules ask for, once per event.
 
-    All in one transaction without savepoints: when a concurrent request stores the same contact
-    or event first, the unique constraint undoes this one whole, and the second try finds them.
+    All in one transaction without savepoints. Most events are new, so the first try does not look
+    for a stored copy: the unique constraint on `(source, external_id)` is that check. When it
+    fails (a retried event), or a concurrent request stores the same contact first, the whole
+    transaction is undone and the second try looks first, and finds them.
     """
     arguments = {
         "source": source,
@@ -396,16 +398,23 @@ def event_ingest(
     }
     try:
         with transaction.atomic():
-            return _event_ingest(**arguments)
+            return _event_ingest(**arguments, look_for_duplicate=False)
     except IntegrityError:
         with transaction.atomic():
-            return _event_ingest(**arguments)
+            return _event_ingest(**arguments, look_for_duplicate=True)
 
 
 def _event_ingest(
-    *, source: str, type: str, contact: ContactData, external_id: str, occurred_at: datetime | None, properties: dict
+    *,
+    source: str,
+    type: str,
+    contact: ContactData,
+    external_id: str,
+    occurred_at: datetime | None,
+    properties: dict,
+    look_for_duplicate: bool,
 ) -> IngestResult:
-    if external_id:
+    if external_id and look_for_duplicate:
         existing = Event.objects.filter(source=source, external_id=external_id).first()
         if existing:
             return _duplicate(existing)
@@ -447,14 +456,12 @@ def events_ingest(*, source: str, events: list[EventData]) -> list[IngestResult]
 
     Events of new, distinct contacts take a bulk path; the rest (known contacts, contacts named
     twice, repeated external ids, events from the first cancelling one on) go through
-    `event_ingest` one by one.
+    `event_ingest` one by one; events already stored are answered as duplicates at once.
     """
     all_rules = trigger_rules_all()
     cancelling = {event_type for rule in all_rules for event_type in rule.cancel_on_event_types}
     external_ids = [event.external_id for event in events if event.external_id]
-    stored = set(
-        Event.objects.filter(source=source, external_id__in=external_ids).values_list("external_id", flat=True)
-    )
+    stored = {event.external_id: event for event in Event.objects.filter(source=source, external_id__in=external_ids)}
     wanted = [pair for event in events for pair in _identifiers(event.contact)]
     known = set()
     for name in ("external_id", "email", "phone"):
@@ -481,7 +488,11 @@ def events_ingest(*, source: str, events: list[EventData]) -> list[IngestResult]
         # A concurrent request stored one of these contacts or events first: take the careful path.
         results.clear()
     for index, event in enumerate(events):
-        if index not in results:
+        if index in results:
+            continue
+        if event.external_id in stored:
+            results[index] = _duplicate(stored[event.external_id])
+        else:
             results[index] = event_ingest(
                 source=source,
                 type=event.type,

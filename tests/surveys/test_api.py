@@ -6,7 +6,7 @@ import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from surveys.models import Event, Invitation
+from surveys.models import Contact, Event, Invitation
 from surveys.services.intake import api_key_create, idempotency_claim
 from tests.factories import SurveyFactory, TriggerRuleFactory
 
@@ -370,9 +370,10 @@ def test_event_create_of_a_new_contact_query_count(api_client, rule, django_asse
     _warm(api_client)
     event = {**EVENT, "external_id": "order-2", "contact": {"email": "new@example.com"}}
 
-    # The duplicate check, the contact lookup, the contact, the event, consent, the invitation
-    # (plus the transaction's savepoint and release: the test runs inside a transaction).
-    with django_assert_num_queries(8):
+    # The contact lookup, the contact, the event (its unique constraint is the duplicate check),
+    # consent, the invitation (plus the transaction's savepoint and release: the test runs inside
+    # a transaction).
+    with django_assert_num_queries(7):
         response = api_client.post("/api/events/", event, format="json")
 
     assert response.status_code == 201
@@ -384,7 +385,7 @@ def test_event_create_of_a_known_contact_query_count(api_client, rule, django_as
     _warm(api_client)
 
     # As for a new contact, with the contact's row lock and the fatigue check instead of its insert.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = api_client.post("/api/events/", {**EVENT, "external_id": "order-2"}, format="json")
 
     assert response.status_code == 201
@@ -462,3 +463,21 @@ def test_event_result_json_is_what_the_schema_documents(rule):
         assert event_result_json(result) == EventResultSerializer(result).data
     assert [outcome.skipped for outcome in scheduled.outcomes] == ["", "sampled_out", "throttled"]
     assert len(cancelling.cancelled) == 1
+
+
+def test_event_create_duplicate_changes_nothing_and_costs_one_more_try(api_client, rule, django_assert_num_queries):
+    _warm(api_client)
+    api_client.post("/api/events/", EVENT, format="json")
+    invitations = Invitation.objects.count()
+    again = {**EVENT, "contact": {"email": "ana@example.com", "name": "Ana Renamed"}, "properties": {"plan": "pro"}}
+
+    # The first try (contact lookup, update and lock, the refused event) is undone whole; the second
+    # finds the stored event; each in a savepoint, as the test runs inside a transaction.
+    with django_assert_num_queries(10):
+        response = api_client.post("/api/events/", again, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["duplicate"] is True
+    assert Event.objects.filter(external_id="order-1").get().properties == {}
+    assert Invitation.objects.count() == invitations
+    assert Contact.objects.get(email="ana@example.com").name == "Ana"
