@@ -6,5 +6,7 @@ class SurveysConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from surveys import receivers  # noqa: F401  (connects the SMS reply receiver)
-        from surveys import selectors  # noqa: F401  (connects the forgetting of cached keys and rules)
+        from surveys import (
+            receivers,  # noqa: F401  (connects the SMS reply receiver)
+            selectors,  # noqa: F401  (connects the forgetting of cached keys and rules)
+        )
