@@ -67,15 +67,18 @@ def cumulative(stats: pstats.Stats, path: str, function: str) -> float:
     )
 
 
-def stage_lines(stats: pstats.Stats, total: float, stages, n: int, rest_label: str) -> list[str]:
+def stage_lines(stats: pstats.Stats, total: float, stages, cpu_per_message: float, rest_label: str) -> list[str]:
+    """Each stage's share of the profiled CPU, and that share of the unprofiled CPU per message."""
     lines, accounted = [], 0.0
     for label, path, function in stages:
         seconds = cumulative(stats, path, function)
         accounted += seconds
-        lines.append(f"    {label:34s} {1000 * seconds / n:6.2f} ms CPU/msg  {100 * seconds / total:3.0f}%")
-    rest = max(0.0, total - accounted)
-    lines.append(f"    {rest_label:34s} {1000 * rest / n:6.2f} ms CPU/msg  {100 * rest / total:3.0f}%")
-    return lines
+        lines.append((label, seconds))
+    lines.append((rest_label, max(0.0, total - accounted)))
+    return [
+        f"    {label:38s} {100 * seconds / total:3.0f}%  ~{1000 * cpu_per_message * seconds / total:5.2f} ms CPU/msg"
+        for label, seconds in lines
+    ]
 
 
 def profiled(work, items) -> tuple[pstats.Stats, float]:
@@ -226,15 +229,19 @@ def main() -> int:
             f"{100 * min(1.0, full_cpu / full_wall):.0f}%, waiting on PostgreSQL and the provider "
             f"{100 * max(0.0, 1 - full_cpu / full_wall):.0f}%"
         )
-        print(f"  CPU of a send task by stage (profiled pass of {len(profile_ids)} sends, cProfile inflates it):")
-        for text in stage_lines(send_stats, send_cpu, SEND_STAGES, len(profile_ids), "Celery task machinery, rest"):
+        print(f"  CPU of a send task by stage (shares from a cProfile pass of {len(profile_ids)} sends):")
+        for text in stage_lines(send_stats, send_cpu, SEND_STAGES, full_cpu / n, "Celery task machinery, rest"):
             print(text)
         # The dispatch stages come from a second, profiled dispatch of fresh invitations.
         invite(channel, PROFILED)
         dispatch_stats, profiled_dispatch_cpu = profiled(dispatch_all, [None])
-        print(f"  CPU of dispatching one invitation by stage (profiled pass of {PROFILED}):")
+        print(f"  CPU of dispatching one invitation by stage (shares from a cProfile pass of {PROFILED}):")
         for text in stage_lines(
-            dispatch_stats, profiled_dispatch_cpu, DISPATCH_STAGES, PROFILED, "claim SELECT, invitation UPDATE, rest"
+            dispatch_stats,
+            profiled_dispatch_cpu,
+            DISPATCH_STAGES,
+            dispatch_cpu / dispatched,
+            "claim SELECT, invitation UPDATE, rest",
         ):
             print(text)
         Message.objects.filter(channel=channel, status=Message.Status.QUEUED).update(status=Message.Status.CANCELLED)
