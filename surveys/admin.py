@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.db import models
 
 from surveys.conditions import conditions_errors
 from surveys.models import Answer, ApiKey, Contact, Event, Invitation, Question, Response, Survey, TriggerRule
@@ -19,9 +20,17 @@ class QuestionInline(admin.StackedInline):
     fields = ("position", "kind", "text", "choices", "scale_max", ("show_if_score_min", "show_if_score_max"))
 
 
+def _https_by_default(field: models.Field, **kwargs) -> forms.Field:
+    # Django 6 assumes https for a typed URL without a scheme; say so now rather than warn.
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
 class SurveyForm(forms.ModelForm):
     class Meta:
         model = Survey
+        formfield_callback = _https_by_default
         fields = [
             "name",
             "kind",
@@ -47,6 +56,8 @@ class SurveyForm(forms.ModelForm):
 @admin.register(Survey)
 class SurveyAdmin(admin.ModelAdmin):
     form = SurveyForm
+    # The admin builds its form fields itself; the same https default as SurveyForm's.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("name", "kind", "reminder_after_days", "is_active", "created_at")
     list_filter = ("kind", "is_active")
     inlines = [QuestionInline]
