@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -73,24 +72,20 @@ def chromium():
 @pytest.fixture
 def browser_page(chromium, live_server):
     """A phone-sized page (320 px wide) with JavaScript; `browser_page.context` can be reopened without it."""
-    cache.clear()
     context = chromium.new_context(viewport={"width": 320, "height": 640}, base_url=live_server.url)
     page = context.new_page()
     yield page
     context.close()
-    cache.clear()
 
 
 @pytest.fixture
 def no_js_page(chromium, live_server):
-    cache.clear()
     context = chromium.new_context(
         viewport={"width": 320, "height": 640}, base_url=live_server.url, java_script_enabled=False
     )
     page = context.new_page()
     yield page
     context.close()
-    cache.clear()
 
 
 @pytest.fixture

@@ -241,17 +241,8 @@ def test_demo_workspace_history_is_counted_in_rollups():
     assert sum(FunnelRollup.objects.values_list("scheduled", flat=True)) == Invitation.objects.count() == 12
 
 
-@pytest.fixture
-def scanner_memory():
-    """The respondent page remembers score bursts per invitation id in the cache; forget them after."""
-    from django.core.cache import cache
-
-    yield
-    cache.clear()
-
-
 @pytest.mark.django_db
-def test_rollup_forgets_a_response_a_link_scanner_created(django_capture_on_commit_callbacks, scanner_memory):
+def test_rollup_forgets_a_response_a_link_scanner_created(django_capture_on_commit_callbacks):
     from surveys.services.responses import response_submit_from_page
 
     invitation = InvitationFactory()
