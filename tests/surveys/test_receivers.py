@@ -51,9 +51,14 @@ def test_sms_reply_score_then_reason_then_thanks(reply, outbox):
 
 
 def test_sms_reply_in_french(reply, outbox):
-    _sms_invitation(locale="fr", contact=ContactFactory(email="", phone=PHONE, locale="fr"))
+    invitation = _sms_invitation(locale="fr", contact=ContactFactory(email="", phone=PHONE, locale="fr"))
     reply("9")
-    assert outbox[0].body_text == "Quelle est la raison principale de votre note ?"
+    reply("Livraison rapide")
+    assert Response.objects.get(invitation=invitation).comment == "Livraison rapide"
+    assert [entry.body_text for entry in outbox] == [
+        "Quelle est la raison principale de votre note ?",
+        "Merci pour votre avis !",
+    ]
 
 
 def test_sms_reply_goes_to_the_latest_open_invitation(reply):
