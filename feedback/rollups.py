@@ -255,7 +255,8 @@ TALLY_FIELDS = (*LOOP_KEY, *LOOP_FLAGS, "opened_at", "hours_to_first_contact", "
 
 def is_recovered(follow_up: FollowUp) -> bool:
     """A resolved case whose customer was won back: the agent recorded the outcome as recovered, or the
-    customer answered "yes" to the "did we fix it?" survey of this resolution."""
+    customer answered "yes" to the "did we fix it?" survey of this resolution. A "no" reopens the case,
+    so an agent's "recovered" the customer denies is not counted."""
     won_back = follow_up.outcome == FollowUp.Outcome.RECOVERED or follow_up.fix_confirmed is True
     return follow_up.resolved_at is not None and won_back
 

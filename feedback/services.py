@@ -23,6 +23,7 @@ from notifications.models import Channel
 from notifications.selectors import recipient_is_contactable
 from notifications.services import email_render, message_queue
 from surveys.models import Response
+from surveys.services.fix_checks import invitation_cancel_unsent
 from surveys.services.intake import SkipReason, invitation_schedule
 
 OPEN_STATUSES = [FollowUp.Status.NEW, FollowUp.Status.IN_PROGRESS, FollowUp.Status.WAITING]
@@ -197,8 +198,14 @@ def follow_up_open_for_response(*, response_id: int, created: bool = True) -> Fo
 
 @transaction.atomic
 def _fix_check_record_answer(fix_check: FixCheck, response: Response) -> FollowUp:
-    """Keep the customer's "did we fix it?" answer on its check, and on the case while that resolution stands."""
-    follow_up = FollowUp.objects.select_for_update().get(pk=fix_check.follow_up_id)
+    """Keep the customer's "did we fix it?" answer on its check. While the resolution it asks about stands,
+    "fixed" confirms it and "not fixed" reopens the case: the loop is not closed. An answer about an
+    earlier, already undone resolution only goes on the timeline."""
+    follow_up = (
+        FollowUp.objects.select_for_update(of=("self",))
+        .select_related("team", "assignee", "rule", "response")
+        .get(pk=fix_check.follow_up_id)
+    )
     fix_check = FixCheck.objects.select_for_update().get(pk=fix_check.pk)
     fixed = not is_detractor(response.survey.kind, response.score)
     if fix_check.fixed == fixed:
@@ -206,15 +213,50 @@ def _fix_check_record_answer(fix_check: FixCheck, response: Response) -> FollowU
     fix_check.fixed = fixed
     fix_check.save(update_fields=["fixed"])
     current = follow_up.status == FollowUp.Status.RESOLVED and follow_up.resolved_at == fix_check.resolved_at
-    if current:
-        follow_up.fix_confirmed = fixed
-        follow_up.save(update_fields=["fix_confirmed", "updated_at"])
     verdict = "fixed" if fixed else "not fixed"
     body = f"The customer answered {response.score}: {verdict}."
     if not current:
         body += f" (about the resolution of {timezone.localtime(fix_check.resolved_at):%Y-%m-%d %H:%M})"
     _entry(follow_up, FollowUpEntry.Kind.FIX_CHECK_ANSWERED, body=body)
+    if not current:
+        return follow_up
+    if fixed:
+        follow_up.fix_confirmed = True
+        follow_up.save(update_fields=["fix_confirmed", "updated_at"])
+    else:
+        _follow_up_reopen_not_fixed(follow_up)
+    webhooks_emit("follow_up.updated", follow_up)
     return follow_up
+
+
+def _follow_up_reopen_not_fixed(follow_up: FollowUp) -> None:
+    """Reopen a case whose customer says the problem is not fixed, as if it had just arrived: a new due date
+    on the team's calendar (reminder and escalation fire again), and its assignee (or, in the team queue,
+    the team's Slack channel) told the way a new assignment is."""
+    now = timezone.now()
+    sla_hours = (follow_up.rule.sla_hours if follow_up.rule else None) or follow_up.team.sla_hours
+    follow_up.remind_at, follow_up.due_at = _sla_dates(now, follow_up.team, sla_hours)
+    follow_up.reminded_at = follow_up.escalated_at = None
+    changed = _follow_up_undo_resolution(follow_up)
+    follow_up.save(update_fields=[*changed, "due_at", "remind_at", "reminded_at", "escalated_at", "updated_at"])
+    _entry(follow_up, FollowUpEntry.Kind.REOPENED, body="The customer says it is not fixed.")
+    assignees = [follow_up.assignee] if follow_up.assignee else []
+    _notify_agents(follow_up, assignees, "The customer says it is not fixed: follow-up reopened")
+
+
+def _follow_up_undo_resolution(follow_up: FollowUp) -> list[str]:
+    """Forget the resolution being undone (unsaved; returns the fields to save), and withdraw its
+    "did we fix it?" survey if it has not gone out, so nobody is asked about a resolution that no longer stands."""
+    undone_checks = FixCheck.objects.filter(follow_up=follow_up, resolved_at=follow_up.resolved_at)
+    for invitation_id in undone_checks.values_list("invitation_id", flat=True):
+        invitation_cancel_unsent(invitation_id=invitation_id, reason=FIX_CHECK_CANCEL_REASON)
+    follow_up.status = FollowUp.Status.IN_PROGRESS
+    follow_up.outcome = ""
+    follow_up.root_cause = None
+    follow_up.resolved_at = None
+    # The answer judged the resolution just undone; the next resolution gets its own check.
+    follow_up.fix_confirmed = None
+    return ["status", "outcome", "root_cause", "resolved_at", "fix_confirmed"]
 
 
 @transaction.atomic
@@ -357,13 +399,7 @@ def follow_up_update(*, follow_up: FollowUp, actor: User | None, changes: dict) 
 def follow_up_reopen(*, follow_up: FollowUp, actor: User) -> FollowUp:
     if follow_up.status != FollowUp.Status.RESOLVED:
         raise ValidationError({"status": "Only a resolved case can be reopened."})
-    follow_up.status = FollowUp.Status.IN_PROGRESS
-    follow_up.outcome = ""
-    follow_up.root_cause = None
-    follow_up.resolved_at = None
-    # The answer judged the resolution just undone; the next resolution gets its own check.
-    follow_up.fix_confirmed = None
-    follow_up.save(update_fields=["status", "outcome", "root_cause", "resolved_at", "fix_confirmed", "updated_at"])
+    follow_up.save(update_fields=[*_follow_up_undo_resolution(follow_up), "updated_at"])
     _entry(follow_up, FollowUpEntry.Kind.REOPENED, author=actor)
     webhooks_emit("follow_up.updated", follow_up)
     return follow_up
@@ -454,6 +490,8 @@ def follow_up_resolve(
 
 # "Did we fix it?" asks someone we reached; an unreachable customer is not asked.
 FIX_CHECK_OUTCOMES = (FollowUp.Outcome.RECOVERED, FollowUp.Outcome.NOT_RECOVERED)
+# Why a "did we fix it?" invitation was withdrawn before it went out (Invitation.cancel_reason).
+FIX_CHECK_CANCEL_REASON = "case_reopened"
 
 
 def _fix_check_send(follow_up: FollowUp) -> FixCheck | None:

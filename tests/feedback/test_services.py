@@ -4,7 +4,18 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from feedback.models import FixCheck, FollowUp, FollowUpEntry, RoutingRule, User
+from feedback.models import (
+    FixCheck,
+    FollowUp,
+    FollowUpEntry,
+    FollowUpTally,
+    RoutingRule,
+    Team,
+    User,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from feedback.rollups import full_loop_rollup_rows, rollup_rebuild_loop, stored_loop_rollup_rows
 from feedback.services import (
     follow_up_add_note,
     follow_up_assign,
@@ -425,11 +436,25 @@ def test_follow_up_resolve_twice_sends_one_fix_check():
     assert FixCheck.objects.count() == 1
 
 
-@pytest.mark.parametrize(("score", "fixed"), [(1, True), (0, False)])
-def test_fix_check_answer_is_recorded_on_the_case_and_opens_no_case(score, fixed):
+def _subscribe_to_case_updates() -> None:
+    WebhookSubscription.objects.create(
+        name="CRM", url="https://crm.example.com/hook", secret="s", events=["follow_up.updated"]
+    )
+
+
+def _case_updates() -> list[tuple[str, str | None]]:
+    return [
+        (delivery.payload["event_data"]["status"], delivery.payload["event_data"]["outcome"])
+        for delivery in WebhookDelivery.objects.filter(event_type="follow_up.updated").order_by("pk")
+    ]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_fix_check_fixed_answer_confirms_the_resolution_and_announces_it():
     follow_up, _, agent = _fix_check_case()
     _resolve(follow_up, agent)
-    answer = ResponseFactory(invitation=FixCheck.objects.get().invitation, score=score)
+    _subscribe_to_case_updates()
+    answer = ResponseFactory(invitation=FixCheck.objects.get().invitation, score=1)
 
     recorded = follow_up_open_for_response(response_id=answer.pk)
     follow_up_open_for_response(response_id=answer.pk)
@@ -437,27 +462,153 @@ def test_fix_check_answer_is_recorded_on_the_case_and_opens_no_case(score, fixed
     assert recorded.pk == follow_up.pk
     assert FollowUp.objects.count() == 1
     follow_up.refresh_from_db()
-    assert follow_up.fix_confirmed is fixed
-    assert FixCheck.objects.get().fixed is fixed
-    verdict = "fixed" if fixed else "not fixed"
+    assert (follow_up.status, follow_up.outcome, follow_up.resolved_at, follow_up.fix_confirmed) == (
+        "resolved",
+        "recovered",
+        NOW,
+        True,
+    )
+    assert FixCheck.objects.get().fixed is True
     assert list(follow_up.entries.filter(kind="fix_answer").values_list("body", flat=True)) == [
-        f"The customer answered {score}: {verdict}."
+        "The customer answered 1: fixed."
     ]
+    assert _case_updates() == [("resolved", "recovered")]
 
 
-def test_fix_check_changed_answer_updates_the_case():
+def test_fix_check_not_fixed_answer_reopens_the_case_due_like_a_new_one():
+    follow_up, _, agent = _fix_check_case()
+    Team.objects.filter(pk=follow_up.team_id).update(sla_hours=8)
+    with time_machine.travel(NOW, tick=False):
+        follow_up_assign(follow_up=follow_up, actor=agent, assignee=agent)
+        _resolve(follow_up, agent)
+        FollowUp.objects.filter(pk=follow_up.pk).update(reminded_at=NOW, escalated_at=NOW)
+    invitations_dispatch_due()
+    _subscribe_to_case_updates()
+    answer = ResponseFactory(invitation=FixCheck.objects.get().invitation, score=0)
+
+    # Thursday 10:00; the team works 09:00-17:00 on weekdays with an 8-hour SLA.
+    with time_machine.travel(NOW + timedelta(days=1), tick=False):
+        recorded = follow_up_open_for_response(response_id=answer.pk)
+        follow_up_open_for_response(response_id=answer.pk)
+
+    assert recorded.pk == follow_up.pk
+    assert FollowUp.objects.count() == 1
+    follow_up.refresh_from_db()
+    assert (follow_up.status, follow_up.outcome, follow_up.root_cause, follow_up.resolved_at) == (
+        "in_progress",
+        "",
+        None,
+        None,
+    )
+    assert follow_up.fix_confirmed is None
+    assert (follow_up.remind_at, follow_up.due_at) == (
+        datetime(2026, 3, 5, 16, 0, tzinfo=UTC),
+        datetime(2026, 3, 6, 10, 0, tzinfo=UTC),
+    )
+    assert (follow_up.reminded_at, follow_up.escalated_at) == (None, None)
+    assert FixCheck.objects.get().fixed is False
+    assert list(follow_up.entries.order_by("pk").values_list("kind", "author", "body"))[-2:] == [
+        ("fix_answer", None, "The customer answered 0: not fixed."),
+        ("reopened", None, "The customer says it is not fixed."),
+    ]
+    notices = Message.objects.exclude(recipient="ana@example.com")
+    assert [(message.recipient, message.subject) for message in notices] == [
+        (
+            agent.email,
+            f"[Closeloop] The customer says it is not fixed: follow-up reopened: case #{follow_up.pk} "
+            f"({follow_up.response.survey}, score 2)",
+        )
+    ]
+    assert _case_updates() == [("in_progress", None)]
+
+
+def test_fix_check_not_fixed_answer_on_a_team_queue_case_emails_nobody():
     follow_up, _, agent = _fix_check_case()
     _resolve(follow_up, agent)
-    answer = ResponseFactory(invitation=FixCheck.objects.get().invitation, score=0)
+    invitations_dispatch_due()
+
+    follow_up_open_for_response(response_id=ResponseFactory(invitation=FixCheck.objects.get().invitation, score=0).pk)
+
+    follow_up.refresh_from_db()
+    assert (follow_up.status, follow_up.assignee) == ("in_progress", None)
+    assert list(Message.objects.values_list("recipient", flat=True)) == ["ana@example.com"]
+
+
+def test_fix_check_answer_changed_to_not_fixed_reopens_and_changed_back_stays_open():
+    follow_up, _, agent = _fix_check_case()
+    _resolve(follow_up, agent)
+    answer = ResponseFactory(invitation=FixCheck.objects.get().invitation, score=1)
     follow_up_open_for_response(response_id=answer.pk)
+
+    answer.score = 0
+    answer.save()
+    follow_up_open_for_response(response_id=answer.pk, created=False)
+
+    follow_up.refresh_from_db()
+    assert (follow_up.status, follow_up.fix_confirmed) == ("in_progress", None)
 
     answer.score = 1
     answer.save()
     follow_up_open_for_response(response_id=answer.pk, created=False)
 
+    # The resolution the answer judged is undone: the case stays open for the agent to resolve again.
     follow_up.refresh_from_db()
-    assert follow_up.fix_confirmed is True
-    assert follow_up.entries.filter(kind="fix_answer").count() == 2
+    assert (follow_up.status, follow_up.fix_confirmed) == ("in_progress", None)
+    assert FixCheck.objects.get().fixed is True
+    assert [body[:40] for body in follow_up.entries.filter(kind="fix_answer").values_list("body", flat=True)] == [
+        "The customer answered 1: fixed.",
+        "The customer answered 0: not fixed.",
+        "The customer answered 1: fixed. (about t",
+    ]
+
+
+def test_fix_check_not_fixed_answer_keeps_the_loop_rollups_equal_to_a_recount():
+    follow_up, _, agent = _fix_check_case()
+    _resolve(follow_up, agent)
+    tally = FollowUpTally.objects.get(follow_up=follow_up)
+    assert (tally.resolved, tally.recovered) == (True, True)
+
+    follow_up_open_for_response(response_id=ResponseFactory(invitation=FixCheck.objects.get().invitation, score=0).pk)
+
+    tally.refresh_from_db()
+    assert (tally.resolved, tally.recovered, tally.root_cause_id, tally.hours_to_resolve) == (False, False, 0, None)
+    assert stored_loop_rollup_rows() == full_loop_rollup_rows()
+    counts = stored_loop_rollup_rows()
+    assert list(counts.values()) == [(1, 1, 0, 0, 0, 1)]
+    rollup_rebuild_loop()
+    assert stored_loop_rollup_rows() == counts
+
+
+def test_follow_up_reopen_cancels_the_fix_check_that_has_not_gone_out():
+    follow_up, _, agent = _fix_check_case()
+    _resolve(follow_up, agent)
+
+    follow_up_reopen(follow_up=follow_up, actor=agent)
+    invitations_dispatch_due()
+
+    invitation = FixCheck.objects.get().invitation
+    invitation.refresh_from_db()
+    assert (invitation.status, invitation.cancel_reason, invitation.message) == ("cancelled", "case_reopened", None)
+    assert Message.objects.count() == 0
+
+
+def test_fix_check_not_fixed_answer_leaves_the_other_resolutions_checks_alone():
+    follow_up, _, agent = _fix_check_case()
+    with time_machine.travel(NOW, tick=False):
+        _resolve(follow_up, agent)
+        invitations_dispatch_due()
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        follow_up_reopen(follow_up=follow_up, actor=agent)
+        _resolve(follow_up, agent)
+        invitations_dispatch_due()
+    first, second = FixCheck.objects.order_by("pk")
+
+    follow_up_open_for_response(response_id=ResponseFactory(invitation=second.invitation, score=0).pk)
+
+    assert list(Invitation.objects.filter(fix_check__isnull=False).values_list("status", flat=True)) == [
+        "queued",
+        "queued",
+    ]
 
 
 def test_fix_check_reopen_and_resolve_again_sends_a_new_check_and_the_old_answer_stays_on_the_timeline():
@@ -478,10 +629,10 @@ def test_fix_check_reopen_and_resolve_again_sends_a_new_check_and_the_old_answer
         "The customer answered 1: fixed. (about the resolution of 2026-03-04 10:00)"
     )
 
-    follow_up_open_for_response(response_id=ResponseFactory(invitation=second.invitation, score=0).pk)
+    follow_up_open_for_response(response_id=ResponseFactory(invitation=second.invitation, score=1).pk)
 
     follow_up.refresh_from_db()
-    assert follow_up.fix_confirmed is False
+    assert follow_up.fix_confirmed is True
 
 
 def test_follow_up_reopen_forgets_the_fix_check_answer():
