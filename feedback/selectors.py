@@ -6,7 +6,7 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from feedback.models import FixCheck, FollowUp, Priority, User
-from surveys.models import Event, Response
+from surveys.models import Event, Response, ResponseNote
 
 OPEN_STATUSES = [FollowUp.Status.NEW, FollowUp.Status.IN_PROGRESS, FollowUp.Status.WAITING]
 INBOX_VIEWS = ("mine", "team", "unassigned", "overdue", "all")
@@ -115,6 +115,11 @@ def follow_up_customer_history(*, follow_up: FollowUp, user: User) -> tuple[list
 def follow_up_fix_checks(*, follow_up: FollowUp) -> list[FixCheck]:
     """The case's "did we fix it?" surveys, oldest first, with their invitation, survey and answer."""
     return list(follow_up.fix_checks.select_related("invitation__survey", "invitation__response"))
+
+
+def follow_up_response_notes(*, follow_up: FollowUp) -> list[ResponseNote]:
+    """The notes written about the case's answer (through the Delighted-compatible API), oldest first."""
+    return list(follow_up.response.notes.all())
 
 
 def follow_up_assignable_agents(*, follow_up: FollowUp) -> QuerySet[User]:

@@ -15,6 +15,7 @@ from feedback.selectors import (
     follow_up_fix_checks,
     follow_up_get,
     follow_up_list,
+    follow_up_response_notes,
 )
 from feedback.services import (
     follow_up_add_note,
@@ -75,6 +76,7 @@ def _detail(
         "past_answers": past_answers,
         "events": events,
         "fix_checks": follow_up_fix_checks(follow_up=follow_up),
+        "response_notes": follow_up_response_notes(follow_up=follow_up),
         "note_form": note_form or NoteForm(),
         "resolve_form": resolve_form or ResolveForm(),
         "reply_form": reply_form or ReplyForm(),

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from feedback.models import FixCheck, FollowUp
 from notifications.models import Message
+from surveys.models import ResponseNote
 from tests.factories import (
     ContactFactory,
     EventFactory,
@@ -366,12 +367,39 @@ def test_follow_up_detail_shows_the_fix_check_answer(client, agent, team):
     assert "<strong>not fixed</strong> (score 0)" in content
 
 
+def test_follow_up_detail_shows_the_answers_tags_and_notes_read_only(client, agent, team):
+    response = ResponseFactory(tags=["pricing", "<b>late</b>"])
+    ResponseNote.objects.create(response=response, text="Called back\nno answer", user_email="lea@example.com")
+    ResponseNote.objects.create(response=response, text="Refund <script>")
+    follow_up = FollowUpFactory(team=team, response=response)
+    client.force_login(agent)
+
+    page = client.get(reverse("follow-up-detail", args=[follow_up.pk]))
+
+    assert [note.text for note in page.context["response_notes"]] == ["Called back\nno answer", "Refund <script>"]
+    content = page.content.decode()
+    assert '<p id="answer-tags">Tags: pricing, &lt;b&gt;late&lt;/b&gt;</p>' in content
+    assert "lea@example.com: Called back<br>no answer</li>" in content
+    assert "Refund &lt;script&gt;</li>" in content
+
+
+def test_follow_up_detail_without_tags_or_notes_shows_neither(client, agent, follow_up):
+    client.force_login(agent)
+
+    content = client.get(reverse("follow-up-detail", args=[follow_up.pk])).content.decode()
+
+    assert "answer-tags" not in content and "Notes on this answer" not in content
+
+
 @pytest.mark.parametrize("who", ["agent", "manager"])
 @pytest.mark.parametrize("count", [1, 20])
 def test_follow_up_detail_query_count(client, request, team, django_assert_num_queries, who, count):
     contact = ContactFactory()
-    follow_up = FollowUpFactory(team=team, response=ResponseFactory(invitation__contact=contact))
+    follow_up = FollowUpFactory(
+        team=team, response=ResponseFactory(invitation__contact=contact, tags=[f"tag {n}" for n in range(count)])
+    )
     for _ in range(count):
+        ResponseNote.objects.create(response=follow_up.response, text="Spoke to them")
         FollowUpFactory(team=team, response=ResponseFactory(invitation__contact=contact))
         EventFactory(contact=contact)
         UserFactory(team=team)
@@ -383,13 +411,14 @@ def test_follow_up_detail_query_count(client, request, team, django_assert_num_q
     _client(client, who, request)
 
     # session, user, case with its team/assignee/cause/answer/survey/contact/invitation/event, other answers with
-    # their cases, events, fix checks with their answers, timeline with authors, agents to reassign to, root
-    # causes; a manager also gets the teams to move to.
-    with django_assert_num_queries(9 if who == "agent" else 10):
+    # their cases, events, fix checks with their answers, notes on the answer, timeline with authors, agents to
+    # reassign to, root causes; a manager also gets the teams to move to.
+    with django_assert_num_queries(10 if who == "agent" else 11):
         response = client.get(reverse("follow-up-detail", args=[follow_up.pk]))
 
     assert len(response.context["past_answers"]) == count
     assert len(response.context["fix_checks"]) == count
+    assert len(response.context["response_notes"]) == count
 
 
 @pytest.mark.parametrize("count", [1, 20])
