@@ -394,7 +394,7 @@ class WebhookSubscription(models.Model):
     name = models.CharField(max_length=100)
     url = models.URLField(max_length=500)
     secret = models.CharField(max_length=100, help_text="Signs each body: X-Delighted-Webhook-Signature.")
-    events = models.JSONField(default=list, help_text="Event types to send, e.g. [\"survey_response.created\"].")
+    events = models.JSONField(default=list, help_text='Event types to send, e.g. ["survey_response.created"].')
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
