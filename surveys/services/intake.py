@@ -5,16 +5,19 @@ invitations are the dispatcher's (`surveys.services.dispatch`).
 """
 
 import hashlib
+import json
 import secrets
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model, Q
 from django.utils import timezone
 
 from notifications.models import Channel
@@ -27,6 +30,7 @@ from surveys.services import fatigue
 from surveys.tokens import invitation_token, token_hash
 
 API_KEY_PREFIX = "cl_"
+ModelT = TypeVar("ModelT", bound=Model)
 
 
 def api_key_create(*, name: str, scopes: list[str] | None = None, survey: Survey | None = None) -> tuple[ApiKey, str]:
@@ -510,9 +514,9 @@ def _events_ingest_new(
     """Bulk path: each contact is new and named once, so fatigue only weighs this event's own rules."""
     if not items:
         return {}
-    contacts = Contact.objects.bulk_create([_contact_new(event.contact) for _, event in items])
+    contacts = _rows_insert([_contact_new(event.contact) for _, event in items])
     now = timezone.now()
-    stored = Event.objects.bulk_create(
+    stored = _rows_insert(
         [
             Event(
                 source=source,
@@ -541,8 +545,50 @@ def _events_ingest_new(
         outcomes = _rules_outcomes(event, contact, all_rules, new_contact=True, contactable=contactable)
         invitations.extend(outcome.invitation for outcome in outcomes if outcome.invitation is not None)
         results[index] = IngestResult(event, False, outcomes)
-    Invitation.objects.bulk_create(invitations)
+    _rows_insert(invitations)
     return results
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} has no JSON form for _rows_insert")
+
+
+def _rows_insert(rows: list[ModelT]) -> list[ModelT]:
+    """Insert new rows of one model in one statement and give them their ids, like `bulk_create`.
+
+    On PostgreSQL the rows travel as one JSON document that `json_to_recordset` expands on the
+    server: `bulk_create` adapts every value of every row in Python first, which for a batch of
+    1000 events took longer than the database's own work. Other databases use `bulk_create`.
+    """
+    if not rows:
+        return rows
+    if connection.vendor != "postgresql":
+        return type(rows[0]).objects.bulk_create(rows)
+    meta = rows[0]._meta
+    fields = [model_field for model_field in meta.concrete_fields if not model_field.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model_field.column) for model_field in fields)
+    record = ", ".join(f"{quote(model_field.column)} {model_field.db_type(connection)}" for model_field in fields)
+    document = json.dumps(
+        [{model_field.column: model_field.pre_save(row, add=True) for model_field in fields} for row in rows],
+        default=_json_value,
+    )
+    with connection.cursor() as cursor:
+        # INSERT ... SELECT keeps the document's order, and RETURNING gives the ids in it.
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT {columns}"
+            f" FROM json_to_recordset(%s::json) AS given({record}) RETURNING {quote(meta.pk.column)}",
+            [document],
+        )
+        for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
+            row.pk = pk
+            row._state.adding = False
+            row._state.db = connection.alias
+    return rows
 
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
