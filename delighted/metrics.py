@@ -79,8 +79,10 @@ class MetricsApi(APIView):
         query.is_valid(raise_exception=True)
         params = query.validated_data
         survey = request.auth.survey
-        # A key without a default survey speaks for every NPS survey, as a Delighted account would.
-        survey_ids = (survey.pk,) if survey else tuple(Survey.objects.filter(kind="nps").values_list("pk", flat=True))
+        # A key without a default survey speaks for every NPS survey, as a Delighted account would, but a
+        # "did we fix it?" survey, whose answers say whether a case was fixed, not how customers feel.
+        nps_surveys = Survey.objects.filter(kind="nps", is_fix_check=False)
+        survey_ids = (survey.pk,) if survey else tuple(nps_surveys.values_list("pk", flat=True))
         filters = selectors.Filters(
             start=_day(params["since"]) if "since" in params else EARLIEST,
             end=_day(params["until"]) if "until" in params else timezone.localdate(),

@@ -50,6 +50,15 @@ def count_first_contact_in_rollups(sender, instance, created: bool, raw: bool = 
         rollup_count_follow_up(follow_up_id=instance.follow_up_id)
 
 
+@receiver(post_save, sender="feedback.RoutingRule")
+def mark_fix_check_survey(sender, instance, raw: bool = False, **kwargs) -> None:
+    """A survey picked as a rule's "did we fix it?" survey is flagged, so the dashboard keeps its answers apart."""
+    from surveys.services.fix_checks import survey_mark_fix_check
+
+    if instance.fix_check_survey_id and not raw:
+        survey_mark_fix_check(survey_id=instance.fix_check_survey_id)
+
+
 @receiver(pre_delete, sender="feedback.FollowUp")
 def uncount_deleted_follow_up(sender, instance, **kwargs) -> None:
     from feedback.rollups import rollup_uncount_follow_up

@@ -40,6 +40,7 @@ class SurveyForm(forms.ModelForm):
             "thank_you_link_url",
             "reminder_after_days",
             "is_active",
+            "is_fix_check",
         ]
 
     def clean_reminder_after_days(self):
@@ -59,7 +60,7 @@ class SurveyAdmin(admin.ModelAdmin):
     # The admin builds its form fields itself; the same https default as SurveyForm's.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("name", "kind", "reminder_after_days", "is_active", "created_at")
-    list_filter = ("kind", "is_active")
+    list_filter = ("kind", "is_active", "is_fix_check")
     inlines = [QuestionInline]
 
 

@@ -57,6 +57,11 @@ class Survey(models.Model):
         help_text="Remind non-responders once, this many days after the invitation. Empty: never.",
     )
     is_active = models.BooleanField(default=True)
+    is_fix_check = models.BooleanField(
+        default=False,
+        help_text='Asks customers whether their case was fixed ("did we fix it?"); set when a routing rule picks it. '
+        "Its answers are left out of the dashboard's all-surveys figures.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -101,3 +101,13 @@ def test_metrics_bad_params_are_400_with_the_field(params, field):
     response = _client(SurveyFactory()).get("/v1/metrics", params)
     assert response.status_code == 400
     assert field in str(response.json())
+
+
+@pytest.mark.django_db
+def test_metrics_key_without_survey_leaves_out_a_did_we_fix_it_nps_survey(survey):
+    fix_check = SurveyFactory(kind="nps", is_fix_check=True)
+    _answer(fix_check, 0)
+    rollup_rebuild()
+
+    assert _client().get("/v1/metrics").json()["response_count"] == 7
+    assert _client(fix_check).get("/v1/metrics").json()["response_count"] == 1

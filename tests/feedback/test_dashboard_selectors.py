@@ -274,3 +274,30 @@ def test_latest_comments_filter_by_band():
     promoters = selectors.latest_comments(PERIOD.__class__(**{**PERIOD.__dict__, "band": "promoter"}))
     assert [r.comment for r in promoters] == ["Great", "Lovely"]
     assert happy_csat in promoters
+
+
+@pytest.mark.django_db
+def test_all_surveys_leave_out_did_we_fix_it_answers_that_stay_one_pick_away():
+    nps = SurveyFactory(kind="nps")
+    fix_check = SurveyFactory(kind="thumbs", name="Did we fix it?")
+    RoutingRuleFactory(fix_check_survey=fix_check)
+    for score in (10, 3):
+        _answer(nps, score, comment="About the product")
+    for score in (0, 0, 1):
+        _answer(fix_check, score, comment="Still broken")
+    InvitationFactory(survey=fix_check, event=None, message=MessageFactory(sent_at=NOW))
+    rollup_rebuild()
+    picked = replace(PERIOD, survey_ids=(fix_check.pk,))
+
+    everything = selectors.scores(PERIOD)
+    assert (everything.responses, everything.detractors, everything.thumbs_up) == (2, 1, None)
+    assert [row.stages["scheduled"] for row in selectors.funnel(PERIOD)] == [2]
+    assert [group.label for group in selectors.breakdown(PERIOD, "survey")] == [nps.name]
+    assert [week.scores.responses for week in selectors.weekly_trend(PERIOD)] == [0, 2]
+    assert [response.comment for response in selectors.latest_comments(PERIOD)] == ["About the product"] * 2
+    assert selectors.loop(PERIOD, everything.detractors).detractors == 1
+
+    alone = selectors.scores(picked)
+    assert (alone.responses, alone.detractors, alone.thumbs_up) == (3, 2, 33.3)
+    assert [row.stages["scheduled"] for row in selectors.funnel(picked)] == [4]
+    assert [response.comment for response in selectors.latest_comments(picked)] == ["Still broken"] * 3

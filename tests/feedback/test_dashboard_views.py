@@ -104,3 +104,23 @@ def test_dashboard_query_count_does_not_grow_with_data(client, manager, django_a
     # 5 for the loop; latest comments.
     with django_assert_num_queries(QUERIES):
         assert client.get(reverse("dashboard"), {"by": "event:store"}).status_code == 200
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_dashboard_keeps_did_we_fix_it_answers_out_until_their_survey_is_picked(client, manager):
+    fix_check = SurveyFactory(kind="thumbs", name="Did we fix it?", is_fix_check=True)
+    ResponseFactory(invitation__survey=SurveyFactory(kind="nps"), score=9)
+    for score in (0, 1):
+        ResponseFactory(invitation__survey=fix_check, score=score)
+    rollup_rebuild()
+    client.force_login(manager)
+
+    everything = client.get(reverse("dashboard"), {"period": "7"})
+    picked = client.get(reverse("dashboard"), {"period": "7", "survey": fix_check.pk})
+
+    assert everything.context["scores"].counts == {"nps": 1, "csat": 0, "ces": 0, "five_star": 0, "thumbs": 0}
+    assert 'id="fix-check-note"' in everything.content.decode()
+    assert picked.context["scores"].counts == {"nps": 0, "csat": 0, "ces": 0, "five_star": 0, "thumbs": 2}
+    assert "Thumbs up<strong>50.0%</strong>n=2" in picked.content.decode()
+    assert 'id="fix-check-note"' not in picked.content.decode()

@@ -1,9 +1,9 @@
 import pytest
 
-from surveys.models import Invitation
+from surveys.models import Invitation, Survey
 from surveys.services.dispatch import invitations_dispatch_due
-from surveys.services.fix_checks import invitation_cancel_unsent
-from tests.factories import InvitationFactory
+from surveys.services.fix_checks import invitation_cancel_unsent, survey_mark_fix_check
+from tests.factories import InvitationFactory, SurveyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,3 +26,14 @@ def test_invitation_cancel_unsent_leaves_an_invitation_that_went_out():
 
     invitation.refresh_from_db()
     assert (invitation.status, invitation.cancel_reason) == (Invitation.Status.QUEUED, "")
+
+
+def test_survey_mark_fix_check_flags_only_that_survey():
+    survey, other = SurveyFactory(), SurveyFactory()
+
+    survey_mark_fix_check(survey_id=survey.pk)
+    survey_mark_fix_check(survey_id=survey.pk)
+
+    assert list(Survey.objects.filter(is_fix_check=True)) == [survey]
+    other.refresh_from_db()
+    assert other.is_fix_check is False
