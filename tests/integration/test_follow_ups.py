@@ -10,9 +10,15 @@ from django.db import connection
 from django.utils import timezone
 
 from feedback.models import FixCheck, FollowUp, FollowUpEntry, RoutingRule
-from feedback.services import follow_up_open_for_response, follow_up_resolve, follow_ups_escalate
+from feedback.services import (
+    follow_up_open_for_response,
+    follow_up_reopen,
+    follow_up_resolve,
+    follow_ups_escalate,
+)
 from notifications.models import Message
 from surveys.models import Response
+from surveys.services.dispatch import invitations_dispatch_due
 from surveys.services.responses import response_submit
 from tests.factories import (
     FollowUpFactory,
@@ -136,3 +142,47 @@ def test_overlapping_escalation_scans_fire_each_level_once():
     assert Message.objects.filter(recipient="agent@closeloop.test").count() == 5
     assert Message.objects.filter(recipient="boss@closeloop.test").count() == 5
     assert Message.objects.filter(recipient="lead@closeloop.test").count() == 5
+
+
+def test_concurrent_deliveries_of_a_not_fixed_answer_reopen_the_case_once_with_one_notice():
+    rule = RoutingRuleFactory(fix_check_survey=SurveyFactory(name="Did we fix it?", kind="thumbs"))
+    agent = UserFactory(email="agent@closeloop.test", team=rule.team)
+    follow_up = FollowUpFactory(team=rule.team, rule=rule, assignee=agent)
+    follow_up_resolve(follow_up=follow_up, author=agent, root_cause=RootCauseFactory(), outcome="recovered")
+    answer = ResponseFactory(invitation=FixCheck.objects.get().invitation, score=0)
+
+    results = run_concurrently(lambda: follow_up_open_for_response(response_id=answer.pk), 4)
+
+    assert [result for result in results if isinstance(result, Exception)] == []
+    follow_up.refresh_from_db()
+    assert (follow_up.status, follow_up.resolved_at) == ("in_progress", None)
+    assert FollowUpEntry.objects.filter(kind="reopened").count() == 1
+    assert FollowUpEntry.objects.filter(kind="fix_answer").count() == 1
+    assert list(Message.objects.filter(recipient="agent@closeloop.test").values_list("recipient", flat=True)) == [
+        "agent@closeloop.test"
+    ]
+
+
+def test_a_reopen_racing_the_dispatcher_either_cancels_the_fix_check_or_lets_it_go_out_never_both():
+    rule = RoutingRuleFactory(fix_check_survey=SurveyFactory(name="Did we fix it?", kind="thumbs"))
+    agent = UserFactory(team=rule.team)
+    follow_up = FollowUpFactory(team=rule.team, rule=rule)
+    follow_up_resolve(follow_up=follow_up, author=agent, root_cause=RootCauseFactory(), outcome="recovered")
+    invitation = FixCheck.objects.get().invitation
+
+    calls = iter([invitations_dispatch_due, lambda: follow_up_reopen(follow_up=follow_up, actor=agent)])
+    lock = threading.Lock()
+
+    def next_call():
+        with lock:
+            call = next(calls)
+        return call()
+
+    results = run_concurrently(next_call, 2)
+
+    assert [result for result in results if isinstance(result, Exception)] == []
+    invitation.refresh_from_db()
+    if invitation.status == "cancelled":
+        assert (invitation.cancel_reason, invitation.message_id) == ("case_reopened", None)
+    else:
+        assert invitation.status == "queued" and invitation.message_id is not None
