@@ -11,8 +11,10 @@ on, Django keeps every SQL statement in memory), no provider rate limit, an SMS 
 Per channel, in this one process as a worker's pool process would:
   1. dispatch: the beat job `invitations_dispatch_due` claims N due invitations (one contact each),
      checks consent and fatigue, renders the email or SMS and queues its `Message`;
-  2. send: the send task (`send_message.apply`: claim with consent check, SDK call, status write) for
-     every queued message, the figure the target is about;
+  2. send: the send task (claim with consent check, SDK call, status write) for every queued message,
+     run as a worker's pool process runs it: through the task's tracer, built once, with Celery's
+     Django fixup around each task (which keeps or drops the database connection); the figure the
+     target is about;
 and beside it two floors:
   - SDK call alone: the same SDK call with the same body, no database: what the provider path costs;
   - DB path: the send task with the in-memory (locmem) transport: what claiming and tracking cost.
@@ -127,6 +129,10 @@ def main() -> int:
     from django.utils import timezone
 
     call_command("migrate", verbosity=0)
+    from celery.app.trace import build_tracer
+    from celery.fixups.django import DjangoWorkerFixup
+    from celery.utils import uuid
+
     from config.celery_app import app
     from notifications.models import Message
     from notifications.tasks import send_message
@@ -176,8 +182,13 @@ def main() -> int:
             work(item)
         return time.perf_counter() - wall, time.process_time() - cpu
 
+    # What a pool process does per task: the tracer it built once for the task, between the fixup's
+    # task_prerun and task_postrun (`apply` would build a tracer per call and skip the fixup).
+    worker_fixup = DjangoWorkerFixup(app).install()  # noqa: F841 (its signal receivers are weak references)
+    send_traced = build_tracer(send_message.name, send_message, app=app)
+
     def send(message_id: int) -> None:
-        send_message.apply(args=[message_id])
+        send_traced(uuid(), (message_id,), {}, {"delivery_info": {"routing_key": "celery"}})
 
     def dispatch_all(_) -> None:
         while invitations_dispatch_due():
