@@ -391,6 +391,17 @@ def test_follow_up_detail_without_tags_or_notes_shows_neither(client, agent, fol
     assert "answer-tags" not in content and "Notes on this answer" not in content
 
 
+def test_follow_up_detail_says_a_fix_check_was_withdrawn_by_a_reopen(client, agent, team):
+    follow_up = FollowUpFactory(team=team)
+    invitation = InvitationFactory(status="cancelled", cancel_reason="case_reopened")
+    FixCheck.objects.create(follow_up=follow_up, invitation=invitation, resolved_at=timezone.now())
+    client.force_login(agent)
+
+    content = client.get(reverse("follow-up-detail", args=[follow_up.pk])).content.decode()
+
+    assert "withdrawn, the case was reopened before it went out</li>" in content
+
+
 @pytest.mark.parametrize("who", ["agent", "manager"])
 @pytest.mark.parametrize("count", [1, 20])
 def test_follow_up_detail_query_count(client, request, team, django_assert_num_queries, who, count):
