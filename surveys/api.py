@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status, viewsets
+from rest_framework.fields import empty
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -171,6 +172,84 @@ class BatchResultSerializer(serializers.Serializer):
 # Built once per process and shared by every request: building a serializer's fields costs more than
 # validating an event, and a serializer given neither data nor instance keeps no state between calls.
 EVENT_INPUT = EventInputSerializer()
+
+
+class _NotPlain(Exception):
+    """A value the plain pass does not vouch for: the serializer decides, and words any error."""
+
+
+def _plain_text(field: serializers.CharField, value: str) -> str:
+    # What CharField.run_validation does with a string: strip, blank check, the field's validators.
+    if field.trim_whitespace:
+        value = value.strip()
+    if value == "":
+        if not field.allow_blank:
+            raise _NotPlain
+        return value
+    for validator in field.validators:
+        if getattr(validator, "requires_context", False):
+            validator(value, field)
+        else:
+            validator(value)
+    return value
+
+
+@functools.cache
+def _plain_plan(serializer: serializers.Serializer) -> tuple:
+    """Per field: its name, the field, how the plain pass checks it, and the serializer's `validate_<name>`."""
+    plan = []
+    for name, field in serializer.fields.items():
+        if isinstance(field, serializers.Serializer):
+            kind = "nested"
+        elif isinstance(field, serializers.CharField) and not any(
+            getattr(validator, "requires_context", False) for validator in field.validators
+        ):
+            kind = "text"
+        else:
+            kind = "other"
+        plan.append((name, field, kind, getattr(serializer, f"validate_{name}", None)))
+    return tuple(plan)
+
+
+def _plain_validation(serializer: serializers.Serializer, data) -> dict:
+    """What `serializer.run_validation(data)` returns, through the same fields, validators and
+    `validate` methods, without DRF's per-field bookkeeping (two thirds of a batch item's check).
+    Raises `_NotPlain` at the first doubt, so every error still comes from the serializer."""
+    if type(data) is not dict or serializer.validators:
+        raise _NotPlain
+    validated: dict = {}
+    try:
+        for name, field, kind, check in _plain_plan(serializer):
+            value = data.get(name, empty)
+            if value is empty:
+                # As DRF does: a required field must be given, a missing one takes its default unchecked.
+                if field.required:
+                    raise _NotPlain
+                if field.default is empty:
+                    continue
+                value = field.get_default()
+            elif kind == "nested":
+                value = _plain_validation(field, value)
+            elif kind == "text" and type(value) is str:
+                value = _plain_text(field, value)
+            else:
+                value = field.run_validation(value)
+            if check is not None:
+                value = check(value)
+            serializer.set_value(validated, field.source_attrs, value)
+        return serializer.validate(validated)
+    except (serializers.ValidationError, DjangoValidationError) as error:
+        raise _NotPlain from error
+
+
+def event_input(data) -> dict:
+    """An event's validated input, or the serializer's ValidationError with its field messages."""
+    try:
+        return _plain_validation(EVENT_INPUT, data)
+    except _NotPlain:
+        return EVENT_INPUT.run_validation(data)
+
+
 _DATETIME = serializers.DateTimeField()
 
 
@@ -271,7 +350,7 @@ class EventCreateApi(IdempotentPostView):
         return super().post(request)
 
     def handle_post(self, request) -> Response:
-        result = _ingest(request, EVENT_INPUT.run_validation(request.data))
+        result = _ingest(request, event_input(request.data))
         return Response(
             event_result_json(result),
             status=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED,
@@ -294,7 +373,7 @@ class EventBatchApi(IdempotentPostView):
         valid: list[tuple[int, EventData]] = []
         for index, item in enumerate(batch.validated_data["events"]):
             try:
-                valid.append((index, _event_data(EVENT_INPUT.run_validation(item))))
+                valid.append((index, _event_data(event_input(item))))
             except serializers.ValidationError as error:
                 results[index] = {"index": index, "status": 400, "errors": _flatten(error.detail)}
         # One transaction for the batch: invalid items are reported and skipped, while a failure of

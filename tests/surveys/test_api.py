@@ -4,6 +4,8 @@ import json
 import pytest
 import time_machine
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from surveys.models import Contact, Event, Invitation
@@ -477,3 +479,69 @@ def test_event_create_duplicate_changes_nothing_and_costs_one_more_try(api_clien
     assert Event.objects.filter(external_id="order-1").get().properties == {}
     assert Invitation.objects.count() == invitations
     assert Contact.objects.get(email="ana@example.com").name == "Ana"
+
+
+# Mostly valid values (so that many items pass), some only after DRF's clean-up (trimming), and invalid ones.
+_types = st.sampled_from(["purchase", " purchase ", "order.paid", "Not A Type!", "", "a" * 101, 7, None])
+_texts = st.sampled_from(["", "order-1", " order-1 ", "  ", "a" * 201, "x\x00y", 7, 1.5, True, None, []])
+_emails = st.sampled_from(["ana@example.com", " ana@example.com ", "", "not-an-email", 12, None])
+_phones = st.sampled_from(["", "+14155550100", "+33 6 12 34 56 78", "12", None])
+_zones = st.sampled_from(["", "Europe/Paris", "Mars/Olympus", 3])
+_dates = st.sampled_from(["2026-03-02T10:00:00Z", "2026-03-02 10:00", "yesterday", None, 5])
+_properties = st.sampled_from(
+    [{}, {"amount": 3}, {"thank_you_link_url": "javascript:x"}, {"thank_you_message": "x" * 501}, "text", None]
+)
+_contacts = st.one_of(
+    st.fixed_dictionaries(
+        {"email": _emails},
+        optional={
+            "phone": _phones,
+            "name": _texts,
+            "locale": st.sampled_from(["", "fr", "en-GB", "x" * 11]),
+            "timezone": _zones,
+            "external_id": _texts,
+            "properties": _properties,
+        },
+    ),
+    st.sampled_from([{}, "ana@example.com", None, []]),
+)
+_events = st.one_of(
+    st.fixed_dictionaries(
+        {"type": _types, "contact": _contacts},
+        optional={"external_id": _texts, "occurred_at": _dates, "properties": _properties, "ignored": _texts},
+    ),
+    st.sampled_from([{}, None, "event", [1]]),
+)
+
+
+@given(item=_events)
+@settings(max_examples=400, deadline=None)
+def test_plain_validation_gives_what_the_serializer_gives(item):
+    from rest_framework.exceptions import ValidationError
+
+    from surveys.api import EVENT_INPUT, _NotPlain, _plain_validation
+
+    try:
+        expected = EVENT_INPUT.run_validation(item)
+    except ValidationError:
+        expected = "refused"
+    try:
+        plain = _plain_validation(EVENT_INPUT, item)
+    except _NotPlain:
+        return  # the serializer answers, with its own messages
+    assert plain == expected
+
+
+def test_plain_validation_takes_a_well_formed_event_without_the_serializer():
+    from surveys.api import EVENT_INPUT, _plain_validation
+
+    item = {
+        "type": "purchase",
+        "external_id": " order-1 ",
+        "occurred_at": "2026-03-02T10:00:00Z",
+        "contact": {"email": "ana@example.com", "phone": "+33 6 12 34 56 78", "timezone": "Europe/Paris"},
+        "properties": {"amount": 3},
+    }
+
+    assert _plain_validation(EVENT_INPUT, item) == EVENT_INPUT.run_validation(item)
+    assert _plain_validation(EVENT_INPUT, item)["contact"]["phone"] == "+33612345678"
