@@ -5,12 +5,21 @@ custom arg, click tracking off (survey links must stay ours), the message's own 
 (List-Unsubscribe). Classifies failures for the send service; never touches the database.
 """
 
+import base64
+import http.client
+import select
+import threading
 import time
 from email.utils import parseaddr
+from io import BytesIO
+from urllib import error as urllib_error
 from urllib.error import URLError
+from urllib.parse import unquote, urlsplit
+from urllib.request import getproxies, proxy_bypass
 
+import python_http_client
 from django.conf import settings
-from python_http_client.exceptions import HTTPError
+from python_http_client.exceptions import HTTPError, handle_error
 from sendgrid import SendGridAPIClient
 
 from notifications.models import Message
@@ -55,15 +64,104 @@ def mail_body(message: Message) -> dict:
     return body
 
 
+class KeptAliveClient(python_http_client.Client):
+    """The SDK's HTTP client for one endpoint, sending over one kept-alive connection per thread.
+
+    `python_http_client` builds a urllib opener and opens a new connection for every request
+    (`Connection: close`). Here the SDK still builds each request (URL, headers with the key,
+    JSON body) and turns error statuses into its exceptions; only the connection is kept. The
+    proxy of the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`) is read once, as urllib
+    would read it per request.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._target = urlsplit(self.host)
+        proxy = getproxies().get(self._target.scheme)
+        self._proxy = urlsplit(proxy) if proxy and not proxy_bypass(self._target.hostname) else None
+        self._proxy_headers = {}
+        if self._proxy is not None and self._proxy.username:
+            credentials = f"{unquote(self._proxy.username)}:{unquote(self._proxy.password or '')}"
+            self._proxy_headers["Proxy-Authorization"] = "Basic " + base64.b64encode(credentials.encode()).decode()
+        self._local = threading.local()
+
+    def _connection_new(self) -> http.client.HTTPConnection:
+        https = self._target.scheme == "https"
+        connection_class = http.client.HTTPSConnection if https else http.client.HTTPConnection
+        if self._proxy is None:
+            return connection_class(self._target.netloc, timeout=self.timeout)
+        connection = connection_class(self._proxy.hostname, self._proxy.port, timeout=self.timeout)
+        if https:
+            connection.set_tunnel(self._target.hostname, self._target.port, headers=self._proxy_headers)
+        return connection
+
+    def _connection(self) -> http.client.HTTPConnection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = self._connection_new()
+        elif connection.sock is not None and select.select([connection.sock], [], [], 0)[0]:
+            # An idle kept-alive socket with something to read was closed by the server: reconnect.
+            connection.close()
+        return connection
+
+    def _make_request(self, opener, request, timeout=None):
+        connection = self._connection()
+        # Through a proxy, plain HTTP names the whole URL to it (HTTPS goes through the tunnel instead).
+        forward = self._proxy is not None and self._target.scheme == "http"
+        try:
+            connection.request(
+                request.get_method(),
+                request.full_url if forward else request.selector,
+                body=request.data,
+                headers={**dict(request.header_items()), **(self._proxy_headers if forward else {})},
+            )
+        except OSError as exc:
+            connection.close()
+            raise URLError(exc) from None  # as urllib: the provider did not get the whole request
+        try:
+            response = connection.getresponse()
+            body = response.read()
+        except BaseException:
+            connection.close()
+            raise
+        if not 200 <= response.status < 300:
+            raise handle_error(
+                urllib_error.HTTPError(request.full_url, response.status, response.reason, response.msg, BytesIO(body))
+            )
+        return _ReadResponse(response.status, body, response.msg)
+
+
+class _ReadResponse:
+    """A response already read off the kept-alive connection, in the shape the SDK's `Response` reads."""
+
+    def __init__(self, status: int, body: bytes, headers) -> None:
+        self.status, self.body, self.headers = status, body, headers
+
+    def getcode(self) -> int:
+        return self.status
+
+    def read(self) -> bytes:
+        return self.body
+
+    def info(self):
+        return self.headers
+
+
 class SendGridTransport:
     def __init__(self) -> None:
-        self.client = SendGridAPIClient(settings.SENDGRID_API_KEY, host=settings.SENDGRID_API_BASE_URL)
-        # The SDK waits forever by default; its per-endpoint clients inherit this timeout.
-        self.client.client.timeout = settings.PROVIDER_TIMEOUT_SECONDS
+        sdk = SendGridAPIClient(settings.SENDGRID_API_KEY, host=settings.SENDGRID_API_BASE_URL)
+        # Mail Send, built once with the SDK's headers; the SDK waits forever unless given a timeout.
+        self.mail_send = KeptAliveClient(
+            host=sdk.client.host,
+            request_headers=sdk.client.request_headers,
+            version=3,
+            url_path=["mail", "send"],
+            timeout=settings.PROVIDER_TIMEOUT_SECONDS,
+        )
 
     def send(self, message: Message) -> SendResult:
         try:
-            response = self.client.send(mail_body(message))
+            response = self.mail_send.post(request_body=mail_body(message))
         except HTTPError as exc:
             raise self._classify(exc) from None
         except TimeoutError as exc:

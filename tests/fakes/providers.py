@@ -20,6 +20,8 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: bytes
+    # The client's port: requests sent over one kept-alive connection share it.
+    client_port: int = 0
 
     def json(self) -> dict:
         return json.loads(self.body)
@@ -84,7 +86,7 @@ class FakeProviders:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                answer = fake._answer(Recorded("POST", self.path, dict(self.headers), body))
+                answer = fake._answer(Recorded("POST", self.path, dict(self.headers), body, self.client_address[1]))
                 if answer.delay:
                     time.sleep(answer.delay)
                 payload = json.dumps(answer.body).encode() if answer.body is not None else b""

@@ -77,6 +77,39 @@ def test_sendgrid_429_retries_after_the_reset_header(fake_providers):
     assert raised.value.retry_after == 30
 
 
+def test_sendgrid_sends_over_one_kept_alive_connection(fake_providers):
+    for _ in range(3):
+        message_send(message_id=MessageFactory().id)
+    assert len({request.client_port for request in fake_providers.sendgrid()}) == 1
+
+
+def test_sendgrid_reconnects_after_the_server_closed_the_connection(fake_providers):
+    fake_providers.script["sendgrid"].append(Scripted(202, None, {"X-Message-Id": "sg1", "Connection": "close"}))
+    first, second = MessageFactory(), MessageFactory()
+    assert message_send(message_id=first.id).status == Message.Status.SENT
+    assert message_send(message_id=second.id).status == Message.Status.SENT
+    first_port, second_port = (request.client_port for request in fake_providers.sendgrid())
+    assert first_port != second_port
+
+
+def test_sendgrid_goes_through_the_proxy_of_the_environment(fake_providers, monkeypatch, settings):
+    monkeypatch.setenv("HTTP_PROXY", fake_providers.url)
+    settings.SENDGRID_API_BASE_URL = "http://api.sendgrid.example"
+    message = message_send(message_id=MessageFactory(recipient="ann@example.com").id)
+    [request] = fake_providers.requests
+    assert request.path == "http://api.sendgrid.example/v3/mail/send"
+    assert request.headers["Authorization"] == "Bearer SG.test-key-not-secret"
+    assert request.json()["personalizations"] == [{"to": [{"email": "ann@example.com"}]}]
+    assert message.status == Message.Status.SENT
+
+
+def test_sendgrid_skips_the_proxy_for_hosts_in_no_proxy(fake_providers, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert message_send(message_id=MessageFactory().id).status == Message.Status.SENT
+    assert len(fake_providers.sendgrid()) == 1
+
+
 def test_retry_after_from_headers():
     assert retry_after_from({"Retry-After": "12"}) == 12.0
     assert retry_after_from({"Retry-After": "soon"}) is None
