@@ -4,7 +4,8 @@ import functools
 import hashlib
 import json
 import zoneinfo
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import phonenumbers
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -253,7 +254,9 @@ def event_input(data) -> dict:
 _DATETIME = serializers.DateTimeField()
 
 
-def event_result_json(result: IngestResult) -> dict:
+def event_result_json(
+    result: IngestResult, datetime_json: Callable[[datetime], str] = _DATETIME.to_representation
+) -> dict:
     """The answer `EventResultSerializer` documents, built directly: through the serializer it was
     a fifth of the time of a batch of 1000 events."""
     return {
@@ -265,8 +268,8 @@ def event_result_json(result: IngestResult) -> dict:
                 "trigger_rule": outcome.trigger_rule_id,
                 "survey": outcome.invitation.survey.name,
                 "channel": outcome.invitation.channel,
-                "scheduled_at": _DATETIME.to_representation(outcome.invitation.scheduled_at),
-                "expires_at": _DATETIME.to_representation(outcome.invitation.expires_at),
+                "scheduled_at": datetime_json(outcome.invitation.scheduled_at),
+                "expires_at": datetime_json(outcome.invitation.expires_at),
             }
             for outcome in result.scheduled
         ],
@@ -380,11 +383,13 @@ class EventBatchApi(IdempotentPostView):
         # the database rolls the whole batch back, so retrying the batch is safe (stored events are
         # recognised by their external_id).
         ingested = events_ingest(source=request.auth.source, events=[event for _, event in valid])
+        # A batch's invitations share a few times (one per rule delay): each is formatted once.
+        datetime_json = functools.cache(_DATETIME.to_representation)
         for (index, _), result in zip(valid, ingested, strict=True):
             results[index] = {
                 "index": index,
                 "status": 200 if result.duplicate else 201,
-                "result": event_result_json(result),
+                "result": event_result_json(result, datetime_json),
             }
         results = [results[index] for index in sorted(results)]
         return Response({"results": results}, status=status.HTTP_200_OK)

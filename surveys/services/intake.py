@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from notifications.models import Channel
@@ -76,8 +77,12 @@ class ContactData:
     properties: dict = field(default_factory=dict)
 
 
+# What names a contact, in the order a match is looked for.
+IDENTIFIERS = ("external_id", "email", "phone")
+
+
 def _identifiers(data: ContactData) -> list[tuple[str, str]]:
-    return [(name, value) for name in ("external_id", "email", "phone") if (value := getattr(data, name))]
+    return [(name, value) for name in IDENTIFIERS if (value := getattr(data, name))]
 
 
 def _contacts_named(data: ContactData) -> list[Contact]:
@@ -244,6 +249,7 @@ def invitation_schedule(
         contact=contact,
         survey=survey,
         channel_choice=channel_choice,
+        now=timezone.now(),
         delay=delay,
         event=event,
         trigger_rule=trigger_rule,
@@ -262,6 +268,7 @@ def _invitation_build(
     contact: Contact,
     survey: Survey,
     channel_choice: str,
+    now: datetime,
     delay: timedelta,
     event: Event | None,
     trigger_rule: TriggerRule | None,
@@ -271,7 +278,8 @@ def _invitation_build(
     fatigue_exempt: bool = False,
     contactable: Contactable = _contactable,
 ) -> ScheduleOutcome:
-    """The invitation to store (unsaved), or why there is none; `throttled(at)` answers the fatigue question."""
+    """The invitation to store (unsaved), due `delay` after `now`, or why there is none; `throttled(at)` answers
+    the fatigue question."""
     rule_id = trigger_rule.pk if trigger_rule else None
     channel, reason = _channel_for(contact, channel_choice, contactable)
     if channel is None:
@@ -280,7 +288,7 @@ def _invitation_build(
     properties = {key: value for key, value in (properties or {}).items() if key != fatigue.FATIGUE_EXEMPT_PROPERTY}
     if fatigue_exempt:
         properties[fatigue.FATIGUE_EXEMPT_PROPERTY] = True
-    scheduled_at = timezone.now() + delay
+    scheduled_at = now + delay
     if not fatigue_exempt and throttled(scheduled_at):
         return ScheduleOutcome(rule_id, None, SkipReason.THROTTLED)
     if channel == Channel.SMS:
@@ -325,7 +333,13 @@ def invitations_cancel_for_event(*, event: Event, rules: list[TriggerRule]) -> l
 
 
 def _rules_outcomes(
-    event: Event, contact: Contact, rules: list[TriggerRule], *, new_contact: bool, contactable: Contactable
+    event: Event,
+    contact: Contact,
+    rules: list[TriggerRule],
+    *,
+    now: datetime,
+    new_contact: bool,
+    contactable: Contactable,
 ) -> list[ScheduleOutcome]:
     """What each rule matching the event decides for its contact, with the invitations still unsaved.
 
@@ -358,6 +372,7 @@ def _rules_outcomes(
             contact=contact,
             survey=rule.survey,
             channel_choice=rule.channel,
+            now=now,
             delay=rule.delay,
             event=event,
             trigger_rule=rule,
@@ -427,18 +442,19 @@ def _event_ingest(
         # Serialises concurrent events of one contact, so two cannot both pass the fatigue check
         # (a contact created here is already private to this transaction).
         Contact.objects.select_for_update().filter(pk=person.pk).first()
+    now = timezone.now()
     event = Event(
         source=source,
         type=type,
         external_id=external_id,
-        occurred_at=occurred_at or timezone.now(),
+        occurred_at=occurred_at or now,
         properties=properties,
         contact=person,
     )
     event.save(force_insert=True)
     all_rules = trigger_rules_all()
     cancelled = invitations_cancel_for_event(event=event, rules=all_rules)
-    outcomes = _rules_outcomes(event, person, all_rules, new_contact=created, contactable=_contactable)
+    outcomes = _rules_outcomes(event, person, all_rules, now=now, new_contact=created, contactable=_contactable)
     invitations = [outcome.invitation for outcome in outcomes if outcome.invitation is not None]
     if invitations:
         Invitation.objects.bulk_create(invitations)
@@ -454,6 +470,15 @@ class EventData:
     properties: dict = field(default_factory=dict)
 
 
+def _among(values: list[str]) -> RawSQL:
+    """`values` for an `__in` lookup as one JSON parameter: given as a list, each of a batch's
+    thousand values was prepared by Django and quoted by the driver on its own."""
+    document = json.dumps(values)
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT json_array_elements_text(%s::json)", [document])
+    return RawSQL("SELECT value FROM json_each(%s)", [document])
+
+
 @transaction.atomic
 def events_ingest(*, source: str, events: list[EventData]) -> list[IngestResult]:
     """Ingest many events with the outcome `event_ingest` would give each, in a handful of queries.
@@ -465,13 +490,21 @@ def events_ingest(*, source: str, events: list[EventData]) -> list[IngestResult]
     all_rules = trigger_rules_all()
     cancelling = {event_type for rule in all_rules for event_type in rule.cancel_on_event_types}
     external_ids = [event.external_id for event in events if event.external_id]
-    stored = {event.external_id: event for event in Event.objects.filter(source=source, external_id__in=external_ids)}
+    stored = {}
+    if external_ids:
+        for event in Event.objects.filter(source=source, external_id__in=_among(external_ids)):
+            stored[event.external_id] = event
     wanted = [pair for event in events for pair in _identifiers(event.contact)]
-    known = set()
-    for name in ("external_id", "email", "phone"):
+    # Every contact owning one of the batch's identifiers, in one query.
+    owners = Q()
+    for name in IDENTIFIERS:
         values = [value for kind, value in wanted if kind == name]
         if values:
-            known |= {(name, v) for v in Contact.objects.filter(**{f"{name}__in": values}).values_list(name, flat=True)}
+            owners |= Q(**{f"{name}__in": _among(values)})
+    known = set()
+    if owners:
+        for identifiers in Contact.objects.filter(owners).values_list(*IDENTIFIERS):
+            known.update(zip(IDENTIFIERS, identifiers, strict=True))
     named = Counter(wanted)
     seen_ids = Counter(external_ids)
     # A cancelling event may cancel invitations of any earlier event (same ticket, any contact),
@@ -542,7 +575,8 @@ def _events_ingest_new(
 
     results, invitations = {}, []
     for (index, _), contact, event in zip(items, contacts, stored, strict=True):
-        outcomes = _rules_outcomes(event, contact, all_rules, new_contact=True, contactable=contactable)
+        # The whole batch arrives at one instant, so its invitations share their times.
+        outcomes = _rules_outcomes(event, contact, all_rules, now=now, new_contact=True, contactable=contactable)
         invitations.extend(outcome.invitation for outcome in outcomes if outcome.invitation is not None)
         results[index] = IngestResult(event, False, outcomes)
     _rows_insert(invitations)

@@ -391,14 +391,21 @@ def test_event_create_of_a_known_contact_query_count(api_client, rule, django_as
 
 
 @pytest.mark.parametrize("count", [1, 20])
-def test_event_batch_of_new_contacts_query_count(api_client, rule, django_assert_num_queries, count):
+@pytest.mark.parametrize("named_by", [["email"], ["email", "phone", "external_id"]])
+def test_event_batch_of_new_contacts_query_count(api_client, rule, django_assert_num_queries, count, named_by):
     _warm(api_client)
+    identifiers = {"email": "b{n}@example.com", "phone": "+1415555{n:04d}", "external_id": "crm-{n}"}
     events = [
-        {"type": "purchase", "external_id": f"b-{n}", "contact": {"email": f"b{n}@example.com"}} for n in range(count)
+        {
+            "type": "purchase",
+            "external_id": f"b-{n}",
+            "contact": {name: identifiers[name].format(n=n) for name in named_by},
+        }
+        for n in range(count)
     ]
 
-    # Stored events, known contacts, then in bulk: contacts, events, consent, invitations
-    # (plus two savepoints and their releases).
+    # Stored events, known contacts (one query whatever names them), then in bulk: contacts,
+    # events, consent, invitations (plus two savepoints and their releases).
     with django_assert_num_queries(10):
         response = api_client.post("/api/events/batch/", {"events": events}, format="json")
 
