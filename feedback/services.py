@@ -188,6 +188,9 @@ def follow_up_open_for_response(*, response_id: int, created: bool = True) -> Fo
             if follow_up.assignee:
                 _entry(follow_up, FollowUpEntry.Kind.ASSIGNED, body=f"Assigned to {follow_up.assignee.email}")
                 _notify_agents(follow_up, [follow_up.assignee], "New follow-up assigned to you")
+            else:
+                # Nobody is emailed about a queued case; the team's Slack channel is where it is seen.
+                _notify_agents(follow_up, [], "New follow-up in the team queue")
             webhooks_emit("follow_up.created", follow_up)
     except IntegrityError:
         # A concurrent delivery of the same response won the race and its follow-up is the one; or the

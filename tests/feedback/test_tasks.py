@@ -4,7 +4,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from feedback.models import FollowUpEntry
+from feedback.models import FollowUpEntry, RoutingRule
 from feedback.tasks import escalate_follow_ups, open_follow_up, post_to_slack
 from notifications.models import Channel
 from notifications.signals import inbound_sms_received
@@ -68,6 +68,29 @@ def test_open_follow_up_posts_assignment_to_the_team_slack(receiver, django_capt
             f"http://testserver/follow-ups/{follow_up.pk}/"
         }
     ]
+
+
+def test_open_follow_up_posts_a_queued_case_to_the_team_slack_and_emails_nobody(
+    receiver, outbox, django_capture_on_commit_callbacks
+):
+    url, bodies = receiver
+    team = TeamFactory(slack_webhook_url=url)
+    RoutingRuleFactory(team=team, assignment=RoutingRule.Assignment.QUEUE)
+    UserFactory(team=team)
+    response = ResponseFactory(score=1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        open_follow_up(response.pk)
+
+    follow_up = response.follow_up
+    assert follow_up.assignee is None
+    assert bodies == [
+        {
+            "text": f"New follow-up in the team queue: case #{follow_up.pk} (score 1) "
+            f"http://testserver/follow-ups/{follow_up.pk}/"
+        }
+    ]
+    assert outbox == []
 
 
 def test_escalate_follow_ups_returns_counts():
