@@ -492,18 +492,21 @@ def events_ingest(*, source: str, events: list[EventData]) -> list[IngestResult]
     external_ids = [event.external_id for event in events if event.external_id]
     stored = {}
     if external_ids:
-        for event in Event.objects.filter(source=source, external_id__in=_among(external_ids)):
+        # Not blank: the unique index that finds them covers only events with an external id.
+        candidates = Event.objects.filter(source=source, external_id__in=_among(external_ids)).exclude(external_id="")
+        for event in candidates:
             stored[event.external_id] = event
     wanted = [pair for event in events for pair in _identifiers(event.contact)]
-    # Every contact owning one of the batch's identifiers, in one query.
-    owners = Q()
-    for name in IDENTIFIERS:
-        values = [value for kind, value in wanted if kind == name]
-        if values:
-            owners |= Q(**{f"{name}__in": _among(values)})
+    # Every contact owning one of the batch's identifiers, in one query: a union of one lookup per
+    # kind, each on its own index (unique emails and external ids are indexed only when not blank).
+    owners = [
+        Contact.objects.filter(**{f"{name}__in": _among(values)}).exclude(**{name: ""}).values_list(*IDENTIFIERS)
+        for name in IDENTIFIERS
+        if (values := [value for kind, value in wanted if kind == name])
+    ]
     known = set()
     if owners:
-        for identifiers in Contact.objects.filter(owners).values_list(*IDENTIFIERS):
+        for identifiers in owners[0].union(*owners[1:]):
             known.update(zip(IDENTIFIERS, identifiers, strict=True))
     named = Counter(wanted)
     seen_ids = Counter(external_ids)
