@@ -305,3 +305,56 @@ def test_event_properties_cannot_exempt_an_invitation_from_fatigue():
 
     assert first.scheduled[0].invitation.properties == {"store": "Lyon"}
     assert reasons(second) == ["throttled"]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_events_ingest_stores_new_rows_as_they_were_built():
+    from surveys.models import Contact, Event
+
+    TriggerRuleFactory(event_type="purchase", channel="sms", delay=timedelta(hours=2))
+    properties = {"amount": 3.5, "nested": {"list": [1, "x", None, True]}, "quote": 'say "hi" \\ ok', "é": "ü"}
+    contact = ContactData(
+        email="ana@example.com",
+        phone="+33612345678",
+        name="Ana",
+        locale="fr",
+        timezone="Europe/Paris",
+        external_id="crm-1",
+        properties={"plan": "pro"},
+    )
+    occurred_at = timezone.now() - timedelta(days=1)
+
+    [result] = events_ingest(
+        source="batch",
+        events=[
+            EventData(
+                type="purchase", contact=contact, external_id="e-1", occurred_at=occurred_at, properties=properties
+            )
+        ],
+    )
+
+    built = result.scheduled[0].invitation
+    invitation = Invitation.objects.get()
+    assert (invitation.pk, invitation.public_id, invitation.token_hash) == (built.pk, built.public_id, built.token_hash)
+    assert (invitation.channel, invitation.locale, invitation.status) == ("sms", "fr", "scheduled")
+    assert invitation.scheduled_at == timezone.now() + timedelta(hours=2)
+    assert invitation.expires_at == invitation.scheduled_at + timedelta(days=28)
+    assert invitation.properties == properties
+    assert (invitation.message_id, invitation.reminded_at, invitation.created_at) == (None, None, timezone.now())
+    event = Event.objects.get()
+    assert (event.pk, event.contact_id, invitation.event_id) == (result.event.pk, invitation.contact_id, event.pk)
+    assert (event.source, event.type, event.external_id) == ("batch", "purchase", "e-1")
+    assert (event.occurred_at, event.received_at, event.properties) == (occurred_at, timezone.now(), properties)
+    stored = Contact.objects.values().get()
+    assert stored == {
+        "id": invitation.contact_id,
+        "email": "ana@example.com",
+        "phone": "+33612345678",
+        "name": "Ana",
+        "locale": "fr",
+        "timezone": "Europe/Paris",
+        "external_id": "crm-1",
+        "properties": {"plan": "pro"},
+        "created_at": timezone.now(),
+        "updated_at": timezone.now(),
+    }
