@@ -15,6 +15,10 @@ Per channel, in this one process as a worker's pool process would:
      run as a worker's pool process runs it: through the task's tracer, built once, with Celery's
      Django fixup around each task (which keeps or drops the database connection); the figure the
      target is about;
+  3. live worker: N more queued sends handed through Redis (BENCH_REDIS_URL, default
+     redis://127.0.0.1:6379/0, a queue of the bench's own) to a real `celery worker` with one prefork
+     pool process; its rate counts the broker hand-off too (acks late, prefetch 1: the next task is
+     fetched once the last one is acknowledged);
 and beside it two floors:
   - SDK call alone: the same SDK call with the same body, no database: what the provider path costs;
   - DB path: the send task with the in-memory (locmem) transport: what claiming and tracking cost.
@@ -27,6 +31,7 @@ import itertools
 import multiprocessing
 import os
 import pstats
+import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -36,6 +41,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 DATABASE = "closeloop_bench_dispatch"
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+QUEUE = "closeloop-bench-dispatch"
 TARGET_PER_SECOND = 300
 PROFILED = 300
 
@@ -91,6 +98,39 @@ def profiled(work, items) -> tuple[pstats.Stats, float]:
         work(item)
     profile.disable()
     return pstats.Stats(profile), time.process_time() - cpu
+
+
+def live_worker_rate(message_ids: list[int]) -> float:
+    """Sends per second of a real worker with one pool process, from the first to the last `sent_at`."""
+    from django.db.models import Max, Min
+
+    from config.celery_app import app
+    from notifications.models import Message
+    from notifications.tasks import send_message
+
+    with app.connection_for_write(REDIS) as connection:
+        connection.default_channel.queue_purge(QUEUE)
+        for message_id in message_ids:
+            send_message.apply_async(args=[message_id], connection=connection, queue=QUEUE)
+    command = [
+        *(sys.executable, "-m", "celery", "-A", "config.celery_app", "worker", "--loglevel=WARNING"),
+        *(f"--queues={QUEUE}", "--concurrency=1", "--pool=prefork"),
+        *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+    ]
+    worker = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "CELERY_BROKER_URL": REDIS})
+    try:
+        deadline = time.monotonic() + 30 + len(message_ids) / 20
+        pending = Message.objects.filter(id__in=message_ids, status__in=[Message.Status.QUEUED, Message.Status.SENDING])
+        while pending.exists() and time.monotonic() < deadline and worker.poll() is None:
+            time.sleep(0.5)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    sent = Message.objects.filter(id__in=message_ids, status=Message.Status.SENT)
+    span = sent.aggregate(first=Min("sent_at"), last=Max("sent_at"))
+    if sent.count() != len(message_ids) or span["first"] is None:
+        return 0.0
+    return (len(message_ids) - 1) / max(1e-6, (span["last"] - span["first"]).total_seconds())
 
 
 def main() -> int:
@@ -229,9 +269,13 @@ def main() -> int:
         sent = Message.objects.filter(id__in=ids, status=Message.Status.SENT).count()
         n = len(ids)
         rate = n / full_wall
+        invite(channel, count)
+        dispatch_all(None)
+        live_rate = live_worker_rate(queued_ids(channel))
         print(f"\n{channel}: {n} messages, {sent} sent")
         print(line("dispatch: claim, check, render, queue", dispatched, dispatch_wall, dispatch_cpu))
         print(line("send task, SDK to fake provider", n, full_wall, full_cpu))
+        print(f"  {'live worker, 1 pool process, Redis':34s} {live_rate:8.0f} msg/s  (broker hand-off included)")
         print(line("SDK call alone (floor)", n, sdk_wall, sdk_cpu))
         print(line("send task, no provider (DB path)", n, db_wall, db_cpu))
         print(f"  send task / SDK floor: {rate / (n / sdk_wall):.2f}x")
