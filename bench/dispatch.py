@@ -8,11 +8,11 @@ postgres://postgres@127.0.0.1:5432) and starts a zero-latency fake SendGrid + Tw
 process (tests/fakes/providers.py, recording nothing). Settings are a worker's: DEBUG off (with it
 on, Django keeps every SQL statement in memory), no provider rate limit, an SMS window open all day.
 
-Per channel, in this one process as a worker's pool process would:
-  1. dispatch: the beat job `invitations_dispatch_due` claims N due invitations (one contact each),
+Per channel:
+  1. dispatch, in this process: the beat job `invitations_dispatch_due` claims N due invitations (one contact each),
      checks consent and fatigue, renders the email or SMS and queues its `Message`;
-  2. send: the send task (claim with consent check, SDK call, status write) for every queued message,
-     run as a worker's pool process runs it: through the task's tracer, built once, with Celery's
+  2. send, in this process: the send task (claim with consent check, SDK call, status write) for every
+     queued message, run as a worker's pool process runs it: through the task's tracer, built once, with Celery's
      Django fixup around each task (which keeps or drops the database connection); the figure the
      target is about;
   3. live worker: N more queued sends handed through Redis (BENCH_REDIS_URL, default
