@@ -67,7 +67,7 @@ def api_keys_revoke(*, ids: list[int]) -> int:
     return revoked
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ContactData:
     email: str = ""
     phone: str = ""
@@ -175,14 +175,14 @@ class SkipReason:
     OPTED_OUT = fatigue.OPTED_OUT
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScheduleOutcome:
     trigger_rule_id: int | None
     invitation: Invitation | None
     skipped: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IngestResult:
     event: Event
     duplicate: bool
@@ -462,7 +462,7 @@ def _event_ingest(
     return IngestResult(event, False, outcomes, cancelled)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventData:
     type: str
     contact: ContactData
