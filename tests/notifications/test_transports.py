@@ -92,6 +92,15 @@ def test_sendgrid_reconnects_after_the_server_closed_the_connection(fake_provide
     assert first_port != second_port
 
 
+def test_sendgrid_reconnects_when_the_server_dropped_the_idle_connection(fake_providers):
+    fake_providers.server.RequestHandlerClass.timeout = 0.1  # the server closes connections idle this long
+    assert message_send(message_id=MessageFactory().id).status == Message.Status.SENT
+    time.sleep(0.5)
+    assert message_send(message_id=MessageFactory().id).status == Message.Status.SENT
+    first_port, second_port = (request.client_port for request in fake_providers.sendgrid())
+    assert first_port != second_port
+
+
 def test_sendgrid_goes_through_the_proxy_of_the_environment(fake_providers, monkeypatch, settings):
     monkeypatch.setenv("HTTP_PROXY", fake_providers.url)
     settings.SENDGRID_API_BASE_URL = "http://api.sendgrid.example"
