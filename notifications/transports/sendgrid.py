@@ -7,6 +7,7 @@ custom arg, click tracking off (survey links must stay ours), the message's own 
 
 import base64
 import http.client
+import os
 import select
 import threading
 import time
@@ -97,8 +98,10 @@ class KeptAliveClient(python_http_client.Client):
 
     def _connection(self) -> http.client.HTTPConnection:
         connection = getattr(self._local, "connection", None)
-        if connection is None:
+        # A forked process inherits the forking thread's connection: that socket stays the parent's.
+        if connection is None or self._local.pid != os.getpid():
             connection = self._local.connection = self._connection_new()
+            self._local.pid = os.getpid()
         elif connection.sock is not None and select.select([connection.sock], [], [], 0)[0]:
             # An idle kept-alive socket with something to read was closed by the server: reconnect.
             connection.close()

@@ -8,6 +8,7 @@ from django.test import override_settings
 
 from notifications.models import Channel, Message, Suppression
 from notifications.services import message_send
+from notifications.transports import sendgrid as sendgrid_transport
 from notifications.transports.sendgrid import retry_after_from
 from surveys.models import Invitation
 from surveys.services.dispatch import invitations_dispatch_due
@@ -96,6 +97,14 @@ def test_sendgrid_reconnects_when_the_server_dropped_the_idle_connection(fake_pr
     fake_providers.server.RequestHandlerClass.timeout = 0.1  # the server closes connections idle this long
     assert message_send(message_id=MessageFactory().id).status == Message.Status.SENT
     time.sleep(0.5)
+    assert message_send(message_id=MessageFactory().id).status == Message.Status.SENT
+    first_port, second_port = (request.client_port for request in fake_providers.sendgrid())
+    assert first_port != second_port
+
+
+def test_sendgrid_opens_its_own_connection_in_a_forked_process(fake_providers, monkeypatch):
+    assert message_send(message_id=MessageFactory().id).status == Message.Status.SENT
+    monkeypatch.setattr(sendgrid_transport.os, "getpid", lambda: -1)  # as in a pool process forked after a send
     assert message_send(message_id=MessageFactory().id).status == Message.Status.SENT
     first_port, second_port = (request.client_port for request in fake_providers.sendgrid())
     assert first_port != second_port
