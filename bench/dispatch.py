@@ -113,7 +113,7 @@ def live_worker_rate(message_ids: list[int]) -> float:
         for message_id in message_ids:
             send_message.apply_async(args=[message_id], connection=connection, queue=QUEUE)
     command = [
-        *(sys.executable, "-m", "celery", "-A", "config.celery_app", "worker", "--loglevel=WARNING"),
+        *(sys.executable, "-m", "celery", "--quiet", "-A", "config.celery_app", "worker", "--loglevel=WARNING"),
         *(f"--queues={QUEUE}", "--concurrency=1", "--pool=prefork"),
         *("--without-gossip", "--without-mingle", "--without-heartbeat"),
     ]
