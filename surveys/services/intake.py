@@ -19,7 +19,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Field, Model, Q
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from notifications.models import Channel
@@ -27,7 +26,13 @@ from notifications.selectors import recipient_is_contactable
 from surveys.conditions import conditions_match
 from surveys.models import ApiKey, Contact, Event, IdempotencyKey, Invitation, Survey, TriggerRule
 from surveys.scales import pick_locale
-from surveys.selectors import api_key_forget, api_keys_forget, recipients_suppressed, trigger_rules_all
+from surveys.selectors import (
+    api_key_forget,
+    api_keys_forget,
+    recipients_suppressed,
+    trigger_rules_all,
+    values_parameter,
+)
 from surveys.services import fatigue
 from surveys.tokens import invitation_token, token_hash
 
@@ -471,15 +476,6 @@ class EventData:
     properties: dict = field(default_factory=dict)
 
 
-def _among(values: list[str]) -> RawSQL:
-    """`values` for an `__in` lookup as one JSON parameter: given as a list, each of a batch's
-    thousand values was prepared by Django and quoted by the driver on its own."""
-    document = json.dumps(values)
-    if connection.vendor == "postgresql":
-        return RawSQL("SELECT json_array_elements_text(%s::json)", [document])
-    return RawSQL("SELECT value FROM json_each(%s)", [document])
-
-
 @transaction.atomic
 def events_ingest(*, source: str, events: list[EventData]) -> list[IngestResult]:
     """Ingest many events with the outcome `event_ingest` would give each, in a handful of queries.
@@ -494,14 +490,16 @@ def events_ingest(*, source: str, events: list[EventData]) -> list[IngestResult]
     stored = {}
     if external_ids:
         # Not blank: the unique index that finds them covers only events with an external id.
-        candidates = Event.objects.filter(source=source, external_id__in=_among(external_ids)).exclude(external_id="")
-        for event in candidates:
+        candidates = Event.objects.filter(source=source, external_id__in=values_parameter(external_ids))
+        for event in candidates.exclude(external_id=""):
             stored[event.external_id] = event
     wanted = [pair for event in events for pair in _identifiers(event.contact)]
     # Every contact owning one of the batch's identifiers, in one query: a union of one lookup per
     # kind, each on its own index (unique emails and external ids are indexed only when not blank).
     owners = [
-        Contact.objects.filter(**{f"{name}__in": _among(values)}).exclude(**{name: ""}).values_list(*IDENTIFIERS)
+        Contact.objects.filter(**{f"{name}__in": values_parameter(values)})
+        .exclude(**{name: ""})
+        .values_list(*IDENTIFIERS)
         for name in IDENTIFIERS
         if (values := [value for kind, value in wanted if kind == name])
     ]
