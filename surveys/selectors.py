@@ -12,9 +12,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.core.cache import cache
-from django.db import connection, transaction
-from django.db.models import Max
-from django.db.models.expressions import RawSQL
+from django.db import transaction
+from django.db.models import CharField, Lookup, Max
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -93,14 +92,23 @@ def _api_key_changed(sender, **kwargs) -> None:
     _forget_now_and_on_commit(api_keys_forget)
 
 
-def values_parameter(values: list[str]) -> RawSQL:
-    """`values` for an `__in` lookup as one JSON parameter: given as a list, each of a batch's
-    thousand values was prepared by Django and quoted by the driver on its own. Inside an OR the
-    database cannot use an index for it: combine such lookups with UNION instead."""
-    document = json.dumps(values)
-    if connection.vendor == "postgresql":
-        return RawSQL("SELECT json_array_elements_text(%s::json)", [document])
-    return RawSQL("SELECT value FROM json_each(%s)", [document])
+@CharField.register_lookup
+class AnyOf(Lookup):
+    """`name__any_of=[...]`: `__in` for a batch's hundreds of values, passed as one parameter.
+
+    `__in` has Django prepare and the driver quote each value on its own (a tenth of a batch's
+    time). PostgreSQL gets one array (a constant to the planner, so a filter on it is hashed even
+    when a fresh table's statistics lead the planner away from the index); SQLite one JSON array.
+    """
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*lhs_params, [str(value) for value in self.rhs]]
+        return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, json.dumps(list(self.rhs))]
 
 
 def recipients_suppressed(*, recipients: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -111,9 +119,7 @@ def recipients_suppressed(*, recipients: Iterable[tuple[str, str]]) -> set[tuple
         by_normalized.setdefault((channel, normalized), []).append((channel, address))
     blocked = {key for key in by_normalized if not key[1]}
     lookups = [
-        Suppression.objects.filter(channel=channel, recipient__in=values_parameter(values)).values_list(
-            "channel", "recipient"
-        )
+        Suppression.objects.filter(channel=channel, recipient__any_of=values).values_list("channel", "recipient")
         for channel in (Channel.EMAIL, Channel.SMS)
         if (values := [value for kind, value in by_normalized if kind == channel and value])
     ]

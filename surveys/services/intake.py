@@ -31,7 +31,6 @@ from surveys.selectors import (
     api_keys_forget,
     recipients_suppressed,
     trigger_rules_all,
-    values_parameter,
 )
 from surveys.services import fatigue
 from surveys.tokens import invitation_token, token_hash
@@ -490,16 +489,14 @@ def events_ingest(*, source: str, events: list[EventData]) -> list[IngestResult]
     stored = {}
     if external_ids:
         # Not blank: the unique index that finds them covers only events with an external id.
-        candidates = Event.objects.filter(source=source, external_id__in=values_parameter(external_ids))
+        candidates = Event.objects.filter(source=source, external_id__any_of=external_ids)
         for event in candidates.exclude(external_id=""):
             stored[event.external_id] = event
     wanted = [pair for event in events for pair in _identifiers(event.contact)]
     # Every contact owning one of the batch's identifiers, in one query: a union of one lookup per
     # kind, each on its own index (unique emails and external ids are indexed only when not blank).
     owners = [
-        Contact.objects.filter(**{f"{name}__in": values_parameter(values)})
-        .exclude(**{name: ""})
-        .values_list(*IDENTIFIERS)
+        Contact.objects.filter(**{f"{name}__any_of": values}).exclude(**{name: ""}).values_list(*IDENTIFIERS)
         for name in IDENTIFIERS
         if (values := [value for kind, value in wanted if kind == name])
     ]
