@@ -621,10 +621,11 @@ def _rows_insert(rows: list[ModelT]) -> list[ModelT]:
             f" FROM json_to_recordset(%s::json) AS given({record}) RETURNING {quote(meta.pk.column)}",
             [document],
         )
+        alias = connection.alias  # read once: each read goes through the connection proxy
         for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
             row.pk = pk
             row._state.adding = False
-            row._state.db = connection.alias
+            row._state.db = alias
     return rows
 
 
