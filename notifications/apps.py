@@ -15,4 +15,6 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from config import lookups  # noqa: F401  (registers `__any_of`, which the apps above use too)
+
         setting_changed.connect(_transports_reset, dispatch_uid="notifications-transports-reset")

@@ -1,17 +1,35 @@
 """Reads of messages and consent: who may be contacted, and the suppression list."""
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from notifications.models import Message, Suppression, recipient_normalize
+from notifications.models import Channel, Message, Suppression, recipient_normalize
 
 
 def recipient_is_contactable(*, channel: str, recipient: str) -> bool:
     normalized = recipient_normalize(channel=channel, recipient=recipient)
     return bool(normalized) and not Suppression.objects.filter(channel=channel, recipient=normalized).exists()
+
+
+def recipients_suppressed(*, recipients: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which `(channel, address)` pairs, as given, may not be contacted: one query for a whole batch."""
+    by_normalized: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for channel, address in recipients:
+        normalized = recipient_normalize(channel=channel, recipient=address)
+        by_normalized.setdefault((channel, normalized), []).append((channel, address))
+    blocked = {key for key in by_normalized if not key[1]}
+    lookups = [
+        Suppression.objects.filter(channel=channel, recipient__any_of=values).values_list("channel", "recipient")
+        for channel in (Channel.EMAIL, Channel.SMS)
+        if (values := [value for kind, value in by_normalized if kind == channel and value])
+    ]
+    if lookups:
+        blocked |= set(lookups[0].union(*lookups[1:]))
+    return {pair for key in blocked for pair in by_normalized.get(key, [])}
 
 
 def suppression_list(

@@ -6,20 +6,16 @@ saved, deleted or revoked. With an in-process cache and several web processes, a
 may use the old values until they expire; a shared cache (`CACHE_URL` on Redis) forgets at once.
 """
 
-import json
 import uuid
-from collections.abc import Iterable
 from datetime import datetime
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import CharField, Lookup, Max
+from django.db.models import Max
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from notifications.models import Channel, Suppression
-from notifications.selectors import recipient_normalize
 from surveys.models import ApiKey, Contact, Invitation, Question, Response, Survey, TriggerRule
 from surveys.tokens import token_hash
 
@@ -90,42 +86,6 @@ def _survey_changed(sender, **kwargs) -> None:
 @receiver([post_save, post_delete], sender=ApiKey, dispatch_uid="surveys-forget-api-keys")
 def _api_key_changed(sender, **kwargs) -> None:
     _forget_now_and_on_commit(api_keys_forget)
-
-
-@CharField.register_lookup
-class AnyOf(Lookup):
-    """`name__any_of=[...]`: `__in` for a batch's hundreds of values, passed as one parameter.
-
-    `__in` has Django prepare and the driver quote each value on its own (a tenth of a batch's
-    time). PostgreSQL gets one array (a constant to the planner, so a filter on it is hashed even
-    when a fresh table's statistics lead the planner away from the index); SQLite one JSON array.
-    """
-
-    lookup_name = "any_of"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", [*lhs_params, [str(value) for value in self.rhs]]
-        return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, json.dumps(list(self.rhs))]
-
-
-def recipients_suppressed(*, recipients: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Which `(channel, address)` pairs, as given, may not be contacted: one query for a whole batch."""
-    by_normalized: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for channel, address in recipients:
-        normalized = recipient_normalize(channel=channel, recipient=address)
-        by_normalized.setdefault((channel, normalized), []).append((channel, address))
-    blocked = {key for key in by_normalized if not key[1]}
-    lookups = [
-        Suppression.objects.filter(channel=channel, recipient__any_of=values).values_list("channel", "recipient")
-        for channel in (Channel.EMAIL, Channel.SMS)
-        if (values := [value for kind, value in by_normalized if kind == channel and value])
-    ]
-    if lookups:
-        blocked |= set(lookups[0].union(*lookups[1:]))
-    return {pair for key in blocked for pair in by_normalized.get(key, [])}
 
 
 def invitation_get_by_token(*, token: str) -> Invitation | None:

@@ -22,14 +22,13 @@ from django.db.models import Field, Model, Q
 from django.utils import timezone
 
 from notifications.models import Channel
-from notifications.selectors import recipient_is_contactable
+from notifications.selectors import recipient_is_contactable, recipients_suppressed
 from surveys.conditions import conditions_match
 from surveys.models import ApiKey, Contact, Event, IdempotencyKey, Invitation, Survey, TriggerRule
 from surveys.scales import pick_locale
 from surveys.selectors import (
     api_key_forget,
     api_keys_forget,
-    recipients_suppressed,
     trigger_rules_all,
 )
 from surveys.services import fatigue
