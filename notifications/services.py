@@ -73,9 +73,14 @@ def unsubscribe_token_new() -> tuple[str, str]:
     return token, unsubscribe_token_hash(token)
 
 
-def unsubscribe_headers(token: str) -> dict[str, str]:
+def unsubscribe_url(token: str, locale: str) -> str:
+    """The unsubscribe page in the email's language (`?lang=`): it names no address, so it cannot look one up."""
+    return f"{settings.SITE_URL}/u/{token}/?lang={locale}"
+
+
+def unsubscribe_headers(token: str, locale: str) -> dict[str, str]:
     """RFC 2369 / RFC 8058 headers: one-click POST to /u/<token>/, and a mailto fallback."""
-    url = f"{settings.SITE_URL}/u/{token}/"
+    url = unsubscribe_url(token, locale)
     return {
         "List-Unsubscribe": f"<{url}>, <mailto:{settings.UNSUBSCRIBE_MAILTO}?subject=unsubscribe-{token}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

@@ -108,7 +108,8 @@ def twilio_sms(request: HttpRequest) -> HttpResponse:
 @csrf_exempt  # RFC 8058: mail clients POST one-click unsubscribes with no cookie and no token.
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    words = wording(request.LANGUAGE_CODE)
+    # The email's language, which its link carries; the browser's when the link has none (older emails).
+    words = wording(request.GET.get("lang") or request.LANGUAGE_CODE)
     if request.method == "POST":
         found = unsubscribe_by_token(token=token) is not None
     else:

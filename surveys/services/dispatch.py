@@ -10,7 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from notifications.models import Channel, Message
-from notifications.services import email_render, message_queue, unsubscribe_headers, unsubscribe_token_new
+from notifications.services import (
+    email_render,
+    message_queue,
+    unsubscribe_headers,
+    unsubscribe_token_new,
+    unsubscribe_url,
+)
 from notifications.sms_text import gsm_safe
 from surveys.models import Invitation, Survey
 from surveys.scales import score_buttons
@@ -56,7 +62,7 @@ def _invitation_render(invitation: Invitation, *, reminder: bool) -> dict:
         "low_label": scale.low_label[locale],
         "high_label": scale.high_label[locale],
         "locale": locale,
-        "unsubscribe_url": f"{settings.SITE_URL}/u/{token}/",
+        "unsubscribe_url": unsubscribe_url(token, locale),
         "unsubscribe_label": words["unsubscribe_label"],
     }
     subject, text, html = email_render(template="surveys/invitation_email", context=context)
@@ -66,7 +72,7 @@ def _invitation_render(invitation: Invitation, *, reminder: bool) -> dict:
         "subject": subject,
         "body_text": text,
         "body_html": html,
-        "headers": unsubscribe_headers(token),
+        "headers": unsubscribe_headers(token, locale),
         "unsubscribe_hash": token_hash,
     }
 

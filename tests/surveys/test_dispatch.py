@@ -50,6 +50,18 @@ def test_dispatch_email_in_french(outbox, dispatch):
     assert "Bonjour Zoé" in outbox[0].body_text
 
 
+def test_dispatch_email_unsubscribe_link_opens_the_page_in_the_email_language(outbox, dispatch, client):
+    _due(contact=ContactFactory(locale="fr"), locale="fr")
+    dispatch()
+    [email] = outbox
+    url = re.search(r"http://testserver(/u/[\w-]+/\?lang=fr)", email.body_text).group(1)
+    assert email.headers["List-Unsubscribe"].startswith(f"<http://testserver{url}>, <mailto:")
+
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+
+    assert ">Me désinscrire</button>" in page
+
+
 @time_machine.travel("2026-11-02 10:00Z", tick=False)
 def test_dispatch_sms_carries_question_scale_link_and_stop(outbox, dispatch):
     invitation = _due(channel="sms", contact=ContactFactory(email="", phone="+33612345678"))
