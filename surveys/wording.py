@@ -4,6 +4,7 @@ WORDING: dict[str, dict[str, str]] = {
     "en": {
         "email_subject": "{product_name}: a quick question",
         "email_intro": "Hi {name}, one tap is all it takes:",
+        "email_intro_unnamed": "Hi, one tap is all it takes:",
         "email_outro": "Tap a number to answer. It takes a second.",
         "sms_body": "{question} Reply {low}-{high} or tap {link} Reply STOP to opt out",
         "reminder_prefix": "Reminder: ",
@@ -32,6 +33,7 @@ WORDING: dict[str, dict[str, str]] = {
     "fr": {
         "email_subject": "{product_name} : une petite question",
         "email_intro": "Bonjour {name}, un seul clic suffit :",
+        "email_intro_unnamed": "Bonjour, un seul clic suffit :",
         "email_outro": "Touchez une note pour répondre. Cela prend une seconde.",
         "sms_body": "{question} Répondez {low}-{high} ou ouvrez {link} STOP pour ne plus recevoir",
         "reminder_prefix": "Rappel : ",

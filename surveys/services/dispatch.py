@@ -51,7 +51,7 @@ def _invitation_render(invitation: Invitation, *, reminder: bool) -> dict:
     token, token_hash = unsubscribe_token_new()
     context = {
         "question": question,
-        "intro": words["email_intro"].format(name=contact.name or ""),
+        "intro": words["email_intro"].format(name=contact.name) if contact.name else words["email_intro_unnamed"],
         "outro": words["email_outro"],
         "subject": prefix
         + words["email_subject"].format(product_name=product_name or survey.product_name or survey.name),

@@ -50,6 +50,14 @@ def test_dispatch_email_in_french(outbox, dispatch):
     assert "Bonjour Zoé" in outbox[0].body_text
 
 
+@pytest.mark.parametrize(("locale", "greeting"), [("en", "Hi, one tap"), ("fr", "Bonjour, un seul clic")])
+def test_dispatch_email_greets_a_contact_without_a_name_without_a_blank(outbox, dispatch, locale, greeting):
+    _due(contact=ContactFactory(locale=locale, name=""), locale=locale)
+    dispatch()
+    assert outbox[0].body_text.startswith(greeting)
+    assert greeting in outbox[0].body_html
+
+
 def test_dispatch_email_unsubscribe_link_opens_the_page_in_the_email_language(outbox, dispatch, client):
     _due(contact=ContactFactory(locale="fr"), locale="fr")
     dispatch()
