@@ -233,18 +233,22 @@ def _fix_check_record_answer(fix_check: FixCheck, response: Response) -> FollowU
 
 
 def _follow_up_reopen_not_fixed(follow_up: FollowUp) -> None:
-    """Reopen a case whose customer says the problem is not fixed, as if it had just arrived: a new due date
-    on the team's calendar (reminder and escalation fire again), and its assignee (or, in the team queue,
-    the team's Slack channel) told the way a new assignment is."""
-    now = timezone.now()
+    """Reopen a case whose customer says the problem is not fixed; its assignee (or, in the team queue,
+    the team's Slack channel) is told the way a new assignment is."""
+    _follow_up_reopen(follow_up, author=None, body="The customer says it is not fixed.")
+    assignees = [follow_up.assignee] if follow_up.assignee else []
+    _notify_agents(follow_up, assignees, "The customer says it is not fixed: follow-up reopened")
+
+
+def _follow_up_reopen(follow_up: FollowUp, *, author: User | None, body: str = "") -> None:
+    """Undo the resolution and make the case due as if it had just arrived: a new due date on the team's
+    calendar, and the reminder and escalation fire again (the old due date is long past)."""
     sla_hours = (follow_up.rule.sla_hours if follow_up.rule else None) or follow_up.team.sla_hours
-    follow_up.remind_at, follow_up.due_at = _sla_dates(now, follow_up.team, sla_hours)
+    follow_up.remind_at, follow_up.due_at = _sla_dates(timezone.now(), follow_up.team, sla_hours)
     follow_up.reminded_at = follow_up.escalated_at = None
     changed = _follow_up_undo_resolution(follow_up)
     follow_up.save(update_fields=[*changed, "due_at", "remind_at", "reminded_at", "escalated_at", "updated_at"])
-    _entry(follow_up, FollowUpEntry.Kind.REOPENED, body="The customer says it is not fixed.")
-    assignees = [follow_up.assignee] if follow_up.assignee else []
-    _notify_agents(follow_up, assignees, "The customer says it is not fixed: follow-up reopened")
+    _entry(follow_up, FollowUpEntry.Kind.REOPENED, author=author, body=body)
 
 
 def _follow_up_undo_resolution(follow_up: FollowUp) -> list[str]:
@@ -402,8 +406,7 @@ def follow_up_update(*, follow_up: FollowUp, actor: User | None, changes: dict) 
 def follow_up_reopen(*, follow_up: FollowUp, actor: User) -> FollowUp:
     if follow_up.status != FollowUp.Status.RESOLVED:
         raise ValidationError({"status": "Only a resolved case can be reopened."})
-    follow_up.save(update_fields=[*_follow_up_undo_resolution(follow_up), "updated_at"])
-    _entry(follow_up, FollowUpEntry.Kind.REOPENED, author=actor)
+    _follow_up_reopen(follow_up, author=actor)
     webhooks_emit("follow_up.updated", follow_up)
     return follow_up
 

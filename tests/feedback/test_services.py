@@ -286,6 +286,25 @@ def test_follow_up_reopen_clears_the_resolution():
     )
 
 
+def test_follow_up_reopen_by_an_agent_makes_the_case_due_like_a_new_one():
+    follow_up = FollowUpFactory(team=TeamFactory(sla_hours=8), reminded_at=NOW, escalated_at=NOW)
+    agent = UserFactory(team=follow_up.team)
+    with time_machine.travel(NOW, tick=False):
+        follow_up_resolve(follow_up=follow_up, author=agent, root_cause=RootCauseFactory(), outcome="recovered")
+
+    # Thursday 10:00; the team works 09:00-17:00 on weekdays with an 8-hour SLA.
+    with time_machine.travel(NOW + timedelta(days=1), tick=False):
+        follow_up_reopen(follow_up=follow_up, actor=agent)
+
+    follow_up.refresh_from_db()
+    assert (follow_up.remind_at, follow_up.due_at) == (
+        datetime(2026, 3, 5, 16, 0, tzinfo=UTC),
+        datetime(2026, 3, 6, 10, 0, tzinfo=UTC),
+    )
+    assert (follow_up.reminded_at, follow_up.escalated_at) == (None, None)
+    assert list(follow_up.entries.filter(kind="reopened").values_list("author", "body")) == [(agent.pk, "")]
+
+
 def test_follow_up_reply_sends_on_the_answer_channel():
     invitation = InvitationFactory(channel=Channel.SMS, contact=ContactFactory(phone="+33612345678"))
     follow_up = FollowUpFactory(response=ResponseFactory(invitation=invitation))
