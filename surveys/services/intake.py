@@ -22,7 +22,7 @@ from django.db.models import Field, Model, Q
 from django.utils import timezone
 
 from notifications.models import Channel
-from notifications.selectors import recipient_is_contactable, recipients_suppressed
+from notifications.selectors import recipient_is_contactable, recipient_suppressed_sql, recipients_suppressed
 from surveys.conditions import conditions_match
 from surveys.models import ApiKey, Contact, Event, IdempotencyKey, Invitation, Survey, TriggerRule
 from surveys.scales import pick_locale
@@ -206,6 +206,15 @@ Contactable = Callable[[str, str], bool]
 
 def _contactable(channel: str, address: str) -> bool:
     return recipient_is_contactable(channel=channel, recipient=address)
+
+
+def _contactable_unless(suppressed: set[tuple[str, str]]) -> Contactable:
+    """Consent already read: every `(channel, address)` may be contacted but those in `suppressed`."""
+
+    def contactable(channel: str, address: str) -> bool:
+        return (channel, address) not in suppressed
+
+    return contactable
 
 
 def _channel_for(contact: Contact, choice: str, contactable: Contactable = _contactable) -> tuple[str | None, str]:
@@ -455,14 +464,50 @@ def _event_ingest(
         properties=properties,
         contact=person,
     )
-    event.save(force_insert=True)
+    suppressed = _event_insert(event)
     all_rules = trigger_rules_all()
     cancelled = invitations_cancel_for_event(event=event, rules=all_rules)
-    outcomes = _rules_outcomes(event, person, all_rules, now=now, new_contact=created, contactable=_contactable)
+    contactable = _contactable_unless(suppressed)
+    outcomes = _rules_outcomes(event, person, all_rules, now=now, new_contact=created, contactable=contactable)
     invitations = [outcome.invitation for outcome in outcomes if outcome.invitation is not None]
     if invitations:
         Invitation.objects.bulk_create(invitations)
     return IngestResult(event, False, outcomes, cancelled)
+
+
+def _event_insert(event: Event) -> set[tuple[str, str]]:
+    """Insert the event and return which of its contact's `(channel, address)` may not be contacted.
+
+    The rules ask consent next: read in the INSERT's own RETURNING (PostgreSQL and SQLite both allow
+    subqueries there), it costs no round trip of its own. The contact's addresses are final by now.
+    """
+    addresses = [
+        (channel, address)
+        for channel in (Channel.EMAIL, Channel.SMS)
+        if (address := fatigue.address_for(event.contact, channel))
+    ]
+    checks = [recipient_suppressed_sql(channel=channel, recipient=address) for channel, address in addresses]
+    meta = Event._meta
+    fields = [model_field for model_field in meta.concrete_fields if not model_field.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model_field.column) for model_field in fields)
+    returning = ", ".join([quote(meta.pk.column), *(condition for condition, _ in checks)])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+            f" RETURNING {returning}",
+            [
+                *(
+                    model_field.get_db_prep_save(model_field.pre_save(event, add=True), connection)
+                    for model_field in fields
+                ),
+                *(parameter for _, parameters in checks for parameter in parameters),
+            ],
+        )
+        event.pk, *blocked = cursor.fetchone()
+    event._state.adding = False
+    event._state.db = connection.alias
+    return {address for address, is_blocked in zip(addresses, blocked, strict=True) if is_blocked}
 
 
 @dataclass(frozen=True, slots=True)
@@ -566,11 +611,7 @@ def _events_ingest_new(
         for channel in (Channel.EMAIL, Channel.SMS)
         if (address := fatigue.address_for(contact, channel))
     ]
-    suppressed = recipients_suppressed(recipients=addresses)
-
-    def contactable(channel: str, address: str) -> bool:
-        return (channel, address) not in suppressed
-
+    contactable = _contactable_unless(recipients_suppressed(recipients=addresses))
     results, invitations = {}, []
     for (index, _), contact, event in zip(items, contacts, stored, strict=True):
         # The whole batch arrives at one instant, so its invitations share their times.

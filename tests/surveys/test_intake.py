@@ -100,6 +100,30 @@ def test_event_ingest_email_then_sms_skips_suppressed_email():
     assert invitation.channel == "sms"
 
 
+def test_event_ingest_consent_is_of_the_known_contact_addresses_as_suppressions_store_them():
+    TriggerRuleFactory(channel="email_then_sms")
+    ContactFactory(external_id="crm-1", email="Ana@Example.com", phone="+33 6 12 34 56 78")
+    suppression_add(channel="email", recipient="ana@example.com", reason="bounce", source="test")
+
+    def ingest_by_external_id(event_id):
+        # The event names the contact by external id only: consent is asked of the stored addresses.
+        return event_ingest(
+            source="test", type="purchase", external_id=event_id, contact=ContactData(external_id="crm-1")
+        )
+
+    assert ingest_by_external_id("e-1").outcomes[0].invitation.channel == "sms"
+
+    suppression_add(channel="sms", recipient="+33612345678", reason="stop", source="test")
+    assert reasons(ingest_by_external_id("e-2")) == ["opted_out"]
+    assert Invitation.objects.count() == 1
+
+
+def test_event_ingest_address_with_nothing_to_match_is_opted_out():
+    TriggerRuleFactory(channel="sms")
+
+    assert reasons(ingest(email="", phone=" - ")) == ["opted_out"]
+
+
 def test_event_ingest_throttles_within_window_per_survey_and_globally(settings):
     settings.FATIGUE_SURVEY_DAYS, settings.FATIGUE_GLOBAL_DAYS = 30, 7
     TriggerRuleFactory(event_type="purchase")
