@@ -8,6 +8,9 @@ commits; provider webhooks move statuses forward only, and suppressions stop fut
 import hashlib
 import logging
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
@@ -118,7 +121,42 @@ def message_queue(
     return message
 
 
+# The ids `message_queue` collects inside `messages_sent_in_batches()`; None outside it.
+_batch_ids: ContextVar[list[int] | None] = ContextVar("closeloop_send_batch_ids", default=None)
+
+
+@contextmanager
+def messages_sent_in_batches() -> Iterator[None]:
+    """Send the messages queued inside this block in tasks of `SEND_BATCH_SIZE`, once the transaction commits.
+
+    For a caller queuing many messages at once (the dispatcher): one broker hand-off per batch
+    instead of one per message. Each send still claims its own message, so a redelivered batch
+    sends nothing twice. Enter it inside the transaction that queues them: the batches are
+    enqueued when that transaction commits, and dropped with it when it rolls back.
+    """
+    ids: list[int] = []
+    token = _batch_ids.set(ids)
+    try:
+        yield
+    finally:
+        _batch_ids.reset(token)
+    if ids:
+        from notifications.tasks import send_messages
+
+        size = settings.SEND_BATCH_SIZE
+
+        def enqueue() -> None:
+            for start in range(0, len(ids), size):
+                send_messages.delay(ids[start : start + size])
+
+        transaction.on_commit(enqueue)
+
+
 def message_enqueue_on_commit(message_id: int) -> None:
+    batch = _batch_ids.get()
+    if batch is not None:
+        batch.append(message_id)
+        return
     from notifications.tasks import send_message
 
     transaction.on_commit(lambda: send_message.delay(message_id))

@@ -4,12 +4,16 @@ Retries wait with capped exponential backoff and jitter (or the provider's own r
 never long enough for the broker to redeliver an unacknowledged task.
 """
 
+import logging
 import random
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from notifications.services import TransientDeliveryError, message_fail, message_send, messages_sweep
+
+logger = logging.getLogger(__name__)
 
 
 def retry_countdown(retries: int, retry_after: float | None, *, cap: float, rng: random.Random = random) -> float:
@@ -19,16 +23,44 @@ def retry_countdown(retries: int, retry_after: float | None, *, cap: float, rng:
     return min(cap, rng.uniform(1.0, 2.0 ** (retries + 1)))
 
 
+def _retry_countdown_or_fail(message_id: int, exc: TransientDeliveryError, *, retries: int) -> float | None:
+    """When to retry a transiently failed send after `retries` retries; None once it has failed for good."""
+    if retries >= settings.SEND_MAX_RETRIES:
+        message_fail(message_id=message_id, reason=f"gave up after {settings.SEND_MAX_RETRIES} retries: {exc}")
+        return None
+    return retry_countdown(retries, exc.retry_after, cap=settings.SEND_RETRY_CAP_SECONDS)
+
+
 @shared_task(bind=True, max_retries=None)
 def send_message(self, message_id: int) -> None:
     try:
         message_send(message_id=message_id)
     except TransientDeliveryError as exc:
-        if self.request.retries >= settings.SEND_MAX_RETRIES:
-            message_fail(message_id=message_id, reason=f"gave up after {settings.SEND_MAX_RETRIES} retries: {exc}")
-            return
-        countdown = retry_countdown(self.request.retries, exc.retry_after, cap=settings.SEND_RETRY_CAP_SECONDS)
-        raise self.retry(exc=exc, countdown=countdown) from exc
+        countdown = _retry_countdown_or_fail(message_id, exc, retries=self.request.retries)
+        if countdown is not None:
+            raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task(soft_time_limit=settings.SEND_BATCH_SOFT_TIME_LIMIT, time_limit=settings.SEND_BATCH_TIME_LIMIT)
+def send_messages(message_ids: list[int]) -> None:
+    """Send a batch of messages one by one; what happens to one never stops the others.
+
+    Each send claims its message, so a redelivered batch skips those already claimed. A
+    transiently failed message is retried alone, as `send_message` counting this try as its
+    first, so it gets the same backoff and number of retries as a message sent on its own.
+    """
+    for message_id in message_ids:
+        try:
+            message_send(message_id=message_id)
+        except TransientDeliveryError as exc:
+            countdown = _retry_countdown_or_fail(message_id, exc, retries=0)
+            if countdown is not None:
+                send_message.apply_async(args=[message_id], countdown=countdown, retries=1)
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception:
+            # Left as it is for the sweeper: `sending` becomes `unknown`, `queued` is enqueued again.
+            logger.exception("message %s of a batch: unexpected error, the batch goes on", message_id)
 
 
 @shared_task

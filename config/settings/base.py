@@ -4,6 +4,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 env = environ.Env()
@@ -178,6 +179,19 @@ PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=10.0)
 # Transient failures retry with jittered backoff capped here, then the message fails.
 SEND_MAX_RETRIES = env.int("SEND_MAX_RETRIES", default=6)
 SEND_RETRY_CAP_SECONDS = env.float("SEND_RETRY_CAP_SECONDS", default=120.0)
+# The dispatcher hands its messages to workers in tasks of this many sends (`send_messages`); each send
+# still claims its own message. A batch's time limits cover a full batch in which every provider call
+# runs to its timeouts (connect, then read) after a second of rate-limit wait; they must stay below
+# the broker's visibility timeout, or Redis would hand a batch still running to a second worker.
+SEND_BATCH_SIZE = env.int("SEND_BATCH_SIZE", default=50)
+SEND_BATCH_SOFT_TIME_LIMIT = SEND_BATCH_SIZE * (2 * PROVIDER_TIMEOUT_SECONDS + 1)
+SEND_BATCH_TIME_LIMIT = SEND_BATCH_SOFT_TIME_LIMIT + 60
+if SEND_BATCH_SIZE < 1 or SEND_BATCH_TIME_LIMIT >= CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
+    raise ImproperlyConfigured(
+        f"SEND_BATCH_SIZE={SEND_BATCH_SIZE} with PROVIDER_TIMEOUT_SECONDS={PROVIDER_TIMEOUT_SECONDS:g}: a batch"
+        f" must hold at least one send and its time limit ({SEND_BATCH_TIME_LIMIT:g} s) stay below the broker's"
+        f" visibility timeout ({CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout']} s)"
+    )
 # A send still `sending` (or `queued` without progress) this long after its last change is swept.
 SEND_LEASE_SECONDS = env.int("SEND_LEASE_SECONDS", default=600)
 # An `unknown` send no webhook settled within this is listed for an operator (admin filter, sweeper warning).

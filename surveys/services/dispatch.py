@@ -13,6 +13,7 @@ from notifications.models import Channel, Message
 from notifications.services import (
     email_render,
     message_queue,
+    messages_sent_in_batches,
     unsubscribe_headers,
     unsubscribe_token_new,
     unsubscribe_url,
@@ -91,10 +92,11 @@ def invitations_dispatch_due(*, batch_size: int = 200) -> int:
     """Claim due invitations and queue their messages; returns how many were handled.
 
     `skip_locked` lets several dispatchers run at once without waiting on or sending the
-    same rows twice; the status change commits in the same transaction as the claim.
+    same rows twice; the status change commits in the same transaction as the claim. The
+    messages go to workers in batches (`SEND_BATCH_SIZE`) once it commits.
     """
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), messages_sent_in_batches():
         due = list(
             Invitation.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=Invitation.Status.SCHEDULED, scheduled_at__lte=now)

@@ -1,5 +1,6 @@
 import pytest
 import time_machine
+from django.db import transaction
 from django.test import override_settings
 
 from notifications.models import Channel, Message, Suppression
@@ -10,6 +11,7 @@ from notifications.services import (
     message_resend,
     message_send,
     message_status_advance,
+    messages_sent_in_batches,
     messages_sweep,
     suppression_add,
     suppression_remove,
@@ -126,6 +128,179 @@ def test_send_task_fails_after_max_retries(scripted_provider, eager_retries):
     assert message.status == Message.Status.FAILED
     assert message.last_error == "gave up after 2 retries: 500"
     assert message.attempts == 3
+
+
+def _recipients(count: int) -> list[Message]:
+    return [MessageFactory(recipient=f"r{i}@example.com") for i in range(count)]
+
+
+def test_send_batch_sends_each_message_once(outbox):
+    from notifications.tasks import send_messages
+
+    messages = _recipients(3)
+    send_messages.delay([message.id for message in messages])
+    assert [entry.recipient for entry in outbox] == ["r0@example.com", "r1@example.com", "r2@example.com"]
+    assert {(m.status, m.attempts) for m in Message.objects.all()} == {(Message.Status.SENT, 1)}
+
+
+def test_send_batch_redelivered_skips_what_it_already_sent(outbox):
+    from notifications.tasks import send_messages
+
+    first, second = _recipients(2)
+    # The first delivery was cut after one send: the broker hands the whole batch out again.
+    message_send(message_id=first.id)
+    send_messages.delay([first.id, second.id])
+    assert [entry.recipient for entry in outbox] == ["r0@example.com", "r1@example.com"]
+    assert Message.objects.get(id=first.id).attempts == 1
+
+
+def test_send_batch_permanent_failure_fails_that_message_alone(scripted_provider):
+    from notifications.tasks import send_messages
+
+    scripted_provider.script.extend([None, DeliveryError("invalid address", permanent=True), None])
+    messages = _recipients(3)
+    send_messages.delay([message.id for message in messages])
+    assert scripted_provider.calls == ["r0@example.com", "r1@example.com", "r2@example.com"]
+    assert [(m.status, m.last_error) for m in Message.objects.order_by("id")] == [
+        (Message.Status.SENT, ""),
+        (Message.Status.FAILED, "invalid address"),
+        (Message.Status.SENT, ""),
+    ]
+
+
+def test_send_batch_unexpected_error_of_one_message_does_not_stop_the_others(scripted_provider, caplog):
+    from notifications.tasks import send_messages
+
+    scripted_provider.script.extend([None, RuntimeError("bug in a transport"), None])
+    messages = _recipients(3)
+    send_messages.delay([message.id for message in messages])
+    # The broken one stays claimed: the sweeper turns it `unknown` after its lease, it is never resent.
+    assert [m.status for m in Message.objects.order_by("id")] == [
+        Message.Status.SENT,
+        Message.Status.SENDING,
+        Message.Status.SENT,
+    ]
+    assert f"message {messages[1].id} of a batch: unexpected error" in caplog.text
+
+
+def test_send_batch_retries_a_transient_failure_alone_as_its_first_retry(scripted_provider, monkeypatch):
+    from notifications.tasks import send_message, send_messages
+
+    retried = []
+    monkeypatch.setattr(send_message, "apply_async", lambda **options: retried.append(options))
+    scripted_provider.script.extend([None, DeliveryError("429", permanent=False, retry_after=7), None])
+    messages = _recipients(3)
+    send_messages.delay([message.id for message in messages])
+    assert retried == [{"args": [messages[1].id], "countdown": 7, "retries": 1}]
+    assert [(m.status, m.last_error) for m in Message.objects.order_by("id")] == [
+        (Message.Status.SENT, ""),
+        (Message.Status.QUEUED, "429"),
+        (Message.Status.SENT, ""),
+    ]
+
+
+def test_send_batch_transient_failure_retries_that_message_until_sent(scripted_provider, eager_retries):
+    from notifications.tasks import send_messages
+
+    scripted_provider.script.extend(
+        [None, DeliveryError("500", permanent=False), DeliveryError("502", permanent=False), None, None]
+    )
+    messages = _recipients(3)
+    send_messages.delay([message.id for message in messages])
+    assert scripted_provider.calls == ["r0@example.com", *["r1@example.com"] * 3, "r2@example.com"]
+    assert [(m.status, m.attempts) for m in Message.objects.order_by("id")] == [
+        (Message.Status.SENT, 1),
+        (Message.Status.SENT, 3),
+        (Message.Status.SENT, 1),
+    ]
+
+
+@override_settings(SEND_MAX_RETRIES=2)
+def test_send_batch_counts_its_own_try_among_the_retries(scripted_provider, eager_retries):
+    from notifications.tasks import send_messages
+
+    scripted_provider.script.extend([DeliveryError("500", permanent=False)] * 3 + [None])
+    first, second = _recipients(2)
+    send_messages.delay([first.id, second.id])
+    first.refresh_from_db()
+    # The batch's try and two retries: as many provider calls as a message sent on its own gets.
+    assert (first.status, first.attempts, first.last_error) == (
+        Message.Status.FAILED,
+        3,
+        "gave up after 2 retries: 500",
+    )
+    assert Message.objects.get(id=second.id).status == Message.Status.SENT
+
+
+@override_settings(SEND_MAX_RETRIES=0)
+def test_send_batch_without_retries_fails_a_transient_failure_at_once(scripted_provider):
+    from notifications.tasks import send_messages
+
+    scripted_provider.script.append(DeliveryError("503", permanent=False))
+    [message] = _recipients(1)
+    send_messages.delay([message.id])
+    message.refresh_from_db()
+    assert (message.status, message.last_error) == (Message.Status.FAILED, "gave up after 0 retries: 503")
+
+
+def test_send_batch_time_limits_cover_a_batch_and_stay_below_the_visibility_timeout():
+    from django.conf import settings
+
+    from notifications.tasks import send_messages
+
+    assert (send_messages.soft_time_limit, send_messages.time_limit) == (
+        settings.SEND_BATCH_SOFT_TIME_LIMIT,
+        settings.SEND_BATCH_TIME_LIMIT,
+    )
+    per_send = 2 * settings.PROVIDER_TIMEOUT_SECONDS
+    assert settings.SEND_BATCH_SIZE * per_send < send_messages.soft_time_limit < send_messages.time_limit
+    assert send_messages.time_limit < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """What was handed to the broker, by task, instead of running it."""
+    from notifications.tasks import send_message, send_messages
+
+    tasks = []
+    monkeypatch.setattr(send_message, "delay", lambda message_id: tasks.append(("send_message", message_id)))
+    monkeypatch.setattr(send_messages, "delay", lambda message_ids: tasks.append(("send_messages", message_ids)))
+    return tasks
+
+
+@override_settings(SEND_BATCH_SIZE=2)
+def test_messages_sent_in_batches_enqueues_chunks_on_commit(enqueued, django_capture_on_commit_callbacks):
+    suppression_add(channel=Channel.EMAIL, recipient="gone@example.com", reason="bounce", source="sendgrid")
+    with django_capture_on_commit_callbacks(execute=True):
+        with messages_sent_in_batches():
+            queued = [
+                message_queue(channel=Channel.EMAIL, recipient=f"r{i}@example.com", body_text="B") for i in range(3)
+            ]
+            cancelled = message_queue(channel=Channel.EMAIL, recipient="gone@example.com", body_text="B")
+        assert enqueued == []
+    ids = [message.id for message in queued]
+    assert cancelled.status == Message.Status.CANCELLED
+    assert enqueued == [("send_messages", ids[:2]), ("send_messages", ids[2:])]
+
+
+def test_messages_sent_in_batches_enqueues_nothing_when_the_transaction_rolls_back(enqueued):
+    with pytest.raises(RuntimeError), transaction.atomic(), messages_sent_in_batches():
+        message_queue(channel=Channel.EMAIL, recipient="ann@example.com", body_text="B")
+        raise RuntimeError("the caller failed")
+    with transaction.atomic(), messages_sent_in_batches():
+        pass
+    assert enqueued == []
+
+
+def test_message_queue_outside_a_batch_scope_enqueues_one_task_per_message(
+    enqueued, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        with messages_sent_in_batches():
+            pass
+        first = message_queue(channel=Channel.EMAIL, recipient="ann@example.com", body_text="B")
+        second = message_queue(channel=Channel.EMAIL, recipient="bob@example.com", body_text="B")
+    assert enqueued == [("send_message", first.id), ("send_message", second.id)]
 
 
 def test_suppression_add_cancels_queued_messages_and_blocks_new_ones(outbox):

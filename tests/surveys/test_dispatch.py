@@ -2,6 +2,7 @@ import re
 
 import pytest
 import time_machine
+from django.test import override_settings
 
 from notifications.models import Message
 from surveys.models import Invitation
@@ -98,6 +99,33 @@ def test_dispatch_twice_sends_once(outbox, dispatch):
     assert dispatch() == 1
     assert dispatch() == 0
     assert len(outbox) == 1
+
+
+@override_settings(SEND_BATCH_SIZE=2)
+def test_dispatch_hands_its_messages_to_workers_in_batches(dispatch, monkeypatch):
+    from notifications.tasks import send_message, send_messages
+
+    batches = []
+    monkeypatch.setattr(send_messages, "delay", batches.append)
+    monkeypatch.setattr(send_message, "delay", lambda message_id: pytest.fail("one task per message"))
+    with time_machine.travel("2026-11-01 10:00Z", tick=False):
+        invitations = [_due(scheduled_at=f"2026-11-01T09:0{minute}Z") for minute in range(3)]
+        assert dispatch() == 3
+    message_ids = [Invitation.objects.get(id=invitation.id).message_id for invitation in invitations]
+    assert batches == [message_ids[:2], message_ids[2:]]
+
+
+def test_dispatch_batch_sends_each_message_once_even_when_redelivered(outbox, dispatch):
+    from notifications.tasks import send_messages
+
+    for _ in range(3):
+        _due()
+    assert dispatch() == 3
+    message_ids = list(Invitation.objects.values_list("message_id", flat=True))
+    send_messages.delay(message_ids)
+    assert len(outbox) == 3
+    assert len({entry.recipient for entry in outbox}) == 3
+    assert set(Message.objects.values_list("status", "attempts")) == {(Message.Status.SENT, 1)}
 
 
 def test_dispatch_five_point_scale_renders_five_buttons(outbox, dispatch):
