@@ -89,12 +89,16 @@ def _identifiers(data: ContactData) -> list[tuple[str, str]]:
     return [(name, value) for name in IDENTIFIERS if (value := getattr(data, name))]
 
 
-def _contacts_named(data: ContactData) -> list[Contact]:
-    """Every contact owning one of the given identifiers, in one query."""
+def _contacts_named(data: ContactData, *, lock: bool = False) -> list[Contact]:
+    """Every contact owning one of the given identifiers, in one query; with `lock`, their rows are
+    locked until the transaction ends (in id order, so that two lookups cannot deadlock)."""
     named = Q()
     for name, value in _identifiers(data):
         named |= Q(**{name: value})
-    return list(Contact.objects.filter(named).order_by("pk")) if named else []
+    if not named:
+        return []
+    contacts = Contact.objects.filter(named).order_by("pk")
+    return list(contacts.select_for_update() if lock else contacts)
 
 
 def _contact_pick(data: ContactData, candidates: list[Contact]) -> Contact | None:
@@ -123,12 +127,13 @@ def _contact_new(data: ContactData) -> Contact:
     )
 
 
-def _contact_upsert(data: ContactData, *, savepoint: bool = True) -> tuple[Contact, bool]:
+def _contact_upsert(data: ContactData, *, savepoint: bool = True, lock: bool = False) -> tuple[Contact, bool]:
     """The contact and whether it is new. Without `savepoint`, a concurrent creation of the same
-    contact raises IntegrityError and aborts the caller's transaction, which must then start over."""
+    contact raises IntegrityError and aborts the caller's transaction, which must then start over.
+    With `lock`, a known contact's row is locked as it is read, until the transaction ends."""
     if not (data.email or data.phone or data.external_id):
         raise ValidationError({"contact": "Give at least an email, a phone number or an external id."})
-    candidates = _contacts_named(data)
+    candidates = _contacts_named(data, lock=lock)
     contact = _contact_pick(data, candidates)
     if contact is None and not savepoint:
         contact = _contact_new(data)
@@ -450,11 +455,10 @@ def _event_ingest(
         existing = Event.objects.filter(source=source, external_id=external_id).first()
         if existing:
             return _duplicate(existing)
-    person, created = _contact_upsert(contact, savepoint=False)
-    if not created:
-        # Serialises concurrent events of one contact, so two cannot both pass the fatigue check
-        # (a contact created here is already private to this transaction).
-        Contact.objects.select_for_update().filter(pk=person.pk).first()
+    # The lock serialises concurrent events of one contact, so two cannot both pass the fatigue check
+    # nor both merge properties into the same stale copy; taken by the lookup itself, it costs no
+    # statement of its own (a contact created here is already private to this transaction).
+    person, created = _contact_upsert(contact, savepoint=False, lock=True)
     now = timezone.now()
     event = Event(
         source=source,

@@ -6,9 +6,9 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from surveys.models import Event, Invitation
+from surveys.models import Contact, Event, Invitation
 from surveys.services.intake import api_key_create
-from tests.factories import SurveyFactory, TriggerRuleFactory
+from tests.factories import ContactFactory, SurveyFactory, TriggerRuleFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -51,6 +51,25 @@ def test_concurrent_events_of_one_new_contact_schedule_one_invitation(raw_key):
     assert statuses == [201] * 8
     assert Event.objects.count() == 8
     assert Invitation.objects.count() == 1
+
+
+def test_concurrent_events_of_one_known_contact_schedule_one_invitation_and_keep_every_property(raw_key):
+    ContactFactory(email="ana@example.com", properties={})
+    bodies = [
+        {
+            "type": "purchase",
+            "external_id": f"o-{n}",
+            "contact": {"email": "ana@example.com", "properties": {f"k{n}": n}},
+        }
+        for n in range(8)
+    ]
+
+    statuses = post_concurrently(bodies, raw_key)
+
+    assert statuses == [201] * 8
+    assert Invitation.objects.count() == 1
+    # Each event merges its properties into the locked, current row, never into a stale copy.
+    assert Contact.objects.get().properties == {f"k{n}": n for n in range(8)}
 
 
 def test_concurrent_copies_of_one_event_store_it_once(raw_key):
