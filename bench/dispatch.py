@@ -15,10 +15,12 @@ Per channel:
      queued message, run as a worker's pool process runs it: through the task's tracer, built once, with Celery's
      Django fixup around each task (which keeps or drops the database connection); the figure the
      target is about;
-  3. live worker: N more queued sends handed through Redis (BENCH_REDIS_URL, default
-     redis://127.0.0.1:6379/0, a queue of the bench's own) to a real `celery worker` with one prefork
-     pool process; its rate counts the broker hand-off too (acks late, prefetch 1: the next task is
-     fetched once the last one is acknowledged);
+  3. live worker: N more invitations dispatched by the beat job, which hands their messages to Redis
+     (BENCH_REDIS_URL, default redis://127.0.0.1:6379/0, a queue of the bench's own) in `send_messages`
+     batches of SEND_BATCH_SIZE, sent by a real `celery worker` with one prefork pool process; its rate
+     counts the broker hand-off too (acks late, prefetch 1: the next task is fetched once the last one is
+     acknowledged). Then N more queued sends handed to the same worker as one `send_message` task each,
+     the way the sweeper and the other callers of `message_queue` enqueue them;
 and beside it two floors:
   - SDK call alone: the same SDK call with the same body, no database: what the provider path costs;
   - DB path: the send task with the in-memory (locmem) transport: what claiming and tracking cost.
@@ -57,6 +59,13 @@ DISPATCH_STAGES = (
     ("render (templates, tokens)", "surveys/services/dispatch.py", "_invitation_render"),
     ("queue (INSERT + enqueue)", "notifications/services.py", "message_queue"),
 )
+
+
+def queue_purge() -> None:
+    from config.celery_app import app
+
+    with app.connection_for_write(REDIS) as connection:
+        connection.default_channel.queue_purge(QUEUE)
 
 
 def fake_server(ready) -> None:
@@ -101,23 +110,20 @@ def profiled(work, items) -> tuple[pstats.Stats, float]:
 
 
 def live_worker_rate(message_ids: list[int]) -> float:
-    """Sends per second of a real worker with one pool process, from the first to the last `sent_at`."""
+    """Sends per second of a real worker with one pool process, from the first to the last `sent_at`.
+
+    The tasks sending `message_ids` are already in the bench's queue, and nothing else is.
+    """
     from django.db.models import Max, Min
 
-    from config.celery_app import app
     from notifications.models import Message
-    from notifications.tasks import send_message
 
-    with app.connection_for_write(REDIS) as connection:
-        connection.default_channel.queue_purge(QUEUE)
-        for message_id in message_ids:
-            send_message.apply_async(args=[message_id], connection=connection, queue=QUEUE)
     command = [
         *(sys.executable, "-m", "celery", "--quiet", "-A", "config.celery_app", "worker", "--loglevel=WARNING"),
         *(f"--queues={QUEUE}", "--concurrency=1", "--pool=prefork"),
         *("--without-gossip", "--without-mingle", "--without-heartbeat"),
     ]
-    worker = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "CELERY_BROKER_URL": REDIS})
+    worker = subprocess.Popen(command, cwd=ROOT)
     try:
         deadline = time.monotonic() + 30 + len(message_ids) / 20
         pending = Message.objects.filter(id__in=message_ids, status__in=[Message.Status.QUEUED, Message.Status.SENDING])
@@ -153,8 +159,9 @@ def main() -> int:
         TWILIO_RATE_PER_SECOND="0",
         SMS_SEND_WINDOW="00:00-23:59:59",
         LOG_LEVEL="WARNING",
+        # The dispatcher hands its batches to the bench's queue on Redis, as in production.
+        CELERY_BROKER_URL=REDIS,
     )
-    os.environ.pop("CELERY_BROKER_URL", None)
     import psycopg
 
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
@@ -164,6 +171,7 @@ def main() -> int:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
     from django.test import override_settings
     from django.utils import timezone
@@ -181,8 +189,9 @@ def main() -> int:
     from surveys.services.dispatch import invitations_dispatch_due
     from surveys.tokens import invitation_token, token_hash
 
-    # A worker sends by id from the broker; here the queued ids are sent by hand, one task each.
-    app.conf.task_always_eager = False
+    # A worker sends by id from the broker; in steps 1 and 2 the queued ids are sent by hand, one task each,
+    # and the batches the dispatcher enqueued are purged before step 3.
+    app.conf.task_default_queue = QUEUE
     survey = Survey.objects.create(name="Bench", kind=Survey.Kind.NPS, product_name="Acme")
 
     numbers = itertools.count()
@@ -269,13 +278,27 @@ def main() -> int:
         sent = Message.objects.filter(id__in=ids, status=Message.Status.SENT).count()
         n = len(ids)
         rate = n / full_wall
+        queue_purge()
         invite(channel, count)
         dispatch_all(None)
         live_rate = live_worker_rate(queued_ids(channel))
+        queue_purge()
+        invite(channel, count)
+        dispatch_all(None)
+        queue_purge()
+        single_ids = queued_ids(channel)
+        with app.connection_for_write(REDIS) as connection:
+            for message_id in single_ids:
+                send_message.apply_async(args=[message_id], connection=connection, queue=QUEUE)
+        live_single_rate = live_worker_rate(single_ids)
         print(f"\n{channel}: {n} messages, {sent} sent")
         print(line("dispatch: claim, check, render, queue", dispatched, dispatch_wall, dispatch_cpu))
         print(line("send task, SDK to fake provider", n, full_wall, full_cpu))
-        print(f"  {'live worker, 1 pool process, Redis':34s} {live_rate:8.0f} msg/s  (broker hand-off included)")
+        print(
+            f"  {'live worker, 1 pool process, Redis':34s} {live_rate:8.0f} msg/s  (dispatched in batches of"
+            f" {settings.SEND_BATCH_SIZE}, broker hand-off included)"
+        )
+        print(f"  {'  the same, one task per message':34s} {live_single_rate:8.0f} msg/s  (as the sweeper enqueues)")
         print(line("SDK call alone (floor)", n, sdk_wall, sdk_cpu))
         print(line("send task, no provider (DB path)", n, db_wall, db_cpu))
         print(f"  send task / SDK floor: {rate / (n / sdk_wall):.2f}x")
@@ -303,6 +326,7 @@ def main() -> int:
         verdict = "ok" if rate >= TARGET_PER_SECOND and sent == n else "MISSED"
         print(f"  target >= {TARGET_PER_SECOND} msg/s per worker process: {rate:.0f} -> {verdict}")
         ok &= verdict == "ok"
+    queue_purge()
     server.terminate()
     return 0 if ok else 1
 
