@@ -62,6 +62,30 @@ def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def json_storable(value):
+    """PostgreSQL's text and jsonb refuse the NUL character: refuse it here, as DRF's CharField does."""
+    if _has_nul(value):
+        raise serializers.ValidationError("Null characters are not allowed.")
+    return value
+
+
+class PropertiesField(serializers.DictField):
+    """Free-form properties (any JSON object) that can be stored."""
+
+    def to_internal_value(self, data) -> dict:
+        return json_storable(super().to_internal_value(data))
+
+
 class ContactInputSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
@@ -69,7 +93,7 @@ class ContactInputSerializer(serializers.Serializer):
     locale = serializers.CharField(required=False, allow_blank=True, default="", max_length=10)
     timezone = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
     external_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-    properties = serializers.DictField(required=False, default=dict)
+    properties = PropertiesField(required=False, default=dict)
 
     def validate_phone(self, value: str) -> str:
         if not value:
@@ -93,7 +117,7 @@ class ContactInputSerializer(serializers.Serializer):
         return attrs
 
 
-class InvitationPropertiesField(serializers.DictField):
+class InvitationPropertiesField(PropertiesField):
     """Properties an invitation keeps; those the respondent's page shows are checked here.
 
     `thank_you_link_url` becomes a link on our own page, so only http(s) addresses are taken
@@ -418,7 +442,7 @@ class TriggerRuleSerializer(serializers.ModelSerializer):
     delay_seconds = DurationField(unit=1, maximum=365 * 86400, source="delay", default=timedelta(0))
     expiry_days = DurationField(unit=86400, maximum=365, source="expiry", required=False, allow_null=True)
     sample_rate = serializers.FloatField(min_value=0, max_value=1, default=1.0)
-    conditions = serializers.JSONField(default=list)
+    conditions = serializers.JSONField(default=list, validators=[json_storable])
     cancel_on_event_types = serializers.ListField(
         child=serializers.RegexField(r"^[a-z0-9_.:-]+$", max_length=100), default=list
     )

@@ -68,6 +68,21 @@ def test_invalid_input_is_422_with_field_errors(key):
     assert Contact.objects.count() == 0
 
 
+def test_person_properties_with_a_null_character_are_422(key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic(key))
+
+    response = client.post(
+        "/v1/people.json", {"email": "a@example.com", "properties": {"plan": "pro\u0000"}}, format="json"
+    )
+
+    assert (response.status_code, response.json()["errors"]) == (
+        422,
+        {"properties": ["Null characters are not allowed."]},
+    )
+    assert Contact.objects.count() == 0
+
+
 def test_form_encoded_person_create_works(key):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=basic(key))

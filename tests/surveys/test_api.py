@@ -92,6 +92,26 @@ def test_event_create_bad_input_is_400_with_field_errors(api_client, rule):
     assert Event.objects.count() == 0
 
 
+def test_event_create_with_a_null_character_in_properties_is_400_and_stores_nothing(api_client, rule):
+    # PostgreSQL cannot store U+0000 in text or jsonb: refused up front, never a 500.
+    body = {
+        "type": "purchase",
+        "contact": {"email": "ana@example.com", "properties": {"plan\u0000": "pro"}},
+        "properties": {"store": ["Lyon", {"note": "a\u0000b"}]},
+    }
+
+    response = api_client.post("/api/events/", body, format="json")
+
+    assert (response.status_code, response.json()["errors"]) == (
+        400,
+        {
+            "contact.properties": ["Null characters are not allowed."],
+            "properties": ["Null characters are not allowed."],
+        },
+    )
+    assert (Contact.objects.count(), Event.objects.count()) == (0, 0)
+
+
 def test_event_create_duplicate_external_id_is_200_without_second_invitation(api_client, rule):
     api_client.post("/api/events/", EVENT, format="json")
 
@@ -285,6 +305,24 @@ def test_trigger_rule_crud(api_client):
     assert patched.json()["delay_seconds"] == 60
     assert patched.json()["is_active"] is False
     assert deleted.status_code == 204
+
+
+def test_trigger_rule_with_a_null_character_in_conditions_is_400(api_client):
+    response = api_client.post(
+        "/api/trigger-rules/",
+        {
+            "event_type": "purchase",
+            "survey": SurveyFactory().pk,
+            "channel": "email",
+            "conditions": [{"property": "store", "op": "equals", "value": "Ly\u0000on"}],
+        },
+        format="json",
+    )
+
+    assert (response.status_code, response.json()["errors"]) == (
+        400,
+        {"conditions": ["Null characters are not allowed."]},
+    )
 
 
 def test_trigger_rule_create_bad_input_is_400_per_field(api_client):
