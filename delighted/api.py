@@ -22,7 +22,7 @@ from delighted.services import NoteData, autopilot_membership_add, autopilot_mem
 from notifications.models import Channel
 from notifications.selectors import suppression_list
 from notifications.services import suppression_add
-from surveys.api import ContactInputSerializer, InvitationPropertiesField, ScopePermission
+from surveys.api import ContactInputSerializer, InvitationPropertiesField, ScopePermission, contains_nul
 from surveys.delighted_json import epoch, person_json, response_json, suppression_json
 from surveys.models import ApiKey, Contact, Invitation
 from surveys.selectors import (
@@ -83,8 +83,16 @@ class DelightedView(APIView):
 
     def params(self, request) -> dict:
         if request.method == "GET":
-            return _query_dict(request.query_params)
-        return request.data if isinstance(request.data, dict) else {}
+            params = _query_dict(request.query_params)
+        else:
+            params = request.data if isinstance(request.data, dict) else {}
+        # Some parameters go to the database unparsed (filters), and PostgreSQL refuses U+0000 in text.
+        refused = {
+            key: ["Null characters are not allowed."] for key, value in params.items() if contains_nul([key, value])
+        }
+        if refused:
+            raise exceptions.ValidationError(refused)
+        return params
 
 
 def _query_dict(query) -> dict:

@@ -62,19 +62,20 @@ def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
-def _has_nul(value) -> bool:
+def contains_nul(value) -> bool:
+    """Whether a string, or any key or string within a JSON value, holds U+0000."""
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+        return any(contains_nul(key) or contains_nul(item) for key, item in value.items())
     if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
+        return any(contains_nul(item) for item in value)
     return False
 
 
 def json_storable(value):
     """PostgreSQL's text and jsonb refuse the NUL character: refuse it here, as DRF's CharField does."""
-    if _has_nul(value):
+    if contains_nul(value):
         raise serializers.ValidationError("Null characters are not allowed.")
     return value
 

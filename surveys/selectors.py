@@ -105,6 +105,8 @@ def invitation_get_by_token(*, token: str) -> Invitation | None:
 
 def contact_get_by_identifier(*, identifier: str) -> Contact | None:
     """Delighted's person identifiers: `<id>`, `email:<address>` or `phone_number:<E.164>`."""
+    if "\x00" in identifier:  # no contact holds it, and PostgreSQL refuses it in a query
+        return None
     kind, _, value = identifier.partition(":")
     if not value:
         # Longer digit strings cannot be a 64-bit id (and overflow the database's integer).

@@ -83,6 +83,17 @@ def test_person_properties_with_a_null_character_are_422(key):
     assert Contact.objects.count() == 0
 
 
+def test_people_filter_with_a_null_character_is_422_and_such_a_person_is_404(key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic(key))
+
+    listed = client.get("/v1/people.json?email=a%00b@example.com")
+    deleted = client.delete("/v1/people/email:a%00b@example.com.json")
+
+    assert (listed.status_code, listed.json()["errors"]) == (422, {"email": ["Null characters are not allowed."]})
+    assert deleted.status_code == 404
+
+
 def test_form_encoded_person_create_works(key):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=basic(key))
