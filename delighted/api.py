@@ -40,7 +40,7 @@ from surveys.services.intake import (
     invitation_record,
     invitations_cancel_pending,
 )
-from surveys.services.responses import response_comment, response_submit
+from surveys.services.responses import response_submit
 
 MAX_PER_PAGE = 100
 MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z: later instants are not dates Python or the database can hold
@@ -303,9 +303,7 @@ class ResponseUpdateSerializer(AnnotationsSerializer):
 def _submit(invitation: Invitation, score: int, comment: str | None, annotations: dict):
     try:
         with transaction.atomic():
-            response = response_submit(invitation=invitation, score=score)
-            if comment is not None and comment.strip() != response.comment:
-                response = response_comment(response=response, comment=comment)
+            response = response_submit(invitation=invitation, score=score, comment=comment)
             response_annotate(response=response, tags=annotations.get("tags"), notes=annotations.get("notes") or [])
     except DjangoValidationError as exc:
         raise exceptions.ValidationError(exc.message_dict) from exc

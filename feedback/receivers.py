@@ -6,10 +6,10 @@ from surveys.signals import response_submitted, response_withdrawn
 
 
 @receiver(response_submitted)
-def open_follow_up_when_unhappy(sender, response_id: int, created: bool, **kwargs) -> None:
+def open_follow_up_when_unhappy(sender, response_id: int, created: bool, changed=(), **kwargs) -> None:
     from feedback.tasks import open_follow_up
 
-    open_follow_up.delay(response_id, created)
+    open_follow_up.delay(response_id, created, list(changed))
 
 
 @receiver(response_submitted)

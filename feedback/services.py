@@ -146,11 +146,15 @@ def _was_worked(follow_up: FollowUp) -> bool:
     return follow_up.status != FollowUp.Status.NEW or follow_up.entries.filter(author__isnull=False).exists()
 
 
-def follow_up_open_for_response(*, response_id: int, created: bool = True) -> FollowUp | None:
+def follow_up_open_for_response(
+    *, response_id: int, created: bool = True, changed: tuple[str, ...] = ("score",)
+) -> FollowUp | None:
     """Open the one follow-up a response calls for; a repeat call changes nothing.
 
-    When the customer changed their answer (`created=False`) and nobody has worked the case yet,
-    the case follows the new answer: re-routed, or closed as "no longer a detractor". An answer to a
+    Rules are evaluated again when the customer changes their answer (`created=False`; `changed`
+    names the fields: "score", "comment"), so a rule on the comment can open a case when the
+    reason arrives after the score. When nobody has worked the case yet, the case follows the new
+    answer: re-routed, or closed as "no longer a detractor". An answer to a
     case's "did we fix it?" survey is recorded on that case instead of being routed. A response
     withdrawn before this runs (a link scanner's) opens nothing.
     """
@@ -167,7 +171,7 @@ def follow_up_open_for_response(*, response_id: int, created: bool = True) -> Fo
     existing = FollowUp.objects.filter(response=response).select_related("team").first()
     if existing:
         if not created:
-            _follow_up_follow_changed_answer(existing, rule)
+            _follow_up_follow_changed_answer(existing, rule, changed)
         return existing
     if rule is None:
         return None
@@ -267,14 +271,19 @@ def _follow_up_undo_resolution(follow_up: FollowUp) -> list[str]:
 
 
 @transaction.atomic
-def _follow_up_follow_changed_answer(follow_up: FollowUp, rule: RoutingRule | None) -> None:
+def _follow_up_follow_changed_answer(follow_up: FollowUp, rule: RoutingRule | None, changed: tuple[str, ...]) -> None:
     follow_up = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
-    if follow_up.status == FollowUp.Status.RESOLVED or _was_worked(follow_up):
-        _entry(
-            follow_up,
-            FollowUpEntry.Kind.UPDATED,
-            body=f"The customer changed their score to {follow_up.response.score}.",
+    response = follow_up.response
+    if "score" in changed:
+        news = f"The customer changed their score to {response.score}."
+    else:
+        news = (
+            f"The customer gave a reason: {response.comment}"
+            if response.comment
+            else "The customer removed their reason."
         )
+    if follow_up.status == FollowUp.Status.RESOLVED or _was_worked(follow_up):
+        _entry(follow_up, FollowUpEntry.Kind.UPDATED, body=news)
         return
     if rule is None:
         follow_up.status = FollowUp.Status.RESOLVED
@@ -284,12 +293,12 @@ def _follow_up_follow_changed_answer(follow_up: FollowUp, rule: RoutingRule | No
         _entry(follow_up, FollowUpEntry.Kind.RESOLVED, body="Closed: no longer a detractor.")
         webhooks_emit("follow_up.resolved", follow_up)
         return
+    if rule.pk == follow_up.rule_id and "score" not in changed:
+        return  # routed as before; the reason is on the case page with the answer
     follow_up.priority = rule.priority
     follow_up.rule = rule
     follow_up.save(update_fields=["priority", "rule", "updated_at"])
-    _entry(
-        follow_up, FollowUpEntry.Kind.UPDATED, body=f"The customer changed their score to {follow_up.response.score}."
-    )
+    _entry(follow_up, FollowUpEntry.Kind.UPDATED, body=news)
     webhooks_emit("follow_up.updated", follow_up)
 
 

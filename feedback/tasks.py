@@ -15,8 +15,9 @@ SLACK_TIMEOUT_SECONDS = 10
 
 
 @shared_task
-def open_follow_up(response_id: int, created: bool = True) -> None:
-    follow_up_open_for_response(response_id=response_id, created=created)
+def open_follow_up(response_id: int, created: bool = True, changed: list[str] | None = None) -> None:
+    # `changed` is absent from tasks queued before comments were announced: those were score changes.
+    follow_up_open_for_response(response_id=response_id, created=created, changed=tuple(changed or ("score",)))
 
 
 @shared_task

@@ -1,7 +1,8 @@
 from django.dispatch import Signal
 
 # Sent after the transaction that created or changed a response commits.
-# Arguments: response_id (int), created (bool).
+# Arguments: response_id (int), created (bool), changed (the fields a change touched: "score",
+# "comment"; empty when created).
 response_submitted = Signal()
 
 # Sent inside the transaction that deletes a response a link scanner created, just before the

@@ -21,8 +21,24 @@ def invitation_is_open(invitation: Invitation) -> bool:
     )
 
 
-def response_submit(*, invitation: Invitation, score: int) -> Response:
-    """Record or change the one response of an invitation, and announce it after commit."""
+COMMENT_MAX = 5000
+
+
+def _comment_clean(comment: str) -> str:
+    return comment.strip()[:COMMENT_MAX]
+
+
+def _announce_on_commit(response: Response, *, created: bool, changed: tuple[str, ...] = ()) -> None:
+    # The answer is saved whatever a receiver does next: its failure is logged, never shown to the customer.
+    transaction.on_commit(
+        lambda: response_submitted.send(sender=Response, response_id=response.pk, created=created, changed=changed),
+        robust=True,
+    )
+
+
+def response_submit(*, invitation: Invitation, score: int, comment: str | None = None) -> Response:
+    """Record or change the one response of an invitation (and its comment, when given), and announce
+    it after commit: once, whatever changed."""
     if score not in invitation.survey.scale.scores:
         scale = invitation.survey.scale
         raise ValidationError({"score": f"Choose a score from {scale.low} to {scale.high}."})
@@ -37,18 +53,22 @@ def response_submit(*, invitation: Invitation, score: int) -> Response:
                 "survey_id": invitation.survey_id,
                 "contact_id": invitation.contact_id,
                 "score": score,
+                "comment": _comment_clean(comment or ""),
                 "confirmed_at": timezone.now(),
             },
         )
-        if not created and response.score != score:
-            response.score = score
-            response.save(update_fields=["score", "updated_at"])
-        elif not created:
-            return response
-        # The answer is saved whatever a receiver does next: its failure is logged, never shown to the customer.
-        transaction.on_commit(
-            lambda: response_submitted.send(sender=Response, response_id=response.pk, created=created), robust=True
-        )
+        changed = []
+        if not created:
+            if response.score != score:
+                response.score = score
+                changed.append("score")
+            if comment is not None and _comment_clean(comment) != response.comment:
+                response.comment = _comment_clean(comment)
+                changed.append("comment")
+            if not changed:
+                return response
+            response.save(update_fields=[*changed, "updated_at"])
+        _announce_on_commit(response, created=created, changed=tuple(changed))
     return response
 
 
@@ -106,8 +126,14 @@ def _response_restore(*, invitation: Invitation, score: int | None) -> None:
 
 
 def response_comment(*, response: Response, comment: str) -> Response:
-    response.comment = comment.strip()[:5000]
+    """Keep the customer's reason; a changed one is announced like a changed score (routing rules and
+    webhooks read comments too)."""
+    comment = _comment_clean(comment)
+    if comment == response.comment:
+        return response
+    response.comment = comment
     response.save(update_fields=["comment", "updated_at"])
+    _announce_on_commit(response, created=False, changed=("comment",))
     return response
 
 

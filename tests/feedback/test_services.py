@@ -270,6 +270,45 @@ def test_follow_up_set_status_moves_and_refuses_resolving_without_cause():
     assert follow_up.status == "waiting"
 
 
+def test_a_rule_on_the_reason_opens_a_case_when_the_reason_comes_after_the_score(
+    django_capture_on_commit_callbacks,
+):
+    from surveys.services.responses import response_comment, response_submit
+
+    billing = TeamFactory(name="Billing")
+    RoutingRuleFactory(team=billing, score_min=0, score_max=10, comment_contains="refund")
+    invitation = InvitationFactory(survey=SurveyFactory(kind="nps"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = response_submit(invitation=invitation, score=8)
+    assert FollowUp.objects.count() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        response_comment(response=response, comment="I want a refund")
+
+    assert FollowUp.objects.get().team == billing
+
+
+def test_a_reason_on_a_worked_case_goes_on_its_timeline_and_on_an_untouched_one_changes_nothing(
+    django_capture_on_commit_callbacks,
+):
+    from surveys.services.responses import response_comment
+
+    RoutingRuleFactory()
+    worked, untouched = (follow_up_open_for_response(response_id=ResponseFactory(score=1).pk) for _ in range(2))
+    follow_up_add_note(follow_up=worked, author=UserFactory(team=worked.team), body="Calling them")
+    _subscribe_to_case_updates()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response_comment(response=worked.response, comment="Late parcel")
+        response_comment(response=untouched.response, comment="Late parcel")
+
+    assert list(worked.entries.filter(kind="updated").values_list("body", flat=True)) == [
+        "The customer gave a reason: Late parcel"
+    ]
+    assert not untouched.entries.filter(kind="updated").exists()
+    assert _case_updates() == []
+
+
 def test_follow_up_reopen_clears_the_resolution():
     follow_up = FollowUpFactory()
     agent = UserFactory(team=follow_up.team)

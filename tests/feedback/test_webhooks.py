@@ -14,7 +14,7 @@ from notifications.models import Channel, Suppression
 from notifications.services import suppression_add
 from surveys.delighted_json import response_json
 from surveys.models import Response
-from surveys.services.responses import response_submit
+from surveys.services.responses import response_comment, response_submit
 from tests.factories import (
     ContactFactory,
     FollowUpFactory,
@@ -103,6 +103,22 @@ def test_a_changed_score_is_survey_response_updated(receiver, invitation, django
     assert [(r.json()["event_type"], r.json()["event_data"]["score"]) for r in receiver.received] == [
         ("survey_response.created", 9),
         ("survey_response.updated", 4),
+    ]
+
+
+def test_a_reason_given_after_the_score_is_survey_response_updated(
+    receiver, invitation, django_capture_on_commit_callbacks
+):
+    subscribe(receiver.url, "survey_response.created", "survey_response.updated")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = response_submit(invitation=invitation, score=9)
+    with django_capture_on_commit_callbacks(execute=True):
+        response_comment(response=response, comment="Quick delivery")
+
+    assert [(r.json()["event_type"], r.json()["event_data"]["comment"]) for r in receiver.received] == [
+        ("survey_response.created", None),
+        ("survey_response.updated", "Quick delivery"),
     ]
 
 

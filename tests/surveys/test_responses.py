@@ -3,7 +3,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from surveys.models import Answer, Question, Response
-from surveys.services.responses import answer_save, response_submit, response_submit_from_page
+from surveys.services.responses import answer_save, response_comment, response_submit, response_submit_from_page
 from surveys.signals import response_submitted, response_withdrawn
 from tests.factories import InvitationFactory, ResponseFactory, SurveyFactory
 
@@ -37,6 +37,45 @@ def test_response_submit_creates_then_changes_one_response(invitation, announced
     assert first.pk == second.pk
     assert Response.objects.get().score == 5
     assert announced == [(first.pk, True), (first.pk, False)]
+
+
+@pytest.fixture
+def changes():
+    calls = []
+
+    def listener(sender, response_id, created, changed, **kwargs):
+        calls.append((created, changed))
+
+    response_submitted.connect(listener)
+    yield calls
+    response_submitted.disconnect(listener)
+
+
+def test_response_comment_announces_a_new_reason_once_and_the_same_one_never(
+    invitation, changes, django_capture_on_commit_callbacks
+):
+    response = ResponseFactory(invitation=invitation, score=2)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response_comment(response=response, comment="  Late parcel ")
+        response_comment(response=response, comment="Late parcel")
+
+    assert Response.objects.get().comment == "Late parcel"
+    assert changes == [(False, ("comment",))]
+
+
+def test_response_submit_with_a_comment_announces_once_what_changed(
+    invitation, changes, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response_submit(invitation=invitation, score=2, comment="Late parcel")
+    with django_capture_on_commit_callbacks(execute=True):
+        response_submit(invitation=invitation, score=4, comment="Late, but fine")
+    with django_capture_on_commit_callbacks(execute=True):
+        response_submit(invitation=invitation, score=4, comment="Late, but fine")
+
+    assert (Response.objects.get().score, Response.objects.get().comment) == (4, "Late, but fine")
+    assert changes == [(True, ()), (False, ("score", "comment"))]
 
 
 @pytest.mark.parametrize("score", [0, 6])
