@@ -171,7 +171,7 @@ def follow_up_open_for_response(
     existing = FollowUp.objects.filter(response=response).select_related("team").first()
     if existing:
         if not created:
-            _follow_up_follow_changed_answer(existing, rule, changed)
+            _follow_up_follow_changed_answer(existing, rule, changed, facts)
         return existing
     if rule is None:
         return None
@@ -189,12 +189,7 @@ def follow_up_open_for_response(
                 remind_at=remind_at,
             )
             _entry(follow_up, FollowUpEntry.Kind.CREATED, body=f"Routed by rule {rule}")
-            if follow_up.assignee:
-                _entry(follow_up, FollowUpEntry.Kind.ASSIGNED, body=f"Assigned to {follow_up.assignee.email}")
-                _notify_agents(follow_up, [follow_up.assignee], "New follow-up assigned to you")
-            else:
-                # Nobody is emailed about a queued case; the team's Slack channel is where it is seen.
-                _notify_agents(follow_up, [], "New follow-up in the team queue")
+            _follow_up_announce_arrival(follow_up)
             webhooks_emit("follow_up.created", follow_up)
     except IntegrityError:
         # A concurrent delivery of the same response won the race and its follow-up is the one; or the
@@ -270,8 +265,20 @@ def _follow_up_undo_resolution(follow_up: FollowUp) -> list[str]:
     return ["status", "outcome", "root_cause", "resolved_at", "fix_confirmed"]
 
 
+def _follow_up_announce_arrival(follow_up: FollowUp) -> None:
+    """Tell whoever must now work a case that arrived in its team: its assignee, or, while it waits in the
+    team queue, the team's Slack channel (nobody is emailed about a queued case)."""
+    if follow_up.assignee:
+        _entry(follow_up, FollowUpEntry.Kind.ASSIGNED, body=f"Assigned to {follow_up.assignee.email}")
+        _notify_agents(follow_up, [follow_up.assignee], "New follow-up assigned to you")
+    else:
+        _notify_agents(follow_up, [], "New follow-up in the team queue")
+
+
 @transaction.atomic
-def _follow_up_follow_changed_answer(follow_up: FollowUp, rule: RoutingRule | None, changed: tuple[str, ...]) -> None:
+def _follow_up_follow_changed_answer(
+    follow_up: FollowUp, rule: RoutingRule | None, changed: tuple[str, ...], facts: ResponseFacts
+) -> None:
     follow_up = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
     response = follow_up.response
     if "score" in changed:
@@ -297,8 +304,19 @@ def _follow_up_follow_changed_answer(follow_up: FollowUp, rule: RoutingRule | No
         return  # routed as before; the reason is on the case page with the answer
     follow_up.priority = rule.priority
     follow_up.rule = rule
-    follow_up.save(update_fields=["priority", "rule", "updated_at"])
+    fields = ["priority", "rule", "updated_at"]
+    moved = rule.team_id != follow_up.team_id
+    if moved:
+        # Nobody has touched the case: it goes to the team the new answer is routed to (a reason that
+        # arrives after the score often is what routes it), assigned by that rule's strategy.
+        follow_up.team = rule.team
+        follow_up.assignee = _assignee_for(rule, facts)
+        fields += ["team", "assignee"]
+    follow_up.save(update_fields=fields)
     _entry(follow_up, FollowUpEntry.Kind.UPDATED, body=news)
+    if moved:
+        _entry(follow_up, FollowUpEntry.Kind.UPDATED, body=f"Routed by rule {rule} to team {rule.team}")
+        _follow_up_announce_arrival(follow_up)
     webhooks_emit("follow_up.updated", follow_up)
 
 

@@ -288,6 +288,29 @@ def test_a_rule_on_the_reason_opens_a_case_when_the_reason_comes_after_the_score
     assert FollowUp.objects.get().team == billing
 
 
+def test_a_reason_that_routes_elsewhere_moves_an_untouched_case_to_that_team(django_capture_on_commit_callbacks):
+    from surveys.services.responses import response_comment
+
+    billing = TeamFactory(name="Billing")
+    billing_agent = UserFactory(team=billing)
+    RoutingRuleFactory(team=billing, position=1, comment_contains="refund")
+    RoutingRuleFactory(team=TeamFactory(name="Care"), position=2, assignment=RoutingRule.Assignment.QUEUE)
+    follow_up = follow_up_open_for_response(response_id=ResponseFactory(score=2).pk)
+    assert follow_up.team.name == "Care"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response_comment(response=follow_up.response, comment="I want a refund")
+
+    follow_up.refresh_from_db()
+    assert (follow_up.team, follow_up.assignee) == (billing, billing_agent)
+    assert list(follow_up.entries.order_by("pk").values_list("kind", "body"))[-3:] == [
+        ("updated", "The customer gave a reason: I want a refund"),
+        ("updated", f"Routed by rule {follow_up.rule} to team Billing"),
+        ("assigned", f"Assigned to {billing_agent.email}"),
+    ]
+    assert Message.objects.filter(recipient=billing_agent.email).count() == 1
+
+
 def test_a_reason_on_a_worked_case_goes_on_its_timeline_and_on_an_untouched_one_changes_nothing(
     django_capture_on_commit_callbacks,
 ):
