@@ -33,6 +33,10 @@ STATUS_MOVES = {
     FollowUp.Status.IN_PROGRESS: {FollowUp.Status.WAITING},
     FollowUp.Status.WAITING: {FollowUp.Status.IN_PROGRESS},
 }
+# "Did we fix it?" asks someone we reached; an unreachable customer is not asked.
+FIX_CHECK_OUTCOMES = (FollowUp.Outcome.RECOVERED, FollowUp.Outcome.NOT_RECOVERED)
+# Why a "did we fix it?" invitation was withdrawn before it went out (Invitation.cancel_reason).
+FIX_CHECK_CANCEL_REASON = "case_reopened"
 
 
 def team_calendar(team: Team) -> BusinessCalendar:
@@ -519,12 +523,6 @@ def follow_up_resolve(
     _fix_check_send(follow_up)
     webhooks_emit("follow_up.resolved", follow_up)
     return follow_up
-
-
-# "Did we fix it?" asks someone we reached; an unreachable customer is not asked.
-FIX_CHECK_OUTCOMES = (FollowUp.Outcome.RECOVERED, FollowUp.Outcome.NOT_RECOVERED)
-# Why a "did we fix it?" invitation was withdrawn before it went out (Invitation.cancel_reason).
-FIX_CHECK_CANCEL_REASON = "case_reopened"
 
 
 def _fix_check_send(follow_up: FollowUp) -> FixCheck | None:

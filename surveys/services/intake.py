@@ -26,11 +26,7 @@ from notifications.selectors import recipient_is_contactable, recipient_suppress
 from surveys.conditions import conditions_match
 from surveys.models import ApiKey, Contact, Event, IdempotencyKey, Invitation, Survey, TriggerRule
 from surveys.scales import pick_locale
-from surveys.selectors import (
-    api_key_forget,
-    api_keys_forget,
-    trigger_rules_all,
-)
+from surveys.selectors import api_key_forget, api_keys_forget, trigger_rules_all
 from surveys.services import fatigue
 from surveys.tokens import invitation_token, token_hash
 
