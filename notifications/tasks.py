@@ -1,7 +1,8 @@
 """Celery entry points for sending: thin wrappers that call `notifications.services` by id.
 
-Retries wait with capped exponential backoff and jitter (or the provider's own reset time),
-never long enough for the broker to redeliver an unacknowledged task.
+Retries wait with capped exponential backoff and jitter, or at least the provider's own reset
+time (a retry before it would only meet another 429), never long enough for the broker to
+redeliver an unacknowledged task.
 """
 
 import logging
@@ -16,11 +17,20 @@ from notifications.services import TransientDeliveryError, message_fail, message
 logger = logging.getLogger(__name__)
 
 
-def retry_countdown(retries: int, retry_after: float | None, *, cap: float, rng: random.Random = random) -> float:
-    """Full-jitter backoff from 2 s doubling per retry, or the provider's wait; never above `cap`."""
+def retry_countdown(
+    retries: int, retry_after: float | None, *, cap: float, longest: float | None = None, rng: random.Random = random
+) -> float:
+    """Full-jitter backoff from 2 s doubling per retry, capped at `cap`; a provider's wait is honoured in full.
+
+    `cap` bounds our own backoff only: retrying before a provider's `Retry-After` or rate-limit
+    reset only meets another 429. `longest` (default: `SEND_RETRY_AFTER_MAX_SECONDS`, below the
+    broker's visibility timeout) bounds any countdown, since Redis would redeliver a task held longer.
+    """
+    longest = settings.SEND_RETRY_AFTER_MAX_SECONDS if longest is None else longest
+    backoff = min(cap, rng.uniform(1.0, 2.0 ** (retries + 1)))
     if retry_after is not None:
-        return min(cap, max(1.0, retry_after))
-    return min(cap, rng.uniform(1.0, 2.0 ** (retries + 1)))
+        return min(longest, max(1.0, retry_after))
+    return min(longest, backoff)
 
 
 def _retry_countdown_or_fail(message_id: int, exc: TransientDeliveryError, *, retries: int) -> float | None:

@@ -179,6 +179,9 @@ PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=10.0)
 # Transient failures retry with jittered backoff capped here, then the message fails.
 SEND_MAX_RETRIES = env.int("SEND_MAX_RETRIES", default=6)
 SEND_RETRY_CAP_SECONDS = env.float("SEND_RETRY_CAP_SECONDS", default=120.0)
+# A provider's own wait (429 Retry-After, X-RateLimit-Reset) is honoured in full, up to this: a countdown
+# longer than the broker's visibility timeout would have Redis hand the task to a second worker.
+SEND_RETRY_AFTER_MAX_SECONDS = env.float("SEND_RETRY_AFTER_MAX_SECONDS", default=3000.0)
 # The dispatcher hands its messages to workers in tasks of this many sends (`send_messages`); each send
 # still claims its own message. A batch's time limits cover a full batch in which every provider call
 # runs to its timeouts (connect, then read) after a second of rate-limit wait; they must stay below

@@ -3,6 +3,9 @@
 Builds one request per message: text and HTML parts, our opaque message id as the only
 custom arg, click tracking off (survey links must stay ours), the message's own headers
 (List-Unsubscribe). Classifies failures for the send service; never touches the database.
+
+SendGrid has no "what became of this request?" lookup by our id, so a request that may have
+been read stays `unknown` until its event webhook (`processed`, `delivered`...) settles it.
 """
 
 import base64
@@ -65,6 +68,14 @@ def mail_body(message: Message) -> dict:
     return body
 
 
+class RequestMayHaveBeenRead(Exception):
+    """The whole request was written, then the answer failed (dropped, reset, timed out, garbled)."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"{type(cause).__name__} after the request was written")
+        self.cause = cause
+
+
 class KeptAliveClient(python_http_client.Client):
     """The SDK's HTTP client for one endpoint, sending over one kept-alive connection per thread.
 
@@ -124,6 +135,11 @@ class KeptAliveClient(python_http_client.Client):
         try:
             response = connection.getresponse()
             body = response.read()
+        except Exception as exc:
+            # RemoteDisconnected, ConnectionResetError, TimeoutError, IncompleteRead...: SendGrid had
+            # the whole request and may have accepted it. Never to be told apart from "unreachable".
+            connection.close()
+            raise RequestMayHaveBeenRead(exc) from None
         except BaseException:
             connection.close()
             raise
@@ -167,10 +183,11 @@ class SendGridTransport:
             response = self.mail_send.post(request_body=mail_body(message))
         except HTTPError as exc:
             raise self._classify(exc) from None
-        except TimeoutError as exc:
-            # The request was written; SendGrid may have accepted it. Webhooks will tell.
-            raise DeliveryError(f"SendGrid timed out after sending: {exc}", permanent=False, unknown=True) from None
-        except (URLError, ConnectionError) as exc:
+        except RequestMayHaveBeenRead as exc:
+            # Written in full; SendGrid may have accepted it. Its event webhook will tell, a resend could double.
+            raise DeliveryError(f"SendGrid outcome unknown: {exc}", permanent=False, unknown=True) from None
+        except (URLError, OSError) as exc:
+            # Connecting or writing failed: SendGrid never had the whole request, so a retry cannot double.
             raise DeliveryError(f"SendGrid unreachable: {type(exc).__name__}", permanent=False) from None
         return SendResult(provider_message_id=response.headers.get("X-Message-Id", ""))
 

@@ -2,17 +2,28 @@
 
 Each send asks for a status callback carrying our message id and a validity period, and
 goes through a Messaging Service when one is set (else from a number). Classifies Twilio's
-error codes for the send service (21610 = the number replied STOP); never touches the database.
+error codes for the send service (21610 = the number replied STOP; 21211, 21614, 21635 =
+the number can never get an SMS), and looks a message's status up by its sid for the
+reconciler of `unknown` sends. Never touches the database.
+
+Whether a failed request may have reached Twilio is read off the connection itself: `requests`
+reports a refused connection and a connection dropped after the request was read alike
+(`ConnectionError`, the second wrapping urllib3's `ProtocolError('Connection aborted.')`), so
+each connection records whether the whole request was written.
 """
 
 import os
+import threading
 
 import requests
 from django.conf import settings
+from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from notifications.models import Message
 from notifications.transports import DeliveryError, SendResult
@@ -20,8 +31,46 @@ from notifications.transports import DeliveryError, SendResult
 TWILIO_HOST = "https://api.twilio.com"
 # The recipient has opted out (replied STOP): sending again is refused until they reply START.
 OPTED_OUT_CODES = {21610}
+# The number can never receive an SMS: invalid (21211), not a mobile number (21614), a landline (21635),
+# a landline or unreachable carrier (30006, reported in status callbacks). Kept off like a bounced address.
+UNREACHABLE_CODES = {21211, 21614, 21635, 30006}
 # Codes Twilio documents as worth retrying (queue overflow, rate limits, service unavailable).
 TRANSIENT_CODES = {20429, 20500, 20503, 30001, 30022}
+
+# Whether the current thread's last request went out whole: set by the connection, read by the transport.
+_written = threading.local()
+
+
+def _request_written() -> bool:
+    return getattr(_written, "flag", False)
+
+
+class _WriteTracking:
+    """A urllib3 connection that records when a request has been written in full (headers and body)."""
+
+    def request(self, *args, **kwargs):
+        _written.flag = False
+        super().request(*args, **kwargs)
+        _written.flag = True
+
+
+class _TrackedHTTPConnection(_WriteTracking, HTTPConnection):
+    pass
+
+
+class _TrackedHTTPSConnection(_WriteTracking, HTTPSConnection):
+    pass
+
+
+class _WriteTrackingAdapter(HTTPAdapter):
+    _pool_classes = {
+        "http": type("TrackedHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": _TrackedHTTPConnection}),
+        "https": type("TrackedHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": _TrackedHTTPSConnection}),
+    }
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = self._pool_classes
 
 
 class BaseUrlHttpClient(TwilioHttpClient):
@@ -36,11 +85,16 @@ class BaseUrlHttpClient(TwilioHttpClient):
         self.proxy = get_environ_proxies(self.base_url)
         self.session.trust_env = False
         self.session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        # No automatic retries (urllib3 would resend a request Twilio may have read), and a record of writes.
+        adapter = _WriteTrackingAdapter(pool_maxsize=min(32, (os.cpu_count() or 1) + 4), max_retries=0)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
 
     def request(self, method: str, url: str, *args, **kwargs):
         if url.startswith(TWILIO_HOST) and self.base_url != TWILIO_HOST:
             url = self.base_url + url[len(TWILIO_HOST) :]
         self.last_headers = {}
+        _written.flag = False
         response = super().request(method, url, *args, **kwargs)
         # Kept for a 429's Retry-After: the SDK's exception carries no headers.
         self.last_headers = response.headers or {}
@@ -51,12 +105,23 @@ def status_callback_url(message: Message) -> str:
     return f"{settings.SITE_URL}/webhooks/twilio/status/?m={message.public_id}"
 
 
+def _failure(exc: requests.RequestException, *, doing: str) -> DeliveryError:
+    if _request_written():
+        # Read timeout, RemoteDisconnected, ConnectionResetError after the write: Twilio may have queued it.
+        return DeliveryError(
+            f"Twilio outcome unknown: {type(exc).__name__} after the request was written", permanent=False, unknown=True
+        )
+    # Refused, connect timeout, DNS, reset while writing: Twilio never had the whole request.
+    return DeliveryError(f"Twilio unreachable while {doing}: {type(exc).__name__}", permanent=False)
+
+
 class TwilioTransport:
     def __init__(self) -> None:
         self.http_client = BaseUrlHttpClient(settings.TWILIO_API_BASE_URL, timeout=settings.PROVIDER_TIMEOUT_SECONDS)
         self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=self.http_client)
 
-    def send(self, message: Message) -> SendResult:
+    def send(self, message: Message, *, validity_period: int | None = None) -> SendResult:
+        """Create the message at Twilio; `validity_period` (seconds) shortens how long Twilio may keep trying."""
         sender = (
             {"messaging_service_sid": settings.TWILIO_MESSAGING_SERVICE_SID}
             if settings.TWILIO_MESSAGING_SERVICE_SID
@@ -67,28 +132,44 @@ class TwilioTransport:
                 to=message.recipient,
                 body=message.body_text,
                 status_callback=status_callback_url(message),
-                validity_period=settings.SMS_VALIDITY_PERIOD_SECONDS,
+                validity_period=validity_period or settings.SMS_VALIDITY_PERIOD_SECONDS,
                 **sender,
             )
         except TwilioRestException as exc:
             raise self._classify(exc) from None
-        except requests.exceptions.ConnectionError as exc:
-            # Includes connect timeouts: nothing reached Twilio, so a retry cannot double.
-            raise DeliveryError(f"Twilio unreachable: {type(exc).__name__}", permanent=False) from None
-        except requests.exceptions.Timeout:
-            # The request was written; Twilio may have queued it. The status callback will tell.
-            raise DeliveryError("Twilio timed out after sending", permanent=False, unknown=True) from None
+        except requests.RequestException as exc:
+            raise _failure(exc, doing="sending") from None
         return SendResult(provider_message_id=created.sid)
+
+    def status(self, provider_message_id: str) -> tuple[str, str]:
+        """Twilio's status of a message (`messages(sid).fetch()`) and its error code, "" when none."""
+        try:
+            fetched = self.client.messages(provider_message_id).fetch()
+        except TwilioRestException as exc:
+            raise self._classify(exc) from None
+        except requests.RequestException as exc:
+            # A GET changes nothing at Twilio: asking again later is always safe.
+            raise DeliveryError(f"Twilio status lookup failed: {type(exc).__name__}", permanent=False) from None
+        return str(fetched.status or ""), str(fetched.error_code or "")
 
     def _classify(self, exc: TwilioRestException) -> DeliveryError:
         code = exc.code or 0
         reason = f"Twilio {exc.status} error {code}"
         if code in OPTED_OUT_CODES:
             return DeliveryError(reason, permanent=True, opted_out=True)
+        if code in UNREACHABLE_CODES:
+            return DeliveryError(reason, permanent=True, unreachable=True)
         if exc.status == 429 or code in TRANSIENT_CODES:
             retry_after = self.http_client.last_headers.get("Retry-After")
-            return DeliveryError(reason, permanent=False, retry_after=float(retry_after) if retry_after else None)
+            return DeliveryError(reason, permanent=False, retry_after=_seconds(retry_after))
         if exc.status >= 500:
             return DeliveryError(reason, permanent=False)
-        # 21211 invalid number, 21614 not a mobile number, and every other 4xx: the same request fails again.
+        # Every other 4xx (bad sender, bad body, auth): the same request fails again.
         return DeliveryError(reason, permanent=True)
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None

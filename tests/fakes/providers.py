@@ -3,15 +3,25 @@
 The real SDKs are pointed at it (`SENDGRID_API_BASE_URL`, `TWILIO_API_BASE_URL`), so tests
 assert on the HTTP bodies that crossed the wire. Responses are scripted per provider: by
 default SendGrid answers 202 with an `X-Message-Id`, Twilio 201 with a message `sid`.
+
+A scripted answer may also misbehave the way networks do: `drop="after_read"` reads the whole
+request, accepts it (as a real provider would have) and closes the connection without a word;
+`drop="before_read"` closes it before reading the body (the provider acted on nothing);
+`delay` holds the answer (a hanging provider). `accepted` counts, per Closeloop message id
+(SendGrid's custom arg, Twilio's status callback `?m=`), the requests the provider acted on:
+the truth a double send or a lost one is measured against. Twilio's Message fetch
+(`GET .../Messages/<sid>.json`) answers from `twilio_statuses` (default `delivered`).
 """
 
 import itertools
 import json
+import socket
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 
 @dataclass
@@ -29,6 +39,16 @@ class Recorded:
     def form(self) -> dict[str, str]:
         return {key: values[0] for key, values in parse_qs(self.body.decode(), keep_blank_values=True).items()}
 
+    def message_id(self) -> str:
+        """The Closeloop message id this request carries ("" when none)."""
+        if self.path.startswith("/v3/"):
+            try:
+                return str(self.json().get("custom_args", {}).get("closeloop_message_id", ""))
+            except ValueError:
+                return ""
+        callback = self.form().get("StatusCallback", "")
+        return parse_qs(urlsplit(callback).query).get("m", [""])[0]
+
 
 @dataclass
 class Scripted:
@@ -36,13 +56,20 @@ class Scripted:
     body: dict | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    # "after_read": accept the request, then close without answering; "before_read": close unread.
+    drop: str = ""
 
 
 class FakeProviders:
     def __init__(self, *, record: bool = True) -> None:
         self.requests: list[Recorded] = []
         self.script: dict[str, list[Scripted]] = {"sendgrid": [], "twilio": []}
+        # Answers for every request once the script is spent (e.g. a provider down for a while); None = normal.
+        self.default: dict[str, Scripted | None] = {"sendgrid": None, "twilio": None}
         self.record = record
+        self.accepted: Counter[str] = Counter()
+        self.twilio_statuses: dict[str, tuple[str, str]] = {}
+        self.sids: dict[str, str] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -64,14 +91,32 @@ class FakeProviders:
     def twilio(self) -> list[Recorded]:
         return [r for r in self.requests if r.path.endswith("/Messages.json")]
 
+    def doubled(self) -> dict[str, int]:
+        """Message ids the providers acted on more than once, with how many times."""
+        with self._lock:
+            return {message_id: n for message_id, n in self.accepted.items() if n > 1}
+
     def _answer(self, recorded: Recorded) -> Scripted:
         provider = "sendgrid" if recorded.path.startswith("/v3/") else "twilio"
         with self._lock:
             if self.record:
                 self.requests.append(recorded)
             if self.script[provider]:
-                return self.script[provider].pop(0)
+                answer = self.script[provider].pop(0)
+            elif self.default[provider] is not None:
+                answer = self.default[provider]
+            else:
+                answer = None
             n = next(self._ids)
+            accepted = answer is None or (200 <= answer.status < 300) or answer.drop == "after_read"
+            if accepted and answer is not None and answer.drop == "before_read":
+                accepted = False
+            if accepted:
+                self.accepted[recorded.message_id()] += 1
+                if provider == "twilio":
+                    self.sids[f"SM{n:032d}"] = recorded.message_id()
+        if answer is not None:
+            return answer
         if provider == "sendgrid":
             return Scripted(202, None, {"X-Message-Id": f"sg{n:010d}"})
         return Scripted(201, {"sid": f"SM{n:032d}", "status": "queued"})
@@ -84,8 +129,40 @@ class FakeProviders:
             # Headers and body leave in separate writes; with Nagle on, the client's delayed ACK adds 40 ms.
             disable_nagle_algorithm = True
 
+            def _drop(self) -> None:
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+            def do_GET(self) -> None:
+                # Twilio's Message fetch: /2010-04-01/Accounts/<AC>/Messages/<SM>.json
+                sid = self.path.rsplit("/", 1)[-1].removesuffix(".json")
+                if fake.record:
+                    with fake._lock:
+                        recorded = Recorded("GET", self.path, dict(self.headers), b"", self.client_address[1])
+                        fake.requests.append(recorded)
+                status, error_code = fake.twilio_statuses.get(sid, ("delivered", ""))
+                payload = json.dumps(
+                    {"sid": sid, "status": status, "error_code": int(error_code) if error_code else None}
+                ).encode()
+                self.send_response(200 if sid in fake.sids or sid in fake.twilio_statuses else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
+                provider = "sendgrid" if self.path.startswith("/v3/") else "twilio"
+                upcoming = fake.script[provider][0] if fake.script[provider] else fake.default[provider]
+                if upcoming is not None and upcoming.drop == "before_read":
+                    with fake._lock:
+                        if fake.script[provider]:
+                            fake.script[provider].pop(0)
+                    self._drop()
+                    return
                 body = self.rfile.read(length)
                 if len(body) < length:
                     # The client died between the headers and the body: a provider acts on no half request.
@@ -94,6 +171,9 @@ class FakeProviders:
                 answer = fake._answer(Recorded("POST", self.path, dict(self.headers), body, self.client_address[1]))
                 if answer.delay:
                     time.sleep(answer.delay)
+                if answer.drop == "after_read":
+                    self._drop()
+                    return
                 payload = json.dumps(answer.body).encode() if answer.body is not None else b""
                 try:
                     self.send_response(answer.status)

@@ -1,5 +1,6 @@
 import base64
 import logging
+import socket
 import time
 
 import pytest
@@ -8,8 +9,10 @@ from django.test import override_settings
 
 from notifications.models import Channel, Message, Suppression
 from notifications.services import message_send
+from notifications.transports import DeliveryError
 from notifications.transports import sendgrid as sendgrid_transport
-from notifications.transports.sendgrid import retry_after_from
+from notifications.transports.sendgrid import SendGridTransport, retry_after_from
+from notifications.transports.twilio import TwilioTransport
 from surveys.models import Invitation
 from surveys.services.dispatch import invitations_dispatch_due
 from surveys.tokens import invitation_token
@@ -248,3 +251,98 @@ def test_no_log_line_carries_secrets_addresses_or_tokens(fake_providers, caplog,
         "/u/",
     ):
         assert secret not in logged
+
+
+# --- may the provider have read it? Connect errors retry, anything after the write is `unknown` ------------------
+
+
+def _closed_port_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+def _email() -> Message:
+    return MessageFactory(channel=Channel.EMAIL, recipient="ann@example.com")
+
+
+def _sms() -> Message:
+    return MessageFactory(channel=Channel.SMS, recipient="+33612345678")
+
+
+@pytest.mark.parametrize(("transport", "make"), [(SendGridTransport, _email), (TwilioTransport, _sms)])
+def test_a_connection_dropped_after_the_provider_read_the_request_is_unknown(fake_providers, transport, make):
+    provider = "sendgrid" if transport is SendGridTransport else "twilio"
+    fake_providers.script[provider].append(Scripted(202, drop="after_read"))
+    with pytest.raises(DeliveryError) as raised:
+        transport().send(make())
+    assert (raised.value.unknown, raised.value.permanent) == (True, False)
+    assert sum(fake_providers.accepted.values()) == 1
+
+
+@pytest.mark.parametrize(("transport", "make"), [(SendGridTransport, _email), (TwilioTransport, _sms)])
+def test_a_connection_dropped_before_the_request_was_read_is_retried(fake_providers, transport, make):
+    provider = "sendgrid" if transport is SendGridTransport else "twilio"
+    fake_providers.script[provider].append(Scripted(202, drop="before_read"))
+    with pytest.raises(DeliveryError) as raised:
+        transport().send(make())
+    # The server closed before reading: the client may still have written the request into the socket
+    # buffer, so the transport cannot prove it did not leave; what it must never do is call it sent.
+    assert raised.value.permanent is False
+    assert sum(fake_providers.accepted.values()) == 0
+
+
+@pytest.mark.parametrize(("transport", "make"), [(SendGridTransport, _email), (TwilioTransport, _sms)])
+def test_a_refused_connection_is_retried_not_unknown(transport, make, settings):
+    settings.SENDGRID_API_BASE_URL = settings.TWILIO_API_BASE_URL = _closed_port_url()
+    settings.SENDGRID_API_KEY, settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = "SG.k", "AC" + "0" * 32, "t"
+    settings.TWILIO_FROM_NUMBER = "+15005550006"
+    with pytest.raises(DeliveryError) as raised:
+        transport().send(make())
+    assert (raised.value.unknown, raised.value.permanent) == (False, False)
+    assert "unreachable" in str(raised.value)
+
+
+@override_settings(PROVIDER_TIMEOUT_SECONDS=0.3)
+def test_a_hanging_twilio_is_unknown_after_the_read_timeout_and_never_resent(fake_providers):
+    fake_providers.script["twilio"].append(Scripted(201, {"sid": "SM" + "9" * 32, "status": "queued"}, delay=2.0))
+    message = _sms()
+    started = time.monotonic()
+    result = message_send(message_id=message.id)
+    assert time.monotonic() - started < 1.5
+    assert result.status == Message.Status.UNKNOWN
+    assert message_send(message_id=message.id) is None
+    assert len(fake_providers.twilio()) == 1
+
+
+def test_twilio_connection_aborted_after_the_write_is_not_mistaken_for_unreachable(fake_providers):
+    # requests reports it as ConnectionError(ProtocolError('Connection aborted.', RemoteDisconnected(...))),
+    # the very class a refused connection gets: only the write record tells them apart.
+    fake_providers.script["twilio"].append(Scripted(201, drop="after_read"))
+    transport = TwilioTransport()
+    with pytest.raises(DeliveryError) as raised:
+        transport.send(_sms())
+    assert raised.value.unknown is True
+    assert str(raised.value) == "Twilio outcome unknown: ConnectionError after the request was written"
+    # The next send on the same client connects afresh and goes through.
+    assert transport.send(_sms()).provider_message_id.startswith("SM")
+
+
+@pytest.mark.parametrize("code", [21211, 21614, 21635])
+def test_twilio_unreachable_number_codes_are_permanent_and_unreachable(fake_providers, code):
+    fake_providers.script["twilio"].append(Scripted(400, {"code": code, "message": "no", "status": 400}))
+    with pytest.raises(DeliveryError) as raised:
+        TwilioTransport().send(_sms())
+    assert (raised.value.permanent, raised.value.unreachable, raised.value.opted_out) == (True, True, False)
+
+
+def test_twilio_status_lookup_fetches_the_message_by_sid(fake_providers):
+    fake_providers.twilio_statuses["SM" + "1" * 32] = ("undelivered", "30006")
+    assert TwilioTransport().status("SM" + "1" * 32) == ("undelivered", "30006")
+    (lookup,) = [r for r in fake_providers.requests if r.method == "GET"]
+    assert lookup.path == f"/2010-04-01/Accounts/AC{'0' * 32}/Messages/SM{'1' * 32}.json"
+
+
+def test_twilio_send_passes_a_shortened_validity_period(fake_providers):
+    TwilioTransport().send(_sms(), validity_period=600)
+    assert fake_providers.twilio()[0].form()["ValidityPeriod"] == "600"
