@@ -2,32 +2,48 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format worker beat bench
+# Two stamps: a fresh clone's `make run` installs only what production runs (requirements.txt);
+# `make test`, `make lint` and `make docs` add the tests, lint and docs tools (requirements-dev.txt).
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
+
+.PHONY: run test lint format docs docs-serve worker beat
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
+$(RUNTIME): requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-run: $(VENV)/.installed
+# requirements-dev.txt starts with `-r requirements.txt`, so the runtime is installed too.
+$(DEV): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(RUNTIME) $@
+
+run: $(RUNTIME)
 	$(BIN)/python manage.py serve
 
-test: $(VENV)/.installed
+test: $(DEV)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.installed
+lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(VENV)/.installed
+format: $(DEV)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-worker: $(VENV)/.installed
+# The documentation site (mkdocs.yml, docs/); --strict fails on a broken link or a page missing from nav.
+docs: $(DEV)
+	$(BIN)/mkdocs build --strict
+
+docs-serve: $(DEV)
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
+
+worker: $(RUNTIME)
 	$(BIN)/celery -A config.celery_app worker --loglevel=INFO
 
-beat: $(VENV)/.installed
+beat: $(RUNTIME)
 	$(BIN)/celery -A config.celery_app beat --loglevel=INFO --schedule=var/celerybeat-schedule
