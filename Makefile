@@ -21,8 +21,9 @@ $(DEV): requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(RUNTIME) $@
 
+# gunicorn on the embedded default (SQLite, background work in the web process): see bin/closeloop.
 run: $(RUNTIME)
-	$(BIN)/python manage.py serve
+	bin/closeloop web
 
 test: $(DEV)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -43,7 +44,7 @@ docs-serve: $(DEV)
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
 
 worker: $(RUNTIME)
-	$(BIN)/celery -A config.celery_app worker --loglevel=INFO
+	bin/closeloop worker
 
 beat: $(RUNTIME)
-	$(BIN)/celery -A config.celery_app beat --loglevel=INFO --schedule=var/celerybeat-schedule
+	bin/closeloop beat

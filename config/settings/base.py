@@ -6,6 +6,8 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from config.observability.logging import logging_config
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 env = environ.Env()
 
@@ -33,7 +35,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later line logged for the request carries its id, and its time is measured whole.
+    "config.observability.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the web process, compressed, with far-future caching of hashed names.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -65,6 +71,26 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'closeloop.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Connections outlive requests (a new PostgreSQL connection costs more than most requests) and are checked
+# before reuse, so a restarted database costs one failed check, not one failed request. Behind pgbouncer
+# in transaction mode set DATABASE_POOLER=pgbouncer (docs/operations.md).
+CONN_MAX_AGE = env.int("CONN_MAX_AGE", default=600)
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+
+
+def database_tune(database: dict) -> dict:
+    """Persistent, health-checked connections; what pgbouncer's transaction mode needs when it is in front."""
+    database["CONN_MAX_AGE"] = CONN_MAX_AGE
+    database["CONN_HEALTH_CHECKS"] = True
+    if DATABASE_POOLER == "pgbouncer" and database["ENGINE"] == "django.db.backends.postgresql":
+        # A transaction-mode pooler hands each transaction a different server connection: no server-side
+        # cursors, no prepared statements (psycopg prepares a query after 5 runs by default).
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
+        database.setdefault("OPTIONS", {})["prepare_threshold"] = None
+    return database
+
+
+database_tune(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "feedback.User"
@@ -85,6 +111,10 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # --- Background work -------------------------------------------------------
 BROKER_CONFIGURED = bool(env.str("CELERY_BROKER_URL", default=""))
@@ -106,6 +136,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # (52-90 sends/s per worker process instead of about 270). The connection is kept for this many
 # tasks; one whose query failed is closed after its task (config/celery_app.py).
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
+# Beat writes a heartbeat on each tick of its loop (`/readyz` wants one younger than a minute): tick this often.
+CELERY_BEAT_SCHEDULER = "config.beat.HeartbeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = 10
 DISPATCH_INTERVAL_SECONDS = env.float("DISPATCH_INTERVAL_SECONDS", default=5.0)
 # How often the dashboard's invitation funnel (sent, delivered, answered…) is recounted.
 DASHBOARD_FUNNEL_REFRESH_SECONDS = env.float("DASHBOARD_FUNNEL_REFRESH_SECONDS", default=60.0)
@@ -260,18 +293,30 @@ DASHBOARD_BREAKDOWN_PROPERTIES = env.list(
     "DASHBOARD_BREAKDOWN_PROPERTIES", default=["event:store", "event:product", "contact:plan"]
 )
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # The provider SDKs log request URLs, bodies and headers (addresses, numbers, keys): never let them through.
-    "loggers": {
-        "twilio.http_client": {"level": "WARNING"},
-        "python_http_client": {"level": "WARNING"},
-    },
-}
-if not BROKER_CONFIGURED:
+# --- Operations ------------------------------------------------------------------
+# One line per log record, with the id of the request or task that wrote it; `json` for log shippers.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use plain or json")
+LOGGING = logging_config(
+    log_format=LOG_FORMAT,
+    level=env.str("LOG_LEVEL", default="INFO"),
     # In-process, each beat tick (every few seconds) would log a "Task … succeeded" line; failures still show.
-    LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}
+    quiet_task_lines=not BROKER_CONFIGURED,
+)
+# Workers and beat log through LOGGING too (same format, request id = task id), not Celery's own handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# `/metrics` answers only a bearer of this token (404 while unset); the database gauges are re-read at most this often.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_DB_CACHE_SECONDS = env.float("METRICS_DB_CACHE_SECONDS", default=10.0)
+# Optional error reports; personal data is scrubbed before sending (config/observability/sentry.py).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from config.observability.sentry import sentry_init
+
+    sentry_init(
+        SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        release=env.str("SENTRY_RELEASE", default=""),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )

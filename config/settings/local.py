@@ -13,3 +13,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL;",
     }
+# WhiteNoise serves static files from the apps' folders directly: no collectstatic for `make run`.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+STATIC_ROOT = None  # nothing to collect: the finders serve

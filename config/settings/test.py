@@ -14,3 +14,6 @@ SITE_URL = "http://testserver"
 ALLOWED_HOSTS = ["*"]
 # Tests that exercise the rate limit set it themselves; elsewhere sends never wait.
 NOTIFICATIONS_RATE_LIMITS = {"email": 0, "sms": 0}
+# No collected static files in tests: the finders serve them (as in `make run`).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True

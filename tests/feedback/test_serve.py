@@ -1,29 +1,24 @@
-import threading
-
 import pytest
+from django.core.management import call_command
 
-from feedback.management.commands.serve import _run_beat_in_process
-from notifications.models import Message
-from surveys.models import Invitation
-from tests.factories import InvitationFactory
-from tests.integration.conftest import wait_for
+from feedback.management.commands import serve
 
 
-@pytest.mark.django_db(transaction=True)
-def test_in_process_beat_runs_the_dispatcher_on_its_schedule(settings, outbox):
-    settings.CELERY_BEAT_SCHEDULE = {
-        "dispatch": {"task": "surveys.tasks.dispatch_due_invitations", "schedule": 0.2},
-    }
-    invitation = InvitationFactory(status=Invitation.Status.SCHEDULED, contact__email="due@example.com")
-    stop = threading.Event()
-    beat = threading.Thread(target=_run_beat_in_process, args=(stop,))
-    beat.start()
-    try:
-        wait_for(lambda: Message.objects.filter(status=Message.Status.SENT).exists(), timeout=10, what="a send")
-    finally:
-        stop.set()
-        beat.join(timeout=5)
+@pytest.mark.django_db
+def test_serve_migrates_and_execs_gunicorn_with_the_production_config(monkeypatch, settings, capsys):
+    settings.BROKER_CONFIGURED = False
+    monkeypatch.setenv("DEMO", "0")
+    executed = []
+    monkeypatch.setattr(serve.os, "execv", lambda path, argv: executed.append(argv))
 
-    invitation.refresh_from_db()
-    assert invitation.status == Invitation.Status.QUEUED
-    assert [entry.recipient for entry in outbox] == ["due@example.com"]
+    call_command("serve")
+
+    assert len(executed) == 1
+    argv = executed[0]
+    assert argv[1:4] == ["-m", "gunicorn", "--config"]
+    assert argv[4] == str(settings.BASE_DIR / "config" / "gunicorn.conf.py")
+    assert argv[-1] == "config.wsgi"
+    assert "runserver" not in " ".join(argv)
+    out = capsys.readouterr().out
+    assert "background work and periodic jobs run in the web process" in out
+    assert f"{settings.SITE_URL}/follow-ups/" in out

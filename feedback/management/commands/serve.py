@@ -1,44 +1,31 @@
-import logging
 import os
-import threading
+import sys
 
-from celery.schedules import maybe_schedule
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
-from django.utils import timezone
 
-from config.celery_app import app as celery_app
 from feedback.demo import DEMO_API_KEY, DEMO_LOGINS, demo_is_loaded, demo_load
 
-logger = logging.getLogger(__name__)
 
-
-def _run_beat_in_process(stop: threading.Event) -> None:
-    """Stands in for Celery beat when there is no broker: every periodic job of
-    `CELERY_BEAT_SCHEDULE` runs in this thread on its own schedule."""
-    celery_app.loader.import_default_modules()  # registers every app's tasks, as a worker would
-    entries = {
-        name: (entry, maybe_schedule(entry["schedule"])) for name, entry in settings.CELERY_BEAT_SCHEDULE.items()
-    }
-    last_run = dict.fromkeys(entries, timezone.now())
-    while not stop.is_set():
-        for name, (entry, schedule) in entries.items():
-            if not schedule.is_due(last_run[name]).is_due:
-                continue
-            last_run[name] = timezone.now()
-            try:
-                celery_app.tasks[entry["task"]].apply(args=entry.get("args", ()))
-            except Exception:
-                logger.exception("periodic job %s failed; it runs again on its next tick", name)
-            finally:
-                close_old_connections()
-        stop.wait(0.5)
+def gunicorn_argv(*extra: str) -> list[str]:
+    """gunicorn with the settings production uses (config/gunicorn.conf.py); never Django's development server."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        str(settings.BASE_DIR / "config" / "gunicorn.conf.py"),
+        *extra,
+        "config.wsgi",
+    ]
 
 
 class Command(BaseCommand):
-    help = "Migrate, load the demo workspace on first start (DEMO=0 to skip) and serve on PORT."
+    help = (
+        "Migrate, load the demo workspace on first start (DEMO=0 to skip) and serve on PORT with gunicorn;"
+        " without a broker the periodic jobs run in its one worker process (what `bin/closeloop web` runs then)."
+    )
 
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=0)
@@ -71,8 +58,7 @@ class Command(BaseCommand):
                 """-d '{"type": "purchase", "contact": {"email": "you@example.com", "name": "You"}}'"""
             )
         if not settings.BROKER_CONFIGURED:
-            threading.Thread(
-                target=_run_beat_in_process, args=(threading.Event(),), daemon=True, name="in-process-beat"
-            ).start()
-            self.stdout.write("No CELERY_BROKER_URL: background work and periodic jobs run in this process.")
-        call_command("runserver", f"127.0.0.1:{settings.PORT}", use_reloader=False)
+            self.stdout.write("No CELERY_BROKER_URL: background work and periodic jobs run in the web process.")
+        self.stdout.flush()
+        argv = gunicorn_argv()
+        os.execv(argv[0], argv)
