@@ -51,8 +51,8 @@ def metrics(request):
     token = settings.METRICS_TOKEN
     if not token:
         raise Http404("metrics are off: set METRICS_TOKEN")
-    given = request.headers.get("Authorization", "").removeprefix("Bearer ")
-    if not hmac.compare_digest(given.encode(), token.encode()):
+    given = request.headers.get("Authorization", "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         response = HttpResponse("metrics need the METRICS_TOKEN as a bearer token\n", status=401)
         response["WWW-Authenticate"] = "Bearer"
         return response

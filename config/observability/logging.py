@@ -3,6 +3,7 @@
 import contextvars
 import json
 import logging
+import re
 import time
 import uuid
 
@@ -14,12 +15,22 @@ def request_id_new() -> str:
     return uuid.uuid4().hex
 
 
+# Survey and unsubscribe links carry their token in the path; Django logs paths ("Not Found: /s/…/").
+_TOKEN_PATH = re.compile(r"/(s|u)/[^/?#\s]+")
+
+
+def path_scrub(value):
+    return _TOKEN_PATH.sub(r"/\1/<token>", value) if isinstance(value, str) else value
+
+
 class RequestIdFilter(logging.Filter):
-    """Puts `record.request_id` on every record (installed on the console handler)."""
+    """Puts `record.request_id` on every record and keeps tokens of logged paths out (installed on the handler)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
+        if record.name.startswith("django.") and isinstance(record.args, tuple):
+            record.args = tuple(path_scrub(arg) for arg in record.args)
         return True
 
 

@@ -1,8 +1,9 @@
 """Optional error reports to Sentry (`SENTRY_DSN`), with personal data scrubbed before anything leaves.
 
-`send_default_pii` is off, and `event_scrub` runs on every event: request bodies, cookies, query
-strings and headers other than a few harmless ones are dropped; survey and unsubscribe tokens in
-paths, email addresses and phone numbers anywhere in the event are replaced by `[Filtered]`.
+Nothing personal is collected (`data_collection`, the SDK's successor of `send_default_pii=False`),
+and `event_scrub` runs on every event: request bodies, cookies, query strings and headers other than
+a few harmless ones are dropped; survey and unsubscribe tokens in paths, email addresses and phone
+numbers anywhere in the event are replaced by `[Filtered]`.
 """
 
 import re
@@ -53,7 +54,17 @@ def sentry_init(dsn: str, *, environment: str, release: str | None, traces_sampl
         dsn=dsn,
         environment=environment,
         release=release or None,
-        send_default_pii=False,
+        # What `send_default_pii=False` means, spelled out in the SDK's newer option (which supersedes it):
+        # no user identity, cookies, bodies, query strings or local variables; headers only from a short list.
+        data_collection={
+            "user_info": False,
+            "cookies": {"mode": "off"},
+            "http_bodies": [],
+            "url_query_params": {"mode": "off"},
+            "http_headers": {"request": {"mode": "allowlist", "terms": sorted(_KEEP_HEADERS)}},
+            "database_query_data": False,
+            "stack_frame_variables": False,
+        },
         before_send=event_scrub,
         before_breadcrumb=lambda crumb, hint: _scrub(crumb),
         traces_sample_rate=traces_sample_rate,

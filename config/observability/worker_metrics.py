@@ -20,11 +20,11 @@ class _QuietHandler(WSGIRequestHandler):
 
 def metrics_app(environ, start_response):
     token = settings.METRICS_TOKEN
-    given = environ.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer ")
+    given = environ.get("HTTP_AUTHORIZATION", "")
     if environ.get("PATH_INFO") != "/metrics" or not token:
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found\n"]
-    if not hmac.compare_digest(given.encode(), token.encode()):
+    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         start_response("401 Unauthorized", [("Content-Type", "text/plain"), ("WWW-Authenticate", "Bearer")])
         return [b"metrics need the METRICS_TOKEN as a bearer token\n"]
     body = exposition()
