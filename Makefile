@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 DEV := $(VENV)/.installed-dev
 
-.PHONY: run test lint format docs docs-serve worker beat
+.PHONY: run test chaos lint format docs docs-serve worker beat
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ run: $(RUNTIME)
 
 test: $(DEV)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Faults injected into live workers, a throwaway PostgreSQL cluster and a Redis of its own (tests/chaos, about 4 min).
+chaos: $(DEV)
+	$(BIN)/python tests/chaos/run.py $(PYTEST_ARGS)
 
 lint: $(DEV)
 	$(BIN)/ruff check .

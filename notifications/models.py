@@ -50,9 +50,25 @@ class Message(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     # Set when an operator resent an `unknown` message: the copy, so that it is never resent twice.
     resent_as = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # When the sweeper should next look at a `queued` message (its task may be lost: enqueue it again,
+    # once per lease) or an `unknown` one (ask the provider what became of it); the scans read only those due.
+    sweep_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # No send before this: a retry waiting out its backoff or a provider's reset, or an SMS held for quiet hours.
+    not_before = models.DateTimeField(null=True, blank=True, editable=False)
+    # The recipient's time zones for an SMS's quiet hours (comma-separated; several for a number spanning zones,
+    # the strictest reading wins); empty: no quiet hours (emails, answers to the customer's own texts).
+    time_zones = models.CharField(max_length=300, blank=True, editable=False)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "updated_at"])]
+        indexes = [
+            models.Index(fields=["status", "updated_at"]),
+            # The sweeper's two scans, whose cost follows what is due, not how many messages were ever sent.
+            models.Index(
+                fields=["sweep_at"],
+                condition=models.Q(status__in=["queued", "unknown"]),
+                name="message_sweep_due_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel} message {self.public_id} ({self.status})"

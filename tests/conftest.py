@@ -9,7 +9,14 @@ from tests.factories import ManagerFactory, TeamFactory, UserFactory
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `integration` need PostgreSQL, Redis and live workers; run them only where configured."""
+    """Tests marked `integration` need PostgreSQL, Redis and live workers; run them only where configured.
+
+    Tests marked `chaos` stop and restart the database and the broker: only `make chaos` runs them, on
+    servers it starts for them alone (`CHAOS=1`)."""
+    chaos = pytest.mark.skip(reason="chaos: run by `make chaos`, on a PostgreSQL and a Redis of its own")
+    for item in items:
+        if "chaos" in item.keywords and not os.environ.get("CHAOS"):
+            item.add_marker(chaos)
     if os.environ.get("DATABASE_URL") and os.environ.get("CELERY_BROKER_URL"):
         return
     skip = pytest.mark.skip(reason="integration: set DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis)")

@@ -6,14 +6,13 @@ consent (suppressions) and the SMS send window in the contact's time zone. Sends
 
 import zoneinfo
 from collections.abc import Iterable
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 
-import phonenumbers
 from django.conf import settings
 from django.utils import timezone
-from phonenumbers import timezone as phone_timezone
 
 from notifications.models import Channel
+from notifications.quiet_hours import next_open_everywhere, parse_window, phone_time_zones
 from notifications.selectors import recipient_is_contactable
 from surveys.models import Contact, Invitation
 
@@ -25,25 +24,6 @@ LIVE_STATUSES = (Invitation.Status.SCHEDULED, Invitation.Status.QUEUED)
 # Set on invitations that follow up the contact's own answer (a case's "did we fix it?" survey): the
 # window spaces out unsolicited surveys. Only `invitation_schedule(fatigue_exempt=True)` sets it.
 FATIGUE_EXEMPT_PROPERTY = "fatigue_exempt"
-
-
-def parse_window(value: str) -> tuple[time, time]:
-    """`"09:00-20:00"` -> (09:00, 20:00); a window may cross midnight (`"20:00-08:00"`)."""
-    start, _, end = value.partition("-")
-    return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
-
-
-def window_next_open(local: datetime, window: tuple[time, time]) -> datetime | None:
-    """None when `local` (an aware datetime) is inside the window, else when it next opens."""
-    start, end = window
-    now = local.timetz().replace(tzinfo=None)
-    inside = start <= now < end if start <= end else (now >= start or now < end)
-    if inside:
-        return None
-    opens = datetime.combine(local.date(), start, tzinfo=local.tzinfo)
-    if opens <= local:
-        opens = datetime.combine(local.date() + timedelta(days=1), start, tzinfo=local.tzinfo)
-    return opens
 
 
 def is_throttled(
@@ -62,28 +42,31 @@ def is_throttled(
     return False
 
 
-def contact_timezone(contact: Contact) -> zoneinfo.ZoneInfo:
-    """The contact's own time zone, else their phone number's region, else the site's."""
+def contact_time_zones(contact: Contact) -> list[str]:
+    """The zones the contact may be in: their own, else every zone of their number's area, else the site's.
+
+    A number whose area spans zones (e.g. +1 208: Boise and Los Angeles) gives them all, so that
+    quiet hours hold in each: the strictest reading, never the first zone listed.
+    """
     if contact.timezone:
         try:
-            return zoneinfo.ZoneInfo(contact.timezone)
+            zoneinfo.ZoneInfo(contact.timezone)
+            return [contact.timezone]
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             pass
-    if contact.phone:
-        try:
-            zones = phone_timezone.time_zones_for_number(phonenumbers.parse(contact.phone, None))
-        except phonenumbers.NumberParseException:
-            zones = ()
-        # A number spanning several zones (most of the US) gives no single answer; take the first.
-        if zones and zones[0] != phone_timezone.UNKNOWN_TIMEZONE:
-            return zoneinfo.ZoneInfo(zones[0])
-    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    if contact.phone and (zones := phone_time_zones(contact.phone)):
+        return zones
+    return [settings.TIME_ZONE]
+
+
+def contact_timezone(contact: Contact) -> zoneinfo.ZoneInfo:
+    """The contact's own time zone, else their phone number's region (its first zone), else the site's."""
+    return zoneinfo.ZoneInfo(contact_time_zones(contact)[0])
 
 
 def sms_window_next_open(contact: Contact, at: datetime) -> datetime | None:
-    """None when an SMS may reach the contact at `at`, else when their send window next opens."""
-    opens = window_next_open(at.astimezone(contact_timezone(contact)), parse_window(settings.SMS_SEND_WINDOW))
-    return opens.astimezone(UTC) if opens else None
+    """None when an SMS may reach the contact at `at` in every zone they may be in, else when it next may (UTC)."""
+    return next_open_everywhere(at, contact_time_zones(contact), parse_window(settings.SMS_SEND_WINDOW))
 
 
 def windows() -> tuple[timedelta, timedelta]:

@@ -5,13 +5,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from notifications.quiet_hours import parse_window, window_next_open
 from surveys.models import Contact
-from surveys.services.fatigue import (
-    contact_timezone,
-    is_throttled,
-    parse_window,
-    window_next_open,
-)
+from surveys.services.fatigue import contact_time_zones, contact_timezone, is_throttled, sms_window_next_open
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 windows = st.tuples(st.times(), st.times()).filter(lambda w: w[0] != w[1])
@@ -99,3 +95,24 @@ def test_is_throttled_is_symmetric_in_time(days, window):
 )
 def test_contact_timezone_prefers_own_then_phone_then_site(zone, phone, expected):
     assert contact_timezone(Contact(timezone=zone, phone=phone)) == zoneinfo.ZoneInfo(expected)
+
+
+def test_contact_time_zones_of_a_number_spanning_zones_are_all_of_them():
+    assert contact_time_zones(Contact(phone="+12085550123")) == ["America/Boise", "America/Los_Angeles"]
+    assert contact_time_zones(Contact(phone="+12085550123", timezone="America/Boise")) == ["America/Boise"]
+
+
+@pytest.mark.parametrize(
+    ("at", "opens"),
+    [
+        # 09:30 in Boise is 08:30 in Los Angeles: closed there until 09:00 Pacific (16:00 UTC in March).
+        (datetime(2026, 3, 10, 15, 30, tzinfo=UTC), datetime(2026, 3, 10, 16, 0, tzinfo=UTC)),
+        # 19:30 in Los Angeles is 20:30 in Boise: closed in Boise until tomorrow 09:00 Mountain... then
+        # Los Angeles still sleeps (08:00): the first moment open in both is 09:00 Pacific.
+        (datetime(2026, 3, 11, 2, 30, tzinfo=UTC), datetime(2026, 3, 11, 16, 0, tzinfo=UTC)),
+        (datetime(2026, 3, 10, 18, 0, tzinfo=UTC), None),
+    ],
+)
+def test_sms_window_of_a_number_spanning_zones_is_the_strictest(at, opens, settings):
+    settings.SMS_SEND_WINDOW = "09:00-20:00"
+    assert sms_window_next_open(Contact(phone="+12085550123"), at) == opens
