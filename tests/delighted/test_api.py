@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from surveys.models import Contact, Invitation
+from surveys.models import Contact, Invitation, Response
 from surveys.services.intake import api_key_create
-from tests.factories import ContactFactory, SurveyFactory
+from tests.factories import ContactFactory, InvitationFactory, ResponseFactory, SurveyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -108,13 +108,21 @@ def test_delete_answers_202_json_and_404_for_unknown(key):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=basic(key))
     contact = ContactFactory(email="ana@example.com")
+    kept = ContactFactory(email="bob@example.com")
+    ResponseFactory(invitation=InvitationFactory(contact=contact))
+    ResponseFactory(invitation=InvitationFactory(contact=kept))
 
     deleted = client.delete("/v1/people/email%3Aana%40example.com.json")
-    unknown = client.delete(f"/v1/people/{contact.pk + 100}.json")
+    unknown = client.delete(f"/v1/people/{kept.pk + 100}.json")
 
     assert (deleted.status_code, deleted.json()) == (202, {"ok": True})
+    # The person is gone with their invitations and answers; nobody else is touched.
+    assert list(Contact.objects.values_list("email", flat=True)) == ["bob@example.com"]
+    assert list(Response.objects.values_list("contact__email", flat=True)) == ["bob@example.com"]
+    assert list(Invitation.objects.values_list("contact__email", flat=True)) == ["bob@example.com"]
     assert unknown.status_code == 404
     assert unknown.json()["status"] == 404
+    assert Contact.objects.count() == 1
 
 
 def test_rate_limit_is_429_with_integer_retry_after(key, settings):

@@ -66,6 +66,9 @@ class FakeProviders:
         self.script: dict[str, list[Scripted]] = {"sendgrid": [], "twilio": []}
         # Answers for every request once the script is spent (e.g. a provider down for a while); None = normal.
         self.default: dict[str, Scripted | None] = {"sendgrid": None, "twilio": None}
+        # Or a function of (request number, provider) giving each answer (None = normal): a provider that
+        # misbehaves on a pattern, the same in every run.
+        self.policy = None
         self.record = record
         self.accepted: Counter[str] = Counter()
         self.twilio_statuses: dict[str, tuple[str, str]] = {}
@@ -96,21 +99,22 @@ class FakeProviders:
         with self._lock:
             return {message_id: n for message_id, n in self.accepted.items() if n > 1}
 
-    def _answer(self, recorded: Recorded) -> Scripted:
+    def _plan(self, provider: str) -> tuple[int, Scripted | None]:
+        """The request's number and its scripted answer (None: a normal one), decided before reading it."""
+        with self._lock:
+            n = next(self._ids)
+            if self.script[provider]:
+                return n, self.script[provider].pop(0)
+            if self.default[provider] is not None:
+                return n, self.default[provider]
+        return n, self.policy(n, provider) if self.policy is not None else None
+
+    def _answer(self, recorded: Recorded, n: int, answer: Scripted | None) -> Scripted:
         provider = "sendgrid" if recorded.path.startswith("/v3/") else "twilio"
+        accepted = answer is None or (200 <= answer.status < 300) or answer.drop == "after_read"
         with self._lock:
             if self.record:
                 self.requests.append(recorded)
-            if self.script[provider]:
-                answer = self.script[provider].pop(0)
-            elif self.default[provider] is not None:
-                answer = self.default[provider]
-            else:
-                answer = None
-            n = next(self._ids)
-            accepted = answer is None or (200 <= answer.status < 300) or answer.drop == "after_read"
-            if accepted and answer is not None and answer.drop == "before_read":
-                accepted = False
             if accepted:
                 self.accepted[recorded.message_id()] += 1
                 if provider == "twilio":
@@ -155,12 +159,8 @@ class FakeProviders:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                provider = "sendgrid" if self.path.startswith("/v3/") else "twilio"
-                upcoming = fake.script[provider][0] if fake.script[provider] else fake.default[provider]
-                if upcoming is not None and upcoming.drop == "before_read":
-                    with fake._lock:
-                        if fake.script[provider]:
-                            fake.script[provider].pop(0)
+                n, planned = fake._plan("sendgrid" if self.path.startswith("/v3/") else "twilio")
+                if planned is not None and planned.drop == "before_read":
                     self._drop()
                     return
                 body = self.rfile.read(length)
@@ -168,7 +168,8 @@ class FakeProviders:
                     # The client died between the headers and the body: a provider acts on no half request.
                     self.close_connection = True
                     return
-                answer = fake._answer(Recorded("POST", self.path, dict(self.headers), body, self.client_address[1]))
+                recorded = Recorded("POST", self.path, dict(self.headers), body, self.client_address[1])
+                answer = fake._answer(recorded, n, planned)
                 if answer.delay:
                     time.sleep(answer.delay)
                 if answer.drop == "after_read":

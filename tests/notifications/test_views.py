@@ -1,17 +1,18 @@
 import base64
 import json
 import time
+from urllib.parse import urlencode
 
 import pytest
 import time_machine
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from django.test import override_settings
+from django.test import Client, override_settings
 from twilio.request_validator import RequestValidator
 
 from notifications.models import Channel, InboundSms, Message, ProviderEvent, Suppression
 from notifications.services import unsubscribe_token_new
-from notifications.signals import inbound_sms_received
+from notifications.signals import inbound_sms_received, message_status_changed
 from tests.factories import MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,11 +68,24 @@ def test_sendgrid_events_move_status_forward_only(signed_sendgrid):
     assert ProviderEvent.objects.count() == 2
 
 
-def test_sendgrid_duplicate_event_is_stored_once(signed_sendgrid):
+def test_sendgrid_duplicate_event_is_answered_204_and_applied_once(signed_sendgrid, django_capture_on_commit_callbacks):
     message = MessageFactory(status=Message.Status.SENT)
-    signed_sendgrid([_event(message, "open", "e1")])
-    signed_sendgrid([_event(message, "open", "e1")])
-    assert ProviderEvent.objects.filter(provider="sendgrid", event_id="e1").count() == 1
+    changes = []
+    message_status_changed.connect(lambda **kw: changes.append((kw["message_id"], kw["status"])), weak=False,
+                                   dispatch_uid="test-duplicate")  # fmt: skip
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            first = signed_sendgrid([_event(message, "delivered", "e1"), _event(message, "open", "e2")])
+            # SendGrid retries a batch it got no 2xx for: the same events again, as far as it knows.
+            again = signed_sendgrid([_event(message, "delivered", "e1"), _event(message, "open", "e2")])
+    finally:
+        message_status_changed.disconnect(dispatch_uid="test-duplicate")
+    # A 2xx for the replay too, or SendGrid keeps retrying it for 24 hours.
+    assert (first.status_code, again.status_code) == (204, 204)
+    message.refresh_from_db()
+    assert message.status == Message.Status.DELIVERED
+    assert changes == [(message.id, Message.Status.DELIVERED)]
+    assert sorted(ProviderEvent.objects.values_list("event_id", "kind")) == [("e1", "delivered"), ("e2", "open")]
 
 
 @pytest.mark.parametrize(
@@ -167,12 +181,149 @@ def test_sendgrid_signed_non_array_is_400(signed_sendgrid):
     assert signed_sendgrid({"event": "delivered"}).status_code == 400
 
 
-def test_twilio_signature_published_test_vector():
-    params = {"CallSid": "CA1234567890ABCDE", "Caller": "+12349013030", "Digits": "1234",
-              "From": "+12349013030", "To": "+18005551212"}  # fmt: skip
-    validator = RequestValidator("12345")
-    url = "https://mycompany.com/myapp.php?foo=1&bar=2"
-    assert validator.validate(url, params, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=") is True
+# A real SMS webhook Twilio sent, as published with its auth token in twilio-ruby's request validator spec:
+# its parameters in the order Twilio posted them (not sorted), the old SmsSid names included.
+TWILIO_CAPTURED_TOKEN = "2bd9e9638872de601313dc77410d3b23"
+TWILIO_CAPTURED_SMS = [
+    ("ToState", "CA"), ("FromState", "CA"), ("AccountSid", "ACba8bc05eacf94afdae398e642c9cc32d"),
+    ("SmsMessageSid", "SM2003cbd5e6a3701999aa3e5f20ff2787"), ("Body", "Orly"), ("From", "+14159354345"),
+    ("FromCity", "SAN FRANCISCO"), ("SmsStatus", "received"), ("FromZip", "94107"), ("FromCountry", "US"),
+    ("To", "+14158141819"), ("ToCity", "SAN FRANCISCO"), ("ToZip", "94105"), ("ToCountry", "US"),
+    ("ApiVersion", "2010-04-01"), ("SmsSid", "SM2003cbd5e6a3701999aa3e5f20ff2787"),
+]  # fmt: skip
+TWILIO_CAPTURED_SIGNATURE = "mxeiv65lEe0b8L6LdVw2jgJi8yw="
+
+
+def _twilio_request(path: str, pairs: list[tuple[str, str]], signature: str):
+    """A POST as Django gets it: the form body in the order given, the signature header."""
+    from django.test import RequestFactory
+
+    return RequestFactory().post(
+        path, urlencode(pairs), content_type="application/x-www-form-urlencoded", HTTP_X_TWILIO_SIGNATURE=signature
+    )
+
+
+@pytest.mark.parametrize(
+    ("site", "pairs", "valid"),
+    [
+        ("http://twiliotests.heroku.com", TWILIO_CAPTURED_SMS, True),
+        # Parameters arrive in any order: the signature is over them sorted by name.
+        ("http://twiliotests.heroku.com", sorted(TWILIO_CAPTURED_SMS, reverse=True), True),
+        # One character changed in one parameter, or one parameter dropped: refused.
+        (
+            "http://twiliotests.heroku.com",
+            [*TWILIO_CAPTURED_SMS[:4], ("Body", "Orlx"), *TWILIO_CAPTURED_SMS[5:]],
+            False,
+        ),
+        ("http://twiliotests.heroku.com", TWILIO_CAPTURED_SMS[1:], False),
+        # A parameter we do not know (Twilio adds some over time) is signed too: adding one breaks the signature.
+        ("http://twiliotests.heroku.com", [*TWILIO_CAPTURED_SMS, ("NumMedia", "0")], False),
+        # SITE_URL with another host or scheme than the one Twilio called: refused.
+        ("https://twiliotests.heroku.com", TWILIO_CAPTURED_SMS, False),
+    ],
+)
+def test_twilio_signature_of_a_captured_sms_webhook_through_our_check(site, pairs, valid):
+    from notifications.views import _twilio_signature_ok
+
+    request = _twilio_request("/validate/sms", pairs, TWILIO_CAPTURED_SIGNATURE)
+    with override_settings(TWILIO_AUTH_TOKEN=TWILIO_CAPTURED_TOKEN, SITE_URL=site):
+        assert _twilio_signature_ok(request) is valid
+
+
+def test_twilio_signature_covers_unknown_parameters_twilio_sends():
+    # Twilio signs every parameter it posts, including ones this version of Closeloop never reads.
+    params = {"MessageSid": "SM1", "From": "+33612345678", "Body": "9", "NumSegments": "1", "AddOns": '{"a":1}'}
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature("https://surveys.example.com/webhooks/twilio/sms/",
+                                                                 params)  # fmt: skip
+    client = Client()
+    with override_settings(TWILIO_AUTH_TOKEN=TWILIO_TOKEN, SITE_URL="https://surveys.example.com"):
+        ok = client.post("/webhooks/twilio/sms/", params, HTTP_X_TWILIO_SIGNATURE=signature)
+        stripped = {key: value for key, value in params.items() if key != "AddOns"}
+        refused = client.post("/webhooks/twilio/sms/", stripped, HTTP_X_TWILIO_SIGNATURE=signature)
+    assert (ok.status_code, refused.status_code) == (200, 403)
+
+
+@pytest.mark.parametrize(
+    ("site", "signed_url"),
+    [
+        # Twilio signs the URL as configured: with an explicit :443 when the console has one, without otherwise.
+        ("https://surveys.example.com", "https://surveys.example.com:443/webhooks/twilio/sms/"),
+        ("https://surveys.example.com:443", "https://surveys.example.com/webhooks/twilio/sms/"),
+        ("https://surveys.example.com:443", "https://surveys.example.com:443/webhooks/twilio/sms/"),
+    ],
+)
+def test_twilio_signature_accepts_the_default_https_port_written_or_not(site, signed_url):
+    params = {"MessageSid": "SM1", "From": "+33612345678", "Body": "hello"}
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(signed_url, params)
+    with override_settings(TWILIO_AUTH_TOKEN=TWILIO_TOKEN, SITE_URL=site):
+        response = Client().post("/webhooks/twilio/sms/", params, HTTP_X_TWILIO_SIGNATURE=signature)
+    assert response.status_code == 200
+
+
+# SendGrid's published Event Webhook example: its verification key, a signed "dropped" event and the signature
+# (the body is the JSON array as SendGrid serialised it, followed by CRLF, which is signed too).
+SENDGRID_DOC_KEY = (
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpV"
+    "KS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g=="
+)
+SENDGRID_DOC_SIGNATURE = (
+    "MEUCIGHQVtGj+Y3LkG9fLcxf3qfI10QysgDWmMOVmxG0u6ZUAiEAyBiXDWzM+uOe5W0JuG+luQAbPIqHh89M15TluLtEZtM="
+)
+SENDGRID_DOC_TIMESTAMP = "1600112502"
+SENDGRID_DOC_BODY = (
+    json.dumps(
+        [
+            {
+                "email": "hello@world.com",
+                "event": "dropped",
+                "reason": "Bounced Address",
+                "sg_event_id": "ZHJvcC0xMDk5NDkxOS1MUnpYbF9OSFN0T0doUTRrb2ZTbV9BLTA",
+                "sg_message_id": "LRzXl_NHStOGhQ4kofSm_A.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0",
+                "smtp-id": "<LRzXl_NHStOGhQ4kofSm_A@ismtpd0039p1iad1.sendgrid.net>",
+                "timestamp": 1600112492,
+            }
+        ],
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    + "\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "signature", "status"),
+    [
+        (SENDGRID_DOC_BODY, SENDGRID_DOC_SIGNATURE, 204),
+        (SENDGRID_DOC_BODY.rstrip(), SENDGRID_DOC_SIGNATURE, 403),  # the trailing CRLF is signed
+        (SENDGRID_DOC_BODY.replace("dropped", "dropped "), SENDGRID_DOC_SIGNATURE, 403),
+    ],
+)
+def test_sendgrid_published_signature_example_through_our_webhook(client, settings, body, signature, status):
+    settings.SENDGRID_WEBHOOK_PUBLIC_KEY = SENDGRID_DOC_KEY
+    with time_machine.travel(int(SENDGRID_DOC_TIMESTAMP) + 10, tick=False):
+        response = client.post(
+            "/webhooks/sendgrid/events/",
+            body,
+            content_type="application/json",
+            HTTP_X_TWILIO_EMAIL_EVENT_WEBHOOK_SIGNATURE=signature,
+            HTTP_X_TWILIO_EMAIL_EVENT_WEBHOOK_TIMESTAMP=SENDGRID_DOC_TIMESTAMP,
+        )
+    assert response.status_code == status
+    suppressed = list(Suppression.objects.values_list("channel", "recipient", "reason", "source"))
+    assert suppressed == ([("email", "hello@world.com", "dropped", "sendgrid")] if status == 204 else [])
+
+
+def test_sendgrid_published_signature_example_is_refused_once_too_old(client, settings):
+    settings.SENDGRID_WEBHOOK_PUBLIC_KEY = SENDGRID_DOC_KEY
+    response = client.post(
+        "/webhooks/sendgrid/events/",
+        SENDGRID_DOC_BODY,
+        content_type="application/json",
+        HTTP_X_TWILIO_EMAIL_EVENT_WEBHOOK_SIGNATURE=SENDGRID_DOC_SIGNATURE,
+        HTTP_X_TWILIO_EMAIL_EVENT_WEBHOOK_TIMESTAMP=SENDGRID_DOC_TIMESTAMP,
+    )
+    assert response.status_code == 403
+    assert Suppression.objects.count() == 0
 
 
 @pytest.fixture
