@@ -218,6 +218,12 @@ class Invitation(models.Model):
         return f"{self.survey} for {self.contact} ({self.status})"
 
 
+class Sentiment(models.TextChoices):
+    POSITIVE = "positive", "Positive"
+    NEUTRAL = "neutral", "Neutral"
+    NEGATIVE = "negative", "Negative"
+
+
 class Response(models.Model):
     """The customer's answer; exactly one per invitation, updated if they change it."""
 
@@ -229,6 +235,18 @@ class Response(models.Model):
     confirmed_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     tags = models.JSONField(default=list, blank=True, help_text='Labels put on the answer, e.g. ["pricing"].')
+    # What `insights` read in the comment (surveys/services/analysis.py writes it); empty until then.
+    language = models.CharField(max_length=2, blank=True, help_text="Language of the comment (en, fr).")
+    sentiment = models.CharField(max_length=8, blank=True, choices=Sentiment.choices)
+    sentiment_confidence = models.FloatField(null=True, blank=True)
+    themes = models.JSONField(default=list, blank=True, help_text='Theme slugs of the comment, e.g. ["delivery"].')
+    analysis_pending = models.BooleanField(default=False, help_text="The comment changed since it was last read.")
+    analysed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["id"], condition=Q(analysis_pending=True), name="response_analysis_pending"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.score} on {self.survey}"
@@ -316,9 +334,17 @@ class Answer(models.Model):
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
     value = models.JSONField()
     updated_at = models.DateTimeField(auto_now=True)
+    # Free-text answers are read like comments (see Response).
+    language = models.CharField(max_length=2, blank=True)
+    sentiment = models.CharField(max_length=8, blank=True, choices=Sentiment.choices)
+    sentiment_confidence = models.FloatField(null=True, blank=True)
+    themes = models.JSONField(default=list, blank=True)
+    analysis_pending = models.BooleanField(default=False)
+    analysed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["response", "question"], name="answer_unique_per_question")]
+        indexes = [models.Index(fields=["id"], condition=Q(analysis_pending=True), name="answer_analysis_pending")]
 
     def __str__(self) -> str:
         return f"{self.question}: {self.value}"

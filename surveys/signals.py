@@ -9,3 +9,7 @@ response_submitted = Signal()
 # delete, so receivers can undo what they derived from it (rollup counts) while it still exists.
 # Arguments: response_id (int).
 response_withdrawn = Signal()
+
+# Sent after the transaction that stored what `insights` read in a response's comment (language,
+# sentiment, themes) commits, when any of it changed. Arguments: response_id (int).
+response_analysed = Signal()

@@ -143,5 +143,8 @@ def answer_save(*, response: Response, question: Question, value: str | list[str
     if clean in ("", []):
         Answer.objects.filter(response=response, question=question).delete()
         return None
-    answer, _ = Answer.objects.update_or_create(response=response, question=question, defaults={"value": clean})
+    defaults = {"value": clean}
+    if question.kind == Question.Kind.FREE_TEXT:
+        defaults["analysis_pending"] = True  # read again by insights' analyse_pending_comments
+    answer, _ = Answer.objects.update_or_create(response=response, question=question, defaults=defaults)
     return answer
