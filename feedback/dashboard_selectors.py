@@ -23,7 +23,7 @@ from feedback.models import (
 )
 from feedback.rollups import FUNNEL_STAGES
 from feedback.scoring import DETRACTOR_MAX, PROMOTER_MIN
-from surveys.models import Response, Survey
+from surveys.models import Response, Survey, TriggerRule
 
 KINDS = ("nps", "csat", "ces", "five_star", "thumbs")
 # Groups with fewer answers than this are flagged: their figures move a lot with one answer.
@@ -107,6 +107,25 @@ def slice_for(user: User) -> dict:
     rules = list(RoutingRule.objects.filter(team_id=user.team_id, is_active=True).values_list("survey_id", flat=True))
     survey_ids = None if None in rules else tuple(sorted(rules))
     return {"survey_ids": survey_ids, "team_id": user.team_id}
+
+
+def filter_choices(visible: dict) -> dict[str, list[tuple[str, str]]]:
+    """What the dashboard's pickers offer: the surveys a user may see (by name, "did we fix it?" ones
+    marked) and the event types that ever led to an invitation or are awaited by a trigger rule."""
+    surveys = Survey.objects.order_by("name", "pk")
+    if visible["survey_ids"] is not None:
+        surveys = surveys.filter(pk__in=visible["survey_ids"])
+    survey_choices = [
+        (str(pk), f"{name} (did we fix it?)" if is_fix_check else name)
+        for pk, name, is_fix_check in surveys.values_list("pk", "name", "is_fix_check")
+    ]
+    # One query: UNION keeps each type once.
+    event_types = (
+        FunnelRollup.objects.exclude(event_type="")
+        .values_list("event_type", flat=True)
+        .union(TriggerRule.objects.values_list("event_type", flat=True))
+    )
+    return {"surveys": survey_choices, "event_types": [(name, name) for name in sorted(event_types)]}
 
 
 # --- Scores -------------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from feedback.charts import line_chart
 from feedback.digest import digest_subscribe
 from notifications.models import Channel
 
+DEFAULT_PERIOD = "30"
+
 
 class DashboardFilterForm(forms.Form):
     period = forms.ChoiceField(
@@ -25,17 +27,26 @@ class DashboardFilterForm(forms.Form):
     )
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    survey = forms.IntegerField(required=False, min_value=1)
+    survey = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, choices=[])
     channel = forms.ChoiceField(choices=[("", "All channels"), *Channel.choices], required=False)
-    event_type = forms.CharField(required=False, max_length=100)
+    event_type = forms.ChoiceField(required=False, choices=[])
     by = forms.ChoiceField(required=False, choices=[])
     band = forms.ChoiceField(
         choices=[("", "All scores"), *[(band, band.title() + "s") for band in selectors.BANDS]], required=False
     )
     include_uncontrollable = forms.BooleanField(required=False, label="Count causes outside agents' control")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data, *, visible: dict):
+        # The period in effect is the one the picker shows: without one, the default is written into the
+        # form's data, so the select says "Last 30 days" and pressing Show keeps it (it showed the first
+        # option, 7 days, over 30 days of figures, and submitted 7).
+        data = data.copy()
+        if not data.get("period"):
+            data["period"] = DEFAULT_PERIOD
+        super().__init__(data)
+        choices = selectors.filter_choices(visible)
+        self.fields["survey"].choices = [("", "All surveys"), *choices["surveys"]]
+        self.fields["event_type"].choices = [("", "All event types"), *choices["event_types"]]
         self.fields["by"].choices = [("", "Pick a property…")] + [(p, p) for p in selectors.breakdown_properties()]
 
     def clean(self):
@@ -52,7 +63,7 @@ class DashboardFilterForm(forms.Form):
             if start and end and (end - start).days > 366 * 3:
                 self.add_error("end", "Pick a period of at most three years.")
         else:
-            days = int(data.get("period") or 30)
+            days = int(data.get("period") or DEFAULT_PERIOD)
             data["start"], data["end"] = today - timedelta(days=days - 1), today
         return data
 
@@ -60,21 +71,19 @@ class DashboardFilterForm(forms.Form):
 def _filters(request) -> tuple[DashboardFilterForm, selectors.Filters | None]:
     if not request.user.is_manager and request.user.team_id is None:
         raise PermissionDenied("The dashboard shows a team's figures; you belong to no team.")
-    form = DashboardFilterForm(request.GET)
+    visible = selectors.slice_for(request.user)
+    # The survey picker lists only the surveys of the user's slice: any other id is a form error.
+    form = DashboardFilterForm(request.GET, visible=visible)
     if not form.is_valid():
         return form, None
     data = form.cleaned_data
-    visible = selectors.slice_for(request.user)
-    survey_ids = visible["survey_ids"]
-    if data["survey"]:
-        # An agent asking for a survey outside their slice gets an empty slice, not someone else's figures.
-        survey_ids = (data["survey"],) if survey_ids is None or data["survey"] in survey_ids else ()
+    survey_ids = (data["survey"],) if data["survey"] else visible["survey_ids"]
     filters = selectors.Filters(
         start=data["start"],
         end=data["end"],
         survey_ids=survey_ids,
         channel=data["channel"],
-        event_type=data["event_type"].strip(),
+        event_type=data["event_type"],
         team_id=visible["team_id"],
         band=data["band"],
     )

@@ -3,6 +3,7 @@ from datetime import time
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 
+from feedback.scoring import NO_LONGER_UNHAPPY
 from surveys.models import Response, Survey
 
 
@@ -172,6 +173,13 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"Case #{self.pk}"
+
+    @property
+    def outcome_label(self) -> str:
+        """The outcome in words of the answer's kind ("No longer dissatisfied" for CSAT, not "…a detractor")."""
+        if self.outcome == self.Outcome.NO_LONGER_DETRACTOR:
+            return NO_LONGER_UNHAPPY[self.response.survey.kind]
+        return self.get_outcome_display()
 
 
 class FollowUpEntry(models.Model):

@@ -13,8 +13,21 @@ Pure functions over plain values; no database.
 
 from collections.abc import Iterable
 
-DETRACTOR_MAX = {"nps": 6, "csat": 2, "ces": 3, "five_star": 2, "thumbs": 0}
+from surveys.scales import SCALES
+
+DETRACTOR_MAX = {kind: scale.detractor_max for kind, scale in SCALES.items()}
 PROMOTER_MIN = {"nps": 9, "csat": 4, "ces": 5, "five_star": 4, "thumbs": 1}
+
+
+# What a case closed because the customer changed their answer to a happy one is called, per kind:
+# a CSAT customer was never a "detractor" (an NPS word).
+NO_LONGER_UNHAPPY = {
+    "nps": "No longer a detractor",
+    "csat": "No longer dissatisfied",
+    "ces": "No longer reports an effort",
+    "five_star": "No longer a low rating",
+    "thumbs": "Now a thumbs up",
+}
 
 
 def is_detractor(kind: str, score: int) -> bool:

@@ -301,7 +301,7 @@ def _follow_up_follow_changed_answer(
         follow_up.outcome = FollowUp.Outcome.NO_LONGER_DETRACTOR
         follow_up.resolved_at = timezone.now()
         follow_up.save(update_fields=["status", "outcome", "resolved_at", "updated_at"])
-        _entry(follow_up, FollowUpEntry.Kind.RESOLVED, body="Closed: no longer a detractor.")
+        _entry(follow_up, FollowUpEntry.Kind.RESOLVED, body=f"Closed: {follow_up.outcome_label.lower()}.")
         webhooks_emit("follow_up.resolved", follow_up)
         return
     if rule.pk == follow_up.rule_id and "score" not in changed:

@@ -73,9 +73,18 @@ class Survey(models.Model):
 
     def question(self, locale: str, product_name: str = "") -> str:
         locale = pick_locale(locale)
-        template = self.question_text.get(locale) or self.scale.question[locale]
+        default = WORDING[locale]["fix_check_question"] if self.is_fix_check else self.scale.question[locale]
+        template = self.question_text.get(locale) or default
         product = product_name or self.product_name or WORDING[locale]["us"]
         return template.replace("{product}", product)
+
+    def asks_reason(self, score: int) -> bool:
+        """Whether the reason question follows this score: a "did we fix it?" yes needs none."""
+        return not (self.is_fix_check and score > self.scale.detractor_max)
+
+    def reason_prompt(self, locale: str) -> str:
+        words = WORDING[pick_locale(locale)]
+        return words["fix_check_comment_prompt"] if self.is_fix_check else words["comment_prompt"]
 
 
 class ApiKey(models.Model):

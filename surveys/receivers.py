@@ -42,8 +42,10 @@ def sms_reply_record(*, inbound_id: int, phone: str, body: str, **kwargs) -> Non
                 response_submit(invitation=invitation, score=number)
             except ValidationError:
                 return
-            if response is None or not response.comment:
-                message_queue(channel=Channel.SMS, recipient=phone, body_text=gsm_safe(words["comment_prompt"]))
+            survey = invitation.survey
+            if (response is None or not response.comment) and survey.asks_reason(number):
+                prompt = survey.reason_prompt(invitation.locale)
+                message_queue(channel=Channel.SMS, recipient=phone, body_text=gsm_safe(prompt))
         elif response is not None and not response.comment and body.strip():
             response_comment(response=response, comment=body)
             message_queue(channel=Channel.SMS, recipient=phone, body_text=gsm_safe(words["thanks"]))

@@ -1,7 +1,7 @@
 """Answer scales and default wording per survey kind, in every shipped language.
 
-Pure data: what a kind asks and which scores are valid. What counts as a detractor is
-not here; `feedback.scoring` decides that.
+Pure data: what a kind asks, which scores are valid and up to which score an answer is
+unhappy (`detractor_max`); `feedback.scoring` turns that into figures.
 """
 
 from dataclasses import dataclass, field
@@ -17,6 +17,9 @@ class Scale:
     question: dict[str, str]
     low_label: dict[str, str]
     high_label: dict[str, str]
+    # Scores up to this one are unhappy (a detractor's): what `feedback.scoring` counts as one, and a
+    # "did we fix it?" answer above it means fixed.
+    detractor_max: int = 0
     # Shown instead of the number on a score's button; its accessible name stays the end label.
     symbols: dict[int, str] = field(default_factory=dict)
 
@@ -35,6 +38,7 @@ SCALES: dict[str, Scale] = {
         },
         {"en": "Not at all likely", "fr": "Pas du tout probable"},
         {"en": "Extremely likely", "fr": "Très probable"},
+        detractor_max=6,
     ),
     "csat": Scale(
         1,
@@ -45,6 +49,7 @@ SCALES: dict[str, Scale] = {
         },
         {"en": "Very dissatisfied", "fr": "Très insatisfait"},
         {"en": "Very satisfied", "fr": "Très satisfait"},
+        detractor_max=2,
     ),
     "ces": Scale(
         1,
@@ -55,6 +60,7 @@ SCALES: dict[str, Scale] = {
         },
         {"en": "Strongly disagree", "fr": "Pas du tout d'accord"},
         {"en": "Strongly agree", "fr": "Tout à fait d'accord"},
+        detractor_max=3,
     ),
     "five_star": Scale(
         1,
@@ -62,6 +68,7 @@ SCALES: dict[str, Scale] = {
         {"en": "How would you rate {product}?", "fr": "Quelle note donneriez-vous à {product} ?"},
         {"en": "1 star", "fr": "1 étoile"},
         {"en": "5 stars", "fr": "5 étoiles"},
+        detractor_max=2,
     ),
     "thumbs": Scale(
         0,
@@ -69,6 +76,7 @@ SCALES: dict[str, Scale] = {
         {"en": "Were you happy with {product}?", "fr": "Êtes-vous satisfait de {product} ?"},
         {"en": "No", "fr": "Non"},
         {"en": "Yes", "fr": "Oui"},
+        detractor_max=0,
         symbols={0: "\N{THUMBS DOWN SIGN}", 1: "\N{THUMBS UP SIGN}"},
     ),
 }

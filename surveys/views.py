@@ -123,7 +123,8 @@ def survey_respond(request, token: str) -> HttpResponse:
     if current and step == "thanks":
         return _page(request, "surveys/respond_thanks.html", {**context, **_thanks(invitation), "response": current})
     if current and step == "comment":
-        return _page(request, "surveys/respond_comment.html", {**context, "response": current})
+        prompt = invitation.survey.reason_prompt(locale)
+        return _page(request, "surveys/respond_comment.html", {**context, "response": current, "prompt": prompt})
     if current and step == "question":
         return _question_page(request, current, context)
     linked_score = _parse_score(request.GET.get("score"))
@@ -164,6 +165,10 @@ def _save_score(request, invitation: Invitation, context: dict) -> HttpResponse:
         return _score_error(request, context, context["words"]["closed"])
     if response is None:
         return HttpResponseRedirect(request.path)
+    if not invitation.survey.asks_reason(score):
+        return HttpResponseRedirect(
+            _next_step(request.path, questions_for_score(survey=response.survey, score=score), None)
+        )
     return HttpResponseRedirect(f"{request.path}?step=comment")
 
 

@@ -53,7 +53,8 @@ def _invitation_render(invitation: Invitation, *, reminder: bool) -> dict:
     context = {
         "question": question,
         "intro": words["email_intro"].format(name=contact.name) if contact.name else words["email_intro_unnamed"],
-        "outro": words["email_outro"],
+        # Thumbs are not numbers: "tap a number" would not say what to tap.
+        "outro": words["email_outro_symbols"] if scale.symbols else words["email_outro"],
         "subject": prefix
         + words["email_subject"].format(product_name=product_name or survey.product_name or survey.name),
         # The respondent page's buttons, so that the email shows what the page shows (👍/👎 for thumbs).

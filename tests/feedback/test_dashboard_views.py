@@ -1,11 +1,21 @@
+import re
+
 import pytest
 import time_machine
 from django.urls import reverse
 
 from feedback.rollups import rollup_rebuild
-from tests.factories import FollowUpFactory, ResponseFactory, RoutingRuleFactory, SurveyFactory, UserFactory
+from tests.factories import (
+    EventFactory,
+    FollowUpFactory,
+    ResponseFactory,
+    RoutingRuleFactory,
+    SurveyFactory,
+    TriggerRuleFactory,
+    UserFactory,
+)
 
-QUERIES = 18
+QUERIES = 20
 
 
 @pytest.mark.django_db
@@ -88,8 +98,12 @@ def test_dashboard_agent_sees_only_their_teams_surveys(client, agent):
     client.force_login(agent)
     html = client.get(reverse("dashboard")).content.decode()
     assert "Responses<strong>2</strong>" in html
-    html = client.get(reverse("dashboard"), {"survey": theirs.pk}).content.decode()
-    assert "Responses<strong>0</strong>" in html
+    # The picker offers their survey only; another team's id is refused, not answered with its figures.
+    assert f'<option value="{mine.pk}">{mine.name}</option>' in html
+    assert f'value="{theirs.pk}"' not in html
+    response = client.get(reverse("dashboard"), {"survey": theirs.pk})
+    assert response.status_code == 400
+    assert "Select a valid choice." in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -100,8 +114,8 @@ def test_dashboard_query_count_does_not_grow_with_data(client, manager, django_a
     _answers(n, survey)
     rollup_rebuild()
     client.force_login(manager)
-    # Session + user; scores now and before; funnel; 2 for trends; 4 breakdowns + survey names;
-    # 5 for the loop; latest comments.
+    # Session + user; the survey and event type pickers (2); scores now and before; funnel; 2 for trends;
+    # 4 breakdowns + survey names; 5 for the loop; latest comments.
     with django_assert_num_queries(QUERIES):
         assert client.get(reverse("dashboard"), {"by": "event:store"}).status_code == 200
 
@@ -124,3 +138,57 @@ def test_dashboard_keeps_did_we_fix_it_answers_out_until_their_survey_is_picked(
     assert picked.context["scores"].counts == {"nps": 0, "csat": 0, "ces": 0, "five_star": 0, "thumbs": 2}
     assert "Thumbs up<strong>50.0%</strong>n=2" in picked.content.decode()
     assert 'id="fix-check-note"' not in picked.content.decode()
+
+
+def _selected(html: str, name: str) -> str:
+    """The value a <select> of the rendered form shows (what pressing Show would submit)."""
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S).group(1)
+    found = re.search(r'<option value="([^"]*)"[^>]*selected', select)
+    return found.group(1) if found else re.search(r'<option value="([^"]*)"', select).group(1)
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_dashboard_period_picker_shows_and_keeps_the_period_in_effect(client, manager):
+    client.force_login(manager)
+    first = client.get(reverse("dashboard"))
+    assert first.context["filters"].days == 30
+    assert _selected(first.content.decode(), "period") == "30"
+    assert "12 Oct 2026 – 10 Nov 2026 (30 days)" in first.content.decode()
+
+    # Changing another filter and pressing Show submits what the picker shows: still 30 days (it was 7).
+    shown = _selected(first.content.decode(), "period")
+    second = client.get(reverse("dashboard"), {"period": shown, "channel": "sms"})
+    assert second.context["filters"].days == 30
+    assert _selected(second.content.decode(), "period") == "30"
+
+    picked = client.get(reverse("dashboard"), {"period": "90"})
+    assert picked.context["filters"].days == 90
+    assert _selected(picked.content.decode(), "period") == "90"
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_dashboard_survey_and_event_type_pickers_list_what_exists_by_name(client, manager):
+    delivery = SurveyFactory(kind="nps", name="Delivery NPS")
+    fix_check = SurveyFactory(kind="thumbs", name="Fixed?", is_fix_check=True)
+    TriggerRuleFactory(event_type="order_delivered", survey=delivery)
+    ResponseFactory(invitation__survey=delivery, invitation__event=EventFactory(type="ticket_solved"), score=9)
+    rollup_rebuild()
+    client.force_login(manager)
+
+    html = client.get(reverse("dashboard")).content.decode()
+
+    survey_select = re.search(r'<select name="survey"[^>]*>(.*?)</select>', html, re.S).group(1)
+    assert re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', survey_select) == [
+        ("", "All surveys"),
+        (str(delivery.pk), "Delivery NPS"),
+        (str(fix_check.pk), "Fixed? (did we fix it?)"),
+    ]
+    event_select = re.search(r'<select name="event_type"[^>]*>(.*?)</select>', html, re.S).group(1)
+    assert re.findall(r'<option value="([^"]*)"', event_select) == ["", "order_delivered", "ticket_solved"]
+
+    response = client.get(reverse("dashboard"), {"event_type": "ticket_solved", "survey": delivery.pk})
+    assert response.context["scores"].responses == 1
+    assert _selected(response.content.decode(), "survey") == str(delivery.pk)
+    assert client.get(reverse("dashboard"), {"event_type": "no_such_type"}).status_code == 400

@@ -223,6 +223,28 @@ def test_follow_up_open_for_response_closes_unworked_case_when_no_longer_a_detra
     assert FollowUp.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    ("kind", "low", "high", "words"),
+    [
+        ("nps", 2, 9, "No longer a detractor"),
+        ("csat", 1, 4, "No longer dissatisfied"),
+        ("thumbs", 0, 1, "Now a thumbs up"),
+    ],
+)
+def test_follow_up_closed_by_a_happier_answer_says_so_in_the_words_of_its_kind(kind, low, high, words):
+    RoutingRuleFactory()
+    response = ResponseFactory(score=low, invitation__survey=SurveyFactory(kind=kind))
+    follow_up = follow_up_open_for_response(response_id=response.pk)
+    response.score = high
+    response.save()
+
+    follow_up_open_for_response(response_id=response.pk, created=False)
+
+    follow_up.refresh_from_db()
+    assert follow_up.outcome_label == words
+    assert follow_up.entries.last().body == f"Closed: {words.lower()}."
+
+
 def test_follow_up_open_for_response_keeps_a_worked_case_open_on_score_change():
     RoutingRuleFactory()
     response = ResponseFactory(score=2)

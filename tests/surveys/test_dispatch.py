@@ -246,3 +246,25 @@ def test_reminder_email_in_french_for_a_french_contact(outbox, remind):
     assert email.subject == "Rappel : Acme : une petite question"
     assert "Ne plus recevoir ces questionnaires: http://testserver/u/" in email.body_text
     assert ">Ne plus recevoir ces questionnaires</a>" in email.body_html
+
+
+@pytest.mark.parametrize(
+    ("kind", "outro"),
+    [("thumbs", "Tap your answer. It takes a second."), ("nps", "Tap a number to answer. It takes a second.")],
+)
+def test_dispatch_email_says_what_to_tap_per_scale(outbox, dispatch, kind, outro):
+    _due(survey=SurveyFactory(kind=kind))
+    dispatch()
+    assert outro in outbox[0].body_text
+    assert ("Tap a number" in outbox[0].body_text) is (kind == "nps")
+
+
+def test_dispatch_fix_check_email_asks_did_we_fix_it_in_the_contact_language(outbox, dispatch):
+    survey = SurveyFactory(kind="thumbs", is_fix_check=True)
+    _due(survey=survey)
+    _due(survey=survey, locale="fr", contact=ContactFactory(locale="fr"))
+    dispatch()
+    assert sorted(entry.body_text.splitlines()[2] for entry in outbox) == [
+        "Avons-nous réglé le problème ?",
+        "Did we fix it?",
+    ]

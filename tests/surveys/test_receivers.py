@@ -5,7 +5,7 @@ from twilio.request_validator import RequestValidator
 
 from notifications.models import Channel
 from surveys.models import Invitation, Response
-from tests.factories import ContactFactory, InvitationFactory, ResponseFactory
+from tests.factories import ContactFactory, InvitationFactory, ResponseFactory, SurveyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -92,3 +92,16 @@ def test_sms_stop_never_reaches_the_survey(reply):
     _sms_invitation()
     reply("STOP")
     assert Response.objects.count() == 0
+
+
+def test_sms_reply_fix_check_yes_asks_no_reason_and_no_asks_what_is_not_fixed(reply, outbox):
+    survey = SurveyFactory(kind="thumbs", is_fix_check=True)
+    yes = _sms_invitation(survey=survey)
+    reply("1")
+    assert Response.objects.get(invitation=yes).score == 1
+    assert outbox == []
+    yes.status = Invitation.Status.EXPIRED
+    yes.save()
+    _sms_invitation(survey=survey, contact=yes.contact)
+    reply("0")
+    assert [entry.body_text for entry in outbox] == ["What is still not fixed?"]

@@ -521,3 +521,19 @@ def test_survey_respond_not_found_speaks_the_browser_language(client, accept, ti
 
     assert page.status_code == 404
     assert f"<h1>{escape(title)}</h1>" in page.content.decode()
+
+
+def test_survey_respond_fix_check_yes_asks_no_reason(client):
+    invitation = InvitationFactory(survey=SurveyFactory(kind="thumbs", is_fix_check=True))
+    page = client.post(url(invitation), {"score": "1"})
+    assert page["Location"] == url(invitation) + "?step=thanks"
+    assert Response.objects.get(invitation=invitation).score == 1
+
+
+def test_survey_respond_fix_check_no_asks_what_is_still_not_fixed(client):
+    invitation = InvitationFactory(survey=SurveyFactory(kind="thumbs", is_fix_check=True), locale="fr")
+    page = client.post(url(invitation), {"score": "0"})
+    assert page["Location"] == url(invitation) + "?step=comment"
+    html = client.get(page["Location"]).content.decode()
+    assert escape("Qu'est-ce qui n'est toujours pas réglé ?") in html
+    assert "raison principale" not in html
