@@ -76,7 +76,7 @@ class DelightedView(APIView):
     authentication_classes = [DelightedBasicAuthentication]
     permission_classes = [CanWriteEvents]
     # The client sends JSON bodies on POST/PUT/DELETE and query strings on GET; both land in `params`.
-    schema = None
+    # Described in /api/schema/ by delighted/schema.py.
 
     def get_exception_handler(self):
         return delighted_exception_handler

@@ -12,6 +12,9 @@ from delighted.api import (
     UnsubscribesApi,
 )
 from delighted.metrics import MetricsApi
+from delighted.schema import annotate
+
+annotate()
 
 # Delighted's documented URLs end in `.json`; the official client omits it. Both work.
 J = r"(?:\.json)?$"

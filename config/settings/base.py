@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "surveys",
     "feedback",
     "delighted",
+    "console",
 ]
 
 MIDDLEWARE = [

@@ -19,7 +19,80 @@ def test_api_schema_is_valid_openapi(client):
 
     assert response.status_code == 200
     validate_schema(response.json())
-    assert {"/api/events/", "/api/events/batch/", "/api/trigger-rules/"} <= set(response.json()["paths"])
+    assert sorted(response.json()["paths"]) == [
+        "/api/api-keys/",
+        "/api/api-keys/{id}/",
+        "/api/api-keys/{id}/revoke/",
+        "/api/audit-trail/",
+        "/api/audit-trail/{id}/",
+        "/api/contacts/",
+        "/api/contacts/{id}/",
+        "/api/events/",
+        "/api/events/batch/",
+        "/api/follow-ups/",
+        "/api/follow-ups/{follow_up_id}/",
+        "/api/follow-ups/{follow_up_id}/notes/",
+        "/api/follow-ups/{follow_up_id}/resolve/",
+        "/api/responses/",
+        "/api/responses/{id}/",
+        "/api/root-causes/",
+        "/api/root-causes/{id}/",
+        "/api/routing-rules/",
+        "/api/routing-rules/{id}/",
+        "/api/surveys/",
+        "/api/surveys/{id}/",
+        "/api/surveys/{id}/duplicate/",
+        "/api/teams/",
+        "/api/teams/{id}/",
+        "/api/trigger-rules/",
+        "/api/trigger-rules/{id}/",
+        "/api/users/",
+        "/api/users/{id}/",
+        "/api/webhook-subscriptions/",
+        "/api/webhook-subscriptions/{id}/",
+        "/v1/autopilot/{platform}",
+        "/v1/autopilot/{platform}/memberships",
+        "/v1/bounces",
+        "/v1/metrics",
+        "/v1/people",
+        "/v1/people/{email}/survey_requests/pending",
+        "/v1/people/{identifier}",
+        "/v1/survey_responses",
+        "/v1/survey_responses/{id}",
+        "/v1/unsubscribes",
+    ]
+
+
+def test_api_schema_documents_every_v1_operation_under_its_tag(client):
+    paths = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
+
+    v1 = {
+        (method.upper(), path) for path, operations in paths.items() if path.startswith("/v1/") for method in operations
+    }
+    assert v1 == {
+        ("GET", "/v1/metrics"),
+        ("GET", "/v1/people"),
+        ("POST", "/v1/people"),
+        ("DELETE", "/v1/people/{identifier}"),
+        ("DELETE", "/v1/people/{email}/survey_requests/pending"),
+        ("GET", "/v1/survey_responses"),
+        ("POST", "/v1/survey_responses"),
+        ("GET", "/v1/survey_responses/{id}"),
+        ("PUT", "/v1/survey_responses/{id}"),
+        ("GET", "/v1/autopilot/{platform}"),
+        ("GET", "/v1/autopilot/{platform}/memberships"),
+        ("POST", "/v1/autopilot/{platform}/memberships"),
+        ("DELETE", "/v1/autopilot/{platform}/memberships"),
+        ("GET", "/v1/unsubscribes"),
+        ("POST", "/v1/unsubscribes"),
+        ("GET", "/v1/bounces"),
+    }
+    assert {
+        tag for path, ops in paths.items() if path.startswith("/v1/") for op in ops.values() for tag in op["tags"]
+    } == {"Delighted-compatible"}
+    assert paths["/v1/people"]["post"]["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/PersonCreate"
+    }
 
 
 def test_api_schema_generates_without_warnings(capsys):

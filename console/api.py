@@ -1,0 +1,469 @@
+"""The native configuration API at `/api/`: surveys, contacts, responses, routing rules, teams, users and
+API keys. Parses, calls one `console.services` write (the console's pages call the same ones) or reads,
+shapes JSON. Who may: an active manager signed in, or an API key with the `admin` scope; contacts and
+responses are also readable with `responses:read`. Bad input is a 400 naming each field.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from console import services
+from console.models import AuditEntry
+from feedback.models import RootCause, RoutingRule, Team, User
+from surveys.api import PropertiesField, json_storable
+from surveys.models import ApiKey, Contact, Question, Survey
+from surveys.models import Response as SurveyResponse
+from surveys.scales import SUPPORTED_LOCALES
+
+ERRORS = {400: OpenApiResponse(description="Invalid input: `{message, errors: {field: [...]}}`")}
+
+
+def _is_manager(request) -> bool:
+    return isinstance(request.user, User) and request.user.is_active and request.user.is_manager
+
+
+class IsManagerOrAdminKey(permissions.BasePermission):
+    """An active manager signed in, or an API key with the admin scope."""
+
+    message = "Managers only, or an API key with the admin scope."
+
+    def has_permission(self, request, view) -> bool:
+        if isinstance(request.auth, ApiKey):
+            self.message = "This API key lacks the admin scope."
+            return ApiKey.Scope.ADMIN in request.auth.scopes
+        return _is_manager(request)
+
+
+class CanReadResponses(IsManagerOrAdminKey):
+    """As above; an API key with responses:read may also read."""
+
+    def has_permission(self, request, view) -> bool:
+        if (
+            isinstance(request.auth, ApiKey)
+            and request.method in permissions.SAFE_METHODS
+            and ApiKey.Scope.RESPONSES_READ in request.auth.scopes
+        ):
+            return True
+        return super().has_permission(request, view)
+
+
+def _actor(request) -> User | ApiKey:
+    return request.auth if isinstance(request.auth, ApiKey) else request.user
+
+
+def _call(write, **kwargs):
+    try:
+        return write(**kwargs)
+    except ValidationError as exc:
+        raise exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        ) from exc
+
+
+class NewestFirst(CursorPagination):
+    """Opaque `next`/`previous` links, stable while rows are added (no page drifts)."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    ordering = "-pk"
+
+
+class LocaleTextField(serializers.DictField):
+    """Text per locale, e.g. `{"en": "…", "fr": "…"}`."""
+
+    child = serializers.CharField(max_length=1000, allow_blank=True)
+
+    def to_internal_value(self, data) -> dict:
+        value = json_storable(super().to_internal_value(data))
+        unknown = sorted(set(value) - set(SUPPORTED_LOCALES))
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown locale {', '.join(unknown)}; use {', '.join(SUPPORTED_LOCALES)}."
+            )
+        return {locale: text for locale, text in value.items() if text.strip()}
+
+
+# --- surveys ------------------------------------------------------------------------------------
+
+
+class ChoiceSerializer(serializers.Serializer):
+    value = serializers.CharField(max_length=100)
+    en = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    fr = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class QuestionSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(required=False, help_text="Give it to change that question; leave out to add one.")
+    text = LocaleTextField()
+    choices = ChoiceSerializer(many=True, required=False, default=list)
+
+    class Meta:
+        model = Question
+        fields = ["id", "kind", "text", "choices", "scale_max", "show_if_score_min", "show_if_score_max"]
+
+
+class SurveyDefinitionSerializer(serializers.ModelSerializer):
+    question_text = LocaleTextField(required=False, default=dict, help_text="Per-locale question; empty: the kind's.")
+    questions = QuestionSerializer(many=True, required=False, help_text="Additional questions, in order.")
+
+    class Meta:
+        model = Survey
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "product_name",
+            "question_text",
+            "thank_you_message",
+            "thank_you_link_url",
+            "reminder_after_days",
+            "is_active",
+            "is_fix_check",
+            "questions",
+            "created_at",
+        ]
+        read_only_fields = ["id", "is_fix_check", "created_at"]
+
+
+@extend_schema(tags=["surveys"])
+@extend_schema_view(
+    create=extend_schema(responses={201: SurveyDefinitionSerializer, **ERRORS}),
+    partial_update=extend_schema(responses={200: SurveyDefinitionSerializer, **ERRORS}),
+)
+class SurveyViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):  # fmt: skip
+    """Surveys and their additional questions; pause with `{"is_active": false}`."""
+
+    permission_classes = [IsManagerOrAdminKey]
+    serializer_class = SurveyDefinitionSerializer
+    pagination_class = NewestFirst
+    http_method_names = ["get", "post", "patch"]
+    queryset = Survey.objects.prefetch_related(
+        Prefetch("questions", queryset=Question.objects.order_by("position", "pk"))
+    )
+
+    def perform_create(self, serializer):
+        serializer.instance = _call(services.survey_create, actor=_actor(self.request), **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = _call(
+            services.survey_update, actor=_actor(self.request), survey=serializer.instance, **serializer.validated_data
+        )
+        # The prefetched questions are the old ones.
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    @extend_schema(request=None, responses={201: SurveyDefinitionSerializer})
+    @action(detail=True, methods=["post"])
+    def duplicate(self, request, pk=None):
+        """A paused copy with the same questions, named "… (copy)"."""
+        copy = services.survey_duplicate(actor=_actor(request), survey=self.get_object())
+        return Response(
+            SurveyDefinitionSerializer(self.get_queryset().get(pk=copy.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+
+# --- contacts and responses ---------------------------------------------------------------------
+
+
+class ContactRecordSerializer(serializers.ModelSerializer):
+    properties = PropertiesField(required=False)
+
+    class Meta:
+        model = Contact
+        fields = ["id", "email", "phone", "name", "locale", "timezone", "external_id", "properties", "created_at"]
+        read_only_fields = fields
+
+
+class ContactQuerySerializer(serializers.Serializer):
+    email = serializers.EmailField(required=False)
+    phone = serializers.CharField(required=False, max_length=20)
+    external_id = serializers.CharField(required=False, max_length=200)
+
+
+@extend_schema(tags=["contacts"], parameters=[ContactQuerySerializer])
+class ContactViewSet(viewsets.ReadOnlyModelViewSet):
+    """Contacts, newest first; filter by email, phone or external id. Contacts arrive with events."""
+
+    permission_classes = [CanReadResponses]
+    serializer_class = ContactRecordSerializer
+    pagination_class = NewestFirst
+
+    def get_queryset(self):
+        query = ContactQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = {name: value for name, value in query.validated_data.items()}
+        if "email" in filters:
+            filters["email"] = filters["email"].lower()
+        return Contact.objects.filter(**filters)
+
+
+class AnswerSerializer(serializers.Serializer):
+    question = serializers.IntegerField(source="question_id")
+    value = serializers.JSONField()
+
+
+class ResponseSerializer(serializers.ModelSerializer):
+    channel = serializers.CharField(source="invitation.channel")
+    locale = serializers.CharField(source="invitation.locale")
+    event_type = serializers.SerializerMethodField()
+    answers = AnswerSerializer(many=True)
+
+    class Meta:
+        model = SurveyResponse
+        fields = [
+            "id", "survey", "contact", "score", "comment", "tags", "channel", "locale", "event_type", "answers",
+            "confirmed_at", "updated_at",
+        ]  # fmt: skip
+
+    def get_event_type(self, response) -> str | None:
+        event = response.invitation.event
+        return event.type if event else None
+
+
+ID_MAX = 2**63 - 1  # the database's bigint: a larger id would be an overflow, not "no such row"
+
+
+class ResponseQuerySerializer(serializers.Serializer):
+    survey = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
+    contact = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
+    channel = serializers.ChoiceField(choices=["email", "sms"], required=False)
+    score_min = serializers.IntegerField(required=False, min_value=-1000, max_value=1000)
+    score_max = serializers.IntegerField(required=False, min_value=-1000, max_value=1000)
+    has_comment = serializers.BooleanField(required=False, allow_null=True, default=None)
+    since = serializers.DateTimeField(required=False, help_text="Confirmed at or after (ISO 8601).")
+    until = serializers.DateTimeField(required=False, help_text="Confirmed before (ISO 8601).")
+
+
+@extend_schema(tags=["responses"], parameters=[ResponseQuerySerializer])
+class ResponseViewSet(viewsets.ReadOnlyModelViewSet):
+    """Answers, newest first, with their additional answers; cursor-paged."""
+
+    permission_classes = [CanReadResponses]
+    serializer_class = ResponseSerializer
+    pagination_class = NewestFirst
+
+    def get_queryset(self):
+        queryset = SurveyResponse.objects.select_related("invitation__event").prefetch_related("answers")
+        if self.action != "list":
+            return queryset
+        query = ResponseQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        lookups = {
+            "survey": "survey_id",
+            "contact": "contact_id",
+            "channel": "invitation__channel",
+            "score_min": "score__gte",
+            "score_max": "score__lte",
+            "since": "confirmed_at__gte",
+            "until": "confirmed_at__lt",
+        }
+        queryset = queryset.filter(**{lookups[name]: value for name, value in data.items() if name in lookups})
+        if data["has_comment"] is not None:
+            queryset = queryset.exclude(comment="") if data["has_comment"] else queryset.filter(comment="")
+        return queryset
+
+
+# --- routing rules, teams, root causes ----------------------------------------------------------
+
+
+class RoutingRuleSerializer(serializers.ModelSerializer):
+    contact_properties = PropertiesField(required=False)
+    event_properties = PropertiesField(required=False)
+
+    class Meta:
+        model = RoutingRule
+        fields = [
+            "id", "position", "survey", "kind", "score_min", "score_max", "comment_contains", "comment_is_empty",
+            "contact_properties", "event_properties", "opens_follow_up", "team", "priority", "sla_hours",
+            "assignment", "assignee_property", "fix_check_survey", "is_active",
+        ]  # fmt: skip
+
+
+class AuditedViewSet(viewsets.ModelViewSet):
+    permission_classes = [IsManagerOrAdminKey]
+    http_method_names = ["get", "post", "patch", "delete"]
+
+    def perform_create(self, serializer):
+        serializer.instance = _call(self.save, actor=_actor(self.request), obj=None, data=serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = _call(
+            self.save, actor=_actor(self.request), obj=serializer.instance, data=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        _call(self.delete, actor=_actor(self.request), obj=instance)
+
+
+@extend_schema(tags=["routing rules"])
+class RoutingRuleViewSet(AuditedViewSet):
+    """What to do with answers, in `position` order: the first matching rule wins."""
+
+    serializer_class = RoutingRuleSerializer
+    queryset = RoutingRule.objects.order_by("position", "pk")
+
+    def save(self, *, actor, obj, data):
+        return services.routing_rule_save(actor=actor, rule=obj, **data)
+
+    def delete(self, *, actor, obj):
+        services.routing_rule_delete(actor=actor, rule=obj)
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    members = serializers.PrimaryKeyRelatedField(
+        many=True, required=False, queryset=User.objects.all(), help_text="Ids of the team's people."
+    )
+    holidays = serializers.ListField(child=serializers.DateField(), required=False)
+
+    class Meta:
+        model = Team
+        fields = [
+            "id", "name", "sla_hours", "time_zone", "working_days", "opens_at", "closes_at", "holidays", "lead",
+            "slack_webhook_url", "members",
+        ]  # fmt: skip
+
+
+@extend_schema(tags=["teams"])
+class TeamViewSet(AuditedViewSet):
+    """Teams: their people, working calendar (the SLA clock), holidays and Slack channel."""
+
+    serializer_class = TeamSerializer
+    queryset = Team.objects.order_by("name").prefetch_related("members")
+
+    def save(self, *, actor, obj, data):
+        return services.team_save(actor=actor, team=obj, **data)
+
+    def delete(self, *, actor, obj):
+        services.team_delete(actor=actor, team=obj)
+
+
+class RootCauseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RootCause
+        fields = ["id", "name", "is_active", "outside_agent_control"]
+
+
+@extend_schema(tags=["root causes"])
+class RootCauseViewSet(AuditedViewSet):
+    """Root causes agents pick when they resolve a case; retire one with `{"is_active": false}`."""
+
+    serializer_class = RootCauseSerializer
+    queryset = RootCause.objects.order_by("name")
+    http_method_names = ["get", "post", "patch"]
+
+    def save(self, *, actor, obj, data):
+        return services.root_cause_save(actor=actor, root_cause=obj, **data)
+
+
+# --- people -------------------------------------------------------------------------------------
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name", "role", "team", "is_active", "last_login", "date_joined"]
+        read_only_fields = ["id", "last_login", "date_joined"]
+
+
+@extend_schema(tags=["users"])
+@extend_schema_view(create=extend_schema(summary="Invite someone: they get an email with a link to set a password"))
+class UserViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):  # fmt: skip
+    """People who sign in: invite (POST), change role or team, deactivate with `{"is_active": false}`."""
+
+    permission_classes = [IsManagerOrAdminKey]
+    serializer_class = UserSerializer
+    queryset = User.objects.order_by("email")
+    http_method_names = ["get", "post", "patch"]
+
+    def perform_create(self, serializer):
+        data = {k: v for k, v in serializer.validated_data.items() if k != "is_active"}
+        serializer.instance = _call(services.user_invite, actor=_actor(self.request), **data)
+
+    def perform_update(self, serializer):
+        serializer.instance = _call(
+            services.user_update, actor=_actor(self.request), user=serializer.instance, **serializer.validated_data
+        )
+
+
+# --- API keys -----------------------------------------------------------------------------------
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=ApiKey.Scope.choices), min_length=1)
+
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "prefix", "scopes", "survey", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields = ["id", "prefix", "created_at", "last_used_at", "revoked_at"]
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    key = serializers.CharField(read_only=True, help_text="The key itself: shown this once, never again.")
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "key"]
+
+
+@extend_schema(tags=["API keys"])
+class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """API keys: create (the key is in that answer only), list with last use, revoke."""
+
+    permission_classes = [IsManagerOrAdminKey]
+    serializer_class = ApiKeySerializer
+    queryset = ApiKey.objects.order_by("-pk")
+
+    @extend_schema(request=ApiKeySerializer, responses={201: ApiKeyCreatedSerializer, **ERRORS})
+    def create(self, request):
+        serializer = ApiKeySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        api_key, raw = _call(services.console_api_key_create, actor=_actor(request), **serializer.validated_data)
+        api_key.key = raw
+        return Response(ApiKeyCreatedSerializer(api_key).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: ApiKeySerializer})
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        """Refused from its next request on; a revoked key stays listed."""
+        api_key = services.console_api_key_revoke(actor=_actor(request), api_key=self.get_object())
+        return Response(ApiKeySerializer(api_key).data)
+
+
+# --- audit trail --------------------------------------------------------------------------------
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEntry
+        fields = [
+            "id",
+            "actor",
+            "actor_label",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "changes",
+            "created_at",
+        ]
+
+
+@extend_schema(tags=["audit trail"])
+class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
+    """Every configuration change, newest first: who, what, each field before → after."""
+
+    permission_classes = [IsManagerOrAdminKey]
+    serializer_class = AuditEntrySerializer
+    pagination_class = NewestFirst
+    queryset = AuditEntry.objects.all()

@@ -1,0 +1,26 @@
+from rest_framework.routers import SimpleRouter
+
+from console.api import (
+    ApiKeyViewSet,
+    AuditEntryViewSet,
+    ContactViewSet,
+    ResponseViewSet,
+    RootCauseViewSet,
+    RoutingRuleViewSet,
+    SurveyViewSet,
+    TeamViewSet,
+    UserViewSet,
+)
+
+router = SimpleRouter()
+router.register("surveys", SurveyViewSet, basename="api-surveys")
+router.register("contacts", ContactViewSet, basename="api-contacts")
+router.register("responses", ResponseViewSet, basename="api-responses")
+router.register("routing-rules", RoutingRuleViewSet, basename="api-routing-rules")
+router.register("teams", TeamViewSet, basename="api-teams")
+router.register("root-causes", RootCauseViewSet, basename="api-root-causes")
+router.register("users", UserViewSet, basename="api-users")
+router.register("api-keys", ApiKeyViewSet, basename="api-api-keys")
+router.register("audit-trail", AuditEntryViewSet, basename="api-audit-trail")
+
+urlpatterns = router.urls

@@ -1,0 +1,459 @@
+"""Configuration writes of the manager's console and of the native API (both call these): surveys and
+their additional questions, routing rules, teams, root causes, people and API keys.
+
+Owns the audit trail: every write here records one `AuditEntry` (who, what, each field before → after)
+in the same transaction as the change. Checks what a form or a serializer cannot (a score range within
+the survey's scale, a question with answers is not deleted); raises Django's ValidationError with
+field-level messages. Sends nothing itself but the invitation email of a new person (a Message row).
+"""
+
+import zoneinfo
+from datetime import date, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from console.models import AuditEntry
+from feedback.models import RootCause, RoutingRule, Team, User
+from notifications.models import Channel
+from notifications.services import email_render, message_queue
+from surveys.models import ApiKey, Question, Survey
+from surveys.scales import SCALES, SUPPORTED_LOCALES
+from surveys.services.fix_checks import survey_mark_fix_check
+from surveys.services.intake import api_key_create, api_keys_revoke
+
+Actor = User | ApiKey | None
+
+SURVEY_FIELDS = (
+    "name",
+    "kind",
+    "product_name",
+    "question_text",
+    "thank_you_message",
+    "thank_you_link_url",
+    "reminder_after_days",
+    "is_active",
+)
+QUESTION_FIELDS = ("kind", "text", "choices", "scale_max", "show_if_score_min", "show_if_score_max")
+ROUTING_RULE_FIELDS = tuple(
+    field.name for field in RoutingRule._meta.concrete_fields if field.name not in ("id",) and not field.auto_created
+)
+TEAM_FIELDS = (
+    "name",
+    "sla_hours",
+    "time_zone",
+    "working_days",
+    "opens_at",
+    "closes_at",
+    "holidays",
+    "lead",
+    "slack_webhook_url",
+)
+ROOT_CAUSE_FIELDS = ("name", "is_active", "outside_agent_control")
+USER_FIELDS = ("email", "first_name", "last_name", "role", "team", "is_active")
+
+
+# --- the audit trail ----------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """A field's value as JSON: related rows by id, times as ISO strings."""
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def snapshot(obj: models.Model, fields: tuple[str, ...]) -> dict[str, Any]:
+    return {name: _plain(getattr(obj, name)) for name in fields}
+
+
+def _actor_label(actor: Actor) -> str:
+    if isinstance(actor, User):
+        return actor.email
+    if isinstance(actor, ApiKey):
+        return f"API key {actor.name} ({actor.prefix}…)"
+    return "system"
+
+
+def audit_record(
+    *, actor: Actor, action: str, obj: models.Model, before: dict | None = None, after: dict | None = None
+) -> AuditEntry | None:
+    """Record a change; an update that changed nothing records nothing."""
+    before, after = before or {}, after or {}
+    changes = {
+        name: [before.get(name), after.get(name)]
+        for name in sorted(set(before) | set(after))
+        if before.get(name) != after.get(name)
+    }
+    if action == AuditEntry.Action.UPDATED and not changes:
+        return None
+    return AuditEntry.objects.create(
+        actor=actor if isinstance(actor, User) else None,
+        actor_label=_actor_label(actor),
+        action=action,
+        object_type=obj._meta.model_name,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        changes=changes,
+    )
+
+
+# --- surveys ------------------------------------------------------------------------------------
+
+
+def _check_locales(field: str, texts: dict, errors: dict) -> None:
+    unknown = sorted(set(texts) - set(SUPPORTED_LOCALES))
+    if unknown:
+        errors[field] = [f"Unknown locale {', '.join(unknown)}; use {', '.join(SUPPORTED_LOCALES)}."]
+
+
+def _question_errors(kind: str, index: int, question: dict) -> dict[str, list[str]]:
+    """Field errors of one additional question, keyed `questions.<index>.<field>`."""
+    errors: dict[str, list[str]] = {}
+    prefix = f"questions.{index}"
+    text = question.get("text") or {}
+    if not isinstance(text, dict) or not any(isinstance(v, str) and v.strip() for v in text.values()):
+        errors[f"{prefix}.text"] = ["Write the question in at least one language."]
+    else:
+        _check_locales(f"{prefix}.text", text, errors)
+    if question.get("kind") in (Question.Kind.SELECT_ONE, Question.Kind.SELECT_MANY):
+        choices = question.get("choices") or []
+        values = [str(choice.get("value", "")).strip() for choice in choices if isinstance(choice, dict)]
+        if len(values) < 2 or len(values) != len(choices) or not all(values):
+            errors[f"{prefix}.choices"] = ["Give at least two options, each with a value."]
+        elif len(set(values)) != len(values):
+            errors[f"{prefix}.choices"] = ["Each option needs its own value."]
+    scale = SCALES[kind]
+    low, high = question.get("show_if_score_min"), question.get("show_if_score_max")
+    for field, bound in (("show_if_score_min", low), ("show_if_score_max", high)):
+        if bound is not None and bound not in scale.scores:
+            errors[f"{prefix}.{field}"] = [f"Pick a score from {scale.low} to {scale.high}."]
+    if low is not None and high is not None and low > high and f"{prefix}.show_if_score_max" not in errors:
+        errors[f"{prefix}.show_if_score_max"] = ["The highest score must be at least the lowest."]
+    return errors
+
+
+def _survey_check(survey: Survey, questions: list[dict] | None) -> None:
+    errors: dict[str, list[str]] = {}
+    if survey.kind not in SCALES:
+        errors["kind"] = [f"Choose one of {', '.join(SCALES)}."]
+        raise ValidationError(errors)
+    _check_locales("question_text", survey.question_text or {}, errors)
+    for index, question in enumerate(questions or []):
+        errors.update(_question_errors(survey.kind, index, question))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _questions_save(survey: Survey, questions: list[dict]) -> None:
+    """Make the survey's additional questions exactly `questions`, in order: an item with the `id` of one of
+    its questions changes it, one without adds a question; a question left out is deleted unless answered."""
+    existing = {question.pk: question for question in survey.questions.all()}
+    kept = {item["id"] for item in questions if item.get("id") in existing}
+    unknown = [item["id"] for item in questions if item.get("id") is not None and item["id"] not in existing]
+    if unknown:
+        raise ValidationError({"questions": [f"No question {unknown[0]} in this survey."]})
+    dropped = [pk for pk in existing if pk not in kept]
+    answered = set(
+        Question.objects.filter(pk__in=dropped, answers__isnull=False).values_list("pk", flat=True).distinct()
+    )
+    if answered:
+        raise ValidationError(
+            {"questions": ["A question that has answers cannot be removed; narrow who is asked it instead."]}
+        )
+    Question.objects.filter(pk__in=dropped).delete()
+    for position, item in enumerate(questions):
+        question = existing.get(item.get("id")) or Question(survey=survey)
+        for name in QUESTION_FIELDS:
+            if name in item:
+                setattr(question, name, item[name])
+        question.position = position
+        question.save()
+
+
+def _survey_state(survey: Survey) -> dict:
+    state = snapshot(survey, SURVEY_FIELDS)
+    state["questions"] = [
+        {"id": q.pk, **snapshot(q, QUESTION_FIELDS)} for q in survey.questions.order_by("position", "pk")
+    ]
+    return state
+
+
+@transaction.atomic
+def survey_create(*, actor: Actor, questions: list[dict] | None = None, **fields) -> Survey:
+    survey = Survey(**{name: value for name, value in fields.items() if name in SURVEY_FIELDS})
+    _survey_check(survey, questions)
+    survey.save()
+    _questions_save(survey, questions or [])
+    audit_record(actor=actor, action=AuditEntry.Action.CREATED, obj=survey, after=_survey_state(survey))
+    return survey
+
+
+@transaction.atomic
+def survey_update(*, actor: Actor, survey: Survey, questions: list[dict] | None = None, **fields) -> Survey:
+    survey = Survey.objects.select_for_update().get(pk=survey.pk)
+    before = _survey_state(survey)
+    for name, value in fields.items():
+        if name in SURVEY_FIELDS:
+            setattr(survey, name, value)
+    if "kind" in fields and fields["kind"] != before["kind"] and survey.responses.exists():
+        raise ValidationError({"kind": ["A survey with answers keeps its kind; duplicate it to ask another way."]})
+    current = before["questions"] if questions is None else questions
+    _survey_check(survey, current)
+    survey.save()
+    if questions is not None:
+        _questions_save(survey, questions)
+    audit_record(actor=actor, action=AuditEntry.Action.UPDATED, obj=survey, before=before, after=_survey_state(survey))
+    return survey
+
+
+@transaction.atomic
+def survey_duplicate(*, actor: Actor, survey: Survey) -> Survey:
+    """A paused copy named "<name> (copy)", with its questions; answers and rules stay with the original."""
+    state = _survey_state(survey)
+    questions = [{name: q[name] for name in QUESTION_FIELDS} for q in state.pop("questions")]
+    state.update(name=f"{survey.name} (copy)"[:200], is_active=False)
+    copy = Survey(**state)
+    copy.save()
+    _questions_save(copy, questions)
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.DUPLICATED,
+        obj=copy,
+        after={"duplicate_of": survey.pk, **_survey_state(copy)},
+    )
+    return copy
+
+
+# --- routing rules, teams, root causes ------------------------------------------------------------
+
+
+def _save_with_audit(actor: Actor, obj: models.Model, fields: tuple[str, ...], changes: dict) -> models.Model:
+    creating = obj.pk is None
+    before = {} if creating else snapshot(obj, fields)
+    for name, value in changes.items():
+        if name in fields:
+            setattr(obj, name, value)
+    try:
+        obj.full_clean(validate_unique=True)
+    except ValidationError as exc:
+        raise ValidationError({name: msgs for name, msgs in exc.message_dict.items()}) from exc
+    obj.save()
+    action = AuditEntry.Action.CREATED if creating else AuditEntry.Action.UPDATED
+    audit_record(actor=actor, action=action, obj=obj, before=before, after=snapshot(obj, fields))
+    return obj
+
+
+def _delete_with_audit(actor: Actor, obj: models.Model, fields: tuple[str, ...]) -> None:
+    before = snapshot(obj, fields)
+    audit_record(actor=actor, action=AuditEntry.Action.DELETED, obj=obj, before=before)
+    obj.delete()
+
+
+def _routing_rule_check(rule: RoutingRule) -> None:
+    errors = {}
+    kind = rule.survey.kind if rule.survey_id else rule.kind
+    if rule.survey_id and rule.kind and rule.kind != rule.survey.kind:
+        errors["kind"] = [f"The survey {rule.survey} is a {rule.survey.kind} survey."]
+    if kind:
+        scale = SCALES[kind]
+        for field in ("score_min", "score_max"):
+            value = getattr(rule, field)
+            if value is not None and value not in scale.scores:
+                errors[field] = [f"Pick a score from {scale.low} to {scale.high}."]
+    if rule.score_min is not None and rule.score_max is not None and rule.score_min > rule.score_max:
+        errors.setdefault("score_max", ["The highest score must be at least the lowest."])
+    if rule.opens_follow_up and rule.team_id is None:
+        errors["team"] = ["A rule that opens follow-ups needs a team."]
+    if rule.assignment == RoutingRule.Assignment.PROPERTY and not rule.assignee_property:
+        errors["assignee_property"] = ["Name the property that holds the agent's email."]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def routing_rule_save(*, actor: Actor, rule: RoutingRule | None = None, **changes) -> RoutingRule:
+    rule = rule or RoutingRule()
+    for name, value in changes.items():
+        setattr(rule, name, value)
+    _routing_rule_check(rule)
+    if rule.fix_check_survey_id:
+        survey_mark_fix_check(survey_id=rule.fix_check_survey_id)
+    # `changes` were set above so the checks saw them; the audit compares against the stored row.
+    stored = RoutingRule.objects.filter(pk=rule.pk).first() if rule.pk else None
+    before = snapshot(stored, ROUTING_RULE_FIELDS) if stored else {}
+    rule.full_clean()
+    rule.save()
+    action = AuditEntry.Action.UPDATED if stored else AuditEntry.Action.CREATED
+    audit_record(actor=actor, action=action, obj=rule, before=before, after=snapshot(rule, ROUTING_RULE_FIELDS))
+    return rule
+
+
+@transaction.atomic
+def routing_rule_delete(*, actor: Actor, rule: RoutingRule) -> None:
+    _delete_with_audit(actor, rule, ROUTING_RULE_FIELDS)
+
+
+def _team_check(changes: dict) -> None:
+    errors = {}
+    if "time_zone" in changes and changes["time_zone"] not in zoneinfo.available_timezones():
+        errors["time_zone"] = ["Unknown time zone; use an IANA name such as Europe/Paris."]
+    if "working_days" in changes:
+        days = [day.strip() for day in str(changes["working_days"]).split(",") if day.strip()]
+        if not days or any(day not in "0123456" or len(day) != 1 for day in days):
+            errors["working_days"] = ["Give weekdays from 0 (Monday) to 6 (Sunday), comma separated."]
+        else:
+            changes["working_days"] = ",".join(sorted(set(days)))
+    if "holidays" in changes:
+        try:
+            changes["holidays"] = sorted({date.fromisoformat(str(day)).isoformat() for day in changes["holidays"]})
+        except (TypeError, ValueError):
+            errors["holidays"] = ["Give days as YYYY-MM-DD."]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def team_save(*, actor: Actor, team: Team | None = None, members: list[User] | None = None, **changes) -> Team:
+    """Create or change a team; `members`, when given, become exactly its agents and managers."""
+    _team_check(changes)
+    team = _save_with_audit(actor, team or Team(), TEAM_FIELDS, changes)
+    if team.opens_at >= team.closes_at:
+        raise ValidationError({"closes_at": ["The team must close after it opens."]})
+    if members is not None:
+        before = sorted(team.members.values_list("email", flat=True))
+        User.objects.filter(team=team).exclude(pk__in=[m.pk for m in members]).update(team=None)
+        User.objects.filter(pk__in=[m.pk for m in members]).update(team=team)
+        after = sorted(member.email for member in members)
+        audit_record(
+            actor=actor,
+            action=AuditEntry.Action.UPDATED,
+            obj=team,
+            before={"members": before},
+            after={"members": after},
+        )
+    return team
+
+
+@transaction.atomic
+def team_delete(*, actor: Actor, team: Team) -> None:
+    if team.follow_ups.exists():
+        raise ValidationError({"team": ["This team has cases; move them or keep the team."]})
+    _delete_with_audit(actor, team, TEAM_FIELDS)
+
+
+@transaction.atomic
+def root_cause_save(*, actor: Actor, root_cause: RootCause | None = None, **changes) -> RootCause:
+    return _save_with_audit(actor, root_cause or RootCause(), ROOT_CAUSE_FIELDS, changes)
+
+
+# --- people -------------------------------------------------------------------------------------
+
+
+def set_password_link(user: User) -> str:
+    """Django's own password reset link (one use, expires after PASSWORD_RESET_TIMEOUT)."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return f"{settings.SITE_URL}/accounts/reset/{uid}/{default_token_generator.make_token(user)}/"
+
+
+def staff_email_send(*, user: User, template: str, context: dict) -> None:
+    subject, text, html = email_render(template=template, context={"user": user, **context})
+    message_queue(channel=Channel.EMAIL, recipient=user.email, subject=subject, body_text=text, body_html=html)
+
+
+def _user_check(user: User) -> None:
+    if user.role not in User.Role.values:
+        raise ValidationError({"role": [f"Choose one of {', '.join(User.Role.values)}."]})
+    if User.objects.filter(email__iexact=user.email).exclude(pk=user.pk).exists():
+        raise ValidationError({"email": [f"Someone already signs in as {user.email}."]})
+
+
+@transaction.atomic
+def user_invite(
+    *, actor: Actor, email: str, role: str, team: Team | None = None, first_name: str = "", last_name: str = ""
+) -> User:
+    """Create the person without a password and email them a link to set one."""
+    user = User(
+        email=User.objects.normalize_email(email).lower(),
+        role=role,
+        team=team,
+        first_name=first_name,
+        last_name=last_name,
+    )
+    _user_check(user)
+    user.set_unusable_password()
+    user.save()
+    audit_record(actor=actor, action=AuditEntry.Action.INVITED, obj=user, after=snapshot(user, USER_FIELDS))
+    staff_email_send(
+        user=user,
+        template="console/emails/invitation",
+        context={"link": set_password_link(user), "inviter": _actor_label(actor), "site_url": settings.SITE_URL},
+    )
+    return user
+
+
+@transaction.atomic
+def user_update(*, actor: Actor, user: User, **changes) -> User:
+    if (
+        isinstance(actor, User)
+        and actor.pk == user.pk
+        and (changes.get("is_active") is False or changes.get("role", user.role) != user.role)
+    ):
+        raise ValidationError({"role": ["You cannot change your own role or deactivate yourself."]})
+    before = snapshot(user, USER_FIELDS)
+    for name, value in changes.items():
+        if name in USER_FIELDS:
+            setattr(user, name, value)
+    _user_check(user)
+    user.save()
+    audit_record(
+        actor=actor, action=AuditEntry.Action.UPDATED, obj=user, before=before, after=snapshot(user, USER_FIELDS)
+    )
+    return user
+
+
+# --- API keys -----------------------------------------------------------------------------------
+
+API_KEY_FIELDS = ("name", "scopes", "survey", "revoked_at")
+
+
+@transaction.atomic
+def console_api_key_create(
+    *, actor: Actor, name: str, scopes: list[str], survey: Survey | None = None
+) -> tuple[ApiKey, str]:
+    """A new key and its raw value, shown once; the trail records the key, never its value."""
+    unknown = sorted(set(scopes) - set(ApiKey.Scope.values))
+    if unknown or not scopes:
+        raise ValidationError({"scopes": [f"Choose among {', '.join(ApiKey.Scope.values)}."]})
+    api_key, raw = api_key_create(name=name, scopes=list(dict.fromkeys(scopes)), survey=survey)
+    audit_record(actor=actor, action=AuditEntry.Action.CREATED, obj=api_key, after=snapshot(api_key, API_KEY_FIELDS))
+    return api_key, raw
+
+
+@transaction.atomic
+def console_api_key_revoke(*, actor: Actor, api_key: ApiKey) -> ApiKey:
+    if api_key.revoked_at is not None:
+        return api_key
+    before = snapshot(api_key, API_KEY_FIELDS)
+    api_keys_revoke(ids=[api_key.pk])
+    api_key.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.REVOKED,
+        obj=api_key,
+        before=before,
+        after=snapshot(api_key, API_KEY_FIELDS),
+    )
+    return api_key

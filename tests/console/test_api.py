@@ -1,0 +1,325 @@
+import pytest
+from rest_framework.test import APIClient
+
+from console.models import AuditEntry
+from feedback.models import RoutingRule, User
+from surveys.models import Answer, ApiKey, Question, Survey
+from surveys.services.intake import api_key_create
+from tests.factories import (
+    ContactFactory,
+    ResponseFactory,
+    SurveyFactory,
+    TeamFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+LISTS = [
+    "/api/surveys/",
+    "/api/contacts/",
+    "/api/responses/",
+    "/api/routing-rules/",
+    "/api/teams/",
+    "/api/root-causes/",
+    "/api/users/",
+    "/api/api-keys/",
+    "/api/audit-trail/",
+]
+READABLE_WITH_RESPONSES_READ = {"/api/contacts/", "/api/responses/"}
+
+
+def _as(who, request) -> APIClient:
+    client = APIClient()
+    if who in ("agent", "other_agent", "manager"):
+        client.force_authenticate(request.getfixturevalue(who))
+    elif who != "anonymous":
+        raw = api_key_create(name=who, scopes=[who])[1]
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+@pytest.fixture
+def manager_api(manager):
+    client = APIClient()
+    client.force_login(manager)
+    return client
+
+
+@pytest.mark.parametrize("path", LISTS)
+@pytest.mark.parametrize(
+    "who", ["anonymous", "agent", "other_agent", "manager", *[scope for scope in ApiKey.Scope.values]]
+)
+def test_console_api_permission_cast(request, path, who):
+    response = _as(who, request).get(path)
+    allowed = who in ("manager", "admin") or (who == "responses:read" and path in READABLE_WITH_RESPONSES_READ)
+    expected = 200 if allowed else (401 if who == "anonymous" else 403)
+    assert response.status_code == expected, response.content
+
+
+@pytest.mark.parametrize("who", ["responses:read", "agent"])
+def test_console_api_writes_need_a_manager_or_the_admin_scope(request, who):
+    response = _as(who, request).post("/api/surveys/", {"name": "X", "kind": "nps"}, format="json")
+    assert response.status_code == 403
+    assert Survey.objects.count() == 0
+
+
+def test_survey_create_in_two_languages_with_a_conditional_question(manager_api, manager):
+    body = {
+        "name": "Support CSAT",
+        "kind": "csat",
+        "product_name": "Acme support",
+        "question_text": {"en": "How was our help?", "fr": "Comment était notre aide ?"},
+        "questions": [
+            {
+                "kind": "select_one",
+                "text": {"en": "What went wrong?", "fr": "Qu'est-ce qui n'allait pas ?"},
+                "choices": [{"value": "slow", "en": "Too slow", "fr": "Trop lent"}, {"value": "rude", "en": "Rude"}],
+                "show_if_score_max": 2,
+            }
+        ],
+    }
+    response = manager_api.post("/api/surveys/", body, format="json")
+
+    assert response.status_code == 201, response.json()
+    survey = Survey.objects.get()
+    assert survey.question("fr") == "Comment était notre aide ?"
+    question = survey.questions.get()
+    assert (question.applies_to(2), question.applies_to(3)) == (True, False)
+    assert response.json()["questions"][0]["id"] == question.pk
+    entry = AuditEntry.objects.get()
+    assert (entry.actor, entry.action, entry.object_type, entry.object_id) == (
+        manager,
+        "created",
+        "survey",
+        str(survey.pk),
+    )
+    assert entry.changes["question_text"] == [None, {"en": "How was our help?", "fr": "Comment était notre aide ?"}]
+
+
+def test_survey_create_refuses_bad_input_field_by_field_and_writes_nothing(manager_api):
+    body = {
+        "name": "Bad",
+        "kind": "csat",
+        "question_text": {"de": "Wie war es?"},
+        "questions": [{"kind": "select_one", "text": {"en": "Why?"}, "choices": [], "show_if_score_max": 9}],
+    }
+    response = manager_api.post("/api/surveys/", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"question_text": ["Unknown locale de; use en, fr."]}
+    body["question_text"] = {}
+    response = manager_api.post("/api/surveys/", body, format="json")
+    assert response.json()["errors"] == {
+        "questions.0.choices": ["Give at least two options, each with a value."],
+        "questions.0.show_if_score_max": ["Pick a score from 1 to 5."],
+    }
+    assert (Survey.objects.count(), Question.objects.count(), AuditEntry.objects.count()) == (0, 0, 0)
+
+
+def test_survey_pause_edit_questions_and_duplicate(manager_api):
+    survey = SurveyFactory(kind="nps", name="Delivery")
+    kept = Question.objects.create(survey=survey, kind="free_text", text={"en": "Anything else?"})
+    dropped = Question.objects.create(survey=survey, kind="free_text", text={"en": "Old"})
+
+    response = manager_api.patch(
+        f"/api/surveys/{survey.pk}/",
+        {"is_active": False, "questions": [{"id": kept.pk, "kind": "free_text", "text": {"en": "Anything to add?"}}]},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["is_active"] is False
+    assert [q["text"] for q in response.json()["questions"]] == [{"en": "Anything to add?"}]
+    assert not Question.objects.filter(pk=dropped.pk).exists()
+    entry = AuditEntry.objects.get(action="updated")
+    assert entry.changes["is_active"] == [True, False]
+
+    copy = manager_api.post(f"/api/surveys/{survey.pk}/duplicate/")
+    assert copy.status_code == 201
+    assert (copy.json()["name"], copy.json()["is_active"]) == ("Delivery (copy)", False)
+    assert [q["text"] for q in copy.json()["questions"]] == [{"en": "Anything to add?"}]
+
+
+def test_survey_update_keeps_an_answered_question(manager_api):
+    response = ResponseFactory()
+    question = Question.objects.create(survey=response.survey, kind="free_text", text={"en": "Why?"})
+    Answer.objects.create(response=response, question=question, value="Because")
+
+    answer = manager_api.patch(f"/api/surveys/{response.survey.pk}/", {"questions": []}, format="json")
+
+    assert answer.status_code == 400
+    assert answer.json()["errors"]["questions"] == [
+        "A question that has answers cannot be removed; narrow who is asked it instead."
+    ]
+    assert Question.objects.filter(pk=question.pk).exists()
+
+
+def test_responses_filter_and_cursor_pages(manager_api):
+    survey = SurveyFactory(kind="nps")
+    low = [ResponseFactory(invitation__survey=survey, score=2, comment="Late") for _ in range(3)]
+    ResponseFactory(invitation__survey=survey, score=9)
+    ResponseFactory(score=1)
+
+    first = manager_api.get("/api/responses/", {"survey": survey.pk, "score_max": 6, "page_size": 2})
+
+    assert first.status_code == 200
+    assert [r["id"] for r in first.json()["results"]] == [low[2].pk, low[1].pk]
+    assert first.json()["previous"] is None
+    second = manager_api.get(first.json()["next"])
+    assert [r["id"] for r in second.json()["results"]] == [low[0].pk]
+    assert second.json()["next"] is None
+    assert (
+        manager_api.get("/api/responses/", {"has_comment": "false", "survey": survey.pk}).json()["results"][0]["score"]
+        == 9
+    )
+    bad = manager_api.get("/api/responses/", {"since": "yesterday"})
+    assert bad.status_code == 400
+    assert list(bad.json()["errors"]) == ["since"]
+
+
+@pytest.mark.parametrize("n", [1, 25])
+def test_responses_list_query_count_is_flat(manager, django_assert_num_queries, n):
+    for _ in range(n):
+        ResponseFactory()
+    client = APIClient()
+    client.force_authenticate(manager)
+    # responses page; their answers.
+    with django_assert_num_queries(2):
+        assert len(client.get("/api/responses/").json()["results"]) == n
+
+
+@pytest.mark.parametrize("n", [1, 25])
+def test_surveys_list_query_count_is_flat(manager, django_assert_num_queries, n):
+    for _ in range(n):
+        Question.objects.create(survey=SurveyFactory(), kind="free_text", text={"en": "Why?"})
+    client = APIClient()
+    client.force_authenticate(manager)
+    with django_assert_num_queries(2):
+        assert len(client.get("/api/surveys/").json()["results"]) == n
+
+
+def test_contacts_filter_by_email(manager_api):
+    ContactFactory(email="ann@example.com")
+    ContactFactory(email="bob@example.com")
+    results = manager_api.get("/api/contacts/", {"email": "ANN@example.com"}).json()["results"]
+    assert [contact["email"] for contact in results] == ["ann@example.com"]
+
+
+def test_api_key_is_shown_once_scoped_revoked_and_used(manager_api):
+    survey = SurveyFactory()
+    created = manager_api.post(
+        "/api/api-keys/", {"name": "Shop", "scopes": ["events:write"], "survey": survey.pk}, format="json"
+    )
+
+    assert created.status_code == 201
+    raw = created.json()["key"]
+    key_id = created.json()["id"]
+    assert raw.startswith(created.json()["prefix"])
+    listed = manager_api.get("/api/api-keys/").json()
+    assert all("key" not in item for item in listed) and listed[0]["last_used_at"] is None
+    assert "key" not in manager_api.get(f"/api/api-keys/{key_id}/").json()
+    assert raw not in str(AuditEntry.objects.values_list("changes", flat=True))
+
+    shop = APIClient()
+    shop.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert shop.get("/api/surveys/").status_code == 403
+    assert manager_api.get(f"/api/api-keys/{key_id}/").json()["last_used_at"] is not None
+
+    revoked = manager_api.post(f"/api/api-keys/{key_id}/revoke/")
+    assert revoked.json()["revoked_at"] is not None
+    assert shop.get("/api/surveys/").status_code == 401
+    assert list(AuditEntry.objects.order_by("pk").values_list("action", flat=True)) == ["created", "revoked"]
+
+
+def test_api_key_create_refuses_unknown_scopes(manager_api):
+    response = manager_api.post("/api/api-keys/", {"name": "X", "scopes": ["everything"]}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["scopes.0"]
+    assert ApiKey.objects.count() == 0
+
+
+def test_user_invite_emails_a_set_password_link_that_works(
+    manager_api, outbox, client, django_capture_on_commit_callbacks
+):
+    team = TeamFactory(name="Care")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_api.post(
+            "/api/users/", {"email": "New.Agent@Example.com", "role": "agent", "team": team.pk}, format="json"
+        )
+
+    assert response.status_code == 201, response.json()
+    user = User.objects.get(email="new.agent@example.com")
+    assert not user.has_usable_password()
+    assert [message.recipient for message in outbox] == ["new.agent@example.com"]
+    link = next(line for line in outbox[0].body_text.splitlines() if "/accounts/reset/" in line).strip()
+    path = link.split("127.0.0.1:8000", 1)[-1] if "127.0.0.1" in link else link[link.index("/accounts/") :]
+    form = client.get(path, follow=True)
+    assert form.status_code == 200
+    done = client.post(
+        form.redirect_chain[-1][0], {"new_password1": "a long new password", "new_password2": "a long new password"}
+    )
+    assert done.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("a long new password")
+
+
+def test_user_invite_refuses_a_taken_email_and_a_manager_cannot_demote_themself(manager_api, manager):
+    UserFactory(email="taken@example.com")
+    taken = manager_api.post("/api/users/", {"email": "TAKEN@example.com", "role": "agent"}, format="json")
+    assert taken.status_code == 400
+    assert taken.json()["errors"] == {"email": ["Someone already signs in as taken@example.com."]}
+    self_demote = manager_api.patch(f"/api/users/{manager.pk}/", {"role": "agent"}, format="json")
+    assert self_demote.status_code == 400
+    manager.refresh_from_db()
+    assert manager.role == "manager"
+
+
+def test_user_deactivate_is_audited(manager_api, agent):
+    response = manager_api.patch(f"/api/users/{agent.pk}/", {"is_active": False}, format="json")
+    assert response.status_code == 200
+    entry = AuditEntry.objects.get()
+    assert (entry.object_type, entry.changes) == ("user", {"is_active": [True, False]})
+
+
+def test_routing_rule_checks_scores_and_team(manager_api):
+    survey = SurveyFactory(kind="csat")
+    response = manager_api.post(
+        "/api/routing-rules/",
+        {"survey": survey.pk, "score_min": 0, "score_max": 9, "opens_follow_up": True},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "score_min": ["Pick a score from 1 to 5."],
+        "score_max": ["Pick a score from 1 to 5."],
+        "team": ["A rule that opens follow-ups needs a team."],
+    }
+    assert RoutingRule.objects.count() == 0
+    team = TeamFactory()
+    created = manager_api.post(
+        "/api/routing-rules/", {"survey": survey.pk, "score_max": 2, "team": team.pk, "position": 1}, format="json"
+    )
+    assert created.status_code == 201, created.json()
+    assert manager_api.get("/api/audit-trail/").json()["results"][0]["object_type"] == "routingrule"
+
+
+def test_team_calendar_and_members(manager_api, agent):
+    response = manager_api.post(
+        "/api/teams/",
+        {
+            "name": "Night shift",
+            "time_zone": "Europe/Paris",
+            "working_days": "4,0,1",
+            "holidays": ["2026-12-25"],
+            "members": [agent.pk],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert (response.json()["working_days"], response.json()["members"]) == ("0,1,4", [agent.pk])
+    agent.refresh_from_db()
+    assert agent.team.name == "Night shift"
+    bad = manager_api.post("/api/teams/", {"name": "X", "time_zone": "Mars/Base", "working_days": "8"}, format="json")
+    assert bad.status_code == 400
+    assert set(bad.json()["errors"]) == {"time_zone", "working_days"}
