@@ -12,13 +12,15 @@ DEV := $(VENV)/.installed-dev
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# --no-compile: Python compiles a module when a process first imports it, instead of pip compiling
+# every module of every package at install time (about 110 MB of .pyc, most of it never imported).
 $(RUNTIME): requirements.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-compile -r requirements.txt
 	touch $@
 
 # requirements-dev.txt starts with `-r requirements.txt`, so the runtime is installed too.
 $(DEV): requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-compile -r requirements-dev.txt
 	touch $(RUNTIME) $@
 
 # gunicorn on the embedded default (SQLite, background work in the web process): see bin/closeloop.
