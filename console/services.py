@@ -23,10 +23,12 @@ from console.models import AuditEntry
 from feedback.models import RootCause, RoutingRule, Team, User
 from notifications.models import Channel
 from notifications.services import email_render, message_queue
-from surveys.models import ApiKey, Question, Survey
+from surveys.conditions import conditions_errors
+from surveys.models import ApiKey, Question, Survey, TriggerRule
 from surveys.scales import SCALES, SUPPORTED_LOCALES
+from surveys.services.dispatch import invitation_preview
 from surveys.services.fix_checks import survey_mark_fix_check
-from surveys.services.intake import api_key_create, api_keys_revoke
+from surveys.services.intake import api_key_create, api_keys_revoke, trigger_rule_create, trigger_rule_update
 
 Actor = User | ApiKey | None
 
@@ -457,3 +459,40 @@ def console_api_key_revoke(*, actor: Actor, api_key: ApiKey) -> ApiKey:
         after=snapshot(api_key, API_KEY_FIELDS),
     )
     return api_key
+
+
+# --- trigger rules and tests --------------------------------------------------------------------
+
+TRIGGER_RULE_FIELDS = (
+    "event_type",
+    "survey",
+    "channel",
+    "delay",
+    "conditions",
+    "sample_rate",
+    "expiry",
+    "cancel_on_event_types",
+    "match_property",
+    "is_active",
+)
+
+
+@transaction.atomic
+def trigger_rule_save(*, actor: Actor, rule: TriggerRule | None = None, **changes) -> TriggerRule:
+    """Create or change a trigger rule through intake's own writes (they forget the cached rules)."""
+    errors = conditions_errors(changes.get("conditions", rule.conditions if rule else []))
+    if errors:
+        raise ValidationError({"conditions": errors})
+    before = snapshot(rule, TRIGGER_RULE_FIELDS) if rule else {}
+    saved = trigger_rule_update(rule=rule, **changes) if rule else trigger_rule_create(**changes)
+    action = AuditEntry.Action.UPDATED if rule else AuditEntry.Action.CREATED
+    audit_record(actor=actor, action=action, obj=saved, before=before, after=snapshot(saved, TRIGGER_RULE_FIELDS))
+    return saved
+
+
+def survey_send_test(*, user: User, survey: Survey, locale: str) -> None:
+    """Email the survey as a customer would get it, in `locale`, to the person asking (links lead nowhere)."""
+    rendered = invitation_preview(survey=survey, locale=locale, channel=Channel.EMAIL)
+    rendered.update(recipient=user.email, subject=f"[Test] {rendered['subject']}")
+    rendered.pop("unsubscribe_hash", None)
+    message_queue(**rendered)

@@ -26,3 +26,21 @@ def gsm_safe(text: str) -> str:
 
 def is_gsm7(text: str) -> bool:
     return all(char in GSM7 for char in text)
+
+
+# Characters of the extension table take two septets (an escape and the character).
+GSM7_EXTENSION = set("^{}\\[~]|€")
+
+
+def sms_segments(text: str) -> tuple[str, int]:
+    """The encoding an SMS goes out in (`GSM-7` or `UCS-2`) and how many segments it is billed as: 160 septets
+    (or 70 UTF-16 units) in one, 153 (or 67) per segment once it is split."""
+    if is_gsm7(text):
+        length = sum(2 if char in GSM7_EXTENSION else 1 for char in text)
+        single, part, encoding = 160, 153, "GSM-7"
+    else:
+        length = len(text.encode("utf-16-le")) // 2
+        single, part, encoding = 70, 67, "UCS-2"
+    if length <= single:
+        return encoding, 1 if length else 0
+    return encoding, -(-length // part)

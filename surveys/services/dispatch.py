@@ -19,7 +19,7 @@ from notifications.services import (
     unsubscribe_url,
 )
 from notifications.sms_text import gsm_safe
-from surveys.models import Invitation, Survey
+from surveys.models import Contact, Invitation, Survey
 from surveys.scales import score_buttons
 from surveys.services.fatigue import invitation_hold, invitation_send_block_reason, sms_window_next_open
 from surveys.tokens import invitation_token
@@ -32,6 +32,14 @@ REMINDABLE_MESSAGE_STATUSES = (Message.Status.SENT, Message.Status.DELIVERED, Me
 def survey_link(invitation: Invitation, score: int | None = None) -> str:
     url = f"{settings.SITE_URL}/s/{invitation_token(invitation.public_id)}/"
     return url if score is None else f"{url}?score={score}"
+
+
+def invitation_preview(*, survey: Survey, locale: str, channel: str, contact: Contact | None = None) -> dict:
+    """The `message_queue` arguments of an invitation of `survey` in `locale` by `channel`, rendered exactly as
+    the dispatcher would, but neither stored nor sent: the invitation has no row, so its links lead nowhere."""
+    contact = contact or Contact(name="Ana", email="ana@example.com", phone="+33612345678", locale=locale)
+    invitation = Invitation(survey=survey, contact=contact, channel=channel, locale=locale)
+    return _invitation_render(invitation, reminder=False)
 
 
 def _invitation_render(invitation: Invitation, *, reminder: bool) -> dict:

@@ -1,0 +1,267 @@
+"""The console's forms: they turn fields a person fills in (one box per language, a score range picked from
+the scale, conditions as rows) into what `console.services` takes, and nothing more."""
+
+from datetime import timedelta
+
+from django import forms
+from django.forms import formset_factory
+
+from feedback.models import RootCause, RoutingRule, Team, User
+from surveys.models import ApiKey, Question, Survey, TriggerRule
+from surveys.scales import SCALES, SUPPORTED_LOCALES
+
+LANGUAGE_NAMES = {"en": "English", "fr": "French"}
+
+
+def _locale_label(what: str, locale: str) -> str:
+    return f"{what} ({LANGUAGE_NAMES.get(locale, locale)})"
+
+
+class SurveyForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=Survey.Kind.choices)
+    product_name = forms.CharField(
+        max_length=200, required=False, help_text="Fills {product} in the question, e.g. Acme support."
+    )
+    thank_you_message = forms.CharField(max_length=500, required=False)
+    thank_you_link_url = forms.URLField(required=False, label="Thank-you link")
+    reminder_after_days = forms.IntegerField(
+        min_value=1, max_value=60, required=False, label="Remind after (days)", help_text="Empty: no reminder."
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label="Active (unticked: paused)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for locale in SUPPORTED_LOCALES:
+            self.fields[f"question_{locale}"] = forms.CharField(
+                max_length=1000,
+                required=False,
+                label=_locale_label("Question", locale),
+                help_text="Empty: the kind's usual question." if locale == "en" else "",
+            )
+
+    @classmethod
+    def initial_for(cls, survey: Survey) -> dict:
+        initial = {name: getattr(survey, name) for name in ("name", "kind", "product_name", "thank_you_message")}
+        initial.update(
+            thank_you_link_url=survey.thank_you_link_url,
+            reminder_after_days=survey.reminder_after_days,
+            is_active=survey.is_active,
+        )
+        for locale in SUPPORTED_LOCALES:
+            initial[f"question_{locale}"] = survey.question_text.get(locale, "")
+        return initial
+
+    def service_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["question_text"] = {
+            locale: text for locale in SUPPORTED_LOCALES if (text := data.pop(f"question_{locale}").strip())
+        }
+        return data
+
+
+SCORE_CHOICES = [("", "any")] + [(str(n), str(n)) for n in range(0, 11)]
+
+
+class QuestionForm(forms.Form):
+    """One additional question; "ask only when the score is from … to …" is its condition."""
+
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    kind = forms.ChoiceField(choices=Question.Kind.choices, label="Answer")
+    choices = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Options",
+        help_text="One per line: value | English | French, e.g. slow | Too slow | Trop lent.",
+    )
+    show_if_score_min = forms.TypedChoiceField(
+        choices=SCORE_CHOICES, coerce=int, empty_value=None, required=False, label="Ask when the score is from"
+    )
+    show_if_score_max = forms.TypedChoiceField(
+        choices=SCORE_CHOICES, coerce=int, empty_value=None, required=False, label="to"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for locale in SUPPORTED_LOCALES:
+            self.fields[f"text_{locale}"] = forms.CharField(
+                max_length=1000, required=False, label=_locale_label("Question", locale)
+            )
+
+    @staticmethod
+    def initial_for(question: Question) -> dict:
+        initial = {
+            "id": question.pk,
+            "kind": question.kind,
+            "show_if_score_min": question.show_if_score_min,
+            "show_if_score_max": question.show_if_score_max,
+            "choices": "\n".join(
+                " | ".join([str(choice.get("value", "")), *[choice.get(loc, "") for loc in SUPPORTED_LOCALES]])
+                for choice in question.choices
+            ),
+        }
+        for locale in SUPPORTED_LOCALES:
+            initial[f"text_{locale}"] = question.text.get(locale, "")
+        return initial
+
+    def is_blank(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return not data.get("id") and not any(data.get(f"text_{locale}") for locale in SUPPORTED_LOCALES)
+
+    def service_fields(self) -> dict:
+        data = self.cleaned_data
+        choices = []
+        for line in (data.get("choices") or "").splitlines():
+            parts = [part.strip() for part in line.split("|")]
+            if parts and parts[0]:
+                labels = dict(zip(SUPPORTED_LOCALES, parts[1:], strict=False))
+                choices.append({"value": parts[0], **{loc: text for loc, text in labels.items() if text}})
+        question = {
+            "kind": data["kind"],
+            "text": {loc: data[f"text_{loc}"].strip() for loc in SUPPORTED_LOCALES if data[f"text_{loc}"].strip()},
+            "choices": choices,
+            "show_if_score_min": data["show_if_score_min"],
+            "show_if_score_max": data["show_if_score_max"],
+        }
+        if data.get("id"):
+            question["id"] = data["id"]
+        return question
+
+
+QuestionFormSet = formset_factory(QuestionForm, extra=1)
+
+
+class ConditionForm(forms.Form):
+    """One row of a condition builder: property, operator, value."""
+
+    property = forms.CharField(max_length=100, required=False, help_text="e.g. amount or customer.plan")
+    op = forms.ChoiceField(
+        choices=[
+            ("equals", "is"),
+            ("in", "is one of (comma separated)"),
+            ("exists", "is present"),
+            ("gt", ">"),
+            ("gte", "≥"),
+            ("lt", "<"),
+            ("lte", "≤"),
+        ],
+        required=False,
+        label="Operator",
+    )
+    value = forms.CharField(max_length=200, required=False)
+
+    def condition(self) -> dict | None:
+        data = self.cleaned_data
+        if not data.get("property"):
+            return None
+        condition = {"property": data["property"].strip(), "op": data["op"] or "equals"}
+        if condition["op"] == "in":
+            condition["value"] = [item.strip() for item in data["value"].split(",") if item.strip()]
+        elif condition["op"] in ("gt", "gte", "lt", "lte"):
+            try:
+                condition["value"] = float(data["value"])
+            except ValueError:
+                condition["value"] = data["value"]
+        elif condition["op"] == "equals":
+            condition["value"] = data["value"]
+        return condition
+
+
+ConditionFormSet = formset_factory(ConditionForm, extra=2)
+
+
+class TriggerRuleForm(forms.Form):
+    event_type = forms.RegexField(r"^[a-z0-9_.:-]+$", max_length=100, help_text="e.g. support_ticket_solved")
+    survey = forms.ModelChoiceField(queryset=Survey.objects.filter(is_fix_check=False).order_by("name"))
+    channel = forms.ChoiceField(choices=TriggerRule.ChannelChoice.choices)
+    delay_minutes = forms.IntegerField(min_value=0, max_value=525600, initial=0, label="Delay (minutes)")
+    sample_percent = forms.IntegerField(min_value=0, max_value=100, initial=100, label="Ask this share (%)")
+    expiry_days = forms.IntegerField(
+        min_value=1, max_value=365, required=False, label="Link expires after (days)", help_text="Empty: default."
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+    def service_fields(self, conditions: list[dict]) -> dict:
+        data = self.cleaned_data
+        return {
+            "event_type": data["event_type"],
+            "survey": data["survey"],
+            "channel": data["channel"],
+            "delay": timedelta(minutes=data["delay_minutes"]),
+            "sample_rate": data["sample_percent"] / 100,
+            "expiry": timedelta(days=data["expiry_days"]) if data["expiry_days"] else None,
+            "is_active": data["is_active"],
+            "conditions": conditions,
+        }
+
+
+class RoutingRuleForm(forms.ModelForm):
+    class Meta:
+        model = RoutingRule
+        fields = [
+            "position", "survey", "kind", "score_min", "score_max", "comment_contains", "comment_is_empty",
+            "opens_follow_up", "team", "priority", "sla_hours", "assignment", "assignee_property",
+            "fix_check_survey", "is_active",
+        ]  # fmt: skip
+        widgets = {"kind": forms.Select(choices=[("", "any kind"), *Survey.Kind.choices])}
+        labels = {"score_min": "Score from", "score_max": "Score to", "comment_is_empty": "Comment"}
+
+
+class TeamForm(forms.ModelForm):
+    holidays_text = forms.CharField(
+        required=False,
+        label="Holidays",
+        help_text="One day per line, YYYY-MM-DD.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    members = forms.ModelMultipleChoiceField(
+        queryset=User.objects.filter(is_active=True).order_by("email"), required=False
+    )
+
+    class Meta:
+        model = Team
+        fields = [
+            "name",
+            "sla_hours",
+            "time_zone",
+            "working_days",
+            "opens_at",
+            "closes_at",
+            "lead",
+            "slack_webhook_url",
+        ]
+        widgets = {
+            "opens_at": forms.TimeInput(attrs={"type": "time"}),
+            "closes_at": forms.TimeInput(attrs={"type": "time"}),
+        }
+
+
+class RootCauseForm(forms.ModelForm):
+    class Meta:
+        model = RootCause
+        fields = ["name", "is_active", "outside_agent_control"]
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    scopes = forms.MultipleChoiceField(choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple)
+    survey = forms.ModelChoiceField(
+        queryset=Survey.objects.order_by("name"), required=False, help_text="Default survey (Delighted's project)."
+    )
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=User.Role.choices)
+    team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"), required=False)
+
+
+class UserForm(forms.Form):
+    role = forms.ChoiceField(choices=User.Role.choices)
+    team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"), required=False)
+    is_active = forms.BooleanField(required=False, label="Can sign in")
+
+
+def scale_note(kind: str) -> str:
+    scale = SCALES.get(kind)
+    return f"{scale.low} to {scale.high}" if scale else ""

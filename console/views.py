@@ -1,0 +1,424 @@
+"""The manager's console at `/settings/`: server-rendered pages over `console.services` (the API calls the
+same writes). Managers only: an agent gets 403, a visitor goes to sign in. A refused change shows the
+form again with each field's message (400), never a half-written row."""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Prefetch
+from django.forms import Form
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from console import forms, services
+from console.models import AuditEntry
+from feedback.models import RootCause, RoutingRule, Team, User
+from notifications.models import Channel
+from notifications.sms_text import sms_segments
+from surveys.models import ApiKey, Survey, TriggerRule
+from surveys.scales import SCALES, SUPPORTED_LOCALES, score_buttons
+from surveys.services.dispatch import invitation_preview
+from surveys.wording import WORDING
+
+GET_POST = require_http_methods(["GET", "POST"])
+
+
+def manager_required(view):
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not (request.user.is_active and request.user.is_manager):
+            raise PermissionDenied("The console is for managers.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _apply_errors(form: Form, exc: ValidationError, prefix_map: dict | None = None) -> None:
+    """Put a service's field errors on the form's fields (or above the form when it has no such field)."""
+    for field, messages in exc.message_dict.items():
+        target = field if field in form.fields else None
+        for message in messages:
+            form.add_error(target, f"{field}: {message}" if target is None and field != "__all__" else message)
+
+
+def _page(request, template: str, context: dict, status: int = 200):
+    return render(request, f"console/{template}", {"section": template.split("_")[0], **context}, status=status)
+
+
+@manager_required
+def home(request):
+    return _page(
+        request,
+        "home.html",
+        {
+            "counts": {
+                "surveys": Survey.objects.count(),
+                "trigger_rules": TriggerRule.objects.count(),
+                "routing_rules": RoutingRule.objects.count(),
+                "teams": Team.objects.count(),
+                "people": User.objects.filter(is_active=True).count(),
+                "api_keys": ApiKey.objects.filter(revoked_at__isnull=True).count(),
+            },
+            "recent": AuditEntry.objects.all()[:10],
+        },
+    )
+
+
+# --- surveys ------------------------------------------------------------------------------------
+
+
+@manager_required
+def survey_list(request):
+    surveys = Survey.objects.annotate(n_questions=Count("questions")).order_by("-is_active", "name")
+    return _page(request, "surveys_list.html", {"surveys": surveys})
+
+
+def _survey_forms(request, survey: Survey | None):
+    if request.method == "POST":
+        return forms.SurveyForm(request.POST), forms.QuestionFormSet(request.POST, prefix="q")
+    if survey is None:
+        return forms.SurveyForm(), forms.QuestionFormSet(prefix="q")
+    initial = [forms.QuestionForm.initial_for(q) for q in survey.questions.order_by("position", "pk")]
+    return forms.SurveyForm(initial=forms.SurveyForm.initial_for(survey)), forms.QuestionFormSet(
+        initial=initial, prefix="q"
+    )
+
+
+@manager_required
+@GET_POST
+def survey_edit(request, survey_id: int | None = None):
+    survey = get_object_or_404(Survey, pk=survey_id) if survey_id else None
+    form, questions = _survey_forms(request, survey)
+    if request.method == "POST" and form.is_valid() and questions.is_valid():
+        items = [question.service_fields() for question in questions if not question.is_blank()]
+        try:
+            if survey is None:
+                survey = services.survey_create(actor=request.user, questions=items, **form.service_fields())
+            else:
+                services.survey_update(actor=request.user, survey=survey, questions=items, **form.service_fields())
+        except ValidationError as exc:
+            _survey_errors(form, questions, exc)
+        else:
+            return redirect("console-survey-preview", survey_id=survey.pk)
+    status = 400 if request.method == "POST" else 200
+    return _page(
+        request,
+        "surveys_edit.html",
+        {"survey": survey, "form": form, "questions": questions, "scales": SCALES},
+        status=status,
+    )
+
+
+def _survey_errors(form, questions, exc: ValidationError) -> None:
+    """`questions.<n>.<field>` errors go on the n-th filled question's field, the others on the survey form."""
+    filled = [question for question in questions if not question.is_blank()]
+    for field, messages in exc.message_dict.items():
+        parts = field.split(".")
+        if parts[0] == "questions" and len(parts) == 3 and int(parts[1]) < len(filled):
+            target, name = filled[int(parts[1])], parts[2]
+            name = "text_en" if name == "text" else name
+            for message in messages:
+                target.add_error(name if name in target.fields else None, message)
+        elif field == "question_text":
+            for message in messages:
+                form.add_error("question_en", message)
+        else:
+            for message in messages:
+                form.add_error(field if field in form.fields else None, message)
+
+
+@manager_required
+@require_POST
+def survey_duplicate(request, survey_id: int):
+    copy = services.survey_duplicate(actor=request.user, survey=get_object_or_404(Survey, pk=survey_id))
+    return redirect("console-survey-edit", survey_id=copy.pk)
+
+
+@manager_required
+@require_POST
+def survey_pause(request, survey_id: int):
+    survey = get_object_or_404(Survey, pk=survey_id)
+    services.survey_update(actor=request.user, survey=survey, is_active=request.POST.get("active") == "1")
+    return redirect("console-surveys")
+
+
+def _locale(request) -> str:
+    locale = request.GET.get("locale", "en")
+    return locale if locale in SUPPORTED_LOCALES else "en"
+
+
+@manager_required
+def survey_preview(request, survey_id: int):
+    """The email (HTML and text), the SMS (with its encoding and segments) and the page, in one locale."""
+    survey = get_object_or_404(Survey, pk=survey_id)
+    locale = _locale(request)
+    email = invitation_preview(survey=survey, locale=locale, channel=Channel.EMAIL)
+    sms = invitation_preview(survey=survey, locale=locale, channel=Channel.SMS)
+    encoding, segments = sms_segments(sms["body_text"])
+    return _page(
+        request,
+        "surveys_preview.html",
+        {
+            "survey": survey,
+            "locale": locale,
+            "locales": SUPPORTED_LOCALES,
+            "email": email,
+            "sms": {
+                "text": sms["body_text"],
+                "encoding": encoding,
+                "segments": segments,
+                "length": len(sms["body_text"]),
+            },
+            "sent": request.GET.get("sent") == "1",
+        },
+    )
+
+
+@manager_required
+def survey_preview_page(request, survey_id: int):
+    """The respondent page as a customer would see it (shown in a sandboxed frame: nothing can be submitted)."""
+    survey = get_object_or_404(Survey, pk=survey_id)
+    locale = _locale(request)
+    scale = survey.scale
+    context = {
+        "words": WORDING[locale],
+        "locale": locale,
+        "survey": survey,
+        "question": survey.question(locale),
+        "buttons": score_buttons(scale, locale),
+        "low_label": scale.low_label[locale],
+        "high_label": scale.high_label[locale],
+        "selected": None,
+    }
+    response = render(request, "surveys/respond.html", context)
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@manager_required
+@require_POST
+def survey_send_test(request, survey_id: int):
+    survey = get_object_or_404(Survey, pk=survey_id)
+    locale = _locale(request)
+    services.survey_send_test(user=request.user, survey=survey, locale=locale)
+    return redirect(f"{request.path.rsplit('/send-test/', 1)[0]}/preview/?locale={locale}&sent=1")
+
+
+# --- trigger rules ------------------------------------------------------------------------------
+
+
+def _conditions_initial(rule: TriggerRule | None) -> list[dict]:
+    rows = []
+    for condition in (rule.conditions if rule else []) or []:
+        value = condition.get("value", "")
+        rows.append(
+            {
+                "property": condition.get("property", ""),
+                "op": condition.get("op", "equals"),
+                "value": ", ".join(map(str, value)) if isinstance(value, list) else ("" if value is None else value),
+            }
+        )
+    return rows
+
+
+@manager_required
+def trigger_rule_list(request):
+    rules = TriggerRule.objects.select_related("survey").order_by("event_type", "pk")
+    return _page(request, "triggers_list.html", {"rules": rules})
+
+
+@manager_required
+@GET_POST
+def trigger_rule_edit(request, rule_id: int | None = None):
+    rule = get_object_or_404(TriggerRule, pk=rule_id) if rule_id else None
+    if request.method == "POST":
+        form = forms.TriggerRuleForm(request.POST)
+        conditions = forms.ConditionFormSet(request.POST, prefix="c")
+    else:
+        initial = None
+        if rule:
+            initial = {
+                "event_type": rule.event_type,
+                "survey": rule.survey_id,
+                "channel": rule.channel,
+                "delay_minutes": int(rule.delay.total_seconds() // 60),
+                "sample_percent": round(rule.sample_rate * 100),
+                "expiry_days": rule.expiry.days if rule.expiry else None,
+                "is_active": rule.is_active,
+            }
+        form = forms.TriggerRuleForm(initial=initial)
+        conditions = forms.ConditionFormSet(initial=_conditions_initial(rule), prefix="c")
+    if request.method == "POST" and form.is_valid() and conditions.is_valid():
+        items = [c for c in (row.condition() for row in conditions) if c]
+        try:
+            services.trigger_rule_save(actor=request.user, rule=rule, **form.service_fields(items))
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return redirect("console-triggers")
+    status = 400 if request.method == "POST" else 200
+    return _page(request, "triggers_edit.html", {"rule": rule, "form": form, "conditions": conditions}, status=status)
+
+
+# --- routing rules ------------------------------------------------------------------------------
+
+
+@manager_required
+def routing_rule_list(request):
+    rules = RoutingRule.objects.select_related("survey", "team", "fix_check_survey").order_by("position", "pk")
+    return _page(request, "routing_list.html", {"rules": rules})
+
+
+@manager_required
+@GET_POST
+def routing_rule_edit(request, rule_id: int | None = None):
+    rule = get_object_or_404(RoutingRule, pk=rule_id) if rule_id else None
+    form = forms.RoutingRuleForm(request.POST or None, instance=rule)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in forms.RoutingRuleForm.Meta.fields}
+        try:
+            services.routing_rule_save(
+                actor=request.user, rule=RoutingRule.objects.filter(pk=rule_id).first(), **fields
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return redirect("console-routing")
+    status = 400 if request.method == "POST" else 200
+    return _page(request, "routing_edit.html", {"rule": rule, "form": form}, status=status)
+
+
+# --- teams and root causes ----------------------------------------------------------------------
+
+
+@manager_required
+def team_list(request):
+    teams = Team.objects.order_by("name").prefetch_related(Prefetch("members", queryset=User.objects.order_by("email")))
+    return _page(request, "teams_list.html", {"teams": teams, "root_causes": RootCause.objects.order_by("name")})
+
+
+@manager_required
+@GET_POST
+def team_edit(request, team_id: int | None = None):
+    team = get_object_or_404(Team, pk=team_id) if team_id else None
+    initial = {"holidays_text": "\n".join(team.holidays), "members": team.members.all()} if team else None
+    form = forms.TeamForm(request.POST or None, instance=team, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        members = list(data.pop("members"))
+        data["holidays"] = [line.strip() for line in data.pop("holidays_text").splitlines() if line.strip()]
+        try:
+            services.team_save(
+                actor=request.user, team=Team.objects.filter(pk=team_id).first(), members=members, **data
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return redirect("console-teams")
+    status = 400 if request.method == "POST" else 200
+    return _page(request, "teams_edit.html", {"team": team, "form": form}, status=status)
+
+
+@manager_required
+@GET_POST
+def root_cause_edit(request, root_cause_id: int | None = None):
+    root_cause = get_object_or_404(RootCause, pk=root_cause_id) if root_cause_id else None
+    form = forms.RootCauseForm(request.POST or None, instance=root_cause)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.root_cause_save(
+                actor=request.user,
+                root_cause=RootCause.objects.filter(pk=root_cause_id).first(),
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return redirect("console-teams")
+    status = 400 if request.method == "POST" else 200
+    return _page(request, "teams_root_cause.html", {"root_cause": root_cause, "form": form}, status=status)
+
+
+# --- people -------------------------------------------------------------------------------------
+
+
+@manager_required
+@GET_POST
+def people(request):
+    form = forms.InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_invite(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return redirect(f"{request.path}?invited={user.pk}")
+    invited = (
+        User.objects.filter(pk=request.GET.get("invited") or 0).first()
+        if request.GET.get("invited", "").isdigit()
+        else None
+    )
+    users = User.objects.select_related("team").order_by("-is_active", "email")
+    status = 400 if request.method == "POST" else 200
+    return _page(request, "people_list.html", {"form": form, "users": users, "invited": invited}, status=status)
+
+
+@manager_required
+@GET_POST
+def person_edit(request, user_id: int):
+    person = get_object_or_404(User, pk=user_id)
+    form = forms.UserForm(
+        request.POST or None, initial={"role": person.role, "team": person.team, "is_active": person.is_active}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update(actor=request.user, user=person, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return redirect("console-people")
+    status = 400 if request.method == "POST" else 200
+    return _page(request, "people_edit.html", {"person": person, "form": form}, status=status)
+
+
+# --- API keys -----------------------------------------------------------------------------------
+
+
+@manager_required
+@GET_POST
+def api_keys(request):
+    form = forms.ApiKeyForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            api_key, raw = services.console_api_key_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            # Shown on this answer only: it is never stored, so no later page can show it again.
+            created = {"api_key": api_key, "raw": raw}
+            form = forms.ApiKeyForm()
+    keys = ApiKey.objects.select_related("survey").order_by("revoked_at", "-pk")
+    status = 400 if request.method == "POST" and created is None else (201 if created else 200)
+    response = _page(request, "keys_list.html", {"form": form, "keys": keys, "created": created}, status=status)
+    if created:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@manager_required
+@require_POST
+def api_key_revoke(request, key_id: int):
+    services.console_api_key_revoke(actor=request.user, api_key=get_object_or_404(ApiKey, pk=key_id))
+    return redirect("console-api-keys")
+
+
+# --- audit trail --------------------------------------------------------------------------------
+
+
+@manager_required
+def audit_trail(request):
+    entries = AuditEntry.objects.all()[:200]
+    return _page(request, "audit_list.html", {"entries": entries})

@@ -1,0 +1,219 @@
+import re
+
+import pytest
+
+from console.models import AuditEntry
+from feedback.models import RoutingRule, User
+from surveys.models import ApiKey, Survey, TriggerRule
+from tests.factories import SurveyFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "/settings/",
+    "/settings/surveys/",
+    "/settings/surveys/new/",
+    "/settings/trigger-rules/",
+    "/settings/trigger-rules/new/",
+    "/settings/routing-rules/",
+    "/settings/routing-rules/new/",
+    "/settings/teams/",
+    "/settings/teams/new/",
+    "/settings/root-causes/new/",
+    "/settings/people/",
+    "/settings/api-keys/",
+    "/settings/audit-trail/",
+]
+
+
+@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("who", ["anonymous", "agent", "other_agent", "manager"])
+def test_console_permission_cast(client, request, path, who):
+    if who != "anonymous":
+        client.force_login(request.getfixturevalue(who))
+    response = client.get(path)
+    if who == "anonymous":
+        assert (response.status_code, response["Location"]) == (302, f"/accounts/login/?next={path}")
+    else:
+        assert response.status_code == (200 if who == "manager" else 403)
+
+
+def test_console_menu_links_settings_to_the_console_not_the_admin(client, manager):
+    client.force_login(manager)
+    html = client.get("/follow-ups/").content.decode()
+    assert '<a href="/settings/">Settings</a>' in html
+    assert "/admin/" not in html
+
+
+def _survey_post(**overrides) -> dict:
+    data = {
+        "name": "Support CSAT",
+        "kind": "csat",
+        "product_name": "Acme support",
+        "question_en": "How was our help?",
+        "question_fr": "Comment était notre aide ?",
+        "thank_you_message": "Thanks!",
+        "is_active": "on",
+        "q-TOTAL_FORMS": "2",
+        "q-INITIAL_FORMS": "0",
+        "q-0-kind": "select_one",
+        "q-0-text_en": "What went wrong?",
+        "q-0-text_fr": "Qu'est-ce qui n'allait pas ?",
+        "q-0-choices": "slow | Too slow | Trop lent\nrude | Rude | Impoli",
+        "q-0-show_if_score_min": "",
+        "q-0-show_if_score_max": "2",
+        "q-1-kind": "free_text",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_console_survey_create_with_a_conditional_question_then_preview_in_french(client, manager):
+    client.force_login(manager)
+    response = client.post("/settings/surveys/new/", _survey_post())
+
+    survey = Survey.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/settings/surveys/{survey.pk}/preview/"
+    assert survey.question_text == {"en": "How was our help?", "fr": "Comment était notre aide ?"}
+    question = survey.questions.get()
+    assert (question.show_if_score_min, question.show_if_score_max) == (None, 2)
+    assert question.choices == [
+        {"value": "slow", "en": "Too slow", "fr": "Trop lent"},
+        {"value": "rude", "en": "Rude", "fr": "Impoli"},
+    ]
+    assert AuditEntry.objects.get().actor == manager
+
+    preview = client.get(f"/settings/surveys/{survey.pk}/preview/", {"locale": "fr"})
+    html = preview.content.decode()
+    assert preview.status_code == 200
+    assert "Comment était notre aide ?" in preview.context["email"]["body_text"]
+    assert preview.context["email"]["subject"] == "Acme support : une petite question"
+    assert preview.context["sms"]["encoding"] == "GSM-7"
+    # The link's 64-character token takes the French SMS past 160 characters: billed as two.
+    sms = preview.context["sms"]
+    assert sms["text"].startswith("Comment était notre aide ? Répondez 1-5 ou ouvrez http")
+    assert (160 < sms["length"] <= 306, sms["segments"]) == (True, 2)
+    assert 'id="sms-segments"' in html
+    page = client.get(f"/settings/surveys/{survey.pk}/preview/page/", {"locale": "fr"})
+    assert "Comment était notre aide ?" in page.content.decode()
+
+
+def test_console_survey_refused_input_shows_field_messages_and_writes_nothing(client, manager):
+    client.force_login(manager)
+    response = client.post("/settings/surveys/new/", _survey_post(**{"q-0-show_if_score_max": "9", "q-0-choices": ""}))
+
+    assert response.status_code == 400
+    errors = response.context["questions"][0].errors
+    assert errors == {
+        "choices": ["Give at least two options, each with a value."],
+        "show_if_score_max": ["Pick a score from 1 to 5."],
+    }
+    assert Survey.objects.count() == 0
+
+
+def test_console_survey_send_me_a_test_emails_the_manager(client, manager, outbox, django_capture_on_commit_callbacks):
+    survey = SurveyFactory(kind="nps", question_text={"fr": "Nous recommanderiez-vous ?"})
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/settings/surveys/{survey.pk}/send-test/?locale=fr")
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/settings/surveys/{survey.pk}/preview/?locale=fr&sent=1"
+    assert [(m.recipient, m.subject.startswith("[Test] ")) for m in outbox] == [(manager.email, True)]
+    assert "Nous recommanderiez-vous ?" in outbox[0].body_text
+
+
+def test_console_survey_duplicate_and_pause(client, manager):
+    survey = SurveyFactory(name="Delivery")
+    client.force_login(manager)
+    client.post(f"/settings/surveys/{survey.pk}/pause/", {"active": "0"})
+    survey.refresh_from_db()
+    assert survey.is_active is False
+    response = client.post(f"/settings/surveys/{survey.pk}/duplicate/")
+    copy = Survey.objects.exclude(pk=survey.pk).get()
+    assert response["Location"] == f"/settings/surveys/{copy.pk}/"
+    assert copy.name == "Delivery (copy)"
+
+
+def test_console_trigger_rule_with_conditions(client, manager):
+    survey = SurveyFactory()
+    client.force_login(manager)
+    response = client.post(
+        "/settings/trigger-rules/new/",
+        {
+            "event_type": "support_ticket_solved",
+            "survey": survey.pk,
+            "channel": "email",
+            "delay_minutes": "60",
+            "sample_percent": "50",
+            "is_active": "on",
+            "c-TOTAL_FORMS": "2",
+            "c-INITIAL_FORMS": "0",
+            "c-0-property": "priority",
+            "c-0-op": "in",
+            "c-0-value": "high, urgent",
+            "c-1-property": "",
+        },
+    )
+    assert response.status_code == 302
+    rule = TriggerRule.objects.get()
+    assert rule.conditions == [{"property": "priority", "op": "in", "value": ["high", "urgent"]}]
+    assert (rule.delay.total_seconds(), rule.sample_rate) == (3600, 0.5)
+
+
+def test_console_routing_rule_refusal_is_a_field_message(client, manager):
+    client.force_login(manager)
+    data = {
+        "position": "1",
+        "opens_follow_up": "on",
+        "priority": "normal",
+        "assignment": "least_open",
+        "is_active": "on",
+    }
+    response = client.post("/settings/routing-rules/new/", data)
+    assert response.status_code == 400
+    assert response.context["form"].errors == {"team": ["A rule that opens follow-ups needs a team."]}
+    team = TeamFactory()
+    assert client.post("/settings/routing-rules/new/", {**data, "team": team.pk}).status_code == 302
+    assert RoutingRule.objects.get().team == team
+
+
+def test_console_api_key_is_shown_once(client, manager):
+    client.force_login(manager)
+    response = client.post("/settings/api-keys/", {"name": "Shop", "scopes": ["events:write"]})
+
+    assert response.status_code == 201
+    raw = re.search(r'id="new-key" readonly value="([^"]+)"', response.content.decode()).group(1)
+    assert ApiKey.objects.get().prefix == raw[:10]
+    assert response["Cache-Control"] == "no-store"
+    assert raw not in client.get("/settings/api-keys/").content.decode()
+    key = ApiKey.objects.get()
+    client.post(f"/settings/api-keys/{key.pk}/revoke/")
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+
+
+def test_console_invite_then_the_person_sets_a_password(client, manager, outbox, django_capture_on_commit_callbacks):
+    team = TeamFactory(name="Care")
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/settings/people/", {"email": "ann@example.com", "role": "agent", "team": team.pk})
+    assert response.status_code == 302
+    assert "ann@example.com is invited" in client.get(response["Location"]).content.decode()
+    link = re.search(r"http://[^\s]+/accounts/reset/[^\s]+/", outbox[0].body_text).group(0)
+    client.logout()
+    form = client.get(link.split("8000", 1)[1] if ":8000" in link else link, follow=True)
+    saved = client.post(
+        form.redirect_chain[-1][0], {"new_password1": "correct horse battery", "new_password2": "correct horse battery"}
+    )
+    assert saved.status_code == 302
+    assert User.objects.get(email="ann@example.com").check_password("correct horse battery")
+
+
+def test_console_audit_trail_lists_who_changed_what(client, manager):
+    client.force_login(manager)
+    client.post("/settings/api-keys/", {"name": "Shop", "scopes": ["events:write"]})
+    html = client.get("/settings/audit-trail/").content.decode()
+    assert "manager@closeloop.test" in html
+    assert "Created apikey “Shop (" in html
