@@ -208,6 +208,10 @@ class ContactViewSet(viewsets.ReadOnlyModelViewSet):
 class AnswerSerializer(serializers.Serializer):
     question = serializers.IntegerField(source="question_id")
     value = serializers.JSONField()
+    language = serializers.CharField(allow_null=True, source="analysed_language")
+    sentiment = serializers.CharField(allow_null=True, source="analysed_sentiment")
+    sentiment_confidence = serializers.FloatField(allow_null=True)
+    themes = serializers.ListField(child=serializers.CharField())
 
 
 class ResponseSerializer(serializers.ModelSerializer):
@@ -215,12 +219,19 @@ class ResponseSerializer(serializers.ModelSerializer):
     locale = serializers.CharField(source="invitation.locale")
     event_type = serializers.SerializerMethodField()
     answers = AnswerSerializer(many=True)
+    # What insights read in the comment; null until it is read (within a minute of the answer).
+    language = serializers.CharField(allow_null=True, source="analysed_language", help_text="en or fr.")
+    sentiment = serializers.ChoiceField(
+        choices=["positive", "neutral", "negative"], allow_null=True, source="analysed_sentiment"
+    )
+    sentiment_confidence = serializers.FloatField(allow_null=True, help_text="0.5 to 0.99.")
+    themes = serializers.ListField(child=serializers.CharField(), help_text="Theme slugs; [] is other.")
 
     class Meta:
         model = SurveyResponse
         fields = [
             "id", "survey", "contact", "score", "comment", "tags", "channel", "locale", "event_type", "answers",
-            "confirmed_at", "updated_at",
+            "language", "sentiment", "sentiment_confidence", "themes", "confirmed_at", "updated_at",
         ]  # fmt: skip
 
     def get_event_type(self, response) -> str | None:
@@ -240,6 +251,11 @@ class ResponseQuerySerializer(serializers.Serializer):
     has_comment = serializers.BooleanField(required=False, allow_null=True, default=None)
     since = serializers.DateTimeField(required=False, help_text="Confirmed at or after (ISO 8601).")
     until = serializers.DateTimeField(required=False, help_text="Confirmed before (ISO 8601).")
+    language = serializers.ChoiceField(choices=["en", "fr"], required=False, help_text="Language of the comment.")
+    sentiment = serializers.ChoiceField(choices=["positive", "neutral", "negative"], required=False)
+    theme = serializers.RegexField(
+        r"^[a-z0-9_]{1,50}$", required=False, help_text="A theme slug, or other for read comments with no theme."
+    )
 
 
 @extend_schema(tags=["responses"], parameters=[ResponseQuerySerializer])
@@ -269,6 +285,15 @@ class ResponseViewSet(viewsets.ReadOnlyModelViewSet):
         queryset = queryset.filter(**{lookups[name]: value for name, value in data.items() if name in lookups})
         if data["has_comment"] is not None:
             queryset = queryset.exclude(comment="") if data["has_comment"] else queryset.filter(comment="")
+        if "language" in data:
+            queryset = queryset.filter(language=data["language"])
+        if "sentiment" in data:
+            queryset = queryset.filter(sentiment=data["sentiment"])
+        if data.get("theme") == "other":
+            queryset = queryset.exclude(comment="").filter(analysed_at__isnull=False, themes=[])
+        elif "theme" in data:
+            # JSON text of the slug with its quotes: exact slugs only, on SQLite and PostgreSQL alike.
+            queryset = queryset.filter(themes__icontains=f'"{data["theme"]}"')
         return queryset
 
 

@@ -260,6 +260,15 @@ class Response(models.Model):
     def __str__(self) -> str:
         return f"{self.score} on {self.survey}"
 
+    # The analysis as APIs show it: null (not "") until the comment has been read.
+    @property
+    def analysed_language(self) -> str | None:
+        return self.language or None
+
+    @property
+    def analysed_sentiment(self) -> str | None:
+        return self.sentiment or None
+
 
 class ResponseNote(models.Model):
     """A note a person of the company wrote about a response (Delighted's response `notes`)."""
@@ -357,3 +366,11 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question}: {self.value}"
+
+    @property
+    def analysed_language(self) -> str | None:
+        return self.language or None
+
+    @property
+    def analysed_sentiment(self) -> str | None:
+        return self.sentiment or None

@@ -323,3 +323,42 @@ def test_team_calendar_and_members(manager_api, agent):
     bad = manager_api.post("/api/teams/", {"name": "X", "time_zone": "Mars/Base", "working_days": "8"}, format="json")
     assert bad.status_code == 400
     assert set(bad.json()["errors"]) == {"time_zone", "working_days"}
+
+
+def test_responses_carry_and_filter_on_language_sentiment_and_themes(manager_api):
+    from django.utils import timezone
+
+    now = timezone.now()
+    late = ResponseFactory(
+        comment="Colis en retard", language="fr", sentiment="negative", sentiment_confidence=0.81,
+        themes=["delivery", "customer_service"], analysed_at=now,
+    )  # fmt: skip
+    price = ResponseFactory(
+        comment="Too pricey", language="en", sentiment="negative", sentiment_confidence=0.7, themes=["price"],
+        analysed_at=now,
+    )  # fmt: skip
+    other = ResponseFactory(comment="Love it", language="en", sentiment="positive", themes=[], analysed_at=now)
+    unread = ResponseFactory(comment="Just arrived")
+
+    def ids(**query):
+        response = manager_api.get("/api/responses/", query)
+        assert response.status_code == 200, response.json()
+        return [r["id"] for r in response.json()["results"]]
+
+    body = manager_api.get(f"/api/responses/{late.pk}/").json()
+    assert (body["language"], body["sentiment"], body["sentiment_confidence"], body["themes"]) == (
+        "fr",
+        "negative",
+        0.81,
+        ["delivery", "customer_service"],
+    )
+    assert manager_api.get(f"/api/responses/{unread.pk}/").json()["sentiment"] is None
+    assert ids(theme="delivery") == [late.pk]
+    assert ids(theme="customer_service", language="fr") == [late.pk]
+    assert ids(sentiment="negative") == [price.pk, late.pk]
+    assert ids(theme="other") == [other.pk]
+    assert ids(language="en", sentiment="positive") == [other.pk]
+    assert ids(theme="deliver") == []  # a slug is matched whole
+    bad = manager_api.get("/api/responses/", {"theme": "Bad Slug", "sentiment": "angry"})
+    assert bad.status_code == 400
+    assert sorted(bad.json()["errors"]) == ["sentiment", "theme"]
