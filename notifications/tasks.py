@@ -12,9 +12,23 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
+from config.observability.metrics import message_send_observe
+from notifications.models import Message
 from notifications.services import TransientDeliveryError, message_fail, message_send, messages_sweep
 
 logger = logging.getLogger(__name__)
+
+
+def _send_counted(message_id: int) -> None:
+    """`message_send`, counted in `closeloop_message_sends_total` by its outcome (the message's new status)."""
+    try:
+        message = message_send(message_id=message_id)
+    except TransientDeliveryError:
+        channel = Message.objects.filter(id=message_id).values_list("channel", flat=True).first() or "unknown"
+        message_send_observe(channel, "retry")
+        raise
+    if message is not None:
+        message_send_observe(message.channel, message.status)
 
 
 def retry_countdown(
@@ -44,7 +58,7 @@ def _retry_countdown_or_fail(message_id: int, exc: TransientDeliveryError, *, re
 @shared_task(bind=True, max_retries=None)
 def send_message(self, message_id: int) -> None:
     try:
-        message_send(message_id=message_id)
+        _send_counted(message_id)
     except TransientDeliveryError as exc:
         countdown = _retry_countdown_or_fail(message_id, exc, retries=self.request.retries)
         if countdown is not None:
@@ -61,7 +75,7 @@ def send_messages(message_ids: list[int]) -> None:
     """
     for message_id in message_ids:
         try:
-            message_send(message_id=message_id)
+            _send_counted(message_id)
         except TransientDeliveryError as exc:
             countdown = _retry_countdown_or_fail(message_id, exc, retries=0)
             if countdown is not None:

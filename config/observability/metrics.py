@@ -35,7 +35,7 @@ TASK_DURATION = Histogram(
 TASK_FAILURES = Counter("closeloop_task_failures_total", "Celery tasks that raised, by task.", ["task"])
 MESSAGES_SENT = Counter(
     "closeloop_message_sends_total",
-    "Sends handed to a provider, by channel, provider and outcome (sent, unknown, failed, retry).",
+    "Sends handed to a provider, by channel, provider and outcome (the new status, or retry).",
     ["channel", "provider", "outcome"],
 )
 

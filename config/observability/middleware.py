@@ -6,6 +6,8 @@ import re
 import time
 
 from django.conf import settings
+from django.core.signals import request_finished
+from django.dispatch import receiver
 
 from config.observability.logging import request_id_new, request_id_var
 
@@ -35,28 +37,32 @@ class RequestObservabilityMiddleware:
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _REQUEST_ID.match(incoming) else request_id_new()
-        token = request_id_var.set(request_id)
+        # Reset when the response is closed (request_finished, below): Django logs the response's status
+        # ("Not Found: …") after the middleware has returned, and that line carries the id too.
+        request_id_var.set(request_id)
         started = time.perf_counter()
-        try:
-            response = self.get_response(request)
-            response["X-Request-ID"] = request_id
-            duration = time.perf_counter() - started
-            route = route_of(request)
-            self.metrics.request_observe(request.method, route, response.status_code, duration)
-            if route != "/metrics":
-                logger.info(
-                    "%s %s %s %.1fms",
-                    request.method,
-                    route,
-                    response.status_code,
-                    duration * 1000,
-                    extra={
-                        "method": request.method,
-                        "route": route,
-                        "status": response.status_code,
-                        "duration_ms": round(duration * 1000, 1),
-                    },
-                )
-            return response
-        finally:
-            request_id_var.reset(token)
+        response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        duration = time.perf_counter() - started
+        route = route_of(request)
+        self.metrics.request_observe(request.method, route, response.status_code, duration)
+        if route != "/metrics":
+            logger.info(
+                "%s %s %s %.1fms",
+                request.method,
+                route,
+                response.status_code,
+                duration * 1000,
+                extra={
+                    "method": request.method,
+                    "route": route,
+                    "status": response.status_code,
+                    "duration_ms": round(duration * 1000, 1),
+                },
+            )
+        return response
+
+
+@receiver(request_finished)
+def request_id_forget(sender, **kwargs) -> None:
+    request_id_var.set("-")

@@ -1,5 +1,6 @@
 """Settings shared by every environment; everything tunable is read from the environment."""
 
+import logging
 from pathlib import Path
 
 import environ
@@ -110,7 +111,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -305,6 +306,8 @@ LOGGING = logging_config(
     # In-process, each beat tick (every few seconds) would log a "Task … succeeded" line; failures still show.
     quiet_task_lines=not BROKER_CONFIGURED,
 )
+if LOG_FORMAT == "json":
+    logging.captureWarnings(True)  # Python warnings become JSON lines too, not bare stderr text
 # Workers and beat log through LOGGING too (same format, request id = task id), not Celery's own handler.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # `/metrics` answers only a bearer of this token (404 while unset); the database gauges are re-read at most this often.
