@@ -37,6 +37,7 @@ chaos: $(DEV)
 lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(DEV)
 	$(BIN)/ruff format .

@@ -56,7 +56,9 @@ from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from feedback.models import FollowUp, FollowUpEntry, RootCause, Team, User  # noqa: E402
-from feedback.rollups import (  # noqa: E402
+from feedback.services.cases import follow_up_add_note  # noqa: E402
+from feedback.services.resolution import follow_up_resolve  # noqa: E402
+from insights.rollups import (  # noqa: E402
     full_follow_up_facts,
     full_loop_rollup_rows,
     full_score_rollup_rows,
@@ -66,9 +68,8 @@ from feedback.rollups import (  # noqa: E402
     stored_loop_rollup_rows,
     stored_score_rollup_rows,
 )
-from feedback.services import follow_up_add_note, follow_up_resolve  # noqa: E402
 from surveys.models import Contact, Event, Invitation, Response, Survey  # noqa: E402
-from surveys.services.intake import api_key_create  # noqa: E402
+from surveys.services.api_keys import api_key_create  # noqa: E402
 from surveys.services.responses import response_submit  # noqa: E402
 
 REQUESTS = 7

@@ -50,14 +50,14 @@ PROFILED = 300
 
 # Where a send task's CPU goes: (label, module file, function) whose cumulative time is the stage.
 SEND_STAGES = (
-    ("claim + consent (UPDATE ... RETURNING)", "notifications/services.py", "_message_claim"),
+    ("claim + consent (UPDATE ... RETURNING)", "notifications/services/sending.py", "_message_claim"),
     ("SDK: build request + HTTP", "notifications/transports/", "send"),
-    ("status write", "notifications/services.py", "_message_sent_record"),
+    ("status write", "notifications/services/sending.py", "_message_sent_record"),
 )
 DISPATCH_STAGES = (
     ("consent + fatigue + SMS window", "surveys/services/fatigue.py", "invitation_send_block_reason"),
     ("render (templates, tokens)", "surveys/services/dispatch.py", "_invitation_render"),
-    ("queue (INSERT + enqueue)", "notifications/services.py", "message_queue"),
+    ("queue (INSERT + enqueue)", "notifications/services/queue.py", "message_queue"),
 )
 
 

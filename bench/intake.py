@@ -105,7 +105,7 @@ def setup_database() -> str:
     from django.db import connection
 
     from surveys.models import Survey, TriggerRule
-    from surveys.services.intake import api_key_create
+    from surveys.services.api_keys import api_key_create
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:

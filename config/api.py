@@ -2,9 +2,17 @@
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+# The error answers every native endpoint documents in the schema.
+ERROR_RESPONSES = {
+    400: OpenApiResponse(description="Invalid input: `errors` names each field."),
+    401: OpenApiResponse(description="No credentials."),
+    403: OpenApiResponse(description="The API key lacks the scope."),
+}
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -11,6 +11,11 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics, name="metrics"),
+    # The webhook models moved from `feedback` to `integrations` (docs/architecture.md): old admin links still land.
+    re_path(
+        r"^admin/feedback/(?P<model>webhooksubscription|webhookdelivery)/(?P<rest>.*)$",
+        RedirectView.as_view(url="/admin/integrations/%(model)s/%(rest)s", permanent=True, query_string=True),
+    ),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -21,8 +26,10 @@ urlpatterns = [
     path("api/", include("surveys.api_urls")),
     path("api/", include("feedback.api_urls")),
     path("api/", include("console.api_urls")),
+    path("api/", include("integrations.api_urls")),
     path("v1/", include("delighted.urls")),
     path("", include("notifications.urls")),
     path("", include("surveys.urls")),
     path("", include("feedback.urls")),
+    path("", include("insights.urls")),
 ]

@@ -5,6 +5,8 @@ from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
+from config.celery_app import app
+
 
 def _database_status() -> str:
     try:
@@ -18,8 +20,6 @@ def _database_status() -> str:
 def _broker_status() -> str:
     if not settings.BROKER_CONFIGURED:
         return "not configured"
-    from config.celery_app import app
-
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)

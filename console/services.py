@@ -22,13 +22,15 @@ from django.utils.http import urlsafe_base64_encode
 from console.models import AuditEntry
 from feedback.models import RootCause, RoutingRule, Team, User
 from notifications.models import Channel
-from notifications.services import email_render, message_queue
+from notifications.services.emails import email_render
+from notifications.services.queue import message_queue
 from surveys.conditions import conditions_errors
 from surveys.models import ApiKey, Question, Survey, TriggerRule
 from surveys.scales import SCALES, SUPPORTED_LOCALES
+from surveys.services.api_keys import api_key_create, api_keys_revoke
 from surveys.services.dispatch import invitation_preview
-from surveys.services.fix_checks import survey_mark_fix_check
-from surveys.services.intake import api_key_create, api_keys_revoke, trigger_rule_create, trigger_rule_update
+from surveys.services.surveys import survey_mark_fix_check
+from surveys.services.trigger_rules import trigger_rule_create, trigger_rule_update
 
 Actor = User | ApiKey | None
 

@@ -18,10 +18,16 @@ from config.api import exception_handler
 from delighted.authentication import DelightedBasicAuthentication
 from delighted.models import AutopilotMembership
 from delighted.selectors import autopilot_memberships_page
-from delighted.services import NoteData, autopilot_membership_add, autopilot_membership_remove, response_annotate
+from delighted.services import (
+    NoteData,
+    autopilot_membership_add,
+    autopilot_membership_remove,
+    contact_survey_request,
+    response_annotate,
+)
 from notifications.models import Channel
 from notifications.selectors import suppression_list
-from notifications.services import suppression_add
+from notifications.services.suppressions import suppression_add
 from surveys.api import ContactInputSerializer, InvitationPropertiesField, ScopePermission, contains_nul
 from surveys.delighted_json import epoch, person_json, response_json, suppression_json
 from surveys.models import ApiKey, Contact, Invitation
@@ -33,14 +39,9 @@ from surveys.selectors import (
     response_get,
     responses_list,
 )
-from surveys.services.intake import (
-    ContactData,
-    contact_delete,
-    contact_survey_request,
-    invitation_record,
-    invitations_cancel_pending,
-)
+from surveys.services.contacts import ContactData, contact_delete
 from surveys.services.responses import response_submit
+from surveys.services.scheduling import invitation_record, invitations_cancel_pending
 
 MAX_PER_PAGE = 100
 MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z: later instants are not dates Python or the database can hold

@@ -6,7 +6,7 @@ from rest_framework import authentication, exceptions
 
 from surveys.authentication import ApiKeyUser
 from surveys.selectors import api_key_get_active
-from surveys.services.intake import api_key_mark_used
+from surveys.services.api_keys import api_key_mark_used
 
 
 class DelightedBasicAuthentication(authentication.BasicAuthentication):

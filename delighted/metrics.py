@@ -14,8 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from delighted.authentication import DelightedBasicAuthentication
-from feedback import dashboard_selectors as selectors
-from feedback.metrics import NpsSplit, percent, split
+from insights import selectors
+from insights.metrics import NpsSplit, percent, split
 from surveys.models import Survey
 
 EARLIEST = date(1970, 1, 1)

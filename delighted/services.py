@@ -1,12 +1,12 @@
-"""Writes of Delighted's own features: Autopilot (recurring survey requests per person and
-channel) and the notes and tags a company puts on survey responses.
+"""Writes of Delighted's own features: "create person" (a contact and its survey request), Autopilot
+(recurring survey requests per person and channel) and the notes and tags a company puts on survey responses.
 
-Schedules through `surveys.services.intake`, so fatigue, consent and the SMS window apply;
+Schedules through `surveys.services.scheduling`, so fatigue, consent and the SMS window apply;
 it never sends anything itself.
 """
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from delighted.models import AutopilotMembership
 from surveys.models import Contact, Response, ResponseNote, Survey
-from surveys.services.intake import ContactData, contact_upsert, invitation_schedule
+from surveys.services import fatigue
+from surveys.services.contacts import ContactData, contact_addresses_change, contact_upsert
+from surveys.services.scheduling import ScheduleOutcome, SkipReason, invitation_schedule
 
 
 def _frequency() -> timedelta:
@@ -108,3 +110,42 @@ def response_annotate(*, response: Response, tags: list[str] | None = None, note
     if changed or new:
         response.save(update_fields=[*changed, "updated_at"])
     return response
+
+
+def contact_survey_request(
+    *,
+    data: ContactData,
+    survey: Survey,
+    channel: str,
+    delay: timedelta = timedelta(0),
+    send: bool = True,
+    properties: dict | None = None,
+    last_sent_at: datetime | None = None,
+    email_update: str = "",
+    phone_update: str = "",
+) -> tuple[Contact, ScheduleOutcome | None]:
+    """Delighted's "create person": upsert the contact and, unless `send` is false, schedule a survey request.
+
+    `last_sent_at` is a send made elsewhere (before switching to us); it counts against the window.
+    `email_update`/`phone_update` give the person found by `data`'s email or phone a new one,
+    to which the survey then goes.
+    """
+    with transaction.atomic():
+        if email_update or phone_update:
+            contact_addresses_change(current=data, email=email_update, phone=phone_update)
+            data = replace(data, email=email_update or data.email, phone=phone_update or data.phone)
+        contact = contact_upsert(data=data)
+        if not send:
+            return contact, None
+        if last_sent_at and fatigue.is_throttled(
+            [(survey.pk, last_sent_at)],
+            survey_id=survey.pk,
+            at=timezone.now() + delay,
+            survey_window=timedelta(days=settings.FATIGUE_SURVEY_DAYS),
+            global_window=timedelta(days=settings.FATIGUE_GLOBAL_DAYS),
+        ):
+            return contact, ScheduleOutcome(None, None, SkipReason.THROTTLED)
+        Contact.objects.select_for_update().filter(pk=contact.pk).first()
+        return contact, invitation_schedule(
+            contact=contact, survey=survey, channel_choice=channel, delay=delay, properties=properties
+        )

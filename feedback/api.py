@@ -1,4 +1,4 @@
-"""`/api/follow-ups/` (the inbox and case actions) and `/api/webhook-subscriptions/`, for people and API keys.
+"""`/api/follow-ups/` (the inbox and case actions), for people and API keys.
 
 Parses, calls one `feedback` selector or service, shapes JSON. Who sees what is the inbox's rule:
 managers (and keys bound to no team) see every case, agents (and team-bound keys) their team's;
@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, prefetch_related_objects
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, generics, mixins, permissions, status, viewsets
+from rest_framework import exceptions, generics, permissions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from feedback.models import ApiKeyTeam, FollowUp, FollowUpEntry, User, WebhookSubscription
+from config.api import ERROR_RESPONSES
+from feedback.models import ApiKeyTeam, FollowUp, FollowUpEntry, User
 from feedback.selectors import follow_up_get, follow_up_list
 from feedback.serializers import (
     FollowUpDetailSerializer,
@@ -25,10 +26,9 @@ from feedback.serializers import (
     FollowUpResolveSerializer,
     FollowUpSerializer,
     FollowUpUpdateSerializer,
-    WebhookSubscriptionSerializer,
 )
-from feedback.services import follow_up_add_note, follow_up_resolve, follow_up_update
-from feedback.webhooks import webhook_subscription_save
+from feedback.services.cases import follow_up_add_note, follow_up_update
+from feedback.services.resolution import follow_up_resolve
 from surveys.models import ApiKey
 
 
@@ -98,11 +98,6 @@ class FollowUpApi(APIView):
         return Response(FollowUpDetailSerializer(follow_up).data, status=code)
 
 
-ERROR_RESPONSES = {
-    400: OpenApiResponse(description="Invalid input: `errors` names each field."),
-    401: OpenApiResponse(description="No credentials."),
-    403: OpenApiResponse(description="The API key lacks the scope."),
-}
 NOT_FOUND = {404: OpenApiResponse(description="No such follow-up, or not one the caller may see.")}
 REFUSED = {422: OpenApiResponse(description="The change is not allowed for this case: `errors` says why.")}
 
@@ -204,46 +199,3 @@ class FollowUpResolveApi(FollowUpApi):
         except ValidationError as exc:
             return _refused(exc)
         return self.detail_response(follow_up_id)
-
-
-class CanManageWebhooks(permissions.BasePermission):
-    """A manager, or an API key with the admin scope."""
-
-    def has_permission(self, request, view) -> bool:
-        if isinstance(request.auth, ApiKey):
-            self.message = "This API key lacks the admin scope."
-            return ApiKey.Scope.ADMIN in request.auth.scopes
-        return isinstance(request.user, User) and request.user.is_active and request.user.is_manager
-
-
-@extend_schema(tags=["webhooks"])
-class WebhookSubscriptionViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
-):
-    """Outgoing webhook subscriptions; the URL must resolve to a public address (see the README)."""
-
-    permission_classes = [CanManageWebhooks]
-    serializer_class = WebhookSubscriptionSerializer
-    queryset = WebhookSubscription.objects.order_by("pk")
-    http_method_names = ["get", "post", "patch", "delete"]
-
-    def _save(self, subscription: WebhookSubscription | None, data: dict) -> WebhookSubscription:
-        try:
-            return webhook_subscription_save(subscription=subscription, **data)
-        except ValidationError as exc:
-            raise exceptions.ValidationError(exc.message_dict) from exc
-
-    @extend_schema(responses={201: WebhookSubscriptionSerializer, **ERROR_RESPONSES})
-    def create(self, request):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        subscription = self._save(None, serializer.validated_data)
-        return Response(self.get_serializer(subscription).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(responses={200: WebhookSubscriptionSerializer, **ERROR_RESPONSES})
-    def partial_update(self, request, pk=None):
-        subscription = self.get_object()
-        serializer = self.get_serializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        subscription = self._save(subscription, serializer.validated_data)
-        return Response(self.get_serializer(subscription).data)

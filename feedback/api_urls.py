@@ -1,21 +1,15 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
 from feedback.api import (
     FollowUpDetailApi,
     FollowUpListApi,
     FollowUpNoteApi,
     FollowUpResolveApi,
-    WebhookSubscriptionViewSet,
 )
-
-router = SimpleRouter()
-router.register("webhook-subscriptions", WebhookSubscriptionViewSet, basename="api-webhook-subscriptions")
 
 urlpatterns = [
     path("follow-ups/", FollowUpListApi.as_view(), name="api-follow-ups"),
     path("follow-ups/<int:follow_up_id>/", FollowUpDetailApi.as_view(), name="api-follow-up"),
     path("follow-ups/<int:follow_up_id>/notes/", FollowUpNoteApi.as_view(), name="api-follow-up-notes"),
     path("follow-ups/<int:follow_up_id>/resolve/", FollowUpResolveApi.as_view(), name="api-follow-up-resolve"),
-    *router.urls,
 ]

@@ -3,8 +3,8 @@ from datetime import time
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 
-from feedback.scoring import NO_LONGER_UNHAPPY
 from surveys.models import Response, Survey
+from surveys.scoring import NO_LONGER_UNHAPPY
 
 
 class UserManager(BaseUserManager):
@@ -84,7 +84,7 @@ class Priority(models.TextChoices):
 class RoutingRule(models.Model):
     """Ordered conditions on a confirmed response and what to do when they match; the lowest position wins.
 
-    Empty conditions match everything; with no score range only detractors match (`feedback.scoring`).
+    Empty conditions match everything; with no score range only detractors match (`surveys.scoring`).
     """
 
     class Assignment(models.TextChoices):
@@ -182,6 +182,10 @@ class FollowUp(models.Model):
         return self.get_outcome_display()
 
 
+# A case still to be worked: neither resolved nor closed.
+OPEN_STATUSES = [FollowUp.Status.NEW, FollowUp.Status.IN_PROGRESS, FollowUp.Status.WAITING]
+
+
 class FollowUpEntry(models.Model):
     """The case's timeline and audit trail: who did what, when."""
 
@@ -236,145 +240,6 @@ class FixCheck(models.Model):
         return f"Fix check of case #{self.follow_up_id} ({self.resolved_at:%Y-%m-%d})"
 
 
-class ScoreRollup(models.Model):
-    """How many answers gave `score`, per day × survey × channel × event type, kept up to date as answers arrive.
-
-    Rows with an empty `dimension` are the totals; each property of DASHBOARD_BREAKDOWN_PROPERTIES
-    ("event:store", "contact:plan") has its own rows, one per value, so a breakdown never scans responses.
-    """
-
-    day = models.DateField()
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=10)
-    channel = models.CharField(max_length=10)
-    event_type = models.CharField(max_length=100, blank=True)
-    dimension = models.CharField(max_length=100, blank=True)
-    value = models.CharField(max_length=200, blank=True)
-    score = models.SmallIntegerField()
-    count = models.IntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["day", "survey", "channel", "event_type", "dimension", "value", "score"],
-                name="score_rollup_unique_bucket",
-            )
-        ]
-        indexes = [models.Index(fields=["dimension", "day"])]
-
-    def __str__(self) -> str:
-        return f"{self.day} survey {self.survey_id} {self.dimension}={self.value} score {self.score}: {self.count}"
-
-
-class ResponseTally(models.Model):
-    """What a response is counted as in ScoreRollup, so a changed score moves from its old bucket to the new one."""
-
-    response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="+")
-    score = models.SmallIntegerField()
-    day = models.DateField()
-    channel = models.CharField(max_length=10)
-    event_type = models.CharField(max_length=100, blank=True)
-    segments = models.JSONField(default=dict, help_text="Breakdown property values when first counted.")
-
-    def __str__(self) -> str:
-        return f"response {self.response_id} counted as {self.score}"
-
-
-class FunnelRollup(models.Model):
-    """Invitations per day (of creation) × survey × channel × event type, by how far they got."""
-
-    day = models.DateField()
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
-    channel = models.CharField(max_length=10)
-    event_type = models.CharField(max_length=100, blank=True)
-    scheduled = models.IntegerField(default=0)
-    sent = models.IntegerField(default=0)
-    delivered = models.IntegerField(default=0)
-    opened = models.IntegerField(default=0)
-    responded = models.IntegerField(default=0)
-    bounced = models.IntegerField(default=0)
-    opted_out = models.IntegerField(default=0)
-    throttled = models.IntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["day", "survey", "channel", "event_type"], name="funnel_rollup_unique_row")
-        ]
-        indexes = [models.Index(fields=["day"])]
-
-    def __str__(self) -> str:
-        return f"{self.day} {self.survey_id} {self.channel}: {self.scheduled} scheduled"
-
-
-class FollowUpTally(models.Model):
-    """What a case is counted as in LoopRollup, so a change moves it from its old bucket to its new one.
-
-    Also keeps the case's business hours to first contact and to resolution, measured on its team's
-    calendar when they happened, so the dashboard's medians read a bounded sample of numbers.
-    """
-
-    follow_up = models.OneToOneField(FollowUp, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField(help_text="When the case was opened.")
-    answered_on = models.DateField(help_text="When its answer was given.")
-    opened_at = models.DateTimeField()
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
-    channel = models.CharField(max_length=10)
-    event_type = models.CharField(max_length=100, blank=True)
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
-    assignee_id = models.BigIntegerField(default=0, help_text="0: in the team queue.")
-    root_cause_id = models.BigIntegerField(default=0, help_text="0: none yet.")
-    contacted = models.BooleanField(default=False)
-    resolved = models.BooleanField(default=False)
-    within_sla = models.BooleanField(default=False)
-    recovered = models.BooleanField(default=False)
-    unhappy = models.BooleanField(default=False, help_text="Its answer is still a detractor's.")
-    hours_to_first_contact = models.FloatField(null=True, blank=True)
-    hours_to_resolve = models.FloatField(null=True, blank=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["opened_at"])]
-
-    def __str__(self) -> str:
-        return f"case {self.follow_up_id} counted on {self.day}"
-
-
-class LoopRollup(models.Model):
-    """Cases per day opened × day answered × survey × channel × event type × team × assignee × root cause,
-    by how far the loop got; kept up to date as cases change, so the loop section never scans cases.
-
-    `assignee_id` and `root_cause_id` are plain ids (0 = none) so that "none" is one bucket, not many NULLs.
-    """
-
-    day = models.DateField()
-    answered_on = models.DateField()
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
-    channel = models.CharField(max_length=10)
-    event_type = models.CharField(max_length=100, blank=True)
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
-    assignee_id = models.BigIntegerField(default=0)
-    root_cause_id = models.BigIntegerField(default=0)
-    follow_ups = models.IntegerField(default=0)
-    contacted = models.IntegerField(default=0)
-    resolved = models.IntegerField(default=0)
-    within_sla = models.IntegerField(default=0)
-    recovered = models.IntegerField(default=0)
-    unhappy = models.IntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "day", "answered_on", "survey", "channel", "event_type", "team", "assignee_id", "root_cause_id"
-                ],
-                name="loop_rollup_unique_bucket",
-            )
-        ]  # fmt: skip
-        indexes = [models.Index(fields=["day"])]
-
-    def __str__(self) -> str:
-        return f"{self.day} survey {self.survey_id} team {self.team_id}: {self.follow_ups} cases"
-
-
 class ApiKeyTeam(models.Model):
     """Binds an API key to one team: the key then sees and works that team's follow-ups only."""
 
@@ -386,57 +251,3 @@ class ApiKeyTeam(models.Model):
 
     def __str__(self) -> str:
         return f"{self.api_key} acts for {self.team}"
-
-
-class WebhookSubscription(models.Model):
-    """An outside URL that receives the events it asked for, each POST signed with its secret."""
-
-    class Event(models.TextChoices):
-        SURVEY_RESPONSE_CREATED = "survey_response.created", "Survey response created"
-        SURVEY_RESPONSE_UPDATED = "survey_response.updated", "Survey response updated"
-        UNSUBSCRIBE_CREATED = "unsubscribe.created", "Unsubscribe created"
-        FOLLOW_UP_CREATED = "follow_up.created", "Follow-up created"
-        FOLLOW_UP_UPDATED = "follow_up.updated", "Follow-up updated"
-        FOLLOW_UP_RESOLVED = "follow_up.resolved", "Follow-up resolved"
-
-    name = models.CharField(max_length=100)
-    url = models.URLField(max_length=500)
-    secret = models.CharField(max_length=100, help_text="Signs each body: X-Delighted-Webhook-Signature.")
-    events = models.JSONField(default=list, help_text='Event types to send, e.g. ["survey_response.created"].')
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return f"{self.name} → {self.url}"
-
-
-class WebhookDelivery(models.Model):
-    """One event for one subscription, and how sending it went; retried with backoff until delivered or failed."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed"
-
-    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
-    event_type = models.CharField(max_length=40)
-    event_id = models.CharField(max_length=64, help_text="The same on every delivery of one event, replays included.")
-    payload = models.JSONField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.TextField(blank=True)
-    next_attempt_at = models.DateTimeField()
-    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="When a send was last handed to a worker.")
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    replay_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name_plural = "webhook deliveries"
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.event_type} #{self.pk} to {self.subscription.name}"

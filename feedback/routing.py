@@ -6,7 +6,7 @@ opens a follow-up or says not to. With no score range a rule matches detractors 
 
 from dataclasses import dataclass, field
 
-from feedback.scoring import is_detractor
+from surveys.scoring import is_detractor
 
 
 @dataclass(frozen=True)

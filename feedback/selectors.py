@@ -5,10 +5,9 @@ from dataclasses import dataclass
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from feedback.models import FixCheck, FollowUp, Priority, User
+from feedback.models import OPEN_STATUSES, FixCheck, FollowUp, Priority, User
 from surveys.models import Event, Response, ResponseNote
 
-OPEN_STATUSES = [FollowUp.Status.NEW, FollowUp.Status.IN_PROGRESS, FollowUp.Status.WAITING]
 INBOX_VIEWS = ("mine", "team", "unassigned", "overdue", "all")
 INBOX_SORTS = {
     "due": ("due_at", "pk"),

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from feedback.models import FollowUp, FollowUpEntry, Priority, RootCause, User, WebhookSubscription
+from feedback.models import FollowUp, FollowUpEntry, Priority, RootCause, User
 from feedback.selectors import INBOX_SORTS, INBOX_VIEWS
 
 RESOLVED_OUTCOMES = [FollowUp.Outcome.RECOVERED, FollowUp.Outcome.NOT_RECOVERED, FollowUp.Outcome.UNREACHABLE]
@@ -108,15 +108,3 @@ class FollowUpResolveSerializer(serializers.Serializer):
     )
     outcome = serializers.ChoiceField(choices=RESOLVED_OUTCOMES)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
-
-
-class WebhookSubscriptionSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(max_length=100)
-    url = serializers.URLField(max_length=500)
-    secret = serializers.CharField(
-        max_length=100, required=False, allow_blank=True, help_text="Signs each body; empty: a random one is made."
-    )
-    events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookSubscription.Event.choices))
-    is_active = serializers.BooleanField(required=False, default=True)
-    created_at = serializers.DateTimeField(read_only=True)

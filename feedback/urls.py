@@ -1,6 +1,6 @@
 from django.urls import path
 
-from feedback import dashboard_views, views
+from feedback import views
 
 urlpatterns = [
     path("follow-ups/", views.follow_up_inbox, name="follow-up-inbox"),
@@ -13,8 +13,4 @@ urlpatterns = [
     path("follow-ups/<int:follow_up_id>/status/", views.follow_up_status, name="follow-up-status"),
     path("follow-ups/<int:follow_up_id>/reopen/", views.follow_up_reopen_view, name="follow-up-reopen"),
     path("follow-ups/<int:follow_up_id>/reply/", views.follow_up_reply_view, name="follow-up-reply"),
-    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
-    path("dashboard/export/responses.csv", dashboard_views.export_responses, name="dashboard-export-responses"),
-    path("dashboard/export/follow-ups.csv", dashboard_views.export_follow_ups, name="dashboard-export-follow-ups"),
-    path("dashboard/digest/", dashboard_views.digest_subscription, name="dashboard-digest"),
 ]

@@ -17,16 +17,9 @@ from feedback.selectors import (
     follow_up_list,
     follow_up_response_notes,
 )
-from feedback.services import (
-    follow_up_add_note,
-    follow_up_assign,
-    follow_up_move,
-    follow_up_reopen,
-    follow_up_reply,
-    follow_up_reply_channel,
-    follow_up_resolve,
-    follow_up_set_status,
-)
+from feedback.services.cases import follow_up_add_note, follow_up_assign, follow_up_move, follow_up_set_status
+from feedback.services.replies import follow_up_reply, follow_up_reply_channel
+from feedback.services.resolution import follow_up_reopen, follow_up_resolve
 
 PAGE_SIZE = 50
 

@@ -3,7 +3,7 @@ from django.template.response import TemplateResponse
 
 from notifications.models import Message, Suppression
 from notifications.selectors import messages_unsettled
-from notifications.services import message_resend
+from notifications.services.queue import message_resend
 
 
 class OutcomeFilter(admin.SimpleListFilter):

@@ -14,7 +14,8 @@ from django.conf import settings
 
 from config.observability.metrics import message_send_observe
 from notifications.models import Message
-from notifications.services import TransientDeliveryError, message_fail, message_send, messages_sweep
+from notifications.services.queue import messages_sweep
+from notifications.services.sending import TransientDeliveryError, message_fail, message_send
 
 logger = logging.getLogger(__name__)
 

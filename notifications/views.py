@@ -15,13 +15,10 @@ from sendgrid.helpers.eventwebhook import EventWebhook
 from twilio.request_validator import RequestValidator
 
 from notifications.models import Message
-from notifications.services import (
-    inbound_sms_receive,
-    sendgrid_events_record,
-    twilio_status_record,
-    unsubscribe_by_token,
-    unsubscribe_token_hash,
-)
+from notifications.services.emails import unsubscribe_token_hash
+from notifications.services.inbound import inbound_sms_receive
+from notifications.services.provider_events import sendgrid_events_record, twilio_status_record
+from notifications.services.suppressions import unsubscribe_by_token
 from notifications.wording import wording
 
 logger = logging.getLogger(__name__)

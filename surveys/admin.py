@@ -5,7 +5,7 @@ from django.db import models
 
 from surveys.conditions import conditions_errors
 from surveys.models import Answer, ApiKey, Contact, Event, Invitation, Question, Response, Survey, TriggerRule
-from surveys.services.intake import api_keys_revoke
+from surveys.services.api_keys import api_keys_revoke
 
 
 @admin.register(Contact)

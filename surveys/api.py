@@ -20,20 +20,16 @@ from config.api import _flatten
 from surveys.authentication import has_scope
 from surveys.conditions import conditions_errors
 from surveys.models import ApiKey, Survey, TriggerRule
-from surveys.services.intake import (
-    ContactData,
-    EventData,
+from surveys.services.contacts import ContactData
+from surveys.services.idempotency import (
     IdempotencyConflict,
     IdempotencyInFlight,
-    IngestResult,
-    event_ingest,
-    events_ingest,
     idempotency_claim,
     idempotency_complete,
     idempotency_release,
-    trigger_rule_create,
-    trigger_rule_update,
 )
+from surveys.services.ingest import EventData, IngestResult, event_ingest, events_ingest
+from surveys.services.trigger_rules import trigger_rule_create, trigger_rule_update
 
 BATCH_LIMIT = 1000
 THANK_YOU_MESSAGE_MAX = Survey._meta.get_field("thank_you_message").max_length

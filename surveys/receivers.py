@@ -9,7 +9,7 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from notifications.models import Channel
-from notifications.services import message_queue
+from notifications.services.queue import message_queue
 from notifications.signals import inbound_sms_received
 from notifications.sms_keywords import sms_number
 from notifications.sms_text import gsm_safe

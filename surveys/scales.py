@@ -1,7 +1,7 @@
 """Answer scales and default wording per survey kind, in every shipped language.
 
 Pure data: what a kind asks, which scores are valid and up to which score an answer is
-unhappy (`detractor_max`); `feedback.scoring` turns that into figures.
+unhappy (`detractor_max`); `surveys.scoring` turns that into figures.
 """
 
 from dataclasses import dataclass, field
@@ -17,7 +17,7 @@ class Scale:
     question: dict[str, str]
     low_label: dict[str, str]
     high_label: dict[str, str]
-    # Scores up to this one are unhappy (a detractor's): what `feedback.scoring` counts as one, and a
+    # Scores up to this one are unhappy (a detractor's): what `surveys.scoring` counts as one, and a
     # "did we fix it?" answer above it means fixed.
     detractor_max: int = 0
     # Shown instead of the number on a score's button; its accessible name stays the end label.

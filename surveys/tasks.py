@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from surveys.services.dispatch import invitations_dispatch_due, invitations_remind_due
-from surveys.services.intake import idempotency_keys_prune
+from surveys.services.idempotency import idempotency_keys_prune
 
 
 @shared_task

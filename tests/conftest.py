@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 
 from notifications.transports import locmem
-from surveys.services.intake import api_key_create
+from surveys.services.api_keys import api_key_create
 from tests.factories import ManagerFactory, TeamFactory, UserFactory
 
 

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from feedback.dashboard_tasks import refresh_funnel_rollups
 from feedback.models import FollowUp
+from insights.tasks import refresh_funnel_rollups
 from notifications.models import Message
 from surveys.models import Invitation, Response
 from surveys.tasks import dispatch_due_invitations

@@ -32,8 +32,11 @@ INSTALLED_APPS = [
     "notifications",
     "surveys",
     "feedback",
+    "insights",
+    "integrations",
     "delighted",
     "console",
+    "workspace",
 ]
 
 MIDDLEWARE = [
@@ -170,15 +173,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "refresh-funnel-rollups": {
-        "task": "feedback.dashboard_tasks.refresh_funnel_rollups",
+        "task": "insights.tasks.refresh_funnel_rollups",
         "schedule": DASHBOARD_FUNNEL_REFRESH_SECONDS,
     },
     "deliver-due-webhooks": {
-        "task": "feedback.tasks.deliver_due_webhooks",
+        "task": "integrations.tasks.deliver_due_webhooks",
         "schedule": 30.0,
     },
     "send-weekly-digests": {
-        "task": "feedback.dashboard_tasks.send_weekly_digests",
+        "task": "insights.tasks.send_weekly_digests",
         "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
     },
 }

@@ -10,14 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from notifications.models import Channel, Message
-from notifications.services import (
-    email_render,
-    message_queue,
-    messages_sent_in_batches,
-    unsubscribe_headers,
-    unsubscribe_token_new,
-    unsubscribe_url,
-)
+from notifications.services.emails import email_render, unsubscribe_headers, unsubscribe_token_new, unsubscribe_url
+from notifications.services.queue import message_queue, messages_sent_in_batches
 from notifications.sms_text import gsm_safe
 from surveys.models import Contact, Invitation, Survey
 from surveys.scales import score_buttons

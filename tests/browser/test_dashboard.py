@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from feedback.models import FollowUpEntry
-from feedback.rollups import rollup_rebuild
+from insights.rollups import rollup_rebuild
 from tests.browser.conftest import AXE, AXE_TAGS
 from tests.factories import (
     ContactFactory,

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from feedback.demo import DEMO_LOGINS, demo_load
 from surveys.models import Contact, Survey
 from surveys.tokens import invitation_token
 from tests.factories import InvitationFactory
+from workspace.demo import DEMO_LOGINS, demo_load
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, reset_sequences=True)]
 

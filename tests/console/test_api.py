@@ -4,7 +4,7 @@ from rest_framework.test import APIClient
 from console.models import AuditEntry
 from feedback.models import RoutingRule, User
 from surveys.models import Answer, ApiKey, Question, Survey
-from surveys.services.intake import api_key_create
+from surveys.services.api_keys import api_key_create
 from tests.factories import (
     ContactFactory,
     ResponseFactory,

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from surveys.services.intake import api_key_create
+from surveys.services.api_keys import api_key_create
 from tests.factories import SurveyFactory
 
 # Our Django app is also called `delighted`, so the official client cannot be imported in the

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from surveys.models import Contact, Invitation, Response
-from surveys.services.intake import api_key_create
+from surveys.services.api_keys import api_key_create
 from tests.factories import ContactFactory, InvitationFactory, ResponseFactory, SurveyFactory
 
 pytestmark = pytest.mark.django_db
@@ -282,7 +282,7 @@ def test_no_input_yields_5xx(key, endpoint, params):
 
 @pytest.mark.parametrize("count", [1, 20])
 def test_unsubscribes_list_query_count(key, django_assert_num_queries, count):
-    from notifications.services import suppression_add
+    from notifications.services.suppressions import suppression_add
 
     for n in range(count):
         ContactFactory(email=f"gone{n}@example.com")
@@ -304,7 +304,7 @@ def test_unsubscribes_list_query_count(key, django_assert_num_queries, count):
 def test_autopilot_memberships_list_query_count(key, django_assert_num_queries, count):
     from delighted.services import autopilot_membership_add
     from surveys.models import ApiKey
-    from surveys.services.intake import ContactData
+    from surveys.services.contacts import ContactData
 
     survey = ApiKey.objects.get(name="delighted").survey
     for n in range(count):

@@ -206,7 +206,7 @@ def test_client_autopilot_memberships_add_list_delete(call, survey):
 
 
 def test_client_unsubscribes_create_and_list_and_bounces_list(call):
-    from notifications.services import suppression_add
+    from notifications.services.suppressions import suppression_add
 
     contact = ContactFactory(email="ana@example.com", name="Ana")
     suppression_add(channel="email", recipient="gone@example.com", reason="bounce", source="sendgrid")

@@ -5,9 +5,9 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from feedback import dashboard_selectors as selectors
-from feedback.rollups import rollup_rebuild
-from surveys.services.intake import api_key_create
+from insights import selectors
+from insights.rollups import rollup_rebuild
+from surveys.services.api_keys import api_key_create
 from tests.factories import EventFactory, InvitationFactory, ResponseFactory, SurveyFactory
 
 NOW = datetime(2026, 11, 10, 12, tzinfo=UTC)

@@ -7,7 +7,7 @@ from django.utils import timezone
 from delighted.models import AutopilotMembership
 from delighted.services import autopilot_invite_due, autopilot_membership_add
 from surveys.models import Invitation
-from surveys.services.intake import ContactData
+from surveys.services.contacts import ContactData
 from tests.factories import SurveyFactory
 
 pytestmark = pytest.mark.django_db

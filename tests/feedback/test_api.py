@@ -4,9 +4,10 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from feedback.models import ApiKeyTeam, FollowUp, FollowUpEntry, WebhookSubscription
+from feedback.models import ApiKeyTeam, FollowUp, FollowUpEntry
+from integrations.models import WebhookSubscription
 from surveys.models import ApiKey
-from surveys.services.intake import api_key_create
+from surveys.services.api_keys import api_key_create
 from tests.factories import (
     ContactFactory,
     FollowUpFactory,

@@ -4,32 +4,17 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from feedback.models import (
-    FixCheck,
-    FollowUp,
-    FollowUpEntry,
-    FollowUpTally,
-    RoutingRule,
-    Team,
-    User,
-    WebhookDelivery,
-    WebhookSubscription,
-)
-from feedback.rollups import full_loop_rollup_rows, rollup_rebuild_loop, stored_loop_rollup_rows
-from feedback.services import (
-    follow_up_add_note,
-    follow_up_assign,
-    follow_up_move,
-    follow_up_open_for_response,
-    follow_up_record_customer_sms,
-    follow_up_reopen,
-    follow_up_reply,
-    follow_up_resolve,
-    follow_up_set_status,
-    follow_ups_escalate,
-)
+from feedback.models import FixCheck, FollowUp, FollowUpEntry, RoutingRule, Team, User
+from feedback.services.answers import follow_up_open_for_response
+from feedback.services.cases import follow_up_add_note, follow_up_assign, follow_up_move, follow_up_set_status
+from feedback.services.replies import follow_up_record_customer_sms, follow_up_reply
+from feedback.services.resolution import follow_up_reopen, follow_up_resolve
+from feedback.services.sla import follow_ups_escalate
+from insights.models import FollowUpTally
+from insights.rollups import full_loop_rollup_rows, rollup_rebuild_loop, stored_loop_rollup_rows
+from integrations.models import WebhookDelivery, WebhookSubscription
 from notifications.models import Channel, Message
-from notifications.services import suppression_add
+from notifications.services.suppressions import suppression_add
 from surveys.models import Invitation, Survey
 from surveys.services.dispatch import invitations_dispatch_due
 from tests.factories import (

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 from feedback.models import FollowUp
 from notifications.models import Message
 from surveys.models import Invitation
-from surveys.services.intake import api_key_create
+from surveys.services.api_keys import api_key_create
 from surveys.tokens import invitation_token
 from tests.factories import RootCauseFactory, RoutingRuleFactory, TeamFactory, TriggerRuleFactory, UserFactory
 from tests.integration.conftest import wait_for

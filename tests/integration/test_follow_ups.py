@@ -10,12 +10,9 @@ from django.db import connection
 from django.utils import timezone
 
 from feedback.models import FixCheck, FollowUp, FollowUpEntry, RoutingRule
-from feedback.services import (
-    follow_up_open_for_response,
-    follow_up_reopen,
-    follow_up_resolve,
-    follow_ups_escalate,
-)
+from feedback.services.answers import follow_up_open_for_response
+from feedback.services.resolution import follow_up_reopen, follow_up_resolve
+from feedback.services.sla import follow_ups_escalate
 from notifications.models import Message
 from surveys.models import Response
 from surveys.services.dispatch import invitations_dispatch_due

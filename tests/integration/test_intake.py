@@ -7,7 +7,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from surveys.models import Contact, Event, Invitation
-from surveys.services.intake import api_key_create
+from surveys.services.api_keys import api_key_create
 from tests.factories import ContactFactory, SurveyFactory, TriggerRuleFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -6,9 +6,9 @@ import pytest
 from django.db import transaction
 
 from config.celery_app import app as celery_app
-from feedback.models import WebhookDelivery, WebhookSubscription
-from feedback.tasks import deliver_webhook
-from feedback.webhooks import webhooks_emit
+from integrations.models import WebhookDelivery, WebhookSubscription
+from integrations.tasks import deliver_webhook
+from integrations.webhooks import webhooks_emit
 from tests.factories import FollowUpFactory
 from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.integration.conftest import wait_for

@@ -2,7 +2,7 @@ import pytest
 import time_machine
 
 from notifications.models import Message
-from notifications.services import suppression_add
+from notifications.services.suppressions import suppression_add
 from tests.factories import MessageFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,19 +5,10 @@ from django.test import override_settings
 
 from notifications.models import Channel, Message, Suppression
 from notifications.selectors import messages_unsettled, recipient_is_contactable, suppression_list
-from notifications.services import (
-    TransientDeliveryError,
-    message_queue,
-    message_resend,
-    message_send,
-    message_status_advance,
-    messages_sent_in_batches,
-    messages_sweep,
-    suppression_add,
-    suppression_remove,
-    unsubscribe_by_token,
-    unsubscribe_token_new,
-)
+from notifications.services.emails import unsubscribe_token_new
+from notifications.services.queue import message_queue, message_resend, messages_sent_in_batches, messages_sweep
+from notifications.services.sending import TransientDeliveryError, message_send, message_status_advance
+from notifications.services.suppressions import suppression_add, suppression_remove, unsubscribe_by_token
 from notifications.signals import message_status_changed
 from notifications.transports import DeliveryError
 from tests.factories import MessageFactory

@@ -8,7 +8,7 @@ import time_machine
 from django.test import override_settings
 
 from notifications.models import Channel, Message, Suppression
-from notifications.services import message_send
+from notifications.services.sending import message_send
 from notifications.transports import DeliveryError
 from notifications.transports import sendgrid as sendgrid_transport
 from notifications.transports.sendgrid import SendGridTransport, retry_after_from
@@ -60,7 +60,7 @@ def test_sendgrid_survey_email_body_through_the_sdk(fake_providers, django_captu
 def test_sendgrid_500_is_retried_and_400_fails(fake_providers):
     fake_providers.script["sendgrid"] += [Scripted(500, {"errors": []}), Scripted(400, {"errors": [{"message": "x"}]})]
     first = MessageFactory()
-    from notifications.services import TransientDeliveryError
+    from notifications.services.sending import TransientDeliveryError
 
     with pytest.raises(TransientDeliveryError):
         message_send(message_id=first.id)
@@ -74,7 +74,7 @@ def test_sendgrid_500_is_retried_and_400_fails(fake_providers):
 def test_sendgrid_429_retries_after_the_reset_header(fake_providers):
     reset = int(time.time()) + 30
     fake_providers.script["sendgrid"].append(Scripted(429, {"errors": []}, {"X-RateLimit-Reset": str(reset)}))
-    from notifications.services import TransientDeliveryError
+    from notifications.services.sending import TransientDeliveryError
 
     with pytest.raises(TransientDeliveryError) as raised:
         message_send(message_id=MessageFactory().id)
@@ -219,7 +219,7 @@ def test_twilio_429_retries_after_its_header(fake_providers):
     fake_providers.script["twilio"].append(
         Scripted(429, {"code": 20429, "message": "Too Many Requests", "status": 429}, {"Retry-After": "3"})
     )
-    from notifications.services import TransientDeliveryError
+    from notifications.services.sending import TransientDeliveryError
 
     with pytest.raises(TransientDeliveryError) as raised:
         message_send(message_id=MessageFactory(channel=Channel.SMS, recipient="+33612345678").id)

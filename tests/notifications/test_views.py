@@ -11,7 +11,7 @@ from django.test import Client, override_settings
 from twilio.request_validator import RequestValidator
 
 from notifications.models import Channel, InboundSms, Message, ProviderEvent, Suppression
-from notifications.services import unsubscribe_token_new
+from notifications.services.emails import unsubscribe_token_new
 from notifications.signals import inbound_sms_received, message_status_changed
 from tests.factories import MessageFactory
 

@@ -1,7 +1,7 @@
 import pytest
 
 from surveys.models import ApiKey, Survey, TriggerRule
-from surveys.services.intake import api_key_create
+from surveys.services.api_keys import api_key_create
 from tests.factories import SurveyFactory
 
 pytestmark = pytest.mark.django_db

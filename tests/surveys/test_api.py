@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from surveys.models import Contact, Event, Invitation
-from surveys.services.intake import api_key_create, idempotency_claim
+from surveys.services.api_keys import api_key_create
+from surveys.services.idempotency import idempotency_claim
 from tests.factories import SurveyFactory, TriggerRuleFactory
 
 pytestmark = pytest.mark.django_db
@@ -468,7 +469,7 @@ def test_event_create_thank_you_message_is_checked(api_client, rule):
 
 
 def test_cached_api_key_is_refused_once_revoked(api_client, api_key, rule):
-    from surveys.services.intake import api_keys_revoke
+    from surveys.services.api_keys import api_keys_revoke
 
     _warm(api_client)
     api_keys_revoke(ids=[api_key[0].pk])
@@ -490,7 +491,8 @@ def test_trigger_rules_are_cached_and_forgotten_on_save(api_client, rule):
 
 def test_event_result_json_is_what_the_schema_documents(rule):
     from surveys.api import EventResultSerializer, event_result_json
-    from surveys.services.intake import ContactData, event_ingest
+    from surveys.services.contacts import ContactData
+    from surveys.services.ingest import event_ingest
 
     rule.cancel_on_event_types, rule.match_property = ["refund"], "order"
     rule.save()

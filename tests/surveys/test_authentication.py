@@ -4,7 +4,7 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from surveys.services.intake import api_key_create
+from surveys.services.api_keys import api_key_create
 
 pytestmark = pytest.mark.django_db
 

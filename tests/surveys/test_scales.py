@@ -1,7 +1,7 @@
 import pytest
 
-from feedback.scoring import DETRACTOR_MAX, PROMOTER_MIN
 from surveys.scales import SCALES, SUPPORTED_LOCALES, pick_locale, score_buttons
+from surveys.scoring import DETRACTOR_MAX, PROMOTER_MIN
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from feedback.models import User
-from feedback.services import user_create
+from feedback.services.users import user_create
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from surveys.models import ApiKey, Survey
-from surveys.services.intake import api_key_create
+from surveys.services.api_keys import api_key_create
 
 
 class Command(BaseCommand):

@@ -4,8 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from surveys.models import Invitation, TriggerRule
+from surveys.services.contacts import ContactData
 from surveys.services.dispatch import invitations_dispatch_due
-from surveys.services.intake import ContactData, event_ingest
+from surveys.services.ingest import event_ingest
 from surveys.services.responses import response_submit
 
 SIMULATION_SOURCE = "simulate"

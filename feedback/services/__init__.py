@@ -1,0 +1,1 @@
+"""Writes of the loop, one module per job; see docs/architecture.md for who may call what."""

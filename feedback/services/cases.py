@@ -1,0 +1,113 @@
+"""An agent's work on a case: notes, assignment, moving teams, status and priority, several at once (the API's PATCH).
+
+Resolving and reopening are `resolution`'s; every change leaves a timeline entry and is announced.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from feedback.models import FollowUp, FollowUpEntry, Priority, Team, User
+from feedback.services.notices import agents_notify, follow_up_announce
+from feedback.services.resolution import follow_up_reopen
+from feedback.services.timeline import entry_add
+
+# Status moves an agent may make by hand; resolving goes through follow_up_resolve (root cause, outcome).
+STATUS_MOVES = {
+    FollowUp.Status.NEW: {FollowUp.Status.IN_PROGRESS, FollowUp.Status.WAITING},
+    FollowUp.Status.IN_PROGRESS: {FollowUp.Status.WAITING},
+    FollowUp.Status.WAITING: {FollowUp.Status.IN_PROGRESS},
+}
+
+
+@transaction.atomic
+def follow_up_add_note(*, follow_up: FollowUp, author: User, body: str) -> FollowUpEntry:
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": "Write a note before saving it."})
+    entry = entry_add(follow_up, FollowUpEntry.Kind.NOTE, author=author, body=body)
+    if follow_up.status == FollowUp.Status.NEW:
+        follow_up.status = FollowUp.Status.IN_PROGRESS
+        follow_up.save(update_fields=["status", "updated_at"])
+    follow_up_announce(follow_up, "follow_up.updated")
+    return entry
+
+
+@transaction.atomic
+def follow_up_assign(*, follow_up: FollowUp, actor: User, assignee: User | None) -> FollowUp:
+    """Claim (assignee is the actor), reassign to an agent of the case's team, or put back in the team queue."""
+    if assignee is not None and not assignee.is_manager and assignee.team_id != follow_up.team_id:
+        raise ValidationError({"assignee": f"{assignee.email} is not in team {follow_up.team}."})
+    if assignee == follow_up.assignee:
+        return follow_up
+    follow_up.assignee = assignee
+    follow_up.save(update_fields=["assignee", "updated_at"])
+    body = f"Assigned to {assignee.email}" if assignee else "Put back in the team queue"
+    entry_add(follow_up, FollowUpEntry.Kind.ASSIGNED, author=actor, body=body)
+    if assignee is not None and assignee != actor:
+        agents_notify(follow_up, [assignee], f"{actor.email if actor else 'An integration'} assigned you a follow-up")
+    follow_up_announce(follow_up, "follow_up.updated")
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_move(*, follow_up: FollowUp, actor: User, team: Team) -> FollowUp:
+    """A manager hands the case to another team: it lands in that team's queue, due when it was due."""
+    if not actor.is_manager:
+        raise ValidationError({"team": "Only a manager can move a case to another team."})
+    if team.pk == follow_up.team_id:
+        raise ValidationError({"team": f"The case is already in team {team}."})
+    old_team = follow_up.team
+    follow_up.team = team
+    follow_up.assignee = None
+    follow_up.save(update_fields=["team", "assignee", "updated_at"])
+    entry_add(follow_up, FollowUpEntry.Kind.ASSIGNED, author=actor, body=f"Moved from team {old_team} to team {team}")
+    follow_up_announce(follow_up, "follow_up.updated")
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_set_status(*, follow_up: FollowUp, actor: User, status: str) -> FollowUp:
+    if status not in STATUS_MOVES.get(follow_up.status, set()):
+        raise ValidationError(
+            {"status": f"A case that is {follow_up.get_status_display().lower()} cannot move to {status}."}
+        )
+    old = follow_up.get_status_display()
+    follow_up.status = status
+    follow_up.save(update_fields=["status", "updated_at"])
+    entry_add(follow_up, FollowUpEntry.Kind.STATUS, author=actor, body=f"{old} → {follow_up.get_status_display()}")
+    follow_up_announce(follow_up, "follow_up.updated")
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_set_priority(*, follow_up: FollowUp, actor: User | None, priority: str) -> FollowUp:
+    if priority not in Priority.values:
+        raise ValidationError({"priority": f"Choose one of {', '.join(Priority.values)}."})
+    if priority == follow_up.priority:
+        return follow_up
+    old = follow_up.get_priority_display()
+    follow_up.priority = priority
+    follow_up.save(update_fields=["priority", "updated_at"])
+    entry_add(
+        follow_up, FollowUpEntry.Kind.UPDATED, author=actor, body=f"Priority {old} → {follow_up.get_priority_display()}"
+    )
+    follow_up_announce(follow_up, "follow_up.updated")
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_update(*, follow_up: FollowUp, actor: User | None, changes: dict) -> FollowUp:
+    """Several changes at once, all or none (the API's PATCH): `assignee`, `priority`, `status`.
+
+    Moving a resolved case back to in progress reopens it; resolving needs `follow_up_resolve`.
+    """
+    if "assignee" in changes:
+        follow_up_assign(follow_up=follow_up, actor=actor, assignee=changes["assignee"])
+    if "priority" in changes:
+        follow_up_set_priority(follow_up=follow_up, actor=actor, priority=changes["priority"])
+    status = changes.get("status")
+    if status == FollowUp.Status.IN_PROGRESS and follow_up.status == FollowUp.Status.RESOLVED:
+        follow_up_reopen(follow_up=follow_up, actor=actor)
+    elif status is not None and status != follow_up.status:
+        follow_up_set_status(follow_up=follow_up, actor=actor, status=status)
+    return follow_up

@@ -1,0 +1,44 @@
+"""Telling people and the apps above about a case: agents' emails, and the signals `insights`/`integrations` hear.
+
+Sends only through `notifications.services.queue.message_queue`; must not change a case.
+"""
+
+from django.conf import settings
+from django.urls import reverse
+
+from feedback.models import FollowUp, FollowUpEntry, User
+from feedback.services.timeline import entry_add
+from feedback.signals import agents_notified, follow_up_changed
+from notifications.models import Channel
+from notifications.services.emails import email_render
+from notifications.services.queue import message_queue
+
+
+def case_url(follow_up: FollowUp) -> str:
+    return settings.SITE_URL + reverse("follow-up-detail", args=[follow_up.pk])
+
+
+def agents_notify(follow_up: FollowUp, users: list[User], headline: str) -> None:
+    subject, text, html = email_render(
+        template="feedback/emails/agent_notice",
+        context={"follow_up": follow_up, "headline": headline, "url": case_url(follow_up)},
+    )
+    for email in sorted({user.email for user in users if user.email and user.is_active}):
+        message_queue(channel=Channel.EMAIL, recipient=email, subject=subject, body_text=text, body_html=html)
+    # The team's chat channel (integrations.slack) hears every notice, even one that emails nobody.
+    agents_notified.send(sender=FollowUp, follow_up=follow_up, headline=headline, url=case_url(follow_up))
+
+
+def follow_up_announce_arrival(follow_up: FollowUp) -> None:
+    """Tell whoever must now work a case that arrived in its team: its assignee, or, while it waits in the
+    team queue, the team's Slack channel (nobody is emailed about a queued case)."""
+    if follow_up.assignee:
+        entry_add(follow_up, FollowUpEntry.Kind.ASSIGNED, body=f"Assigned to {follow_up.assignee.email}")
+        agents_notify(follow_up, [follow_up.assignee], "New follow-up assigned to you")
+    else:
+        agents_notify(follow_up, [], "New follow-up in the team queue")
+
+
+def follow_up_announce(follow_up: FollowUp, event: str) -> None:
+    """Tell the apps above that a case was created, updated or resolved (`event`: "follow_up.created", ...)."""
+    follow_up_changed.send(sender=FollowUp, follow_up=follow_up, event=event)

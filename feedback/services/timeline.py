@@ -1,0 +1,14 @@
+"""A case's timeline: the entries every write of the loop leaves, and whether a person has worked the case.
+
+Owns FollowUpEntry writes; must not notify anyone or change the case itself.
+"""
+
+from feedback.models import FollowUp, FollowUpEntry, User
+
+
+def entry_add(follow_up: FollowUp, kind: str, author: User | None = None, body: str = "", **fields) -> FollowUpEntry:
+    return FollowUpEntry.objects.create(follow_up=follow_up, kind=kind, author=author, body=body, **fields)
+
+
+def follow_up_was_worked(follow_up: FollowUp) -> bool:
+    return follow_up.status != FollowUp.Status.NEW or follow_up.entries.filter(author__isnull=False).exists()

@@ -1,0 +1,246 @@
+"""The manager dashboard and its CSV exports: parse the filters, read the figures, render or stream."""
+
+import csv
+from dataclasses import replace
+from datetime import timedelta
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from insights import selectors
+from insights.charts import line_chart
+from insights.digest import digest_subscribe
+from notifications.models import Channel
+
+DEFAULT_PERIOD = "30"
+
+
+class DashboardFilterForm(forms.Form):
+    period = forms.ChoiceField(
+        choices=[("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"), ("custom", "Custom")],
+        required=False,
+    )
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    survey = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, choices=[])
+    channel = forms.ChoiceField(choices=[("", "All channels"), *Channel.choices], required=False)
+    event_type = forms.ChoiceField(required=False, choices=[])
+    by = forms.ChoiceField(required=False, choices=[])
+    band = forms.ChoiceField(
+        choices=[("", "All scores"), *[(band, band.title() + "s") for band in selectors.BANDS]], required=False
+    )
+    include_uncontrollable = forms.BooleanField(required=False, label="Count causes outside agents' control")
+
+    def __init__(self, data, *, visible: dict):
+        # The period in effect is the one the picker shows: without one, the default is written into the
+        # form's data, so the select says "Last 30 days" and pressing Show keeps it (it showed the first
+        # option, 7 days, over 30 days of figures, and submitted 7).
+        data = data.copy()
+        if not data.get("period"):
+            data["period"] = DEFAULT_PERIOD
+        super().__init__(data)
+        choices = selectors.filter_choices(visible)
+        self.fields["survey"].choices = [("", "All surveys"), *choices["surveys"]]
+        self.fields["event_type"].choices = [("", "All event types"), *choices["event_types"]]
+        self.fields["by"].choices = [("", "Pick a property…")] + [(p, p) for p in selectors.breakdown_properties()]
+
+    def clean(self):
+        data = super().clean()
+        today = timezone.localdate()
+        if data.get("period") == "custom":
+            start, end = data.get("start"), data.get("end")
+            if start is None:
+                self.add_error("start", "Pick the first day of a custom period.")
+            if end is None:
+                self.add_error("end", "Pick the last day of a custom period.")
+            if start and end and start > end:
+                self.add_error("end", "The last day must be on or after the first day.")
+            if start and end and (end - start).days > 366 * 3:
+                self.add_error("end", "Pick a period of at most three years.")
+        else:
+            days = int(data.get("period") or DEFAULT_PERIOD)
+            data["start"], data["end"] = today - timedelta(days=days - 1), today
+        return data
+
+
+def _filters(request) -> tuple[DashboardFilterForm, selectors.Filters | None]:
+    if not request.user.is_manager and request.user.team_id is None:
+        raise PermissionDenied("The dashboard shows a team's figures; you belong to no team.")
+    visible = selectors.slice_for(request.user)
+    # The survey picker lists only the surveys of the user's slice: any other id is a form error.
+    form = DashboardFilterForm(request.GET, visible=visible)
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    survey_ids = (data["survey"],) if data["survey"] else visible["survey_ids"]
+    filters = selectors.Filters(
+        start=data["start"],
+        end=data["end"],
+        survey_ids=survey_ids,
+        channel=data["channel"],
+        event_type=data["event_type"],
+        team_id=visible["team_id"],
+        band=data["band"],
+    )
+    return form, filters
+
+
+def _trend_charts(weeks: list[selectors.Week]) -> list:
+    labels = [week.start.strftime("%d %b") for week in weeks]
+    charts = [line_chart("Response rate (%)", list(zip(labels, [w.response_rate for w in weeks], strict=True)), 0, 100)]
+    for kind, title, low, high, figure in (
+        ("nps", "NPS", -100, 100, lambda s: s.nps.nps),
+        ("csat", "CSAT (% 4–5)", 0, 100, lambda s: s.csat),
+        ("ces", "CES (average, 1–7)", 1, 7, lambda s: s.ces),
+        ("five_star", "Five-star (average)", 1, 5, lambda s: s.five_star),
+        ("thumbs", "Thumbs up (%)", 0, 100, lambda s: s.thumbs_up),
+    ):
+        if any(week.scores.count(kind) for week in weeks):
+            values = [figure(week.scores) for week in weeks]
+            charts.append(line_chart(title, list(zip(labels, values, strict=True)), low, high))
+    return charts
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    form, filters = _filters(request)
+    if filters is None:
+        return render(request, "insights/dashboard.html", {"form": form}, status=400)
+    current = selectors.scores(filters)
+    previous_filters = filters.previous()
+    breakdown_by = form.cleaned_data["by"]
+    context = {
+        "form": form,
+        "filters": filters,
+        "previous": previous_filters,
+        "scores": current,
+        "changes": selectors.compare(current, selectors.scores(previous_filters)),
+        "funnel": selectors.funnel(filters),
+        "charts": _trend_charts(selectors.weekly_trend(filters)),
+        "breakdowns": [
+            ("Survey", selectors.breakdown(filters, "survey")),
+            ("Event type", selectors.breakdown(filters, "event_type")),
+            ("Channel", selectors.breakdown(filters, "channel")),
+        ]
+        + ([(breakdown_by, selectors.breakdown(filters, breakdown_by))] if breakdown_by else []),
+        "loop": selectors.loop(
+            replace(filters, band=""),
+            current.detractors,
+            exclude_uncontrollable=not form.cleaned_data["include_uncontrollable"],
+        ),
+        "comments": selectors.latest_comments(filters),
+        "small_group": selectors.SMALL_GROUP,
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "insights/dashboard.html", context)
+
+
+class _Echo:
+    """A file-like object whose write returns the line, so csv.writer can feed a streaming response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _stream_csv(filename: str, header: list[str], rows) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(header)
+        for row in rows:
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_GET
+def export_responses(request):
+    form, filters = _filters(request)
+    if filters is None:
+        return render(request, "insights/dashboard.html", {"form": form}, status=400)
+    responses = (
+        selectors.responses_in(filters)
+        .order_by("confirmed_at", "pk")
+        .values_list(
+            "pk",
+            "confirmed_at",
+            "survey__name",
+            "survey__kind",
+            "score",
+            "comment",
+            "invitation__channel",
+            "invitation__event__type",
+            "contact__email",
+            "contact__phone",
+            "follow_up__status",
+        )
+    )
+    header = ["id", "confirmed_at", "survey", "kind", "score", "comment", "channel", "event_type", "email", "phone"]
+    header.append("follow_up_status")
+    rows = (
+        [row[0], row[1].isoformat(), *[value if value is not None else "" for value in row[2:]]]
+        for row in responses.iterator(chunk_size=2000)
+    )
+    return _stream_csv(f"responses-{filters.start}-{filters.end}.csv", header, rows)
+
+
+@login_required
+@require_GET
+def export_follow_ups(request):
+    form, filters = _filters(request)
+    if filters is None:
+        return render(request, "insights/dashboard.html", {"form": form}, status=400)
+    follow_ups = (
+        selectors.follow_ups_in(filters)
+        .order_by("created_at", "pk")
+        .values_list(
+            "pk",
+            "created_at",
+            "status",
+            "team__name",
+            "assignee__email",
+            "due_at",
+            "resolved_at",
+            "root_cause__name",
+            "response__survey__name",
+            "response__score",
+            "response__comment",
+            "response__contact__email",
+        )
+    )
+
+    def rows():
+        for row in follow_ups.iterator(chunk_size=2000):
+            yield [
+                row[0],
+                row[1].isoformat(),
+                row[2],
+                row[3],
+                row[4] or "",
+                row[5].isoformat(),
+                row[6].isoformat() if row[6] else "",
+                *[value if value is not None else "" for value in row[7:]],
+            ]
+
+    header = ["id", "created_at", "status", "team", "assignee", "due_at", "resolved_at", "root_cause"]
+    header += ["survey", "score", "comment", "email"]
+    return _stream_csv(f"follow-ups-{filters.start}-{filters.end}.csv", header, rows())
+
+
+@login_required
+@require_POST
+def digest_subscription(request):
+    """Managers opt in or out of the weekly digest email."""
+    if not request.user.is_manager:
+        raise PermissionDenied("The weekly digest is for managers.")
+    digest_subscribe(user=request.user, wants=request.POST.get("wants") == "1")
+    return redirect("dashboard")

@@ -1,0 +1,59 @@
+"""`/api/webhook-subscriptions/`: managers and admin-scoped API keys manage outgoing webhook subscriptions.
+
+Parses, calls one `integrations.webhooks` service, shapes JSON.
+"""
+
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, permissions, status, viewsets
+from rest_framework.response import Response
+
+from config.api import ERROR_RESPONSES
+from feedback.models import User
+from integrations.models import WebhookSubscription
+from integrations.serializers import WebhookSubscriptionSerializer
+from integrations.webhooks import webhook_subscription_save
+from surveys.models import ApiKey
+
+
+class CanManageWebhooks(permissions.BasePermission):
+    """A manager, or an API key with the admin scope."""
+
+    def has_permission(self, request, view) -> bool:
+        if isinstance(request.auth, ApiKey):
+            self.message = "This API key lacks the admin scope."
+            return ApiKey.Scope.ADMIN in request.auth.scopes
+        return isinstance(request.user, User) and request.user.is_active and request.user.is_manager
+
+
+@extend_schema(tags=["webhooks"])
+class WebhookSubscriptionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """Outgoing webhook subscriptions; the URL must resolve to a public address (see the README)."""
+
+    permission_classes = [CanManageWebhooks]
+    serializer_class = WebhookSubscriptionSerializer
+    queryset = WebhookSubscription.objects.order_by("pk")
+    http_method_names = ["get", "post", "patch", "delete"]
+
+    def _save(self, subscription: WebhookSubscription | None, data: dict) -> WebhookSubscription:
+        try:
+            return webhook_subscription_save(subscription=subscription, **data)
+        except ValidationError as exc:
+            raise exceptions.ValidationError(exc.message_dict) from exc
+
+    @extend_schema(responses={201: WebhookSubscriptionSerializer, **ERROR_RESPONSES})
+    def create(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        subscription = self._save(None, serializer.validated_data)
+        return Response(self.get_serializer(subscription).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: WebhookSubscriptionSerializer, **ERROR_RESPONSES})
+    def partial_update(self, request, pk=None):
+        subscription = self.get_object()
+        serializer = self.get_serializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        subscription = self._save(subscription, serializer.validated_data)
+        return Response(self.get_serializer(subscription).data)

@@ -1,0 +1,389 @@
+"""Outgoing webhooks: record each event for every subscription that asked for it, sign and POST it, retry, replay.
+
+Delivery rows are written in the transaction of the change (or right after the commit that announced
+it) and handed to a worker after commit; a beat job hands over again the ones that are due or lost.
+Never posts to a private, loopback or link-local address unless WEBHOOKS_ALLOW_PRIVATE_ADDRESSES is
+set: checked when a subscription is saved, and at each attempt on the very address connected to.
+"""
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import secrets
+import socket
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import NewConnectionError
+from urllib3.util import connection as urllib3_connection
+
+from feedback.models import FollowUp
+from integrations.models import WebhookDelivery, WebhookSubscription
+from notifications.models import Channel, Suppression
+from surveys.delighted_json import response_json, suppression_json
+from surveys.models import Contact, Response
+
+SIGNATURE_HEADER = "X-Delighted-Webhook-Signature"
+# Failed attempts are retried after 30 s, 1 min, 2 min… until the next one would fall past this window.
+RETRY_WINDOW = timedelta(hours=24)
+FIRST_RETRY_SECONDS = 30
+# An attempt still `sending` this long after it started lost its worker (far above the HTTP timeout).
+SEND_LEASE = timedelta(minutes=5)
+# A due delivery handed to a worker that has not claimed it this long after is handed over again.
+REENQUEUE_AFTER = timedelta(minutes=5)
+SWEEP_BATCH = 500
+ERROR_MAX_CHARS = 500
+OPT_OUT_REASONS = (Suppression.Reason.UNSUBSCRIBE, Suppression.Reason.STOP)
+
+
+class AddressRefused(Exception):
+    """The webhook URL is not one Closeloop may post to."""
+
+
+# --- where we may post ---------------------------------------------------------------------------
+
+
+def _target(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise AddressRefused("Use an http:// or https:// URL with a host name.")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise AddressRefused("The URL's port is not a number from 1 to 65535.") from exc
+    return parts.scheme, parts.hostname, port
+
+
+def _allowed_addresses(host: str, port: int) -> list[str]:
+    """What `host` resolves to; refused when any address is not public, unless private ones are allowed."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise AddressRefused(f"{host} does not resolve.") from exc
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES:
+        return addresses
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        ip = getattr(ip, "ipv4_mapped", None) or ip
+        if not ip.is_global or ip.is_multicast:
+            raise AddressRefused(f"{host} resolves to {ip}, a private, loopback or link-local address.")
+    return addresses
+
+
+def webhook_url_check(url: str) -> None:
+    """Refuse, as a field error on `url`, a URL that resolves to an address Closeloop may not post to."""
+    try:
+        _allowed_addresses(*_target(url)[1:])
+    except AddressRefused as exc:
+        raise ValidationError({"url": str(exc)}) from exc
+
+
+def _pinned_pool_classes(address: str) -> dict[str, type]:
+    """Connection pools that connect to `address` whatever the host name resolves to by now.
+
+    The Host header, TLS server name and certificate check still use the URL's host name.
+    """
+
+    def new_conn(connection):
+        try:
+            return urllib3_connection.create_connection(
+                (address, connection.port),
+                connection.timeout,
+                source_address=connection.source_address,
+                socket_options=connection.socket_options,
+            )
+        except OSError as exc:
+            raise NewConnectionError(connection, f"Failed to connect to {address}: {exc}") from exc
+
+    http = type("PinnedHTTPConnection", (HTTPConnection,), {"_new_conn": new_conn})
+    https = type("PinnedHTTPSConnection", (HTTPSConnection,), {"_new_conn": new_conn})
+    return {
+        "http": type("PinnedHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http}),
+        "https": type("PinnedHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https}),
+    }
+
+
+class _PinnedAddressAdapter(HTTPAdapter):
+    # Resolving again when connecting would let a DNS answer that changed since the check (rebinding) through.
+    def __init__(self, address: str) -> None:
+        self._pool_classes = _pinned_pool_classes(address)
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = self._pool_classes
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> requests.Response:
+    scheme, host, port = _target(url)
+    address = _allowed_addresses(host, port)[0]
+    with requests.Session() as session:
+        session.trust_env = False  # an environment proxy would connect on its own, past the address check
+        session.mount(f"{scheme}://", _PinnedAddressAdapter(address))
+        return session.post(
+            url, data=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS, allow_redirects=False
+        )
+
+
+def webhook_signature(secret: str, body: bytes) -> str:
+    """`sha256=` and the hex HMAC-SHA256 of the raw body, as Delighted signs its webhooks."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def webhook_body(delivery: WebhookDelivery) -> bytes:
+    return json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# --- what we send ----------------------------------------------------------------------------------
+
+
+def _response_event(response: Response) -> dict:
+    return {
+        "event_data": response_json(response, expand=["person"]),
+        "event_creator": {"type": "person", "id": str(response.contact_id)},
+    }
+
+
+def _unsubscribe_event(suppression: Suppression) -> dict:
+    if suppression.channel == Channel.SMS:
+        contact = Contact.objects.filter(phone=suppression.recipient).order_by("pk").first()
+    else:
+        contact = Contact.objects.filter(email__iexact=suppression.recipient).order_by("pk").first()
+    data = suppression_json(suppression, contact, time_key="unsubscribed_at")
+    if suppression.channel == Channel.SMS:
+        data.update(email=(contact.email or None) if contact else None, phone_number=suppression.recipient)
+    return {
+        "event_data": data,
+        "event_creator": {"type": "person", "id": str(contact.pk)} if contact else None,
+    }
+
+
+def follow_up_payload(follow_up: FollowUp) -> dict:
+    return {
+        "id": follow_up.pk,
+        "response_id": follow_up.response_id,
+        "team": follow_up.team.name,
+        "assignee": follow_up.assignee.email if follow_up.assignee else None,
+        "status": follow_up.status,
+        "priority": follow_up.priority,
+        "due_at": follow_up.due_at.isoformat(),
+        "outcome": follow_up.outcome or None,
+        "root_cause": follow_up.root_cause.name if follow_up.root_cause else None,
+        "resolved_at": follow_up.resolved_at.isoformat() if follow_up.resolved_at else None,
+    }
+
+
+def _follow_up_event(follow_up: FollowUp) -> dict:
+    return {"event_data": follow_up_payload(follow_up), "event_creator": None}
+
+
+EVENT_BUILDERS = {
+    WebhookSubscription.Event.SURVEY_RESPONSE_CREATED: _response_event,
+    WebhookSubscription.Event.SURVEY_RESPONSE_UPDATED: _response_event,
+    WebhookSubscription.Event.UNSUBSCRIBE_CREATED: _unsubscribe_event,
+    WebhookSubscription.Event.FOLLOW_UP_CREATED: _follow_up_event,
+    WebhookSubscription.Event.FOLLOW_UP_UPDATED: _follow_up_event,
+    WebhookSubscription.Event.FOLLOW_UP_RESOLVED: _follow_up_event,
+}
+
+
+def _enqueue_on_commit(delivery_ids: list[int]) -> None:
+    from integrations.tasks import deliver_webhook  # the task module imports this one
+
+    if delivery_ids:
+        transaction.on_commit(lambda: [deliver_webhook.delay(delivery_id) for delivery_id in delivery_ids])
+
+
+def webhooks_emit(event_type: str, subject: Response | Suppression | FollowUp) -> list[WebhookDelivery]:
+    """Record one event about `subject` for every active subscription to `event_type`; each is sent after commit.
+
+    Call it inside the transaction of the change, so the event exists exactly when the change does.
+    """
+    subscriptions = [s for s in WebhookSubscription.objects.filter(is_active=True) if event_type in s.events]
+    if not subscriptions:
+        return []
+    event_id = secrets.token_hex(32)
+    payload = {"event_type": event_type, "event_id": event_id, **EVENT_BUILDERS[event_type](subject)}
+    now = timezone.now()
+    deliveries = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(
+            subscription=subscription,
+            event_type=event_type,
+            event_id=event_id,
+            payload=payload,
+            next_attempt_at=now,
+            enqueued_at=now,
+        )
+        for subscription in subscriptions
+    )
+    _enqueue_on_commit([delivery.pk for delivery in deliveries])
+    return deliveries
+
+
+def webhooks_emit_response(*, response_id: int, created: bool) -> list[WebhookDelivery]:
+    response = (
+        Response.objects.select_related("survey", "contact", "invitation")
+        .prefetch_related("answers__question")
+        .filter(pk=response_id)
+        .first()
+    )
+    if response is None:  # withdrawn (a link scanner's) before this ran
+        return []
+    event = "survey_response.created" if created else "survey_response.updated"
+    with transaction.atomic():
+        return webhooks_emit(event, response)
+
+
+def webhooks_emit_unsubscribe(*, suppression_id: int) -> list[WebhookDelivery]:
+    """A customer's own opt-out (unsubscribe link, STOP, provider unsubscribe); bounces are not unsubscribes."""
+    suppression = Suppression.objects.filter(pk=suppression_id, reason__in=OPT_OUT_REASONS).first()
+    if suppression is None:
+        return []
+    with transaction.atomic():
+        return webhooks_emit("unsubscribe.created", suppression)
+
+
+# --- sending ---------------------------------------------------------------------------------------
+
+
+def _record_outcome(delivery: WebhookDelivery, *, status: str, **fields) -> WebhookDelivery:
+    fields["status"] = status
+    WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.Status.SENDING).update(**fields)
+    delivery.refresh_from_db()
+    return delivery
+
+
+def _retry_or_fail(delivery: WebhookDelivery, *, error: str, response_code: int | None) -> WebhookDelivery:
+    now = timezone.now()
+    next_attempt_at = now + timedelta(seconds=FIRST_RETRY_SECONDS * 2 ** (delivery.attempts - 1))
+    if next_attempt_at > delivery.created_at + RETRY_WINDOW:
+        return _record_outcome(
+            delivery, status=WebhookDelivery.Status.FAILED, error=error[:ERROR_MAX_CHARS], response_code=response_code
+        )
+    return _record_outcome(
+        delivery,
+        status=WebhookDelivery.Status.PENDING,
+        error=error[:ERROR_MAX_CHARS],
+        response_code=response_code,
+        next_attempt_at=next_attempt_at,
+        enqueued_at=None,
+    )
+
+
+def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
+    """POST one due delivery; None when it is not due or another worker has it (a repeated task sends nothing)."""
+    now = timezone.now()
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery_id, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now
+    ).update(status=WebhookDelivery.Status.SENDING, attempts=F("attempts") + 1, last_attempt_at=now)
+    if not claimed:
+        return None
+    delivery = WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
+    subscription = delivery.subscription
+    if not subscription.is_active:
+        return _record_outcome(delivery, status=WebhookDelivery.Status.FAILED, error="The subscription is inactive.")
+    body = webhook_body(delivery)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Closeloop-Webhooks/1.0",
+        SIGNATURE_HEADER: webhook_signature(subscription.secret, body),
+    }
+    try:
+        response = _post(subscription.url, body, headers)
+    except AddressRefused as exc:
+        return _record_outcome(delivery, status=WebhookDelivery.Status.FAILED, error=str(exc))
+    except requests.RequestException as exc:
+        return _retry_or_fail(delivery, error=f"{type(exc).__name__}: {exc}", response_code=None)
+    if 200 <= response.status_code < 300:
+        return _record_outcome(
+            delivery,
+            status=WebhookDelivery.Status.DELIVERED,
+            response_code=response.status_code,
+            error="",
+            delivered_at=timezone.now(),
+        )
+    return _retry_or_fail(delivery, error=f"HTTP {response.status_code}", response_code=response.status_code)
+
+
+def webhook_deliveries_sweep(*, now=None) -> dict[str, int]:
+    """Beat job: hand due retries to workers, and take back attempts whose worker died."""
+    now = now or timezone.now()
+    requeued = WebhookDelivery.objects.filter(
+        status=WebhookDelivery.Status.SENDING, last_attempt_at__lt=now - SEND_LEASE
+    ).update(
+        status=WebhookDelivery.Status.PENDING,
+        next_attempt_at=now,
+        enqueued_at=None,
+        error="The worker stopped during the attempt.",
+    )
+    with transaction.atomic():
+        due = list(
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - REENQUEUE_AFTER))
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
+        WebhookDelivery.objects.filter(pk__in=due).update(enqueued_at=now)
+        _enqueue_on_commit(due)
+    return {"requeued": requeued, "enqueued": len(due)}
+
+
+@transaction.atomic
+def webhook_delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivery's event again as a new delivery (same event id and body), with a fresh retry window."""
+    now = timezone.now()
+    replay = WebhookDelivery.objects.create(
+        subscription=delivery.subscription,
+        event_type=delivery.event_type,
+        event_id=delivery.event_id,
+        payload=delivery.payload,
+        next_attempt_at=now,
+        enqueued_at=now,
+        replay_of=delivery,
+    )
+    _enqueue_on_commit([replay.pk])
+    return replay
+
+
+# --- subscriptions ---------------------------------------------------------------------------------
+
+
+def webhook_secret_new() -> str:
+    return secrets.token_hex(32)
+
+
+def webhook_events_check(events: list) -> None:
+    unknown = sorted({str(event) for event in events} - set(WebhookSubscription.Event.values))
+    if not events or unknown:
+        raise ValidationError({"events": f"Choose event types from {', '.join(WebhookSubscription.Event.values)}."})
+
+
+@transaction.atomic
+def webhook_subscription_save(*, subscription: WebhookSubscription | None = None, **fields) -> WebhookSubscription:
+    """Create (no `subscription`) or change one; the URL and events are checked, a missing secret is made up."""
+    subscription = subscription or WebhookSubscription()
+    for name, value in fields.items():
+        setattr(subscription, name, value)
+    subscription.secret = subscription.secret or webhook_secret_new()
+    errors = {}
+    for check, value in ((webhook_url_check, subscription.url), (webhook_events_check, subscription.events)):
+        try:
+            check(value)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    subscription.save()
+    return subscription

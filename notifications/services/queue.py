@@ -1,0 +1,155 @@
+"""Queuing outbound messages: store a `Message` and hand its send to a worker after commit, alone or in batches;
+re-enqueue lost ones and resend an `unknown` one on an operator's decision.
+
+Knows nothing of surveys or follow-ups: callers hand over rendered content and keep the `Message` they get back.
+The tasks it enqueues call back into `notifications.services.sending`.
+"""
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from notifications.models import Message
+from notifications.selectors import messages_unsettled, recipient_is_contactable
+
+logger = logging.getLogger(__name__)
+
+
+def message_queue(
+    *,
+    channel: str,
+    recipient: str,
+    body_text: str,
+    subject: str = "",
+    body_html: str = "",
+    headers: dict | None = None,
+    unsubscribe_hash: str = "",
+) -> Message:
+    """Store a message and enqueue its send once the surrounding transaction commits.
+
+    A suppressed recipient gets a `cancelled` row and no send, so callers need not check.
+    """
+    contactable = recipient_is_contactable(channel=channel, recipient=recipient)
+    message = Message.objects.create(
+        channel=channel,
+        recipient=recipient,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        headers=headers or {},
+        unsubscribe_hash=unsubscribe_hash,
+        status=Message.Status.QUEUED if contactable else Message.Status.CANCELLED,
+        last_error="" if contactable else "recipient is suppressed",
+    )
+    if contactable:
+        message_enqueue_on_commit(message.id)
+    return message
+
+
+# The ids `message_queue` collects inside `messages_sent_in_batches()`; None outside it.
+_batch_ids: ContextVar[list[int] | None] = ContextVar("closeloop_send_batch_ids", default=None)
+
+
+@contextmanager
+def messages_sent_in_batches() -> Iterator[None]:
+    """Send the messages queued inside this block in tasks of `SEND_BATCH_SIZE`, once the transaction commits.
+
+    For a caller queuing many messages at once (the dispatcher): one broker hand-off per batch
+    instead of one per message. Each send still claims its own message, so a redelivered batch
+    sends nothing twice. Enter it inside the transaction that queues them: the batches are
+    enqueued when that transaction commits, and dropped with it when it rolls back.
+    """
+    ids: list[int] = []
+    token = _batch_ids.set(ids)
+    try:
+        yield
+    finally:
+        _batch_ids.reset(token)
+    if ids:
+        from notifications.tasks import send_messages
+
+        size = settings.SEND_BATCH_SIZE
+
+        def enqueue() -> None:
+            for start in range(0, len(ids), size):
+                send_messages.delay(ids[start : start + size])
+
+        transaction.on_commit(enqueue)
+
+
+def message_enqueue_on_commit(message_id: int) -> None:
+    batch = _batch_ids.get()
+    if batch is not None:
+        batch.append(message_id)
+        return
+    from notifications.tasks import send_message
+
+    transaction.on_commit(lambda: send_message.delay(message_id))
+
+
+def messages_sweep(*, now=None) -> dict[str, int]:
+    """Mark sends stuck in `sending` past their lease `unknown`, re-enqueue lost `queued` ones, count the unsettled.
+
+    A worker killed mid-send leaves `sending` behind: the provider may have got it, so it
+    becomes `unknown` for webhooks to settle, never resent; a row never claimed past the
+    lease just lost its task and is enqueued again. `unknown` ones still unsettled after the
+    grace period are logged for an operator, who may resend them from the admin: only a
+    person can judge that a double is better than nothing.
+    """
+    now = now or timezone.now()
+    lease = now - timedelta(seconds=settings.SEND_LEASE_SECONDS)
+    stuck = Message.objects.filter(status=Message.Status.SENDING, updated_at__lt=lease)
+    unknown = stuck.update(status=Message.Status.UNKNOWN, last_error="send outlived its lease", updated_at=now)
+    unsettled = messages_unsettled(now=now).count()
+    if unsettled:
+        logger.warning(
+            "%d message(s) in `unknown` past the grace period: review them in the admin (Messages, outcome)",
+            unsettled,
+        )
+    lost_ids = list(
+        Message.objects.filter(status=Message.Status.QUEUED, updated_at__lt=lease).values_list("id", flat=True)
+    )
+    # Touching them starts a new lease, so a long backlog is not enqueued again at every sweep.
+    Message.objects.filter(id__in=lost_ids, status=Message.Status.QUEUED).update(updated_at=now)
+    from notifications.tasks import send_message
+
+    for message_id in lost_ids:
+        send_message.delay(message_id)
+    return {"unknown": unknown, "requeued": len(lost_ids), "unsettled": unsettled}
+
+
+def message_resend(*, message_id: int, by: str) -> Message | None:
+    """Queue a copy of an `unknown` message on an operator's explicit decision; None if not `unknown` or resent.
+
+    The customer may get it twice: this is why nothing calls it automatically. The original
+    keeps its status (a late webhook may still settle it) and points at its copy, so it is
+    resent at most once; the copy goes through consent again.
+    """
+    with transaction.atomic():
+        original = (
+            Message.objects.select_for_update()
+            .filter(id=message_id, status=Message.Status.UNKNOWN, resent_as__isnull=True)
+            .first()
+        )
+        if original is None:
+            return None
+        copy = message_queue(
+            channel=original.channel,
+            recipient=original.recipient,
+            subject=original.subject,
+            body_text=original.body_text,
+            body_html=original.body_html,
+            headers=original.headers,
+            unsubscribe_hash=original.unsubscribe_hash,
+        )
+        original.resent_as = copy
+        original.last_error = f"resent by {by}; was: {original.last_error}"[:1000]
+        original.save(update_fields=["resent_as", "last_error", "updated_at"])
+    logger.info("message %s resent as %s by an operator", original.public_id, copy.public_id)
+    return copy

@@ -1,0 +1,154 @@
+"""Contacts: find one by external id, email or phone and update it with what was given, change its
+addresses, erase it.
+
+Never merges two people behind the caller's back; schedules nothing.
+"""
+
+from dataclasses import dataclass, field, replace
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from surveys.models import Contact
+from surveys.scales import pick_locale
+
+
+@dataclass(frozen=True, slots=True)
+class ContactData:
+    email: str = ""
+    phone: str = ""
+    name: str = ""
+    locale: str = ""
+    timezone: str = ""
+    external_id: str = ""
+    properties: dict = field(default_factory=dict)
+
+
+# What names a contact, in the order a match is looked for.
+IDENTIFIERS = ("external_id", "email", "phone")
+
+
+def contact_identifiers(data: ContactData) -> list[tuple[str, str]]:
+    return [(name, value) for name in IDENTIFIERS if (value := getattr(data, name))]
+
+
+def contacts_named(data: ContactData, *, lock: bool = False) -> list[Contact]:
+    """Every contact owning one of the given identifiers, in one query; with `lock`, their rows are
+    locked until the transaction ends (in id order, so that two lookups cannot deadlock)."""
+    named = Q()
+    for name, value in contact_identifiers(data):
+        named |= Q(**{name: value})
+    if not named:
+        return []
+    contacts = Contact.objects.filter(named).order_by("pk")
+    return list(contacts.select_for_update() if lock else contacts)
+
+
+def contact_pick(data: ContactData, candidates: list[Contact]) -> Contact | None:
+    """The contact the data speaks of: matched by external id, then email, then phone."""
+    for name, value in contact_identifiers(data):
+        for contact in candidates:
+            if getattr(contact, name) == value:
+                return contact
+    return None
+
+
+def contact_upsert(*, data: ContactData) -> Contact:
+    """Find the contact by external id, email or phone, and update it with what was given."""
+    return contact_get_or_create(data)[0]
+
+
+def contact_new(data: ContactData) -> Contact:
+    return Contact(
+        email=data.email,
+        phone=data.phone,
+        name=data.name,
+        locale=pick_locale(data.locale),
+        timezone=data.timezone,
+        external_id=data.external_id,
+        properties=data.properties,
+    )
+
+
+def contact_get_or_create(data: ContactData, *, savepoint: bool = True, lock: bool = False) -> tuple[Contact, bool]:
+    """The contact and whether it is new. Without `savepoint`, a concurrent creation of the same
+    contact raises IntegrityError and aborts the caller's transaction, which must then start over.
+    With `lock`, a known contact's row is locked as it is read, until the transaction ends."""
+    if not (data.email or data.phone or data.external_id):
+        raise ValidationError({"contact": "Give at least an email, a phone number or an external id."})
+    candidates = contacts_named(data, lock=lock)
+    contact = contact_pick(data, candidates)
+    if contact is None and not savepoint:
+        contact = contact_new(data)
+        contact.save(force_insert=True)
+        return contact, True
+    if contact is None:
+        try:
+            with transaction.atomic():
+                contact = contact_new(data)
+                contact.save(force_insert=True)
+                return contact, True
+        except IntegrityError:
+            # A concurrent request created the same contact first.
+            candidates = contacts_named(data)
+            contact = contact_pick(data, candidates)
+            if contact is None:
+                raise
+    changed = []
+    for name in ("email", "phone", "name", "timezone", "external_id"):
+        value = getattr(data, name)
+        if not value or getattr(contact, name) == value:
+            continue
+        if name in ("email", "external_id") and any(
+            other.pk != contact.pk and getattr(other, name) == value for other in candidates
+        ):
+            # Another contact owns this address or id: keep both people as they are rather than merge them.
+            continue
+        setattr(contact, name, value)
+        changed.append(name)
+    if data.locale and contact.locale != pick_locale(data.locale):
+        contact.locale = pick_locale(data.locale)
+        changed.append("locale")
+    if data.properties and {**contact.properties, **data.properties} != contact.properties:
+        contact.properties = {**contact.properties, **data.properties}
+        changed.append("properties")
+    if changed:
+        contact.save(update_fields=[*changed, "updated_at"])
+    return contact, False
+
+
+def contact_addresses_change(*, current: ContactData, email: str = "", phone: str = "") -> Contact | None:
+    """Give the contact found by `current` (its email, else its phone) a new email and/or phone.
+
+    Nobody found: None, and nothing changes. Another contact with the new address is a
+    ValidationError on `email_update`/`phone_number_update` (Delighted's names): people are
+    never merged behind the caller's back.
+    """
+    contact = contact_pick(current, contacts_named(replace(current, external_id="")))
+    if contact is None:
+        return None
+    changed = []
+    for name, value, error_key in (("email", email, "email_update"), ("phone", phone, "phone_number_update")):
+        if not value or getattr(contact, name) == value:
+            continue
+        lookup = "email__iexact" if name == "email" else "phone"
+        if Contact.objects.filter(**{lookup: value}).exclude(pk=contact.pk).exists():
+            raise ValidationError(
+                {error_key: f"Another person already has this {'email' if name == 'email' else 'phone number'}."}
+            )
+        setattr(contact, name, value)
+        changed.append(name)
+    if changed:
+        try:
+            with transaction.atomic():
+                contact.save(update_fields=[*changed, "updated_at"])
+        except IntegrityError as exc:
+            # A concurrent request gave the address to someone else first.
+            raise ValidationError({"email_update": "Another person already has this email."}) from exc
+    return contact
+
+
+def contact_delete(*, contact: Contact) -> None:
+    """Erase a contact with their events, invitations and responses (a data-deletion request)."""
+    contact.delete()

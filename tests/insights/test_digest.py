@@ -1,0 +1,61 @@
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from feedback.models import User
+from insights.digest import digest_send_weekly
+from insights.rollups import rollup_rebuild
+from tests.factories import ManagerFactory, ResponseFactory, SurveyFactory
+
+MONDAY = datetime(2026, 11, 16, 8, tzinfo=UTC)
+
+
+@pytest.fixture
+def last_week(db):
+    survey = SurveyFactory(kind="nps")
+    for score in (10, 10, 9, 3):
+        ResponseFactory(invitation__survey=survey, score=score, confirmed_at=MONDAY - timedelta(days=3))
+    ResponseFactory(invitation__survey=survey, score=0, confirmed_at=MONDAY)  # this week: not in the digest
+    rollup_rebuild()
+
+
+@pytest.mark.django_db
+@time_machine.travel(MONDAY, tick=False)
+def test_digest_goes_to_opted_in_managers_once_per_week(last_week, outbox, django_capture_on_commit_callbacks):
+    ManagerFactory(email="boss@closeloop.test", wants_weekly_digest=True)
+    ManagerFactory(email="quiet@closeloop.test")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert digest_send_weekly() == 1
+        assert digest_send_weekly() == 0
+    assert [message.recipient for message in outbox] == ["boss@closeloop.test"]
+    assert outbox[0].subject == "Closeloop week of 9 Nov: 4 answers, NPS 50.0"
+    assert "NPS: 50.0 ±" in outbox[0].body_text
+    assert "http://testserver/dashboard/?period=custom&start=2026-11-09&end=2026-11-15" in outbox[0].body_text
+    assert User.objects.get(email="boss@closeloop.test").digest_sent_for == date(2026, 11, 9)
+
+
+@pytest.mark.django_db
+def test_digest_the_next_week_goes_again(last_week, outbox, django_capture_on_commit_callbacks):
+    ManagerFactory(wants_weekly_digest=True, digest_sent_for=date(2026, 11, 2))
+    with time_machine.travel(MONDAY, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert digest_send_weekly() == 1
+
+
+@pytest.mark.django_db
+def test_digest_subscription_toggles_for_a_manager(client, manager):
+    client.force_login(manager)
+    assert client.post(reverse("dashboard-digest"), {"wants": "1"}).status_code == 302
+    manager.refresh_from_db()
+    assert manager.wants_weekly_digest
+    client.post(reverse("dashboard-digest"), {"wants": "0"})
+    manager.refresh_from_db()
+    assert not manager.wants_weekly_digest
+
+
+@pytest.mark.django_db
+def test_digest_subscription_is_for_managers_only(client, agent):
+    assert client.post(reverse("dashboard-digest"), {"wants": "1"}).status_code == 302  # to the login page
+    client.force_login(agent)
+    assert client.post(reverse("dashboard-digest"), {"wants": "1"}).status_code == 403

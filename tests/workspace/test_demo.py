@@ -1,0 +1,47 @@
+from datetime import timedelta
+
+import pytest
+from rest_framework.test import APIClient
+
+from feedback.models import FollowUp, RoutingRule, User
+from notifications.models import Message
+from surveys.models import Invitation, Response, Survey, TriggerRule
+from workspace.demo import DEMO_API_KEY, DEMO_LOGINS, demo_is_loaded, demo_load
+
+
+@pytest.mark.django_db
+def test_demo_load_builds_the_workspace_without_sending_anything(outbox, client):
+    assert not demo_is_loaded()
+
+    demo_load(history_size=20)
+
+    assert demo_is_loaded()
+    assert sorted(Survey.objects.values_list("kind", flat=True)) == ["csat", "nps", "thumbs"]
+    assert RoutingRule.objects.get().fix_check_survey.name == "Did we fix it?"
+    assert not Invitation.objects.filter(status=Invitation.Status.SCHEDULED).exists()
+    assert sorted(TriggerRule.objects.values_list("event_type", "delay")) == [
+        ("purchase", timedelta(0)),
+        ("support_ticket_solved", timedelta(0)),
+    ]
+    assert outbox == []
+    assert set(Message.objects.values_list("status", flat=True)) == {Message.Status.DELIVERED}
+    assert Response.objects.exists()
+    detractor_responses = [
+        r for r in Response.objects.select_related("survey") if r.score <= {"nps": 6, "csat": 2}[r.survey.kind]
+    ]
+    assert FollowUp.objects.count() == len(detractor_responses)
+    for email, password, role in DEMO_LOGINS:
+        assert User.objects.get(email=email).role == role
+        assert client.login(email=email, password=password)
+
+
+@pytest.mark.django_db
+def test_demo_api_key_accepts_events():
+    demo_load(history_size=0)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {DEMO_API_KEY}")
+
+    response = api.post("/api/events/", {"type": "purchase", "contact": {"email": "new@example.com"}}, format="json")
+
+    assert response.status_code == 201
+    assert response.json()["scheduled"][0]["survey"] == "Purchase NPS"
