@@ -4,7 +4,5 @@ from django.dispatch import Signal
 
 # A customer's SMS that was not a STOP/START/HELP keyword: kwargs inbound_id, phone, body.
 inbound_sms_received = Signal()
-# A message's status moved: kwargs message_id, status.
-message_status_changed = Signal()
 # A recipient was newly suppressed (unsubscribe, STOP, bounce…): kwargs suppression_id.
 suppression_created = Signal()

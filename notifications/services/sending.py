@@ -6,13 +6,12 @@ Statuses only move forward (STATUS_RANK).
 
 import logging
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from notifications.models import Message, Suppression
 from notifications.ratelimit import rate_limit_wait
 from notifications.services.suppressions import suppression_add
-from notifications.signals import message_status_changed
 from notifications.transports import DeliveryError, transport_for
 
 logger = logging.getLogger(__name__)
@@ -53,7 +52,6 @@ def _status_set(message: Message, status: str, **fields) -> None:
         setattr(message, name, value)
     message.status = status
     message.save(update_fields=["status", "updated_at", *fields])
-    transaction.on_commit(lambda: message_status_changed.send(sender=Message, message_id=message.id, status=status))
 
 
 def _message_claim(message_id: int) -> Message | None:
@@ -117,8 +115,6 @@ def _message_sent_record(message: Message, provider_message_id: str) -> None:
         (status,) = cursor.fetchone()
     message.provider_message_id, message.sent_at, message.updated_at = provider_message_id[:100], now, now
     message.status = status
-    if status == Message.Status.SENT:
-        transaction.on_commit(lambda: message_status_changed.send(sender=Message, message_id=message.id, status=status))
 
 
 def message_send(*, message_id: int) -> Message | None:
@@ -161,13 +157,9 @@ def message_send(*, message_id: int) -> Message | None:
 
 def message_fail(*, message_id: int, reason: str) -> None:
     """Give up on a message whose transient failures outlasted its retries."""
-    updated = Message.objects.filter(id=message_id, status=Message.Status.QUEUED).update(
+    Message.objects.filter(id=message_id, status=Message.Status.QUEUED).update(
         status=Message.Status.FAILED, last_error=reason, updated_at=timezone.now()
     )
-    if updated:
-        transaction.on_commit(
-            lambda: message_status_changed.send(sender=Message, message_id=message_id, status=Message.Status.FAILED)
-        )
 
 
 def message_status_advance(*, message: Message, status: str, error: str = "") -> bool:

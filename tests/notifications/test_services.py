@@ -9,7 +9,6 @@ from notifications.services.emails import unsubscribe_token_new
 from notifications.services.queue import message_queue, message_resend, messages_sent_in_batches, messages_sweep
 from notifications.services.sending import TransientDeliveryError, message_send, message_status_advance
 from notifications.services.suppressions import suppression_add, suppression_remove, unsubscribe_by_token
-from notifications.signals import message_status_changed
 from notifications.transports import DeliveryError
 from tests.factories import MessageFactory
 from tests.fakes import transports as scripted
@@ -345,22 +344,15 @@ def test_suppression_list_filters_by_reason_and_period():
     assert [s.recipient for s in suppression_list(until="2026-11-05T00:00Z")] == ["a@example.com"]
 
 
-def test_message_status_advance_never_moves_backwards(django_capture_on_commit_callbacks):
-    received = []
-    message_status_changed.connect(
-        lambda **kw: received.append((kw["message_id"], kw["status"])), weak=False, dispatch_uid="test-status"
-    )
-    try:
-        message = MessageFactory(status=Message.Status.SENT)
-        with django_capture_on_commit_callbacks(execute=True):
-            assert message_status_advance(message=message, status=Message.Status.DELIVERED) is True
-            assert message_status_advance(message=message, status=Message.Status.SENT) is False
-            assert message_status_advance(message=message, status=Message.Status.DELIVERED) is False
-        message.refresh_from_db()
-        assert message.status == Message.Status.DELIVERED
-        assert received == [(message.id, "delivered")]
-    finally:
-        message_status_changed.disconnect(dispatch_uid="test-status")
+def test_message_status_advance_never_moves_backwards():
+    message = MessageFactory(status=Message.Status.SENT)
+
+    assert message_status_advance(message=message, status=Message.Status.DELIVERED) is True
+    assert message_status_advance(message=message, status=Message.Status.SENT) is False
+    assert message_status_advance(message=message, status=Message.Status.DELIVERED) is False
+
+    message.refresh_from_db()
+    assert message.status == Message.Status.DELIVERED
 
 
 def test_unsubscribe_by_token_suppresses_the_recipient():
@@ -414,22 +406,6 @@ def test_message_send_query_count_when_already_claimed(outbox, django_assert_num
     with django_assert_num_queries(1):
         assert message_send(message_id=message.id) is None
     assert outbox == []
-
-
-def test_message_send_signals_sent_after_commit(outbox, django_capture_on_commit_callbacks):
-    message = MessageFactory()
-    seen = []
-
-    def listener(*, message_id, status, **kwargs):
-        seen.append((message_id, status))
-
-    message_status_changed.connect(listener)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            message_send(message_id=message.id)
-    finally:
-        message_status_changed.disconnect(listener)
-    assert seen == [(message.id, Message.Status.SENT)]
 
 
 @override_settings(SEND_UNKNOWN_GRACE_SECONDS=3600)
