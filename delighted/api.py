@@ -5,7 +5,7 @@ Unix seconds, 422 for invalid input, 202 for deletions). Decisions stay in `surv
 """
 
 import base64
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -28,9 +28,10 @@ from delighted.services import (
 from notifications.models import Channel
 from notifications.selectors import suppression_list
 from notifications.services.suppressions import suppression_add
-from surveys.api import ContactInputSerializer, InvitationPropertiesField, ScopePermission, contains_nul
-from surveys.delighted_json import epoch, person_json, response_json, suppression_json
-from surveys.models import ApiKey, Contact, Invitation
+from surveys.api import ContactInputSerializer, InvitationPropertiesField, contains_nul
+from surveys.authentication import CanReadResponses, CanWriteEvents
+from surveys.delighted_json import MAX_EPOCH, epoch, from_epoch, person_json, response_json, suppression_json
+from surveys.models import Contact, Invitation
 from surveys.selectors import (
     contact_get_by_identifier,
     contacts_by_email,
@@ -44,12 +45,7 @@ from surveys.services.responses import response_submit
 from surveys.services.scheduling import invitation_record, invitations_cancel_pending
 
 MAX_PER_PAGE = 100
-MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z: later instants are not dates Python or the database can hold
 MAX_ID_DIGITS = 18  # a 64-bit primary key has at most 19 digits; longer "ids" cannot exist
-
-
-def from_epoch(value: int | None) -> datetime | None:
-    return datetime.fromtimestamp(value, tz=UTC) if value is not None else None
 
 
 def delighted_exception_handler(exc, context):
@@ -61,16 +57,6 @@ def delighted_exception_handler(exc, context):
         response.status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     response.data = {"status": response.status_code, **response.data}
     return response
-
-
-class CanWriteEvents(ScopePermission):
-    scope = ApiKey.Scope.EVENTS_WRITE
-    message = "This API key lacks the events:write scope."
-
-
-class CanReadResponses(ScopePermission):
-    scope = ApiKey.Scope.RESPONSES_READ
-    message = "This API key lacks the responses:read scope."
 
 
 class DelightedView(APIView):

@@ -16,14 +16,15 @@ from rest_framework.views import APIView
 from delighted.authentication import DelightedBasicAuthentication
 from insights import selectors
 from insights.metrics import NpsSplit, percent, split
+from surveys.delighted_json import MAX_EPOCH
 from surveys.models import Survey
 
 EARLIEST = date(1970, 1, 1)
 
 
 class MetricsQuerySerializer(serializers.Serializer):
-    since = serializers.IntegerField(required=False, min_value=0, max_value=253402300799)
-    until = serializers.IntegerField(required=False, min_value=0, max_value=253402300799)
+    since = serializers.IntegerField(required=False, min_value=0, max_value=MAX_EPOCH)
+    until = serializers.IntegerField(required=False, min_value=0, max_value=MAX_EPOCH)
     trend = serializers.CharField(required=False, max_length=100)
 
     def validate(self, attrs: dict) -> dict:

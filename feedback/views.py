@@ -3,7 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -91,19 +91,24 @@ def follow_up_detail(request, follow_up_id: int):
     return _detail(request, _visible_follow_up(request, follow_up_id))
 
 
+def _post_to_timeline(request, follow_up_id: int, form_class, form_name: str, service) -> HttpResponse:
+    """A note or a reply: the form's `body` handed to `service`; a refusal is shown on the form, as a 400."""
+    follow_up = _visible_follow_up(request, follow_up_id)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        return _detail(request, follow_up, **{form_name: form}, status=400)
+    try:
+        service(follow_up=follow_up, author=request.user, body=form.cleaned_data["body"])
+    except ValidationError as exc:
+        form.add_error("body", exc.message_dict.get("body"))
+        return _detail(request, follow_up, **{form_name: form}, status=400)
+    return redirect("follow-up-detail", follow_up_id=follow_up.pk)
+
+
 @login_required
 @require_POST
 def follow_up_note(request, follow_up_id: int):
-    follow_up = _visible_follow_up(request, follow_up_id)
-    form = NoteForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, follow_up, note_form=form, status=400)
-    try:
-        follow_up_add_note(follow_up=follow_up, author=request.user, body=form.cleaned_data["body"])
-    except ValidationError as exc:
-        form.add_error("body", exc.message_dict.get("body"))
-        return _detail(request, follow_up, note_form=form, status=400)
-    return redirect("follow-up-detail", follow_up_id=follow_up.pk)
+    return _post_to_timeline(request, follow_up_id, NoteForm, "note_form", follow_up_add_note)
 
 
 @login_required
@@ -197,13 +202,4 @@ def follow_up_reopen_view(request, follow_up_id: int):
 @login_required
 @require_POST
 def follow_up_reply_view(request, follow_up_id: int):
-    follow_up = _visible_follow_up(request, follow_up_id)
-    form = ReplyForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, follow_up, reply_form=form, status=400)
-    try:
-        follow_up_reply(follow_up=follow_up, author=request.user, body=form.cleaned_data["body"])
-    except ValidationError as exc:
-        form.add_error("body", exc.message_dict.get("body"))
-        return _detail(request, follow_up, reply_form=form, status=400)
-    return redirect("follow-up-detail", follow_up_id=follow_up.pk)
+    return _post_to_timeline(request, follow_up_id, ReplyForm, "reply_form", follow_up_reply)

@@ -2,7 +2,7 @@
 
 import csv
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -161,79 +161,62 @@ def _stream_csv(filename: str, header: list[str], rows) -> StreamingHttpResponse
     return response
 
 
-@login_required
-@require_GET
-def export_responses(request):
+# (CSV header, the field it reads): what each export holds, in its column order.
+RESPONSE_COLUMNS = [
+    ("id", "pk"),
+    ("confirmed_at", "confirmed_at"),
+    ("survey", "survey__name"),
+    ("kind", "survey__kind"),
+    ("score", "score"),
+    ("comment", "comment"),
+    ("channel", "invitation__channel"),
+    ("event_type", "invitation__event__type"),
+    ("email", "contact__email"),
+    ("phone", "contact__phone"),
+    ("follow_up_status", "follow_up__status"),
+]
+FOLLOW_UP_COLUMNS = [
+    ("id", "pk"),
+    ("created_at", "created_at"),
+    ("status", "status"),
+    ("team", "team__name"),
+    ("assignee", "assignee__email"),
+    ("due_at", "due_at"),
+    ("resolved_at", "resolved_at"),
+    ("root_cause", "root_cause__name"),
+    ("survey", "response__survey__name"),
+    ("score", "response__score"),
+    ("comment", "response__comment"),
+    ("email", "response__contact__email"),
+]
+
+
+def _csv_value(value):
+    if value is None:
+        return ""
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _export(request, name: str, rows_in, order: str, columns: list[tuple[str, str]]):
+    """The dashboard's filters applied to `rows_in(filters)`, streamed as CSV in `order`; bad filters are a 400 page."""
     form, filters = _filters(request)
     if filters is None:
         return render(request, "insights/dashboard.html", {"form": form}, status=400)
-    responses = (
-        selectors.responses_in(filters)
-        .order_by("confirmed_at", "pk")
-        .values_list(
-            "pk",
-            "confirmed_at",
-            "survey__name",
-            "survey__kind",
-            "score",
-            "comment",
-            "invitation__channel",
-            "invitation__event__type",
-            "contact__email",
-            "contact__phone",
-            "follow_up__status",
-        )
-    )
-    header = ["id", "confirmed_at", "survey", "kind", "score", "comment", "channel", "event_type", "email", "phone"]
-    header.append("follow_up_status")
-    rows = (
-        [row[0], row[1].isoformat(), *[value if value is not None else "" for value in row[2:]]]
-        for row in responses.iterator(chunk_size=2000)
-    )
-    return _stream_csv(f"responses-{filters.start}-{filters.end}.csv", header, rows)
+    values = rows_in(filters).order_by(order, "pk").values_list(*(field for _, field in columns))
+    rows = ([_csv_value(value) for value in row] for row in values.iterator(chunk_size=2000))
+    return _stream_csv(f"{name}-{filters.start}-{filters.end}.csv", [header for header, _ in columns], rows)
+
+
+@login_required
+@require_GET
+def export_responses(request):
+    return _export(request, "responses", selectors.responses_in, "confirmed_at", RESPONSE_COLUMNS)
 
 
 @login_required
 @require_GET
 def export_follow_ups(request):
-    form, filters = _filters(request)
-    if filters is None:
-        return render(request, "insights/dashboard.html", {"form": form}, status=400)
-    follow_ups = (
-        selectors.follow_ups_in(filters)
-        .order_by("created_at", "pk")
-        .values_list(
-            "pk",
-            "created_at",
-            "status",
-            "team__name",
-            "assignee__email",
-            "due_at",
-            "resolved_at",
-            "root_cause__name",
-            "response__survey__name",
-            "response__score",
-            "response__comment",
-            "response__contact__email",
-        )
-    )
-
-    def rows():
-        for row in follow_ups.iterator(chunk_size=2000):
-            yield [
-                row[0],
-                row[1].isoformat(),
-                row[2],
-                row[3],
-                row[4] or "",
-                row[5].isoformat(),
-                row[6].isoformat() if row[6] else "",
-                *[value if value is not None else "" for value in row[7:]],
-            ]
-
-    header = ["id", "created_at", "status", "team", "assignee", "due_at", "resolved_at", "root_cause"]
-    header += ["survey", "score", "comment", "email"]
-    return _stream_csv(f"follow-ups-{filters.start}-{filters.end}.csv", header, rows())
+    return _export(request, "follow-ups", selectors.follow_ups_in, "created_at", FOLLOW_UP_COLUMNS)
 
 
 @login_required

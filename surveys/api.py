@@ -11,15 +11,15 @@ import phonenumbers
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, serializers, status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.fields import empty
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import _flatten
-from surveys.authentication import has_scope
+from surveys.authentication import CanWriteEvents, IsAdminKey
 from surveys.conditions import conditions_errors
-from surveys.models import ApiKey, Survey, TriggerRule
+from surveys.models import Survey, TriggerRule
 from surveys.services.contacts import ContactData
 from surveys.services.idempotency import (
     IdempotencyConflict,
@@ -33,23 +33,6 @@ from surveys.services.trigger_rules import trigger_rule_create, trigger_rule_upd
 
 BATCH_LIMIT = 1000
 THANK_YOU_MESSAGE_MAX = Survey._meta.get_field("thank_you_message").max_length
-
-
-class ScopePermission(permissions.BasePermission):
-    scope = ""
-
-    def has_permission(self, request, view) -> bool:
-        return has_scope(request, self.scope)
-
-
-class CanWriteEvents(ScopePermission):
-    scope = ApiKey.Scope.EVENTS_WRITE
-    message = "This API key lacks the events:write scope."
-
-
-class IsAdminKey(ScopePermission):
-    scope = ApiKey.Scope.ADMIN
-    message = "This API key lacks the admin scope."
 
 
 @functools.cache

@@ -2,7 +2,7 @@ import math
 
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions, throttling
+from rest_framework import authentication, exceptions, permissions, throttling
 
 from surveys.models import ApiKey
 from surveys.selectors import api_key_get_active
@@ -44,6 +44,30 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
 def has_scope(request, scope: str) -> bool:
     return isinstance(request.auth, ApiKey) and scope in request.auth.scopes
+
+
+class ScopePermission(permissions.BasePermission):
+    """A request signed with an API key that holds `scope` (the native API and Delighted's share these)."""
+
+    scope = ""
+
+    def has_permission(self, request, view) -> bool:
+        return has_scope(request, self.scope)
+
+
+class CanWriteEvents(ScopePermission):
+    scope = ApiKey.Scope.EVENTS_WRITE
+    message = "This API key lacks the events:write scope."
+
+
+class CanReadResponses(ScopePermission):
+    scope = ApiKey.Scope.RESPONSES_READ
+    message = "This API key lacks the responses:read scope."
+
+
+class IsAdminKey(ScopePermission):
+    scope = ApiKey.Scope.ADMIN
+    message = "This API key lacks the admin scope."
 
 
 class ApiKeyRateThrottle(throttling.SimpleRateThrottle):

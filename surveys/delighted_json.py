@@ -4,7 +4,7 @@ One builder per shape, shared by the `/v1/` API (`delighted`) and the outgoing w
 so an integration written against Delighted reads both the same way.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from notifications.models import Suppression
 from surveys.models import Answer, Contact, Response, ResponseNote
@@ -13,8 +13,16 @@ from surveys.services.dispatch import survey_link
 DELIGHTED_QUESTION_TYPES = {"free_text": "free_response", "scale": "scale", "select_one": "select_one"}
 
 
+# 9999-12-31T23:59:59Z: later instants are not dates Python or the database can hold.
+MAX_EPOCH = 253402300799
+
+
 def epoch(value: datetime | None) -> int | None:
     return int(value.timestamp()) if value else None
+
+
+def from_epoch(value: int | None) -> datetime | None:
+    return datetime.fromtimestamp(value, tz=UTC) if value is not None else None
 
 
 def person_json(contact: Contact, last_sent_at: datetime | None = None) -> dict:

@@ -36,12 +36,16 @@ def _announce_on_commit(response: Response, *, created: bool, changed: tuple[str
     )
 
 
+def _score_check(invitation: Invitation, score: int) -> None:
+    scale = invitation.survey.scale
+    if score not in scale.scores:
+        raise ValidationError({"score": f"Choose a score from {scale.low} to {scale.high}."})
+
+
 def response_submit(*, invitation: Invitation, score: int, comment: str | None = None) -> Response:
     """Record or change the one response of an invitation (and its comment, when given), and announce
     it after commit: once, whatever changed."""
-    if score not in invitation.survey.scale.scores:
-        scale = invitation.survey.scale
-        raise ValidationError({"score": f"Choose a score from {scale.low} to {scale.high}."})
+    _score_check(invitation, score)
     if not invitation_is_open(invitation):
         raise ValidationError({"invitation": "This survey is closed."})
     with transaction.atomic():
@@ -85,9 +89,7 @@ def response_submit_from_page(*, invitation: Invitation, score: int) -> Response
     removed, or the score it overwrote restored) and the link records nothing until it is quiet.
     Returns None when the score was not recorded.
     """
-    if score not in invitation.survey.scale.scores:
-        scale = invitation.survey.scale
-        raise ValidationError({"score": f"Choose a score from {scale.low} to {scale.high}."})
+    _score_check(invitation, score)
     window = settings.SCANNER_WINDOW_SECONDS
     with transaction.atomic():
         # Scanners post a link's scores in parallel: the invitation's row lock makes each read of
