@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from feedback.models import ApiKeyTeam, FollowUp, FollowUpEntry, RootCause, RoutingRule, Team, User
+from feedback.services.notices import follow_up_announce
+from feedback.services.routing_rules import routing_rule_save
 
 
 @admin.register(User)
@@ -102,6 +104,9 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     )
     list_editable = ("is_active",)
 
+    def save_model(self, request, obj, form, change) -> None:
+        routing_rule_save(rule=obj)
+
 
 class FollowUpEntryInline(admin.TabularInline):
     model = FollowUpEntry
@@ -125,6 +130,11 @@ class FollowUpAdmin(admin.ModelAdmin):
     list_filter = ("status", "priority", "outcome", "fix_confirmed", "team")
     raw_id_fields = ("response",)
     inlines = [FollowUpEntryInline]
+
+    def save_model(self, request, obj, form, change) -> None:
+        # An edit here bypasses the services: announce it as they do, so rollups and webhooks follow.
+        super().save_model(request, obj, form, change)
+        follow_up_announce(obj, "follow_up.updated")
 
 
 @admin.register(ApiKeyTeam)

@@ -1,12 +1,10 @@
 """What `feedback` does when the apps below it speak: open a case for an answer, put a customer's SMS on their case."""
 
-from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from feedback.services.replies import follow_up_record_customer_sms
 from feedback.tasks import open_follow_up
 from notifications.signals import inbound_sms_received
-from surveys.services.surveys import survey_mark_fix_check
 from surveys.signals import response_submitted
 
 
@@ -18,10 +16,3 @@ def open_follow_up_when_unhappy(sender, response_id: int, created: bool, changed
 @receiver(inbound_sms_received)
 def put_customer_sms_on_follow_up(sender, inbound_id: int, phone: str, body: str, **kwargs) -> None:
     follow_up_record_customer_sms(phone=phone, body=body)
-
-
-@receiver(post_save, sender="feedback.RoutingRule")
-def mark_fix_check_survey(sender, instance, raw: bool = False, **kwargs) -> None:
-    """A survey picked as a rule's "did we fix it?" survey is flagged, so the dashboard keeps its answers apart."""
-    if instance.fix_check_survey_id and not raw:
-        survey_mark_fix_check(survey_id=instance.fix_check_survey_id)

@@ -1,8 +1,9 @@
 """The rollups follow the apps below: an answer counted or withdrawn, a case changed or deleted."""
 
-from django.db.models.signals import post_save, pre_delete
+from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
+from feedback.signals import follow_up_changed
 from insights.rollups import rollup_count_follow_up, rollup_uncount_follow_up, rollup_uncount_response
 from insights.tasks import count_response
 from surveys.signals import response_submitted, response_withdrawn
@@ -18,19 +19,14 @@ def uncount_withdrawn_response(sender, response_id: int, **kwargs) -> None:
     rollup_uncount_response(response_id=response_id)
 
 
-# The loop's rollups follow every saved change to a case, whichever service made it.
-@receiver(post_save, sender="feedback.FollowUp")
-def count_follow_up_in_rollups(sender, instance, raw: bool = False, **kwargs) -> None:
-    if not raw:
-        rollup_count_follow_up(follow_up_id=instance.pk)
+@receiver(follow_up_changed)
+def count_changed_follow_up(sender, follow_up_id: int, **kwargs) -> None:
+    """Each service that changes a case announces it once, after commit: the case moves to its bucket now."""
+    rollup_count_follow_up(follow_up_id=follow_up_id)
 
 
-@receiver(post_save, sender="feedback.FollowUpEntry")
-def count_first_contact_in_rollups(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
-    if created and instance.author_id and not raw:
-        rollup_count_follow_up(follow_up_id=instance.follow_up_id)
-
-
+# Cases are deleted with their response or contact (a link scanner's answer, a data-deletion request) by the
+# database's cascade, with no service of ours running: Django's pre_delete is the one moment they still exist.
 @receiver(pre_delete, sender="feedback.FollowUp")
 def uncount_deleted_follow_up(sender, instance, **kwargs) -> None:
     rollup_uncount_follow_up(follow_up_id=instance.pk)

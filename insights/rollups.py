@@ -316,8 +316,8 @@ def _move(old: dict | None, new: dict | None) -> None:
 def rollup_count_follow_up(*, follow_up_id: int) -> None:
     """Count a new case, or move a changed one to the bucket it belongs in now; idempotent.
 
-    Called on every change to a case (in the transaction that makes it), so the case and its count
-    commit together."""
+    Called once per change to a case, after it commits (feedback's `follow_up_changed`); a count lost to
+    a crash in between is restored by `rebuild_rollups`."""
     with transaction.atomic():
         # Locking the case orders concurrent recounts of it: each reads what the one before committed.
         follow_up = (

@@ -1,12 +1,11 @@
 """What leaves for other systems when the apps below speak: webhooks (answers, unsubscribes, cases), Slack."""
 
-from django.db import transaction
 from django.dispatch import receiver
 
 from feedback.signals import agents_notified, follow_up_changed
 from integrations.slack import slack_text
 from integrations.tasks import post_to_slack
-from integrations.webhooks import webhooks_emit, webhooks_emit_response, webhooks_emit_unsubscribe
+from integrations.webhooks import webhooks_emit_follow_up, webhooks_emit_response, webhooks_emit_unsubscribe
 from notifications.signals import suppression_created
 from surveys.signals import response_submitted
 
@@ -22,8 +21,8 @@ def announce_unsubscribe_to_webhooks(sender, suppression_id: int, **kwargs) -> N
 
 
 @receiver(follow_up_changed)
-def announce_follow_up_to_webhooks(sender, follow_up, event: str, **kwargs) -> None:
-    webhooks_emit(event, follow_up)
+def announce_follow_up_to_webhooks(sender, follow_up_id: int, event: str, **kwargs) -> None:
+    webhooks_emit_follow_up(follow_up_id=follow_up_id, event=event)
 
 
 @receiver(agents_notified)
@@ -31,4 +30,4 @@ def post_notice_to_slack(sender, follow_up, headline: str, url: str, **kwargs) -
     webhook_url = follow_up.team.slack_webhook_url
     if webhook_url:
         text = slack_text(headline=headline, case_id=follow_up.pk, score=follow_up.response.score, url=url)
-        transaction.on_commit(lambda: post_to_slack.delay(webhook_url, text))
+        post_to_slack.delay(webhook_url, text)

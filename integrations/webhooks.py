@@ -245,6 +245,15 @@ def webhooks_emit_response(*, response_id: int, created: bool) -> list[WebhookDe
         return webhooks_emit(event, response)
 
 
+def webhooks_emit_follow_up(*, follow_up_id: int, event: str) -> list[WebhookDelivery]:
+    """A case's change, announced by feedback after it committed; the payload is the case as it is now."""
+    follow_up = FollowUp.objects.select_related("team", "assignee", "root_cause").filter(pk=follow_up_id).first()
+    if follow_up is None:  # deleted with its response before this ran
+        return []
+    with transaction.atomic():
+        return webhooks_emit(event, follow_up)
+
+
 def webhooks_emit_unsubscribe(*, suppression_id: int) -> list[WebhookDelivery]:
     """A customer's own opt-out (unsubscribe link, STOP, provider unsubscribe); bounces are not unsubscribes."""
     suppression = Suppression.objects.filter(pk=suppression_id, reason__in=OPT_OUT_REASONS).first()

@@ -5,6 +5,7 @@ import factory
 from django.utils import timezone
 
 from feedback.models import FollowUp, RootCause, RoutingRule, Team, User
+from insights.rollups import rollup_count_follow_up
 from notifications.models import Channel, Message
 from surveys.models import Contact, Event, Invitation, Response, Survey, TriggerRule
 from surveys.tokens import invitation_token, token_hash
@@ -138,3 +139,9 @@ class FollowUpFactory(factory.django.DjangoModelFactory):
     response = factory.SubFactory(ResponseFactory)
     team = factory.SubFactory(TeamFactory)
     due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=24))
+
+    @factory.post_generation
+    def counted(follow_up, create, extracted, **kwargs):
+        # A case stands for one the services opened, which announce it: the dashboard's rollups count it.
+        if create:
+            rollup_count_follow_up(follow_up_id=follow_up.pk)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from feedback.models import FollowUp, RootCause, RoutingRule, Team, User
 from feedback.services.answers import follow_up_open_for_response
 from feedback.services.resolution import follow_up_resolve
+from feedback.services.routing_rules import routing_rule_save
 from feedback.services.users import user_create
 from insights.rollups import rollup_rebuild
 from notifications.models import Channel, Message
@@ -77,7 +78,7 @@ def demo_load(*, history_size: int = 80, seed: int = 7) -> None:
     _load_history(rng, [nps, csat], history_size, causes, agent)
     # Set after the history, whose resolutions must not send "did we fix it?" surveys to its made-up customers.
     rule.fix_check_survey = fix_check
-    rule.save(update_fields=["fix_check_survey"])
+    routing_rule_save(rule=rule)
     # History is written as rows, not through response_submit, so the dashboard's rollups are counted here.
     rollup_rebuild()
 

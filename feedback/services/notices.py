@@ -4,6 +4,7 @@ Sends only through `notifications.services.queue.message_queue`; must not change
 """
 
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 
 from feedback.models import FollowUp, FollowUpEntry, User
@@ -25,8 +26,11 @@ def agents_notify(follow_up: FollowUp, users: list[User], headline: str) -> None
     )
     for email in sorted({user.email for user in users if user.email and user.is_active}):
         message_queue(channel=Channel.EMAIL, recipient=email, subject=subject, body_text=text, body_html=html)
-    # The team's chat channel (integrations.slack) hears every notice, even one that emails nobody.
-    agents_notified.send(sender=FollowUp, follow_up=follow_up, headline=headline, url=case_url(follow_up))
+    # The team's chat channel (integrations) hears every notice once the change commits, even one that emails nobody.
+    url = case_url(follow_up)
+    transaction.on_commit(
+        lambda: agents_notified.send(sender=FollowUp, follow_up=follow_up, headline=headline, url=url), robust=True
+    )
 
 
 def follow_up_announce_arrival(follow_up: FollowUp) -> None:
@@ -40,5 +44,11 @@ def follow_up_announce_arrival(follow_up: FollowUp) -> None:
 
 
 def follow_up_announce(follow_up: FollowUp, event: str) -> None:
-    """Tell the apps above that a case was created, updated or resolved (`event`: "follow_up.created", ...)."""
-    follow_up_changed.send(sender=FollowUp, follow_up=follow_up, event=event)
+    """Tell the apps above, once the change commits, that a case was created, updated or resolved
+    (`event`: "follow_up.created", "follow_up.updated", "follow_up.resolved"). Every write that changes
+    what a case is counted as calls it: the rollups (insights) and webhooks (integrations) follow from it.
+    A listener's failure is logged and never undoes the change."""
+    follow_up_id = follow_up.pk
+    transaction.on_commit(
+        lambda: follow_up_changed.send(sender=FollowUp, follow_up_id=follow_up_id, event=event), robust=True
+    )

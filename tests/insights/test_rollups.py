@@ -7,8 +7,10 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from feedback.models import FollowUp, FollowUpEntry
+from feedback.models import FollowUp
+from feedback.services.cases import follow_up_add_note
 from insights.models import FollowUpTally, FunnelRollup, LoopRollup, ResponseTally, ScoreRollup
 from insights.rollups import (
     full_follow_up_facts,
@@ -296,18 +298,22 @@ def _random_loop_workload(rng: random.Random, capture) -> None:
                 _submit(invitation, rng.choice(list(invitation.survey.scale.scores)), capture)
                 continue
             agent = rng.choice([a for a in agents if a.team_id == follow_up.team_id])
-            if action < 0.45:
-                follow_up_add_note(follow_up=follow_up, author=agent, body="Called the customer")
-            elif action < 0.55:
-                follow_up_assign(follow_up=follow_up, actor=agent, assignee=rng.choice([agent, None]))
-            elif action < 0.8 and follow_up.status != FollowUp.Status.RESOLVED:
-                outcome = rng.choice(["recovered", "not_recovered", "unreachable"])
-                follow_up_resolve(follow_up=follow_up, author=agent, root_cause=rng.choice(causes), outcome=outcome)
-            elif action < 0.9 and follow_up.status == FollowUp.Status.RESOLVED:
-                follow_up_reopen(follow_up=follow_up, actor=agent)
-            else:
-                follow_up.fix_confirmed = rng.choice([True, False, None])
-                follow_up.save(update_fields=["fix_confirmed", "updated_at"])
+            # Each service announces its change after commit; the rollups count it then.
+            with capture(execute=True):
+                if action < 0.45:
+                    follow_up_add_note(follow_up=follow_up, author=agent, body="Called the customer")
+                elif action < 0.55:
+                    follow_up_assign(follow_up=follow_up, actor=agent, assignee=rng.choice([agent, None]))
+                elif action < 0.8 and follow_up.status != FollowUp.Status.RESOLVED:
+                    outcome = rng.choice(["recovered", "not_recovered", "unreachable"])
+                    follow_up_resolve(follow_up=follow_up, author=agent, root_cause=rng.choice(causes), outcome=outcome)
+                elif action < 0.9 and follow_up.status == FollowUp.Status.RESOLVED:
+                    follow_up_reopen(follow_up=follow_up, actor=agent)
+                else:
+                    # A "did we fix it?" answer, as the answer's service records and announces it.
+                    follow_up.fix_confirmed = rng.choice([True, False, None])
+                    follow_up.save(update_fields=["fix_confirmed", "updated_at"])
+                    rollup_count_follow_up(follow_up_id=follow_up.pk)
             if rng.random() < 0.1:
                 rollup_count_follow_up(follow_up_id=follow_up.pk)
 
@@ -328,17 +334,18 @@ def test_loop_rollup_incremental_equals_full_recomputation_on_random_data(seed, 
 
 @pytest.mark.django_db
 @time_machine.travel(NOW, tick=False)
-def test_loop_rollup_moves_a_case_as_it_is_worked():
+def test_loop_rollup_moves_a_case_as_it_is_worked(django_capture_on_commit_callbacks):
+    from feedback.services.cases import follow_up_assign
     from feedback.services.resolution import follow_up_resolve
 
     agent = UserFactory()
     follow_up = FollowUpFactory(response=ResponseFactory(score=3), team=agent.team, due_at=NOW)
     counters = ("follow_ups", "contacted", "resolved", "within_sla", "recovered", "unhappy")
     assert list(LoopRollup.objects.values_list("assignee_id", *counters)) == [(0, 1, 0, 0, 0, 0, 1)]
-    follow_up.assignee = agent
-    follow_up.save()
-    FollowUpEntry.objects.create(follow_up=follow_up, kind="note", author=agent, body="Called")
-    follow_up_resolve(follow_up=follow_up, author=agent, root_cause=RootCauseFactory(), outcome="recovered")
+    with django_capture_on_commit_callbacks(execute=True):
+        follow_up_assign(follow_up=follow_up, actor=agent, assignee=agent)
+        follow_up_add_note(follow_up=follow_up, author=agent, body="Called")
+        follow_up_resolve(follow_up=follow_up, author=agent, root_cause=RootCauseFactory(), outcome="recovered")
     rows = LoopRollup.objects.exclude(follow_ups=0).values_list("assignee_id", *counters)
     assert list(rows) == [(agent.pk, 1, 1, 1, 1, 1, 1)]
     tally = FollowUpTally.objects.get()
@@ -416,3 +423,20 @@ def test_loop_rollup_concurrent_work_on_the_same_cases_adds_up_on_postgresql():
     assert errors == []
     assert _loop_consistent()
     assert sum(counts[0] for counts in stored_loop_rollup_rows().values()) == 6
+
+
+@pytest.mark.django_db
+def test_a_note_on_a_new_case_recounts_it_once(django_capture_on_commit_callbacks):
+    """A note moves a new case to in progress and is its first contact: one change, one recount (the
+    post_save receivers on the case and on its timeline entry recounted it twice)."""
+    follow_up = FollowUpFactory(response=ResponseFactory(score=2))
+    agent = UserFactory(team=follow_up.team)
+
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+        follow_up_add_note(follow_up=follow_up, author=agent, body="Called the customer")
+
+    # Each recount looks up the case's first contact once.
+    recounts = [query["sql"] for query in queries if 'MIN("feedback_followupentry"."created_at")' in query["sql"]]
+    assert len(recounts) == 1
+    tally = FollowUpTally.objects.get(follow_up=follow_up)
+    assert (tally.contacted, LoopRollup.objects.get().contacted) == (True, 1)
