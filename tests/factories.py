@@ -135,6 +135,7 @@ class RoutingRuleFactory(factory.django.DjangoModelFactory):
 class FollowUpFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = FollowUp
+        skip_postgeneration_save = True
 
     response = factory.SubFactory(ResponseFactory)
     team = factory.SubFactory(TeamFactory)

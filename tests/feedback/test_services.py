@@ -538,14 +538,15 @@ def _case_updates() -> list[tuple[str, str | None]]:
 
 
 @time_machine.travel(NOW, tick=False)
-def test_fix_check_fixed_answer_confirms_the_resolution_and_announces_it():
+def test_fix_check_fixed_answer_confirms_the_resolution_and_announces_it(django_capture_on_commit_callbacks):
     follow_up, _, agent = _fix_check_case()
     _resolve(follow_up, agent)
     _subscribe_to_case_updates()
     answer = ResponseFactory(invitation=FixCheck.objects.get().invitation, score=1)
 
-    recorded = follow_up_open_for_response(response_id=answer.pk)
-    follow_up_open_for_response(response_id=answer.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        recorded = follow_up_open_for_response(response_id=answer.pk)
+        follow_up_open_for_response(response_id=answer.pk)
 
     assert recorded.pk == follow_up.pk
     assert FollowUp.objects.count() == 1
@@ -563,7 +564,7 @@ def test_fix_check_fixed_answer_confirms_the_resolution_and_announces_it():
     assert _case_updates() == [("resolved", "recovered")]
 
 
-def test_fix_check_not_fixed_answer_reopens_the_case_due_like_a_new_one():
+def test_fix_check_not_fixed_answer_reopens_the_case_due_like_a_new_one(django_capture_on_commit_callbacks):
     follow_up, _, agent = _fix_check_case()
     Team.objects.filter(pk=follow_up.team_id).update(sla_hours=8)
     with time_machine.travel(NOW, tick=False):
@@ -575,7 +576,7 @@ def test_fix_check_not_fixed_answer_reopens_the_case_due_like_a_new_one():
     answer = ResponseFactory(invitation=FixCheck.objects.get().invitation, score=0)
 
     # Thursday 10:00; the team works 09:00-17:00 on weekdays with an 8-hour SLA.
-    with time_machine.travel(NOW + timedelta(days=1), tick=False):
+    with time_machine.travel(NOW + timedelta(days=1), tick=False), django_capture_on_commit_callbacks(execute=True):
         recorded = follow_up_open_for_response(response_id=answer.pk)
         follow_up_open_for_response(response_id=answer.pk)
 
@@ -650,13 +651,16 @@ def test_fix_check_answer_changed_to_not_fixed_reopens_and_changed_back_stays_op
     ]
 
 
-def test_fix_check_not_fixed_answer_keeps_the_loop_rollups_equal_to_a_recount():
+def test_fix_check_not_fixed_answer_keeps_the_loop_rollups_equal_to_a_recount(django_capture_on_commit_callbacks):
     follow_up, _, agent = _fix_check_case()
-    _resolve(follow_up, agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        _resolve(follow_up, agent)
     tally = FollowUpTally.objects.get(follow_up=follow_up)
     assert (tally.resolved, tally.recovered) == (True, True)
 
-    follow_up_open_for_response(response_id=ResponseFactory(invitation=FixCheck.objects.get().invitation, score=0).pk)
+    answer = ResponseFactory(invitation=FixCheck.objects.get().invitation, score=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        follow_up_open_for_response(response_id=answer.pk)
 
     tally.refresh_from_db()
     assert (tally.resolved, tally.recovered, tally.root_cause_id, tally.hours_to_resolve) == (False, False, 0, None)
