@@ -8,6 +8,7 @@ from feedback.models import FollowUp, RootCause, RoutingRule, Team, User
 from insights.rollups import rollup_count_follow_up
 from notifications.models import Channel, Message
 from surveys.models import Contact, Event, Invitation, Response, Survey, TriggerRule
+from surveys.services.surveys import survey_mark_fix_check
 from surveys.tokens import invitation_token, token_hash
 
 
@@ -127,9 +128,16 @@ class ResponseFactory(factory.django.DjangoModelFactory):
 class RoutingRuleFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = RoutingRule
+        skip_postgeneration_save = True
 
     position = 1
     team = factory.SubFactory(TeamFactory)
+
+    @factory.post_generation
+    def fix_check_flagged(rule, create, extracted, **kwargs):
+        # A rule stands for one saved through routing_rule_save, which flags its "did we fix it?" survey.
+        if create and rule.fix_check_survey_id:
+            survey_mark_fix_check(survey_id=rule.fix_check_survey_id)
 
 
 class FollowUpFactory(factory.django.DjangoModelFactory):

@@ -7,7 +7,13 @@ import time_machine
 
 from feedback.models import FollowUpEntry
 from insights import selectors
-from insights.rollups import full_loop_rollup_rows, rollup_rebuild, rollup_refresh_funnel, stored_loop_rollup_rows
+from insights.rollups import (
+    full_loop_rollup_rows,
+    rollup_count_follow_up,
+    rollup_rebuild,
+    rollup_refresh_funnel,
+    stored_loop_rollup_rows,
+)
 from notifications.models import Message
 from tests.factories import (
     ContactFactory,
@@ -131,10 +137,11 @@ def test_breakdown_by_property_flags_small_groups():
 
 
 def _resolve(follow_up, at=NOW, **fields):
-    """Resolve a case the way services do: a saved change, which the loop rollups follow."""
+    """Resolve a case as the services do: a saved change, announced, which the loop rollups follow."""
     for name, value in {"status": "resolved", "resolved_at": at, **fields}.items():
         setattr(follow_up, name, value)
     follow_up.save()
+    rollup_count_follow_up(follow_up_id=follow_up.pk)
 
 
 @pytest.mark.django_db
@@ -150,6 +157,7 @@ def test_loop_figures_and_agents_excluding_uncontrollable_causes():
         FollowUpFactory(response=_answer(survey, 1), assignee=None, team=agent.team)
     with time_machine.travel(opened + timedelta(hours=2), tick=False):
         FollowUpEntry.objects.create(follow_up=resolved, kind="note", author=agent, body="Called")
+        rollup_count_follow_up(follow_up_id=resolved.pk)
     _resolve(resolved, root_cause=late, outcome="recovered")
     _resolve(uncontrollable, root_cause=weather, outcome="not_recovered")
     result = selectors.loop(PERIOD, detractors=4)
@@ -180,6 +188,7 @@ def test_loop_counts_a_yes_to_did_we_fix_it_as_recovered():
     _resolve(denied, outcome="not_recovered", fix_confirmed=False)
     still_open.fix_confirmed = True  # only a resolution can recover a customer
     still_open.save()
+    rollup_count_follow_up(follow_up_id=still_open.pk)
     result = selectors.loop(PERIOD, detractors=3)
     assert (result.resolved, result.recovered, result.recovery_percent) == (2, 1, 50.0)
 
