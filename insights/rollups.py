@@ -4,6 +4,9 @@ everything from scratch.
 
 Reads responses, invitations, messages and cases but never changes them; the dashboard and /v1/metrics
 read only these tables, so their cost does not grow with the number of responses or cases.
+
+Just over 400 lines: the score, funnel and loop rollups share their bucket arithmetic and each has its
+incremental count beside its full recount, which tests compare; split, the pairs would drift apart.
 """
 
 from datetime import date, datetime, timedelta

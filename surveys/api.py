@@ -1,4 +1,8 @@
-"""The native intake API: events (one or a batch), trigger rules; Bearer API keys with scopes."""
+"""The native intake API: events (one or a batch), trigger rules; Bearer API keys with scopes.
+
+Longer than 400 lines on purpose: the event input is validated on a fast path (`_plain_validation`) that
+must give exactly the serializer's answers, so both live beside the serializers they mirror.
+"""
 
 import functools
 import hashlib
