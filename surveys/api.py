@@ -251,12 +251,21 @@ def _plain_validation(serializer: serializers.Serializer, data) -> dict:
         raise _NotPlain from error
 
 
-def event_input(data) -> dict:
-    """An event's validated input, or the serializer's ValidationError with its field messages."""
+def event_input(data) -> EventData:
+    """The event a request's JSON describes, typed once; or the serializer's ValidationError with its field messages.
+
+    The `EventData` it returns is what intake works with from here to the stored row."""
     try:
-        return _plain_validation(EVENT_INPUT, data)
+        validated = _plain_validation(EVENT_INPUT, data)
     except _NotPlain:
-        return EVENT_INPUT.run_validation(data)
+        validated = EVENT_INPUT.run_validation(data)
+    return EventData(
+        type=validated["type"],
+        external_id=validated["external_id"],
+        occurred_at=validated["occurred_at"],
+        contact=ContactData(**validated["contact"]),
+        properties=validated["properties"],
+    )
 
 
 _DATETIME = serializers.DateTimeField()
@@ -292,28 +301,6 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="Replays the first answer for the same body within 24 h; 422 for another body, 409 while in flight.",
 )
-
-
-def _event_data(data: dict) -> EventData:
-    return EventData(
-        type=data["type"],
-        external_id=data["external_id"],
-        occurred_at=data["occurred_at"],
-        contact=ContactData(**data["contact"]),
-        properties=data["properties"],
-    )
-
-
-def _ingest(request, data: dict):
-    event = _event_data(data)
-    return event_ingest(
-        source=request.auth.source,
-        type=event.type,
-        external_id=event.external_id,
-        occurred_at=event.occurred_at,
-        contact=event.contact,
-        properties=event.properties,
-    )
 
 
 class IdempotentPostView(APIView):
@@ -361,7 +348,7 @@ class EventCreateApi(IdempotentPostView):
         return super().post(request)
 
     def handle_post(self, request) -> Response:
-        result = _ingest(request, event_input(request.data))
+        result = event_ingest(source=request.auth.source, event=event_input(request.data))
         return Response(
             event_result_json(result),
             status=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED,
@@ -384,7 +371,7 @@ class EventBatchApi(IdempotentPostView):
         valid: list[tuple[int, EventData]] = []
         for index, item in enumerate(batch.validated_data["events"]):
             try:
-                valid.append((index, _event_data(event_input(item))))
+                valid.append((index, event_input(item)))
             except serializers.ValidationError as error:
                 results[index] = {"index": index, "status": 400, "errors": _flatten(error.detail)}
         # One transaction for the batch: invalid items are reported and skipped, while a failure of

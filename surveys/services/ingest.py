@@ -43,6 +43,17 @@ ModelT = TypeVar("ModelT", bound=Model)
 
 
 @dataclass(frozen=True, slots=True)
+class EventData:
+    """One event as it travels the whole intake path, from the API's parsed JSON to the stored row."""
+
+    type: str
+    contact: ContactData
+    external_id: str = ""
+    occurred_at: datetime | None = None
+    properties: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class IngestResult:
     event: Event
     duplicate: bool
@@ -117,15 +128,7 @@ def _duplicate(existing: Event) -> IngestResult:
     return IngestResult(existing, True, [ScheduleOutcome(None, None, SkipReason.DUPLICATE)])
 
 
-def event_ingest(
-    *,
-    source: str,
-    type: str,
-    contact: ContactData,
-    external_id: str = "",
-    occurred_at: datetime | None = None,
-    properties: dict | None = None,
-) -> IngestResult:
+def event_ingest(*, source: str, event: EventData) -> IngestResult:
     """Record an event, cancel what it cancels, and schedule what its trigger rules ask for, once per event.
 
     All in one transaction without savepoints. Most events are new, so the first try does not look
@@ -133,47 +136,30 @@ def event_ingest(
     fails (a retried event), or a concurrent request stores the same contact first, the whole
     transaction is undone and the second try looks first, and finds them.
     """
-    arguments = {
-        "source": source,
-        "type": type,
-        "contact": contact,
-        "external_id": external_id,
-        "occurred_at": occurred_at,
-        "properties": properties or {},
-    }
     try:
         with transaction.atomic():
-            return _event_ingest(**arguments, look_for_duplicate=False)
+            return _event_ingest(source, event, look_for_duplicate=False)
     except IntegrityError:
         with transaction.atomic():
-            return _event_ingest(**arguments, look_for_duplicate=True)
+            return _event_ingest(source, event, look_for_duplicate=True)
 
 
-def _event_ingest(
-    *,
-    source: str,
-    type: str,
-    contact: ContactData,
-    external_id: str,
-    occurred_at: datetime | None,
-    properties: dict,
-    look_for_duplicate: bool,
-) -> IngestResult:
-    if external_id and look_for_duplicate:
-        existing = Event.objects.filter(source=source, external_id=external_id).first()
+def _event_ingest(source: str, data: EventData, *, look_for_duplicate: bool) -> IngestResult:
+    if data.external_id and look_for_duplicate:
+        existing = Event.objects.filter(source=source, external_id=data.external_id).first()
         if existing:
             return _duplicate(existing)
     # The lock serialises concurrent events of one contact, so two cannot both pass the fatigue check
     # nor both merge properties into the same stale copy; taken by the lookup itself, it costs no
     # statement of its own (a contact created here is already private to this transaction).
-    person, created = contact_get_or_create(contact, savepoint=False, lock=True)
+    person, created = contact_get_or_create(data.contact, savepoint=False, lock=True)
     now = timezone.now()
     event = Event(
         source=source,
-        type=type,
-        external_id=external_id,
-        occurred_at=occurred_at or now,
-        properties=properties,
+        type=data.type,
+        external_id=data.external_id,
+        occurred_at=data.occurred_at or now,
+        properties=data.properties or {},
         contact=person,
     )
     suppressed = _event_insert(event)
@@ -220,15 +206,6 @@ def _event_insert(event: Event) -> set[tuple[str, str]]:
     event._state.adding = False
     event._state.db = connection.alias
     return {address for address, is_blocked in zip(addresses, blocked, strict=True) if is_blocked}
-
-
-@dataclass(frozen=True, slots=True)
-class EventData:
-    type: str
-    contact: ContactData
-    external_id: str = ""
-    occurred_at: datetime | None = None
-    properties: dict = field(default_factory=dict)
 
 
 @transaction.atomic
@@ -285,14 +262,7 @@ def events_ingest(*, source: str, events: list[EventData]) -> list[IngestResult]
         if event.external_id in stored:
             results[index] = _duplicate(stored[event.external_id])
         else:
-            results[index] = event_ingest(
-                source=source,
-                type=event.type,
-                contact=event.contact,
-                external_id=event.external_id,
-                occurred_at=event.occurred_at,
-                properties=event.properties,
-            )
+            results[index] = event_ingest(source=source, event=event)
     return [results[index] for index in range(len(events))]
 
 

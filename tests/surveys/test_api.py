@@ -492,17 +492,18 @@ def test_trigger_rules_are_cached_and_forgotten_on_save(api_client, rule):
 def test_event_result_json_is_what_the_schema_documents(rule):
     from surveys.api import EventResultSerializer, event_result_json
     from surveys.services.contacts import ContactData
-    from surveys.services.ingest import event_ingest
+    from surveys.services.ingest import EventData, event_ingest
 
     rule.cancel_on_event_types, rule.match_property = ["refund"], "order"
     rule.save()
     TriggerRuleFactory(event_type="purchase", survey=SurveyFactory(), sample_rate=0)
     TriggerRuleFactory(event_type="purchase", survey=SurveyFactory())  # within the global window: throttled
-    event_ingest(source="test", type="purchase", contact=ContactData(email="bo@example.com"), properties={"order": 7})
-    scheduled = event_ingest(source="test", type="purchase", contact=ContactData(email="ana@example.com"))
-    cancelling = event_ingest(
-        source="test", type="refund", contact=ContactData(email="bo@example.com"), properties={"order": 7}
+    bo = ContactData(email="bo@example.com")
+    event_ingest(source="test", event=EventData(type="purchase", contact=bo, properties={"order": 7}))
+    scheduled = event_ingest(
+        source="test", event=EventData(type="purchase", contact=ContactData(email="ana@example.com"))
     )
+    cancelling = event_ingest(source="test", event=EventData(type="refund", contact=bo, properties={"order": 7}))
 
     for result in (scheduled, cancelling):
         assert event_result_json(result) == EventResultSerializer(result).data

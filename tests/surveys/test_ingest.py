@@ -22,10 +22,12 @@ NOW = "2026-03-02 10:00:00+00:00"  # 11:00 in Paris
 def ingest(external_id="e-1", type="purchase", email="ana@example.com", phone="", properties=None, **contact):
     return event_ingest(
         source="test",
-        type=type,
-        external_id=external_id,
-        contact=ContactData(email=email, phone=phone, **contact),
-        properties=properties or {},
+        event=EventData(
+            type=type,
+            external_id=external_id,
+            contact=ContactData(email=email, phone=phone, **contact),
+            properties=properties or {},
+        ),
     )
 
 
@@ -110,7 +112,8 @@ def test_event_ingest_consent_is_of_the_known_contact_addresses_as_suppressions_
     def ingest_by_external_id(event_id):
         # The event names the contact by external id only: consent is asked of the stored addresses.
         return event_ingest(
-            source="test", type="purchase", external_id=event_id, contact=ContactData(external_id="crm-1")
+            source="test",
+            event=EventData(type="purchase", external_id=event_id, contact=ContactData(external_id="crm-1")),
         )
 
     assert ingest_by_external_id("e-1").outcomes[0].invitation.channel == "sms"
@@ -274,18 +277,7 @@ def test_events_ingest_gives_what_one_by_one_ingest_gives(intake_rules, events):
         in_bulk = _summary(events_ingest(source="batch", events=events))
         transaction.set_rollback(True)
     with transaction.atomic():
-        one_by_one = _summary(
-            [
-                event_ingest(
-                    source="batch",
-                    type=e.type,
-                    contact=e.contact,
-                    external_id=e.external_id,
-                    properties=e.properties,
-                )
-                for e in events
-            ]
-        )
+        one_by_one = _summary([event_ingest(source="batch", event=e) for e in events])
         transaction.set_rollback(True)
 
     assert in_bulk == one_by_one

@@ -6,7 +6,7 @@ from django.db import transaction
 from surveys.models import Invitation, TriggerRule
 from surveys.services.contacts import ContactData
 from surveys.services.dispatch import invitations_dispatch_due
-from surveys.services.ingest import event_ingest
+from surveys.services.ingest import EventData, event_ingest
 from surveys.services.responses import response_submit
 
 SIMULATION_SOURCE = "simulate"
@@ -34,12 +34,14 @@ class Command(BaseCommand):
         for index in range(events):
             result = event_ingest(
                 source=SIMULATION_SOURCE,
-                type=rng.choice(event_types),
-                external_id=f"sim-{run:06x}-{index}",
-                contact=ContactData(
-                    email=f"sim-{run:06x}-{index}@example.com",
-                    name=f"Simulated customer {index}",
-                    locale=rng.choice(["en", "fr"]),
+                event=EventData(
+                    type=rng.choice(event_types),
+                    external_id=f"sim-{run:06x}-{index}",
+                    contact=ContactData(
+                        email=f"sim-{run:06x}-{index}@example.com",
+                        name=f"Simulated customer {index}",
+                        locale=rng.choice(["en", "fr"]),
+                    ),
                 ),
             )
             scheduled += sum(1 for outcome in result.outcomes if outcome.invitation)
