@@ -53,10 +53,13 @@ def test_loop_runs_from_event_to_resolved_follow_up(
     client.force_login(agent)
     inbox = client.get("/follow-ups/")
     assert f"/follow-ups/{follow_up.pk}/" in inbox.content.decode()
-    client.post(f"/follow-ups/{follow_up.pk}/notes/", {"body": "Called Ann, refund issued."})
-    resolved = client.post(
-        f"/follow-ups/{follow_up.pk}/resolve/", {"root_cause": cause.pk, "outcome": "recovered", "note": "Refunded."}
-    )
+    # Each request commits: what follows a case's change (its rollups) runs then.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/follow-ups/{follow_up.pk}/notes/", {"body": "Called Ann, refund issued."})
+        resolved = client.post(
+            f"/follow-ups/{follow_up.pk}/resolve/",
+            {"root_cause": cause.pk, "outcome": "recovered", "note": "Refunded."},
+        )
     assert resolved.status_code == 302
     follow_up.refresh_from_db()
     assert (follow_up.status, follow_up.root_cause) == (FollowUp.Status.RESOLVED, cause)
