@@ -11,12 +11,13 @@ from rest_framework import exceptions, mixins, permissions, serializers, status,
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from console import services
 from console.models import AuditEntry
 from feedback.models import RootCause, RoutingRule, Team, User
 from surveys.api import PropertiesField, json_storable
-from surveys.models import ApiKey, Contact, Question, Survey
+from surveys.models import ApiKey, Branding, Contact, Question, Survey
 from surveys.models import Response as SurveyResponse
 from surveys.scales import SUPPORTED_LOCALES
 
@@ -89,6 +90,39 @@ class LocaleTextField(serializers.DictField):
         return {locale: text for locale, text in value.items() if text.strip()}
 
 
+# --- branding -----------------------------------------------------------------------------------
+
+
+class BrandingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Branding
+        fields = list(services.BRANDING_FIELDS)
+
+
+def _branding_answer(request, survey: Survey | None) -> Response:
+    if request.method == "PATCH":
+        serializer = BrandingSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        _call(services.branding_save, actor=_actor(request), survey=survey, **serializer.validated_data)
+    return Response(BrandingSerializer(services.branding_get(survey=survey)).data)
+
+
+@extend_schema(tags=["branding"])
+class BrandingApi(APIView):
+    """The workspace's branding: sender name and address, reply-to, logo, brand colour (white text on it must
+    contrast 4.5:1), footer with the postal address, SMS signature."""
+
+    permission_classes = [IsManagerOrAdminKey]
+
+    @extend_schema(responses={200: BrandingSerializer})
+    def get(self, request):
+        return _branding_answer(request, None)
+
+    @extend_schema(request=BrandingSerializer, responses={200: BrandingSerializer, **ERRORS})
+    def patch(self, request):
+        return _branding_answer(request, None)
+
+
 # --- surveys ------------------------------------------------------------------------------------
 
 
@@ -159,6 +193,19 @@ class SurveyViewSet(
         )
         # The prefetched questions are the old ones.
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    @extend_schema(
+        methods=["GET"], request=None, responses={200: BrandingSerializer}, summary="The survey's own branding"
+    )
+    @extend_schema(
+        methods=["PATCH"],
+        request=BrandingSerializer,
+        responses={200: BrandingSerializer, **ERRORS},
+        summary="Change the survey's own branding (empty fields take the workspace's)",
+    )
+    @action(detail=True, methods=["get", "patch"])
+    def branding(self, request, pk=None):
+        return _branding_answer(request, self.get_object())
 
     @extend_schema(request=None, responses={201: SurveyDefinitionSerializer})
     @action(detail=True, methods=["post"])

@@ -1,8 +1,10 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from console.api import (
     ApiKeyViewSet,
     AuditEntryViewSet,
+    BrandingApi,
     ContactViewSet,
     ResponseViewSet,
     RootCauseViewSet,
@@ -23,4 +25,4 @@ router.register("users", UserViewSet, basename="api-users")
 router.register("api-keys", ApiKeyViewSet, basename="api-api-keys")
 router.register("audit-trail", AuditEntryViewSet, basename="api-audit-trail")
 
-urlpatterns = router.urls
+urlpatterns = [path("branding/", BrandingApi.as_view(), name="api-branding"), *router.urls]

@@ -7,7 +7,7 @@ from django import forms
 from django.forms import formset_factory
 
 from feedback.models import RootCause, RoutingRule, Team, User
-from surveys.models import ApiKey, Question, Survey, TriggerRule
+from surveys.models import ApiKey, Branding, Question, Survey, TriggerRule
 from surveys.scales import SCALES, SUPPORTED_LOCALES
 
 LANGUAGE_NAMES = {"en": "English", "fr": "French"}
@@ -265,3 +265,13 @@ class UserForm(forms.Form):
 def scale_note(kind: str) -> str:
     scale = SCALES.get(kind)
     return f"{scale.low} to {scale.high}" if scale else ""
+
+
+class BrandingForm(forms.ModelForm):
+    class Meta:
+        model = Branding
+        fields = ["sender_name", "sender_email", "reply_to", "logo_url", "brand_color", "footer", "sms_signature"]
+        widgets = {
+            "footer": forms.Textarea(attrs={"rows": 3}),
+            "brand_color": forms.TextInput(attrs={"placeholder": "#1f4fd1"}),
+        }

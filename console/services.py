@@ -24,8 +24,10 @@ from feedback.models import RootCause, RoutingRule, Team, User
 from notifications.models import Channel
 from notifications.services.emails import email_render
 from notifications.services.queue import message_queue
+from notifications.sms_text import gsm_safe
+from surveys.branding import branding_forget, color_errors
 from surveys.conditions import conditions_errors
-from surveys.models import ApiKey, Question, Survey, TriggerRule
+from surveys.models import ApiKey, Branding, Question, Survey, TriggerRule
 from surveys.scales import SCALES, SUPPORTED_LOCALES
 from surveys.services.api_keys import api_key_create, api_keys_revoke
 from surveys.services.dispatch import invitation_preview
@@ -498,3 +500,30 @@ def survey_send_test(*, user: User, survey: Survey, locale: str) -> None:
     rendered.update(recipient=user.email, subject=f"[Test] {rendered['subject']}")
     rendered.pop("unsubscribe_hash", None)
     message_queue(**rendered)
+
+
+# --- branding -----------------------------------------------------------------------------------
+
+BRANDING_FIELDS = ("sender_name", "sender_email", "reply_to", "logo_url", "brand_color", "footer", "sms_signature")
+
+
+def branding_get(*, survey: Survey | None = None) -> Branding:
+    """The workspace's branding (no survey) or a survey's own, unsaved and empty if there is none yet."""
+    return Branding.objects.filter(survey=survey).first() or Branding(survey=survey)
+
+
+@transaction.atomic
+def branding_save(*, actor: Actor, survey: Survey | None = None, **changes) -> Branding:
+    """Set the workspace's or one survey's branding; the brand colour must carry white text at 4.5:1 (WCAG AA)."""
+    branding = Branding.objects.select_for_update().filter(survey=survey).first() or Branding(survey=survey)
+    if "brand_color" in changes:
+        changes["brand_color"] = (changes["brand_color"] or "").strip().lower()
+        errors = color_errors(changes["brand_color"])
+        if errors:
+            raise ValidationError({"brand_color": errors})
+    if "sms_signature" in changes:
+        changes["sms_signature"] = gsm_safe((changes["sms_signature"] or "").strip())
+    saved = _save_with_audit(actor, branding, BRANDING_FIELDS, changes)
+    branding_forget()
+    transaction.on_commit(branding_forget)
+    return saved

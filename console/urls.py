@@ -28,4 +28,6 @@ urlpatterns = [
     path("settings/api-keys/", views.api_keys, name="console-api-keys"),
     path("settings/api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="console-api-key-revoke"),
     path("settings/audit-trail/", views.audit_trail, name="console-audit"),
+    path("settings/branding/", views.branding, name="console-branding"),
+    path("settings/surveys/<int:survey_id>/branding/", views.branding, name="console-survey-branding"),
 ]

@@ -16,6 +16,7 @@ from console.models import AuditEntry
 from feedback.models import RootCause, RoutingRule, Team, User
 from notifications.models import Channel
 from notifications.sms_text import sms_segments
+from surveys.branding import branding_for
 from surveys.models import ApiKey, Survey, TriggerRule
 from surveys.scales import SCALES, SUPPORTED_LOCALES, score_buttons
 from surveys.services.dispatch import invitation_preview
@@ -186,6 +187,7 @@ def survey_preview_page(request, survey_id: int):
         "words": WORDING[locale],
         "locale": locale,
         "survey": survey,
+        "brand": branding_for(survey.pk),
         "question": survey.question(locale),
         "buttons": score_buttons(scale, locale),
         "low_label": scale.low_label[locale],
@@ -422,3 +424,30 @@ def api_key_revoke(request, key_id: int):
 def audit_trail(request):
     entries = AuditEntry.objects.all()[:200]
     return _page(request, "audit_list.html", {"entries": entries})
+
+
+# --- branding -----------------------------------------------------------------------------------
+
+
+@manager_required
+@GET_POST
+def branding(request, survey_id: int | None = None):
+    """The workspace's branding, or one survey's (its filled-in fields win over the workspace's)."""
+    survey = get_object_or_404(Survey, pk=survey_id) if survey_id else None
+    current = services.branding_get(survey=survey)
+    form = forms.BrandingForm(request.POST or None, instance=current)
+    saved = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.branding_save(actor=request.user, survey=survey, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            saved = True
+    status = 400 if request.method == "POST" and not saved else 200
+    return _page(
+        request,
+        "branding_edit.html",
+        {"survey": survey, "form": form, "saved": saved, "brand": branding_for(survey.pk if survey else None)},
+        status=status,
+    )

@@ -39,6 +39,10 @@ class Message(models.Model):
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
+    from_email = models.CharField(
+        max_length=320, blank=True, help_text='Sender, e.g. "Acme <care@acme.test>"; empty: DEFAULT_FROM_EMAIL.'
+    )
+    reply_to = models.EmailField(max_length=320, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     provider_message_id = models.CharField(max_length=100, blank=True, db_index=True)
     # SHA-256 of the message's unsubscribe token; the token itself is only ever in the sent message.

@@ -16,6 +16,7 @@ from django.utils.decorators import decorator_from_middleware
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from surveys.branding import branding_for
 from surveys.models import Invitation, Question, Response
 from surveys.scales import pick_locale, score_buttons
 from surveys.selectors import invitation_get_by_token, questions_for_score
@@ -106,6 +107,7 @@ def survey_respond(request, token: str) -> HttpResponse:
     context = {
         "words": _words(locale),
         "locale": locale,
+        "brand": branding_for(invitation.survey_id),
         "survey": invitation.survey,
         "question": _typeset(
             invitation.survey.question(locale, invitation.properties.get("question_product_name", "")), locale

@@ -30,6 +30,8 @@ def message_queue(
     body_html: str = "",
     headers: dict | None = None,
     unsubscribe_hash: str = "",
+    from_email: str = "",
+    reply_to: str = "",
 ) -> Message:
     """Store a message and enqueue its send once the surrounding transaction commits.
 
@@ -44,6 +46,8 @@ def message_queue(
         body_html=body_html,
         headers=headers or {},
         unsubscribe_hash=unsubscribe_hash,
+        from_email=from_email,
+        reply_to=reply_to,
         status=Message.Status.QUEUED if contactable else Message.Status.CANCELLED,
         last_error="" if contactable else "recipient is suppressed",
     )
@@ -147,6 +151,8 @@ def message_resend(*, message_id: int, by: str) -> Message | None:
             body_html=original.body_html,
             headers=original.headers,
             unsubscribe_hash=original.unsubscribe_hash,
+            from_email=original.from_email,
+            reply_to=original.reply_to,
         )
         original.resent_as = copy
         original.last_error = f"resent by {by}; was: {original.last_error}"[:1000]

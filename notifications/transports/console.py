@@ -10,6 +10,7 @@ class ConsoleTransport:
     def send(self, message: Message) -> SendResult:
         lines = [
             f"----- {message.channel} to {message.recipient} -----",
+            *([f"From: {message.from_email}"] if message.from_email else []),
             *([f"Subject: {message.subject}"] if message.subject else []),
             message.body_text,
             "-" * 40,

@@ -14,6 +14,8 @@ class OutboxEntry:
     body_text: str
     body_html: str
     headers: dict
+    from_email: str = ""
+    reply_to: str = ""
 
 
 outbox: list[OutboxEntry] = []
@@ -29,6 +31,8 @@ class LocmemTransport:
                 body_text=message.body_text,
                 body_html=message.body_html,
                 headers=dict(message.headers),
+                from_email=message.from_email,
+                reply_to=message.reply_to,
             )
         )
         return SendResult(provider_message_id=f"locmem-{message.public_id}")

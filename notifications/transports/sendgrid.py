@@ -51,7 +51,7 @@ def retry_after_from(headers) -> float | None:
 
 
 def mail_body(message: Message) -> dict:
-    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    name, address = parseaddr(message.from_email or settings.DEFAULT_FROM_EMAIL)
     content = [{"type": "text/plain", "value": message.body_text}]
     if message.body_html:
         content.append({"type": "text/html", "value": message.body_html})
@@ -63,6 +63,8 @@ def mail_body(message: Message) -> dict:
         "custom_args": {MESSAGE_ID_ARG: str(message.public_id)},
         "tracking_settings": {"click_tracking": {"enable": False, "enable_text": False}},
     }
+    if message.reply_to:
+        body["reply_to"] = {"email": message.reply_to}
     if message.headers:
         body["headers"] = dict(message.headers)
     return body

@@ -13,6 +13,7 @@ from notifications.models import Channel, Message
 from notifications.services.emails import email_render, unsubscribe_headers, unsubscribe_token_new, unsubscribe_url
 from notifications.services.queue import message_queue, messages_sent_in_batches
 from notifications.sms_text import gsm_safe
+from surveys.branding import branding_for
 from surveys.models import Contact, Invitation, Survey
 from surveys.scales import score_buttons
 from surveys.services.fatigue import invitation_hold, invitation_send_block_reason, sms_window_next_open
@@ -47,8 +48,11 @@ def _invitation_render(invitation: Invitation, *, reminder: bool) -> dict:
     prefix = words["reminder_prefix"] if reminder else ""
     # One HMAC for the link, not one per score button.
     link = survey_link(invitation)
+    brand = branding_for(survey.pk)
     if invitation.channel == Channel.SMS:
         text = prefix + words["sms_body"].format(question=question, low=scale.low, high=scale.high, link=link)
+        # The signature says who is asking before anything else.
+        text = f"{brand.sms_signature}: {text}" if brand.sms_signature else text
         return {"channel": Channel.SMS, "recipient": contact.phone, "body_text": gsm_safe(text)}
     # One opaque token per email: the unsubscribe link names no address and only its hash is kept.
     token, token_hash = unsubscribe_token_new()
@@ -68,6 +72,7 @@ def _invitation_render(invitation: Invitation, *, reminder: bool) -> dict:
         "locale": locale,
         "unsubscribe_url": unsubscribe_url(token, locale),
         "unsubscribe_label": words["unsubscribe_label"],
+        "brand": brand,
     }
     subject, text, html = email_render(template="surveys/invitation_email", context=context)
     return {
@@ -78,6 +83,8 @@ def _invitation_render(invitation: Invitation, *, reminder: bool) -> dict:
         "body_html": html,
         "headers": unsubscribe_headers(token, locale),
         "unsubscribe_hash": token_hash,
+        "from_email": brand.from_email,
+        "reply_to": brand.reply_to,
     }
 
 

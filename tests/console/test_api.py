@@ -16,6 +16,7 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 LISTS = [
+    "/api/branding/",
     "/api/surveys/",
     "/api/contacts/",
     "/api/responses/",
@@ -362,3 +363,19 @@ def test_responses_carry_and_filter_on_language_sentiment_and_themes(manager_api
     bad = manager_api.get("/api/responses/", {"theme": "Bad Slug", "sentiment": "angry"})
     assert bad.status_code == 400
     assert sorted(bad.json()["errors"]) == ["sentiment", "theme"]
+
+
+def test_branding_api_workspace_and_survey(manager_api):
+    survey = SurveyFactory()
+    assert (
+        manager_api.patch("/api/branding/", {"sender_name": "Acme", "brand_color": "#1F4FD1"}, format="json").json()[
+            "brand_color"
+        ]
+        == "#1f4fd1"
+    )
+    refused = manager_api.patch(f"/api/surveys/{survey.pk}/branding/", {"brand_color": "#eeeeee"}, format="json")
+    assert refused.status_code == 400
+    assert list(refused.json()["errors"]) == ["brand_color"]
+    own = manager_api.patch(f"/api/surveys/{survey.pk}/branding/", {"sender_name": "Acme Support"}, format="json")
+    assert own.json()["sender_name"] == "Acme Support"
+    assert manager_api.get("/api/branding/").json()["sender_name"] == "Acme"

@@ -23,6 +23,7 @@ PAGES = [
     "/settings/people/",
     "/settings/api-keys/",
     "/settings/audit-trail/",
+    "/settings/branding/",
 ]
 
 
@@ -217,3 +218,22 @@ def test_console_audit_trail_lists_who_changed_what(client, manager):
     html = client.get("/settings/audit-trail/").content.decode()
     assert "manager@closeloop.test" in html
     assert "Created apikey “Shop (" in html
+
+
+def test_console_branding_refuses_a_low_contrast_colour_and_a_survey_overrides_the_workspace(client, manager):
+    survey = SurveyFactory()
+    client.force_login(manager)
+    refused = client.post("/settings/branding/", {"sender_name": "Acme", "brand_color": "#ffcc00"})
+    assert refused.status_code == 400
+    assert refused.context["form"].errors["brand_color"][0].startswith("White text on #ffcc00 contrasts 1.")
+
+    assert (
+        client.post("/settings/branding/", {"sender_name": "Acme", "sender_email": "care@acme.test"}).status_code == 200
+    )
+    own = client.post(
+        f"/settings/surveys/{survey.pk}/branding/", {"sender_name": "Acme Support", "sms_signature": "Acmê"}
+    )
+    assert own.status_code == 200
+    assert own.context["brand"].from_email == "Acme Support <care@acme.test>"
+    assert own.context["brand"].sms_signature == "Acme"
+    assert [entry.object_type for entry in AuditEntry.objects.order_by("pk")] == ["branding", "branding"]

@@ -13,7 +13,7 @@ from notifications.transports import DeliveryError
 from notifications.transports import sendgrid as sendgrid_transport
 from notifications.transports.sendgrid import SendGridTransport, retry_after_from
 from notifications.transports.twilio import TwilioTransport
-from surveys.models import Invitation
+from surveys.models import Branding, Invitation
 from surveys.services.dispatch import invitations_dispatch_due
 from surveys.tokens import invitation_token
 from tests.factories import ContactFactory, InvitationFactory, MessageFactory
@@ -55,6 +55,15 @@ def test_sendgrid_survey_email_body_through_the_sdk(fake_providers, django_captu
     message_url = unsubscribe[1 : unsubscribe.index(">")]
     assert message_url in body["content"][0]["value"]
     assert (message.status, message.provider_message_id) == (Message.Status.SENT, "sg0000000001")
+
+
+def test_sendgrid_email_carries_the_brand_s_sender_and_reply_to(fake_providers, django_capture_on_commit_callbacks):
+    Branding.objects.create(sender_name="Acme Care", sender_email="care@acme.test", reply_to="help@acme.test")
+    InvitationFactory(status=Invitation.Status.SCHEDULED, contact=ContactFactory(email="ann@example.com"))
+    _dispatch(django_capture_on_commit_callbacks)
+    body = fake_providers.sendgrid()[0].json()
+    assert body["from"] == {"email": "care@acme.test", "name": "Acme Care"}
+    assert body["reply_to"] == {"email": "help@acme.test"}
 
 
 def test_sendgrid_500_is_retried_and_400_fails(fake_providers):

@@ -5,7 +5,7 @@ import time_machine
 from django.test import override_settings
 
 from notifications.models import Message
-from surveys.models import Invitation
+from surveys.models import Branding, Invitation
 from surveys.services.dispatch import invitations_dispatch_due, invitations_remind_due
 from surveys.tokens import invitation_token
 from tests.factories import ContactFactory, InvitationFactory, MessageFactory, ResponseFactory, SurveyFactory
@@ -268,3 +268,27 @@ def test_dispatch_fix_check_email_asks_did_we_fix_it_in_the_contact_language(out
         "Avons-nous réglé le problème ?",
         "Did we fix it?",
     ]
+
+
+@time_machine.travel("2026-03-02 10:00:00+00:00", tick=False)
+def test_dispatch_carries_the_survey_s_branding_in_email_and_sms(outbox, dispatch):
+    survey = SurveyFactory(kind="nps")
+    Branding.objects.create(
+        sender_name="Acme",
+        sender_email="care@acme.test",
+        reply_to="help@acme.test",
+        brand_color="#0b6b2b",
+        footer="Acme SAS, 1 rue de Paris, 75001 Paris",
+        sms_signature="Acme",
+    )
+    _due(survey=survey)
+    _due(survey=survey, channel="sms", contact=ContactFactory(email="", phone="+33612345678"))
+    dispatch()
+
+    email = next(m for m in outbox if m.channel == "email")
+    sms = next(m for m in outbox if m.channel == "sms")
+    assert (email.from_email, email.reply_to) == ("Acme <care@acme.test>", "help@acme.test")
+    assert "background:#0b6b2b;color:#ffffff" in email.body_html
+    assert "Acme SAS, 1 rue de Paris, 75001 Paris" in email.body_text
+    assert "Acme SAS, 1 rue de Paris, 75001 Paris" in email.body_html
+    assert sms.body_text.startswith("Acme: How likely are you to recommend")

@@ -500,8 +500,9 @@ def test_survey_respond_question_page_queries_do_not_grow_with_questions(
     ]
     ResponseFactory(invitation=invitation, score=9)
 
-    # invitation, response, questions (for the page and its progress), answer given
-    with django_assert_num_queries(5):
+    # invitation, branding (cached for a minute; each test starts with an empty cache), response,
+    # questions (for the page and its progress), answer given
+    with django_assert_num_queries(6):
         page = client.get(url(invitation) + f"?step=question&q={questions[-1].pk}")
 
     assert page.status_code == 200
