@@ -1,0 +1,194 @@
+"""A manager sets Closeloop up in the console, in a real browser, and a customer's event goes out as set up.
+
+Signs in; creates a CSAT survey in English and French with one question asked only to unhappy scores;
+previews its email in French; sets the brand's sender; adds a trigger rule and a routing rule; creates
+an API key; invites an agent, who sets a password from the emailed link and signs in. An event sent with
+that key reaches a fake SendGrid (through the real SDK) with the French question and the brand's sender.
+"""
+
+import json
+import re
+import urllib.request
+
+import pytest
+from django.test import override_settings
+
+from feedback.models import RoutingRule, User
+from surveys.models import Survey, TriggerRule
+from surveys.services.dispatch import invitations_dispatch_due
+from tests.factories import ManagerFactory, TeamFactory
+from tests.fakes.providers import FakeProviders
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PROVIDER_SETTINGS = {
+    "SENDGRID_API_KEY": "SG.test-key-not-secret",
+    "DEFAULT_FROM_EMAIL": "Closeloop <surveys@closeloop.test>",
+    "NOTIFICATIONS_TRANSPORTS": {
+        "email": "notifications.transports.sendgrid.SendGridTransport",
+        "sms": "notifications.transports.locmem.LocmemTransport",
+    },
+}
+
+
+@pytest.fixture
+def fake_sendgrid(live_server):
+    fake = FakeProviders().start()
+    with override_settings(SENDGRID_API_BASE_URL=fake.url, SITE_URL=live_server.url, **PROVIDER_SETTINGS):
+        yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def wide_page(chromium, live_server):
+    """A 360 px wide phone, as the console promises to work on."""
+    context = chromium.new_context(viewport={"width": 360, "height": 740}, base_url=live_server.url)
+    yield context.new_page()
+    context.close()
+
+
+def _log_in(page, email: str, password: str, then: str) -> None:
+    page.goto(f"/accounts/login/?next={then}")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"**{then}")
+
+
+def _no_violations(page, axe_violations) -> None:
+    violations = axe_violations(page)
+    assert violations == [], violations
+    # Usable at 360 px: nothing makes the page itself scroll sideways (wide tables scroll in their box).
+    wide = page.evaluate(
+        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1"
+        " && !e.closest('.table-scroll'))"
+        ".map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), wide
+
+
+def test_browser_manager_sets_up_a_french_csat_survey_and_an_event_goes_out_as_set_up(
+    wide_page, fake_sendgrid, axe_violations, live_server
+):
+    page = wide_page
+    ManagerFactory(email="lead@closeloop.test")
+    TeamFactory(name="Care")
+    third_party = []
+    page.on(
+        "request",
+        lambda request: third_party.append(request.url) if not request.url.startswith(live_server.url) else None,
+    )
+    _log_in(page, "lead@closeloop.test", "password", "/follow-ups/")
+    page.get_by_role("link", name="Settings").click()
+    page.wait_for_url("**/settings/")
+    _no_violations(page, axe_violations)
+
+    # A CSAT survey in English and French, with one question asked only to scores 1 to 2.
+    page.get_by_role("link", name="Surveys").first.click()
+    page.get_by_role("link", name="New survey").click()
+    page.get_by_label("Name", exact=True).fill("Support CSAT")
+    page.get_by_label("Kind").select_option("csat")
+    page.get_by_label("Product name").fill("Acme support")
+    page.get_by_label("Question (English)").first.fill("How was our help?")
+    page.get_by_label("Question (French)").first.fill("Comment était notre aide ?")
+    page.locator('[name="q-0-kind"]').select_option("free_text")
+    page.locator('[name="q-0-text_en"]').fill("What should we have done?")
+    page.locator('[name="q-0-text_fr"]').fill("Qu'aurions-nous dû faire ?")
+    page.locator('[name="q-0-show_if_score_max"]').select_option("2")
+    _no_violations(page, axe_violations)
+    page.get_by_role("button", name="Save and preview").click()
+    page.wait_for_url("**/preview/")
+
+    survey = Survey.objects.get(name="Support CSAT")
+    question = survey.questions.get()
+    assert (survey.kind, question.show_if_score_min, question.show_if_score_max) == ("csat", None, 2)
+    assert question.text == {"en": "What should we have done?", "fr": "Qu'aurions-nous dû faire ?"}
+
+    # Its email, previewed in French.
+    page.get_by_role("link", name="FR").click()
+    page.wait_for_url("**locale=fr")
+    assert page.locator("#preview-subject").inner_text() == "Acme support : une petite question"
+    assert "Comment était notre aide ?" in page.locator("#preview-text").inner_text()
+    frame = page.frame_locator('iframe[title="Email as HTML"]')
+    frame.get_by_text("Comment était notre aide ?").wait_for(state="visible", timeout=5000)
+    assert "GSM-7" in page.locator("#sms-segments").inner_text()
+    _no_violations(page, axe_violations)
+
+    # The brand's sender.
+    page.get_by_role("link", name="Branding").click()
+    page.get_by_label("Sender name").fill("Acme Care")
+    page.get_by_label("Sender email").fill("care@acme.test")
+    page.get_by_label("Brand color").fill("#0b6b2b")
+    page.get_by_role("button", name="Save").click()
+    assert page.get_by_role("status").inner_text() == "Saved."
+
+    # When to ask, and what to do with unhappy answers.
+    page.get_by_role("link", name="When to ask").click()
+    page.get_by_role("link", name="New trigger rule").click()
+    page.get_by_label("Event type").fill("support_ticket_solved")
+    page.get_by_label("Survey").select_option(label="Support CSAT")
+    page.get_by_label("Channel").select_option("email")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/settings/trigger-rules/")
+    page.get_by_role("link", name="Routing").click()
+    page.get_by_role("link", name="New routing rule").click()
+    page.get_by_label("Survey", exact=True).select_option(label="Support CSAT")
+    page.get_by_label("Score to").fill("2")
+    page.get_by_label("Team").select_option(label="Care")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/settings/routing-rules/")
+    assert TriggerRule.objects.get().survey == survey
+    rule = RoutingRule.objects.get()
+    assert (rule.survey, rule.score_max, rule.team.name) == (survey, 2, "Care")
+
+    # An API key, shown once.
+    page.get_by_role("link", name="API keys").click()
+    page.get_by_label("Name", exact=True).fill("Helpdesk")
+    page.get_by_label("Send events").check()
+    page.get_by_role("button", name="Create the key").click()
+    raw_key = page.get_by_label("The key").input_value()
+    assert raw_key.startswith("cl_")
+    _no_violations(page, axe_violations)
+
+    # An agent, invited by email, sets a password from the link and signs in.
+    page.get_by_role("link", name="People").click()
+    page.get_by_label("Email").fill("new.agent@closeloop.test")
+    page.get_by_label("Role").select_option("agent")
+    page.get_by_label("Team").select_option(label="Care")
+    page.get_by_role("button", name="Send the invitation").click()
+    assert "new.agent@closeloop.test is invited" in page.get_by_role("status").inner_text()
+    [invitation_email] = fake_sendgrid.sendgrid()
+    assert invitation_email.json()["personalizations"] == [{"to": [{"email": "new.agent@closeloop.test"}]}]
+    text = invitation_email.json()["content"][0]["value"]
+    link = re.search(r"http://\S+/accounts/reset/\S+/", text).group(0)
+    page.get_by_role("button", name="Log out").click()
+    page.goto(link)
+    page.get_by_label("New password").fill("a long new password")
+    page.get_by_label("The same again").fill("a long new password")
+    page.get_by_role("button", name="Save my password").click()
+    page.get_by_role("heading", name="Password saved").wait_for()
+    _log_in(page, "new.agent@closeloop.test", "a long new password", "/follow-ups/")
+    assert User.objects.get(email="new.agent@closeloop.test").team.name == "Care"
+
+    # An event sent with the key reaches SendGrid in French, from the brand's sender.
+    event = {
+        "type": "support_ticket_solved",
+        "external_id": "ticket-1",
+        "contact": {"email": "client@example.fr", "name": "Chloé", "locale": "fr"},
+    }
+    request = urllib.request.Request(
+        f"{live_server.url}/api/events/",
+        data=json.dumps(event).encode(),
+        headers={"Authorization": f"Bearer {raw_key}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 201
+    assert invitations_dispatch_due() == 1
+    survey_email = fake_sendgrid.sendgrid()[-1].json()
+    assert survey_email["personalizations"] == [{"to": [{"email": "client@example.fr"}]}]
+    assert survey_email["from"] == {"email": "care@acme.test", "name": "Acme Care"}
+    assert survey_email["subject"] == "Acme support : une petite question"
+    assert "Comment était notre aide ?" in survey_email["content"][0]["value"]
+    assert "background:#0b6b2b" in survey_email["content"][1]["value"]
+    assert third_party == []
