@@ -275,3 +275,16 @@ class BrandingForm(forms.ModelForm):
             "footer": forms.Textarea(attrs={"rows": 3}),
             "brand_color": forms.TextInput(attrs={"placeholder": "#1f4fd1"}),
         }
+
+
+class DryRunForm(forms.Form):
+    event_type = forms.RegexField(r"^[a-z0-9_.:-]+$", max_length=100)
+    properties = forms.JSONField(
+        required=False, initial=dict, widget=forms.Textarea(attrs={"rows": 4}), help_text='e.g. {"priority": "high"}'
+    )
+
+    def clean_properties(self):
+        value = self.cleaned_data["properties"] or {}
+        if not isinstance(value, dict):
+            raise forms.ValidationError('Give a JSON object, e.g. {"priority": "high"}.')
+        return value

@@ -13,6 +13,7 @@ urlpatterns = [
     path("settings/surveys/<int:survey_id>/preview/page/", views.survey_preview_page, name="console-survey-page"),
     path("settings/surveys/<int:survey_id>/send-test/", views.survey_send_test, name="console-survey-send-test"),
     path("settings/trigger-rules/", views.trigger_rule_list, name="console-triggers"),
+    path("settings/trigger-rules/dry-run/", views.trigger_rules_dry_run, name="console-triggers-dry-run"),
     path("settings/trigger-rules/new/", views.trigger_rule_edit, name="console-trigger-new"),
     path("settings/trigger-rules/<int:rule_id>/", views.trigger_rule_edit, name="console-trigger-edit"),
     path("settings/routing-rules/", views.routing_rule_list, name="console-routing"),

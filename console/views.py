@@ -11,7 +11,7 @@ from django.forms import Form
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from console import forms, services
+from console import forms, selectors, services
 from console.models import AuditEntry
 from feedback.models import RootCause, RoutingRule, Team, User
 from notifications.models import Channel
@@ -451,3 +451,16 @@ def branding(request, survey_id: int | None = None):
         {"survey": survey, "form": form, "saved": saved, "brand": branding_for(survey.pk if survey else None)},
         status=status,
     )
+
+
+@manager_required
+def trigger_rules_dry_run(request):
+    """Which trigger rules an event would match, and why; nothing is stored or sent."""
+    form = forms.DryRunForm(request.GET or None)
+    verdicts = None
+    if form.is_bound and form.is_valid():
+        verdicts = selectors.trigger_rules_dry_run(
+            event_type=form.cleaned_data["event_type"], properties=form.cleaned_data["properties"]
+        )
+    status = 400 if form.is_bound and verdicts is None else 200
+    return _page(request, "triggers_dry_run.html", {"form": form, "verdicts": verdicts}, status=status)

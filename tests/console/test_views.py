@@ -5,7 +5,7 @@ import pytest
 from console.models import AuditEntry
 from feedback.models import RoutingRule, User
 from surveys.models import ApiKey, Survey, TriggerRule
-from tests.factories import SurveyFactory, TeamFactory
+from tests.factories import SurveyFactory, TeamFactory, TriggerRuleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +24,7 @@ PAGES = [
     "/settings/api-keys/",
     "/settings/audit-trail/",
     "/settings/branding/",
+    "/settings/trigger-rules/dry-run/",
 ]
 
 
@@ -237,3 +238,30 @@ def test_console_branding_refuses_a_low_contrast_colour_and_a_survey_overrides_t
     assert own.context["brand"].from_email == "Acme Support <care@acme.test>"
     assert own.context["brand"].sms_signature == "Acme"
     assert [entry.object_type for entry in AuditEntry.objects.order_by("pk")] == ["branding", "branding"]
+
+
+def test_console_trigger_rules_dry_run_says_which_rules_match_and_why(client, manager):
+    survey = SurveyFactory(name="Support CSAT")
+    high = TriggerRuleFactory(
+        event_type="ticket_solved",
+        survey=survey,
+        conditions=[{"property": "priority", "op": "equals", "value": "high"}],
+    )
+    other = TriggerRuleFactory(event_type="purchase", survey=survey)
+    client.force_login(manager)
+
+    response = client.get(
+        "/settings/trigger-rules/dry-run/", {"event_type": "ticket_solved", "properties": '{"priority": "low"}'}
+    )
+
+    verdicts = {verdict.rule.pk: (verdict.matches, verdict.reasons) for verdict in response.context["verdicts"]}
+    assert verdicts == {
+        high.pk: (False, ["priority equals 'high': does not hold"]),
+        other.pk: (False, ["waits for purchase, not ticket_solved"]),
+    }
+    matched = client.get(
+        "/settings/trigger-rules/dry-run/", {"event_type": "ticket_solved", "properties": '{"priority": "high"}'}
+    )
+    assert [v.matches for v in matched.context["verdicts"] if v.rule.pk == high.pk] == [True]
+    assert client.get("/settings/trigger-rules/dry-run/", {"event_type": "x", "properties": "[1]"}).status_code == 400
+    assert TriggerRule.objects.count() == 2

@@ -1,0 +1,43 @@
+"""Reads of the console: the trigger rules' dry run ("which rules would this event match, and why").
+
+Pure over the rules it reads: it schedules, stores and sends nothing. Fatigue, consent and sampling
+depend on the contact and the moment, so the dry run names them without deciding them.
+"""
+
+from dataclasses import dataclass
+
+from surveys.conditions import condition_holds
+from surveys.models import TriggerRule
+
+
+@dataclass(frozen=True)
+class RuleVerdict:
+    rule: TriggerRule
+    matches: bool
+    reasons: list[str]
+
+
+def _describe(condition: dict) -> str:
+    return f"{condition.get('property')} {condition.get('op')} {condition.get('value', '')!r}".rstrip()
+
+
+def trigger_rules_dry_run(*, event_type: str, properties: dict) -> list[RuleVerdict]:
+    """Each trigger rule, whether an event of `event_type` with `properties` would match it, and why."""
+    verdicts = []
+    for rule in TriggerRule.objects.select_related("survey").order_by("event_type", "pk"):
+        reasons = []
+        if rule.event_type != event_type:
+            reasons.append(f"waits for {rule.event_type}, not {event_type}")
+        if not rule.is_active:
+            reasons.append("is off")
+        if not rule.survey.is_active:
+            reasons.append(f"its survey {rule.survey} is paused")
+        for condition in rule.conditions:
+            holds = condition_holds(condition, properties)
+            reasons.append(f"{_describe(condition)}: {'holds' if holds else 'does not hold'}")
+        failed = [reason for reason in reasons if not reason.endswith(": holds")]
+        matches = not failed
+        if matches and rule.sample_rate < 1:
+            reasons.append(f"then asks {round(rule.sample_rate * 100)}% of matching events")
+        verdicts.append(RuleVerdict(rule=rule, matches=matches, reasons=reasons or ["no conditions: every such event"]))
+    return verdicts
