@@ -7,6 +7,7 @@ must give exactly the serializer's answers, so both live beside the serializers 
 import functools
 import hashlib
 import json
+import re
 import zoneinfo
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -36,7 +37,33 @@ from surveys.services.ingest import EventData, IngestResult, event_ingest, event
 from surveys.services.trigger_rules import trigger_rule_create, trigger_rule_update
 
 BATCH_LIMIT = 1000
+EMAIL_MAX = 254  # RFC 5321's longest path, and the column's size (PostgreSQL refuses longer: a 500 before)
 THANK_YOU_MESSAGE_MAX = Survey._meta.get_field("thank_you_message").max_length
+PRODUCT_NAME_MAX = Survey._meta.get_field("product_name").max_length
+LOCALE_RE = re.compile(r"^[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*$")
+LOCALE_MAX = 10
+# Control characters (C0, DEL, C1) have no business in a name shown in an email or on a page.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_MULTILINE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def text_error(value, *, max_length: int, multiline: bool = False) -> str | None:
+    """Why `value` is not a text intake may store and later render (type, length, characters), or None."""
+    if not isinstance(value, str):
+        return "Give a text."
+    if len(value) > max_length:
+        return f"Give a text of at most {max_length} characters."
+    if (_CONTROL_MULTILINE_RE if multiline else _CONTROL_RE).search(value):
+        return "Control characters are not allowed."
+    return None
+
+
+def locale_error(value) -> str | None:
+    if not isinstance(value, str):
+        return "Give a language code such as en or fr-CA."
+    if value and (len(value) > LOCALE_MAX or not LOCALE_RE.match(value)):
+        return "Give a language code such as en or fr-CA."
+    return None
 
 
 @functools.cache
@@ -71,7 +98,7 @@ class PropertiesField(serializers.DictField):
 
 
 class ContactInputSerializer(serializers.Serializer):
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, allow_blank=True, default="", max_length=EMAIL_MAX)
     phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
     name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     locale = serializers.CharField(required=False, allow_blank=True, default="", max_length=10)
@@ -90,6 +117,16 @@ class ContactInputSerializer(serializers.Serializer):
             raise serializers.ValidationError("This phone number is not valid.")
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
+    def validate_name(self, value: str) -> str:
+        if error := text_error(value, max_length=200):
+            raise serializers.ValidationError(error)
+        return value
+
+    def validate_locale(self, value: str) -> str:
+        if error := locale_error(value):
+            raise serializers.ValidationError(error)
+        return value
+
     def validate_timezone(self, value: str) -> str:
         if value and value not in _time_zones():
             raise serializers.ValidationError("Unknown time zone; use an IANA name such as Europe/Paris.")
@@ -102,7 +139,11 @@ class ContactInputSerializer(serializers.Serializer):
 
 
 class InvitationPropertiesField(PropertiesField):
-    """Properties an invitation keeps; those the respondent's page shows are checked here.
+    """Properties an invitation keeps; those the respondent's page, the email or the SMS show are checked here.
+
+    `question_product_name` and `locale` are rendered into every message and page of the invitation: each
+    is a text of the stored size without control characters (a `{"a": 1}` stored here once stopped the
+    dispatcher's whole batch).
 
     `thank_you_link_url` becomes a link on our own page, so only http(s) addresses are taken
     (never `javascript:` or `data:`); `thank_you_message` is text, as long as a survey's.
@@ -120,8 +161,14 @@ class InvitationPropertiesField(PropertiesField):
             except DjangoValidationError as exc:
                 errors["thank_you_link_url"] = exc.messages
         message = properties.get("thank_you_message")
-        if message is not None and not (isinstance(message, str) and len(message) <= THANK_YOU_MESSAGE_MAX):
-            errors["thank_you_message"] = [f"Give a text of at most {THANK_YOU_MESSAGE_MAX} characters."]
+        if message is not None and (error := text_error(message, max_length=THANK_YOU_MESSAGE_MAX, multiline=True)):
+            errors["thank_you_message"] = [error]
+        product = properties.get("question_product_name")
+        if product is not None and (error := text_error(product, max_length=PRODUCT_NAME_MAX)):
+            errors["question_product_name"] = [error]
+        locale = properties.get("locale")
+        if locale is not None and (error := locale_error(locale)):
+            errors["locale"] = [error]
         if errors:
             raise serializers.ValidationError(errors)
         return properties

@@ -72,9 +72,11 @@ class Survey(models.Model):
         return SCALES[self.kind]
 
     def question(self, locale: str, product_name: str = "") -> str:
-        locale = pick_locale(locale)
+        locale = pick_locale(locale if isinstance(locale, str) else "")
         default = WORDING[locale]["fix_check_question"] if self.is_fix_check else self.scale.question[locale]
         template = self.question_text.get(locale) or default
+        # Rows stored before intake checked its type may hold anything: only text names a product.
+        product_name = product_name if isinstance(product_name, str) else ""
         product = product_name or self.product_name or WORDING[locale]["us"]
         return template.replace("{product}", product)
 
@@ -251,6 +253,15 @@ class Response(models.Model):
     themes = models.JSONField(default=list, blank=True, help_text='Theme slugs of the comment, e.g. ["delivery"].')
     analysis_pending = models.BooleanField(default=False, help_text="The comment changed since it was last read.")
     analysed_at = models.DateTimeField(null=True, blank=True)
+    held_reason = models.CharField(
+        max_length=30,
+        blank=True,
+        help_text="Set while an answer judged automatic (a mail scanner?) waits for its browser to confirm it: "
+        "it opens no case, sends no webhook and is counted nowhere until then.",
+    )
+    browser_hash = models.CharField(
+        max_length=64, blank=True, editable=False, help_text="SHA-256 of the answering browser's cookie."
+    )
 
     class Meta:
         indexes = [
@@ -359,7 +370,6 @@ class Answer(models.Model):
     themes = models.JSONField(default=list, blank=True)
     analysis_pending = models.BooleanField(default=False)
     analysed_at = models.DateTimeField(null=True, blank=True)
-
     class Meta:
         constraints = [models.UniqueConstraint(fields=["response", "question"], name="answer_unique_per_question")]
         indexes = [models.Index(fields=["id"], condition=Q(analysis_pending=True), name="answer_analysis_pending")]

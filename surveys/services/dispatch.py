@@ -3,6 +3,7 @@
 Talks to no provider: it hands rendered content to `notifications` and keeps the `Message`.
 """
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,6 +20,8 @@ from surveys.scales import score_buttons
 from surveys.services.fatigue import invitation_hold, invitation_send_block_reason, sms_window_next_open
 from surveys.tokens import invitation_token
 from surveys.wording import WORDING
+
+logger = logging.getLogger(__name__)
 
 # A reminder follows a first message that left; a bounced or cancelled one is not chased.
 REMINDABLE_MESSAGE_STATUSES = (Message.Status.SENT, Message.Status.DELIVERED, Message.Status.UNKNOWN)
@@ -43,6 +46,7 @@ def _invitation_render(invitation: Invitation, *, reminder: bool) -> dict:
     locale = invitation.locale
     words = WORDING[locale]
     product_name = invitation.properties.get("question_product_name", "")
+    product_name = product_name if isinstance(product_name, str) else ""  # rows stored before intake checked it
     question = survey.question(locale, product_name)
     scale = survey.scale
     prefix = words["reminder_prefix"] if reminder else ""
@@ -98,6 +102,33 @@ def _invitation_send(invitation: Invitation) -> None:
     invitation.save(update_fields=["message", "status"])
 
 
+def _invitation_failed(invitation: Invitation, exc: Exception) -> None:
+    """One invitation that cannot be rendered or queued is dropped with its reason, never its batch:
+    the reason stays on the row (`cancel_reason`, in the admin) and in the log (no token, no address)."""
+    logger.exception("invitation %s could not be rendered or queued; dropped", invitation.pk)
+    invitation.status = Invitation.Status.CANCELLED
+    invitation.cancel_reason = f"failed: {type(exc).__name__}"[:30]
+    invitation.save(update_fields=["status", "cancel_reason"])
+
+
+def _isolated(invitation: Invitation, work, *, on_failure=_invitation_failed) -> bool:
+    """Run `work` in a savepoint of its own; on failure undo only it and hand the invitation to `on_failure`."""
+    try:
+        with transaction.atomic():
+            work()
+    except Exception as exc:  # noqa: BLE001 - whatever one row holds must not stop the other rows
+        on_failure(invitation, exc)
+        return False
+    return True
+
+
+def _reminder_failed(invitation: Invitation, exc: Exception) -> None:
+    # The first message left and its link works: only the reminder is given up (never retried).
+    logger.exception("reminder of invitation %s could not be rendered or queued; not sent", invitation.pk)
+    invitation.reminded_at = timezone.now()
+    invitation.save(update_fields=["reminded_at"])
+
+
 def invitations_dispatch_due(*, batch_size: int = 200) -> int:
     """Claim due invitations and queue their messages; returns how many were handled.
 
@@ -121,7 +152,7 @@ def invitations_dispatch_due(*, batch_size: int = 200) -> int:
                 # Consent, fatigue and the SMS window may have changed since it was scheduled.
                 invitation_hold(invitation=invitation, reason=reason)
             else:
-                _invitation_send(invitation)
+                _isolated(invitation, lambda invitation=invitation: _invitation_send(invitation))
     return len(due)
 
 
@@ -152,7 +183,12 @@ def invitations_remind_due(*, batch_size: int = 200) -> int:
             for invitation in due:
                 if invitation.channel == Channel.SMS and sms_window_next_open(invitation.contact, now):
                     continue
-                _invitation_queue_message(invitation, reminder=True)
+                if not _isolated(
+                    invitation,
+                    lambda invitation=invitation: _invitation_queue_message(invitation, reminder=True),
+                    on_failure=_reminder_failed,
+                ):
+                    continue
                 invitation.reminded_at = now
                 invitation.save(update_fields=["reminded_at"])
                 reminded += 1
