@@ -4,14 +4,18 @@ Steps, each saved as it is left: score → reason (`?step=comment`) → addition
 (`?step=question&q=<id>`) → thank you (`?step=thanks`).
 """
 
+import hashlib
+import secrets
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.decorators import decorator_from_middleware
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -19,9 +23,21 @@ from django.views.decorators.http import require_http_methods
 from surveys.branding import branding_for
 from surveys.models import Invitation, Question, Response
 from surveys.scales import pick_locale, score_buttons
+from surveys.scanners import automatic_reason
 from surveys.selectors import invitation_get_by_token, questions_for_score
-from surveys.services.responses import answer_save, response_comment, response_submit_from_page
+from surveys.services.responses import (
+    PageOutcome,
+    answer_save,
+    response_comment,
+    response_confirm,
+    response_owned_by,
+    response_submit_from_page,
+)
 from surveys.wording import WORDING
+
+ANSWER_COOKIE = "cl_answer"  # the answering browser's proof, scoped to its link's path
+CHANGE_SALT = "surveys.change-answer"
+CHANGE_STEP_SECONDS = 3600
 
 PRIVATE_HEADERS = {
     "Referrer-Policy": "no-referrer",
@@ -122,6 +138,8 @@ def survey_respond(request, token: str) -> HttpResponse:
         return _save_step(request, current, step, context)
     if request.method == "POST":
         return _save_score(request, invitation, context)
+    if current and step == "change":
+        return _change_page(request, current, context)
     if current and step == "thanks":
         return _page(request, "surveys/respond_thanks.html", {**context, **_thanks(invitation), "response": current})
     if current and step == "comment":
@@ -156,22 +174,87 @@ def _score_error(request, context: dict, message: str) -> HttpResponse:
     return _page(request, "surveys/respond.html", {**context, "selected": None, "error": message}, 400)
 
 
+def _client(request) -> str:
+    """Who is posting, as far as a page can tell: address and user agent (hashed, never stored)."""
+    seen = f"{request.META.get('REMOTE_ADDR', '')}|{request.META.get('HTTP_USER_AGENT', '')}"
+    return hashlib.sha256(seen.encode()).hexdigest()[:32]
+
+
+def _change_allowed(request, invitation: Invitation) -> bool:
+    """A POST of the "change my answer" step's form: its signed nonce, good once and for an hour."""
+    raw = request.POST.get("change", "")
+    if not raw:
+        return False
+    try:
+        nonce = signing.loads(raw, salt=f"{CHANGE_SALT}:{invitation.pk}", max_age=CHANGE_STEP_SECONDS)
+    except signing.BadSignature:
+        return False
+    return cache.add(f"surveys:change-used:{nonce}", 1, timeout=CHANGE_STEP_SECONDS)
+
+
+def _with_owner_cookie(request, page: HttpResponse, outcome: PageOutcome, invitation: Invitation) -> HttpResponse:
+    if outcome.browser_token:
+        page.set_cookie(
+            ANSWER_COOKIE,
+            outcome.browser_token,
+            max_age=max(int((invitation.expires_at - timezone.now()).total_seconds()), 0),
+            path=request.path,
+            secure=request.is_secure(),
+            httponly=True,
+            samesite="Lax",
+        )
+    return page
+
+
 def _save_score(request, invitation: Invitation, context: dict) -> HttpResponse:
     scale = invitation.survey.scale
     score = _parse_score(request.POST.get("score"))
     if score is None or score not in scale.scores:
         return _score_error(request, context, context["words"]["score_error"].format(low=scale.low, high=scale.high))
     try:
-        response = response_submit_from_page(invitation=invitation, score=score)
+        outcome = response_submit_from_page(
+            invitation=invitation,
+            score=score,
+            browser_token=request.COOKIES.get(ANSWER_COOKIE, ""),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            client=_client(request),
+            auto_confirm=request.POST.get("auto") == "1",
+            change=_change_allowed(request, invitation),
+        )
     except ValidationError:
         return _score_error(request, context, context["words"]["closed"])
-    if response is None:
+    if outcome.change_step:
+        return HttpResponseRedirect(f"{request.path}?step=change")
+    if not outcome.recorded:
         return HttpResponseRedirect(request.path)
     if not invitation.survey.asks_reason(score):
-        return HttpResponseRedirect(
-            _next_step(request.path, questions_for_score(survey=response.survey, score=score), None)
+        page = HttpResponseRedirect(
+            _next_step(request.path, questions_for_score(survey=outcome.response.survey, score=score), None)
         )
-    return HttpResponseRedirect(f"{request.path}?step=comment")
+    else:
+        page = HttpResponseRedirect(f"{request.path}?step=comment")
+    return _with_owner_cookie(request, page, outcome, invitation)
+
+
+def _change_page(request, current: Response, context: dict) -> HttpResponse:
+    """The explicit "change my answer" step: the answer stands until a person picks a score here and taps."""
+    nonce = secrets.token_urlsafe(16)
+    words = context["words"]
+    return _page(
+        request,
+        "surveys/respond.html",
+        {
+            **context,
+            "selected": None,
+            "auto_confirm": False,
+            "change_token": signing.dumps(nonce, salt=f"{CHANGE_SALT}:{current.invitation_id}"),
+            "notice": words["already_answered"].format(score=current.score) + " " + words["change_prompt"],
+        },
+    )
+
+
+def _owner(request, response: Response) -> bool:
+    return response_owned_by(response=response, browser_token=request.COOKIES.get(ANSWER_COOKIE, ""))
 
 
 def _next_step(path: str, questions: list[Question], after: Question | None) -> str:
@@ -188,9 +271,27 @@ def _asked_question(questions: list[Question], raw_id: str | None) -> Question |
 def _save_step(request, current: Response | None, step: str, context: dict) -> HttpResponse:
     if current is None:
         return HttpResponseRedirect(request.path)
+    if not _owner(request, current):
+        # Only the answering browser adds to its answer; another client goes through the change step.
+        return HttpResponseRedirect(f"{request.path}?step=change")
+    if current.held_reason and not automatic_reason(
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        seconds_since_sent=None,
+        auto_confirm=False,
+        in_burst=False,
+        delivery_seconds=0,
+    ):
+        # Its browser went on to the next step: a person, not a scanner, gave the held answer.
+        current = response_confirm(response=current)
     questions = questions_for_score(survey=current.survey, score=current.score)
     if step == "comment":
-        response_comment(response=current, comment=request.POST.get("comment", ""))
+        comment = request.POST.get("comment", "")
+        if "\x00" in comment:
+            error = context["words"]["text_error"]
+            prompt = current.survey.reason_prompt(context["locale"])
+            page_context = {**context, "response": current, "prompt": prompt, "error": error}
+            return _page(request, "surveys/respond_comment.html", page_context, 400)
+        response_comment(response=current, comment=comment)
         return HttpResponseRedirect(_next_step(request.path, questions, None))
     question = _asked_question(questions, request.POST.get("q"))
     if question is None:

@@ -80,3 +80,18 @@ def other_agent(other_team):
 @pytest.fixture
 def manager(db):
     return ManagerFactory(email="manager@closeloop.test")
+
+
+BROWSER_USER_AGENT = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/18.0 Mobile/15E148 Safari/604.1"
+)
+
+
+@pytest.fixture
+def client():
+    """Django's test client sending a phone browser's user agent, as people's browsers do (a request
+    without one is judged a machine's on the respondent page: `surveys.scanners`)."""
+    from django.test import Client
+
+    return Client(HTTP_USER_AGENT=BROWSER_USER_AGENT)

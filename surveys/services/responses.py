@@ -5,6 +5,9 @@ answer means for follow-ups is `feedback`'s business, never decided here. Link s
 told apart from people here too: a burst of different scores on one link records nothing.
 """
 
+import secrets
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -12,7 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from surveys.models import Answer, Invitation, Question, Response
+from surveys.scanners import automatic_reason
 from surveys.signals import response_submitted, response_withdrawn
+from surveys.tokens import token_hash
 
 
 def invitation_is_open(invitation: Invitation) -> bool:
@@ -62,6 +67,14 @@ def response_submit(*, invitation: Invitation, score: int, comment: str | None =
             },
         )
         changed = []
+        if not created and response.held_reason:
+            # A held answer written by the company (API) is no longer a machine's guess: announced as new.
+            response.held_reason, response.score, response.confirmed_at = "", score, timezone.now()
+            if comment is not None:
+                response.comment = _comment_clean(comment)
+            response.save(update_fields=["held_reason", "score", "comment", "confirmed_at", "updated_at"])
+            _announce_on_commit(response, created=True)
+            return response
         if not created:
             if response.score != score:
                 response.score = score
@@ -80,51 +93,170 @@ def _burst_key(invitation: Invitation) -> str:
     return f"surveys:score-burst:{invitation.pk}"
 
 
-def response_submit_from_page(*, invitation: Invitation, score: int) -> Response | None:
-    """Record a score posted by the respondent page, unless the link is being walked by a scanner.
+@dataclass(frozen=True)
+class PageOutcome:
+    """What a page POST did: `recorded` or not; `browser_token` is the answering browser's new cookie
+    ("" = keep the one it has); `change_step` sends the client to the explicit "change my answer" step."""
 
-    A person taps one score, maybe corrects it once; a scanner that renders pages confirms every
-    score link of the email within seconds. When `SCANNER_DISTINCT_SCORES` different scores reach
-    one link within `SCANNER_WINDOW_SECONDS`, the burst is undone (the response it created is
-    removed, or the score it overwrote restored) and the link records nothing until it is quiet.
-    Returns None when the score was not recorded.
+    response: Response | None
+    recorded: bool
+    browser_token: str = ""
+    change_step: bool = False
+
+
+def _seconds_since_sent(invitation: Invitation) -> float | None:
+    message = invitation.message
+    sent_at = message.sent_at if message is not None else None
+    return (timezone.now() - sent_at).total_seconds() if sent_at else None
+
+
+def _owns(response: Response, browser_token: str) -> bool:
+    return bool(browser_token and response.browser_hash) and secrets.compare_digest(
+        token_hash(browser_token), response.browser_hash
+    )
+
+
+def _new_owner(response: Response) -> str:
+    token = secrets.token_urlsafe(32)
+    response.browser_hash = token_hash(token)
+    return token
+
+
+def response_submit_from_page(
+    *,
+    invitation: Invitation,
+    score: int,
+    browser_token: str = "",
+    user_agent: str = "",
+    client: str = "",
+    auto_confirm: bool = False,
+    change: bool = False,
+) -> PageOutcome:
+    """Record a score posted by the respondent page, unless it would let a machine speak for the customer.
+
+    - The first answer is kept; only the browser that gave it (its cookie, `browser_token`) or an
+      explicit "change my answer" step (`change`, a tap on that step's form) changes it. Any other
+      POST, a scanner's replay 35 s later for one, records nothing and is sent to that step.
+    - An answer judged automatic (`surveys.scanners`) is kept but held: no case, no webhook, no
+      rollup. The same browser's next step confirms it; a person's tap from another client replaces it.
+    - `SCANNER_DISTINCT_SCORES` different scores on one link within `SCANNER_WINDOW_SECONDS` is a
+      scanner walking the email's links: what the burst did is undone (a created answer withdrawn,
+      announced with `response_withdrawn` if it had been announced) and the clients that took part
+      (`client`: address and user agent) record nothing until the link is quiet. Other clients, the
+      customer's phone for one, are never dropped for someone else's burst.
     """
     _score_check(invitation, score)
+    if not invitation_is_open(invitation):
+        raise ValidationError({"invitation": "This survey is closed."})
     window = settings.SCANNER_WINDOW_SECONDS
     with transaction.atomic():
         # Scanners post a link's scores in parallel: the invitation's row lock makes each read of
         # the burst see the one written before it, whichever web process served it.
         Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+        current = Response.objects.filter(invitation=invitation).first()
         now = timezone.now().timestamp()
         burst = cache.get(_burst_key(invitation))
         if burst is None or now - burst["last"] > window:
-            before = Response.objects.filter(invitation=invitation).values_list("score", flat=True).first()
-            burst = {"before": before, "scores": [], "last": now, "scanner": False}
+            burst = {
+                "before": current.score if current else None,
+                "scores": [],
+                "clients": [],
+                "last": now,
+                "scanner": False,
+            }
         burst["last"] = now
         if score not in burst["scores"]:
             burst["scores"].append(score)
-        if len(burst["scores"]) >= settings.SCANNER_DISTINCT_SCORES:
-            if not burst["scanner"]:
-                _response_restore(invitation=invitation, score=burst["before"])
-            burst["scanner"] = True
+        if client not in burst["clients"] and not burst["scanner"]:
+            # Only the clients that made the burst are silenced by it; one arriving later is heard.
+            burst["clients"].append(client)
+        detected = len(burst["scores"]) >= settings.SCANNER_DISTINCT_SCORES and not burst["scanner"]
+        burst["scanner"] = burst["scanner"] or detected
         cache.set(_burst_key(invitation), burst, timeout=window * 2)
-        if burst["scanner"]:
-            return None
-        return response_submit(invitation=invitation, score=score)
+        if detected:
+            current = _response_restore(invitation=invitation, score=burst["before"])
+        if burst["scanner"] and client in burst["clients"]:
+            return PageOutcome(current, recorded=False)
+        reason = automatic_reason(
+            user_agent=user_agent,
+            seconds_since_sent=_seconds_since_sent(invitation),
+            auto_confirm=auto_confirm,
+            in_burst=False,
+            delivery_seconds=settings.SCANNER_DELIVERY_SECONDS,
+        )
+        if current is None:
+            response = Response(
+                invitation=invitation,
+                survey_id=invitation.survey_id,
+                contact_id=invitation.contact_id,
+                score=score,
+                confirmed_at=timezone.now(),
+                held_reason=reason,
+            )
+            token = _new_owner(response)
+            response.save()
+            if not reason:
+                _announce_on_commit(response, created=True)
+            return PageOutcome(response, recorded=True, browser_token=token)
+        if _owns(current, browser_token):
+            return PageOutcome(_page_change(current, score, reason), recorded=True)
+        if (current.held_reason and not reason) or (change and not reason):
+            # A person's tap replaces a held (machine's) answer; an explicit change step changes any.
+            token = _new_owner(current)
+            current.save(update_fields=["browser_hash"])
+            return PageOutcome(_page_change(current, score, reason), recorded=True, browser_token=token)
+        return PageOutcome(current, recorded=False, change_step=True)
 
 
-def _response_restore(*, invitation: Invitation, score: int | None) -> None:
-    """Put the response back as it was before a scanner burst: gone if the burst created it."""
+def _page_change(response: Response, score: int, reason: str) -> Response:
+    """Change the score of a page answer; a held answer changed by a person is confirmed (announced as new)."""
+    if response.held_reason:
+        response.score = score
+        if reason:
+            response.save(update_fields=["score", "updated_at"])
+            return response
+        response.held_reason = ""
+        response.confirmed_at = timezone.now()
+        response.save(update_fields=["score", "held_reason", "confirmed_at", "updated_at"])
+        _announce_on_commit(response, created=True)
+        return response
+    return response_submit(invitation=response.invitation, score=score)
+
+
+def response_confirm(*, response: Response) -> Response:
+    """A held answer confirmed by its browser (its reason or next answer): announced as a new answer."""
+    if not response.held_reason:
+        return response
+    response.held_reason = ""
+    response.confirmed_at = timezone.now()
+    response.save(update_fields=["held_reason", "confirmed_at", "updated_at"])
+    _announce_on_commit(response, created=True)
+    return response
+
+
+def response_owned_by(*, response: Response, browser_token: str) -> bool:
+    return _owns(response, browser_token)
+
+
+def _response_restore(*, invitation: Invitation, score: int | None) -> Response | None:
+    """Put the response back as it was before a scanner burst: gone if the burst created it (withdrawn,
+    with `response_withdrawn`, when it had been announced; a held one was never told to anyone)."""
     with transaction.atomic():
         response = Response.objects.select_for_update().filter(invitation=invitation).first()
         if response is None:
-            return
+            return None
         if score is None:
-            response_withdrawn.send(sender=Response, response_id=response.pk)
+            if not response.held_reason:
+                response_withdrawn.send(sender=Response, response_id=response.pk)
             response.delete()
-            return
+            return None
     if response.score != score:
-        response_submit(invitation=invitation, score=score)
+        if response.held_reason:
+            response.score = score
+            response.save(update_fields=["score", "updated_at"])
+        else:
+            response = response_submit(invitation=invitation, score=score)
+    return response
 
 
 def response_comment(*, response: Response, comment: str) -> Response:
@@ -141,6 +273,9 @@ def response_comment(*, response: Response, comment: str) -> Response:
 
 def answer_save(*, response: Response, question: Question, value: str | list[str]) -> Answer | None:
     """Save (or clear, when empty) the answer to one additional question; validated against the question."""
+    if any("\x00" in item for item in ([value] if isinstance(value, str) else value)):
+        # PostgreSQL's jsonb cannot hold U+0000: a 500 on the public page before.
+        raise ValidationError("This text holds a character that cannot be saved; remove it and try again.")
     clean = question.clean_value(value)
     if clean in ("", []):
         Answer.objects.filter(response=response, question=question).delete()

@@ -1,11 +1,19 @@
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from surveys.models import Answer, Question, Response
-from surveys.services.responses import answer_save, response_comment, response_submit, response_submit_from_page
+from surveys.services.responses import (
+    answer_save,
+    response_comment,
+    response_confirm,
+    response_submit,
+    response_submit_from_page,
+)
 from surveys.signals import response_submitted, response_withdrawn
-from tests.factories import InvitationFactory, ResponseFactory, SurveyFactory
+from surveys.tokens import token_hash
+from tests.factories import InvitationFactory, MessageFactory, ResponseFactory, SurveyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -87,21 +95,135 @@ def test_response_submit_out_of_scale_raises_and_stores_nothing(invitation, scor
     assert Response.objects.count() == 0
 
 
-def test_response_submit_from_page_records_a_person(invitation):
-    response = response_submit_from_page(invitation=invitation, score=4)
+PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"
+HEADLESS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 HeadlessChrome/125.0.0.0 Safari/537.36"
 
-    assert Response.objects.get() == response
-    assert response.score == 4
+
+def page_post(invitation, score, *, agent=PHONE, client="phone", token="", **kwargs):
+    return response_submit_from_page(
+        invitation=invitation, score=score, user_agent=agent, client=client, browser_token=token, **kwargs
+    )
+
+
+def test_response_submit_from_page_records_a_person_and_hands_their_browser_a_token(
+    invitation, announced, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = page_post(invitation, 4)
+
+    response = Response.objects.get()
+    assert (outcome.recorded, outcome.response, response.score, response.held_reason) == (True, response, 4, "")
+    assert len(outcome.browser_token) >= 40
+    assert announced == [(response.pk, True)]
+
+
+def test_response_submit_from_page_the_first_browser_changes_its_answer(
+    invitation, announced, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = page_post(invitation, 4)
+        again = page_post(invitation, 2, token=first.browser_token)
+
+    assert (again.recorded, Response.objects.get().score) == (True, 2)
+    assert announced == [(first.response.pk, True), (first.response.pk, False)]
+
+
+def test_response_submit_from_page_a_replay_from_another_client_never_overwrites(
+    invitation, announced, django_capture_on_commit_callbacks
+):
+    # Safe Links replays the page's POST about 35 s after the person, without the person's cookie.
+    with time_machine.travel(NOW) as traveller, django_capture_on_commit_callbacks(execute=True):
+        first = page_post(invitation, 9 % 6)
+        traveller.shift(35)
+        replay = page_post(invitation, 1, agent=PHONE, client="microsoft")
+
+    assert (replay.recorded, replay.change_step, replay.browser_token) == (False, True, "")
+    assert Response.objects.get().score == 3
+    assert announced == [(first.response.pk, True)]
+
+
+def test_response_submit_from_page_explicit_change_step_changes_and_moves_ownership(invitation):
+    with time_machine.travel(NOW) as traveller:
+        first = page_post(invitation, 4)
+        traveller.shift(60)
+        changed = page_post(invitation, 1, client="laptop", change=True)
+        traveller.shift(60)
+        # The first browser's cookie no longer owns the answer: it too goes through the change step.
+        stale = page_post(invitation, 5, token=first.browser_token)
+
+    assert (changed.recorded, Response.objects.get().score) == (True, 1)
+    assert changed.browser_token and changed.browser_token != first.browser_token
+    assert (stale.recorded, stale.change_step) == (False, True)
+
+
+@pytest.mark.parametrize("agent", ["", HEADLESS, "Mozilla/5.0 (compatible; ms-office; MSOffice 16)", "curl/8.5.0"])
+def test_response_submit_from_page_a_machines_answer_is_held_and_announced_to_nobody(
+    invitation, announced, django_capture_on_commit_callbacks, agent
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = page_post(invitation, 1, agent=agent, client="scanner")
+
+    assert outcome.recorded is True
+    assert Response.objects.get().held_reason in ("no_user_agent", "scanner_user_agent")
+    assert announced == []
+
+
+def test_response_submit_from_page_auto_confirm_right_after_delivery_is_held(
+    invitation, announced, django_capture_on_commit_callbacks
+):
+    with time_machine.travel(NOW, tick=False):
+        invitation.message = MessageFactory(sent_at=timezone.now())
+        invitation.save()
+    with time_machine.travel("2026-03-02 10:00:20+00:00"), django_capture_on_commit_callbacks(execute=True):
+        page_post(invitation, 1, auto_confirm=True, client="sandbox")
+
+    assert Response.objects.get().held_reason == "too_soon_after_delivery"
+    assert announced == []
+
+
+def test_response_submit_from_page_auto_confirm_long_after_delivery_records_the_one_tap(
+    invitation, announced, django_capture_on_commit_callbacks
+):
+    with time_machine.travel(NOW, tick=False):
+        invitation.message = MessageFactory(sent_at=timezone.now())
+        invitation.save()
+    with time_machine.travel("2026-03-02 10:05:00+00:00"), django_capture_on_commit_callbacks(execute=True):
+        outcome = page_post(invitation, 1, auto_confirm=True)
+
+    assert Response.objects.get().held_reason == ""
+    assert announced == [(outcome.response.pk, True)]
+
+
+def test_response_submit_from_page_a_persons_tap_replaces_a_held_answer_and_is_announced(
+    invitation, announced, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        page_post(invitation, 1, agent=HEADLESS, client="scanner")
+        person = page_post(invitation, 5)
+
+    response = Response.objects.get()
+    assert (person.recorded, response.score, response.held_reason) == (True, 5, "")
+    assert announced == [(response.pk, True)]
+
+
+def test_response_confirm_announces_a_held_answer_once(invitation, announced, django_capture_on_commit_callbacks):
+    page_post(invitation, 2, agent=HEADLESS, client="scanner")
+    with django_capture_on_commit_callbacks(execute=True):
+        response_confirm(response=Response.objects.get())
+        response_confirm(response=Response.objects.get())
+
+    assert Response.objects.get().held_reason == ""
+    assert announced == [(Response.objects.get().pk, True)]
 
 
 def test_response_submit_from_page_burst_removes_what_it_created(invitation):
     with time_machine.travel(NOW) as traveller:
         results = []
         for score in (1, 2, 3, 4, 5):
-            results.append(response_submit_from_page(invitation=invitation, score=score))
+            results.append(page_post(invitation, score, client="scanner"))
             traveller.shift(1)
 
-    assert [result is None for result in results] == [False, False, True, True, True]
+    assert [result.recorded for result in results] == [True, False, False, False, False]
     assert Response.objects.count() == 0
 
 
@@ -114,23 +236,50 @@ def test_response_submit_from_page_burst_announces_the_withdrawal_before_deletin
     response_withdrawn.connect(listener)
     try:
         with time_machine.travel(NOW):
-            created = response_submit_from_page(invitation=invitation, score=1)
+            created = page_post(invitation, 1, client="scanner")
             for score in (2, 3, 4):
-                response_submit_from_page(invitation=invitation, score=score)
+                page_post(invitation, score, client="scanner", token=created.browser_token)
     finally:
         response_withdrawn.disconnect(listener)
 
-    assert seen == [(created.pk, True)]
+    assert seen == [(created.response.pk, True)]
     assert Response.objects.count() == 0
+
+
+def test_response_submit_from_page_burst_of_a_held_answer_withdraws_silently(invitation):
+    seen = []
+    response_withdrawn.connect(listener := lambda sender, response_id, **kwargs: seen.append(response_id))
+    try:
+        with time_machine.travel(NOW):
+            for score in (1, 2, 3):
+                page_post(invitation, score, agent=HEADLESS, client="scanner")
+    finally:
+        response_withdrawn.disconnect(listener)
+
+    assert seen == []
+    assert Response.objects.count() == 0
+
+
+def test_response_submit_from_page_a_burst_never_drops_another_clients_tap(invitation):
+    # Someone holding the link keeps posting different scores: the customer's phone still records.
+    with time_machine.travel(NOW):
+        for score in (1, 2, 3, 4):
+            page_post(invitation, score, agent=HEADLESS, client="attacker")
+        customer = page_post(invitation, 5, client="customer-phone")
+        for score in (1, 2):
+            page_post(invitation, score, agent=HEADLESS, client="attacker")
+
+    assert customer.recorded is True
+    assert (Response.objects.get().score, Response.objects.get().held_reason) == (5, "")
 
 
 def test_response_submit_from_page_burst_restores_the_earlier_score(
     invitation, announced, django_capture_on_commit_callbacks
 ):
-    earlier = ResponseFactory(invitation=invitation, score=4)
+    earlier = ResponseFactory(invitation=invitation, score=4, browser_hash=token_hash("owner"))
     with time_machine.travel(NOW), django_capture_on_commit_callbacks(execute=True):
         for score in (1, 2, 3):
-            response_submit_from_page(invitation=invitation, score=score)
+            page_post(invitation, score, token="owner")
 
     assert Response.objects.get().score == 4
     # Downstream saw each change, the restoring one last, so it ends on the earlier score.
@@ -140,7 +289,7 @@ def test_response_submit_from_page_burst_restores_the_earlier_score(
 def test_response_submit_from_page_same_score_repeated_is_not_a_burst(invitation):
     with time_machine.travel(NOW):
         for _ in range(5):
-            response_submit_from_page(invitation=invitation, score=2)
+            page_post(invitation, 2)
 
     assert Response.objects.get().score == 2
 
@@ -148,9 +297,10 @@ def test_response_submit_from_page_same_score_repeated_is_not_a_burst(invitation
 def test_response_submit_from_page_burst_window_is_a_setting(invitation, settings):
     settings.SCANNER_WINDOW_SECONDS = 2
     with time_machine.travel(NOW) as traveller:
-        for score in (1, 2, 3):
-            response_submit_from_page(invitation=invitation, score=score)
+        first = page_post(invitation, 1)
+        for score in (2, 3):
             traveller.shift(3)
+            page_post(invitation, score, token=first.browser_token)
 
     assert Response.objects.get().score == 3
 
