@@ -370,6 +370,7 @@ class Answer(models.Model):
     themes = models.JSONField(default=list, blank=True)
     analysis_pending = models.BooleanField(default=False)
     analysed_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["response", "question"], name="answer_unique_per_question")]
         indexes = [models.Index(fields=["id"], condition=Q(analysis_pending=True), name="answer_analysis_pending")]

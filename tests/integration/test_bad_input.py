@@ -5,7 +5,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from surveys.models import Answer, Contact, Question, Response
-from surveys.services.intake import api_key_create
+from surveys.services.api_keys import api_key_create
 from surveys.tokens import invitation_token
 from tests.conftest import BROWSER_USER_AGENT
 from tests.factories import InvitationFactory, SurveyFactory, TriggerRuleFactory

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from surveys.models import Contact, Invitation
-from surveys.services.intake import api_key_create
+from surveys.services.api_keys import api_key_create
 from tests.factories import SurveyFactory, TriggerRuleFactory
 
 pytestmark = pytest.mark.django_db
