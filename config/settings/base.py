@@ -279,6 +279,9 @@ INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=28)
 # The respondent page: this many different scores on one link within the window is a link scanner.
 SCANNER_WINDOW_SECONDS = env.int("SCANNER_WINDOW_SECONDS", default=10)
 SCANNER_DISTINCT_SCORES = env.int("SCANNER_DISTINCT_SCORES", default=3)
+# The page's own auto-confirmation of an email's score within this many seconds of the email leaving is
+# judged a scanner's (they open every link at delivery): the answer is held until its browser confirms it.
+SCANNER_DELIVERY_SECONDS = env.int("SCANNER_DELIVERY_SECONDS", default=60)
 RESPONDENT_RATE_LIMIT_PER_MINUTE = env.int("RESPONDENT_RATE_LIMIT_PER_MINUTE", default=60)
 # One invitation per contact per window: per survey, and across all surveys.
 FATIGUE_SURVEY_DAYS = env.int("FATIGUE_SURVEY_DAYS", default=30)
