@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/", include("feedback.api_urls")),
     path("api/", include("console.api_urls")),
     path("api/", include("integrations.api_urls")),
+    path("api/", include("insights.api_urls")),
     path("v1/", include("delighted.urls")),
     path("", include("notifications.urls")),
     path("", include("surveys.urls")),

@@ -153,3 +153,96 @@ class LoopRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} survey {self.survey_id} team {self.team_id}: {self.follow_ups} cases"
+
+
+# --- Themes of comments (insights/taxonomy.py, insights/analysis.py, insights/theme_rollups.py) ---------------
+
+
+class Theme(models.Model):
+    """A theme of the taxonomy comments are read against; its seeds are phrases in any language.
+
+    `slug` is what responses, rollups, routing rules and the API carry; it never changes once created
+    (a rename changes the name). A merged theme is deleted and its comments carry the theme it was merged into.
+    """
+
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+    seeds = models.JSONField(
+        default=list, blank=True, help_text='Phrases that name the theme, e.g. ["late delivery", "livr*"].'
+    )
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ThemeCandidate(models.Model):
+    """A group of `other` comments found by the nightly discovery, described in the comments' own words."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        PROMOTED = "promoted", "Promoted"
+        DISMISSED = "dismissed", "Dismissed"
+
+    key_phrases = models.JSONField(default=list)
+    size = models.PositiveIntegerField(help_text="Comments in the group.")
+    typical_response_ids = models.JSONField(default=list, help_text="Its three most typical comments' responses.")
+    typical_comments = models.JSONField(default=list, help_text="Those comments as they read when discovered.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    theme = models.ForeignKey(Theme, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    discovered_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-discovered_at", "-size", "pk"]
+
+    def __str__(self) -> str:
+        return ", ".join(self.key_phrases[:3]) or f"candidate {self.pk}"
+
+
+class ThemeTally(models.Model):
+    """What the theme rollups counted for one analysed response, so a change moves exactly that."""
+
+    response = models.OneToOneField(Response, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10)
+    day = models.DateField()
+    channel = models.CharField(max_length=10)
+    event_type = models.CharField(max_length=100, blank=True)
+    score = models.SmallIntegerField()
+    themes = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"response {self.response_id}: {', '.join(self.themes) or 'other'}"
+
+
+class ThemeRollup(models.Model):
+    """How many analysed comments gave `score` and mention `theme`, per day × survey × channel × event type.
+
+    Rows with an empty `theme` count every analysed comment: "those who do not mention a theme" is that
+    minus the theme's own rows, so the Why section never scans responses.
+    """
+
+    day = models.DateField()
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10)
+    channel = models.CharField(max_length=10)
+    event_type = models.CharField(max_length=100, blank=True)
+    theme = models.CharField(max_length=50, blank=True)
+    score = models.SmallIntegerField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "survey", "channel", "event_type", "theme", "score"], name="theme_rollup_bucket"
+            )
+        ]
+        indexes = [models.Index(fields=["day", "theme"], name="theme_rollup_day_theme")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.theme or 'all'} score {self.score}: {self.count}"

@@ -6,6 +6,8 @@ from django.dispatch import receiver
 from feedback.signals import follow_up_changed
 from insights.rollups import rollup_count_follow_up, rollup_uncount_follow_up, rollup_uncount_response
 from insights.tasks import count_response
+from insights.theme_rollups import rollup_count_themes, rollup_uncount_themes
+from surveys.services.analysis import responses_mark_for_analysis
 from surveys.signals import response_submitted, response_withdrawn
 
 
@@ -17,6 +19,16 @@ def count_response_in_rollups(sender, response_id: int, created: bool, **kwargs)
 @receiver(response_withdrawn)
 def uncount_withdrawn_response(sender, response_id: int, **kwargs) -> None:
     rollup_uncount_response(response_id=response_id)
+    rollup_uncount_themes(response_id=response_id)
+
+
+@receiver(response_submitted)
+def read_comment_again(sender, response_id: int, created: bool, changed=(), **kwargs) -> None:
+    """A new or changed comment is flagged; the beat job `analyse-pending-comments` reads it (no work here)."""
+    if created or "comment" in changed:
+        responses_mark_for_analysis(response_ids=[response_id])
+    if "score" in changed:
+        rollup_count_themes(response_id=response_id)  # its themes' counts move to the new score
 
 
 @receiver(follow_up_changed)

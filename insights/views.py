@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from insights import selectors
+from insights import analysis, selectors, why
 from insights.charts import line_chart
 from insights.digest import digest_subscribe
 from notifications.models import Channel
@@ -35,6 +35,11 @@ class DashboardFilterForm(forms.Form):
         choices=[("", "All scores"), *[(band, band.title() + "s") for band in selectors.BANDS]], required=False
     )
     include_uncontrollable = forms.BooleanField(required=False, label="Count causes outside agents' control")
+    theme = forms.ChoiceField(required=False, choices=[], label="Comments about")
+    sentiment = forms.ChoiceField(
+        required=False, choices=[("", "Any sentiment"), *[(s, s.title()) for s in why.SENTIMENTS]]
+    )
+    language = forms.ChoiceField(required=False, choices=[("", "Any language"), ("en", "English"), ("fr", "French")])
 
     def __init__(self, data, *, visible: dict):
         # The period in effect is the one the picker shows: without one, the default is written into the
@@ -48,6 +53,7 @@ class DashboardFilterForm(forms.Form):
         self.fields["survey"].choices = [("", "All surveys"), *choices["surveys"]]
         self.fields["event_type"].choices = [("", "All event types"), *choices["event_types"]]
         self.fields["by"].choices = [("", "Pick a property…")] + [(p, p) for p in selectors.breakdown_properties()]
+        self.fields["theme"].choices = [("", "Any theme"), *why.theme_choices(), ("other", "No theme (other)")]
 
     def clean(self):
         data = super().clean()
@@ -134,11 +140,36 @@ def dashboard(request):
             current.detractors,
             exclude_uncontrollable=not form.cleaned_data["include_uncontrollable"],
         ),
-        "comments": selectors.latest_comments(filters),
+        "comments": _comments(form, filters),
         "small_group": selectors.SMALL_GROUP,
         "query": request.GET.urlencode(),
+        **_why_context(request, filters),
     }
     return render(request, "insights/dashboard.html", context)
+
+
+def _comments(form, filters: selectors.Filters) -> list:
+    data = form.cleaned_data
+    if data["theme"] or data["sentiment"] or data["language"]:
+        return list(why.comments(filters, theme=data["theme"], sentiment=data["sentiment"], language=data["language"]))
+    return selectors.latest_comments(filters)
+
+
+def _why_context(request, filters: selectors.Filters) -> dict:
+    """The Why section: themes ranked with their impact, and their weekly shares as a table (13 weeks at most)."""
+    reading = why.why(filters)
+    weeks = reading.weeks[-13:]
+    rows = [(row.name, [week.shares.get(row.slug) for week in weeks]) for row in reading.themes]
+    query = request.GET.copy()
+    for name in ("theme", "sentiment", "language"):
+        query.pop(name, None)
+    return {
+        "why": reading,
+        "why_status": analysis.status(),
+        "why_weeks": weeks,
+        "why_trend_rows": rows,
+        "query_without_why": query.urlencode(),
+    }
 
 
 class _Echo:

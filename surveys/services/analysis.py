@@ -10,6 +10,7 @@ commit, so routing, webhooks and rollups follow.
 from collections.abc import Iterable, Sequence
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from surveys.models import Answer, Response
@@ -19,8 +20,13 @@ ANALYSIS_FIELDS = ("language", "sentiment", "sentiment_confidence", "themes")
 
 
 def responses_mark_for_analysis(*, response_ids: Iterable[int]) -> int:
-    """Flag responses whose comment must be read (again); returns how many rows were flagged."""
-    return Response.objects.filter(pk__in=list(response_ids)).update(analysis_pending=True)
+    """Flag responses whose comment must be read (again): those with a comment, or one read before (it may
+    have been removed); returns how many rows were flagged."""
+    return (
+        Response.objects.filter(pk__in=list(response_ids))
+        .filter(~Q(comment="") | Q(analysed_at__isnull=False))
+        .update(analysis_pending=True)
+    )
 
 
 def responses_pending_analysis(*, limit: int) -> list[Response]:

@@ -15,7 +15,7 @@ from tests.factories import (
     UserFactory,
 )
 
-QUERIES = 20
+QUERIES = 25
 
 
 @pytest.mark.django_db
@@ -115,7 +115,8 @@ def test_dashboard_query_count_does_not_grow_with_data(client, manager, django_a
     rollup_rebuild()
     client.force_login(manager)
     # Session + user; the survey and event type pickers (2); scores now and before; funnel; 2 for trends;
-    # 4 breakdowns + survey names; 5 for the loop; latest comments.
+    # 4 breakdowns + survey names; 5 for the loop; latest comments; the theme picker; the Why section (its
+    # rollups, theme names, weekly rows, comments with no theme).
     with django_assert_num_queries(QUERIES):
         assert client.get(reverse("dashboard"), {"by": "event:store"}).status_code == 200
 
@@ -192,3 +193,34 @@ def test_dashboard_survey_and_event_type_pickers_list_what_exists_by_name(client
     assert response.context["scores"].responses == 1
     assert _selected(response.content.decode(), "survey") == str(delivery.pk)
     assert client.get(reverse("dashboard"), {"event_type": "no_such_type"}).status_code == 400
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_dashboard_why_section_ranks_themes_and_filters_comments(client, manager):
+    from insights.theme_rollups import rollup_count_themes
+
+    survey = SurveyFactory(kind="nps")
+    late = ResponseFactory(
+        invitation__survey=survey, score=1, comment="Late again", themes=["delivery"], sentiment="negative",
+        language="en", analysed_at=NOW,
+    )  # fmt: skip
+    happy = ResponseFactory(
+        invitation__survey=survey, score=10, comment="Super", themes=[], sentiment="positive", language="fr",
+        analysed_at=NOW,
+    )  # fmt: skip
+    for response in (late, happy):
+        rollup_count_themes(response_id=response.pk)
+    client.force_login(manager)
+
+    page = client.get(reverse("dashboard"), {"period": "7"})
+
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert [(row.slug, row.detractors, row.promoters) for row in page.context["why"].themes] == [("delivery", 1, 0)]
+    assert 'id="why"' in body and "theme discovery off" in body
+    assert '<span class="chip theme">delivery</span>' in body
+    filtered = client.get(reverse("dashboard"), {"period": "7", "theme": "other", "language": "fr"})
+    assert [r.pk for r in filtered.context["comments"]] == [happy.pk]
+    bad = client.get(reverse("dashboard"), {"sentiment": "furious"})
+    assert bad.status_code == 400

@@ -81,7 +81,13 @@ def test_survey_response_created_is_posted_signed_in_delighted_shape(
     assert request.json() == {
         "event_type": "survey_response.created",
         "event_id": delivery.event_id,
-        "event_data": response_json(response, expand=["person"]),
+        "event_data": {
+            **response_json(response, expand=["person"]),
+            "language": None,
+            "sentiment": None,
+            "sentiment_confidence": None,
+            "themes": [],
+        },
         "event_creator": {"type": "person", "id": str(response.contact_id)},
     }
     assert request.json()["event_data"]["person"]["email"] == "ada@example.com"
@@ -122,6 +128,27 @@ def test_a_reason_given_after_the_score_is_survey_response_updated(
         ("survey_response.created", None),
         ("survey_response.updated", "Quick delivery"),
     ]
+
+
+def test_a_comment_once_read_is_survey_response_updated_with_what_was_read(
+    receiver, invitation, django_capture_on_commit_callbacks
+):
+    from insights.analysis import comments_analyse_pending
+
+    subscribe(receiver.url, "survey_response.updated")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = response_submit(invitation=invitation, score=9)
+    with django_capture_on_commit_callbacks(execute=True):
+        response_comment(response=response, comment="Colis perdu, service client injoignable")
+    with django_capture_on_commit_callbacks(execute=True):
+        comments_analyse_pending()
+    with django_capture_on_commit_callbacks(execute=True):
+        comments_analyse_pending()  # nothing left to read: nothing more is sent
+
+    last = receiver.received[-1].json()["event_data"]
+    assert len(receiver.received) == 2
+    assert (last["language"], last["sentiment"], last["themes"]) == ("fr", "negative", ["delivery", "customer_service"])
+    assert 0.5 < last["sentiment_confidence"] <= 0.99
 
 
 def test_only_subscribed_events_reach_active_subscriptions(receiver, invitation, django_capture_on_commit_callbacks):
