@@ -355,9 +355,16 @@ class RoutingRuleSerializer(serializers.ModelSerializer):
         model = RoutingRule
         fields = [
             "id", "position", "survey", "kind", "score_min", "score_max", "comment_contains", "comment_is_empty",
-            "contact_properties", "event_properties", "opens_follow_up", "team", "priority", "sla_hours",
-            "assignment", "assignee_property", "fix_check_survey", "is_active",
+            "theme", "sentiment", "contact_properties", "event_properties", "opens_follow_up", "team", "priority",
+            "sla_hours", "assignment", "assignee_property", "fix_check_survey", "is_active",
         ]  # fmt: skip
+
+    def validate_theme(self, value: str) -> str:
+        from insights.models import Theme
+
+        if value and not Theme.objects.filter(slug=value).exists():
+            raise serializers.ValidationError(f"No theme “{value}”: see GET /api/themes/.")
+        return value
 
 
 class AuditedViewSet(viewsets.ModelViewSet):

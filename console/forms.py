@@ -200,11 +200,22 @@ class RoutingRuleForm(forms.ModelForm):
         model = RoutingRule
         fields = [
             "position", "survey", "kind", "score_min", "score_max", "comment_contains", "comment_is_empty",
-            "opens_follow_up", "team", "priority", "sla_hours", "assignment", "assignee_property",
-            "fix_check_survey", "is_active",
+            "theme", "sentiment", "opens_follow_up", "team", "priority", "sla_hours", "assignment",
+            "assignee_property", "fix_check_survey", "is_active",
         ]  # fmt: skip
         widgets = {"kind": forms.Select(choices=[("", "any kind"), *Survey.Kind.choices])}
-        labels = {"score_min": "Score from", "score_max": "Score to", "comment_is_empty": "Comment"}
+        labels = {"score_min": "Score from", "score_max": "Score to", "comment_is_empty": "Comment",
+                  "theme": "Comment's theme", "sentiment": "Comment's sentiment"}  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from insights.models import Theme
+
+        themes = list(Theme.objects.values_list("slug", "name"))
+        current = self.instance.theme if self.instance and self.instance.pk else ""
+        if current and current not in dict(themes):
+            themes.append((current, f"{current} (no longer a theme)"))
+        self.fields["theme"].widget = forms.Select(choices=[("", "any theme"), *themes])
 
 
 class TeamForm(forms.ModelForm):

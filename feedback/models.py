@@ -102,6 +102,15 @@ class RoutingRule(models.Model):
     comment_is_empty = models.BooleanField(null=True, blank=True, help_text="Yes / no / either.")
     contact_properties = models.JSONField(default=dict, blank=True, help_text='Equal values, e.g. {"plan": "pro"}.')
     event_properties = models.JSONField(default=dict, blank=True, help_text='Equal values, e.g. {"store": "Lyon"}.')
+    theme = models.CharField(
+        max_length=50, blank=True, help_text="A theme slug the comment must carry, e.g. billing_refund; empty for any."
+    )
+    sentiment = models.CharField(
+        max_length=8,
+        blank=True,
+        choices=[("positive", "Positive"), ("neutral", "Neutral"), ("negative", "Negative")],
+        help_text="The comment's sentiment must be this; empty for any.",
+    )
     opens_follow_up = models.BooleanField(default=True, help_text="Off: matching responses open nothing.")
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE)
     priority = models.CharField(max_length=6, choices=Priority.choices, default=Priority.NORMAL)

@@ -5,12 +5,21 @@ from django.dispatch import receiver
 from feedback.services.replies import follow_up_record_customer_sms
 from feedback.tasks import open_follow_up
 from notifications.signals import inbound_sms_received
-from surveys.signals import response_submitted
+from surveys.signals import response_analysed, response_submitted
 
 
 @receiver(response_submitted)
 def open_follow_up_when_unhappy(sender, response_id: int, created: bool, changed=(), **kwargs) -> None:
     open_follow_up.delay(response_id, created, list(changed))
+
+
+@receiver(response_analysed)
+def route_again_when_comment_read(sender, response_id: int, **kwargs) -> None:
+    """Rules on a comment's theme or sentiment can only match once it is read: route the answer again then."""
+    from feedback.models import RoutingRule
+
+    if RoutingRule.objects.filter(is_active=True).exclude(theme="", sentiment="").exists():
+        open_follow_up.delay(response_id, False, ["analysis"])
 
 
 @receiver(inbound_sms_received)

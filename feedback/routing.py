@@ -17,6 +17,8 @@ class ResponseFacts:
     comment: str = ""
     contact_properties: dict = field(default_factory=dict)
     event_properties: dict = field(default_factory=dict)
+    themes: tuple[str, ...] = ()  # read from the comment by insights; empty until read
+    sentiment: str = ""
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class RuleFacts:
     comment_is_empty: bool | None = None
     contact_properties: dict = field(default_factory=dict)
     event_properties: dict = field(default_factory=dict)
+    theme: str = ""  # a theme slug the comment must carry
+    sentiment: str = ""  # the comment's sentiment must be this
     opens_follow_up: bool = True
 
 
@@ -54,6 +58,11 @@ def rule_matches(response: ResponseFacts, rule: RuleFacts) -> bool:
     if rule.comment_is_empty is not None and rule.comment_is_empty != (comment == ""):
         return False
     if rule.comment_contains and rule.comment_contains.casefold() not in comment.casefold():
+        return False
+    # Theme and sentiment hold once the comment has been read (within a minute); the answer is routed again then.
+    if rule.theme and rule.theme not in response.themes:
+        return False
+    if rule.sentiment and rule.sentiment != response.sentiment:
         return False
     return _properties_match(rule.contact_properties, response.contact_properties) and _properties_match(
         rule.event_properties, response.event_properties

@@ -27,6 +27,8 @@ def _response_facts(response: Response) -> ResponseFacts:
         comment=response.comment,
         contact_properties=response.contact.properties or {},
         event_properties=(event.properties if event else {}) or {},
+        themes=tuple(response.themes or ()),
+        sentiment=response.sentiment,
     )
 
 
@@ -41,6 +43,8 @@ def _rule_facts(rule: RoutingRule) -> RuleFacts:
         comment_is_empty=rule.comment_is_empty,
         contact_properties=rule.contact_properties,
         event_properties=rule.event_properties,
+        theme=rule.theme,
+        sentiment=rule.sentiment,
         opens_follow_up=rule.opens_follow_up and rule.team_id is not None,
     )
 
@@ -144,7 +148,13 @@ def _follow_up_follow_changed_answer(
 ) -> None:
     follow_up = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
     response = follow_up.response
-    if "score" in changed:
+    if "analysis" in changed:
+        # The comment was read (themes, sentiment): only a rule on them can route the case anew.
+        if rule is None or rule.pk == follow_up.rule_id:
+            return
+        themes = ", ".join(response.themes) or "no theme"
+        news = f"The comment was read: {themes}; {response.sentiment or 'no'} sentiment."
+    elif "score" in changed:
         news = f"The customer changed their score to {response.score}."
     else:
         news = (

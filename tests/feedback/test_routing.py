@@ -67,3 +67,17 @@ def test_choose_rule_returns_none_when_the_first_match_opens_nothing():
 
 def test_choose_rule_returns_none_without_rules():
     assert choose_rule(_response(), []) is None
+
+
+def test_rule_matches_the_comments_theme_once_read():
+    rule = RuleFacts(id=1, theme="billing_refund")
+    assert rule_matches(_response(themes=("delivery", "billing_refund")), rule)
+    assert not rule_matches(_response(themes=("delivery",)), rule)
+    assert not rule_matches(_response(), rule)  # not read yet
+
+
+def test_rule_matches_the_comments_sentiment_a_promoter_with_a_complaint():
+    rule = RuleFacts(id=1, score_min=9, score_max=10, sentiment="negative")
+    assert rule_matches(_response(score=10, sentiment="negative"), rule)
+    assert not rule_matches(_response(score=10, sentiment="positive"), rule)
+    assert not rule_matches(_response(score=3, sentiment="negative"), rule)
