@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from feedback.models import User
-from insights import selectors
+from insights import selectors, why
 from notifications.models import Channel
 from notifications.services.emails import email_render
 from notifications.services.queue import message_queue
@@ -30,6 +30,7 @@ def digest_context(*, week_start: date) -> dict:
         "changes": selectors.compare(current, selectors.scores(filters.previous())),
         "funnel": total,
         "loop": selectors.loop(filters, current.detractors),
+        "movers": why.top_movers(filters),
         "dashboard_url": f"{settings.SITE_URL}/dashboard/?period=custom&start={filters.start}&end={filters.end}",
     }
 

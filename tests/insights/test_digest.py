@@ -59,3 +59,25 @@ def test_digest_subscription_is_for_managers_only(client, agent):
     assert client.post(reverse("dashboard-digest"), {"wants": "1"}).status_code == 302  # to the login page
     client.force_login(agent)
     assert client.post(reverse("dashboard-digest"), {"wants": "1"}).status_code == 403
+
+
+@pytest.mark.django_db
+@time_machine.travel(MONDAY, tick=False)
+def test_digest_names_the_themes_that_moved_most(outbox, django_capture_on_commit_callbacks):
+    from insights.theme_rollups import rollup_count_themes
+
+    survey = SurveyFactory(kind="nps")
+    for days_ago, themes in ((3, ["delivery"]), (3, ["delivery"]), (10, ["price"]), (10, ["delivery"])):
+        response = ResponseFactory(
+            invitation__survey=survey, score=2, comment="c", themes=themes, analysed_at=MONDAY,
+            confirmed_at=MONDAY - timedelta(days=days_ago),
+        )  # fmt: skip
+        rollup_count_themes(response_id=response.pk)
+    ManagerFactory(email="boss@closeloop.test", wants_weekly_digest=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        digest_send_weekly()
+
+    body = outbox[0].body_text
+    assert "- Delivery: 100.0% (was 50.0%, +50.0 points)" in body
+    assert "- Price: 0.0% (was 50.0%, -50.0 points)" in body
