@@ -58,6 +58,7 @@ from django.utils import timezone  # noqa: E402
 from feedback.models import FollowUp, FollowUpEntry, RootCause, Team, User  # noqa: E402
 from feedback.services.cases import follow_up_add_note  # noqa: E402
 from feedback.services.resolution import follow_up_resolve  # noqa: E402
+from insights.models import ThemeRollup  # noqa: E402
 from insights.rollups import (  # noqa: E402
     full_follow_up_facts,
     full_loop_rollup_rows,
@@ -68,6 +69,7 @@ from insights.rollups import (  # noqa: E402
     stored_loop_rollup_rows,
     stored_score_rollup_rows,
 )
+from insights.theme_rollups import full_theme_rollup_rows  # noqa: E402
 from surveys.models import Contact, Event, Invitation, Response, Survey  # noqa: E402
 from surveys.services.api_keys import api_key_create  # noqa: E402
 from surveys.services.responses import response_submit  # noqa: E402
@@ -77,6 +79,12 @@ OFFSET = 10  # generated ids start above the templates'
 CHANGED = 300  # answers changed, and answers added, through response_submit after the seed
 TARGET_RATIO = 3.0
 
+# A commented answer's themes: none for one in seven, else one or two of the default six.
+SLUGS = "(ARRAY['delivery','price','product_quality','customer_service','website_app','billing_refund'])"
+THEMES_SQL = (
+    f"(CASE WHEN g.i % 7 = 0 THEN '[]'::jsonb WHEN g.i % 3 = 0 THEN jsonb_build_array({SLUGS}[1 + g.i % 6], "
+    f"{SLUGS}[1 + (g.i / 6) % 6]) ELSE jsonb_build_array({SLUGS}[1 + g.i % 6]) END)"
+)
 # One expression per generated row number `g.i`: when it was answered, over the last year.
 ANSWERED_AT = "now() - make_interval(days => (g.i * 37) % 365, hours => g.i % 24)"
 
@@ -142,6 +150,12 @@ def seed(size: int) -> tuple[Survey, User]:
         "survey_id": survey_of, "confirmed_at": ANSWERED_AT, "updated_at": ANSWERED_AT,
         "score": "CASE WHEN g.i % 2 = 0 THEN (g.i * 7) % 11 ELSE 1 + (g.i * 3) % 5 END",
         "comment": "CASE WHEN g.i % 10 = 0 THEN 'Bench comment ' || g.i ELSE '' END",
+        # Commented answers are read: one or two of the six default themes (some none), a sentiment.
+        "analysed_at": f"CASE WHEN g.i % 10 = 0 THEN {ANSWERED_AT} END",
+        "language": "CASE WHEN g.i % 10 = 0 THEN (ARRAY['en', 'fr'])[1 + g.i % 2] ELSE '' END",
+        "sentiment": "CASE WHEN g.i % 10 = 0 THEN (ARRAY['negative', 'neutral', 'positive'])[1 + g.i % 3] ELSE '' END",
+        "sentiment_confidence": "CASE WHEN g.i % 10 = 0 THEN 0.8 END",
+        "themes": f"CASE WHEN g.i % 10 = 0 THEN {THEMES_SQL} ELSE '[]'::jsonb END",
     })  # fmt: skip
     _clone("feedback_followup", follow_up.pk, size // 50, {
         "id": f"{OFFSET} + g.i", "response_id": f"{OFFSET} + g.i * 50",
@@ -183,7 +197,19 @@ def seed_rollups() -> None:
     dimensions = [("''", "''")] + [
         (f"'{name}'", _property_sql(name)) for name in settings.DASHBOARD_BREAKDOWN_PROPERTIES
     ]
+    read = f"{joins} WHERE r.analysed_at IS NOT NULL AND r.comment <> ''"
+    themes = "SELECT DISTINCT value FROM jsonb_array_elements_text(r.themes)"
     with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO insights_themetally (response_id, survey_id, kind, day, channel, event_type, score, themes) "
+            f"SELECT r.id, r.survey_id, s.kind, {day}, i.channel, {event_type}, r.score, r.themes {read}"
+        )
+        cursor.execute(
+            "INSERT INTO insights_themerollup (day, survey_id, kind, channel, event_type, theme, score, count) "
+            f"SELECT {day}, r.survey_id, s.kind, i.channel, {event_type}, t.theme, r.score, count(*) "
+            f"{joins} CROSS JOIN LATERAL (SELECT '' AS theme UNION ALL {themes}) t "
+            "WHERE r.analysed_at IS NOT NULL AND r.comment <> '' GROUP BY 1, 2, 3, 4, 5, 6, 7"
+        )
         cursor.execute(
             "INSERT INTO feedback_responsetally (response_id, score, day, channel, event_type, segments) "
             f"SELECT r.id, r.score, {day}, i.channel, {event_type}, jsonb_build_object({segments}) {joins}"
@@ -210,6 +236,13 @@ def exercise_incremental(size: int) -> None:
     for follow_up in FollowUp.objects.filter(status="new").select_related("assignee").order_by("pk")[:CHANGED]:
         follow_up_add_note(follow_up=follow_up, author=follow_up.assignee, body="Called back")
         follow_up_resolve(follow_up=follow_up, author=follow_up.assignee, root_cause=cause, outcome="recovered")
+
+
+def stored_theme_rollup_rows() -> dict[tuple, int]:
+    return {
+        (r.day, r.survey_id, r.channel, r.event_type, r.theme, r.score): r.count
+        for r in ThemeRollup.objects.exclude(count=0).iterator(chunk_size=5000)
+    }
 
 
 def median_seconds(request) -> float:
@@ -246,7 +279,8 @@ def measure(size: int) -> dict[str, float]:
     refresh = time.perf_counter() - started
     started = time.perf_counter()
     consistent = (
-        stored_score_rollup_rows() == full_score_rollup_rows()
+        stored_theme_rollup_rows() == full_theme_rollup_rows()
+        and stored_score_rollup_rows() == full_score_rollup_rows()
         and stored_loop_rollup_rows() == full_loop_rollup_rows()
         and stored_follow_up_facts() == dict(full_follow_up_facts())
     )

@@ -107,7 +107,7 @@ def full_theme_rollup_rows() -> dict[tuple, int]:
             response.invitation.channel,
             event.type if event else "",
         )
-        for theme in [ALL, *response.themes]:
+        for theme in [ALL, *dict.fromkeys(response.themes)]:
             key = (*base, theme, response.score)
             counts[key] = counts.get(key, 0) + 1
     return counts
