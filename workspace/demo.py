@@ -146,3 +146,5 @@ def _load_history(rng: random.Random, surveys: list[Survey], size: int, causes: 
                 note="Called back.",
             )
     FollowUp.objects.filter(status=FollowUp.Status.NEW).update(assignee=agent)
+    # The demo's comments are read by the beat job analyse-pending-comments within seconds of the first start.
+    Response.objects.exclude(comment="").update(analysis_pending=True)
