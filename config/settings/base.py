@@ -96,6 +96,25 @@ def database_tune(database: dict) -> dict:
 
 
 database_tune(DATABASES["default"])
+
+# An optional read replica for the dashboard, its exports and /v1/metrics (config/replica.py).
+DATABASE_REPLICA_PATHS = env.list("DATABASE_REPLICA_PATHS", default=["/dashboard/", "/v1/metrics"])
+
+
+def database_replica_add(databases: dict, middleware: list) -> list[str]:
+    """With DATABASE_REPLICA_URL: the `replica` alias and its middleware; returns DATABASE_ROUTERS."""
+    url = env.str("DATABASE_REPLICA_URL", default="")
+    if not url:
+        return []
+    databases["replica"] = database_tune(env.db_url_config(url))
+    databases["replica"]["TEST"] = {"MIRROR": "default"}
+    if "config.replica.ReplicaReadsMiddleware" not in middleware:
+        sessions = middleware.index("django.contrib.sessions.middleware.SessionMiddleware")
+        middleware.insert(sessions, "config.replica.ReplicaReadsMiddleware")
+    return ["config.replica.ReplicaRouter"]
+
+
+DATABASE_ROUTERS = database_replica_add(DATABASES, MIDDLEWARE)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "feedback.User"

@@ -1,10 +1,11 @@
 """Production: refuses to start without its secrets; providers are chosen by their credentials."""
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import database_tune, env
+from config.settings.base import MIDDLEWARE, database_replica_add, database_tune, env
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 DATABASES = {"default": database_tune(env.db("DATABASE_URL"))}
+DATABASE_ROUTERS = database_replica_add(DATABASES, MIDDLEWARE)
 SITE_URL = env.str("SITE_URL").rstrip("/")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
