@@ -98,7 +98,7 @@ def seed_app(env: dict[str, str]) -> tuple[str, list[str]]:
 
     django.setup()
     from surveys.models import Survey, TriggerRule
-    from surveys.services.intake import api_key_create
+    from surveys.services.api_keys import api_key_create
     from surveys.tokens import invitation_token
     from tests.factories import InvitationFactory
 
