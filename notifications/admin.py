@@ -1,6 +1,9 @@
+import json
+
 from django.contrib import admin
 from django.template.response import TemplateResponse
 
+from config.observability.logging import path_scrub
 from notifications.models import Message, Suppression
 from notifications.selectors import messages_unsettled
 from notifications.services.queue import message_resend
@@ -24,8 +27,32 @@ class MessageAdmin(admin.ModelAdmin):
     list_display = ("public_id", "channel", "recipient", "status", "attempts", "created_at", "sent_at")
     list_filter = (OutcomeFilter, "channel", "status")
     search_fields = ("public_id", "provider_message_id", "recipient")
-    readonly_fields = ("public_id", "created_at", "updated_at", "sent_at", "resent_as")
+    # Stored bodies hold the survey and unsubscribe links, whose tokens answer and unsubscribe for the
+    # customer: the admin shows them with the tokens taken out, and never the raw fields.
+    exclude = ("body_text", "body_html", "headers")
+    readonly_fields = (
+        "public_id",
+        "created_at",
+        "updated_at",
+        "sent_at",
+        "resent_as",
+        "text_without_tokens",
+        "html_without_tokens",
+        "headers_without_tokens",
+    )
     actions = ["resend"]
+
+    @admin.display(description="Body (text), links' tokens hidden")
+    def text_without_tokens(self, message: Message) -> str:
+        return path_scrub(message.body_text)
+
+    @admin.display(description="Body (HTML source), links' tokens hidden")
+    def html_without_tokens(self, message: Message) -> str:
+        return path_scrub(message.body_html)
+
+    @admin.display(description="Headers, links' tokens hidden")
+    def headers_without_tokens(self, message: Message) -> str:
+        return path_scrub(json.dumps(message.headers, ensure_ascii=False))
 
     @admin.action(description="Resend selected messages whose outcome is unknown (may send twice)")
     def resend(self, request, queryset):

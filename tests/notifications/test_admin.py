@@ -63,3 +63,20 @@ def test_message_admin_resend_is_closed_to_agents(client, agent, unsettled):
                                                                 "confirm": "yes"})  # fmt: skip
     assert response.status_code == 302
     assert Message.objects.count() == 1
+
+
+def test_message_admin_never_shows_a_link_token(client):
+    from tests.factories import ManagerFactory, MessageFactory
+
+    token = "f" * 64
+    message = MessageFactory(
+        body_text=f"Answer: http://testserver/s/{token}/?score=9 Unsubscribe: http://testserver/u/{token}/",
+        body_html=f'<a href="http://testserver/s/{token}/?score=9">9</a>',
+        headers={"List-Unsubscribe": f"<http://testserver/u/{token}/?lang=en>"},
+    )
+    client.force_login(ManagerFactory())
+
+    page = client.get(f"/admin/notifications/message/{message.pk}/change/").content.decode()
+
+    assert token not in page
+    assert "/s/&lt;token&gt;/?score=9" in page
