@@ -5,7 +5,8 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from feedback.models import ApiKeyTeam, FollowUp, FollowUpEntry, RootCause, RoutingRule, Team, User
+from feedback.models import ApiKeyTeam, CannedReply, FollowUp, FollowUpEntry, RootCause, RoutingRule, Team, User
+from feedback.services.conversation import canned_reply_save
 from feedback.services.notices import follow_up_announce
 from feedback.services.routing_rules import routing_rule_save
 
@@ -18,7 +19,7 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("email", "first_name", "last_name")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Person", {"fields": ("first_name", "last_name", "role", "team")}),
+        ("Person", {"fields": ("first_name", "last_name", "role", "team", "time_zone")}),
         ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
@@ -48,6 +49,7 @@ class TeamAdminForm(forms.ModelForm):
             "holidays",
             "lead",
             "slack_webhook_url",
+            "reply_from_email",
         ]
 
     def clean_time_zone(self):
@@ -140,3 +142,24 @@ class FollowUpAdmin(admin.ModelAdmin):
 @admin.register(ApiKeyTeam)
 class ApiKeyTeamAdmin(admin.ModelAdmin):
     list_display = ("api_key", "team")
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(admin.ModelAdmin):
+    """Until the console's manager UI: the form checks choices, lengths and the unique title; saving goes through
+    the service."""
+
+    fields = ("team", "locale", "title", "body", "is_active")
+    list_display = ("title", "team", "locale", "is_active")
+    list_filter = ("team", "locale", "is_active")
+    search_fields = ("title", "body")
+
+    def save_model(self, request, obj, form, change):
+        canned_reply_save(
+            canned=obj,
+            team=obj.team,
+            locale=obj.locale,
+            title=obj.title,
+            body=obj.body,
+            is_active=obj.is_active,
+        )

@@ -17,17 +17,20 @@ from rest_framework.views import APIView
 
 from config.api import ERROR_RESPONSES
 from feedback.models import ApiKeyTeam, FollowUp, FollowUpEntry, User
-from feedback.selectors import follow_up_get, follow_up_list
+from feedback.selectors import INBOX_FILTERS, follow_up_get, follow_up_list, follow_up_thread
 from feedback.serializers import (
     FollowUpDetailSerializer,
     FollowUpEntrySerializer,
     FollowUpListQuerySerializer,
     FollowUpNoteSerializer,
+    FollowUpReplySerializer,
     FollowUpResolveSerializer,
     FollowUpSerializer,
     FollowUpUpdateSerializer,
+    ThreadItemSerializer,
 )
 from feedback.services.cases import follow_up_add_note, follow_up_update
+from feedback.services.conversation import follow_up_reply
 from feedback.services.resolution import follow_up_resolve
 from surveys.models import ApiKey
 
@@ -124,10 +127,13 @@ class FollowUpListApi(generics.ListAPIView):
         viewer = _viewer(self.request)
         view = data.get("view", "")
         if isinstance(viewer, ApiKeyViewer):
-            if view == "mine":
+            if view in ("mine", "work"):
                 raise exceptions.ValidationError({"view": ["An API key has no cases of its own; use another view."]})
             view = view or "all"
-        filters = {key: data.get(key) for key in ("status", "survey", "score", "priority", "due")}
+        # The API's defaults predate the inbox's "work" view and integrations rely on them: an agent's
+        # own cases, everything for a manager.
+        view = view or ("all" if viewer.is_manager else "mine")
+        filters = {key: data.get(key) for key in INBOX_FILTERS}
         return follow_up_list(user=viewer, view=view, filters=filters, sort=data["sort"]).select_related("root_cause")
 
 
@@ -174,6 +180,40 @@ class FollowUpNoteApi(FollowUpApi):
         except ValidationError as exc:
             return _refused(exc)
         return Response(FollowUpEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["follow-ups"])
+class FollowUpReplyApi(FollowUpApi):
+    @extend_schema(
+        summary="Reply to the customer by email or SMS",
+        description="Email goes out with the agent's name on the team's address and the case's own Reply-To, so "
+        "the customer's answer comes back to the case; after an SMS reply, the customer's SMS go to the case.",
+        request=FollowUpReplySerializer,
+        responses={201: FollowUpEntrySerializer, **ERROR_RESPONSES, **NOT_FOUND, **REFUSED},
+    )
+    def post(self, request, follow_up_id: int):
+        follow_up = self.visible_follow_up(follow_up_id)
+        serializer = FollowUpReplySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            entry = follow_up_reply(
+                follow_up=follow_up, author=_actor(request), body=data["text"], channel=data.get("channel", "")
+            )
+        except ValidationError as exc:
+            return _refused(exc)
+        return Response(FollowUpEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["follow-ups"])
+class FollowUpThreadApi(FollowUpApi):
+    @extend_schema(
+        summary="The case's conversation, oldest first",
+        responses={200: ThreadItemSerializer(many=True), **ERROR_RESPONSES, **NOT_FOUND},
+    )
+    def get(self, request, follow_up_id: int):
+        follow_up = self.visible_follow_up(follow_up_id)
+        return Response(ThreadItemSerializer(follow_up_thread(follow_up=follow_up), many=True).data)
 
 
 @extend_schema(tags=["follow-ups"])

@@ -4,7 +4,9 @@ from feedback.api import (
     FollowUpDetailApi,
     FollowUpListApi,
     FollowUpNoteApi,
+    FollowUpReplyApi,
     FollowUpResolveApi,
+    FollowUpThreadApi,
 )
 
 urlpatterns = [
@@ -12,4 +14,6 @@ urlpatterns = [
     path("follow-ups/<int:follow_up_id>/", FollowUpDetailApi.as_view(), name="api-follow-up"),
     path("follow-ups/<int:follow_up_id>/notes/", FollowUpNoteApi.as_view(), name="api-follow-up-notes"),
     path("follow-ups/<int:follow_up_id>/resolve/", FollowUpResolveApi.as_view(), name="api-follow-up-resolve"),
+    path("follow-ups/<int:follow_up_id>/replies/", FollowUpReplyApi.as_view(), name="api-follow-up-replies"),
+    path("follow-ups/<int:follow_up_id>/thread/", FollowUpThreadApi.as_view(), name="api-follow-up-thread"),
 ]

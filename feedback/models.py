@@ -35,6 +35,9 @@ class Team(models.Model):
         "feedback.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="led_teams"
     )
     slack_webhook_url = models.URLField(blank=True, help_text="Slack incoming webhook for new and escalated cases.")
+    reply_from_email = models.EmailField(
+        blank=True, help_text="Agents' replies to customers go out from this address; empty: DEFAULT_FROM_EMAIL's."
+    )
     round_robin_cursor = models.PositiveIntegerField(default=0, editable=False)
 
     def __str__(self) -> str:
@@ -52,6 +55,9 @@ class User(AbstractUser):
     email = models.EmailField(unique=True)
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.AGENT)
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+    time_zone = models.CharField(
+        max_length=64, blank=True, help_text="IANA zone due times are shown in; empty: the team's, else TIME_ZONE."
+    )
     wants_weekly_digest = models.BooleanField(default=False, help_text="Email me the dashboard's headlines on Mondays.")
     digest_sent_for = models.DateField(null=True, blank=True, help_text="Monday of the last week digested.")
 
@@ -169,6 +175,9 @@ class FollowUp(models.Model):
     root_cause = models.ForeignKey(RootCause, null=True, blank=True, on_delete=models.PROTECT)
     resolution_note = models.TextField(blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    snoozed_until = models.DateTimeField(
+        null=True, blank=True, help_text="Out of the agent's work view until then; the customer writing ends it."
+    )
     fix_confirmed = models.BooleanField(
         null=True,
         blank=True,
@@ -212,6 +221,7 @@ class FollowUpEntry(models.Model):
         REOPENED = "reopened", "Reopened"
         FIX_CHECK_SENT = "fix_sent", '"Did we fix it?" survey sent'
         FIX_CHECK_ANSWERED = "fix_answer", '"Did we fix it?" answered'
+        SNOOZED = "snoozed", "Snoozed"
 
     follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="entries")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -220,6 +230,7 @@ class FollowUpEntry(models.Model):
     )
     author = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
     body = models.TextField(blank=True)
+    channel = models.CharField(max_length=10, blank=True, help_text="email or sms, for replies either way.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -227,6 +238,25 @@ class FollowUpEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on case #{self.follow_up_id}"
+
+
+class CannedReply(models.Model):
+    """A team's ready-made reply in one language; `{first_name}`, `{order_id}` or any event property fill in."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="canned_replies")
+    locale = models.CharField(max_length=5, choices=[("en", "English"), ("fr", "French")], default="en")
+    title = models.CharField(max_length=100)
+    body = models.TextField(max_length=1600)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title", "pk"]
+        verbose_name_plural = "canned replies"
+        constraints = [models.UniqueConstraint(fields=["team", "locale", "title"], name="canned_reply_unique_title")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.locale}, {self.team})"
 
 
 class FixCheck(models.Model):

@@ -1,10 +1,11 @@
-"""What `feedback` does when the apps below it speak: open a case for an answer, put a customer's SMS on their case."""
+"""What `feedback` does when the apps below it speak: open a case for an answer, put a customer's SMS or email on
+their case."""
 
 from django.dispatch import receiver
 
-from feedback.services.replies import follow_up_record_customer_sms
+from feedback.services.conversation import follow_up_record_inbound_email, follow_up_record_inbound_sms
 from feedback.tasks import open_follow_up
-from notifications.signals import inbound_sms_received
+from notifications.signals import inbound_email_received, inbound_sms_received
 from surveys.signals import response_analysed, response_submitted
 
 
@@ -23,5 +24,10 @@ def route_again_when_comment_read(sender, response_id: int, **kwargs) -> None:
 
 
 @receiver(inbound_sms_received)
-def put_customer_sms_on_follow_up(sender, inbound_id: int, phone: str, body: str, **kwargs) -> None:
-    follow_up_record_customer_sms(phone=phone, body=body)
+def put_customer_sms_on_follow_up(sender, inbound_id: int, phone: str, body: str, thread: str = "", **kwargs) -> None:
+    follow_up_record_inbound_sms(phone=phone, body=body, thread=thread)
+
+
+@receiver(inbound_email_received)
+def put_customer_email_on_follow_up(sender, inbound_id: int, thread: str, body: str, received_at=None, **kwargs):
+    follow_up_record_inbound_email(thread=thread, body=body, received_at=received_at)

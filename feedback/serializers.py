@@ -56,7 +56,41 @@ class FollowUpEntrySerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=FollowUpEntry.Kind.choices)
     author = serializers.EmailField(source="author.email", allow_null=True, default=None)
     body = serializers.CharField()
+    channel = serializers.CharField(help_text="email or sms for replies either way; empty otherwise.")
     created_at = serializers.DateTimeField()
+
+
+class FollowUpReplySerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(
+        choices=["email", "sms"], required=False, help_text="Default: the channel the customer answered on."
+    )
+    text = serializers.CharField(max_length=1600, help_text="What the customer receives.")
+
+
+class ExtraAnswerSerializer(serializers.Serializer):
+    question = serializers.CharField()
+    answer = serializers.CharField()
+
+
+class ThreadItemSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=["answer", "outgoing", "incoming", "note", "activity"],
+        help_text="answer: the survey answer; outgoing: a reply to the customer; incoming: the customer's email or "
+        "SMS; note: internal, never sent; activity: assignments, status changes and other audit lines.",
+    )
+    at = serializers.DateTimeField()
+    text = serializers.CharField(help_text="The reason (answer), the message, the note or the audit line.")
+    author = serializers.CharField(help_text="Who wrote it (agents' names; empty for the customer or the system).")
+    channel = serializers.CharField()
+    label = serializers.CharField()
+    question = serializers.CharField(help_text="answer only: the survey's question as the customer read it.")
+    score = serializers.IntegerField(allow_null=True)
+    reason_question = serializers.CharField()
+    extra_answers = serializers.SerializerMethodField()
+    delivery = serializers.CharField(help_text="outgoing only: the message's delivery status.")
+
+    def get_extra_answers(self, item) -> list[dict]:
+        return ExtraAnswerSerializer([{"question": q, "answer": a} for q, a in item.extra_answers], many=True).data
 
 
 class FollowUpDetailSerializer(FollowUpSerializer):
@@ -64,14 +98,32 @@ class FollowUpDetailSerializer(FollowUpSerializer):
 
 
 class FollowUpListQuerySerializer(serializers.Serializer):
-    """The inbox's query string; `mine` needs a person, so API keys default to (and only see) `all`."""
+    """The inbox's query string; `mine` and `work` need a person, so API keys default to `all`.
 
-    view = serializers.ChoiceField(choices=INBOX_VIEWS, required=False)
-    status = serializers.ChoiceField(choices=FollowUp.Status.choices, required=False)
+    Every filter left out (or empty) means "any".
+    """
+
+    view = serializers.ChoiceField(
+        choices=INBOX_VIEWS,
+        required=False,
+        help_text="work: your open cases and your teams' unassigned ones (not snoozed); mine; unassigned; team; "
+        "overdue; snoozed; resolved; all. Default: mine for an agent, all for a manager or an API key.",
+    )
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Search: customer name, email, phone, external id, or a value of the case's event "
+        "(an order or ticket number).",
+    )
+    status = serializers.ChoiceField(choices=FollowUp.Status.choices, required=False, allow_blank=True)
     survey = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     score = serializers.IntegerField(required=False, min_value=0, max_value=10)
-    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
-    due = serializers.ChoiceField(choices=["overdue", "today"], required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False, allow_blank=True)
+    due = serializers.ChoiceField(
+        choices=["overdue", "today"], required=False, allow_blank=True, help_text="today: in your time zone."
+    )
+    channel = serializers.ChoiceField(choices=["email", "sms"], required=False, allow_blank=True)
     sort = serializers.ChoiceField(choices=list(INBOX_SORTS), required=False, default="due")
 
 

@@ -1,24 +1,55 @@
 """The agent inbox and the case page: parse, call one service, render."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from feedback.forms import InboxForm, MoveForm, NoteForm, ReassignForm, ReplyForm, ResolveForm, StatusForm
+from feedback.services.conversation import (
+    canned_reply_render,
+    follow_up_reply,
+    follow_up_reply_channels,
+    follow_up_snooze,
+    follow_ups_bulk_change,
+)
+from feedback.forms import (
+    BulkForm,
+    InboxForm,
+    MoveForm,
+    NoteForm,
+    ReassignForm,
+    ReplyForm,
+    ResolveForm,
+    SnoozeForm,
+    StatusForm,
+)
 from feedback.models import FollowUp
 from feedback.selectors import (
+    INBOX_FILTERS,
+    INBOX_VIEW_LABELS,
+    INBOX_VIEWS,
+    contact_time_zone,
     follow_up_assignable_agents,
+    follow_up_bulk_agents,
+    follow_up_canned_replies,
     follow_up_customer_history,
+    follow_up_default_view,
     follow_up_fix_checks,
     follow_up_get,
     follow_up_list,
-    follow_up_response_notes,
+    follow_up_thread,
+    follow_up_time_zone,
+    follow_up_view_counts,
+    follow_up_visible_to,
 )
 from feedback.services.cases import follow_up_add_note, follow_up_assign, follow_up_move, follow_up_set_status
-from feedback.services.replies import follow_up_reply, follow_up_reply_channel
 from feedback.services.resolution import follow_up_reopen, follow_up_resolve
 
 PAGE_SIZE = 50
@@ -36,19 +67,75 @@ def _visible_follow_up(request, follow_up_id: int) -> FollowUp:
 @require_GET
 def follow_up_inbox(request):
     form = InboxForm(request.GET)
-    if not form.is_valid():
-        return render(request, "feedback/inbox.html", {"form": form, "page": None}, status=400)
-    data = form.cleaned_data
+    now = timezone.now()
+    user = request.user
+    valid = form.is_valid()
+    current_view = (form.cleaned_data.get("view") if valid else "") or follow_up_default_view(user)
+    counts = follow_up_view_counts(user=user, now=now)
+    views = [
+        {"key": key, "label": INBOX_VIEW_LABELS[key], "count": counts[key], "current": key == current_view}
+        for key in INBOX_VIEWS
+        if key in counts and (key != "snoozed" or counts[key] or key == current_view)
+    ]
+    context = {
+        "form": form,
+        "page": None,
+        "views": views,
+        "current_view": current_view,
+        "current_label": INBOX_VIEW_LABELS[current_view],
+        "now": now,
+        "time_zone": follow_up_time_zone(user),
+        # Open once the agent has used the filters (bookmarked links included), or to show an error.
+        "filters_open": not valid or any(key in request.GET for key in INBOX_FILTERS if key != "q"),
+    }
+    if not valid:
+        return render(request, "feedback/inbox.html", context, status=400)
+    filters = form.filters()
     follow_ups = follow_up_list(
-        user=request.user,
-        view=data["view"],
-        filters={key: data[key] for key in ("status", "survey", "score", "priority", "due")},
-        sort=data["sort"] or "due",
+        user=user, view=current_view, filters=filters, sort=form.cleaned_data["sort"] or "due", now=now
     )
     page = Paginator(follow_ups, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "feedback/inbox.html", {"form": form, "page": page, "query": query.urlencode()})
+    context.update(
+        page=page,
+        query=query.urlencode(),
+        filtered=any(value not in (None, "") for value in filters.values()),
+        agents=follow_up_bulk_agents(user=user),
+    )
+    return render(request, "feedback/inbox.html", context)
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
+
+
+@login_required
+@require_POST
+def follow_up_bulk(request):
+    back = _safe_next(request, reverse("follow-up-inbox"))
+    form = BulkForm(request.POST, agents=follow_up_bulk_agents(user=request.user))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    data = form.cleaned_data
+    visible = list(follow_up_visible_to(request.user).filter(pk__in=data["ids"]).select_related("team", "assignee"))
+    changed, refused = follow_ups_bulk_change(
+        actor=request.user, follow_ups=visible, action=data["action"], assignee=data.get("assignee"),
+        status=data.get("status") or "",
+    )  # fmt: skip
+    missing = len(data["ids"]) - len(visible)
+    messages.success(request, f"{changed} case{pluralize(changed)} changed.")
+    for reason in refused:
+        messages.error(request, reason)
+    if missing:
+        messages.error(request, f"{missing} case{pluralize(missing)} not found.")
+    return redirect(back)
 
 
 def _detail(
@@ -59,28 +146,42 @@ def _detail(
     reply_form=None,
     reassign_form=None,
     move_form=None,
+    snooze_form=None,
     action_errors=(),
     status=200,
 ):
     past_answers, events = follow_up_customer_history(follow_up=follow_up, user=request.user)
+    channels = follow_up_reply_channels(follow_up)
+    canned = follow_up_canned_replies(follow_up=follow_up)
+    canned_rendered = [(reply, canned_reply_render(canned=reply, follow_up=follow_up)) for reply in canned]
+    initial_reply = {"channel": channels[0]["channel"]}
+    chosen = request.GET.get("canned", "")
+    for reply, text in canned_rendered:
+        if chosen == str(reply.pk):
+            initial_reply["body"] = text
+    contact = follow_up.response.contact
     context = {
         "follow_up": follow_up,
-        "entries": follow_up.entries.select_related("author"),
+        "thread": follow_up_thread(follow_up=follow_up),
         "past_answers": past_answers,
         "events": events,
         "fix_checks": follow_up_fix_checks(follow_up=follow_up),
-        "response_notes": follow_up_response_notes(follow_up=follow_up),
         "note_form": note_form or NoteForm(),
         "resolve_form": resolve_form or ResolveForm(),
-        "reply_form": reply_form or ReplyForm(),
-        "status_form": StatusForm(),
+        "reply_form": reply_form or ReplyForm(initial=initial_reply),
+        "reply_channels": channels,
+        "canned_replies": canned_rendered,
+        "status_form": StatusForm(initial={"status": follow_up.status}),
+        "snooze_form": snooze_form or SnoozeForm(),
         "reassign_form": reassign_form
         or ReassignForm(
             agents=follow_up_assignable_agents(follow_up=follow_up), initial={"assignee": follow_up.assignee_id}
         ),
         "move_form": (move_form or MoveForm(follow_up=follow_up)) if request.user.is_manager else None,
-        "reply_channel": follow_up_reply_channel(follow_up)[0],
         "action_errors": list(action_errors),
+        "now": timezone.now(),
+        "time_zone": follow_up_time_zone(request.user),
+        "contact_zone": contact_time_zone(contact),
     }
     return render(request, "feedback/follow_up_detail.html", context, status=status)
 
@@ -91,24 +192,19 @@ def follow_up_detail(request, follow_up_id: int):
     return _detail(request, _visible_follow_up(request, follow_up_id))
 
 
-def _post_to_timeline(request, follow_up_id: int, form_class, form_name: str, service) -> HttpResponse:
-    """A note or a reply: the form's `body` handed to `service`; a refusal is shown on the form, as a 400."""
-    follow_up = _visible_follow_up(request, follow_up_id)
-    form = form_class(request.POST)
-    if not form.is_valid():
-        return _detail(request, follow_up, **{form_name: form}, status=400)
-    try:
-        service(follow_up=follow_up, author=request.user, body=form.cleaned_data["body"])
-    except ValidationError as exc:
-        form.add_error("body", exc.message_dict.get("body"))
-        return _detail(request, follow_up, **{form_name: form}, status=400)
-    return redirect("follow-up-detail", follow_up_id=follow_up.pk)
-
-
 @login_required
 @require_POST
 def follow_up_note(request, follow_up_id: int):
-    return _post_to_timeline(request, follow_up_id, NoteForm, "note_form", follow_up_add_note)
+    follow_up = _visible_follow_up(request, follow_up_id)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, follow_up, note_form=form, status=400)
+    try:
+        follow_up_add_note(follow_up=follow_up, author=request.user, body=form.cleaned_data["body"])
+    except ValidationError as exc:
+        form.add_error("body", exc.message_dict.get("body"))
+        return _detail(request, follow_up, note_form=form, status=400)
+    return redirect("follow-up-detail", follow_up_id=follow_up.pk)
 
 
 @login_required
@@ -184,7 +280,7 @@ def follow_up_status(request, follow_up_id: int):
     follow_up = _visible_follow_up(request, follow_up_id)
     form = StatusForm(request.POST)
     if not form.is_valid():
-        return _detail(request, follow_up, status=400)
+        return _detail(request, follow_up, action_errors=form.errors.get("status", []), status=400)
     return _act(
         request,
         follow_up,
@@ -202,4 +298,34 @@ def follow_up_reopen_view(request, follow_up_id: int):
 @login_required
 @require_POST
 def follow_up_reply_view(request, follow_up_id: int):
-    return _post_to_timeline(request, follow_up_id, ReplyForm, "reply_form", follow_up_reply)
+    follow_up = _visible_follow_up(request, follow_up_id)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, follow_up, reply_form=form, status=400)
+    try:
+        follow_up_reply(
+            follow_up=follow_up,
+            author=request.user,
+            body=form.cleaned_data["body"],
+            channel=form.cleaned_data["channel"],
+        )
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return _detail(request, follow_up, reply_form=form, status=400)
+    return redirect(reverse("follow-up-detail", args=[follow_up.pk]) + "#thread")
+
+
+@login_required
+@require_POST
+def follow_up_snooze_view(request, follow_up_id: int):
+    follow_up = _visible_follow_up(request, follow_up_id)
+    form = SnoozeForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, follow_up, snooze_form=form, status=400)
+    try:
+        follow_up_snooze(follow_up=follow_up, actor=request.user, until=form.cleaned_data["until"])
+    except ValidationError as exc:
+        form.add_error("until", exc.message_dict.get("until"))
+        return _detail(request, follow_up, snooze_form=form, status=400)
+    return redirect("follow-up-detail", follow_up_id=follow_up.pk)

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 
 from config.observability.logging import path_scrub
-from notifications.models import Message, Suppression
+from notifications.models import InboundEmail, Message, Suppression
 from notifications.selectors import messages_unsettled
 from notifications.services.queue import message_resend
 
@@ -84,3 +84,13 @@ class SuppressionAdmin(admin.ModelAdmin):
     list_filter = ("channel", "reason")
     search_fields = ("recipient",)
     readonly_fields = ("created_at",)
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "outcome", "thread", "subject")
+    list_filter = ("outcome",)
+    readonly_fields = [field.name for field in InboundEmail._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -62,6 +62,9 @@ class Message(models.Model):
     # The recipient's time zones for an SMS's quiet hours (comma-separated; several for a number spanning zones,
     # the strictest reading wins); empty: no quiet hours (emails, answers to the customer's own texts).
     time_zones = models.CharField(max_length=300, blank=True, editable=False)
+    # A conversation of an app above (e.g. "follow_up:12"), opaque here: the customer's answers to this
+    # message (an SMS from the number, an email to its Reply-To) are announced with it.
+    thread = models.CharField(max_length=100, blank=True)
 
     class Meta:
         indexes = [
@@ -72,6 +75,8 @@ class Message(models.Model):
                 condition=models.Q(status__in=["queued", "unknown"]),
                 name="message_sweep_due_idx",
             ),
+            # The latest message to a number says whether its sender's answer belongs to a conversation.
+            models.Index(fields=["recipient_key", "created_at"], name="message_recipient_latest"),
         ]
 
     def __str__(self) -> str:
@@ -139,3 +144,49 @@ class InboundSms(models.Model):
 
     def __str__(self) -> str:
         return f"inbound SMS {self.provider_message_id}"
+
+
+class ReplyAddress(models.Model):
+    """The Reply-To address of one conversation: mail sent to it comes back to that conversation.
+
+    The token is random (128 bits), so the address cannot be guessed from the case; it is lowercase
+    base32 because mail systems may change the case of an address's local part.
+    """
+
+    token = models.CharField(max_length=40, unique=True)
+    thread = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(help_text="When a message last went out with it; it expires after that.")
+
+    def __str__(self) -> str:
+        return f"reply address of {self.thread}"
+
+
+class InboundEmail(models.Model):
+    """One email a customer sent us through SendGrid Inbound Parse, stored once per Message-ID."""
+
+    class Outcome(models.TextChoices):
+        ROUTED = "routed", "Routed to its conversation"
+        UNKNOWN = "unknown", "Unknown reply address"
+        EXPIRED = "expired", "Expired reply address"
+
+    message_id = models.CharField(max_length=300, blank=True, help_text="The email's Message-ID header.")
+    sender = models.CharField(max_length=320)
+    recipient = models.CharField(max_length=320, help_text="The reply address it was sent to, or its first recipient.")
+    subject = models.CharField(max_length=300, blank=True)
+    text = models.TextField(blank=True, help_text="The plain-text body as received.")
+    reply = models.TextField(blank=True, help_text="What the customer wrote: quoted history and signature trimmed.")
+    thread = models.CharField(max_length=100, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # SendGrid retries a post it thinks failed: the same email is stored and announced once.
+            models.UniqueConstraint(
+                fields=["message_id"], condition=~models.Q(message_id=""), name="inbound_email_unique_message_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"inbound email {self.pk} ({self.outcome})"

@@ -62,3 +62,18 @@ def messages_unsettled(*, now: datetime | None = None) -> QuerySet[Message]:
     now = now or timezone.now()
     grace = now - timedelta(seconds=settings.SEND_UNKNOWN_GRACE_SECONDS)
     return Message.objects.filter(status=Message.Status.UNKNOWN, updated_at__lt=grace, resent_as__isnull=True)
+
+
+def sms_thread_of(*, phone: str) -> str:
+    """The conversation the number's next SMS answers: the `thread` of the latest SMS we queued to it
+    (an agent's reply carries its case's; a survey's questions carry none)."""
+    key = recipient_normalize(channel=Channel.SMS, recipient=phone)
+    if not key:
+        return ""
+    latest = (
+        Message.objects.filter(recipient_key=key, channel=Channel.SMS)
+        .order_by("-created_at", "-pk")
+        .values_list("thread", flat=True)
+        .first()
+    )
+    return latest or ""

@@ -2,7 +2,11 @@
 
 from django.dispatch import Signal
 
-# A customer's SMS that was not a STOP/START/HELP keyword: kwargs inbound_id, phone, body.
+# A customer's SMS that was not a STOP/START/HELP keyword: kwargs inbound_id, phone, body, thread (the
+# conversation of the latest SMS we sent to the number, "" for none: see Message.thread).
 inbound_sms_received = Signal()
 # A recipient was newly suppressed (unsubscribe, STOP, bounce…): kwargs suppression_id.
 suppression_created = Signal()
+# A customer's email to a conversation's reply address: kwargs inbound_id, thread, email, body (the reply,
+# quoted history and signature trimmed), received_at. Mail to unknown or expired addresses is not sent.
+inbound_email_received = Signal()

@@ -5,6 +5,7 @@ from notifications import views
 urlpatterns = [
     path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("webhooks/sendgrid/events/", views.sendgrid_events, name="sendgrid-events"),
+    path("webhooks/sendgrid/inbound/", views.sendgrid_inbound, name="sendgrid-inbound"),
     path("webhooks/twilio/status/", views.twilio_status, name="twilio-status"),
     path("webhooks/twilio/sms/", views.twilio_sms, name="twilio-sms"),
 ]

@@ -1,6 +1,7 @@
 """Answers by SMS: a reply to a survey SMS records the score, then the reason, then says thanks.
 
-Listens to `notifications.inbound_sms_received` (keywords like STOP never arrive here) and
+Listens to `notifications.inbound_sms_received` (keywords like STOP never arrive here; SMS that belong
+to a conversation an app above holds with the number are not answers) and
 records through `surveys.services.responses`; every answer back is a Message via `message_queue`.
 """
 
@@ -29,7 +30,11 @@ def latest_open_sms_invitation(phone: str) -> Invitation | None:
 
 
 @receiver(inbound_sms_received, dispatch_uid="surveys-sms-reply")
-def sms_reply_record(*, inbound_id: int, phone: str, body: str, **kwargs) -> None:
+def sms_reply_record(*, inbound_id: int, phone: str, body: str, thread: str = "", **kwargs) -> None:
+    if thread:
+        # The number is talking with someone (an agent, on a case) since our last question: its SMS answer
+        # them, and never change a score.
+        return
     invitation = latest_open_sms_invitation(phone)
     if invitation is None:
         return

@@ -199,3 +199,11 @@ def contacts_by_email(*, emails: list[str]) -> dict[str, Contact]:
     """Contacts keyed by lower-cased email, for matching suppressions (stored lower-cased) to people."""
     contacts = Contact.objects.filter(email__in=emails) if emails else Contact.objects.none()
     return {contact.email.lower(): contact for contact in contacts}
+
+
+def latest_open_sms_invitation_exists(*, phone: str) -> bool:
+    """The number has a survey SMS still open for answers: its next SMS is the survey reply flow's to read."""
+    now = timezone.now()
+    return Invitation.objects.filter(
+        channel="sms", contact__phone=phone, status=Invitation.Status.QUEUED, expires_at__gt=now
+    ).exists()

@@ -226,6 +226,16 @@ SENDGRID_API_BASE_URL = env.str("SENDGRID_API_BASE_URL", default="https://api.se
 SENDGRID_WEBHOOK_PUBLIC_KEY = env.str("SENDGRID_WEBHOOK_PUBLIC_KEY", default="")
 # A signed SendGrid event batch older (or newer) than this is refused: a captured request cannot be replayed.
 SENDGRID_WEBHOOK_TOLERANCE_SECONDS = env.int("SENDGRID_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# Two-way email: agents' replies carry a per-case Reply-To on this domain (MX pointed at SendGrid Inbound
+# Parse, which posts to /webhooks/sendgrid/inbound/); an address unused this long is expired.
+INBOUND_EMAIL_DOMAIN = env.str("INBOUND_EMAIL_DOMAIN", default="reply.closeloop.localhost")
+REPLY_ADDRESS_EXPIRY_DAYS = env.int("REPLY_ADDRESS_EXPIRY_DAYS", default=180)
+# Inbound Parse is verified by its signature (the parse webhook's security policy public key) or by HTTP
+# Basic credentials put in the parse URL ("user:password"); with neither set the endpoint refuses everything.
+SENDGRID_INBOUND_PUBLIC_KEY = env.str("SENDGRID_INBOUND_PUBLIC_KEY", default="")
+SENDGRID_INBOUND_AUTH = env.str("SENDGRID_INBOUND_AUTH", default="")
+# SendGrid posts emails of up to 30 MB (attachments included); bigger posts are refused unread.
+INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=30 * 1024 * 1024)
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
@@ -304,6 +314,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "FollowUpStatusEnum": "feedback.models.FollowUp.Status",
         "FollowUpStatusChangeEnum": "feedback.serializers.STATUS_CHANGES",
+        # email or sms: a reply's channel, the inbox's channel filter, the API's test sends.
+        "MessageChannelEnum": ["email", "sms"],
     },
 }
 

@@ -67,6 +67,8 @@ def follow_up_move(*, follow_up: FollowUp, actor: User, team: Team) -> FollowUp:
 
 @transaction.atomic
 def follow_up_set_status(*, follow_up: FollowUp, actor: User, status: str) -> FollowUp:
+    if status == follow_up.status:
+        return follow_up  # choosing the status the case has is not an error, and changes nothing
     if status not in STATUS_MOVES.get(follow_up.status, set()):
         raise ValidationError(
             {"status": f"A case that is {follow_up.get_status_display().lower()} cannot move to {status}."}

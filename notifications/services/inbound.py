@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from notifications.models import Channel, InboundSms, Suppression
+from notifications.selectors import sms_thread_of
 from notifications.services.queue import message_queue
 from notifications.services.suppressions import suppression_add, suppression_remove
 from notifications.signals import inbound_sms_received
@@ -19,7 +20,9 @@ def inbound_sms_receive(*, sid: str, phone: str, body: str) -> InboundSms | None
     STOP-like replies suppress the number (and cancel its queued SMS), START-like ones lift
     that, HELP gets `SMS_HELP_TEXT` (unset: the help of `notifications.wording`, in French
     for AIDE; empty: no answer); anything else is announced with `inbound_sms_received`
-    after commit for the apps that asked a question. None for a provider retry.
+    after commit for the apps that asked a question, with the `thread` of the latest message we
+    sent to the number (empty when it belongs to no conversation): a number an agent wrote to
+    last is in that conversation. None for a provider retry.
     """
     keyword = sms_keyword(body) or ""
     try:
@@ -33,8 +36,11 @@ def inbound_sms_receive(*, sid: str, phone: str, body: str) -> InboundSms | None
                 help_text = settings.SMS_HELP_TEXT or wording(sms_keyword_locale(body))["sms_help"]
                 message_queue(channel=Channel.SMS, recipient=phone, body_text=gsm_safe(help_text))
             else:
+                thread = sms_thread_of(phone=phone)
                 transaction.on_commit(
-                    lambda: inbound_sms_received.send(sender=InboundSms, inbound_id=inbound.id, phone=phone, body=body)
+                    lambda: inbound_sms_received.send(
+                        sender=InboundSms, inbound_id=inbound.id, phone=phone, body=body, thread=thread
+                    )
                 )
     except IntegrityError:
         return None

@@ -30,12 +30,15 @@ def message_queue(
     body_html: str = "",
     headers: dict | None = None,
     unsubscribe_hash: str = "",
+    thread: str = "",
     from_email: str = "",
     reply_to: str = "",
 ) -> Message:
     """Store a message and enqueue its send once the surrounding transaction commits.
 
-    A suppressed recipient gets a `cancelled` row and no send, so callers need not check.
+    A suppressed recipient gets a `cancelled` row and no send, so callers need not check. `thread`
+    names the conversation of the app above that the customer's answer belongs to (see
+    `inbound_sms_receive`); `from_email` ("Name <address>") and `reply_to` apply to email.
     """
     contactable = recipient_is_contactable(channel=channel, recipient=recipient)
     message = Message.objects.create(
@@ -46,6 +49,7 @@ def message_queue(
         body_html=body_html,
         headers=headers or {},
         unsubscribe_hash=unsubscribe_hash,
+        thread=thread,
         from_email=from_email,
         reply_to=reply_to,
         status=Message.Status.QUEUED if contactable else Message.Status.CANCELLED,

@@ -11,6 +11,7 @@ class ConsoleTransport:
         lines = [
             f"----- {message.channel} to {message.recipient} -----",
             *([f"From: {message.from_email}"] if message.from_email else []),
+            *([f"Reply-To: {message.reply_to}"] if message.reply_to else []),
             *([f"Subject: {message.subject}"] if message.subject else []),
             message.body_text,
             "-" * 40,

@@ -16,6 +16,7 @@ class OutboxEntry:
     headers: dict
     from_email: str = ""
     reply_to: str = ""
+    thread: str = ""
 
 
 outbox: list[OutboxEntry] = []
@@ -33,6 +34,7 @@ class LocmemTransport:
                 headers=dict(message.headers),
                 from_email=message.from_email,
                 reply_to=message.reply_to,
+                thread=message.thread,
             )
         )
         return SendResult(provider_message_id=f"locmem-{message.public_id}")

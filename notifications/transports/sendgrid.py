@@ -1,6 +1,7 @@
 """Email over SendGrid's v3 Mail Send API through the official `sendgrid` SDK.
 
-Builds one request per message: text and HTML parts, our opaque message id as the only
+Builds one request per message: its sender (an agent's name on their team's address) or
+DEFAULT_FROM_EMAIL, its Reply-To, text and HTML parts, our opaque message id as the only
 custom arg, click tracking off (survey links must stay ours), the message's own headers
 (List-Unsubscribe). Classifies failures for the send service; never touches the database.
 

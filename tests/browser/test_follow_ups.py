@@ -52,7 +52,7 @@ def test_browser_agent_works_a_detractor_case_to_resolution(browser_page, case):
     page = browser_page
     log_in(page, "agent@closeloop.test")
 
-    page.get_by_role("link", name=f"#{case.pk}").click()
+    page.get_by_role("link", name="Ana Lima").click()
     page.wait_for_url(f"**/follow-ups/{case.pk}/")
     assert "The parcel came late" in page.locator("blockquote").inner_text()
 

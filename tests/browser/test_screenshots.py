@@ -76,7 +76,7 @@ def test_screenshot_agent_inbox_at_1024px(chromium, live_server, demo):
         context, page = _page(chromium, live_server, 1024, 640)
         _log_in(page, AGENT, "/follow-ups/")
 
-        assert page.locator("tbody tr").count() > 3
+        assert page.locator("li.case").count() > 3
         assert _save(page, "inbox", 1024) == (1024, 640)
         context.close()
 

@@ -264,6 +264,7 @@ def test_follow_up_retrieve_exact_json_with_timeline(case, agent):
                 "kind": "note",
                 "author": "agent@closeloop.test",
                 "body": "Called",
+                "channel": "",
                 "created_at": "2026-03-02T09:00:00Z",
             }
         ],
@@ -410,6 +411,7 @@ def test_follow_up_note_exact_json(case, agent):
         "kind": "note",
         "author": "agent@closeloop.test",
         "body": "Called",
+        "channel": "",
         "created_at": "2026-03-02T09:00:00Z",
     }
     case.refresh_from_db()
@@ -609,3 +611,91 @@ def test_webhook_subscription_update_and_delete(settings, manager):
 
     assert client.delete(f"/api/webhook-subscriptions/{subscription.pk}/").status_code == 204
     assert not WebhookSubscription.objects.exists()
+
+
+def test_follow_up_reply_by_sms_returns_the_entry_and_queues_the_message(agent, case):
+    response = session_client(agent).post(
+        f"/api/follow-ups/{case.pk}/replies/", {"channel": "sms", "text": "Calling you at 3"}, format="json"
+    )
+
+    assert response.status_code == 201
+    entry = FollowUpEntry.objects.get(kind="reply")
+    assert response.json() == {
+        "id": entry.pk,
+        "kind": "reply",
+        "author": agent.email,
+        "body": "Calling you at 3",
+        "channel": "sms",
+        "created_at": "2026-03-02T09:00:00Z",
+    }
+    assert (entry.message.recipient, entry.message.thread) == ("+33612345678", f"follow_up:{case.pk}")
+
+
+@pytest.mark.parametrize(
+    ("payload", "errors"),
+    [
+        ({"channel": "fax", "text": "Hi"}, {"channel": ['"fax" is not a valid choice.']}),
+        ({"channel": "email"}, {"text": ["This field is required."]}),
+        ({"text": "x" * 1601}, {"text": ["Ensure this field has no more than 1600 characters."]}),
+    ],
+)
+def test_follow_up_reply_bad_input_is_400_by_field(agent, case, payload, errors):
+    response = session_client(agent).post(f"/api/follow-ups/{case.pk}/replies/", payload, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == errors
+    assert not FollowUpEntry.objects.exists()
+
+
+def test_follow_up_reply_to_an_opted_out_customer_is_422(agent, case):
+    from notifications.services import suppression_add
+
+    suppression_add(channel="email", recipient="ada@example.com", reason="unsubscribe", source="test")
+    response = session_client(agent).post(
+        f"/api/follow-ups/{case.pk}/replies/", {"channel": "email", "text": "Hi"}, format="json"
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"] == {"channel": ["The customer cannot be contacted by email: opted out."]}
+
+
+@pytest.mark.parametrize(
+    ("who", "code"), [("read_key", 403), ("other_team_key", 404), ("work_key", 201), ("other_agent", 404)]
+)
+def test_follow_up_reply_permission_cast(request, case, other_team, who, code):
+    clients = {
+        "read_key": lambda: key_client([ApiKey.Scope.FOLLOW_UPS_READ]),
+        "other_team_key": lambda: key_client(WORK, team=other_team),
+        "work_key": lambda: key_client(WORK),
+        "other_agent": lambda: session_client(request.getfixturevalue("other_agent")),
+    }
+    response = clients[who]().post(f"/api/follow-ups/{case.pk}/replies/", {"text": "Hi"}, format="json")
+    assert response.status_code == code
+    assert APIClient().post(f"/api/follow-ups/{case.pk}/replies/", {"text": "Hi"}, format="json").status_code == 401
+
+
+def test_follow_up_thread_is_the_conversation_oldest_first(agent, case):
+    client = session_client(agent)
+    client.post(f"/api/follow-ups/{case.pk}/replies/", {"channel": "email", "text": "Sorry Ada"}, format="json")
+    client.post(f"/api/follow-ups/{case.pk}/notes/", {"body": "Refund approved"}, format="json")
+
+    body = client.get(f"/api/follow-ups/{case.pk}/thread/").json()
+
+    assert [(item["kind"], item["text"], item["channel"]) for item in body] == [
+        ("answer", "Late again", "email"),
+        ("outgoing", "Sorry Ada", "email"),
+        ("note", "Refund approved", ""),
+    ]
+    assert body[0]["question"] == "How likely are you to recommend Acme to a friend or colleague?"
+    assert (body[0]["score"], body[0]["extra_answers"]) == (3, [])
+    assert body[1]["delivery"] in ("Queued", "Sent")
+
+
+def test_follow_up_thread_of_another_teams_case_is_404(agent, other_case):
+    assert session_client(agent).get(f"/api/follow-ups/{other_case.pk}/thread/").status_code == 404
+
+
+def test_follow_up_list_searches_and_filters_by_channel(manager, case, other_case):
+    client = session_client(manager)
+    assert [row["id"] for row in client.get("/api/follow-ups/", {"q": "ADA@example"}).json()["results"]] == [case.pk]
+    assert [row["id"] for row in client.get("/api/follow-ups/", {"q": "06 12 34 56 78"}).json()["results"]] == [case.pk]
+    assert client.get("/api/follow-ups/", {"channel": "sms"}).json()["count"] == 0
+    assert client.get("/api/follow-ups/", {"channel": "fax"}).status_code == 400
