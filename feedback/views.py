@@ -12,13 +12,6 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from feedback.services.conversation import (
-    canned_reply_render,
-    follow_up_reply,
-    follow_up_reply_channels,
-    follow_up_snooze,
-    follow_ups_bulk_change,
-)
 from feedback.forms import (
     BulkForm,
     InboxForm,
@@ -50,6 +43,13 @@ from feedback.selectors import (
     follow_up_visible_to,
 )
 from feedback.services.cases import follow_up_add_note, follow_up_assign, follow_up_move, follow_up_set_status
+from feedback.services.conversation import (
+    canned_reply_render,
+    follow_up_reply,
+    follow_up_reply_channels,
+    follow_up_snooze,
+    follow_ups_bulk_change,
+)
 from feedback.services.resolution import follow_up_reopen, follow_up_resolve
 
 PAGE_SIZE = 50

@@ -21,10 +21,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from sendgrid.helpers.eventwebhook import EventWebhook
 from twilio.request_validator import RequestValidator
 
-from notifications.services.inbound_email import inbound_email_receive, inbound_parse_fields
 from notifications.models import Message
 from notifications.services.emails import unsubscribe_token_hash
 from notifications.services.inbound import inbound_sms_receive
+from notifications.services.inbound_email import inbound_email_receive, inbound_parse_fields
 from notifications.services.provider_events import sendgrid_events_record, twilio_status_record
 from notifications.services.suppressions import unsubscribe_by_token
 from notifications.wording import wording

@@ -6,6 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from feedback.models import FollowUp, FollowUpEntry
+from feedback.selectors import follow_up_list
+from feedback.services import follow_up_set_status
 from feedback.services.conversation import (
     canned_reply_render,
     canned_reply_save,
@@ -15,9 +18,6 @@ from feedback.services.conversation import (
     follow_up_snooze,
     follow_ups_bulk_change,
 )
-from feedback.models import FollowUp, FollowUpEntry
-from feedback.selectors import follow_up_list
-from feedback.services import follow_up_set_status
 from notifications.models import Message, ReplyAddress
 from notifications.services import inbound_sms_receive
 from surveys.models import Response

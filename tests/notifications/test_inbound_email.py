@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from notifications.services.inbound_email import inbound_parse_fields, reply_address_for_thread
 from notifications.models import InboundEmail, ReplyAddress
+from notifications.services.inbound_email import inbound_parse_fields, reply_address_for_thread
 from notifications.signals import inbound_email_received
 from tests.fakes.inbound_parse import InboundSigner, inbound_parse_body, inbound_parse_form
 
