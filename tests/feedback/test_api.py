@@ -647,7 +647,7 @@ def test_follow_up_reply_bad_input_is_400_by_field(agent, case, payload, errors)
 
 
 def test_follow_up_reply_to_an_opted_out_customer_is_422(agent, case):
-    from notifications.services import suppression_add
+    from notifications.services.suppressions import suppression_add
 
     suppression_add(channel="email", recipient="ada@example.com", reason="unsubscribe", source="test")
     response = session_client(agent).post(

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from feedback.models import FollowUp, FollowUpEntry
 from feedback.selectors import follow_up_list
-from feedback.services import follow_up_set_status
+from feedback.services.cases import follow_up_set_status
 from feedback.services.conversation import (
     canned_reply_render,
     canned_reply_save,
@@ -19,7 +19,7 @@ from feedback.services.conversation import (
     follow_ups_bulk_change,
 )
 from notifications.models import Message, ReplyAddress
-from notifications.services import inbound_sms_receive
+from notifications.services.inbound import inbound_sms_receive
 from surveys.models import Response
 from tests.factories import (
     ContactFactory,

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from feedback.models import FixCheck, FollowUp, FollowUpEntry, RoutingRule, Team, User
 from feedback.services.answers import follow_up_open_for_response
 from feedback.services.cases import follow_up_add_note, follow_up_assign, follow_up_move, follow_up_set_status
-from feedback.services.replies import follow_up_record_customer_sms, follow_up_reply
+from feedback.services.conversation import follow_up_record_inbound_sms, follow_up_reply
 from feedback.services.resolution import follow_up_reopen, follow_up_resolve
 from feedback.services.sla import follow_ups_escalate
 from insights.models import FollowUpTally
@@ -396,15 +396,17 @@ def test_follow_up_reply_refuses_an_opted_out_customer():
     with pytest.raises(ValidationError) as excinfo:
         follow_up_reply(follow_up=follow_up, author=UserFactory(team=follow_up.team), body="Hello")
 
-    assert list(excinfo.value.message_dict) == ["body"]
+    assert excinfo.value.message_dict == {"channel": ["The customer cannot be contacted by email: opted out."]}
     assert Message.objects.count() == 0
 
 
-def test_follow_up_record_customer_sms_lands_on_the_timeline():
-    invitation = InvitationFactory(channel=Channel.SMS, contact=ContactFactory(phone="+33612345678"))
+def test_follow_up_record_inbound_sms_outside_a_conversation_lands_on_the_latest_open_sms_case():
+    invitation = InvitationFactory(
+        channel=Channel.SMS, contact=ContactFactory(phone="+33612345678"), status=Invitation.Status.EXPIRED
+    )
     follow_up = FollowUpFactory(response=ResponseFactory(invitation=invitation), status="waiting")
 
-    follow_up_record_customer_sms(phone="+33612345678", body="Thanks, it works now")
+    follow_up_record_inbound_sms(phone="+33612345678", body="Thanks, it works now")
 
     entry = follow_up.entries.get()
     assert (entry.kind, entry.body) == ("customer", "Thanks, it works now")
