@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('feedback', '0009_rollups_and_webhooks_moved'),
+        ('feedback', '0010_routing_rule_theme_sentiment'),
     ]
 
     operations = [
