@@ -380,7 +380,8 @@ class AuditedViewSet(viewsets.ModelViewSet):
         )
 
     def perform_destroy(self, instance):
-        _call(self.delete, actor=_actor(self.request), obj=instance)
+        # Not `self.delete`: DRF's router binds the HTTP method name `delete` to `destroy` on the instance.
+        _call(self.remove, actor=_actor(self.request), obj=instance)
 
 
 @extend_schema(tags=["routing rules"])
@@ -393,7 +394,7 @@ class RoutingRuleViewSet(AuditedViewSet):
     def save(self, *, actor, obj, data):
         return services.routing_rule_save(actor=actor, rule=obj, **data)
 
-    def delete(self, *, actor, obj):
+    def remove(self, *, actor, obj):
         services.routing_rule_delete(actor=actor, rule=obj)
 
 
@@ -421,7 +422,7 @@ class TeamViewSet(AuditedViewSet):
     def save(self, *, actor, obj, data):
         return services.team_save(actor=actor, team=obj, **data)
 
-    def delete(self, *, actor, obj):
+    def remove(self, *, actor, obj):
         services.team_delete(actor=actor, team=obj)
 
 

@@ -379,3 +379,17 @@ def test_branding_api_workspace_and_survey(manager_api):
     own = manager_api.patch(f"/api/surveys/{survey.pk}/branding/", {"sender_name": "Acme Support"}, format="json")
     assert own.json()["sender_name"] == "Acme Support"
     assert manager_api.get("/api/branding/").json()["sender_name"] == "Acme"
+
+
+def test_team_and_routing_rule_delete_are_audited(manager_api):
+    team = TeamFactory()
+    rule = RoutingRule.objects.create(survey=SurveyFactory(), score_max=2, team=team, position=1)
+    response = manager_api.delete(f"/api/routing-rules/{rule.pk}/")
+    assert response.status_code == 204
+    assert not RoutingRule.objects.filter(pk=rule.pk).exists()
+    response = manager_api.delete(f"/api/teams/{team.pk}/")
+    assert response.status_code == 204
+    assert list(AuditEntry.objects.filter(action="deleted").values_list("object_type", flat=True).order_by("pk")) == [
+        "routingrule",
+        "team",
+    ]
