@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from feedback.models import FollowUp, RootCause, RoutingRule, Team, User
+from feedback.models import FollowUp, FollowUpEntry, RootCause, RoutingRule, Team, User
 from feedback.services.answers import follow_up_open_for_response
 from feedback.services.resolution import follow_up_resolve
 from feedback.services.routing_rules import routing_rule_save
@@ -145,6 +145,37 @@ def _load_history(rng: random.Random, surveys: list[Survey], size: int, causes: 
                 outcome="recovered",
                 note="Called back.",
             )
-    FollowUp.objects.filter(status=FollowUp.Status.NEW).update(assignee=agent)
     # The demo's comments are read by the beat job analyse-pending-comments within seconds of the first start.
     Response.objects.exclude(comment="").update(analysis_pending=True)
+    _demo_morning(agent, now)
+
+
+# How the open cases stand this morning, in turn: (assigned to the agent, status, hours until due, a line on the
+# timeline). Due times spread from two hours overdue to tomorrow, so the inbox reads like a real queue.
+MORNING = [
+    (False, FollowUp.Status.NEW, 3, ""),
+    (True, FollowUp.Status.IN_PROGRESS, -2, "Called, no answer; will try again after lunch."),
+    (False, FollowUp.Status.NEW, 1, ""),
+    (True, FollowUp.Status.WAITING, 20, "Asked for a photo of the damaged parcel."),
+    (True, FollowUp.Status.NEW, 5, ""),
+    (False, FollowUp.Status.NEW, -1, ""),
+    (True, FollowUp.Status.IN_PROGRESS, 30, "Refund approved by the store manager."),
+]
+
+
+def _demo_morning(agent: User, now) -> None:
+    """Give the open cases varied owners, states and due times (rows only: the demo sends nothing), and snooze one."""
+    open_cases = list(FollowUp.objects.filter(status=FollowUp.Status.NEW).order_by("pk"))
+    for index, follow_up in enumerate(open_cases):
+        assigned, status, hours, note = MORNING[index % len(MORNING)]
+        FollowUp.objects.filter(pk=follow_up.pk).update(
+            assignee=agent if assigned else None,
+            status=status,
+            due_at=now + timedelta(hours=hours, minutes=7 * (index % 5)),
+            remind_at=None,
+            created_at=now - timedelta(hours=4 + index % 9),
+        )
+        if note:
+            FollowUpEntry.objects.create(follow_up=follow_up, kind=FollowUpEntry.Kind.NOTE, author=agent, body=note)
+    if len(open_cases) > len(MORNING):
+        FollowUp.objects.filter(pk=open_cases[-1].pk).update(snoozed_until=now + timedelta(days=1))

@@ -45,3 +45,17 @@ def test_demo_api_key_accepts_events():
 
     assert response.status_code == 201
     assert response.json()["scheduled"][0]["survey"] == "Purchase NPS"
+
+
+@pytest.mark.django_db
+def test_demo_inbox_looks_like_a_morning():
+    from django.utils import timezone
+
+    demo_load(history_size=80)
+
+    open_cases = FollowUp.objects.exclude(status="resolved")
+    now = timezone.now()
+    assert {"new", "in_progress", "waiting"} <= set(open_cases.values_list("status", flat=True))
+    assert open_cases.filter(assignee__isnull=True).exists() and open_cases.filter(assignee__isnull=False).exists()
+    assert open_cases.filter(due_at__lt=now).exists() and open_cases.filter(due_at__gt=now).exists()
+    assert len(set(open_cases.values_list("due_at", flat=True))) == open_cases.count()
