@@ -1,6 +1,10 @@
 """The manager's console at `/settings/`: server-rendered pages over `console.services` (the API calls the
 same writes). Managers only: an agent gets 403, a visitor goes to sign in. A refused change shows the
-form again with each field's message (400), never a half-written row."""
+form again with each field's message (400), never a half-written row.
+
+Longer than 400 lines on purpose: one thin view per console page (list, edit, preview of each resource)
+behind one manager-only guard; they share the form-error rendering and nothing else to split along.
+"""
 
 from functools import wraps
 

@@ -3,6 +3,8 @@
 A seed is a phrase matched on a comment's folded tokens (see `normalize.fold`); a trailing `*`
 matches any word starting so (`livr*`: livré, livraison, livreur). Managers add their own themes
 and seeds in the console; these are the starting set every workspace gets.
+
+Longer than 400 lines on purpose: it is data (one seed phrase a line), not logic.
 """
 
 from __future__ import annotations
