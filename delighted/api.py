@@ -27,15 +27,16 @@ from delighted.services import (
     autopilot_membership_add,
     autopilot_membership_remove,
     contact_survey_request,
+    person_erase,
     response_annotate,
 )
 from notifications.models import Channel
 from notifications.selectors import suppression_list
 from notifications.services.suppressions import suppression_add
-from surveys.api import ContactInputSerializer, InvitationPropertiesField, contains_nul
-from surveys.authentication import CanReadResponses, CanWriteEvents
+from surveys.api import EMAIL_MAX, ContactInputSerializer, InvitationPropertiesField, contains_nul
+from surveys.authentication import CanReadResponses, CanWriteEvents, IsAdminKey, has_scope
 from surveys.delighted_json import MAX_EPOCH, epoch, from_epoch, person_json, response_json, suppression_json
-from surveys.models import Contact, Invitation
+from surveys.models import ApiKey, Contact, Invitation
 from surveys.selectors import (
     contact_get_by_identifier,
     contacts_by_email,
@@ -44,7 +45,7 @@ from surveys.selectors import (
     response_get,
     responses_list,
 )
-from surveys.services.contacts import ContactData, contact_delete
+from surveys.services.contacts import ContactData
 from surveys.services.responses import response_submit
 from surveys.services.scheduling import invitation_record, invitations_cancel_pending
 
@@ -61,6 +62,11 @@ def delighted_exception_handler(exc, context):
         response.status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     response.data = {"status": response.status_code, **response.data}
     return response
+
+
+def can_read(request) -> bool:
+    """A write answers with the stored record only to a key that may read it; otherwise with what it wrote."""
+    return has_scope(request, ApiKey.Scope.RESPONSES_READ)
 
 
 class DelightedView(APIView):
@@ -104,7 +110,7 @@ def _query_dict(query) -> dict:
 
 
 class PersonCreateSerializer(serializers.Serializer):
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, allow_blank=True, default="", max_length=EMAIL_MAX)
     phone_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
     name = serializers.CharField(required=False, allow_blank=True, allow_null=True, default="", max_length=200)
     channel = serializers.ChoiceField(choices=["email", "sms"], required=False, default="email")
@@ -114,7 +120,7 @@ class PersonCreateSerializer(serializers.Serializer):
         required=False, min_value=0, max_value=MAX_EPOCH, allow_null=True, default=None
     )
     properties = InvitationPropertiesField(required=False, default=dict)
-    email_update = serializers.EmailField(required=False, allow_blank=True, default="")
+    email_update = serializers.EmailField(required=False, allow_blank=True, default="", max_length=EMAIL_MAX)
     phone_number_update = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
 
     def validate_phone_number_update(self, value: str) -> str:
@@ -129,7 +135,7 @@ class PersonCreateSerializer(serializers.Serializer):
                 "email": attrs["email"],
                 "phone": attrs["phone_number"],
                 "name": attrs["name"] or "",
-                "locale": str(attrs["properties"].get("locale", ""))[:10],
+                "locale": attrs["properties"].get("locale") or "",
                 "properties": attrs["properties"],
             }
         )
@@ -173,6 +179,14 @@ class PeopleApi(DelightedView):
         except DjangoValidationError as exc:
             raise exceptions.ValidationError(exc.message_dict) from exc
         body = person_json(contact, from_epoch(data["last_sent_at"]))
+        if not can_read(request):
+            # A known person's stored name or number is not for a key that may only write.
+            given = data["contact"]
+            body.update(
+                email=(data["email_update"] or given["email"]) or None,
+                phone_number=(data["phone_number_update"] or given["phone"]) or None,
+                name=given["name"] or None,
+            )
         invitation = outcome.invitation if outcome else None
         body["survey_scheduled_at"] = epoch(invitation.scheduled_at) if invitation else None
         if outcome and outcome.skipped:
@@ -184,6 +198,7 @@ class PeopleApi(DelightedView):
         per_page = _bounded_int(params.get("per_page"), default=20, low=1, high=MAX_PER_PAGE)
         after_id = _cursor_decode(params.get("page_info", ""))
         contacts = contacts_page(
+            survey=request.auth.survey,
             after_id=after_id,
             limit=per_page + 1,
             email=params.get("email", "") or "",
@@ -236,11 +251,14 @@ def _bounded_int(value, *, default, low: int, high: int | None = None):
 
 
 class PersonDeleteApi(DelightedView):
+    # Erasing a person erases their answers to every survey: only an `admin` key may, and it is audited.
+    permission_classes = [IsAdminKey]
+
     def delete(self, request, identifier: str, **kwargs):
         contact = contact_get_by_identifier(identifier=identifier)
         if contact is None:
             return Response({"status": 404, "message": "Person not found.", "errors": {}}, status=404)
-        contact_delete(contact=contact)
+        person_erase(contact=contact, api_key=request.auth)
         return Response({"ok": True}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -261,7 +279,9 @@ class NoteInputSerializer(serializers.Serializer):
 
     id = serializers.RegexField(r"^[0-9]{1,18}$", required=False, allow_null=True, default="")
     text = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
-    user_email = serializers.EmailField(required=False, allow_blank=True, allow_null=True, default="")
+    user_email = serializers.EmailField(
+        required=False, allow_blank=True, allow_null=True, default="", max_length=EMAIL_MAX
+    )
 
     def to_internal_value(self, data):
         return super().to_internal_value({"text": data} if isinstance(data, str) else data)
@@ -352,7 +372,8 @@ class SurveyResponsesApi(DelightedView):
         with transaction.atomic():
             invitation = invitation_record(contact=contact, survey=survey, properties=data["person_properties"])
             response = _submit(invitation, data["score"], data["comment"] or None, data)
-        return Response(response_json(response, expand=[]), status=status.HTTP_201_CREATED)
+        body = response_json(response, expand=[]) if can_read(request) else _written_json(response, data)
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class SurveyResponseApi(DelightedView):
@@ -382,7 +403,24 @@ class SurveyResponseApi(DelightedView):
             _annotate(response, data)
         else:
             _submit(response.invitation, score, comment, data)
+        if not can_read(request):
+            return Response(_written_json(self._get(request, pk), data))
         return Response(response_json(self._get(request, pk), expand=["person"]))
+
+
+def _written_json(response, data: dict) -> dict:
+    """Delighted's response shape holding only what this write sent (and the ids it needs to refer to it):
+    a key without `responses:read` learns nothing it did not write."""
+    body = {"id": str(response.pk), "person": str(response.contact_id), "survey_type": response.survey.kind}
+    if "score" in data:
+        body["score"] = response.score
+    if data.get("comment") is not None:
+        body["comment"] = response.comment or None
+    if data.get("tags") is not None:
+        body["tags"] = response.tags
+    if data.get("person_properties"):
+        body["person_properties"] = response.invitation.properties
+    return body
 
 
 # --- autopilot -------------------------------------------------------------
@@ -407,7 +445,7 @@ class AutopilotConfigurationApi(DelightedView):
 
 class MembershipSerializer(serializers.Serializer):
     person_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
-    person_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    person_email = serializers.EmailField(required=False, allow_blank=True, default="", max_length=EMAIL_MAX)
     person_phone_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
     person_name = serializers.CharField(required=False, allow_blank=True, allow_null=True, default="", max_length=200)
     properties = InvitationPropertiesField(required=False, default=None, allow_null=True)
@@ -509,7 +547,7 @@ def _next_link(request, last_id: int, per_page: int) -> str:
 
 
 class UnsubscribeSerializer(serializers.Serializer):
-    person_email = serializers.EmailField()
+    person_email = serializers.EmailField(max_length=EMAIL_MAX)
 
 
 def _suppressions_json(request, params: dict, reason: str, time_key: str) -> list[dict]:

@@ -22,3 +22,20 @@ class AutopilotMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact} on {self.channel} autopilot"
+
+
+class AuditEntry(models.Model):
+    """Who did what irreversible through the API, kept after its subject is gone (a person's erasure)."""
+
+    action = models.CharField(max_length=40)
+    api_key_id = models.BigIntegerField(null=True, help_text="The key that asked; kept if the key is deleted.")
+    api_key_name = models.CharField(max_length=100, blank=True)
+    subject = models.CharField(max_length=100, help_text="What it was done to, e.g. person 42 (never an address).")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.subject} by {self.api_key_name}"

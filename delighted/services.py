@@ -13,10 +13,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from delighted.models import AutopilotMembership
-from surveys.models import Contact, Response, ResponseNote, Survey
+from delighted.models import AuditEntry, AutopilotMembership
+from surveys.models import ApiKey, Contact, Response, ResponseNote, Survey
 from surveys.services import fatigue
-from surveys.services.contacts import ContactData, contact_addresses_change, contact_upsert
+from surveys.services.contacts import ContactData, contact_addresses_change, contact_delete, contact_upsert
 from surveys.services.scheduling import ScheduleOutcome, SkipReason, invitation_schedule
 
 
@@ -149,3 +149,13 @@ def contact_survey_request(
         return contact, invitation_schedule(
             contact=contact, survey=survey, channel_choice=channel, delay=delay, properties=properties
         )
+
+
+@transaction.atomic
+def person_erase(*, contact: Contact, api_key: ApiKey) -> AuditEntry:
+    """Erase a person everywhere (a data-deletion request) and record who asked, in one transaction."""
+    entry = AuditEntry.objects.create(
+        action="person.erase", api_key_id=api_key.pk, api_key_name=api_key.name, subject=f"person {contact.pk}"
+    )
+    contact_delete(contact=contact)
+    return entry

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -117,9 +117,20 @@ def contact_get_by_identifier(*, identifier: str) -> Contact | None:
 
 
 def contacts_page(
-    *, after_id: int = 0, limit: int = 20, email: str = "", phone: str = "", since=None, until=None
+    *,
+    survey: Survey | None,
+    after_id: int = 0,
+    limit: int = 20,
+    email: str = "",
+    phone: str = "",
+    since=None,
+    until=None,
 ) -> list[Contact]:
-    contacts = Contact.objects.filter(pk__gt=after_id)
+    """The people a key bound to `survey` may list: those invited to it (none for a key without a survey)."""
+    if survey is None:
+        return []
+    invited = Invitation.objects.filter(contact_id=OuterRef("pk"), survey=survey)
+    contacts = Contact.objects.filter(Exists(invited), pk__gt=after_id)
     if email:
         contacts = contacts.filter(email__iexact=email)
     if phone:
@@ -157,12 +168,10 @@ def responses_list(
     responses = Response.objects.select_related("contact", "invitation", "survey").prefetch_related(
         "answers__question", "notes"
     )
-    if trend is not None:
-        responses = responses.filter(survey_id=trend)
-    elif survey is not None:
-        responses = responses.filter(survey=survey)
-    else:
+    # The key's survey binds every read: `trend` narrows within it, never widens past it.
+    if survey is None or (trend is not None and trend != survey.pk):
         return []
+    responses = responses.filter(survey=survey)
     if since is not None:
         responses = responses.filter(confirmed_at__gte=since)
     if until is not None:

@@ -60,8 +60,9 @@ def test_client_bad_key_is_401(call):
     assert Contact.objects.count() == 0
 
 
-def test_client_people_list_pages_with_link_header(call):
-    contacts = ContactFactory.create_batch(5)
+def test_client_people_list_pages_with_link_header(call, survey):
+    contacts = [invitation.contact for invitation in InvitationFactory.create_batch(5, survey=survey)]
+    InvitationFactory()  # invited to another survey: not the key's to list
 
     people = call("result = list(delighted.Person.list(per_page=2).auto_paging_iter())")
 
