@@ -1,8 +1,10 @@
 import hmac
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from config.celery_app import app
@@ -59,3 +61,41 @@ def metrics(request):
     from config.observability.metrics import exposition
 
     return HttpResponse(exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+# --- error pages: JSON on the APIs, a short page elsewhere ------------------------------------------
+
+API_PREFIXES = ("/api/", "/v1/")
+ERROR_TEXT = {
+    400: ("Bad request", "The request could not be read. Check the address or the form and try again."),
+    403: ("Not allowed", "You are not allowed to do this."),
+    404: ("Not found", "There is nothing at this address."),
+    413: ("Too large", "The request is larger than this site accepts."),
+    500: ("Something went wrong", "The error was logged. Please try again in a moment."),
+}
+
+
+def _error(request, status: int):
+    title, text = ERROR_TEXT[status]
+    if request.path.startswith(API_PREFIXES):
+        body = {"message": title + ".", "errors": {}}
+        if request.path.startswith("/v1/"):
+            body = {"status": status, **body}
+        return JsonResponse(body, status=status)
+    return render(request, "error.html", {"title": title, "text": text}, status=status)
+
+
+def bad_request(request, exception=None):
+    return _error(request, 413 if isinstance(exception, RequestDataTooBig) else 400)
+
+
+def permission_denied(request, exception=None):
+    return _error(request, 403)
+
+
+def page_not_found(request, exception=None):
+    return _error(request, 404)
+
+
+def server_error(request):
+    return _error(request, 500)
