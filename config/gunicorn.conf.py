@@ -34,6 +34,8 @@ control_socket_disable = True
 # Requests are logged by the application (config/observability/middleware.py): one line each, with the
 # request id and the route instead of the path (paths carry survey tokens).
 accesslog = None
+# Whatever logs gunicorn writes (an operator may turn its access log on), tokens never appear in them.
+logger_class = "config.observability.gunicorn_logger.TokenScrubbingLogger"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "INFO").lower()
 if os.environ.get("LOG_FORMAT", "plain") == "json":

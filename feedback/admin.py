@@ -25,6 +25,14 @@ class UserAdmin(DjangoUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "role", "team", "password1", "password2")}),)
 
+    def get_readonly_fields(self, request, obj=None):
+        # A manager administers people but cannot make anyone (themselves included) a superuser or
+        # hand out Django permissions: only a superuser can.
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ("is_superuser", "groups", "user_permissions")
+        return readonly
+
 
 class TeamAdminForm(forms.ModelForm):
     """Business-hours settings are checked here so a typo cannot break every due date of the team."""

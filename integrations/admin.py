@@ -18,7 +18,18 @@ class WebhookSubscriptionAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.instance.pk:
+            # Shown once, on the creation form; afterwards the field is write-only (blank keeps the secret).
             self.initial.setdefault("secret", webhook_secret_new())
+        else:
+            self.fields["secret"] = forms.CharField(
+                required=False,
+                widget=forms.PasswordInput(render_value=False),
+                help_text="Kept secret and never shown again; type a new one to replace it.",
+            )
+
+    def clean_secret(self):
+        secret = self.cleaned_data.get("secret", "")
+        return secret or (self.instance.secret if self.instance.pk else webhook_secret_new())
 
     def clean_url(self):
         try:

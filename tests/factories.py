@@ -41,7 +41,8 @@ class ManagerFactory(UserFactory):
     role = User.Role.MANAGER
     team = None
     is_staff = True
-    is_superuser = True
+    # A manager's powers come from their role (feedback.backends.RoleBackend), not from being a superuser.
+    is_superuser = False
 
 
 class RootCauseFactory(factory.django.DjangoModelFactory):

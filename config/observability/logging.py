@@ -15,12 +15,19 @@ def request_id_new() -> str:
     return uuid.uuid4().hex
 
 
-# Survey and unsubscribe links carry their token in the path; Django logs paths ("Not Found: /s/…/").
-_TOKEN_PATH = re.compile(r"/(s|u)/[^/?#\s]+")
+# Survey and unsubscribe links carry their token in the path; Django logs paths ("Not Found: /s/…/"),
+# and so do access logs (gunicorn's: config/observability/gunicorn_logger.py).
+_TOKEN_PATH = re.compile(r"/(s|u)/[^/?#\s\"']+")
+
+
+_RESET_PATH = re.compile(r"/accounts/reset/[^/?#\s\"']+/[^/?#\s\"']+")
 
 
 def path_scrub(value):
-    return _TOKEN_PATH.sub(r"/\1/<token>", value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    # Password-reset links (console/accounts.py) sign a user in: their token is kept out as well.
+    return _RESET_PATH.sub("/accounts/reset/<uid>/<token>", _TOKEN_PATH.sub(r"/\1/<token>", value))
 
 
 class RequestIdFilter(logging.Filter):
@@ -29,8 +36,12 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
-        if record.name.startswith("django.") and isinstance(record.args, tuple):
+        # Every logger, not only Django's: a library or our own code may log a link or a request line.
+        if isinstance(record.args, tuple):
             record.args = tuple(path_scrub(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: path_scrub(value) for key, value in record.args.items()}
+        record.msg = path_scrub(record.msg)
         return True
 
 

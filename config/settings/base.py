@@ -1,6 +1,7 @@
 """Settings shared by every environment; everything tunable is read from the environment."""
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -15,7 +16,8 @@ env = environ.Env()
 PORT = env.int("PORT", default=8000)
 SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{PORT}").rstrip("/")
 
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="closeloop-local-only-not-a-secret")
+# No default: local installs generate their own (config/settings/local.py), production refuses weak ones.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 
@@ -26,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -52,6 +55,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out sign-in into its page (see AXES_* below).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -122,8 +127,25 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/follow-ups/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in throttling (django-axes): 10 failures for one account from one address lock that pair out for
+# 15 minutes, the right password included; the lock page says so. A success clears the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "feedback.backends.RoleBackend",
+]
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)  # the lock page says 15 minutes
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The sign-in form posts the email as `username` (Django's AuthenticationForm), not as USERNAME_FIELD.
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français")]
@@ -345,6 +367,10 @@ API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="6000/minute")
 # addresses are refused unless allowed (a receiver on the same host or network).
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
+# Every call to a user-given URL (webhooks, Slack): the whole call, connect to last byte, within this many
+# seconds, and at most this many bytes of the answer read (feedback/outbound.py).
+OUTBOUND_DEADLINE_SECONDS = env.float("OUTBOUND_DEADLINE_SECONDS", default=15.0)
+OUTBOUND_MAX_RESPONSE_BYTES = env.int("OUTBOUND_MAX_RESPONSE_BYTES", default=65536)
 # Delighted Autopilot members are surveyed again after this many days.
 AUTOPILOT_FREQUENCY_DAYS = env.int("AUTOPILOT_FREQUENCY_DAYS", default=90)
 # Event/contact properties the dashboard can break scores down by; each is rolled up as answers arrive.

@@ -2,6 +2,7 @@
 
 from config.settings.base import *  # noqa: F403
 
+SECRET_KEY = SECRET_KEY or "closeloop-tests-only-" + "k" * 40  # noqa: F405 - tests sign nothing that leaves them
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Integration tests switch eager mode off for the duration of a test, then a live worker runs tasks.
 CELERY_TASK_ALWAYS_EAGER = True

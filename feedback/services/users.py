@@ -1,5 +1,6 @@
 """Agents and managers: creating them (the create_user command, the demo)."""
 
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -13,7 +14,12 @@ def user_create(*, email: str, role: str, team_name: str = "", password: str | N
         raise ValidationError({"role": f"Choose one of {', '.join(User.Role.values)}."})
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": f"A user with email {email} already exists."})
+    if password is not None:
+        # Django's validators (length, common, numeric, like the email): the same rules as every password form.
+        try:
+            password_validation.validate_password(password, user=User(email=email))
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from exc
     team = Team.objects.get_or_create(name=team_name)[0] if team_name else None
-    return User.objects.create_user(
-        email=email, password=password, role=role, team=team, is_staff=role == "manager", is_superuser=role == "manager"
-    )
+    # A manager's powers come from the role (feedback.backends.RoleBackend), never from being a superuser.
+    return User.objects.create_user(email=email, password=password, role=role, team=team, is_staff=role == "manager")
