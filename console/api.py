@@ -318,7 +318,12 @@ class ResponseViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = NewestFirst
 
     def get_queryset(self):
-        queryset = SurveyResponse.objects.select_related("invitation__event").prefetch_related("answers")
+        # Held answers (a machine's, awaiting confirmation: surveys.scanners) are nobody's to read yet.
+        queryset = (
+            SurveyResponse.objects.filter(held_reason="")
+            .select_related("invitation__event")
+            .prefetch_related("answers")
+        )
         if self.action != "list":
             return queryset
         query = ResponseQuerySerializer(data=self.request.query_params)

@@ -183,17 +183,40 @@ def follow_up_get(*, user: User, follow_up_id: int) -> FollowUp | None:
 CUSTOMER_HISTORY_LIMIT = 20
 
 
+def responses_visible_to(user: User) -> QuerySet[Response]:
+    """Answers a person of the company may read: a manager every one; an agent those whose case is their
+    team's (another team's answers and comments are not theirs to read); nobody held answers (a machine's,
+    awaiting confirmation)."""
+    responses = Response.objects.filter(held_reason="")
+    if user.is_manager:
+        return responses
+    if user.team_id is None:
+        return responses.none()
+    return responses.filter(follow_up__team_id=user.team_id)
+
+
+def response_get_visible(*, user: User, response_id: int) -> Response | None:
+    return (
+        responses_visible_to(user)
+        .select_related("survey", "contact", "invitation__event", "follow_up")
+        .prefetch_related("answers__question", "notes")
+        .filter(pk=response_id)
+        .first()
+    )
+
+
 @dataclass(frozen=True)
 class PastAnswer:
     response: Response
-    case_id: int | None  # None when it has no case, or one the viewer may not see
+    case_id: int | None  # None when it has no case
 
 
 def follow_up_customer_history(*, follow_up: FollowUp, user: User) -> tuple[list[PastAnswer], list[Event]]:
     """The customer's other answers and their events, latest first, CUSTOMER_HISTORY_LIMIT of each."""
     contact_id = follow_up.response.contact_id
     responses = (
-        Response.objects.filter(contact_id=contact_id)
+        responses_visible_to(user)
+        .filter(contact_id=contact_id)
         .exclude(pk=follow_up.response_id)
         .select_related("survey", "follow_up")
         .order_by("-confirmed_at", "-pk")[:CUSTOMER_HISTORY_LIMIT]

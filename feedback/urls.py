@@ -1,12 +1,14 @@
 from django.urls import path
 
-from feedback import views
+from feedback import response_views, views
 
 urlpatterns = [
     path("follow-ups/", views.follow_up_inbox, name="follow-up-inbox"),
     path("follow-ups/bulk/", views.follow_up_bulk, name="follow-up-bulk"),
     path("follow-ups/<int:follow_up_id>/", views.follow_up_detail, name="follow-up-detail"),
     path("follow-ups/<int:follow_up_id>/snooze/", views.follow_up_snooze_view, name="follow-up-snooze"),
+    # Delighted's `permalink` of a response: a staff page (login, team rules), never the customer's link.
+    path("follow-ups/responses/<int:response_id>/", response_views.response_detail, name="response-detail"),
     path("follow-ups/<int:follow_up_id>/notes/", views.follow_up_note, name="follow-up-note"),
     path("follow-ups/<int:follow_up_id>/resolve/", views.follow_up_resolve_view, name="follow-up-resolve"),
     path("follow-ups/<int:follow_up_id>/claim/", views.follow_up_claim, name="follow-up-claim"),

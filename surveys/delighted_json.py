@@ -6,9 +6,11 @@ so an integration written against Delighted reads both the same way.
 
 from datetime import UTC, datetime
 
+from django.conf import settings
+from django.urls import reverse
+
 from notifications.models import Suppression
 from surveys.models import Answer, Contact, Response, ResponseNote
-from surveys.services.dispatch import survey_link
 
 DELIGHTED_QUESTION_TYPES = {"free_text": "free_response", "scale": "scale", "select_one": "select_one"}
 
@@ -36,6 +38,10 @@ def person_json(contact: Contact, last_sent_at: datetime | None = None) -> dict:
     }
 
 
+def response_permalink(response: Response) -> str:
+    return f"{settings.SITE_URL}{reverse('response-detail', args=[response.pk])}"
+
+
 def response_json(response: Response, *, expand: list[str]) -> dict:
     invitation = response.invitation
     person = person_json(response.contact) if "person" in expand else str(response.contact_id)
@@ -45,7 +51,8 @@ def response_json(response: Response, *, expand: list[str]) -> dict:
         "survey_type": response.survey.kind,
         "score": response.score,
         "comment": response.comment or None,
-        "permalink": survey_link(invitation),
+        # A staff page of the answer (login, team rules): the customer's /s/<token>/ link can answer.
+        "permalink": response_permalink(response),
         "created_at": epoch(response.confirmed_at),
         "updated_at": epoch(response.updated_at),
         "person_properties": invitation.properties,

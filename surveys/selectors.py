@@ -165,8 +165,11 @@ def responses_list(
     offset: int = 0,
     limit: int = 20,
 ) -> list[Response]:
-    responses = Response.objects.select_related("contact", "invitation", "survey").prefetch_related(
-        "answers__question", "notes"
+    # Held answers (a machine's, awaiting its browser's confirmation) are nobody's to read yet.
+    responses = (
+        Response.objects.filter(held_reason="")
+        .select_related("contact", "invitation", "survey")
+        .prefetch_related("answers__question", "notes")
     )
     # The key's survey binds every read: `trend` narrows within it, never widens past it.
     if survey is None or (trend is not None and trend != survey.pk):
@@ -194,7 +197,7 @@ def response_get(*, pk: int, survey: Survey | None) -> Response | None:
     return (
         Response.objects.select_related("contact", "invitation", "survey")
         .prefetch_related("answers__question", "notes")
-        .filter(pk=pk, survey=survey)
+        .filter(pk=pk, survey=survey, held_reason="")
         .first()
     )
 

@@ -140,3 +140,12 @@ def test_people_list_needs_responses_read(writer, answer):
     response = writer.get("/v1/people.json")
 
     assert response.status_code == 403
+
+
+def test_a_held_answer_is_in_no_list_until_confirmed(survey, answer):
+    answer.held_reason = "scanner_user_agent"
+    answer.save()
+    reader = client_for(api_key_create(name="r", scopes=["responses:read"], survey=survey)[1])
+
+    assert reader.get("/v1/survey_responses.json").json() == []
+    assert reader.get(f"/v1/survey_responses/{answer.pk}.json").status_code == 404
