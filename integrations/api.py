@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from config.api import ERROR_RESPONSES
 from feedback.models import User
 from integrations.models import WebhookSubscription
-from integrations.serializers import WebhookSubscriptionSerializer
+from integrations.serializers import WebhookSubscriptionCreatedSerializer, WebhookSubscriptionSerializer
 from integrations.webhooks import webhook_subscription_save
 from surveys.models import ApiKey
 
@@ -43,12 +43,13 @@ class WebhookSubscriptionViewSet(
         except ValidationError as exc:
             raise exceptions.ValidationError(exc.message_dict) from exc
 
-    @extend_schema(responses={201: WebhookSubscriptionSerializer, **ERROR_RESPONSES})
+    @extend_schema(responses={201: WebhookSubscriptionCreatedSerializer, **ERROR_RESPONSES})
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         subscription = self._save(None, serializer.validated_data)
-        return Response(self.get_serializer(subscription).data, status=status.HTTP_201_CREATED)
+        # The secret is shown here once; every later GET or PATCH answer leaves it out.
+        return Response(WebhookSubscriptionCreatedSerializer(subscription).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: WebhookSubscriptionSerializer, **ERROR_RESPONSES})
     def partial_update(self, request, pk=None):

@@ -3,6 +3,7 @@
 Tasks take ids and plain values only; each calls one function of `integrations.webhooks` or `integrations.slack`.
 """
 
+import requests
 from celery import shared_task
 
 from integrations.slack import slack_post
@@ -20,6 +21,6 @@ def deliver_due_webhooks() -> dict[str, int]:
     return webhook_deliveries_sweep()
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(autoretry_for=(OSError, requests.RequestException), retry_backoff=True, max_retries=5)
 def post_to_slack(webhook_url: str, text: str) -> None:
     slack_post(webhook_url=webhook_url, text=text)

@@ -3,32 +3,25 @@
 Delivery rows are written in the transaction of the change (or right after the commit that announced
 it) and handed to a worker after commit; a beat job hands over again the ones that are due or lost.
 Never posts to a private, loopback or link-local address unless WEBHOOKS_ALLOW_PRIVATE_ADDRESSES is
-set: checked when a subscription is saved, and at each attempt on the very address connected to.
+set: checked when a subscription is saved, and at each attempt on the very address connected to, with
+a total deadline and a cap on the answer's size (feedback/outbound.py, shared with Slack).
 """
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import secrets
-import socket
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import requests
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import NewConnectionError
-from urllib3.util import connection as urllib3_connection
 
 from feedback.models import FollowUp
 from integrations.models import WebhookDelivery, WebhookSubscription
+from integrations.outbound import AddressRefused, outbound_post, url_check
 from notifications.models import Channel, Suppression
 from surveys.delighted_json import response_json, suppression_json
 from surveys.models import Contact, Response
@@ -46,94 +39,15 @@ ERROR_MAX_CHARS = 500
 OPT_OUT_REASONS = (Suppression.Reason.UNSUBSCRIBE, Suppression.Reason.STOP)
 
 
-class AddressRefused(Exception):
-    """The webhook URL is not one Closeloop may post to."""
-
-
-# --- where we may post ---------------------------------------------------------------------------
-
-
-def _target(url: str) -> tuple[str, str, int]:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise AddressRefused("Use an http:// or https:// URL with a host name.")
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError as exc:
-        raise AddressRefused("The URL's port is not a number from 1 to 65535.") from exc
-    return parts.scheme, parts.hostname, port
-
-
-def _allowed_addresses(host: str, port: int) -> list[str]:
-    """What `host` resolves to; refused when any address is not public, unless private ones are allowed."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise AddressRefused(f"{host} does not resolve.") from exc
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    if settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES:
-        return addresses
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        ip = getattr(ip, "ipv4_mapped", None) or ip
-        if not ip.is_global or ip.is_multicast:
-            raise AddressRefused(f"{host} resolves to {ip}, a private, loopback or link-local address.")
-    return addresses
+# --- where we may post: feedback/outbound.py, shared with Slack --------------------------------------
 
 
 def webhook_url_check(url: str) -> None:
     """Refuse, as a field error on `url`, a URL that resolves to an address Closeloop may not post to."""
     try:
-        _allowed_addresses(*_target(url)[1:])
+        url_check(url)
     except AddressRefused as exc:
         raise ValidationError({"url": str(exc)}) from exc
-
-
-def _pinned_pool_classes(address: str) -> dict[str, type]:
-    """Connection pools that connect to `address` whatever the host name resolves to by now.
-
-    The Host header, TLS server name and certificate check still use the URL's host name.
-    """
-
-    def new_conn(connection):
-        try:
-            return urllib3_connection.create_connection(
-                (address, connection.port),
-                connection.timeout,
-                source_address=connection.source_address,
-                socket_options=connection.socket_options,
-            )
-        except OSError as exc:
-            raise NewConnectionError(connection, f"Failed to connect to {address}: {exc}") from exc
-
-    http = type("PinnedHTTPConnection", (HTTPConnection,), {"_new_conn": new_conn})
-    https = type("PinnedHTTPSConnection", (HTTPSConnection,), {"_new_conn": new_conn})
-    return {
-        "http": type("PinnedHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http}),
-        "https": type("PinnedHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https}),
-    }
-
-
-class _PinnedAddressAdapter(HTTPAdapter):
-    # Resolving again when connecting would let a DNS answer that changed since the check (rebinding) through.
-    def __init__(self, address: str) -> None:
-        self._pool_classes = _pinned_pool_classes(address)
-        super().__init__(max_retries=0)
-
-    def init_poolmanager(self, *args, **kwargs) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = self._pool_classes
-
-
-def _post(url: str, body: bytes, headers: dict[str, str]) -> requests.Response:
-    scheme, host, port = _target(url)
-    address = _allowed_addresses(host, port)[0]
-    with requests.Session() as session:
-        session.trust_env = False  # an environment proxy would connect on its own, past the address check
-        session.mount(f"{scheme}://", _PinnedAddressAdapter(address))
-        return session.post(
-            url, data=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS, allow_redirects=False
-        )
 
 
 def webhook_signature(secret: str, body: bytes) -> str:
@@ -318,7 +232,7 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
         SIGNATURE_HEADER: webhook_signature(subscription.secret, body),
     }
     try:
-        response = _post(subscription.url, body, headers)
+        response = outbound_post(subscription.url, body, headers)
     except AddressRefused as exc:
         return _record_outcome(delivery, status=WebhookDelivery.Status.FAILED, error=str(exc))
     except requests.RequestException as exc:

@@ -607,7 +607,12 @@ def test_webhook_subscription_update_and_delete(settings, manager):
     }
 
     response = client.patch(f"/api/webhook-subscriptions/{subscription.pk}/", {"is_active": False}, format="json")
-    assert (response.status_code, response.json()["is_active"], response.json()["secret"]) == (200, False, "s")
+    assert (response.status_code, response.json()["is_active"]) == (200, False)
+    # The secret was shown once, at creation: never in a later answer.
+    assert "secret" not in response.json()
+    assert "secret" not in client.get(f"/api/webhook-subscriptions/{subscription.pk}/").json()
+    assert all("secret" not in item for item in _items(client.get("/api/webhook-subscriptions/").json()))
+    assert WebhookSubscription.objects.get().secret == "s"
 
     assert client.delete(f"/api/webhook-subscriptions/{subscription.pk}/").status_code == 204
     assert not WebhookSubscription.objects.exists()
@@ -699,3 +704,7 @@ def test_follow_up_list_searches_and_filters_by_channel(manager, case, other_cas
     assert [row["id"] for row in client.get("/api/follow-ups/", {"q": "06 12 34 56 78"}).json()["results"]] == [case.pk]
     assert client.get("/api/follow-ups/", {"channel": "sms"}).json()["count"] == 0
     assert client.get("/api/follow-ups/", {"channel": "fax"}).status_code == 400
+
+
+def _items(body):
+    return body["results"] if isinstance(body, dict) else body

@@ -13,8 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def receiver():
-    """A local HTTP server standing in for Slack: records each POST's JSON body."""
+def receiver(settings):
+    """A local HTTP server standing in for Slack: records each POST's JSON body (loopback is allowed here)."""
+    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
     bodies = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -40,6 +41,16 @@ def test_post_to_slack_sends_the_text_as_json(receiver):
     post_to_slack(url, "Escalation: SLA breached")
 
     assert bodies == [{"text": "Escalation: SLA breached"}]
+
+
+def test_post_to_slack_goes_through_the_webhooks_address_guard(receiver, settings, caplog):
+    url, bodies = receiver
+    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = False
+
+    post_to_slack(url, "Escalation: SLA breached")
+
+    assert bodies == []
+    assert "Slack webhook of a team refused" in caplog.text
 
 
 def test_open_follow_up_posts_assignment_to_the_team_slack(receiver, django_capture_on_commit_callbacks):

@@ -530,3 +530,24 @@ def test_delivery_does_not_follow_redirects(receiver, team):
 
     delivery.refresh_from_db()
     assert (delivery.status, delivery.response_code, len(receiver.received)) == ("pending", 302, 1)
+
+
+def test_the_admin_change_form_never_shows_the_secret_and_blank_keeps_it(client, settings):
+    from tests.factories import ManagerFactory
+
+    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
+    subscription = WebhookSubscription.objects.create(
+        name="CRM", url="http://127.0.0.1:9/hook", secret=SECRET, events=["follow_up.created"]
+    )
+    client.force_login(ManagerFactory())
+
+    page = client.get(f"/admin/integrations/webhooksubscription/{subscription.pk}/change/")
+    form = WebhookSubscriptionAdminForm(
+        instance=subscription,
+        data={"name": "CRM", "url": subscription.url, "secret": "", "events": ["follow_up.created"], "is_active": "on"},
+    )
+
+    assert page.status_code == 200
+    assert SECRET not in page.content.decode()
+    assert form.is_valid(), form.errors
+    assert form.save().secret == SECRET
