@@ -112,6 +112,7 @@ class InboxForm(forms.Form):
     priority = forms.ChoiceField(choices=[("", "Any priority"), *Priority.choices], required=False)
     due = forms.ChoiceField(choices=[("", "Any time"), ("overdue", "Overdue"), ("today", "Due today")], required=False)
     channel = forms.ChoiceField(choices=[("", "Any channel"), ("email", "Email"), ("sms", "SMS")], required=False)
+    # A 64-bit id at most: a longer number overflowed the database's integer (a 500).
     survey = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     score = forms.IntegerField(required=False, min_value=0, max_value=10)
     sort = forms.ChoiceField(

@@ -2,7 +2,7 @@
 
 import csv
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -69,10 +69,20 @@ class DashboardFilterForm(forms.Form):
                 self.add_error("end", "The last day must be on or after the first day.")
             if start and end and (end - start).days > 366 * 3:
                 self.add_error("end", "Pick a period of at most three years.")
+            # The period compared with is as long again before it, and days are read up to the day after:
+            # near year 1 or 9999 those dates do not exist (an OverflowError, a 500, before).
+            for name in ("start", "end"):
+                day = data.get(name)
+                if day and not (EARLIEST_DAY <= day <= LATEST_DAY):
+                    self.add_error(name, f"Pick days between {EARLIEST_DAY} and {LATEST_DAY}.")
         else:
             days = int(data.get("period") or DEFAULT_PERIOD)
             data["start"], data["end"] = today - timedelta(days=days - 1), today
         return data
+
+
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(9000, 12, 31)
 
 
 def _filters(request) -> tuple[DashboardFilterForm, selectors.Filters | None]:

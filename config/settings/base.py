@@ -389,6 +389,8 @@ LOGGING = logging_config(
     # In-process, each beat tick (every few seconds) would log a "Task … succeeded" line; failures still show.
     quiet_task_lines=not BROKER_CONFIGURED,
 )
+# django-axes logs every sign-in at INFO (with masked names); lock-outs and failures are WARNING and stay.
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}
 if LOG_FORMAT == "json":
     logging.captureWarnings(True)  # Python warnings become JSON lines too, not bare stderr text
 # Workers and beat log through LOGGING too (same format, request id = task id), not Celery's own handler.
