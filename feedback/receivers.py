@@ -6,7 +6,7 @@ from django.dispatch import receiver
 from feedback.services.conversation import follow_up_record_inbound_email, follow_up_record_inbound_sms
 from feedback.tasks import open_follow_up
 from notifications.signals import inbound_email_received, inbound_sms_received
-from surveys.signals import response_analysed, response_submitted
+from surveys.signals import response_analysed, response_submitted, response_withdrawn
 
 
 @receiver(response_submitted)
@@ -21,6 +21,13 @@ def route_again_when_comment_read(sender, response_id: int, **kwargs) -> None:
 
     if RoutingRule.objects.filter(is_active=True).exclude(theme="", sentiment="").exists():
         open_follow_up.delay(response_id, False, ["analysis"])
+
+
+@receiver(response_withdrawn)
+def announce_withdrawn_response(sender, response_id: int, **kwargs) -> None:
+    from feedback.withdrawals import response_withdrawal_announce
+
+    response_withdrawal_announce(response_id=response_id)
 
 
 @receiver(inbound_sms_received)

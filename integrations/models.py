@@ -16,6 +16,9 @@ class WebhookSubscription(models.Model):
         FOLLOW_UP_CREATED = "follow_up.created", "Follow-up created"
         FOLLOW_UP_UPDATED = "follow_up.updated", "Follow-up updated"
         FOLLOW_UP_RESOLVED = "follow_up.resolved", "Follow-up resolved"
+        # An answer withdrawn because it was a mail scanner's (surveys.scanners), and the case it had opened.
+        SURVEY_RESPONSE_DELETED = "survey_response.deleted", "Survey response deleted (withdrawn)"
+        FOLLOW_UP_WITHDRAWN = "follow_up.withdrawn", "Follow-up withdrawn"
 
     name = models.CharField(max_length=100)
     url = models.URLField(max_length=500)

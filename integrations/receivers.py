@@ -2,12 +2,19 @@
 
 from django.dispatch import receiver
 
+from feedback.models import FollowUp
 from feedback.signals import agents_notified, follow_up_changed
 from integrations.slack import slack_text
 from integrations.tasks import post_to_slack
-from integrations.webhooks import webhooks_emit_follow_up, webhooks_emit_response, webhooks_emit_unsubscribe
+from integrations.webhooks import (
+    webhooks_emit,
+    webhooks_emit_follow_up,
+    webhooks_emit_response,
+    webhooks_emit_unsubscribe,
+)
 from notifications.signals import suppression_created
-from surveys.signals import response_analysed, response_submitted
+from surveys.models import Response
+from surveys.signals import response_analysed, response_submitted, response_withdrawn
 
 
 @receiver(response_submitted)
@@ -37,3 +44,16 @@ def post_notice_to_slack(sender, follow_up, headline: str, url: str, **kwargs) -
     if webhook_url:
         text = slack_text(headline=headline, case_id=follow_up.pk, score=follow_up.response.score, url=url)
         post_to_slack.delay(webhook_url, text)
+
+
+@receiver(response_withdrawn)
+def announce_withdrawal_to_webhooks(sender, response_id: int, **kwargs) -> None:
+    """Sent inside the transaction that deletes the answer, before it is gone: receivers that heard of it
+    (and of the case it opened) hear it was withdrawn (a mail scanner's, not the customer's)."""
+    response = Response.objects.select_related("survey", "contact", "invitation").filter(pk=response_id).first()
+    if response is None:
+        return
+    webhooks_emit("survey_response.deleted", response)
+    follow_up = FollowUp.objects.select_related("team", "assignee", "response").filter(response=response).first()
+    if follow_up is not None:
+        webhooks_emit("follow_up.withdrawn", follow_up)

@@ -118,6 +118,8 @@ EVENT_BUILDERS = {
     WebhookSubscription.Event.FOLLOW_UP_CREATED: _follow_up_event,
     WebhookSubscription.Event.FOLLOW_UP_UPDATED: _follow_up_event,
     WebhookSubscription.Event.FOLLOW_UP_RESOLVED: _follow_up_event,
+    WebhookSubscription.Event.SURVEY_RESPONSE_DELETED: _response_event,
+    WebhookSubscription.Event.FOLLOW_UP_WITHDRAWN: _follow_up_event,
 }
 
 
