@@ -5,6 +5,7 @@ A manager is not a Django superuser: their role grants every permission on the p
 superuser. `manage.py createsuperuser` still makes a true superuser for the operator.
 """
 
+from axes.backends import AxesStandaloneBackend
 from django.contrib.auth.backends import ModelBackend
 
 # The apps whose models a manager administers (the product's; not `auth`, `sessions`, `admin`, `axes`).
@@ -37,3 +38,16 @@ class RoleBackend(ModelBackend):
         if self._is_manager(user_obj) and app_label in MANAGED_APPS:
             return True
         return super().has_module_perms(user_obj, app_label)
+
+
+class SignInThrottleBackend(AxesStandaloneBackend):
+    """django-axes' lock-out check for every sign-in made over HTTP (Django's sign-in form passes the request).
+
+    A call without a request is no one signing in from an address (a management command, Django's test
+    client): there is no address to count, so it is left to the next backend instead of refused.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from feedback.models import OPEN_STATUSES, CannedReply, FixCheck, FollowUp, FollowUpEntry, Priority, User
+from feedback.models import OPEN_STATUSES, CannedReply, FixCheck, FollowUp, FollowUpEntry, Priority, RoutingRule, User
 from surveys.models import Answer, Event, Response, ResponseNote
 from surveys.scales import pick_locale
 from surveys.services.fatigue import contact_timezone
@@ -185,14 +185,20 @@ CUSTOMER_HISTORY_LIMIT = 20
 
 def responses_visible_to(user: User) -> QuerySet[Response]:
     """Answers a person of the company may read: a manager every one; an agent those whose case is their
-    team's (another team's answers and comments are not theirs to read); nobody held answers (a machine's,
-    awaiting confirmation)."""
+    team's, or without a case on a survey routed to their team (another team's answers and comments are
+    not theirs to read); nobody held answers (a machine's, awaiting confirmation)."""
     responses = Response.objects.filter(held_reason="")
     if user.is_manager:
         return responses
     if user.team_id is None:
         return responses.none()
-    return responses.filter(follow_up__team_id=user.team_id)
+    # An answer without a case is the team's when its survey is one the team's routing rules send it
+    # (any survey, when a rule of the team names none), as on the dashboard.
+    routed = list(RoutingRule.objects.filter(team_id=user.team_id, is_active=True).values_list("survey_id", flat=True))
+    without_case = Q(follow_up__isnull=True)
+    if None not in routed:
+        without_case &= Q(survey_id__in=routed)
+    return responses.filter(Q(follow_up__team_id=user.team_id) | (without_case if routed else Q(pk__in=[])))
 
 
 def response_get_visible(*, user: User, response_id: int) -> Response | None:

@@ -135,7 +135,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Sign-in throttling (django-axes): 10 failures for one account from one address lock that pair out for
 # 15 minutes, the right password included; the lock page says so. A success clears the count.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "feedback.backends.SignInThrottleBackend",
     "feedback.backends.RoleBackend",
 ]
 AXES_FAILURE_LIMIT = 10

@@ -15,6 +15,7 @@ from tests.factories import (
     InvitationFactory,
     ResponseFactory,
     RootCauseFactory,
+    RoutingRuleFactory,
     SurveyFactory,
     UserFactory,
 )
@@ -347,11 +348,13 @@ def test_follow_up_detail_shows_the_customers_other_answers_and_events(client, a
 
     response = client.get(reverse("follow-up-detail", args=[case.pk]))
 
+    # Another team's answer is not the agent's to read; one without a case is, on a survey routed to the team.
     assert [(past.response.pk, past.case_id) for past in response.context["past_answers"]] == [
-        (hidden_case.response.pk, None),
         (own_case.response.pk, own_case.pk),
-        (happy.pk, None),
     ]
+    RoutingRuleFactory(team=team, survey=happy.survey)
+    routed = client.get(reverse("follow-up-detail", args=[case.pk]))
+    assert [past.response.pk for past in routed.context["past_answers"]] == [own_case.response.pk, happy.pk]
     content = response.content.decode()
     assert f'href="/follow-ups/{own_case.pk}/"' in content
     assert f'href="/follow-ups/{hidden_case.pk}/"' not in content
