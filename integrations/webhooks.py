@@ -4,7 +4,7 @@ Delivery rows are written in the transaction of the change (or right after the c
 it) and handed to a worker after commit; a beat job hands over again the ones that are due or lost.
 Never posts to a private, loopback or link-local address unless WEBHOOKS_ALLOW_PRIVATE_ADDRESSES is
 set: checked when a subscription is saved, and at each attempt on the very address connected to, with
-a total deadline and a cap on the answer's size (feedback/outbound.py, shared with Slack).
+a total deadline and a cap on the answer's size (integrations/outbound.py, shared with Slack).
 """
 
 import hashlib
@@ -39,7 +39,7 @@ ERROR_MAX_CHARS = 500
 OPT_OUT_REASONS = (Suppression.Reason.UNSUBSCRIBE, Suppression.Reason.STOP)
 
 
-# --- where we may post: feedback/outbound.py, shared with Slack --------------------------------------
+# --- where we may post: integrations/outbound.py, shared with Slack --------------------------------------
 
 
 def webhook_url_check(url: str) -> None:

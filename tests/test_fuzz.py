@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from surveys.services.intake import api_key_create
+from surveys.services.api_keys import api_key_create
 from surveys.tokens import invitation_token
 from tests.conftest import BROWSER_USER_AGENT
 from tests.factories import InvitationFactory, ManagerFactory, ResponseFactory, SurveyFactory, TriggerRuleFactory

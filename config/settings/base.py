@@ -368,7 +368,7 @@ API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="6000/minute")
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
 # Every call to a user-given URL (webhooks, Slack): the whole call, connect to last byte, within this many
-# seconds, and at most this many bytes of the answer read (feedback/outbound.py).
+# seconds, and at most this many bytes of the answer read (integrations/outbound.py).
 OUTBOUND_DEADLINE_SECONDS = env.float("OUTBOUND_DEADLINE_SECONDS", default=15.0)
 OUTBOUND_MAX_RESPONSE_BYTES = env.int("OUTBOUND_MAX_RESPONSE_BYTES", default=65536)
 # Delighted Autopilot members are surveyed again after this many days.

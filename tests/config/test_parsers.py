@@ -4,8 +4,8 @@ import json
 
 import pytest
 from rest_framework.test import APIClient
-from surveys.services.intake import api_key_create
 
+from surveys.services.api_keys import api_key_create
 from tests.factories import SurveyFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,10 +5,10 @@ import base64
 
 import pytest
 from rest_framework.test import APIClient
-from surveys.services.intake import api_key_create
 
 from delighted.models import AuditEntry
 from surveys.models import Contact, Response
+from surveys.services.api_keys import api_key_create
 from tests.factories import ContactFactory, InvitationFactory, ResponseFactory, SurveyFactory
 
 pytestmark = pytest.mark.django_db

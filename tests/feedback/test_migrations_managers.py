@@ -7,7 +7,7 @@ from tests.factories import ManagerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-demote = importlib.import_module("feedback.migrations.0009_managers_are_not_superusers").demote
+demote = importlib.import_module("feedback.migrations.0012_managers_are_not_superusers").demote
 
 
 def test_existing_managers_stop_being_superusers_and_keep_the_admin():

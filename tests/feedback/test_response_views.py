@@ -5,8 +5,8 @@ import base64
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
-from surveys.services.intake import api_key_create
 
+from surveys.services.api_keys import api_key_create
 from surveys.tokens import invitation_token
 from tests.factories import FollowUpFactory, ManagerFactory, ResponseFactory
 

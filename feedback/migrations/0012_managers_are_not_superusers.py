@@ -10,6 +10,6 @@ def demote(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("feedback", "0008_mark_fix_check_surveys")]
+    dependencies = [("feedback", "0011_workbench")]
 
     operations = [migrations.RunPython(demote, migrations.RunPython.noop)]
