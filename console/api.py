@@ -461,6 +461,8 @@ class UserSerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "email", "first_name", "last_name", "role", "team", "is_active", "last_login", "date_joined"]
         read_only_fields = ["id", "last_login", "date_joined"]
+        # An invitation names the role (the model's default would reach user_invite as a missing argument: a 500).
+        extra_kwargs = {"role": {"required": True}}
 
 
 @extend_schema(tags=["users"])
