@@ -223,7 +223,21 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "scheduled_at"])]
+        indexes = [
+            models.Index(fields=["status", "scheduled_at"]),
+            # The scans of live invitations read only those: expiring them (`invitations_expire`) and reminding
+            # non-responders cost what is still open, not every invitation ever sent.
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(status__in=["scheduled", "queued"]),
+                name="invitation_live_expiry_idx",
+            ),
+            models.Index(
+                fields=["survey", "scheduled_at"],
+                condition=Q(status="queued", reminded_at__isnull=True),
+                name="invitation_remind_due_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.survey} for {self.contact} ({self.status})"
@@ -407,3 +421,31 @@ class Branding(models.Model):
 
     def __str__(self) -> str:
         return f"Branding of {self.survey or 'the workspace'}"
+
+
+class ResponseAnnouncement(models.Model):
+    """An answer created or changed that the apps above have not yet acted on: the outbox of `response_submitted`.
+
+    Written in the transaction that records the answer and marked `announced_at` in the one that hands it to
+    the apps above (`surveys.services.announcements`): its case, rollup count and webhook deliveries commit with
+    the mark, and the changes those announce after commit (`follow_up_changed`) follow it. A row left unmarked
+    (broker down at commit, a lost task, a receiver that failed) is announced again by the sweeper, so every
+    committed answer is handed over exactly once.
+    """
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="+")
+    created = models.BooleanField(help_text="A new answer, rather than a change to one.")
+    changed = models.JSONField(default=list, blank=True, help_text='What a change touched: "score", "comment".')
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Announcements that failed and were rolled back.")
+    last_error = models.TextField(blank=True)
+    announced_at = models.DateTimeField(null=True, blank=True, help_text="When its receivers' writes committed.")
+
+    class Meta:
+        indexes = [
+            # The sweeper reads the unmarked ones only: the index stays as small as the backlog.
+            models.Index(fields=["created_at"], condition=Q(announced_at__isnull=True), name="announcement_pending_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"announcement of response {self.response_id}"

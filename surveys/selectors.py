@@ -144,7 +144,12 @@ def contacts_page(
 
 def contacts_last_sent(*, contact_ids: list[int]) -> dict[int, datetime]:
     rows = (
-        Invitation.objects.filter(contact_id__in=contact_ids, status=Invitation.Status.QUEUED, message__isnull=False)
+        Invitation.objects.filter(
+            contact_id__in=contact_ids,
+            # Sent: still open, or expired since (`invitations_expire`).
+            status__in=(Invitation.Status.QUEUED, Invitation.Status.EXPIRED),
+            message__isnull=False,
+        )
         .values("contact_id")
         .annotate(last=Max("scheduled_at"))
     )

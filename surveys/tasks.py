@@ -1,8 +1,11 @@
 """Periodic jobs of the survey side; each calls one service and holds no rule of its own."""
 
+import logging
+
 from celery import shared_task
 
-from surveys.services.dispatch import invitations_dispatch_due, invitations_remind_due
+from surveys.services.announcements import response_announcement_process, response_announcements_sweep
+from surveys.services.dispatch import invitations_dispatch_due, invitations_expire, invitations_remind_due
 from surveys.services.idempotency import idempotency_keys_prune
 
 
@@ -19,3 +22,25 @@ def remind_due_invitations() -> int:
 @shared_task
 def prune_idempotency_keys() -> int:
     return idempotency_keys_prune()
+
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def announce_response(announcement_id: int) -> None:
+    try:
+        response_announcement_process(announcement_id=announcement_id)
+    except Exception:
+        # Rolled back and counted on the announcement: the beat job below announces it again.
+        logger.exception("announcement %s of an answer failed; the sweep will announce it", announcement_id)
+
+
+@shared_task
+def announce_pending_responses() -> dict[str, int]:
+    return response_announcements_sweep()
+
+
+@shared_task
+def expire_invitations() -> int:
+    return invitations_expire()

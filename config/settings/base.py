@@ -219,6 +219,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.tasks.prune_idempotency_keys",
         "schedule": 3600.0,
     },
+    # The answers' outbox: announces what no task did (broker down at commit, lost task, failed receiver).
+    "announce-pending-responses": {
+        "task": "surveys.tasks.announce_pending_responses",
+        "schedule": 30.0,
+    },
+    "expire-invitations": {
+        "task": "surveys.tasks.expire_invitations",
+        "schedule": 300.0,
+    },
     "refresh-funnel-rollups": {
         "task": "insights.tasks.refresh_funnel_rollups",
         "schedule": DASHBOARD_FUNNEL_REFRESH_SECONDS,
@@ -302,6 +311,13 @@ if SEND_BATCH_SIZE < 1 or SEND_BATCH_TIME_LIMIT >= CELERY_BROKER_TRANSPORT_OPTIO
 SEND_LEASE_SECONDS = env.int("SEND_LEASE_SECONDS", default=600)
 # An `unknown` send no webhook settled within this is listed for an operator (admin filter, sweeper warning).
 SEND_UNKNOWN_GRACE_SECONDS = env.int("SEND_UNKNOWN_GRACE_SECONDS", default=86400)
+# The sweeper enqueues at most this many lost `queued` messages per run (each once per lease).
+SEND_SWEEP_BATCH = env.int("SEND_SWEEP_BATCH", default=5000)
+# An answer's announcement (case, rollups, webhooks) that no task made within this is made by the beat job.
+ANNOUNCE_GRACE_SECONDS = env.int("ANNOUNCE_GRACE_SECONDS", default=60)
+# An Idempotency-Key claim whose request has not answered within this (the request time limit plus a margin)
+# belongs to a request that died: the client's retry takes it over instead of getting 409 for a day.
+IDEMPOTENCY_LEASE_SECONDS = env.int("IDEMPOTENCY_LEASE_SECONDS", default=120)
 # How long Twilio keeps trying to deliver an SMS before giving up (seconds).
 SMS_VALIDITY_PERIOD_SECONDS = env.int("SMS_VALIDITY_PERIOD_SECONDS", default=14400)
 UNSUBSCRIBE_MAILTO = env.str("UNSUBSCRIBE_MAILTO", default="unsubscribe@closeloop.localhost")

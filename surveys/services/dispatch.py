@@ -156,6 +156,21 @@ def invitations_dispatch_due(*, batch_size: int = 200) -> int:
     return len(due)
 
 
+def invitations_expire(*, now=None, batch_size: int = 5000) -> int:
+    """Mark invitations whose link has expired `expired`; returns how many.
+
+    Scheduled ones that never went out and sent ones alike: the scans of live invitations (reminders,
+    dispatch, the SMS-reply lookup) then read only what is still open, on a partial index, however many
+    invitations were ever sent. Fatigue still counts an expired invitation that was sent.
+    """
+    now = now or timezone.now()
+    live = (Invitation.Status.SCHEDULED, Invitation.Status.QUEUED)
+    due = list(
+        Invitation.objects.filter(status__in=live, expires_at__lte=now).values_list("pk", flat=True)[:batch_size]
+    )
+    return Invitation.objects.filter(pk__in=due, status__in=live).update(status=Invitation.Status.EXPIRED)
+
+
 def invitations_remind_due(*, batch_size: int = 200) -> int:
     """Send the one reminder of surveys that have `reminder_after_days`, to invitations still unanswered.
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from notifications.models import Channel
@@ -78,8 +79,12 @@ def contact_is_throttled(
 ) -> bool:
     survey_window, global_window = windows()
     widest = max(survey_window, global_window)
+    # An invitation that went out still counts once its link expired (`invitations_expire`).
+    went_out = (
+        Q(status=Invitation.Status.EXPIRED, message__isnull=False) if Invitation.Status.QUEUED in statuses else Q()
+    )
     others = Invitation.objects.filter(
-        contact=contact, status__in=statuses, scheduled_at__gt=at - widest, scheduled_at__lt=at + widest
+        Q(status__in=statuses) | went_out, contact=contact, scheduled_at__gt=at - widest, scheduled_at__lt=at + widest
     )
     if exclude_pk is not None:
         others = others.exclude(pk=exclude_pk)

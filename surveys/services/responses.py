@@ -1,7 +1,8 @@
 """Writes of answers: record, change and comment the one response of an invitation, and its answers.
 
-Announces confirmed responses with the `response_submitted` signal after commit; what an
-answer means for follow-ups is `feedback`'s business, never decided here. Link scanners are
+Announces confirmed responses through the outbox of `surveys.services.announcements` (written in the answer's
+transaction, `response_submitted` sent by a worker after commit); what an answer means for follow-ups is
+`feedback`'s business, never decided here. Link scanners are
 told apart from people here too: a burst of different scores on one link records nothing.
 """
 
@@ -16,7 +17,8 @@ from django.utils import timezone
 
 from surveys.models import Answer, Invitation, Question, Response
 from surveys.scanners import automatic_reason
-from surveys.signals import response_submitted, response_withdrawn
+from surveys.services.announcements import response_announcement_add
+from surveys.signals import response_withdrawn
 from surveys.tokens import token_hash
 
 
@@ -34,11 +36,8 @@ def _comment_clean(comment: str) -> str:
 
 
 def _announce_on_commit(response: Response, *, created: bool, changed: tuple[str, ...] = ()) -> None:
-    # The answer is saved whatever a receiver does next: its failure is logged, never shown to the customer.
-    transaction.on_commit(
-        lambda: response_submitted.send(sender=Response, response_id=response.pk, created=created, changed=changed),
-        robust=True,
-    )
+    # In the answer's own transaction: the answer is saved whatever happens next, and announced exactly once.
+    response_announcement_add(response=response, created=created, changed=changed)
 
 
 def _score_check(invitation: Invitation, score: int) -> None:
@@ -266,8 +265,9 @@ def response_comment(*, response: Response, comment: str) -> Response:
     if comment == response.comment:
         return response
     response.comment = comment
-    response.save(update_fields=["comment", "updated_at"])
-    _announce_on_commit(response, created=False, changed=("comment",))
+    with transaction.atomic():  # the reason and its announcement commit together
+        response.save(update_fields=["comment", "updated_at"])
+        _announce_on_commit(response, created=False, changed=("comment",))
     return response
 
 

@@ -292,3 +292,53 @@ def test_dispatch_carries_the_survey_s_branding_in_email_and_sms(outbox, dispatc
     assert "Acme SAS, 1 rue de Paris, 75001 Paris" in email.body_text
     assert "Acme SAS, 1 rue de Paris, 75001 Paris" in email.body_html
     assert sms.body_text.startswith("Acme: How likely are you to recommend")
+
+
+# --- invitations expire, so that the scans of live ones stay small ---------------------------------------------
+
+
+def test_invitations_expire_marks_scheduled_and_sent_invitations_past_their_link():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from surveys.services.dispatch import invitations_expire
+
+    now = timezone.now()
+    sent = InvitationFactory(status=Invitation.Status.QUEUED, expires_at=now - timedelta(seconds=1))
+    unsent = InvitationFactory(status=Invitation.Status.SCHEDULED, expires_at=now - timedelta(days=1))
+    open_ = InvitationFactory(status=Invitation.Status.QUEUED, expires_at=now + timedelta(days=1))
+    cancelled = InvitationFactory(status=Invitation.Status.CANCELLED, expires_at=now - timedelta(days=1))
+    assert invitations_expire(now=now) == 2
+    statuses = dict(Invitation.objects.values_list("pk", "status"))
+    assert statuses == {
+        sent.pk: "expired", unsent.pk: "expired", open_.pk: "queued", cancelled.pk: "cancelled",
+    }  # fmt: skip
+    assert invitations_expire(now=now) == 0
+
+
+def test_an_expired_invitation_that_went_out_still_counts_against_the_contacts_window(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from surveys.services.dispatch import invitations_expire
+    from surveys.services.fatigue import contact_is_throttled
+
+    settings.FATIGUE_SURVEY_DAYS = settings.FATIGUE_GLOBAL_DAYS = 30
+    now = timezone.now()
+    contact = ContactFactory()
+    InvitationFactory(
+        contact=contact, status=Invitation.Status.QUEUED, message=MessageFactory(status=Message.Status.SENT),
+        scheduled_at=now - timedelta(days=29), expires_at=now - timedelta(days=1),
+    )  # fmt: skip
+    invitations_expire(now=now)
+    survey = SurveyFactory()
+    assert contact_is_throttled(contact=contact, survey_id=survey.pk, at=now) is True
+    assert contact_is_throttled(contact=contact, survey_id=survey.pk, at=now, statuses=(Invitation.Status.QUEUED,))
+    # One that expired without ever going out does not.
+    other = ContactFactory()
+    InvitationFactory(contact=other, status=Invitation.Status.SCHEDULED, scheduled_at=now - timedelta(days=29),
+                      expires_at=now - timedelta(days=1))  # fmt: skip
+    invitations_expire(now=now)
+    assert contact_is_throttled(contact=other, survey_id=survey.pk, at=now) is False
