@@ -3,6 +3,7 @@ their case."""
 
 from django.dispatch import receiver
 
+from feedback.services.answers import follow_up_open_for_response
 from feedback.services.conversation import follow_up_record_inbound_email, follow_up_record_inbound_sms
 from feedback.tasks import open_follow_up
 from notifications.signals import inbound_email_received, inbound_sms_received
@@ -11,7 +12,8 @@ from surveys.signals import response_analysed, response_submitted, response_with
 
 @receiver(response_submitted)
 def open_follow_up_when_unhappy(sender, response_id: int, created: bool, changed=(), **kwargs) -> None:
-    open_follow_up.delay(response_id, created, list(changed))
+    # Runs in the announcement's transaction (surveys.services.announcements): the case commits with it, once.
+    follow_up_open_for_response(response_id=response_id, created=created, changed=tuple(changed) or ("score",))
 
 
 @receiver(response_analysed)

@@ -4,8 +4,12 @@ from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
 from feedback.signals import follow_up_changed
-from insights.rollups import rollup_count_follow_up, rollup_uncount_follow_up, rollup_uncount_response
-from insights.tasks import count_response
+from insights.rollups import (
+    rollup_count_follow_up,
+    rollup_count_response,
+    rollup_uncount_follow_up,
+    rollup_uncount_response,
+)
 from insights.theme_rollups import rollup_count_themes, rollup_uncount_themes
 from surveys.services.analysis import responses_mark_for_analysis
 from surveys.signals import response_submitted, response_withdrawn
@@ -13,7 +17,8 @@ from surveys.signals import response_submitted, response_withdrawn
 
 @receiver(response_submitted)
 def count_response_in_rollups(sender, response_id: int, created: bool, **kwargs) -> None:
-    count_response.delay(response_id)
+    # Runs in the announcement's transaction (surveys.services.announcements): counted with it, once.
+    rollup_count_response(response_id=response_id)
 
 
 @receiver(response_withdrawn)

@@ -15,7 +15,7 @@ from django.conf import settings
 from config.observability.metrics import message_send_observe
 from notifications.models import Message
 from notifications.services.queue import messages_sweep
-from notifications.services.sending import TransientDeliveryError, message_fail, message_send
+from notifications.services.sending import TransientDeliveryError, message_fail, message_retry_at, message_send
 
 logger = logging.getLogger(__name__)
 
@@ -48,12 +48,21 @@ def retry_countdown(
     return min(longest, backoff)
 
 
-def _retry_countdown_or_fail(message_id: int, exc: TransientDeliveryError, *, retries: int) -> float | None:
-    """When to retry a transiently failed send after `retries` retries; None once it has failed for good."""
+def _retry_countdown_or_fail(
+    message_id: int, exc: TransientDeliveryError, *, retries: int, eager: bool = False
+) -> float | None:
+    """When to retry a transiently failed send after `retries` retries; None once it has failed for good.
+
+    The message keeps the time (`not_before`): an early duplicate of the retry finds it not yet due, and
+    the sweeper leaves it alone until a lease after. Eager tasks (no broker) retry at once, so they set none.
+    """
     if retries >= settings.SEND_MAX_RETRIES:
         message_fail(message_id=message_id, reason=f"gave up after {settings.SEND_MAX_RETRIES} retries: {exc}")
         return None
-    return retry_countdown(retries, exc.retry_after, cap=settings.SEND_RETRY_CAP_SECONDS)
+    countdown = retry_countdown(retries, exc.retry_after, cap=settings.SEND_RETRY_CAP_SECONDS)
+    if not eager:
+        message_retry_at(message_id=message_id, countdown=countdown)
+    return countdown
 
 
 @shared_task(bind=True, max_retries=None)
@@ -61,13 +70,15 @@ def send_message(self, message_id: int) -> None:
     try:
         _send_counted(message_id)
     except TransientDeliveryError as exc:
-        countdown = _retry_countdown_or_fail(message_id, exc, retries=self.request.retries)
+        countdown = _retry_countdown_or_fail(
+            message_id, exc, retries=self.request.retries, eager=bool(self.request.is_eager)
+        )
         if countdown is not None:
             raise self.retry(exc=exc, countdown=countdown) from exc
 
 
-@shared_task(soft_time_limit=settings.SEND_BATCH_SOFT_TIME_LIMIT, time_limit=settings.SEND_BATCH_TIME_LIMIT)
-def send_messages(message_ids: list[int]) -> None:
+@shared_task(bind=True, soft_time_limit=settings.SEND_BATCH_SOFT_TIME_LIMIT, time_limit=settings.SEND_BATCH_TIME_LIMIT)
+def send_messages(self, message_ids: list[int]) -> None:
     """Send a batch of messages one by one; what happens to one never stops the others.
 
     Each send claims its message, so a redelivered batch skips those already claimed. A
@@ -78,10 +89,11 @@ def send_messages(message_ids: list[int]) -> None:
         try:
             _send_counted(message_id)
         except TransientDeliveryError as exc:
-            countdown = _retry_countdown_or_fail(message_id, exc, retries=0)
+            countdown = _retry_countdown_or_fail(message_id, exc, retries=0, eager=bool(self.request.is_eager))
             if countdown is not None:
                 send_message.apply_async(args=[message_id], countdown=countdown, retries=1)
         except SoftTimeLimitExceeded:
+            # The rest of the batch was never claimed: it stays `queued` and the sweeper enqueues it again.
             raise
         except Exception:
             # Left as it is for the sweeper: `sending` becomes `unknown`, `queued` is enqueued again.

@@ -1,6 +1,10 @@
 from django.dispatch import Signal
 
-# Sent after the transaction that created or changed a response commits.
+# Sent once per created or changed response, after the answer committed, by the processing of its announcement
+# (surveys.services.announcements, the answers' outbox): inside the transaction that marks the announcement done,
+# so receivers write in it (a case, a rollup count, webhook deliveries) and their writes commit exactly once,
+# all together; a receiver that raises rolls them all back and the announcement is retried. Receivers must not
+# swallow database errors, nor call anything that cannot be rolled back (post after commit instead).
 # Arguments: response_id (int), created (bool), changed (the fields a change touched: "score",
 # "comment"; empty when created).
 response_submitted = Signal()

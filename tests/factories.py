@@ -2,6 +2,7 @@ import uuid
 from datetime import timedelta
 
 import factory
+from django.conf import settings
 from django.utils import timezone
 
 from feedback.models import FollowUp, RootCause, RoutingRule, Team, User
@@ -99,6 +100,8 @@ class MessageFactory(factory.django.DjangoModelFactory):
     recipient = "customer@example.com"
     subject = "A quick question"
     body_text = "How likely are you to recommend us?"
+    # As `message_queue` sets it: the sweeper looks at a queued message one lease after it was queued.
+    sweep_at = factory.LazyFunction(lambda: timezone.now() + timedelta(seconds=settings.SEND_LEASE_SECONDS))
 
 
 class InvitationFactory(factory.django.DjangoModelFactory):

@@ -1,5 +1,9 @@
 """A customer's SMS to us: STOP/START/HELP keywords are answered here; anything else is announced with
-`inbound_sms_received` for the apps above."""
+`inbound_sms_received` for the apps above, inside the transaction that stores it.
+
+Stored and acted on in one transaction: if acting on it fails (a bug, the database gone mid-way), nothing of it
+is kept and the webhook answers 500, so Twilio's retry of the same `MessageSid` is processed afresh instead of
+being taken for a duplicate of an answer that was never recorded."""
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -20,9 +24,10 @@ def inbound_sms_receive(*, sid: str, phone: str, body: str) -> InboundSms | None
     STOP-like replies suppress the number (and cancel its queued SMS), START-like ones lift
     that, HELP gets `SMS_HELP_TEXT` (unset: the help of `notifications.wording`, in French
     for AIDE; empty: no answer); anything else is announced with `inbound_sms_received`
-    after commit for the apps that asked a question, with the `thread` of the latest message we
-    sent to the number (empty when it belongs to no conversation): a number an agent wrote to
-    last is in that conversation. None for a provider retry.
+    in the same transaction, for the apps that asked a question (their receivers' writes commit
+    with it, or not at all), with the `thread` of the latest message we sent to the number (empty
+    when it belongs to no conversation): a number an agent wrote to last is in that conversation.
+    None for a provider retry of an SMS already processed.
     """
     keyword = sms_keyword(body) or ""
     try:
@@ -37,11 +42,11 @@ def inbound_sms_receive(*, sid: str, phone: str, body: str) -> InboundSms | None
                 message_queue(channel=Channel.SMS, recipient=phone, body_text=gsm_safe(help_text))
             else:
                 thread = sms_thread_of(phone=phone)
-                transaction.on_commit(
-                    lambda: inbound_sms_received.send(
-                        sender=InboundSms, inbound_id=inbound.id, phone=phone, body=body, thread=thread
-                    )
+                inbound_sms_received.send(
+                    sender=InboundSms, inbound_id=inbound.id, phone=phone, body=body, thread=thread
                 )
     except IntegrityError:
-        return None
+        if InboundSms.objects.filter(provider_message_id=sid).exists():
+            return None  # a retry of an SMS already stored and processed
+        raise
     return inbound

@@ -1,15 +1,21 @@
-"""What providers tell us about sent messages (SendGrid events, Twilio status callbacks): each recorded once,
-statuses moved forward only, bounces and spam reports suppressed."""
+"""What providers tell us about sent messages (SendGrid events, Twilio status callbacks, Twilio's status lookup):
+each recorded once, statuses moved forward only (compare-and-set), bounces, spam reports and unreachable numbers
+suppressed. Callbacks may arrive twice, together, or out of order (Twilio sends each as its own request)."""
 
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from notifications.models import Channel, Message, ProviderEvent, Suppression
 from notifications.services.sending import message_status_advance
 from notifications.services.suppressions import suppression_add
+from notifications.transports import DeliveryError, transport_for
 from notifications.transports.sendgrid import MESSAGE_ID_ARG
+from notifications.transports.twilio import OPTED_OUT_CODES, UNREACHABLE_CODES
 
 logger = logging.getLogger(__name__)
 
@@ -97,13 +103,66 @@ def twilio_status_record(*, message_public_id: str | None, sid: str, status: str
         if message is None:
             return True
         if sid and not message.provider_message_id:
-            # A send that timed out (`unknown`) learns its id from the callback.
-            message.provider_message_id = sid
-            message.save(update_fields=["provider_message_id", "updated_at"])
-        if status in TWILIO_STATUS:
-            error = f"Twilio error {error_code}" if error_code else ""
-            message_status_advance(message=message, status=TWILIO_STATUS[status], error=error)
-        if error_code == "21610":
-            suppression_add(channel=Channel.SMS, recipient=message.recipient, reason=Suppression.Reason.STOP,
-                            source="twilio")  # fmt: skip
+            # A send that timed out (`unknown`) learns its id from the callback, for the sweeper's lookups too.
+            Message.objects.filter(id=message.id, provider_message_id="").update(provider_message_id=sid[:100])
+            message.provider_message_id = sid[:100]
+        _twilio_status_apply(message, status, error_code, source="twilio")
     return True
+
+
+def _twilio_status_apply(message: Message, status: str, error_code: str, *, source: str) -> bool:
+    """Move the message to what Twilio says (forward only), and keep off a number that refused or cannot get texts."""
+    moved = False
+    if status in TWILIO_STATUS:
+        error = f"Twilio error {error_code}" if error_code else ""
+        moved = message_status_advance(message=message, status=TWILIO_STATUS[status], error=error)
+    code = int(error_code) if error_code.isdigit() else 0
+    if code in OPTED_OUT_CODES:
+        suppression_add(channel=Channel.SMS, recipient=message.recipient, reason=Suppression.Reason.STOP, source=source)
+    elif code in UNREACHABLE_CODES:
+        suppression_add(channel=Channel.SMS, recipient=message.recipient, reason=Suppression.Reason.BOUNCE,
+                        source=source)  # fmt: skip
+    return moved
+
+
+# An `unknown` SMS is looked up a minute after, then ever less often, up to every this long.
+RECONCILE_FIRST_WAIT = timedelta(minutes=1)
+RECONCILE_LONGEST_WAIT = timedelta(hours=6)
+
+
+def messages_reconcile(*, now=None, limit: int = 100) -> dict[str, int]:
+    """Ask the provider what became of `unknown` messages whose id it gave us (Twilio's `messages(sid).fetch()`).
+
+    SendGrid offers no lookup by our id, and a send whose answer was lost has no provider id: those stay
+    `unknown` for a webhook to settle (their `sweep_at` is cleared, so the scan no longer reads them). The
+    wait between lookups of one message doubles, from a minute to six hours, and stops with the grace period.
+    """
+    now = now or timezone.now()
+    due = list(Message.objects.filter(status=Message.Status.UNKNOWN, sweep_at__lte=now).order_by("sweep_at")[:limit])
+    asked = settled = 0
+    for message in due:
+        transport = None
+        if message.channel == Channel.SMS and message.provider_message_id:
+            try:
+                transport = transport_for(Channel.SMS)
+            except Exception:  # misconfigured: nothing to ask today, the webhook may still come
+                logger.exception("no SMS transport to look message %s up", message.public_id)
+        grace_over = message.updated_at < now - timedelta(seconds=settings.SEND_UNKNOWN_GRACE_SECONDS)
+        if transport is None or not hasattr(transport, "status") or grace_over:
+            Message.objects.filter(id=message.id, status=Message.Status.UNKNOWN).update(sweep_at=None)
+            continue
+        try:
+            status, error_code = transport.status(message.provider_message_id)
+        except DeliveryError as exc:
+            status, error_code = "", ""
+            logger.warning("status lookup of message %s failed: %s", message.public_id, exc)
+        asked += 1
+        with transaction.atomic():
+            if _twilio_status_apply(message, status, error_code, source="twilio lookup"):
+                settled += 1
+                continue
+        waited = max(RECONCILE_FIRST_WAIT, now - message.updated_at)
+        Message.objects.filter(id=message.id, status=Message.Status.UNKNOWN).update(
+            sweep_at=now + min(RECONCILE_LONGEST_WAIT, waited)
+        )
+    return {"looked_up": asked, "settled": settled}

@@ -2,11 +2,13 @@
 re-enqueue lost ones and resend an `unknown` one on an operator's decision.
 
 Knows nothing of surveys or follow-ups: callers hand over rendered content and keep the `Message` they get back.
-The tasks it enqueues call back into `notifications.services.sending`.
+The tasks it enqueues call back into `notifications.services.sending`. A hand-off to the broker that fails (Redis
+down at commit) loses nothing: the message is committed `queued` with its `sweep_at`, and the sweeper enqueues it
+again once that passes.
 """
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
@@ -17,6 +19,7 @@ from django.utils import timezone
 
 from notifications.models import Message
 from notifications.selectors import messages_unsettled, recipient_is_contactable
+from notifications.services.provider_events import messages_reconcile
 
 logger = logging.getLogger(__name__)
 
@@ -33,15 +36,20 @@ def message_queue(
     thread: str = "",
     from_email: str = "",
     reply_to: str = "",
+    time_zones: Sequence[str] = (),
 ) -> Message:
     """Store a message and enqueue its send once the surrounding transaction commits.
 
     A suppressed recipient gets a `cancelled` row and no send, so callers need not check. `thread`
     names the conversation of the app above that the customer's answer belongs to (see
     `inbound_sms_receive`); `from_email` ("Name <address>") and `reply_to` apply to email.
+    `time_zones` (an SMS's recipient's zones) put it under quiet hours (`SMS_SEND_WINDOW`), checked
+    again right before the provider call.
     """
     contactable = recipient_is_contactable(channel=channel, recipient=recipient)
     message = Message.objects.create(
+        time_zones=",".join(time_zones)[:300],
+        sweep_at=timezone.now() + timedelta(seconds=settings.SEND_LEASE_SECONDS) if contactable else None,
         channel=channel,
         recipient=recipient,
         subject=subject,
@@ -88,7 +96,7 @@ def messages_sent_in_batches() -> Iterator[None]:
             for start in range(0, len(ids), size):
                 send_messages.delay(ids[start : start + size])
 
-        transaction.on_commit(enqueue)
+        transaction.on_commit(enqueue, robust=True)
 
 
 def message_enqueue_on_commit(message_id: int) -> None:
@@ -98,38 +106,47 @@ def message_enqueue_on_commit(message_id: int) -> None:
         return
     from notifications.tasks import send_message
 
-    transaction.on_commit(lambda: send_message.delay(message_id))
+    # Robust: a broker down at commit must not fail the request that queued it; the sweeper sends it later.
+    transaction.on_commit(lambda: send_message.delay(message_id), robust=True)
 
 
 def messages_sweep(*, now=None) -> dict[str, int]:
-    """Mark sends stuck in `sending` past their lease `unknown`, re-enqueue lost `queued` ones, count the unsettled.
+    """Recover what a lost task or a killed worker left behind, each message once per lease; count the unsettled.
 
-    A worker killed mid-send leaves `sending` behind: the provider may have got it, so it
-    becomes `unknown` for webhooks to settle, never resent; a row never claimed past the
-    lease just lost its task and is enqueued again. `unknown` ones still unsettled after the
-    grace period are logged for an operator, who may resend them from the admin: only a
-    person can judge that a double is better than nothing.
+    A worker killed mid-send leaves `sending` behind: the provider may have got it, so it becomes
+    `unknown`, never resent. A `queued` message whose `sweep_at` has passed lost its task (or waited
+    out its retry or quiet hours): it is enqueued again, and its `sweep_at` moves a lease ahead, so a
+    long backlog still waiting in the broker gets one more task per lease, not one per sweep. An
+    `unknown` SMS whose provider id is known is looked up at Twilio (`messages(sid).fetch()`), with a
+    growing wait between lookups. `unknown` ones still unsettled after the grace period are logged for
+    an operator, who may resend them from the admin: only a person can judge that a double is better
+    than nothing.
     """
     now = now or timezone.now()
-    lease = now - timedelta(seconds=settings.SEND_LEASE_SECONDS)
-    stuck = Message.objects.filter(status=Message.Status.SENDING, updated_at__lt=lease)
-    unknown = stuck.update(status=Message.Status.UNKNOWN, last_error="send outlived its lease", updated_at=now)
+    lease = timedelta(seconds=settings.SEND_LEASE_SECONDS)
+    unknown = Message.objects.filter(status=Message.Status.SENDING, updated_at__lt=now - lease).update(
+        status=Message.Status.UNKNOWN, last_error="send outlived its lease", updated_at=now, sweep_at=now
+    )
     unsettled = messages_unsettled(now=now).count()
     if unsettled:
         logger.warning(
             "%d message(s) in `unknown` past the grace period: review them in the admin (Messages, outcome)",
             unsettled,
         )
-    lost_ids = list(
-        Message.objects.filter(status=Message.Status.QUEUED, updated_at__lt=lease).values_list("id", flat=True)
-    )
-    # Touching them starts a new lease, so a long backlog is not enqueued again at every sweep.
-    Message.objects.filter(id__in=lost_ids, status=Message.Status.QUEUED).update(updated_at=now)
+    with transaction.atomic():
+        lost_ids = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(status=Message.Status.QUEUED, sweep_at__lte=now)
+            .order_by("sweep_at")
+            .values_list("id", flat=True)[: settings.SEND_SWEEP_BATCH]
+        )
+        Message.objects.filter(id__in=lost_ids).update(sweep_at=now + lease)
     from notifications.tasks import send_message
 
     for message_id in lost_ids:
         send_message.delay(message_id)
-    return {"unknown": unknown, "requeued": len(lost_ids), "unsettled": unsettled}
+    reconciled = messages_reconcile(now=now)
+    return {"unknown": unknown, "requeued": len(lost_ids), "unsettled": unsettled, **reconciled}
 
 
 def message_resend(*, message_id: int, by: str) -> Message | None:
@@ -157,6 +174,7 @@ def message_resend(*, message_id: int, by: str) -> Message | None:
             unsubscribe_hash=original.unsubscribe_hash,
             from_email=original.from_email,
             reply_to=original.reply_to,
+            time_zones=[zone for zone in original.time_zones.split(",") if zone],
         )
         original.resent_as = copy
         original.last_error = f"resent by {by}; was: {original.last_error}"[:1000]

@@ -120,8 +120,10 @@ class TwilioTransport:
         self.http_client = BaseUrlHttpClient(settings.TWILIO_API_BASE_URL, timeout=settings.PROVIDER_TIMEOUT_SECONDS)
         self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=self.http_client)
 
-    def send(self, message: Message, *, validity_period: int | None = None) -> SendResult:
-        """Create the message at Twilio; `validity_period` (seconds) shortens how long Twilio may keep trying."""
+    def send(self, message: Message) -> SendResult:
+        """Create the message at Twilio; the send sets `validity_seconds` when quiet hours shorten how long
+        Twilio may keep trying (never past the window's end)."""
+        validity_period = getattr(message, "validity_seconds", None)
         sender = (
             {"messaging_service_sid": settings.TWILIO_MESSAGING_SERVICE_SID}
             if settings.TWILIO_MESSAGING_SERVICE_SID

@@ -17,7 +17,12 @@ from notifications.sms_text import gsm_safe
 from surveys.branding import branding_for
 from surveys.models import Contact, Invitation, Survey
 from surveys.scales import score_buttons
-from surveys.services.fatigue import invitation_hold, invitation_send_block_reason, sms_window_next_open
+from surveys.services.fatigue import (
+    contact_time_zones,
+    invitation_hold,
+    invitation_send_block_reason,
+    sms_window_next_open,
+)
 from surveys.tokens import invitation_token
 from surveys.wording import WORDING
 
@@ -57,7 +62,13 @@ def _invitation_render(invitation: Invitation, *, reminder: bool) -> dict:
         text = prefix + words["sms_body"].format(question=question, low=scale.low, high=scale.high, link=link)
         # The signature says who is asking before anything else.
         text = f"{brand.sms_signature}: {text}" if brand.sms_signature else text
-        return {"channel": Channel.SMS, "recipient": contact.phone, "body_text": gsm_safe(text)}
+        # The contact's zones go with the text: its quiet hours are checked again right before the provider call.
+        return {
+            "channel": Channel.SMS,
+            "recipient": contact.phone,
+            "body_text": gsm_safe(text),
+            "time_zones": contact_time_zones(contact),
+        }
     # One opaque token per email: the unsubscribe link names no address and only its hash is kept.
     token, token_hash = unsubscribe_token_new()
     context = {

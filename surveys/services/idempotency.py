@@ -1,7 +1,13 @@
-"""Idempotency keys of the intake API: claim a key for a request, keep its answer to replay, forget old keys."""
+"""Idempotency keys of the intake API: claim a key for a request, keep its answer to replay, forget old keys.
+
+A claim is a lease: a request that dies holding one (worker timeout, SIGKILL, out of memory, the database
+gone mid-request) cannot release it, so once `IDEMPOTENCY_LEASE_SECONDS` (the request time limit plus a
+margin) have passed, the client's retry takes the claim over instead of getting 409 for a day.
+"""
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -31,7 +37,17 @@ def idempotency_claim(*, api_key: ApiKey, key: str, request_hash: str) -> tuple[
     if record.request_hash != request_hash:
         raise IdempotencyConflict
     if record.status_code is None:
-        raise IdempotencyInFlight
+        claimed_at = record.created_at
+        if claimed_at > now - timedelta(seconds=settings.IDEMPOTENCY_LEASE_SECONDS):
+            raise IdempotencyInFlight
+        # The first request outlived any request's time limit: it died. Take its claim over, once.
+        taken = IdempotencyKey.objects.filter(pk=record.pk, status_code__isnull=True, created_at=claimed_at).update(
+            created_at=now
+        )
+        if not taken:
+            raise IdempotencyInFlight  # another retry took it over first
+        record.created_at = now
+        return record, True
     return record, False
 
 

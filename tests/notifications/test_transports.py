@@ -353,5 +353,7 @@ def test_twilio_status_lookup_fetches_the_message_by_sid(fake_providers):
 
 
 def test_twilio_send_passes_a_shortened_validity_period(fake_providers):
-    TwilioTransport().send(_sms(), validity_period=600)
+    message = _sms()
+    message.validity_seconds = 600
+    TwilioTransport().send(message)
     assert fake_providers.twilio()[0].form()["ValidityPeriod"] == "600"

@@ -15,6 +15,7 @@ from twilio.request_validator import RequestValidator
 from notifications.models import Channel, InboundSms, Message, ProviderEvent, Suppression
 from notifications.services.emails import unsubscribe_token_new
 from notifications.signals import inbound_sms_received
+from notifications.views import EMPTY_TWIML
 from tests.factories import MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -422,12 +423,37 @@ def test_twilio_inbound_reply_is_stored_once_and_announced(twilio_post, django_c
     try:
         params = {"MessageSid": "SM1", "From": "+33612345678", "Body": "the parcel was late"}
         with django_capture_on_commit_callbacks(execute=True):
-            twilio_post("/webhooks/twilio/sms/", params)
-            twilio_post("/webhooks/twilio/sms/", params)
+            first = twilio_post("/webhooks/twilio/sms/", params)
+            retry = twilio_post("/webhooks/twilio/sms/", params)
     finally:
         inbound_sms_received.disconnect(dispatch_uid="test-inbound")
+    # Twilio's retry of a processed SMS gets the same empty TwiML 200, so it stops, and changes nothing.
+    assert (first.status_code, retry.status_code) == (200, 200)
+    assert first.content == retry.content == EMPTY_TWIML.encode()
     assert received == [("+33612345678", "the parcel was late")]
-    assert InboundSms.objects.get().keyword == ""
+    assert list(InboundSms.objects.values_list("provider_message_id", "keyword")) == [("SM1", "")]
+
+
+def test_twilio_inbound_sms_whose_processing_fails_is_kept_for_twilios_retry(twilio_post, client):
+    calls = {"n": 0}
+
+    def fail_first(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("the database went away mid-way")
+
+    inbound_sms_received.connect(fail_first, weak=False, dispatch_uid="test-inbound-fails")
+    client.raise_request_exception = False
+    try:
+        params = {"MessageSid": "SM7", "From": "+33612345678", "Body": "9"}
+        failed = twilio_post("/webhooks/twilio/sms/", params)
+        # Nothing of it was kept, so Twilio's retry is processed afresh instead of being taken for a duplicate.
+        assert (failed.status_code, InboundSms.objects.count()) == (500, 0)
+        retried = twilio_post("/webhooks/twilio/sms/", params)
+    finally:
+        inbound_sms_received.disconnect(dispatch_uid="test-inbound-fails")
+    assert (retried.status_code, calls["n"]) == (200, 2)
+    assert InboundSms.objects.get().provider_message_id == "SM7"
 
 
 def test_unsubscribe_get_confirms_and_records_nothing(client):

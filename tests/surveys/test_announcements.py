@@ -7,8 +7,9 @@ import pytest
 from django.dispatch import receiver
 from django.utils import timezone
 
-from feedback.models import FollowUp, WebhookDelivery, WebhookSubscription
-from feedback.rollups import full_score_rollup_rows, stored_score_rollup_rows
+from feedback.models import FollowUp
+from insights.rollups import full_score_rollup_rows, stored_score_rollup_rows
+from integrations.models import WebhookDelivery, WebhookSubscription
 from surveys.models import ResponseAnnouncement
 from surveys.services.announcements import response_announcement_process, response_announcements_sweep
 from surveys.services.responses import response_comment, response_submit
