@@ -14,6 +14,8 @@ from insights.rollups import rollup_count_response, rollup_refresh_recent_funnel
 
 @shared_task
 def count_response(response_id: int) -> None:
+    # Answers are counted in their announcement now (surveys.services.announcements); kept so that the tasks an
+    # older release left in the queue at an upgrade are still consumed.
     rollup_count_response(response_id=response_id)
 
 
