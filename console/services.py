@@ -277,7 +277,9 @@ def _routing_rule_check(rule: RoutingRule) -> None:
     kind = rule.survey.kind if rule.survey_id else rule.kind
     if rule.survey_id and rule.kind and rule.kind != rule.survey.kind:
         errors["kind"] = [f"The survey {rule.survey} is a {rule.survey.kind} survey."]
-    if kind:
+    if kind and kind not in SCALES:
+        errors["kind"] = [f"Pick one of {', '.join(SCALES)}."]
+    elif kind:
         scale = SCALES[kind]
         for field in ("score_min", "score_max"):
             value = getattr(rule, field)

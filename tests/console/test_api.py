@@ -4,6 +4,7 @@ from rest_framework.test import APIClient
 from console.models import AuditEntry
 from feedback.models import RoutingRule, User
 from surveys.models import Answer, ApiKey, Question, Survey
+from surveys.scales import SCALES
 from surveys.services.api_keys import api_key_create
 from tests.factories import (
     ContactFactory,
@@ -303,6 +304,13 @@ def test_routing_rule_checks_scores_and_team(manager_api):
     )
     assert created.status_code == 201, created.json()
     assert manager_api.get("/api/audit-trail/").json()["results"][0]["object_type"] == "routingrule"
+
+
+def test_routing_rule_of_an_unknown_kind_is_a_400_on_kind(manager_api):
+    response = manager_api.post("/api/routing-rules/", {"kind": "Passer", "score_min": 300}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"]["kind"] == [f"Pick one of {', '.join(SCALES)}."]
+    assert RoutingRule.objects.count() == 0
 
 
 def test_team_calendar_and_members(manager_api, agent):
