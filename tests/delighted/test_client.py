@@ -119,7 +119,7 @@ def test_client_survey_response_create_retrieve_update_list(call, survey):
     assert created["survey_type"] == "nps"
     assert created["person"] == str(contact.pk)
     assert created["person_properties"] == {"plan": "pro"}
-    assert created["permalink"].startswith("http://testserver/s/")
+    assert created["permalink"] == f"http://testserver/follow-ups/responses/{response.pk}/"
     assert retrieved["person"]["email"] == "ana@example.com"
     assert updated["score"] == 3
     assert response.score == 3

@@ -9,6 +9,7 @@ from notifications.models import Message
 from surveys.models import Invitation
 from surveys.services.api_keys import api_key_create
 from surveys.tokens import invitation_token
+from tests.conftest import BROWSER_USER_AGENT
 from tests.factories import RootCauseFactory, RoutingRuleFactory, TeamFactory, TriggerRuleFactory, UserFactory
 from tests.integration.conftest import wait_for
 
@@ -39,7 +40,7 @@ def test_loop_runs_on_postgresql_with_a_live_worker(live_tasks):
     invitation = Invitation.objects.get()
     assert invitation.message == message
 
-    customer = Client()
+    customer = Client(HTTP_USER_AGENT=BROWSER_USER_AGENT)
     path = f"/s/{invitation_token(invitation.public_id)}/"
     assert customer.post(path, {"step": "score", "score": "2"}).status_code == 302
 

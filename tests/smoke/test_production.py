@@ -11,6 +11,7 @@ import psycopg
 import pytest
 import requests
 
+from tests.conftest import BROWSER_USER_AGENT
 from tests.fakes.providers import Scripted
 from tests.smoke.conftest import AGENT, MANAGER, database_recreate, wait_for
 
@@ -71,6 +72,8 @@ def test_an_event_becomes_an_email_an_answer_a_case_and_a_counted_score(product)
     assert [int(score) for _, score in links] == list(range(11))
 
     respondent = requests.Session()
+    # A phone's browser: the respondent page holds answers from HTTP libraries as a scanner's (surveys.scanners).
+    respondent.headers["User-Agent"] = BROWSER_USER_AGENT
     path = links[2][0]
     page = respondent.get(f"{product.base}{path}?score=2", timeout=10)
     assert page.status_code == 200

@@ -386,7 +386,7 @@ def test_response_submit_from_page_parallel_scanner_posts_record_nothing():
 
     def post(score: int) -> bool:
         try:
-            return response_submit_from_page(invitation=invitation, score=score) is not None
+            return response_submit_from_page(invitation=invitation, score=score, client="scanner").recorded
         finally:
             connection.close()
 
