@@ -8,7 +8,8 @@ class AutopilotMembership(models.Model):
     """A person Delighted's Autopilot surveys again every `AUTOPILOT_FREQUENCY_DAYS` on one channel."""
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
-    channel = models.CharField(max_length=10, choices=Channel.choices)
+    # Delighted's Autopilot has two platforms, email and sms.
+    channel = models.CharField(max_length=10, choices=[(Channel.EMAIL, "Email"), (Channel.SMS, "SMS")])
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="autopilot_memberships")
     properties = models.JSONField(default=dict, blank=True)
     next_survey_at = models.DateTimeField(db_index=True)

@@ -16,7 +16,7 @@ from config.spreadsheet import csv_safe_row
 from insights import analysis, selectors, why
 from insights.charts import line_chart
 from insights.digest import digest_subscribe
-from notifications.models import Channel
+from surveys.models import AnswerChannel
 
 DEFAULT_PERIOD = "30"
 
@@ -29,7 +29,7 @@ class DashboardFilterForm(forms.Form):
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     survey = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, choices=[])
-    channel = forms.ChoiceField(choices=[("", "All channels"), *Channel.choices], required=False)
+    channel = forms.ChoiceField(choices=[("", "All channels"), *AnswerChannel.choices], required=False)
     event_type = forms.ChoiceField(required=False, choices=[])
     by = forms.ChoiceField(required=False, choices=[])
     band = forms.ChoiceField(

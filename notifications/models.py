@@ -4,8 +4,15 @@ from django.db import models
 
 
 class Channel(models.TextChoices):
+    """The channels a message leaves by."""
+
     EMAIL = "email", "Email"
     SMS = "sms", "SMS"
+    WHATSAPP = "whatsapp", "WhatsApp"
+
+
+# Channels whose address is a phone number (E.164), answered by the customer's texts.
+PHONE_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
 
 
 def recipient_normalize(*, channel: str, recipient: str) -> str:
@@ -17,7 +24,7 @@ def recipient_normalize(*, channel: str, recipient: str) -> str:
 
 
 class Message(models.Model):
-    """One outbound email or SMS; its status is the only truth about what was sent."""
+    """One outbound email, SMS or WhatsApp message; its status is the only truth about what was sent."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -38,6 +45,10 @@ class Message(models.Model):
     subject = models.CharField(max_length=300, blank=True)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
+    # A WhatsApp message that opens a conversation must be an approved template: {"content_sid": "HX...",
+    # "variables": {"1": "...", ...}} (Twilio's Content API). Empty: a free-form message of `body_text`, which
+    # WhatsApp accepts only within 24 hours of the customer's last message.
+    template = models.JSONField(default=dict, blank=True)
     headers = models.JSONField(default=dict, blank=True)
     from_email = models.CharField(
         max_length=320, blank=True, help_text='Sender, e.g. "Acme <care@acme.test>"; empty: DEFAULT_FROM_EMAIL.'
@@ -134,16 +145,23 @@ class ProviderEvent(models.Model):
 
 
 class InboundSms(models.Model):
-    """One SMS a customer sent us, stored once per provider id."""
+    """One SMS or WhatsApp message a customer sent us, stored once per provider id."""
 
     provider_message_id = models.CharField(max_length=100, unique=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.SMS)
     phone = models.CharField(max_length=20, db_index=True)
     body = models.TextField()
     keyword = models.CharField(max_length=10, blank=True, help_text="stop, start or help when it was one.")
     received_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        indexes = [
+            # WhatsApp's 24-hour session: when did this number last write to us on this channel?
+            models.Index(fields=["phone", "channel", "received_at"], name="inbound_sms_latest"),
+        ]
+
     def __str__(self) -> str:
-        return f"inbound SMS {self.provider_message_id}"
+        return f"inbound {self.channel} {self.provider_message_id}"
 
 
 class ReplyAddress(models.Model):

@@ -5,9 +5,24 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from notifications.models import Channel, Message
+from notifications.models import Message
 from surveys.scales import SCALES, pick_locale
 from surveys.wording import WORDING
+
+
+class AnswerChannel(models.TextChoices):
+    """Where an invitation reached the customer (a message channel), or where they answered unasked: the
+    survey's public link (`/l/<slug>/`, its QR code) or the same link in kiosk mode on a shared device."""
+
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    LINK = "link", "Link or QR code"
+    KIOSK = "kiosk", "Kiosk"
+
+
+# The answer channels nothing is sent on: an invitation of these only holds an answer given on a public page.
+PUBLIC_CHANNELS = (AnswerChannel.LINK, AnswerChannel.KIOSK)
 
 
 class Contact(models.Model):
@@ -89,6 +104,29 @@ class Survey(models.Model):
         return words["fix_check_comment_prompt"] if self.is_fix_check else words["comment_prompt"]
 
 
+class SurveyLink(models.Model):
+    """A survey's public link `/l/<slug>/`: whoever has it (a QR code on a receipt or a table, a shared URL, a
+    kiosk at a counter) answers without being invited. Each answer gets an anonymous contact of its own, unless
+    the respondent leaves an email to be contacted at."""
+
+    survey = models.OneToOneField(Survey, on_delete=models.CASCADE, related_name="public_link")
+    slug = models.SlugField(max_length=40, unique=True, help_text="The link's name: /l/<slug>/.")
+    is_enabled = models.BooleanField(default=True, help_text="A disabled link answers visitors that it is closed.")
+    kiosk_enabled = models.BooleanField(
+        default=False,
+        help_text="Allow kiosk mode (/l/<slug>/?kiosk=1): full screen, any number of answers from one device, "
+        "back to the start after each thank-you.",
+    )
+    ask_contact = models.BooleanField(
+        default=True, help_text='Offer an optional "may we contact you?" email field with the reason.'
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"/l/{self.slug}/"
+
+
 class ApiKey(models.Model):
     """A named, scoped credential; the raw key is shown once and only its hash is kept."""
 
@@ -128,6 +166,7 @@ class TriggerRule(models.Model):
         EMAIL = "email", "Email"
         SMS = "sms", "SMS"
         EMAIL_THEN_SMS = "email_then_sms", "Email, else SMS"
+        WHATSAPP = "whatsapp", "WhatsApp"
 
     event_type = models.CharField(max_length=100, db_index=True)
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="trigger_rules")
@@ -211,7 +250,7 @@ class Invitation(models.Model):
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
     event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations")
     trigger_rule = models.ForeignKey(TriggerRule, null=True, blank=True, on_delete=models.SET_NULL)
-    channel = models.CharField(max_length=10, choices=Channel.choices)
+    channel = models.CharField(max_length=10, choices=AnswerChannel.choices)
     locale = models.CharField(max_length=10, default="en")
     properties = models.JSONField(default=dict, blank=True)
     scheduled_at = models.DateTimeField()
