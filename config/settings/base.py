@@ -288,6 +288,13 @@ NOTIFICATIONS_RATE_LIMITS = {
     "sms": env.float("TWILIO_RATE_PER_SECOND", default=10.0),
 }
 PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=10.0)
+# Each SendGrid or Twilio call, connect to the answer's last byte, within this many seconds (the timeout above
+# bounds each socket operation, not the call), and at most this many bytes of its answer read
+# (notifications/transports/deadline.py).
+PROVIDER_DEADLINE_SECONDS = env.float("PROVIDER_DEADLINE_SECONDS", default=2 * PROVIDER_TIMEOUT_SECONDS)
+PROVIDER_MAX_RESPONSE_BYTES = env.int("PROVIDER_MAX_RESPONSE_BYTES", default=1024 * 1024)
+if PROVIDER_DEADLINE_SECONDS <= 0 or PROVIDER_MAX_RESPONSE_BYTES <= 0:
+    raise ImproperlyConfigured("PROVIDER_DEADLINE_SECONDS and PROVIDER_MAX_RESPONSE_BYTES must be above 0")
 # Transient failures retry with jittered backoff capped here, then the message fails.
 SEND_MAX_RETRIES = env.int("SEND_MAX_RETRIES", default=6)
 SEND_RETRY_CAP_SECONDS = env.float("SEND_RETRY_CAP_SECONDS", default=120.0)
@@ -296,14 +303,14 @@ SEND_RETRY_CAP_SECONDS = env.float("SEND_RETRY_CAP_SECONDS", default=120.0)
 SEND_RETRY_AFTER_MAX_SECONDS = env.float("SEND_RETRY_AFTER_MAX_SECONDS", default=3000.0)
 # The dispatcher hands its messages to workers in tasks of this many sends (`send_messages`); each send
 # still claims its own message. A batch's time limits cover a full batch in which every provider call
-# runs to its timeouts (connect, then read) after a second of rate-limit wait; they must stay below
+# runs to its deadline after a second of rate-limit wait; they must stay below
 # the broker's visibility timeout, or Redis would hand a batch still running to a second worker.
 SEND_BATCH_SIZE = env.int("SEND_BATCH_SIZE", default=50)
-SEND_BATCH_SOFT_TIME_LIMIT = SEND_BATCH_SIZE * (2 * PROVIDER_TIMEOUT_SECONDS + 1)
+SEND_BATCH_SOFT_TIME_LIMIT = SEND_BATCH_SIZE * (PROVIDER_DEADLINE_SECONDS + 1)
 SEND_BATCH_TIME_LIMIT = SEND_BATCH_SOFT_TIME_LIMIT + 60
 if SEND_BATCH_SIZE < 1 or SEND_BATCH_TIME_LIMIT >= CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
     raise ImproperlyConfigured(
-        f"SEND_BATCH_SIZE={SEND_BATCH_SIZE} with PROVIDER_TIMEOUT_SECONDS={PROVIDER_TIMEOUT_SECONDS:g}: a batch"
+        f"SEND_BATCH_SIZE={SEND_BATCH_SIZE} with PROVIDER_DEADLINE_SECONDS={PROVIDER_DEADLINE_SECONDS:g}: a batch"
         f" must hold at least one send and its time limit ({SEND_BATCH_TIME_LIMIT:g} s) stay below the broker's"
         f" visibility timeout ({CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout']} s)"
     )

@@ -7,12 +7,16 @@ custom arg, click tracking off (survey links must stay ours), the message's own 
 
 SendGrid has no "what became of this request?" lookup by our id, so a request that may have
 been read stays `unknown` until its event webhook (`processed`, `delivered`...) settles it.
+
+Each call runs under `PROVIDER_DEADLINE_SECONDS` from connect to the answer's last byte, and at most
+`PROVIDER_MAX_RESPONSE_BYTES` of the answer is read (notifications/transports/deadline.py).
 """
 
 import base64
 import http.client
 import os
 import select
+import socket
 import threading
 import time
 from email.utils import parseaddr
@@ -29,6 +33,8 @@ from sendgrid import SendGridAPIClient
 
 from notifications.models import Message
 from notifications.transports import DeliveryError, SendResult
+from notifications.transports.deadline import DeadlineExceeded, ResponseTooLarge, deadline, read_capped
+from notifications.transports.deadline import current as current_deadline
 
 # Our id in SendGrid's event webhooks: `custom_args` come back as top-level keys of each event.
 MESSAGE_ID_ARG = "closeloop_message_id"
@@ -72,11 +78,10 @@ def mail_body(message: Message) -> dict:
 
 
 class RequestMayHaveBeenRead(Exception):
-    """The whole request was written, then the answer failed (dropped, reset, timed out, garbled)."""
+    """The whole request was written, then the answer failed (dropped, reset, timed out, garbled, cut off)."""
 
-    def __init__(self, cause: BaseException) -> None:
-        super().__init__(f"{type(cause).__name__} after the request was written")
-        self.cause = cause
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} after the request was written")
 
 
 class KeptAliveClient(python_http_client.Client):
@@ -104,10 +109,13 @@ class KeptAliveClient(python_http_client.Client):
         https = self._target.scheme == "https"
         connection_class = http.client.HTTPSConnection if https else http.client.HTTPConnection
         if self._proxy is None:
-            return connection_class(self._target.netloc, timeout=self.timeout)
-        connection = connection_class(self._proxy.hostname, self._proxy.port, timeout=self.timeout)
-        if https:
-            connection.set_tunnel(self._target.hostname, self._target.port, headers=self._proxy_headers)
+            connection = connection_class(self._target.netloc, timeout=self.timeout)
+        else:
+            connection = connection_class(self._proxy.hostname, self._proxy.port, timeout=self.timeout)
+            if https:
+                connection.set_tunnel(self._target.hostname, self._target.port, headers=self._proxy_headers)
+        # http.client opens its socket through this attribute: the running call's deadline watches it from then.
+        connection._create_connection = _watched_create_connection
         return connection
 
     def _connection(self) -> http.client.HTTPConnection:
@@ -122,10 +130,27 @@ class KeptAliveClient(python_http_client.Client):
         return connection
 
     def _make_request(self, opener, request, timeout=None):
-        connection = self._connection()
+        with deadline(settings.PROVIDER_DEADLINE_SECONDS) as call:
+            connection = self._connection()
+            status, reason, headers, body = self._exchange(connection, request, call)
+        if call.fired:
+            # The answer came whole just as the deadline shut the socket: keep it, not the dead connection.
+            connection.close()
+        if not 200 <= status < 300:
+            raise handle_error(urllib_error.HTTPError(request.full_url, status, reason, headers, BytesIO(body)))
+        return _ReadResponse(status, body, headers)
+
+    def _exchange(self, connection: http.client.HTTPConnection, request, call) -> tuple[int, str, object, bytes]:
+        """Send the request and read its whole answer (status, reason, headers, body) within the call's deadline."""
         # Through a proxy, plain HTTP names the whole URL to it (HTTPS goes through the tunnel instead).
         forward = self._proxy is not None and self._target.scheme == "http"
         try:
+            if connection.sock is None:
+                # Connected here rather than inside `request`: its socket is watched from the start (TLS handshake
+                # and a proxy's CONNECT included) by `_watched_create_connection`.
+                connection.connect()
+            else:
+                call.watch(connection.sock)
             connection.request(
                 request.get_method(),
                 request.full_url if forward else request.selector,
@@ -134,23 +159,34 @@ class KeptAliveClient(python_http_client.Client):
             )
         except OSError as exc:
             connection.close()
-            raise URLError(exc) from None  # as urllib: the provider did not get the whole request
+            # As urllib: the provider did not get the whole request (the deadline may have cut the write).
+            raise URLError(call.error() if call.fired else exc) from None
         try:
             response = connection.getresponse()
-            body = response.read()
+            body = read_capped(response.read, settings.PROVIDER_MAX_RESPONSE_BYTES)
+            if call.fired:
+                # A body without a length ends where the socket was shut down: it may be cut short.
+                raise call.error()
+        except ResponseTooLarge as exc:
+            connection.close()
+            raise RequestMayHaveBeenRead(str(exc)) from None
         except Exception as exc:
-            # RemoteDisconnected, ConnectionResetError, TimeoutError, IncompleteRead...: SendGrid had
+            # RemoteDisconnected, ConnectionResetError, TimeoutError, IncompleteRead, the deadline...: SendGrid had
             # the whole request and may have accepted it. Never to be told apart from "unreachable".
             connection.close()
-            raise RequestMayHaveBeenRead(exc) from None
+            raise RequestMayHaveBeenRead(str(call.error()) if call.fired else type(exc).__name__) from None
         except BaseException:
             connection.close()
             raise
-        if not 200 <= response.status < 300:
-            raise handle_error(
-                urllib_error.HTTPError(request.full_url, response.status, response.reason, response.msg, BytesIO(body))
-            )
-        return _ReadResponse(response.status, body, response.msg)
+        return response.status, response.reason, response.msg, body
+
+
+def _watched_create_connection(*args, **kwargs) -> socket.socket:
+    """`socket.create_connection` whose socket the running call's deadline watches as soon as it exists."""
+    sock = socket.create_connection(*args, **kwargs)
+    if (call := current_deadline()) is not None:
+        call.watch(sock)
+    return sock
 
 
 class _ReadResponse:
@@ -172,7 +208,8 @@ class _ReadResponse:
 class SendGridTransport:
     def __init__(self) -> None:
         sdk = SendGridAPIClient(settings.SENDGRID_API_KEY, host=settings.SENDGRID_API_BASE_URL)
-        # Mail Send, built once with the SDK's headers; the SDK waits forever unless given a timeout.
+        # Mail Send, built once with the SDK's headers; the SDK waits forever unless given a timeout (each socket
+        # operation's; the whole call's is the deadline).
         self.mail_send = KeptAliveClient(
             host=sdk.client.host,
             request_headers=sdk.client.request_headers,
@@ -191,7 +228,9 @@ class SendGridTransport:
             raise DeliveryError(f"SendGrid outcome unknown: {exc}", permanent=False, unknown=True) from None
         except (URLError, OSError) as exc:
             # Connecting or writing failed: SendGrid never had the whole request, so a retry cannot double.
-            raise DeliveryError(f"SendGrid unreachable: {type(exc).__name__}", permanent=False) from None
+            cause = exc.reason if isinstance(exc, URLError) else exc
+            what = str(cause) if isinstance(cause, DeadlineExceeded) else type(exc).__name__
+            raise DeliveryError(f"SendGrid unreachable: {what}", permanent=False) from None
         return SendResult(provider_message_id=response.headers.get("X-Message-Id", ""))
 
     @staticmethod

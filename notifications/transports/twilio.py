@@ -10,6 +10,11 @@ Whether a failed request may have reached Twilio is read off the connection itse
 reports a refused connection and a connection dropped after the request was read alike
 (`ConnectionError`, the second wrapping urllib3's `ProtocolError('Connection aborted.')`), so
 each connection records whether the whole request was written.
+
+Each call runs under `PROVIDER_DEADLINE_SECONDS` from connect to the answer's last byte, and at most
+`PROVIDER_MAX_RESPONSE_BYTES` of the answer is read (notifications/transports/deadline.py): the SDK's
+`HttpClient` still builds, sends and parses every request; the adapter under it watches the sockets and
+reads the body.
 """
 
 import os
@@ -27,6 +32,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from notifications.models import Message
 from notifications.transports import DeliveryError, SendResult
+from notifications.transports.deadline import DeadlineExceeded, ResponseTooLarge, deadline, read_capped
+from notifications.transports.deadline import current as current_deadline
 
 TWILIO_HOST = "https://api.twilio.com"
 # The recipient has opted out (replied STOP): sending again is refused until they reply START.
@@ -46,10 +53,19 @@ def _request_written() -> bool:
 
 
 class _WriteTracking:
-    """A urllib3 connection that records when a request has been written in full (headers and body)."""
+    """A urllib3 connection that records when a request has been written in full (headers and body), and whose
+    socket the running call's deadline watches (from the moment it is opened, or when a kept one is reused)."""
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        if (call := current_deadline()) is not None:
+            call.watch(sock)
+        return sock
 
     def request(self, *args, **kwargs):
         _written.flag = False
+        if self.sock is not None and (call := current_deadline()) is not None:
+            call.watch(self.sock)
         super().request(*args, **kwargs)
         _written.flag = True
 
@@ -71,6 +87,25 @@ class _WriteTrackingAdapter(HTTPAdapter):
     def init_poolmanager(self, *args, **kwargs) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = self._pool_classes
+
+    def send(self, request, stream=False, **kwargs):
+        """Send as requests does, reading the body here: chunk by chunk, at most `PROVIDER_MAX_RESPONSE_BYTES`."""
+        response = super().send(request, stream=True, **kwargs)
+        try:
+            # Decoded as `Response.content` would (gzip): the cap is on what is held in memory.
+            body = read_capped(
+                lambda size: response.raw.read(size, decode_content=True), settings.PROVIDER_MAX_RESPONSE_BYTES
+            )
+        except ResponseTooLarge:
+            response.close()  # closes the connection too: the rest of the answer is never read
+            raise
+        except Exception as exc:
+            response.close()
+            raise requests.ConnectionError(exc, request=request) from exc
+        # What `Response.content` would have read, for the SDK's `response.text`.
+        response._content, response._content_consumed = body, True
+        response.raw.release_conn()
+        return response
 
 
 class BaseUrlHttpClient(TwilioHttpClient):
@@ -95,7 +130,16 @@ class BaseUrlHttpClient(TwilioHttpClient):
             url = self.base_url + url[len(TWILIO_HOST) :]
         self.last_headers = {}
         _written.flag = False
-        response = super().request(method, url, *args, **kwargs)
+        with deadline(settings.PROVIDER_DEADLINE_SECONDS) as call:
+            try:
+                response = super().request(method, url, *args, **kwargs)
+            except requests.RequestException as exc:
+                if call.fired:
+                    raise call.error() from exc
+                raise
+        if call.fired:
+            # A body without a length ends where the socket was shut down: it may be cut short.
+            raise call.error()
         # Kept for a 429's Retry-After: the SDK's exception carries no headers.
         self.last_headers = response.headers or {}
         return response
@@ -105,14 +149,20 @@ def status_callback_url(message: Message) -> str:
     return f"{settings.SITE_URL}/webhooks/twilio/status/?m={message.public_id}"
 
 
-def _failure(exc: requests.RequestException, *, doing: str) -> DeliveryError:
+# What cut a call short, besides the network's errors: the deadline, the size cap.
+CUT_SHORT = (DeadlineExceeded, ResponseTooLarge)
+
+
+def _failure(exc: Exception, *, doing: str) -> DeliveryError:
+    what = str(exc) if isinstance(exc, CUT_SHORT) else type(exc).__name__
     if _request_written():
-        # Read timeout, RemoteDisconnected, ConnectionResetError after the write: Twilio may have queued it.
+        # Read timeout, RemoteDisconnected, ConnectionResetError, the deadline or an oversized answer after the
+        # write: Twilio may have queued it.
         return DeliveryError(
-            f"Twilio outcome unknown: {type(exc).__name__} after the request was written", permanent=False, unknown=True
+            f"Twilio outcome unknown: {what} after the request was written", permanent=False, unknown=True
         )
-    # Refused, connect timeout, DNS, reset while writing: Twilio never had the whole request.
-    return DeliveryError(f"Twilio unreachable while {doing}: {type(exc).__name__}", permanent=False)
+    # Refused, connect timeout, DNS, reset or the deadline while writing: Twilio never had the whole request.
+    return DeliveryError(f"Twilio unreachable while {doing}: {what}", permanent=False)
 
 
 class TwilioTransport:
@@ -139,7 +189,7 @@ class TwilioTransport:
             )
         except TwilioRestException as exc:
             raise self._classify(exc) from None
-        except requests.RequestException as exc:
+        except (requests.RequestException, *CUT_SHORT) as exc:
             raise _failure(exc, doing="sending") from None
         return SendResult(provider_message_id=created.sid)
 
@@ -149,9 +199,10 @@ class TwilioTransport:
             fetched = self.client.messages(provider_message_id).fetch()
         except TwilioRestException as exc:
             raise self._classify(exc) from None
-        except requests.RequestException as exc:
+        except (requests.RequestException, *CUT_SHORT) as exc:
             # A GET changes nothing at Twilio: asking again later is always safe.
-            raise DeliveryError(f"Twilio status lookup failed: {type(exc).__name__}", permanent=False) from None
+            what = str(exc) if isinstance(exc, CUT_SHORT) else type(exc).__name__
+            raise DeliveryError(f"Twilio status lookup failed: {what}", permanent=False) from None
         return str(fetched.status or ""), str(fetched.error_code or "")
 
     def _classify(self, exc: TwilioRestException) -> DeliveryError:

@@ -7,10 +7,13 @@ default SendGrid answers 202 with an `X-Message-Id`, Twilio 201 with a message `
 A scripted answer may also misbehave the way networks do: `drop="after_read"` reads the whole
 request, accepts it (as a real provider would have) and closes the connection without a word;
 `drop="before_read"` closes it before reading the body (the provider acted on nothing);
-`delay` holds the answer (a hanging provider). `accepted` counts, per Closeloop message id
+`delay` holds the answer (a hanging provider); `drip` sends the answer one byte every `drip` seconds
+(each byte within a socket timeout, the whole far past any deadline); `body_size` answers a body of that
+many bytes (`sent_bytes` counts what left before the client hung up); `stall` waits that long before
+reading the request's body, then drops the connection. `accepted` counts, per Closeloop message id
 (SendGrid's custom arg, Twilio's status callback `?m=`), the requests the provider acted on:
 the truth a double send or a lost one is measured against. Twilio's Message fetch
-(`GET .../Messages/<sid>.json`) answers from `twilio_statuses` (default `delivered`).
+(`GET .../Messages/<sid>.json`) answers from `twilio_statuses` (default `delivered`), after `get_delay` s.
 """
 
 import itertools
@@ -58,6 +61,9 @@ class Scripted:
     delay: float = 0.0
     # "after_read": accept the request, then close without answering; "before_read": close unread.
     drop: str = ""
+    drip: float = 0.0
+    body_size: int = 0
+    stall: float = 0.0
 
 
 class FakeProviders:
@@ -71,6 +77,11 @@ class FakeProviders:
         self.policy = None
         self.record = record
         self.accepted: Counter[str] = Counter()
+        # Bytes of `body_size` answers written so far, and set when such an answer's handler is done.
+        self.sent_bytes = 0
+        self.answered = threading.Event()
+        # Seconds Twilio's Message fetch waits before answering (a hanging lookup).
+        self.get_delay = 0.0
         self.twilio_statuses: dict[str, tuple[str, str]] = {}
         self.sids: dict[str, str] = {}
         self._ids = itertools.count(1)
@@ -147,6 +158,7 @@ class FakeProviders:
                     with fake._lock:
                         recorded = Recorded("GET", self.path, dict(self.headers), b"", self.client_address[1])
                         fake.requests.append(recorded)
+                time.sleep(fake.get_delay)
                 status, error_code = fake.twilio_statuses.get(sid, ("delivered", ""))
                 payload = json.dumps(
                     {"sid": sid, "status": status, "error_code": int(error_code) if error_code else None}
@@ -160,6 +172,10 @@ class FakeProviders:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 n, planned = fake._plan("sendgrid" if self.path.startswith("/v3/") else "twilio")
+                if planned is not None and planned.stall:
+                    time.sleep(planned.stall)
+                    self._drop()
+                    return
                 if planned is not None and planned.drop == "before_read":
                     self._drop()
                     return
@@ -175,7 +191,13 @@ class FakeProviders:
                 if answer.drop == "after_read":
                     self._drop()
                     return
+                if answer.body_size:
+                    self._huge(answer)
+                    return
                 payload = json.dumps(answer.body).encode() if answer.body is not None else b""
+                if answer.drip:
+                    self._drip(answer, payload)
+                    return
                 try:
                     self.send_response(answer.status)
                     for name, value in answer.headers.items():
@@ -186,6 +208,35 @@ class FakeProviders:
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+
+            def _drip(self, answer: Scripted, payload: bytes) -> None:
+                self.close_connection = True
+                head = f"HTTP/1.1 {answer.status} Scripted\r\nContent-Type: application/json\r\n"
+                for name, value in answer.headers.items():
+                    head += f"{name}: {value}\r\n"
+                answer_bytes = f"{head}Content-Length: {len(payload)}\r\n\r\n".encode() + payload
+                try:
+                    for byte in answer_bytes:
+                        self.wfile.write(bytes([byte]))
+                        time.sleep(answer.drip)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def _huge(self, answer: Scripted) -> None:
+                self.close_connection = True
+                chunk = b"x" * 65536
+                try:
+                    self.send_response(answer.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(answer.body_size))
+                    self.end_headers()
+                    while fake.sent_bytes < answer.body_size:
+                        self.wfile.write(chunk[: answer.body_size - fake.sent_bytes])
+                        fake.sent_bytes += min(len(chunk), answer.body_size - fake.sent_bytes)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                finally:
+                    fake.answered.set()
 
             def log_message(self, format: str, *args) -> None:
                 pass

@@ -242,7 +242,7 @@ def test_send_batch_time_limits_cover_a_batch_and_stay_below_the_visibility_time
         settings.SEND_BATCH_SOFT_TIME_LIMIT,
         settings.SEND_BATCH_TIME_LIMIT,
     )
-    per_send = 2 * settings.PROVIDER_TIMEOUT_SECONDS
+    per_send = settings.PROVIDER_DEADLINE_SECONDS
     assert settings.SEND_BATCH_SIZE * per_send < send_messages.soft_time_limit < send_messages.time_limit
     assert send_messages.time_limit < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
 

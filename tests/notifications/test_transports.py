@@ -357,3 +357,80 @@ def test_twilio_send_passes_a_shortened_validity_period(fake_providers):
     message.validity_seconds = 600
     TwilioTransport().send(message)
     assert fake_providers.twilio()[0].form()["ValidityPeriod"] == "600"
+
+
+# --- the whole call within PROVIDER_DEADLINE_SECONDS, at most PROVIDER_MAX_RESPONSE_BYTES of its answer ------------
+
+PROVIDERS = [("sendgrid", "SendGrid", _email), ("twilio", "Twilio", _sms)]
+
+
+@pytest.mark.parametrize(("provider", "name", "make"), PROVIDERS)
+@override_settings(PROVIDER_TIMEOUT_SECONDS=2.0, PROVIDER_DEADLINE_SECONDS=0.5)
+def test_a_provider_dripping_its_answer_is_cut_at_the_deadline_and_unknown(fake_providers, provider, name, make):
+    # A byte every 50 ms never trips the 2 s socket timeout; the answer would take ~8 s in all.
+    fake_providers.script[provider].append(Scripted(202, {"sid": "SM" + "9" * 32}, {"X-Message-Id": "sg9"}, drip=0.05))
+    message = make()
+    started = time.monotonic()
+    result = message_send(message_id=message.id)
+    assert time.monotonic() - started < 1.5
+    assert (result.status, result.last_error) == (
+        Message.Status.UNKNOWN,
+        f"{name} outcome unknown: no complete answer within 0.5 s after the request was written",
+    )
+    assert message_send(message_id=message.id) is None
+    assert sum(fake_providers.accepted.values()) == 1
+    # The cut connection is not reused: the next send connects afresh and goes out.
+    assert message_send(message_id=make().id).status == Message.Status.SENT
+
+
+@pytest.mark.parametrize(("provider", "name", "make"), PROVIDERS)
+@override_settings(PROVIDER_MAX_RESPONSE_BYTES=65536)
+def test_an_oversized_answer_is_cut_off_and_unknown(fake_providers, provider, name, make):
+    size = 50 * 1024 * 1024
+    fake_providers.script[provider].append(Scripted(202, body_size=size))
+    message = make()
+    result = message_send(message_id=message.id)
+    assert (result.status, result.last_error) == (
+        Message.Status.UNKNOWN,
+        f"{name} outcome unknown: an answer larger than 65536 bytes after the request was written",
+    )
+    # The client hung up: the provider could not write the rest (socket buffers hold a few MB at most).
+    assert fake_providers.answered.wait(5)
+    assert fake_providers.sent_bytes < size / 5
+    assert message_send(message_id=message.id) is None
+    assert message_send(message_id=make().id).status == Message.Status.SENT
+
+
+@pytest.mark.parametrize(("provider", "name", "make"), PROVIDERS)
+@override_settings(PROVIDER_TIMEOUT_SECONDS=5.0, PROVIDER_DEADLINE_SECONDS=0.5)
+def test_a_request_cut_by_the_deadline_while_being_written_is_retried(fake_providers, provider, name, make):
+    # The provider never reads the body: a 24 MB request fills the socket buffers and the write blocks until the
+    # deadline. The request never arrived whole, so a retry cannot double it.
+    fake_providers.script[provider].append(Scripted(202, stall=3.0))
+    message = make()
+    Message.objects.filter(id=message.id).update(body_text="x" * (24 * 1024 * 1024))
+    from notifications.services.sending import TransientDeliveryError
+
+    started = time.monotonic()
+    with pytest.raises(TransientDeliveryError):
+        message_send(message_id=message.id)
+    assert time.monotonic() - started < 1.5
+    message.refresh_from_db()
+    unreachable = "SendGrid unreachable" if provider == "sendgrid" else "Twilio unreachable while sending"
+    assert (message.status, message.last_error) == (
+        Message.Status.QUEUED,
+        f"{unreachable}: no complete answer within 0.5 s",
+    )
+    assert sum(fake_providers.accepted.values()) == 0
+
+
+@override_settings(PROVIDER_TIMEOUT_SECONDS=2.0, PROVIDER_DEADLINE_SECONDS=0.5)
+def test_a_twilio_status_lookup_is_cut_at_the_deadline(fake_providers):
+    fake_providers.twilio_statuses["SM" + "1" * 32] = ("delivered", "")
+    fake_providers.get_delay = 3.0
+    started = time.monotonic()
+    with pytest.raises(DeliveryError) as raised:
+        TwilioTransport().status("SM" + "1" * 32)
+    assert time.monotonic() - started < 1.5
+    assert str(raised.value) == "Twilio status lookup failed: no complete answer within 0.5 s"
+    assert raised.value.unknown is False
