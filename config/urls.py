@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("surveys.urls")),
     path("", include("feedback.urls")),
     path("", include("insights.urls")),
+    path("", include("integrations.urls")),
 ]
 
 handler400 = "config.views.bad_request"

@@ -1,4 +1,4 @@
-"""Every HTTP call Closeloop makes to an address a user typed (outgoing webhooks, Slack): one guard.
+"""Every HTTP call Closeloop makes to an address a user typed (outgoing webhooks, Slack, Zendesk notes): one guard.
 
 - Where: http(s) only; the host is resolved once and every address it resolves to must be public —
   not private, loopback, link-local, multicast or reserved, including the forms that embed an IPv4
@@ -166,6 +166,11 @@ class _PinnedAddressAdapter(HTTPAdapter):
 
 def outbound_post(url: str, body: bytes, headers: dict[str, str]) -> OutboundResponse:
     """POST `body` to a user-given URL under the guard, the deadline and the size cap (module docstring)."""
+    return outbound_request("POST", url, body, headers)
+
+
+def outbound_request(method: str, url: str, body: bytes, headers: dict[str, str]) -> OutboundResponse:
+    """Send `body` with `method` (POST, PUT) to a user-given URL under the guard, the deadline and the size cap."""
     scheme, host, port = _target(url)
     address = allowed_addresses(host, port)[0]
     deadline = settings.OUTBOUND_DEADLINE_SECONDS
@@ -176,8 +181,8 @@ def outbound_post(url: str, body: bytes, headers: dict[str, str]) -> OutboundRes
         session.mount(f"{scheme}://", _PinnedAddressAdapter(address, watchdog))
         timeout = min(settings.WEBHOOK_TIMEOUT_SECONDS, deadline)
         try:
-            response = session.post(
-                url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
+            response = session.request(
+                method, url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
             )
             with response:
                 declared = response.headers.get("Content-Length", "")

@@ -1,4 +1,5 @@
-"""What leaves for other systems when the apps below speak: webhooks (answers, unsubscribes, cases), Slack."""
+"""What leaves for other systems when the apps below speak: webhooks (answers, unsubscribes, cases), Slack,
+notes on Zendesk tickets."""
 
 from django.dispatch import receiver
 
@@ -12,6 +13,7 @@ from integrations.webhooks import (
     webhooks_emit_response,
     webhooks_emit_unsubscribe,
 )
+from integrations.zendesk import zendesk_note_record
 from notifications.signals import suppression_created
 from surveys.models import Response
 from surveys.signals import response_analysed, response_submitted, response_withdrawn
@@ -20,6 +22,12 @@ from surveys.signals import response_analysed, response_submitted, response_with
 @receiver(response_submitted)
 def announce_response_to_webhooks(sender, response_id: int, created: bool, **kwargs) -> None:
     webhooks_emit_response(response_id=response_id, created=created)
+
+
+@receiver(response_submitted)
+def write_answer_to_zendesk(sender, response_id: int, created: bool, changed=(), **kwargs) -> None:
+    """An answer to a survey a Zendesk connector started goes back to its ticket as an internal note."""
+    zendesk_note_record(response_id=response_id, created=created, changed=tuple(changed or ()))
 
 
 @receiver(response_analysed)

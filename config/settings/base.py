@@ -236,6 +236,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.tasks.deliver_due_webhooks",
         "schedule": 30.0,
     },
+    # Connector deliveries whose task was lost, and notes on Zendesk tickets due for a retry.
+    "process-waiting-connector-deliveries": {
+        "task": "integrations.tasks.process_waiting_connector_deliveries",
+        "schedule": 60.0,
+    },
+    "write-due-zendesk-notes": {
+        "task": "integrations.tasks.write_due_zendesk_notes",
+        "schedule": 60.0,
+    },
     "analyse-pending-comments": {
         "task": "insights.tasks.analyse_pending_comments",
         "schedule": INSIGHTS_INTERVAL_SECONDS,
