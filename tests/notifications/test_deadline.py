@@ -22,7 +22,7 @@ def test_a_blocked_read_ends_at_the_deadline(pair):
     with deadline(0.2) as call:
         call.watch(ours)
         assert ours.recv(10) == b""  # shut down under it, long before its 5 s timeout
-    assert 0.15 < time.monotonic() - started < 1.0
+    assert 0.15 < time.monotonic() - started < 3  # loose: the machine running the tests may be busy
     assert call.fired is True
     assert str(call.error()) == "no complete answer within 0.2 s"
     assert isinstance(call.error(), DeadlineExceeded)
