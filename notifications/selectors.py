@@ -16,6 +16,25 @@ def recipient_is_contactable(*, channel: str, recipient: str) -> bool:
     return bool(normalized) and not Suppression.objects.filter(channel=channel, recipient=normalized).exists()
 
 
+# Suppressions that are the person's own wish (not a bounce or a provider's drop): they speak for every way
+# of asking them, the web widget on the company's site included.
+OPT_OUT_REASONS = (
+    Suppression.Reason.UNSUBSCRIBE,
+    Suppression.Reason.SPAMREPORT,
+    Suppression.Reason.STOP,
+    Suppression.Reason.MANUAL,
+)
+
+
+def recipient_opted_out(*, channel: str, recipient: str) -> bool:
+    """Whether the recipient asked not to be surveyed on `channel` (unsubscribe, spam report, STOP, by hand)."""
+    normalized = recipient_normalize(channel=channel, recipient=recipient)
+    return (
+        bool(normalized)
+        and Suppression.objects.filter(channel=channel, recipient=normalized, reason__in=OPT_OUT_REASONS).exists()
+    )
+
+
 def recipient_suppressed_sql(*, channel: str, recipient: str) -> tuple[str, list[str]]:
     """A SQL condition, with its parameters, true when the recipient may not be contacted: for a caller
     that folds consent into a statement it runs anyway instead of asking in one more round trip."""

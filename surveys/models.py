@@ -19,6 +19,9 @@ class AnswerChannel(models.TextChoices):
     WHATSAPP = "whatsapp", "WhatsApp"
     LINK = "link", "Link or QR code"
     KIOSK = "kiosk", "Kiosk"
+    # The web widget on the company's own site: the invitation is the card shown in the page, no message is
+    # sent (`surveys.services.widget`).
+    WEB = "web", "Web widget"
 
 
 # The answer channels nothing is sent on: an invitation of these only holds an answer given on a public page.
@@ -488,3 +491,28 @@ class ResponseAnnouncement(models.Model):
 
     def __str__(self) -> str:
         return f"announcement of response {self.response_id}"
+
+
+class PublishableKey(models.Model):
+    """The key of the web widget (`<script src=".../web/snippet.js" data-key="...">`): public by design, it sits in
+    the company's pages. It names one survey and the origins allowed to show it; it grants nothing else (no API
+    access), so it is stored as is and shown again in the console."""
+
+    name = models.CharField(max_length=100)
+    key = models.CharField(max_length=40, unique=True, editable=False)
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="publishable_keys")
+    allowed_origins = models.JSONField(
+        default=list, help_text='The sites that may show the widget, e.g. ["https://app.example.com"].'
+    )
+    sample_factor = models.FloatField(
+        default=1.0, help_text="Share of eligible visitors asked, from 0 to 1 (the snippet's sampleFactor wins)."
+    )
+    recurring_period_days = models.PositiveSmallIntegerField(
+        default=90,
+        help_text="Days before the same person is asked again by the widget (the snippet's recurringPeriod wins).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key})"

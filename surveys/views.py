@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from surveys.branding import branding_for
 from surveys.models import Invitation, Question, Response
+from surveys.rate_limits import address_over_limit
 from surveys.scales import pick_locale, score_buttons
 from surveys.scanners import automatic_reason
 from surveys.selectors import invitation_get_by_token, questions_for_score
@@ -67,12 +68,11 @@ def _page(request, template: str, context: dict, status: int = 200) -> HttpRespo
 
 def _rate_limited(request) -> bool:
     """Per client IP, per minute, across every respondent page: guessing tokens stays slow."""
-    key = f"surveys:respond-rate:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, timeout=60)
-    try:
-        return cache.incr(key) > settings.RESPONDENT_RATE_LIMIT_PER_MINUTE
-    except ValueError:  # expired between add and incr
-        return False
+    return address_over_limit(
+        scope="respond",
+        address=request.META.get("REMOTE_ADDR", ""),
+        per_minute=settings.RESPONDENT_RATE_LIMIT_PER_MINUTE,
+    )
 
 
 def _parse_score(raw: str | None) -> int | None:

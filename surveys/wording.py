@@ -35,6 +35,7 @@ WORDING: dict[str, dict[str, str]] = {
         "thanks_link": "Continue",
         "too_many_title": "Too many attempts",
         "too_many_body": "Please wait a minute, then try again.",
+        "widget_close": "Close the survey",
     },
     "fr": {
         "email_subject": "{product_name} : une petite question",
@@ -70,5 +71,6 @@ WORDING: dict[str, dict[str, str]] = {
         "thanks_link": "Continuer",
         "too_many_title": "Trop de tentatives",
         "too_many_body": "Merci de patienter une minute avant de réessayer.",
+        "widget_close": "Fermer le questionnaire",
     },
 }

@@ -388,6 +388,10 @@ SCANNER_DISTINCT_SCORES = env.int("SCANNER_DISTINCT_SCORES", default=3)
 # judged a scanner's (they open every link at delivery): the answer is held until its browser confirms it.
 SCANNER_DELIVERY_SECONDS = env.int("SCANNER_DELIVERY_SECONDS", default=60)
 RESPONDENT_RATE_LIMIT_PER_MINUTE = env.int("RESPONDENT_RATE_LIMIT_PER_MINUTE", default=60)
+# The web widget's public endpoints (/web/v1/...): requests per minute per client address, every key together.
+WEB_WIDGET_RATE_LIMIT_PER_MINUTE = env.int("WEB_WIDGET_RATE_LIMIT_PER_MINUTE", default=60)
+# How long a card shown by the web widget accepts its answer, reason and additional answers.
+WEB_WIDGET_ANSWER_HOURS = env.int("WEB_WIDGET_ANSWER_HOURS", default=24)
 # One invitation per contact per window: per survey, and across all surveys.
 FATIGUE_SURVEY_DAYS = env.int("FATIGUE_SURVEY_DAYS", default=30)
 FATIGUE_GLOBAL_DAYS = env.int("FATIGUE_GLOBAL_DAYS", default=30)

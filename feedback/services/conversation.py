@@ -47,7 +47,9 @@ def follow_up_id_of_thread(thread: str) -> int | None:
 
 
 def follow_up_answered_channel(follow_up: FollowUp) -> str:
-    return follow_up.response.invitation.channel if follow_up.response.invitation_id else Channel.EMAIL
+    """The message channel the customer answered on; email for an answer given in a page (the web widget)."""
+    channel = follow_up.response.invitation.channel if follow_up.response.invitation_id else Channel.EMAIL
+    return channel if channel in Channel.values else Channel.EMAIL
 
 
 def follow_up_reply_channels(follow_up: FollowUp) -> list[dict]:

@@ -8,4 +8,6 @@ def follow_up_reply_channel(follow_up: FollowUp) -> tuple[str, str]:
     """The channel the customer answered on and their address there."""
     contact = follow_up.response.contact
     channel = follow_up.response.invitation.channel if follow_up.response.invitation_id else Channel.EMAIL
+    # An answer given in a page (the web widget) is replied to by email: no message channel to answer on.
+    channel = channel if channel in Channel.values else Channel.EMAIL
     return channel, contact.phone if channel == Channel.SMS else contact.email

@@ -15,7 +15,7 @@ from django.utils import timezone
 from notifications.models import Channel
 from notifications.quiet_hours import next_open_everywhere, parse_window, phone_time_zones
 from notifications.selectors import recipient_is_contactable
-from surveys.models import Contact, Invitation
+from surveys.models import AnswerChannel, Contact, Invitation
 
 THROTTLED = "throttled"
 OPTED_OUT = "opted_out"
@@ -79,9 +79,12 @@ def contact_is_throttled(
 ) -> bool:
     survey_window, global_window = windows()
     widest = max(survey_window, global_window)
-    # An invitation that went out still counts once its link expired (`invitations_expire`).
+    # An invitation that went out still counts once its link expired (`invitations_expire`): a message sent,
+    # or a card the web widget showed (it has no message; showing it was asking).
     went_out = (
-        Q(status=Invitation.Status.EXPIRED, message__isnull=False) if Invitation.Status.QUEUED in statuses else Q()
+        Q(status=Invitation.Status.EXPIRED) & (Q(message__isnull=False) | Q(channel=AnswerChannel.WEB))
+        if Invitation.Status.QUEUED in statuses
+        else Q()
     )
     others = Invitation.objects.filter(
         Q(status__in=statuses) | went_out, contact=contact, scheduled_at__gt=at - widest, scheduled_at__lt=at + widest

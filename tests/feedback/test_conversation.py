@@ -80,6 +80,17 @@ def test_reply_defaults_to_the_channel_the_customer_answered_on(sms_case, marie)
     assert (entry.channel, entry.message.recipient, entry.message.thread) == ("sms", PHONE, f"follow_up:{sms_case.pk}")
 
 
+def test_a_web_widget_answer_is_replied_to_by_email(care, marie):
+    contact = ContactFactory(email="ana@example.com", phone=PHONE)
+    case = FollowUpFactory(
+        team=care, response=ResponseFactory(invitation=InvitationFactory(contact=contact, channel="web"))
+    )
+
+    entry = follow_up_reply(follow_up=case, author=marie, body="Hello Ana")
+
+    assert (entry.channel, entry.message.recipient) == ("email", "ana@example.com")
+
+
 @pytest.mark.parametrize(
     ("channel", "body", "field"),
     [("fax", "Hello", "channel"), ("email", "   ", "body"), ("sms", "x" * 1601, "body")],

@@ -70,6 +70,8 @@ def test_api_schema_is_valid_openapi(client):
         "/v1/survey_responses",
         "/v1/survey_responses/{id}",
         "/v1/unsubscribes",
+        "/web/v1/{key}/answer",
+        "/web/v1/{key}/survey",
     ]
 
 
