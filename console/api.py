@@ -1,7 +1,8 @@
 """The native configuration API at `/api/`: surveys, contacts, responses, routing rules, teams, users and
 API keys. Parses, calls one `console.services` write (the console's pages call the same ones) or reads,
 shapes JSON. Who may: an active manager signed in, or an API key with the `admin` scope; contacts and
-responses are also readable with `responses:read`. Bad input is a 400 naming each field.
+responses are also readable with `responses:read`, and a key bound to a survey reads only that survey's
+answers and the people invited to it. Bad input is a 400 naming each field.
 
 Longer than 400 lines on purpose: one short serializer and viewset per configuration resource, all on the
 shared audited-viewset plumbing and error translation at the top; a file per resource would import that
@@ -9,7 +10,7 @@ plumbing back eight times for ~50 lines each.
 """
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -21,7 +22,7 @@ from console import services
 from console.models import AuditEntry
 from feedback.models import RootCause, RoutingRule, Team, User
 from surveys.api import PropertiesField, json_storable
-from surveys.models import ApiKey, Branding, Contact, Question, Survey
+from surveys.models import ApiKey, Branding, Contact, Invitation, Question, Survey
 from surveys.models import Response as SurveyResponse
 from surveys.scales import SUPPORTED_LOCALES
 
@@ -55,6 +56,12 @@ class CanReadResponses(IsManagerOrAdminKey):
         ):
             return True
         return super().has_permission(request, view)
+
+
+def _bound_survey_id(request) -> int | None:
+    """The survey an API key is bound to (its default survey): every read of answers and people stays within
+    it, whatever the parameters say. None for a person signed in, or a key bound to no survey."""
+    return request.auth.survey_id if isinstance(request.auth, ApiKey) else None
 
 
 def _actor(request) -> User | ApiKey:
@@ -253,7 +260,13 @@ class ContactViewSet(viewsets.ReadOnlyModelViewSet):
         filters = {name: value for name, value in query.validated_data.items()}
         if "email" in filters:
             filters["email"] = filters["email"].lower()
-        return Contact.objects.filter(**filters)
+        contacts = Contact.objects.filter(**filters)
+        if (survey_id := _bound_survey_id(self.request)) is not None:
+            # A key bound to a survey knows the people invited to it, as on /v1/people.
+            contacts = contacts.filter(
+                Exists(Invitation.objects.filter(contact_id=OuterRef("pk"), survey_id=survey_id))
+            )
+        return contacts
 
 
 class AnswerSerializer(serializers.Serializer):
@@ -324,6 +337,9 @@ class ResponseViewSet(viewsets.ReadOnlyModelViewSet):
             .select_related("invitation__event")
             .prefetch_related("answers")
         )
+        if (survey_id := _bound_survey_id(self.request)) is not None:
+            # Detail and list alike; `?survey=` below narrows within the key's survey, never widens past it.
+            queryset = queryset.filter(survey_id=survey_id)
         if self.action != "list":
             return queryset
         query = ResponseQuerySerializer(data=self.request.query_params)

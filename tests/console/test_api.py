@@ -180,6 +180,63 @@ def test_responses_filter_and_cursor_pages(manager_api):
     assert list(bad.json()["errors"]) == ["since"]
 
 
+def _key_client(scopes: list[str], survey=None) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(name='k', scopes=scopes, survey=survey)[1]}")
+    return client
+
+
+@pytest.fixture
+def two_surveys():
+    """Survey 1's answer and contact, survey 2's answer and contact."""
+    first, second = SurveyFactory(), SurveyFactory()
+    theirs = ResponseFactory(invitation__survey=first, score=0, comment="Survey one's")
+    ours = ResponseFactory(invitation__survey=second, score=9)
+    return first, second, theirs, ours
+
+
+@pytest.mark.parametrize("scope", ["responses:read", "admin"])
+def test_a_key_bound_to_a_survey_reads_only_that_survey_s_responses(two_surveys, scope):
+    first, second, theirs, ours = two_surveys
+    client = _key_client([scope], survey=second)
+
+    assert [r["id"] for r in client.get("/api/responses/").json()["results"]] == [ours.pk]
+    assert client.get(f"/api/responses/{ours.pk}/").status_code == 200
+    assert client.get(f"/api/responses/{theirs.pk}/").status_code == 404
+    # No parameter widens it: each filter narrows within the key's survey.
+    for query in (
+        {"survey": first.pk},
+        {"contact": theirs.contact_id},
+        {"score_max": 0},
+        {"has_comment": "true"},
+        {"survey": first.pk, "contact": theirs.contact_id},
+    ):
+        response = client.get("/api/responses/", query)
+        assert (response.status_code, response.json()["results"]) == (200, []), query
+    assert [r["id"] for r in client.get("/api/responses/", {"survey": second.pk}).json()["results"]] == [ours.pk]
+
+
+@pytest.mark.parametrize("scope", ["responses:read", "admin"])
+def test_a_key_bound_to_a_survey_reads_only_the_people_invited_to_it(two_surveys, scope):
+    _, second, theirs, ours = two_surveys
+    client = _key_client([scope], survey=second)
+
+    assert [c["id"] for c in client.get("/api/contacts/").json()["results"]] == [ours.contact_id]
+    assert client.get(f"/api/contacts/{ours.contact_id}/").status_code == 200
+    assert client.get(f"/api/contacts/{theirs.contact_id}/").status_code == 404
+    assert client.get("/api/contacts/", {"email": theirs.contact.email}).json()["results"] == []
+
+
+def test_a_key_bound_to_no_survey_and_a_manager_read_every_survey(two_surveys, manager_api):
+    _, _, theirs, ours = two_surveys
+    for client in (_key_client(["responses:read"]), manager_api):
+        assert [r["id"] for r in client.get("/api/responses/").json()["results"]] == [ours.pk, theirs.pk]
+        assert {c["id"] for c in client.get("/api/contacts/").json()["results"]} == {
+            ours.contact_id,
+            theirs.contact_id,
+        }
+
+
 @pytest.mark.parametrize("n", [1, 25])
 def test_responses_list_query_count_is_flat(manager, django_assert_num_queries, n):
     for _ in range(n):
