@@ -9,6 +9,7 @@ shared audited-viewset plumbing and error translation at the top; a file per res
 plumbing back eight times for ~50 lines each.
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -22,7 +23,7 @@ from console import services
 from console.models import AuditEntry
 from feedback.models import RootCause, RoutingRule, Team, User
 from surveys.api import PropertiesField, json_storable
-from surveys.models import ApiKey, Branding, Contact, Invitation, Question, Survey
+from surveys.models import ApiKey, Branding, Contact, Invitation, PublishableKey, Question, Survey
 from surveys.models import Response as SurveyResponse
 from surveys.scales import SUPPORTED_LOCALES
 
@@ -545,6 +546,82 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         """Refused from its next request on; a revoked key stays listed."""
         api_key = services.console_api_key_revoke(actor=_actor(request), api_key=self.get_object())
         return Response(ApiKeySerializer(api_key).data)
+
+
+# --- web widget keys ----------------------------------------------------------------------------
+
+
+class PublishableKeySerializer(serializers.ModelSerializer):
+    allowed_origins = serializers.ListField(
+        child=serializers.CharField(max_length=300),
+        min_length=1,
+        max_length=20,
+        help_text='The sites that may show the widget, e.g. ["https://app.example.com"].',
+    )
+    sample_factor = serializers.FloatField(min_value=0, max_value=1, required=False)
+    recurring_period_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
+    snippet = serializers.SerializerMethodField(help_text="The HTML to paste into the allowed sites' pages.")
+
+    class Meta:
+        model = PublishableKey
+        fields = [
+            "id",
+            "name",
+            "key",
+            "survey",
+            "allowed_origins",
+            "sample_factor",
+            "recurring_period_days",
+            "snippet",
+            "created_at",
+            "revoked_at",
+        ]
+        read_only_fields = ["id", "key", "created_at", "revoked_at"]
+
+    def get_snippet(self, publishable_key: PublishableKey) -> str:
+        return f'<script src="{settings.SITE_URL}/web/snippet.js" data-key="{publishable_key.key}"></script>'
+
+
+@extend_schema(tags=["Web widget"])
+@extend_schema_view(
+    create=extend_schema(responses={201: PublishableKeySerializer, **ERRORS}),
+    partial_update=extend_schema(responses={200: PublishableKeySerializer, **ERRORS}),
+)
+class PublishableKeyViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Web widget keys: create (public, so shown on every read), change origins and defaults, revoke."""
+
+    permission_classes = [IsManagerOrAdminKey]
+    serializer_class = PublishableKeySerializer
+    queryset = PublishableKey.objects.select_related("survey").order_by("-pk")
+    http_method_names = ["get", "post", "patch"]
+
+    def perform_create(self, serializer):
+        serializer.instance = _call(
+            services.console_publishable_key_create, actor=_actor(self.request), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = _call(
+            services.console_publishable_key_update,
+            actor=_actor(self.request),
+            publishable_key=serializer.instance,
+            **serializer.validated_data,
+        )
+
+    @extend_schema(request=None, responses={200: PublishableKeySerializer})
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        """Pages that carry a revoked key show nothing from their next call on."""
+        publishable_key = services.console_publishable_key_revoke(
+            actor=_actor(request), publishable_key=self.get_object()
+        )
+        return Response(PublishableKeySerializer(publishable_key).data)
 
 
 # --- audit trail --------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from console.api import (
     AuditEntryViewSet,
     BrandingApi,
     ContactViewSet,
+    PublishableKeyViewSet,
     ResponseViewSet,
     RootCauseViewSet,
     RoutingRuleViewSet,
@@ -23,6 +24,7 @@ router.register("teams", TeamViewSet, basename="api-teams")
 router.register("root-causes", RootCauseViewSet, basename="api-root-causes")
 router.register("users", UserViewSet, basename="api-users")
 router.register("api-keys", ApiKeyViewSet, basename="api-api-keys")
+router.register("publishable-keys", PublishableKeyViewSet, basename="api-publishable-keys")
 router.register("audit-trail", AuditEntryViewSet, basename="api-audit-trail")
 
 urlpatterns = [path("branding/", BrandingApi.as_view(), name="api-branding"), *router.urls]

@@ -261,6 +261,26 @@ class ApiKeyForm(forms.Form):
     )
 
 
+class PublishableKeyForm(forms.Form):
+    """A web widget key: the survey it shows and the sites that may show it."""
+
+    name = forms.CharField(max_length=100)
+    survey = forms.ModelChoiceField(queryset=Survey.objects.order_by("name"))
+    allowed_origins = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The sites that may show the widget, one per line, e.g. https://app.example.com.",
+    )
+    sample_factor = forms.FloatField(
+        min_value=0, max_value=1, initial=1.0, help_text="Share of eligible visitors asked, from 0 to 1."
+    )
+    recurring_period_days = forms.IntegerField(
+        min_value=0, max_value=3650, initial=90, help_text="Days before the same person is asked again."
+    )
+
+    def clean_allowed_origins(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["allowed_origins"].splitlines() if line.strip()]
+
+
 class InviteForm(forms.Form):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=User.Role.choices)

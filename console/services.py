@@ -31,10 +31,15 @@ from notifications.services.queue import message_queue
 from notifications.sms_text import gsm_safe
 from surveys.branding import branding_forget, color_errors
 from surveys.conditions import conditions_errors
-from surveys.models import ApiKey, Branding, Question, Survey, TriggerRule
+from surveys.models import ApiKey, Branding, PublishableKey, Question, Survey, TriggerRule
 from surveys.scales import SCALES, SUPPORTED_LOCALES
 from surveys.services.api_keys import api_key_create, api_keys_revoke
 from surveys.services.dispatch import invitation_preview
+from surveys.services.publishable_keys import (
+    publishable_key_create,
+    publishable_key_revoke,
+    publishable_key_update,
+)
 from surveys.services.surveys import survey_mark_fix_check
 from surveys.services.trigger_rules import trigger_rule_create, trigger_rule_update
 
@@ -452,6 +457,54 @@ def console_api_key_create(
     api_key, raw = api_key_create(name=name, scopes=list(dict.fromkeys(scopes)), survey=survey)
     audit_record(actor=actor, action=AuditEntry.Action.CREATED, obj=api_key, after=snapshot(api_key, API_KEY_FIELDS))
     return api_key, raw
+
+
+# --- web widget keys ----------------------------------------------------------------------------
+
+PUBLISHABLE_KEY_FIELDS = ("name", "survey", "allowed_origins", "sample_factor", "recurring_period_days", "revoked_at")
+
+
+@transaction.atomic
+def console_publishable_key_create(*, actor: Actor, survey: Survey, **fields) -> PublishableKey:
+    """A web widget key for `survey`; public, so the trail records it whole."""
+    publishable_key = publishable_key_create(survey=survey, **fields)
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.CREATED,
+        obj=publishable_key,
+        after=snapshot(publishable_key, PUBLISHABLE_KEY_FIELDS),
+    )
+    return publishable_key
+
+
+@transaction.atomic
+def console_publishable_key_update(*, actor: Actor, publishable_key: PublishableKey, **changes) -> PublishableKey:
+    before = snapshot(publishable_key, PUBLISHABLE_KEY_FIELDS)
+    publishable_key_update(publishable_key=publishable_key, **changes)
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.UPDATED,
+        obj=publishable_key,
+        before=before,
+        after=snapshot(publishable_key, PUBLISHABLE_KEY_FIELDS),
+    )
+    return publishable_key
+
+
+@transaction.atomic
+def console_publishable_key_revoke(*, actor: Actor, publishable_key: PublishableKey) -> PublishableKey:
+    if publishable_key.revoked_at is not None:
+        return publishable_key
+    before = snapshot(publishable_key, PUBLISHABLE_KEY_FIELDS)
+    publishable_key_revoke(publishable_key=publishable_key)
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.REVOKED,
+        obj=publishable_key,
+        before=before,
+        after=snapshot(publishable_key, PUBLISHABLE_KEY_FIELDS),
+    )
+    return publishable_key
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ behind one manager-only guard; they share the form-error rendering and nothing e
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch
@@ -21,7 +22,7 @@ from feedback.models import RootCause, RoutingRule, Team, User
 from notifications.models import Channel
 from notifications.sms_text import sms_segments
 from surveys.branding import branding_for
-from surveys.models import ApiKey, Survey, TriggerRule
+from surveys.models import ApiKey, PublishableKey, Survey, TriggerRule
 from surveys.scales import SCALES, SUPPORTED_LOCALES, score_buttons
 from surveys.services.dispatch import invitation_preview
 from surveys.wording import WORDING
@@ -419,6 +420,62 @@ def api_keys(request):
 def api_key_revoke(request, key_id: int):
     services.console_api_key_revoke(actor=request.user, api_key=get_object_or_404(ApiKey, pk=key_id))
     return redirect("console-api-keys")
+
+
+# --- web widget -------------------------------------------------------------------------------
+
+
+@manager_required
+@GET_POST
+def web_widget(request):
+    """Publishable keys of the web widget, each with the snippet to paste; a form to create one."""
+    form = forms.PublishableKeyForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.console_publishable_key_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            form = forms.PublishableKeyForm()
+    keys = PublishableKey.objects.select_related("survey").order_by("revoked_at", "-pk")
+    status = 400 if request.method == "POST" and created is None else (201 if created else 200)
+    context = {"form": form, "keys": keys, "created": created, "site_url": settings.SITE_URL}
+    return _page(request, "widget_list.html", context, status=status)
+
+
+@manager_required
+@GET_POST
+def web_widget_edit(request, key_id: int):
+    publishable_key = get_object_or_404(PublishableKey.objects.select_related("survey"), pk=key_id)
+    initial = {
+        "name": publishable_key.name,
+        "survey": publishable_key.survey,
+        "allowed_origins": "\n".join(publishable_key.allowed_origins),
+        "sample_factor": publishable_key.sample_factor,
+        "recurring_period_days": publishable_key.recurring_period_days,
+    }
+    form = forms.PublishableKeyForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.console_publishable_key_update(
+                actor=request.user, publishable_key=publishable_key, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return redirect("console-web-widget")
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "key": publishable_key, "site_url": settings.SITE_URL}
+    return _page(request, "widget_edit.html", context, status=status)
+
+
+@manager_required
+@require_POST
+def web_widget_revoke(request, key_id: int):
+    publishable_key = get_object_or_404(PublishableKey, pk=key_id)
+    services.console_publishable_key_revoke(actor=request.user, publishable_key=publishable_key)
+    return redirect("console-web-widget")
 
 
 # --- audit trail --------------------------------------------------------------------------------

@@ -238,10 +238,12 @@
     host = null;
   }
 
+  // Calls made before the script loaded, queued by Delighted's loader or by the one-line stub in the docs.
   var queued = [];
+  var stubs = [];
   ["delighted", "closeloop"].forEach(function (name) {
     var stub = window[name];
-    if (Array.isArray(stub)) queued = queued.concat(stub);
+    if (Array.isArray(stub) && stubs.indexOf(stub) < 0) { stubs.push(stub); queued = queued.concat(stub); }
   });
   var widget = { version: "1", survey: survey, close: close };
   // Delighted's loader defines these; pages may still call them: they do nothing here.

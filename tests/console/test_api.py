@@ -3,7 +3,7 @@ from rest_framework.test import APIClient
 
 from console.models import AuditEntry
 from feedback.models import RoutingRule, User
-from surveys.models import Answer, ApiKey, Question, Survey
+from surveys.models import Answer, ApiKey, PublishableKey, Question, Survey
 from surveys.scales import SCALES
 from surveys.services.api_keys import api_key_create
 from tests.factories import (
@@ -26,6 +26,7 @@ LISTS = [
     "/api/root-causes/",
     "/api/users/",
     "/api/api-keys/",
+    "/api/publishable-keys/",
     "/api/audit-trail/",
 ]
 READABLE_WITH_RESPONSES_READ = {"/api/contacts/", "/api/responses/"}
@@ -458,3 +459,46 @@ def test_team_and_routing_rule_delete_are_audited(manager_api):
         "routingrule",
         "team",
     ]
+
+
+def test_widget_key_is_created_listed_with_its_snippet_changed_and_revoked(manager_api):
+    survey = SurveyFactory()
+    created = manager_api.post(
+        "/api/publishable-keys/",
+        {"name": "App", "survey": survey.pk, "allowed_origins": ["https://App.example.com/"]},
+        format="json",
+    )
+
+    assert created.status_code == 201
+    body = created.json()
+    key = PublishableKey.objects.get()
+    assert body["key"] == key.key and body["allowed_origins"] == ["https://app.example.com"]
+    assert (body["sample_factor"], body["recurring_period_days"]) == (1.0, 90)
+    assert body["snippet"] == f'<script src="http://testserver/web/snippet.js" data-key="{key.key}"></script>'
+    assert manager_api.get("/api/publishable-keys/").json()[0]["key"] == key.key
+    changed = manager_api.patch(
+        f"/api/publishable-keys/{key.pk}/", {"allowed_origins": ["http://127.0.0.1:8080"]}, format="json"
+    )
+    assert changed.json()["allowed_origins"] == ["http://127.0.0.1:8080"]
+    assert manager_api.post(f"/api/publishable-keys/{key.pk}/revoke/").json()["revoked_at"] is not None
+    assert list(AuditEntry.objects.order_by("pk").values_list("action", flat=True)) == ["created", "updated", "revoked"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"allowed_origins": []}, "allowed_origins"),
+        ({"allowed_origins": ["https://a.example/path"]}, "allowed_origins"),
+        ({"sample_factor": 2}, "sample_factor"),
+        ({"survey": None}, "survey"),
+        ({"name": ""}, "name"),
+    ],
+)
+def test_widget_key_create_names_the_bad_field_and_writes_nothing(manager_api, body, field):
+    data = {"name": "App", "survey": SurveyFactory().pk, "allowed_origins": ["https://a.example"]} | body
+
+    response = manager_api.post("/api/publishable-keys/", data, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [field]
+    assert PublishableKey.objects.count() == 0

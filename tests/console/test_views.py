@@ -4,7 +4,7 @@ import pytest
 
 from console.models import AuditEntry
 from feedback.models import RoutingRule, User
-from surveys.models import ApiKey, Survey, TriggerRule
+from surveys.models import ApiKey, PublishableKey, Survey, TriggerRule
 from tests.factories import SurveyFactory, TeamFactory, TriggerRuleFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +22,7 @@ PAGES = [
     "/settings/root-causes/new/",
     "/settings/people/",
     "/settings/api-keys/",
+    "/settings/web-widget/",
     "/settings/audit-trail/",
     "/settings/branding/",
     "/settings/trigger-rules/dry-run/",
@@ -265,3 +266,41 @@ def test_console_trigger_rules_dry_run_says_which_rules_match_and_why(client, ma
     assert [v.matches for v in matched.context["verdicts"] if v.rule.pk == high.pk] == [True]
     assert client.get("/settings/trigger-rules/dry-run/", {"event_type": "x", "properties": "[1]"}).status_code == 400
     assert TriggerRule.objects.count() == 2
+
+
+def test_console_widget_key_is_created_with_its_snippet_edited_and_revoked(client, manager):
+    survey = SurveyFactory(name="App NPS")
+    client.force_login(manager)
+    form = {"name": "App", "survey": survey.pk, "sample_factor": "0.5", "recurring_period_days": "60"}
+
+    response = client.post(
+        "/settings/web-widget/", {**form, "allowed_origins": "https://app.example.com/\nhttp://localhost:3000"}
+    )
+
+    assert response.status_code == 201
+    key = PublishableKey.objects.get()
+    assert (key.survey, key.allowed_origins, key.sample_factor, key.recurring_period_days) == (
+        survey,
+        ["https://app.example.com", "http://localhost:3000"],
+        0.5,
+        60,
+    )
+    html = response.content.decode()
+    assert f'&lt;script src="http://testserver/web/snippet.js" data-key="{key.key}"&gt;&lt;/script&gt;' in html
+    edit = client.post(f"/settings/web-widget/{key.pk}/", {**form, "allowed_origins": "https://app.example.com"})
+    assert (edit.status_code, edit["Location"]) == (302, "/settings/web-widget/")
+    client.post(f"/settings/web-widget/{key.pk}/revoke/")
+    key.refresh_from_db()
+    assert key.allowed_origins == ["https://app.example.com"] and key.revoked_at is not None
+    assert list(AuditEntry.objects.order_by("pk").values_list("action", flat=True)) == ["created", "updated", "revoked"]
+
+
+def test_console_widget_key_refuses_a_bad_origin_on_its_field(client, manager):
+    client.force_login(manager)
+    form = {"name": "App", "survey": SurveyFactory().pk, "sample_factor": "1", "recurring_period_days": "90"}
+
+    response = client.post("/settings/web-widget/", {**form, "allowed_origins": "app.example.com"})
+
+    assert response.status_code == 400
+    assert re.search(r'<span role="alert">.*is not an origin', response.content.decode(), re.S)
+    assert PublishableKey.objects.count() == 0
