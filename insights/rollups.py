@@ -9,6 +9,7 @@ Just over 400 lines: the score, funnel and loop rollups share their bucket arith
 incremental count beside its full recount, which tests compare; split, the pairs would drift apart.
 """
 
+from collections import Counter
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -115,6 +116,64 @@ def _count(response_id: int) -> None:
     _add(tally, response.survey_id, response.survey.kind, response.score, 1)
 
 
+def rollup_count_new_responses(*, response_ids: list[int]) -> int:
+    """Count many answers never counted before (an imported history) in a few statements, whatever their number:
+    one tally each, and each bucket they fall in raised once by their number. Answers already counted are left
+    alone. Returns how many were counted; call inside the transaction that stored them."""
+    with transaction.atomic():
+        counted = set(ResponseTally.objects.filter(response_id__in=response_ids).values_list("response_id", flat=True))
+        responses = (
+            Response.objects.filter(pk__in=[pk for pk in response_ids if pk not in counted])
+            .select_related("survey", "contact", "invitation__event")
+            .order_by("pk")
+        )
+        tallies, deltas = [], Counter()
+        for response in responses:
+            tally = _tally_for(response)
+            tallies.append(tally)
+            for dimension, value in [TOTALS, *tally.segments.items()]:
+                key = (tally.day, response.survey_id, response.survey.kind, tally.channel, tally.event_type)
+                deltas[(*key, dimension, value, response.score)] += 1
+        ResponseTally.objects.bulk_create(tallies, batch_size=1000)
+        ScoreRollup.objects.bulk_create(
+            [
+                ScoreRollup(
+                    day=day,
+                    survey_id=survey_id,
+                    kind=kind,
+                    channel=channel,
+                    event_type=event_type,
+                    dimension=dimension,
+                    value=value,
+                    score=score,
+                    count=0,
+                )
+                for day, survey_id, kind, channel, event_type, dimension, value, score in deltas
+            ],
+            ignore_conflicts=True,
+            batch_size=1000,
+        )
+        # Buckets raised by the same number share one UPDATE with F() (concurrent counters add up), 100 at a time.
+        by_delta: dict[int, list[tuple]] = {}
+        for key, n in deltas.items():
+            by_delta.setdefault(n, []).append(key)
+        for n, keys in by_delta.items():
+            for start in range(0, len(keys), 100):
+                buckets = Q()
+                for day, survey_id, _kind, channel, event_type, dimension, value, score in keys[start : start + 100]:
+                    buckets |= Q(
+                        day=day,
+                        survey_id=survey_id,
+                        channel=channel,
+                        event_type=event_type,
+                        dimension=dimension,
+                        value=value,
+                        score=score,
+                    )
+                ScoreRollup.objects.filter(buckets).update(count=F("count") + n)
+    return len(tallies)
+
+
 def rollup_uncount_response(*, response_id: int) -> None:
     """Take a response about to be deleted out of its bucket; call inside the deleting transaction."""
     with transaction.atomic():
@@ -131,7 +190,8 @@ def rollup_uncount_response(*, response_id: int) -> None:
 
 
 def _funnel_rows(since: date | None) -> list[FunnelRollup]:
-    invitations = Invitation.objects.all()
+    # An imported answer's invitation was never sent from here: the funnel counts what was.
+    invitations = Invitation.objects.exclude(cancel_reason=Invitation.IMPORTED)
     if since is not None:
         invitations = invitations.filter(created_at__gte=_start_of(since))
     rows = (

@@ -247,6 +247,10 @@ class Invitation(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         EXPIRED = "expired", "Expired"
 
+    # The `cancel_reason` of the invitation an imported answer (Delighted's history) hangs on: expired at once and
+    # never sent, it is left out of the delivery funnel, which describes what was sent from here.
+    IMPORTED = "imported"
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     token_hash = models.CharField(max_length=64, unique=True)
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="invitations")

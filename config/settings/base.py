@@ -409,6 +409,8 @@ OUTBOUND_DEADLINE_SECONDS = env.float("OUTBOUND_DEADLINE_SECONDS", default=15.0)
 OUTBOUND_MAX_RESPONSE_BYTES = env.int("OUTBOUND_MAX_RESPONSE_BYTES", default=65536)
 # Delighted Autopilot members are surveyed again after this many days.
 AUTOPILOT_FREQUENCY_DAYS = env.int("AUTOPILOT_FREQUENCY_DAYS", default=90)
+# The largest file the console's Delighted import takes (bytes); the command reads files of any size.
+DELIGHTED_IMPORT_MAX_BYTES = env.int("DELIGHTED_IMPORT_MAX_BYTES", default=100 * 1024 * 1024)
 # Event/contact properties the dashboard can break scores down by; each is rolled up as answers arrive.
 DASHBOARD_BREAKDOWN_PROPERTIES = env.list(
     "DASHBOARD_BREAKDOWN_PROPERTIES", default=["event:store", "event:product", "contact:plan"]

@@ -40,6 +40,29 @@ def suppression_add(*, channel: str, recipient: str, reason: str, source: str) -
     return suppression
 
 
+def suppressions_add_many(*, channel: str, recipients: list[str], reason: str, source: str) -> list[str]:
+    """Suppress many recipients at once (an imported unsubscribe or bounce list) and cancel their queued messages,
+    in a few statements; returns the recipients newly suppressed, normalised. An existing suppression keeps its
+    first reason. No `suppression_created` is sent: these opt-outs are history another system already acted on,
+    so no `unsubscribe.created` webhook announces them as new."""
+    keys = list(dict.fromkeys(recipient_normalize(channel=channel, recipient=r) for r in recipients if r.strip()))
+    with transaction.atomic():
+        known = set(Suppression.objects.filter(channel=channel, recipient__in=keys).values_list("recipient", flat=True))
+        new = [key for key in keys if key not in known]
+        Suppression.objects.bulk_create(
+            [Suppression(channel=channel, recipient=key, reason=reason, source=source[:50]) for key in new],
+            ignore_conflicts=True,
+        )
+        cancelled = Message.objects.filter(
+            channel=channel, recipient_key__in=keys, status=Message.Status.QUEUED
+        ).update(status=Message.Status.CANCELLED, last_error="recipient is suppressed", updated_at=timezone.now())
+    if new:
+        logger.info(
+            "suppressed %d %s recipients (%s, %s); %d queued cancelled", len(new), channel, reason, source, cancelled
+        )
+    return new
+
+
 def suppression_remove(*, channel: str, recipient: str) -> bool:
     """Let a recipient be contacted again (START, or an operator); returns whether one was removed."""
     recipient = recipient_normalize(channel=channel, recipient=recipient)

@@ -17,6 +17,7 @@ from insights.rollups import (
     full_loop_rollup_rows,
     full_score_rollup_rows,
     rollup_count_follow_up,
+    rollup_count_new_responses,
     rollup_count_response,
     rollup_rebuild,
     rollup_refresh_funnel,
@@ -440,3 +441,17 @@ def test_a_note_on_a_new_case_recounts_it_once(django_capture_on_commit_callback
     assert len(recounts) == 1
     tally = FollowUpTally.objects.get(follow_up=follow_up)
     assert (tally.contacted, LoopRollup.objects.get().contacted) == (True, 1)
+
+
+@pytest.mark.django_db
+def test_rollup_count_new_responses_counts_many_at_once_as_one_by_one_would_and_leaves_counted_ones():
+    survey = SurveyFactory(kind="nps")
+    responses = [
+        ResponseFactory(invitation=InvitationFactory(survey=survey), score=score) for score in (0, 9, 9, 10, 6)
+    ]
+    rollup_count_response(response_id=responses[0].pk)  # already counted: left as it is
+
+    assert rollup_count_new_responses(response_ids=[r.pk for r in responses]) == 4
+
+    assert stored_score_rollup_rows() == full_score_rollup_rows()
+    assert ResponseTally.objects.count() == 5

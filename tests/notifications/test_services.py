@@ -8,7 +8,12 @@ from notifications.selectors import messages_unsettled, recipient_is_contactable
 from notifications.services.emails import unsubscribe_token_new
 from notifications.services.queue import message_queue, message_resend, messages_sent_in_batches, messages_sweep
 from notifications.services.sending import TransientDeliveryError, message_send, message_status_advance
-from notifications.services.suppressions import suppression_add, suppression_remove, unsubscribe_by_token
+from notifications.services.suppressions import (
+    suppression_add,
+    suppression_remove,
+    suppressions_add_many,
+    unsubscribe_by_token,
+)
 from notifications.transports import DeliveryError
 from tests.factories import MessageFactory
 from tests.fakes import transports as scripted
@@ -314,6 +319,29 @@ def test_suppression_add_twice_keeps_the_first_reason():
     again = suppression_add(channel=Channel.SMS, recipient="+33 6 12 34 56 78", reason="manual", source="admin")
     assert Suppression.objects.count() == 1
     assert again.reason == "stop"
+
+
+def test_suppressions_add_many_suppresses_new_recipients_keeps_known_ones_and_announces_nothing(
+    django_capture_on_commit_callbacks,
+):
+    suppression_add(channel=Channel.EMAIL, recipient="kept@example.com", reason="stop", source="link")
+    queued = MessageFactory(recipient="Ann@Example.com")
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        new = suppressions_add_many(
+            channel=Channel.EMAIL,
+            recipients=[" ANN@example.com", "kept@example.com", "ann@example.com", " "],
+            reason="unsubscribe",
+            source="delighted_import",
+        )
+
+    assert new == ["ann@example.com"]
+    assert set(Suppression.objects.values_list("recipient", "reason", "source")) == {
+        ("kept@example.com", "stop", "link"),
+        ("ann@example.com", "unsubscribe", "delighted_import"),
+    }
+    assert Message.objects.get(id=queued.id).status == Message.Status.CANCELLED
+    assert callbacks == []  # no suppression_created: no unsubscribe.created webhook for imported history
 
 
 def test_suppression_remove_makes_recipient_contactable_again():

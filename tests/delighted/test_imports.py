@@ -1,0 +1,332 @@
+import base64
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from delighted.export_files import ExportFileError
+from delighted.imports import ExportFile, delighted_import_create, delighted_import_run, export_records, records_import
+from delighted.models import DelightedImport, DelightedImportFile, DelightedRecord
+from feedback.models import FollowUp
+from insights.models import FunnelRollup
+from insights.rollups import full_score_rollup_rows, rollup_refresh_funnel, stored_score_rollup_rows
+from integrations.models import WebhookDelivery, WebhookSubscription
+from notifications.models import Suppression
+from surveys.models import Contact, Invitation, Question, Response, ResponseAnnouncement, Survey
+from surveys.services.api_keys import api_key_create
+from surveys.services.contacts import contact_delete
+from surveys.services.scheduling import SkipReason, invitation_schedule
+from tests.factories import ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ALL_FILES = [
+    "survey_responses_expanded.json",
+    "survey_responses.json",
+    "people.json",
+    "unsubscribes.json",
+    "bounces.json",
+    "responses.csv",
+]
+
+
+def _file(name: str) -> ExportFile:
+    return ExportFile(name, (FIXTURES / name).read_text())
+
+
+def _import(*names: str, default_survey_type: str = "nps"):
+    records = export_records([_file(name) for name in names], default_survey_type=default_survey_type)
+    return records_import(records, default_survey_type=default_survey_type)
+
+
+def _at(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def test_an_expanded_response_keeps_score_comment_times_properties_notes_tags_and_additional_answers():
+    _import("survey_responses_expanded.json")
+
+    response = Response.objects.select_related("contact", "invitation", "survey").get(
+        pk=DelightedRecord.objects.get(kind="response", delighted_id="501").object_id
+    )
+    assert (response.score, response.comment) == (3, "The delivery was two weeks late and nobody answered my emails.")
+    assert (response.confirmed_at, response.updated_at) == (_at(1713418460), _at(1713504860))
+    assert response.tags == ["delivery", "refund"]
+    assert response.invitation.properties == {
+        "purchase_experience": "Retail Store",
+        "country": "USA",
+        "Delighted Source": "Email",
+    }
+    assert (response.contact.email, response.contact.name) == ("jony@appleseed.com", "Jony Appleseed")
+    assert list(response.notes.values_list("text", "user_email", "created_at")) == [
+        ("Called him back, refund sent.", "support@appleseed.com", _at(1713500000))
+    ]
+    answers = {a.question.text["en"]: (a.question.kind, a.value) for a in response.answers.select_related("question")}
+    assert answers == {
+        "What specifically did you enjoy about your experience with us?": ("select_many", ["DxmjNj", "uNQIig"]),
+        "Have you purchased from us in the past?": ("select_one", "tp0Q4K"),
+        "Anything else we could do better?": ("free_text", "Faster shipping please"),
+    }
+    # The choices seen across the export (503 answered "No") become the question's options.
+    assert Question.objects.get(text={"en": "Have you purchased from us in the past?"}).choices == [
+        {"value": "tp0Q4K", "en": "Yes"},
+        {"value": "kQ81zZ", "en": "No"},
+    ]
+    assert (response.survey.name, response.survey.kind, response.survey.is_active) == (
+        "NPS history from Delighted",
+        "nps",
+        False,
+    )
+    # The answer hangs on an invitation never sent and closed at once: no link reaches it.
+    invitation = response.invitation
+    assert (invitation.status, invitation.cancel_reason, invitation.message_id) == ("expired", "imported", None)
+    assert invitation.expires_at == _at(1713418460)
+    # The comment is read by the comment analysis, as a new answer's is.
+    assert response.analysis_pending is True
+
+
+def test_a_response_without_updated_at_takes_its_creation_time():
+    _import("survey_responses_expanded.json")
+
+    response = Response.objects.get(pk=DelightedRecord.objects.get(kind="response", delighted_id="502").object_id)
+    assert (response.updated_at, response.comment, response.invitation.properties) == (_at(1713497396), "", {})
+    assert (response.contact.phone, response.invitation.channel) == ("+16175551212", "email")
+
+
+def test_imported_history_opens_no_case_and_announces_nothing():
+    WebhookSubscription.objects.create(
+        name="crm", url="https://crm.example.com/hook", secret="s3cret", events=["survey_response.created"]
+    )
+
+    _import(*ALL_FILES)
+
+    assert Response.objects.filter(score__lte=6, survey__kind="nps").count() == 2  # detractors, yet no case
+    assert (FollowUp.objects.count(), ResponseAnnouncement.objects.count(), WebhookDelivery.objects.count()) == (
+        0,
+        0,
+        0,
+    )
+
+
+def test_imported_history_is_counted_in_the_rollups_and_in_v1_metrics():
+    _import(*ALL_FILES)
+
+    assert stored_score_rollup_rows() == full_score_rollup_rows()
+    raw = api_key_create(name="metrics")[1]  # no default survey: every NPS survey, as a Delighted account
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{raw}:".encode()).decode())
+    body = client.get("/v1/metrics", {"since": 1700000000, "until": 1720000000}).json()
+    # NPS answers: 3 and 10 (JSON), 8 (second page), 9 and 4 (CSV); the pmf one and the 11 are skipped.
+    assert body == {
+        "nps": 0,
+        "promoter_count": 2,
+        "promoter_percent": 40.0,
+        "passive_count": 1,
+        "passive_percent": 20.0,
+        "detractor_count": 2,
+        "detractor_percent": 40.0,
+        "response_count": 5,
+    }
+
+
+def test_the_delivery_funnel_leaves_imported_invitations_out():
+    _import("survey_responses_expanded.json")
+
+    assert rollup_refresh_funnel() == 0
+    assert FunnelRollup.objects.count() == 0
+
+
+def test_the_summary_says_what_was_imported_and_what_was_skipped_where():
+    summary = _import(*ALL_FILES)
+
+    assert summary.as_json() == {
+        "imported": {
+            "people": 2,
+            "responses": 7,
+            "notes": 2,
+            "additional_answers": 4,
+            "unsubscribes": 2,
+            "bounces": 1,
+        },
+        "skipped": {
+            "no_address": 1,
+            "unknown_survey_type": 1,
+            "bad_score": 1,
+            "bad_time": 1,
+            "no_email": 1,
+        },
+        "examples": {
+            "no_address": ["people.json line 4"],
+            "unknown_survey_type": ["survey_responses_expanded.json line 84"],
+            "bad_score": ["survey_responses_expanded.json line 98"],
+            "bad_time": ["responses.csv line 5"],
+            "no_email": ["unsubscribes.json line 6"],
+        },
+        "surveys": ["NPS history from Delighted", "CSAT history from Delighted"],
+    }
+
+
+def test_importing_the_same_files_again_imports_nothing_twice():
+    _import(*ALL_FILES)
+    counts = (Response.objects.count(), Contact.objects.count(), Suppression.objects.count(), Survey.objects.count())
+
+    again = _import(*ALL_FILES)
+
+    assert counts == (7, 7, 3, 2)
+    assert (
+        Response.objects.count(),
+        Contact.objects.count(),
+        Suppression.objects.count(),
+        Survey.objects.count(),
+    ) == counts
+    assert again.as_json()["imported"] == {}
+    assert again.as_json()["skipped"] == {
+        "already_imported": 9,  # 7 responses and the 2 people
+        "already_suppressed": 3,
+        "no_address": 1,
+        "unknown_survey_type": 1,
+        "bad_score": 1,
+        "bad_time": 1,
+        "no_email": 1,
+    }
+    assert stored_score_rollup_rows() == full_score_rollup_rows()
+
+
+def test_responses_naming_their_person_by_id_find_them_in_the_people_export_whatever_the_files_order():
+    _import("survey_responses.json", "people.json")
+
+    by_delighted_id = {
+        r.delighted_id: Response.objects.get(pk=r.object_id) for r in DelightedRecord.objects.filter(kind="response")
+    }
+    assert (by_delighted_id["601"].contact.email, by_delighted_id["601"].contact.name) == (
+        "linus@example.com",
+        "Linus T",
+    )
+    # A person with a phone only was surveyed by SMS.
+    assert (by_delighted_id["602"].contact.phone, by_delighted_id["602"].invitation.channel) == ("+33612345678", "sms")
+    assert by_delighted_id["601"].survey.kind == "csat"
+
+
+def test_a_person_first_known_by_id_gets_their_address_when_the_people_export_comes_later():
+    _import("survey_responses.json")
+    contact = Response.objects.get(score=2).contact
+    assert (contact.email, contact.phone) == ("", "")
+
+    _import("people.json")
+
+    contact.refresh_from_db()
+    assert (contact.email, contact.name) == ("linus@example.com", "Linus T")
+    assert Contact.objects.count() == 2
+
+
+def test_an_existing_contact_is_matched_by_email_whatever_its_case():
+    existing = ContactFactory(email="Jony@Appleseed.com", name="")
+
+    _import("survey_responses_expanded.json")
+
+    assert Response.objects.filter(contact=existing).count() == 1
+    existing.refresh_from_db()
+    assert existing.name == "Jony Appleseed"
+
+
+def test_a_person_erased_here_is_not_brought_back_by_a_later_import():
+    _import("survey_responses_expanded.json")
+    contact_delete(contact=Contact.objects.get(email="jony@appleseed.com"))
+
+    again = _import("survey_responses_expanded.json")
+
+    assert not Contact.objects.filter(email="jony@appleseed.com").exists()
+    assert again.skipped["already_imported"] == 3
+
+
+def test_unsubscribes_and_bounces_stop_the_next_survey_at_once():
+    _import("unsubscribes.json", "bounces.json")
+
+    assert set(Suppression.objects.values_list("recipient", "reason", "source", "created_at")) == {
+        ("jony@appleseed.com", "unsubscribe", "delighted_import", _at(1713900000)),
+        ("gone@example.com", "unsubscribe", "delighted_import", _at(1700000000)),
+        ("bounced@example.com", "bounce", "delighted_import", _at(1701000000)),
+    }
+    survey = Survey.objects.create(name="Live NPS", kind="nps")
+    for email in ("gone@example.com", "bounced@example.com"):
+        outcome = invitation_schedule(contact=ContactFactory(email=email), survey=survey, channel_choice="email")
+        assert (outcome.invitation, outcome.skipped) == (None, SkipReason.OPTED_OUT)
+
+
+def test_a_file_that_is_not_an_export_is_refused_before_anything_is_written():
+    good = _file("people.json")
+    bad = ExportFile("responses-2.json", '[{"id": "1", "person": "2", "score": 9}\n{"id": "3"}]')
+
+    with pytest.raises(ExportFileError) as error:
+        delighted_import_create(files=[good, bad], default_survey_type="nps", started_by="me")
+
+    assert str(error.value) == "responses-2.json line 2: expected , or ] after an item."
+    assert (DelightedImport.objects.count(), Contact.objects.count()) == (0, 0)
+
+
+def _responses(first_id: int, n: int) -> ExportFile:
+    items = [
+        {
+            "id": str(first_id + i),
+            "person": {"id": f"p{first_id + i}", "email": f"p{first_id + i}@example.com", "name": None},
+            "survey_type": "nps",
+            "score": i % 11,
+            "comment": f"comment {i}" if i % 3 else None,
+            "created_at": 1700000000 + 86400 * (i % 40),
+            "updated_at": None,
+            "person_properties": {"plan": "pro"},
+            "notes": [{"text": "called", "user_email": None, "created_at": 1700000100}] if i % 5 == 0 else [],
+            "tags": ["a"],
+            "additional_answers": [
+                {"value": {"scale": i % 5 + 1}, "question": {"id": "q1", "type": "scale", "text": "Effort?"}}
+            ],
+        }
+        for i in range(n)
+    ]
+    return ExportFile(f"page-{first_id}.json", json.dumps(items))
+
+
+def test_an_import_writes_in_bulk_not_one_statement_per_record():
+    records_import(export_records([_responses(1, 10)], default_survey_type="nps"))  # the survey, its question
+
+    with CaptureQueriesContext(connection) as statements:
+        records_import(export_records([_responses(1000, 200)], default_survey_type="nps"))
+
+    # 200 answers with their people, invitations, notes, answers, tallies and buckets: one statement per record
+    # would be at least 200; the bulk inserts are split only by SQLite's limit on parameters.
+    assert Response.objects.count() == 210
+    assert len(statements) < 60
+
+
+def test_the_import_record_follows_the_progress_and_forgets_the_files_once_read():
+    files = [_file("people.json"), _file("survey_responses.json")]
+    delighted_import = delighted_import_create(files=files, default_survey_type="nps", started_by="me@acme.test")
+    assert (delighted_import.status, delighted_import.total, DelightedImportFile.objects.count()) == ("waiting", 5, 2)
+    seen = []
+
+    delighted_import_run(delighted_import=delighted_import, progress=lambda done, total: seen.append((done, total)))
+
+    delighted_import.refresh_from_db()
+    assert (delighted_import.status, delighted_import.processed, delighted_import.percent) == ("done", 5, 100)
+    assert seen == [(3, 5), (5, 5)]  # after the people, then after the responses
+    assert delighted_import.summary["imported"] == {"people": 2, "responses": 2}
+    assert DelightedImportFile.objects.count() == 0
+    assert delighted_import.finished_at is not None
+
+
+def test_an_import_whose_files_turn_out_unreadable_fails_with_the_reason():
+    delighted_import = DelightedImport.objects.create(file_names=["x.json"], total=1)
+    DelightedImportFile.objects.create(delighted_import=delighted_import, name="x.json", content='[{"id": ')
+
+    delighted_import_run(delighted_import=delighted_import)
+
+    assert (delighted_import.status, delighted_import.error) == (
+        "failed",
+        "x.json line 1: not valid JSON (Expecting value).",
+    )
+    assert Invitation.objects.count() == 0
