@@ -376,6 +376,8 @@ SPECTACULAR_SETTINGS = {
         "FollowUpStatusChangeEnum": "feedback.serializers.STATUS_CHANGES",
         # email or sms: a reply's channel, the inbox's channel filter, the API's test sends.
         "MessageChannelEnum": ["email", "sms"],
+        "ConnectorKindEnum": "integrations.models.Connector.Kind",
+        "ConnectorDeliveryStatusEnum": "integrations.models.ConnectorDelivery.Status",
     },
 }
 
