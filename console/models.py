@@ -12,6 +12,7 @@ class AuditEntry(models.Model):
         DUPLICATED = "duplicated", "Duplicated"
         REVOKED = "revoked", "Revoked"
         INVITED = "invited", "Invited"
+        PURGED = "purged", "Purged"  # the retention purge (workspace.services.retention)
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

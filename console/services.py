@@ -125,6 +125,19 @@ def audit_record(
     )
 
 
+def audit_purge_record(*, actor_label: str, kind: str, label: str, days: int, removed: int) -> AuditEntry:
+    """What a retention purge removed of one kind: its label, age and row count, never what the rows held."""
+    return AuditEntry.objects.create(
+        actor=None,
+        actor_label=actor_label,
+        action=AuditEntry.Action.PURGED,
+        object_type="expired data",
+        object_id=kind,
+        object_repr=f"{label} older than {days} days",
+        changes={"rows": [None, removed]},
+    )
+
+
 # --- surveys ------------------------------------------------------------------------------------
 
 

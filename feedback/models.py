@@ -187,7 +187,11 @@ class FollowUp(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["team", "status", "due_at"])]
+        indexes = [
+            models.Index(fields=["team", "status", "due_at"]),
+            # The retention purge walks resolved cases by when they were resolved.
+            models.Index(fields=["resolved_at"], condition=models.Q(status="resolved"), name="follow_up_resolved_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Case #{self.pk}"

@@ -39,7 +39,9 @@ def _count(response_id: int) -> None:
         .first()
     )
     tally = ThemeTally.objects.select_for_update().filter(response_id=response_id).first()
-    counted = response is not None and response.analysed_at is not None and bool(response.comment.strip())
+    # A comment the retention purge removed is still counted as what it was read as (its themes stay).
+    written = response is not None and (bool(response.comment.strip()) or response.comment_purged_at is not None)
+    counted = written and response.analysed_at is not None
     if tally is not None:
         if counted and tally.score == response.score and tally.themes == list(response.themes):
             return
@@ -93,7 +95,7 @@ def full_theme_rollup_rows() -> dict[tuple, int]:
     score): count}, for `rebuild_rollups` and the bench's check."""
     counts: dict[tuple, int] = {}
     responses = (
-        Response.objects.exclude(comment="")
+        Response.objects.filter(~Q(comment="") | Q(comment_purged_at__isnull=False))
         .filter(analysed_at__isnull=False)
         .select_related("invitation__event")
         .only("pk", "survey_id", "score", "confirmed_at", "themes", "invitation__channel", "invitation__event__type")

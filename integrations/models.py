@@ -65,7 +65,15 @@ class WebhookDelivery(models.Model):
     class Meta:
         db_table = "feedback_webhookdelivery"
         verbose_name_plural = "webhook deliveries"
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            # The retention purge walks the finished deliveries, oldest first.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status__in=["delivered", "failed"]),
+                name="webhook_delivery_done_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} #{self.pk} to {self.subscription.name}"

@@ -88,6 +88,8 @@ class Message(models.Model):
             ),
             # The latest message to a number says whether its sender's answer belongs to a conversation.
             models.Index(fields=["recipient_key", "created_at"], name="message_recipient_latest"),
+            # The retention purge walks the bodies not yet purged, oldest first; purged rows leave the index.
+            models.Index(fields=["created_at"], condition=~models.Q(body_text=""), name="message_body_retention_idx"),
         ]
 
     def __str__(self) -> str:
@@ -139,6 +141,10 @@ class ProviderEvent(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="provider_event_unique")]
+        # The retention purge walks the events it removes, oldest first (opens stay: notifications/retention.py).
+        indexes = [
+            models.Index(fields=["received_at"], condition=~models.Q(kind="open"), name="provider_event_retention_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.provider} {self.kind} event"
@@ -158,6 +164,7 @@ class InboundSms(models.Model):
         indexes = [
             # WhatsApp's 24-hour session: when did this number last write to us on this channel?
             models.Index(fields=["phone", "channel", "received_at"], name="inbound_sms_latest"),
+            models.Index(fields=["received_at"], name="inbound_sms_received_idx"),  # the retention purge's clock
         ]
 
     def __str__(self) -> str:
@@ -205,6 +212,7 @@ class InboundEmail(models.Model):
                 fields=["message_id"], condition=~models.Q(message_id=""), name="inbound_email_unique_message_id"
             )
         ]
+        indexes = [models.Index(fields=["received_at"], name="inbound_email_received_idx")]  # the retention purge's
 
     def __str__(self) -> str:
         return f"inbound email {self.pk} ({self.outcome})"

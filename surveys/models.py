@@ -213,6 +213,7 @@ class Event(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="events")
 
     class Meta:
+        indexes = [models.Index(fields=["received_at"], name="event_received_idx")]  # the retention purge's clock
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "external_id"], condition=~Q(external_id=""), name="event_unique_source_external_id"
@@ -322,10 +323,19 @@ class Response(models.Model):
     browser_hash = models.CharField(
         max_length=64, blank=True, editable=False, help_text="SHA-256 of the answering browser's cookie."
     )
+    comment_purged_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the retention purge removed the comment; what was read in it (language, sentiment, themes) "
+        "stays and is still counted.",
+    )
 
     class Meta:
         indexes = [
             models.Index(fields=["id"], condition=Q(analysis_pending=True), name="response_analysis_pending"),
+            # The retention purge walks the comments not yet purged, oldest first; purged ones leave the index.
+            models.Index(fields=["confirmed_at"], condition=~Q(comment=""), name="response_comment_retention_idx"),
         ]
 
     def __str__(self) -> str:
@@ -433,7 +443,11 @@ class Answer(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["response", "question"], name="answer_unique_per_question")]
-        indexes = [models.Index(fields=["id"], condition=Q(analysis_pending=True), name="answer_analysis_pending")]
+        indexes = [
+            models.Index(fields=["id"], condition=Q(analysis_pending=True), name="answer_analysis_pending"),
+            # The retention purge walks the answers not yet blanked, oldest first.
+            models.Index(fields=["updated_at"], condition=~Q(value=""), name="answer_text_retention_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.question}: {self.value}"

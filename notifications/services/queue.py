@@ -150,7 +150,8 @@ def messages_sweep(*, now=None) -> dict[str, int]:
 
 
 def message_resend(*, message_id: int, by: str) -> Message | None:
-    """Queue a copy of an `unknown` message on an operator's explicit decision; None if not `unknown` or resent.
+    """Queue a copy of an `unknown` message on an operator's explicit decision; None if not `unknown`, resent,
+    or its body was purged under the retention policy (an empty copy would go out).
 
     The customer may get it twice: this is why nothing calls it automatically. The original
     keeps its status (a late webhook may still settle it) and points at its copy, so it is
@@ -160,6 +161,7 @@ def message_resend(*, message_id: int, by: str) -> Message | None:
         original = (
             Message.objects.select_for_update()
             .filter(id=message_id, status=Message.Status.UNKNOWN, resent_as__isnull=True)
+            .exclude(body_text="")
             .first()
         )
         if original is None:

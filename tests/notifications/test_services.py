@@ -470,6 +470,14 @@ def test_message_resend_refuses_messages_whose_outcome_is_known(outbox, status):
     assert Message.objects.count() == 1
 
 
+def test_message_resend_refuses_a_message_whose_body_was_purged(outbox):
+    # The retention purge blanked it (notifications/retention.py): a copy would be an empty email.
+    message = MessageFactory(status=Message.Status.UNKNOWN, subject="", body_text="")
+    assert message_resend(message_id=message.id, by="ops") is None
+    assert Message.objects.count() == 1
+    assert outbox == []
+
+
 def test_message_resend_to_a_suppressed_recipient_is_cancelled(outbox, django_capture_on_commit_callbacks):
     original = MessageFactory(status=Message.Status.UNKNOWN, recipient="ann@example.com")
     suppression_add(channel=Channel.EMAIL, recipient="ann@example.com", reason="unsubscribe", source="link")

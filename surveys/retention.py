@@ -1,0 +1,71 @@
+"""What the retention purge removes from the survey side's tables (config/retention.py, docs/retention.md)."""
+
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef
+
+from config.retention import Purgeable
+from surveys.models import Answer, Event, Invitation, Question, Response
+
+
+def _events_rows():
+    # An event an invitation points at is the answer's context: the dashboard counts the answer under its type
+    # and breakdown properties (a recount reads them), and its case shows them. It goes with its contact.
+    return Event.objects.filter(~Exists(Invitation.objects.filter(event_id=OuterRef("pk"))))
+
+
+def _events_purge(ids: list[int], now: datetime) -> int:
+    # The batch's rows are locked (FOR UPDATE): no invitation can point at them before they go.
+    return Event.objects.filter(pk__in=ids).delete()[0]
+
+
+def _comments_rows():
+    return Response.objects.exclude(comment="")
+
+
+def _comments_purge(ids: list[int], now: datetime) -> int:
+    # The answer stays, with its score and what was read in the comment: every figure keeps counting it
+    # (insights.theme_rollups counts a purged comment as the comment it was).
+    purged = Response.objects.filter(pk__in=ids).update(comment="", comment_purged_at=now)
+    Answer.objects.filter(response_id__in=ids, question__kind=Question.Kind.FREE_TEXT).exclude(value="").update(
+        value=""
+    )
+    return purged
+
+
+def _free_text_answers_rows():
+    return Answer.objects.filter(question__kind=Question.Kind.FREE_TEXT).exclude(value="")
+
+
+def _free_text_answers_purge(ids: list[int], now: datetime) -> int:
+    return Answer.objects.filter(pk__in=ids).update(value="")
+
+
+PURGEABLES = [
+    Purgeable(
+        kind="events",
+        label="events that led to no survey",
+        setting="RETENTION_EVENTS_DAYS",
+        clock="received_at",
+        rows=_events_rows,
+        purge=_events_purge,
+        minimum_days=2,
+        why_minimum="an event sent again with its id within a day (a client's retry) must find its first copy",
+    ),
+    Purgeable(
+        kind="comments",
+        label="comments",
+        setting="RETENTION_COMMENTS_DAYS",
+        clock="confirmed_at",
+        rows=_comments_rows,
+        purge=_comments_purge,
+    ),
+    Purgeable(
+        kind="free_text_answers",
+        label="free-text answers",
+        setting="RETENTION_COMMENTS_DAYS",
+        clock="updated_at",
+        rows=_free_text_answers_rows,
+        purge=_free_text_answers_purge,
+    ),
+]

@@ -1,0 +1,44 @@
+"""integrations/retention.py: finished webhook deliveries go at their age; those still to be made stay."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from integrations.models import WebhookDelivery, WebhookSubscription
+from workspace.services.retention import purge_expired
+
+pytestmark = pytest.mark.django_db
+
+NOW = timezone.now()
+
+
+def _delivery(subscription, status: str, days: int, seconds: int = 0, **fields) -> WebhookDelivery:
+    delivery = WebhookDelivery.objects.create(
+        subscription=subscription,
+        event_type="survey_response.created",
+        event_id=f"evt-{WebhookDelivery.objects.count()}",
+        payload={"person": {"email": "jeanne@example.com"}, "comment": "Late again"},
+        status=status,
+        next_attempt_at=NOW,
+        **fields,
+    )
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(created_at=NOW - timedelta(days=days, seconds=-seconds))
+    return delivery
+
+
+def test_finished_deliveries_go_at_their_age(settings):
+    settings.RETENTION_WEBHOOK_DELIVERIES_DAYS = "30"
+    subscription = WebhookSubscription.objects.create(name="CRM", url="https://crm.example/hook", secret="s")
+    delivered = _delivery(subscription, "delivered", 30, -1)
+    failed = _delivery(subscription, "failed", 31)
+    replay = _delivery(subscription, "delivered", 1, replay_of=failed)
+    boundary = _delivery(subscription, "delivered", 30)
+    pending = _delivery(subscription, "pending", 60)
+
+    [report] = purge_expired(kinds=["webhook_deliveries"], now=NOW)
+
+    assert report.removed == 2
+    assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {replay.pk, boundary.pk, pending.pk}
+    assert not WebhookDelivery.objects.filter(pk__in=[delivered.pk, failed.pk]).exists()
+    assert WebhookDelivery.objects.get(pk=replay.pk).replay_of_id is None

@@ -1,0 +1,232 @@
+"""workspace/services/retention.py: every app's kinds walked in bounded batches, the dry run, the time budget,
+the audit trail, and rollups that still equal a recomputation after everything expired was purged."""
+
+import dataclasses
+import logging
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from console.models import AuditEntry
+from feedback.models import FollowUp, FollowUpEntry
+from insights.models import FunnelRollup, ThemeRollup
+from insights.rollups import (
+    FUNNEL_STAGES,
+    _funnel_rows,
+    full_loop_rollup_rows,
+    full_score_rollup_rows,
+    rollup_count_follow_up,
+    rollup_count_response,
+    rollup_refresh_funnel,
+    stored_loop_rollup_rows,
+    stored_score_rollup_rows,
+)
+from insights.theme_rollups import full_theme_rollup_rows, rollup_count_themes
+from notifications.models import Message, ProviderEvent
+from surveys.models import Event, Response
+from tests.factories import EventFactory, FollowUpFactory, InvitationFactory, MessageFactory, ResponseFactory
+from workspace.services import retention
+from workspace.services.retention import purge_expired, purgeables
+
+pytestmark = pytest.mark.django_db
+
+NOW = timezone.now()
+LONG_AGO = NOW - timedelta(days=1000)
+
+KINDS = [
+    "provider_events",
+    "message_bodies",
+    "inbound_sms",
+    "inbound_emails",
+    "events",
+    "comments",
+    "free_text_answers",
+    "closed_cases",
+    "theme_quotes",
+    "webhook_deliveries",
+]
+
+
+def test_every_app_s_kinds_are_found_in_the_order_of_the_apps():
+    assert [purgeable.kind for purgeable in purgeables()] == KINDS
+
+
+def _provider_events(n: int) -> None:
+    for i in range(n):
+        ProviderEvent.objects.create(provider="twilio", event_id=f"SM{i}", kind="delivered")
+    ProviderEvent.objects.update(received_at=LONG_AGO)
+
+
+def _spy_on_batches(monkeypatch, kind: str) -> list[int]:
+    """The size of every batch handed to `kind`'s purge."""
+    sizes = []
+    found = purgeables()
+    index = [purgeable.kind for purgeable in found].index(kind)
+
+    def purge(ids, now, _purge=found[index].purge):
+        sizes.append(len(ids))
+        return _purge(ids, now)
+
+    found[index] = dataclasses.replace(found[index], purge=purge)
+    monkeypatch.setattr(retention, "purgeables", lambda: found)
+    return sizes
+
+
+def test_batches_are_bounded_by_the_batch_size(monkeypatch):
+    _provider_events(5)
+    sizes = _spy_on_batches(monkeypatch, "provider_events")
+
+    [report] = purge_expired(kinds=["provider_events"], now=NOW, batch_size=2)
+
+    assert sizes == [2, 2, 1]
+    assert (report.removed, report.batches, report.finished) == (5, 3, True)
+    assert ProviderEvent.objects.count() == 0
+
+
+def test_the_default_batch_size_is_the_setting(monkeypatch, settings):
+    settings.RETENTION_PURGE_BATCH_SIZE = 3
+    _provider_events(4)
+    sizes = _spy_on_batches(monkeypatch, "provider_events")
+
+    purge_expired(kinds=["provider_events"], now=NOW)
+
+    assert sizes == [3, 1]
+
+
+def test_a_dry_run_counts_and_removes_nothing():
+    _provider_events(3)
+    message = MessageFactory(status=Message.Status.SENT)
+    Message.objects.filter(pk=message.pk).update(created_at=LONG_AGO)
+
+    reports = purge_expired(dry_run=True, kinds=["provider_events", "message_bodies"], now=NOW)
+
+    assert [(report.kind, report.removed) for report in reports] == [("provider_events", 3), ("message_bodies", 1)]
+    assert ProviderEvent.objects.count() == 3
+    assert Message.objects.get(pk=message.pk).body_text == "How likely are you to recommend us?"
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_spent_time_budget_leaves_the_rest_to_the_next_run(caplog):
+    _provider_events(3)
+
+    with caplog.at_level(logging.INFO, logger="workspace.services.retention"):
+        [report] = purge_expired(kinds=["provider_events"], now=NOW, max_seconds=0)
+
+    assert (report.removed, report.finished) == (0, False)
+    assert "more left for the next run (time budget spent)" in caplog.text
+    assert [report.removed for report in purge_expired(kinds=["provider_events"], now=NOW)] == [3]
+
+
+def test_a_kind_kept_forever_is_not_looked_at(settings):
+    settings.RETENTION_PROVIDER_EVENTS_DAYS = "forever"
+    _provider_events(2)
+
+    [report] = purge_expired(kinds=["provider_events"], now=NOW)
+
+    assert (report.days, report.cutoff, report.removed) == (None, None, 0)
+    assert ProviderEvent.objects.count() == 2
+
+
+def test_each_kind_that_lost_rows_gets_one_audit_entry_and_one_log_line(caplog, settings):
+    settings.RETENTION_PROVIDER_EVENTS_DAYS = "30"
+    _provider_events(2)
+    answer = ResponseFactory(comment="Jeanne Martin, jeanne@example.com: late", confirmed_at=LONG_AGO)
+
+    with caplog.at_level(logging.INFO, logger="workspace.services.retention"):
+        purge_expired(kinds=["provider_events", "comments", "inbound_sms"], now=NOW, actor_label="manage.py x")
+
+    entries = list(
+        AuditEntry.objects.order_by("pk").values("actor_label", "action", "object_id", "object_repr", "changes")
+    )
+    assert entries == [
+        {
+            "actor_label": "manage.py x",
+            "action": "purged",
+            "object_id": "provider_events",
+            "object_repr": "provider events older than 30 days",
+            "changes": {"rows": [None, 2]},
+        },
+        {
+            "actor_label": "manage.py x",
+            "action": "purged",
+            "object_id": "comments",
+            "object_repr": "comments older than 730 days",
+            "changes": {"rows": [None, 1]},
+        },
+    ]
+    lines = [record.getMessage() for record in caplog.records]
+    assert len(lines) == 3
+    assert lines[0].startswith("retention: purged 2 provider events older than 30 days (before ")
+    assert lines[1].startswith("retention: purged 0 inbound SMS older than 90 days")
+    assert "jeanne" not in caplog.text.lower()
+    assert Response.objects.get(pk=answer.pk).comment == ""
+
+
+def _rollups() -> dict:
+    funnel = sorted(
+        (row.day, row.survey_id, row.channel, row.event_type, *(getattr(row, stage) for stage in FUNNEL_STAGES))
+        for row in FunnelRollup.objects.all()
+    )
+    themes = {
+        (r.day, r.survey_id, r.channel, r.event_type, r.theme, r.score): r.count
+        for r in ThemeRollup.objects.exclude(count=0)
+    }
+    return {"scores": stored_score_rollup_rows(), "themes": themes, "loop": stored_loop_rollup_rows(), "funnel": funnel}
+
+
+def _recomputed() -> dict:
+    funnel = sorted(
+        (row.day, row.survey_id, row.channel, row.event_type, *(getattr(row, stage) for stage in FUNNEL_STAGES))
+        for row in _funnel_rows(None)
+    )
+    return {
+        "scores": full_score_rollup_rows(),
+        "themes": full_theme_rollup_rows(),
+        "loop": full_loop_rollup_rows(),
+        "funnel": funnel,
+    }
+
+
+def test_rollups_equal_a_recomputation_after_everything_expired_is_purged(settings):
+    settings.DASHBOARD_BREAKDOWN_PROPERTIES = ["event:store"]
+    for n, (score, comment) in enumerate([(2, "Late, ask for Paul"), (9, "Great"), (4, ""), (10, "Merci")]):
+        event = EventFactory(type="purchase", properties={"store": f"Lyon {n % 2}", "email": "jeanne@example.com"})
+        message = MessageFactory(status=Message.Status.DELIVERED, sent_at=LONG_AGO)
+        invitation = InvitationFactory(event=event, contact=event.contact, message=message)
+        ProviderEvent.objects.create(provider="sendgrid", event_id=f"open-{n}", kind="open", message=message)
+        ProviderEvent.objects.create(provider="sendgrid", event_id=f"delivered-{n}", kind="delivered", message=message)
+        response = ResponseFactory(
+            invitation=invitation, score=score, comment=comment, themes=["delivery"] if comment else [],
+            analysed_at=LONG_AGO, confirmed_at=LONG_AGO,
+        )  # fmt: skip
+        rollup_count_response(response_id=response.pk)
+        rollup_count_themes(response_id=response.pk)
+        if score < 7:
+            case = FollowUpFactory(response=response, resolution_note="Refunded")
+            FollowUpEntry.objects.create(follow_up=case, kind="note", author=case.team.lead, body="Called Jeanne")
+            FollowUp.objects.filter(pk=case.pk).update(status="resolved", resolved_at=LONG_AGO, outcome="recovered")
+            rollup_count_follow_up(follow_up_id=case.pk)
+    # Opened, never answered: only its open event says it was opened.
+    unanswered = MessageFactory(status=Message.Status.DELIVERED, sent_at=LONG_AGO)
+    InvitationFactory(event=None, message=unanswered)
+    ProviderEvent.objects.create(provider="sendgrid", event_id="open-unanswered", kind="open", message=unanswered)
+    EventFactory()  # an event that led to no survey
+    Event.objects.update(received_at=LONG_AGO)
+    Message.objects.update(created_at=LONG_AGO)
+    ProviderEvent.objects.update(received_at=LONG_AGO)
+    rollup_refresh_funnel()
+    before = _rollups()
+    assert before == _recomputed()
+
+    reports = purge_expired(now=NOW)
+
+    removed = {report.kind: report.removed for report in reports if report.removed}
+    assert removed == {
+        "provider_events": 4,
+        "message_bodies": 5,
+        "events": 1,
+        "comments": 3,
+        "closed_cases": 2,
+    }
+    assert _rollups() == before == _recomputed()
