@@ -157,6 +157,12 @@ class ConnectorDelivery(models.Model):
 
     class Meta:
         verbose_name_plural = "connector deliveries"
+        indexes = [
+            # The retention purge walks the payloads not yet emptied, oldest first.
+            models.Index(
+                fields=["received_at"], condition=models.Q(payload__isnull=False), name="connector_payload_purge_idx"
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["connector", "delivery_id"],

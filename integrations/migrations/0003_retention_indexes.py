@@ -20,4 +20,12 @@ class Migration(migrations.Migration):
                 name="webhook_delivery_done_idx",
             ),
         ),
+        AddIndexWithoutLock(
+            model_name="connectordelivery",
+            index=models.Index(
+                condition=models.Q(("payload__isnull", False)),
+                fields=["received_at"],
+                name="connector_payload_purge_idx",
+            ),
+        ),
     ]

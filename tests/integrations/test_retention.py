@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from integrations.models import WebhookDelivery, WebhookSubscription
+from integrations.models import Connector, ConnectorDelivery, WebhookDelivery, WebhookSubscription
 from workspace.services.retention import purge_expired
 
 pytestmark = pytest.mark.django_db
@@ -42,3 +42,33 @@ def test_finished_deliveries_go_at_their_age(settings):
     assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {replay.pk, boundary.pk, pending.pk}
     assert not WebhookDelivery.objects.filter(pk__in=[delivered.pk, failed.pk]).exists()
     assert WebhookDelivery.objects.get(pk=replay.pk).replay_of_id is None
+
+
+def test_connector_payloads_are_emptied_at_their_age_and_the_log_line_kept(settings):
+    settings.RETENTION_CONNECTOR_PAYLOADS_DAYS = "30"
+    connector = Connector.objects.create(name="Shop", kind="shopify", secret="s")
+    payload = {"customer": {"email": "jeanne@example.com"}}
+
+    def delivery(status: str, days: int, seconds: int = 0) -> ConnectorDelivery:
+        row = ConnectorDelivery.objects.create(
+            connector=connector, delivery_id=f"d{ConnectorDelivery.objects.count()}", status=status, payload=payload
+        )
+        ConnectorDelivery.objects.filter(pk=row.pk).update(received_at=NOW - timedelta(days=days, seconds=-seconds))
+        return row
+
+    older = delivery("event_created", 30, -1)
+    boundary = delivery("event_created", 30)
+    waiting = delivery("received", 60)
+
+    [report] = purge_expired(kinds=["connector_payloads"], now=NOW)
+
+    assert report.removed == 1
+    older.refresh_from_db()
+    assert (older.payload, older.payload_purged_at, older.status, older.delivery_id) == (
+        None,
+        NOW,
+        "event_created",
+        "d0",
+    )
+    assert ConnectorDelivery.objects.get(pk=boundary.pk).payload == payload
+    assert ConnectorDelivery.objects.get(pk=waiting.pk).payload == payload

@@ -47,7 +47,7 @@ def test_a_run_purges_every_kind_and_records_who_ran_it(settings):
 
     assert "provider_events: purged 3 provider events older than 30 days\n" in out
     assert "comments: kept forever\n" in out
-    assert len(out.splitlines()) == 10
+    assert len(out.splitlines()) == 11
     assert ProviderEvent.objects.count() == 0
     entry = AuditEntry.objects.get()
     assert (entry.actor_label, entry.object_id, entry.changes) == (

@@ -45,6 +45,7 @@ KINDS = [
     "closed_cases",
     "theme_quotes",
     "webhook_deliveries",
+    "connector_payloads",
 ]
 
 
