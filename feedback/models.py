@@ -191,6 +191,20 @@ class FollowUp(models.Model):
             models.Index(fields=["team", "status", "due_at"]),
             # The retention purge walks resolved cases by when they were resolved.
             models.Index(fields=["resolved_at"], condition=models.Q(status="resolved"), name="follow_up_resolved_idx"),
+            # The SLA scan (`escalate-follow-ups`, every 5 minutes) reads only the open cases whose reminder or
+            # escalation has not fired yet: its cost follows what is pending, not every case ever opened. The
+            # statuses are OPEN_STATUSES (below the class), in its order: the scan's `status IN (...)` must
+            # match them for PostgreSQL to use these indexes.
+            models.Index(
+                fields=["remind_at"],
+                condition=models.Q(status__in=["new", "in_progress", "waiting"], reminded_at__isnull=True),
+                name="follow_up_remind_due_idx",
+            ),
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(status__in=["new", "in_progress", "waiting"], escalated_at__isnull=True),
+                name="follow_up_escalate_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:
