@@ -33,6 +33,9 @@ class Purgeable:
     purge: Callable[[list[int], datetime], int]
     minimum_days: int = 1
     why_minimum: str = ""  # what a shorter retention would break
+    # True when the purge only blanks columns no foreign key points at: the batch's rows are then locked
+    # FOR NO KEY UPDATE, which lets rows referencing them (a provider event of a message) be inserted meanwhile.
+    blanks: bool = False
 
 
 def retention_days(value: object) -> int | None:

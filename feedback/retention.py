@@ -34,5 +34,6 @@ PURGEABLES = [
         clock="resolved_at",
         rows=_closed_cases_rows,
         purge=_closed_cases_purge,
+        blanks=True,
     ),
 ]

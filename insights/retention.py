@@ -24,5 +24,6 @@ PURGEABLES = [
         clock="discovered_at",
         rows=_theme_quotes_rows,
         purge=_theme_quotes_purge,
+        blanks=True,
     ),
 ]

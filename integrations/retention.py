@@ -47,5 +47,6 @@ PURGEABLES = [
         clock="received_at",
         rows=_connector_payloads_rows,
         purge=_connector_payloads_purge,
+        blanks=True,
     ),
 ]

@@ -66,6 +66,7 @@ PURGEABLES = [
         purge=_message_bodies_purge,
         minimum_days=2,
         why_minimum="an operator may resend an `unknown` message (SEND_UNKNOWN_GRACE_SECONDS, a day) from its body",
+        blanks=True,
     ),
     Purgeable(
         kind="inbound_sms",

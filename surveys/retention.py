@@ -59,6 +59,7 @@ PURGEABLES = [
         clock="confirmed_at",
         rows=_comments_rows,
         purge=_comments_purge,
+        blanks=True,
     ),
     Purgeable(
         kind="free_text_answers",
@@ -67,5 +68,6 @@ PURGEABLES = [
         clock="updated_at",
         rows=_free_text_answers_rows,
         purge=_free_text_answers_purge,
+        blanks=True,
     ),
 ]

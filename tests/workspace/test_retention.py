@@ -23,7 +23,7 @@ from insights.rollups import (
     stored_score_rollup_rows,
 )
 from insights.theme_rollups import full_theme_rollup_rows, rollup_count_themes
-from notifications.models import Message, ProviderEvent
+from notifications.models import InboundSms, Message, ProviderEvent
 from surveys.models import Event, Response
 from tests.factories import EventFactory, FollowUpFactory, InvitationFactory, MessageFactory, ResponseFactory
 from workspace.services import retention
@@ -115,8 +115,34 @@ def test_a_spent_time_budget_leaves_the_rest_to_the_next_run(caplog):
         [report] = purge_expired(kinds=["provider_events"], now=NOW, max_seconds=0)
 
     assert (report.removed, report.finished) == (0, False)
-    assert "more left for the next run (time budget spent)" in caplog.text
+    assert "in 0 batches, 0.0 s (longest batch 0.000 s); more left for the next run" in caplog.text
     assert [report.removed for report in purge_expired(kinds=["provider_events"], now=NOW)] == [3]
+
+
+def test_a_batch_that_gives_up_leaves_its_kind_to_the_next_run_and_the_others_go_on(monkeypatch, caplog):
+    from django.db import OperationalError
+
+    _provider_events(2)
+    InboundSms.objects.create(provider_message_id="SM1", phone="+33612345678", body="Non")
+    InboundSms.objects.update(received_at=LONG_AGO)
+    found = purgeables()
+    index = [purgeable.kind for purgeable in found].index("provider_events")
+
+    def timed_out(ids, now):
+        raise OperationalError("canceling statement due to lock timeout")
+
+    found[index] = dataclasses.replace(found[index], purge=timed_out)
+    monkeypatch.setattr(retention, "purgeables", lambda: found)
+
+    with caplog.at_level(logging.INFO, logger="workspace.services.retention"):
+        reports = purge_expired(kinds=["provider_events", "inbound_sms"], now=NOW, batch_size=1)
+
+    assert [(report.kind, report.removed, report.batches, report.finished) for report in reports] == [
+        ("provider_events", 0, 1, False),
+        ("inbound_sms", 1, 2, True),
+    ]
+    assert "retention: a batch of provider events gave up (canceling statement due to lock timeout)" in caplog.text
+    assert ProviderEvent.objects.count() == 2
 
 
 def test_a_kind_kept_forever_is_not_looked_at(settings):

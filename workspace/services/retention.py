@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.apps import apps
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string, module_has_submodule
 
@@ -22,6 +22,9 @@ from config.retention import Purgeable, retention_days
 from console.services import audit_purge_record
 
 logger = logging.getLogger(__name__)
+
+# How long a batch may wait for a row lock (PostgreSQL) before it gives up and leaves its rows to the next run.
+LOCK_TIMEOUT_MS = 500
 
 
 def purgeables() -> list[Purgeable]:
@@ -42,7 +45,8 @@ class PurgeReport:
     removed: int = 0  # rows removed or blanked; with a dry run, how many would be
     batches: int = 0
     seconds: float = 0.0
-    finished: bool = True  # False: the time budget ran out with rows still expired
+    finished: bool = True  # False: the time budget ran out (or a lock was not granted) with rows still expired
+    longest_batch: float = 0.0  # seconds of the longest batch transaction: the longest any row stayed locked
 
 
 class _Walk:
@@ -52,6 +56,7 @@ class _Walk:
     def __init__(self, purgeable: Purgeable, report: PurgeReport) -> None:
         self.purgeable, self.report = purgeable, report
         self.last: tuple[datetime, int] | None = None
+        self.stopped = False  # done for this run: nothing expired is left, or a batch gave up
 
     def expired(self):
         clock = self.purgeable.clock
@@ -64,20 +69,36 @@ class _Walk:
 
     def batch(self, size: int, now: datetime) -> None:
         started = time.monotonic()
-        with transaction.atomic():
-            # SKIP LOCKED: a row being written right now is left for the next run instead of waited for.
-            picked = list(
-                self.expired()
-                .select_for_update(skip_locked=True, of=("self",))
-                .values_list(self.purgeable.clock, "pk")[:size]
-            )
-            if picked:
-                self.report.removed += self.purgeable.purge([pk for _, pk in picked], now)
-                self.last = picked[-1]
-        self.report.batches += 1
-        self.report.seconds += time.monotonic() - started
+        try:
+            with transaction.atomic():
+                if connection.vendor == "postgresql":
+                    # A purge (a DELETE's cascade) that would wait for a lock gives up the batch instead: while it
+                    # waited, whoever wants the rows it already holds would wait behind it.
+                    with connection.cursor() as cursor:
+                        cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
+                # SKIP LOCKED: a row being written right now is left for the next run instead of waited for.
+                picked = list(
+                    self.expired()
+                    .select_for_update(skip_locked=True, no_key=self.purgeable.blanks, of=("self",))
+                    .values_list(self.purgeable.clock, "pk")[:size]
+                )
+                removed = self.purgeable.purge([pk for _, pk in picked], now) if picked else 0
+        except OperationalError as exc:
+            # Lock timeout, deadlock or a lost connection: the batch rolled back, its rows wait for the next run.
+            logger.warning("retention: a batch of %s gave up (%s); the next run carries on", self.report.label, exc)
+            self.stopped = True
+            return
+        finally:
+            elapsed = time.monotonic() - started
+            self.report.batches += 1
+            self.report.seconds += elapsed
+            self.report.longest_batch = max(self.report.longest_batch, elapsed)
+        self.report.removed += removed
+        if picked:
+            self.last = picked[-1]
         if len(picked) < size:
             self.report.finished = True
+            self.stopped = True
 
 
 def purge_expired(
@@ -116,7 +137,7 @@ def purge_expired(
     while walks and (deadline is None or time.monotonic() < deadline):
         for walk in walks:
             walk.batch(size, now)
-        walks = [walk for walk in walks if not walk.report.finished]
+        walks = [walk for walk in walks if not walk.stopped]
     for report in reports:
         _log(report, dry_run)
         if report.removed and not dry_run:
@@ -132,7 +153,7 @@ def _log(report: PurgeReport, dry_run: bool) -> None:
         return
     verb = "would purge" if dry_run else "purged"
     logger.info(
-        "retention: %s %d %s older than %d days (before %s) in %d batches, %.1f s%s",
+        "retention: %s %d %s older than %d days (before %s) in %d batches, %.1f s (longest batch %.3f s)%s",
         verb,
         report.removed,
         report.label,
@@ -140,5 +161,6 @@ def _log(report: PurgeReport, dry_run: bool) -> None:
         report.cutoff.isoformat(timespec="seconds"),
         report.batches,
         report.seconds,
-        "" if report.finished else "; more left for the next run (time budget spent)",
+        report.longest_batch,
+        "" if report.finished else "; more left for the next run",
     )
