@@ -2,8 +2,12 @@
 
 The figures are the dashboard's for the same filters: `since`/`until` (Unix seconds) select whole
 days in the site's time zone, as the rollups are daily; `trend` narrows to one event type.
+`groups[]` picks Delighted's metric groups: `core` (the default: NPS and response counts, at the top
+level as without groups) and one group per channel (`email`, `sms`, `web`, `link`, `kiosk`, ...), each an
+object of its own under the channel's name: the channel's funnel and its answers' NPS.
 """
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from django.utils import timezone
@@ -16,16 +20,25 @@ from rest_framework.views import APIView
 from delighted.authentication import DelightedBasicAuthentication
 from insights import selectors
 from insights.metrics import NpsSplit, percent, split
+from insights.rollups import FUNNEL_STAGES
 from surveys.delighted_json import MAX_EPOCH
-from surveys.models import Survey
+from surveys.models import AnswerChannel, Survey
 
 EARLIEST = date(1970, 1, 1)
+CORE = "core"
+GROUPS = (CORE, *AnswerChannel.values)
 
 
 class MetricsQuerySerializer(serializers.Serializer):
     since = serializers.IntegerField(required=False, min_value=0, max_value=MAX_EPOCH)
     until = serializers.IntegerField(required=False, min_value=0, max_value=MAX_EPOCH)
     trend = serializers.CharField(required=False, max_length=100)
+    groups = serializers.ListField(
+        child=serializers.ChoiceField(choices=GROUPS),
+        required=False,
+        max_length=len(GROUPS),
+        help_text="Delighted's `groups[]`: core (default) and channels; each channel's figures under its name.",
+    )
 
     def validate(self, attrs: dict) -> dict:
         if "since" in attrs and "until" in attrs and attrs["since"] > attrs["until"]:
@@ -50,6 +63,17 @@ def _day(seconds: int) -> date:
     return timezone.localdate(datetime.fromtimestamp(seconds, tz=UTC))
 
 
+class ChannelMetricsSerializer(MetricsSerializer):
+    """One channel's group: its funnel (invitations created in the period) and its answers' NPS."""
+
+    sent_count = serializers.IntegerField(help_text="Sent (web: cards shown).")
+    delivered_count = serializers.IntegerField()
+    opened_count = serializers.IntegerField(help_text="Email only.")
+    bounced_count = serializers.IntegerField()
+    responded_count = serializers.IntegerField(help_text="Of the invitations created in the period.")
+    response_percent = serializers.FloatField(help_text="responded_count of sent_count, in percent.")
+
+
 def metrics_json(nps_split: NpsSplit) -> dict:
     total = nps_split.total
     return {
@@ -64,6 +88,28 @@ def metrics_json(nps_split: NpsSplit) -> dict:
     }
 
 
+def channel_json(stages: dict[str, int], nps_split: NpsSplit) -> dict:
+    return {
+        "sent_count": stages["sent"],
+        "delivered_count": stages["delivered"],
+        "opened_count": stages["opened"],
+        "bounced_count": stages["bounced"],
+        "responded_count": stages["responded"],
+        "response_percent": percent(stages["responded"], stages["sent"]) or 0.0,
+        **metrics_json(nps_split),
+    }
+
+
+def _query(request) -> dict:
+    """The query as the serializer reads it: Delighted's clients send `groups[]=a&groups[]=b`."""
+    data = request.query_params.dict()
+    groups = request.query_params.getlist("groups[]") + request.query_params.getlist("groups")
+    data.pop("groups[]", None)
+    if groups:
+        data["groups"] = groups
+    return data
+
+
 class MetricsApi(APIView):
     authentication_classes = [DelightedBasicAuthentication]
     permission_classes = [IsAuthenticated]
@@ -76,7 +122,7 @@ class MetricsApi(APIView):
         responses={200: MetricsSerializer},
     )
     def get(self, request, **kwargs):
-        query = MetricsQuerySerializer(data=request.query_params)
+        query = MetricsQuerySerializer(data=_query(request))
         query.is_valid(raise_exception=True)
         params = query.validated_data
         survey = request.auth.survey
@@ -90,6 +136,15 @@ class MetricsApi(APIView):
             survey_ids=survey_ids,
             event_type=params.get("trend", ""),
         )
-        scores = selectors.scores(filters)
         kind = survey.kind if survey else "nps"
-        return Response(metrics_json(split(kind, scores.histograms.get(kind, {}))))
+        groups = params.get("groups") or [CORE]
+        body = {}
+        if CORE in groups:
+            body.update(metrics_json(split(kind, selectors.scores(filters).histograms.get(kind, {}))))
+        for channel in dict.fromkeys(group for group in groups if group != CORE):
+            channel_filters = replace(filters, channel=channel)
+            funnel = selectors.funnel(channel_filters)
+            stages = funnel[0].stages if funnel else dict.fromkeys(FUNNEL_STAGES, 0)
+            histogram = selectors.scores(channel_filters).histograms.get(kind, {})
+            body[channel] = channel_json(stages, split(kind, histogram))
+        return Response(body)

@@ -24,7 +24,7 @@ from feedback.services.sla import team_calendar
 from insights.metrics import business_hours
 from insights.models import FollowUpTally, FunnelRollup, LoopRollup, ResponseTally, ScoreRollup
 from notifications.models import Message, ProviderEvent
-from surveys.models import Invitation, Response, Survey
+from surveys.models import AnswerChannel, Invitation, Response, Survey
 from surveys.scoring import is_detractor
 
 TOTALS = ("", "")
@@ -202,8 +202,9 @@ def _funnel_rows(since: date | None) -> list[FunnelRollup]:
         .values("day", "survey_id", "channel", "event__type")
         .annotate(
             scheduled=Count("pk"),
-            sent=Count("pk", filter=Q(message__sent_at__isnull=False)),
-            delivered=Count("pk", filter=Q(message__status=Message.Status.DELIVERED)),
+            # The web widget sends nothing: a card shown in the page is its invitation sent and delivered.
+            sent=Count("pk", filter=Q(message__sent_at__isnull=False) | Q(channel=AnswerChannel.WEB)),
+            delivered=Count("pk", filter=Q(message__status=Message.Status.DELIVERED) | Q(channel=AnswerChannel.WEB)),
             # SendGrid's open event, or an answer: image blocking hides many opens, an answer proves one.
             opened=Count("pk", filter=Q(channel="email") & (Q(was_opened=True) | Q(response__isnull=False))),
             responded=Count("pk", filter=Q(response__isnull=False)),

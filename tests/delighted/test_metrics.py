@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from insights import selectors
 from insights.rollups import rollup_rebuild
 from surveys.services.api_keys import api_key_create
-from tests.factories import EventFactory, InvitationFactory, ResponseFactory, SurveyFactory
+from tests.factories import EventFactory, InvitationFactory, MessageFactory, ResponseFactory, SurveyFactory
 
 NOW = datetime(2026, 11, 10, 12, tzinfo=UTC)
 
@@ -111,3 +111,75 @@ def test_metrics_key_without_survey_leaves_out_a_did_we_fix_it_nps_survey(survey
 
     assert _client().get("/v1/metrics").json()["response_count"] == 7
     assert _client(fix_check).get("/v1/metrics").json()["response_count"] == 1
+
+
+@pytest.fixture
+def channels(db):
+    """Answers of one NPS survey on email (9, 3) and the web widget (10; one card shown unanswered)."""
+    survey = SurveyFactory(kind="nps")
+    with time_machine.travel(NOW, tick=False):  # the funnel counts invitations by the day they were created
+        for channel, score in (("email", 9), ("email", 3), ("web", 10)):
+            message = MessageFactory(status="delivered", sent_at=NOW) if channel == "email" else None
+            invitation = InvitationFactory(survey=survey, channel=channel, message=message)
+            ResponseFactory(invitation=invitation, score=score, confirmed_at=NOW)
+        InvitationFactory(survey=survey, channel="web")
+        rollup_rebuild()
+    return survey
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_metrics_groups_give_each_channel_under_its_name_and_core_at_the_top(channels):
+    response = _client(channels).get("/v1/metrics.json?groups[]=core&groups[]=web&groups[]=sms")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["nps"], body["response_count"]) == (33, 3)
+    assert body["web"] == {
+        "sent_count": 2,
+        "delivered_count": 2,
+        "opened_count": 0,
+        "bounced_count": 0,
+        "responded_count": 1,
+        "response_percent": 50.0,
+        "nps": 100,
+        "promoter_count": 1,
+        "promoter_percent": 100.0,
+        "passive_count": 0,
+        "passive_percent": 0.0,
+        "detractor_count": 0,
+        "detractor_percent": 0.0,
+        "response_count": 1,
+    }
+    assert body["sms"]["sent_count"] == 0 and body["sms"]["response_count"] == 0
+    assert set(body) == {*metrics_fields(), "web", "sms"}
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_metrics_a_channel_group_alone_leaves_core_out(channels):
+    body = _client(channels).get("/v1/metrics.json", {"groups[]": ["email"]}).json()
+
+    assert list(body) == ["email"]
+    assert (body["email"]["sent_count"], body["email"]["responded_count"], body["email"]["nps"]) == (2, 2, 0)
+
+
+@pytest.mark.django_db
+def test_metrics_an_unknown_group_is_a_400_naming_it(channels):
+    response = _client(channels).get("/v1/metrics.json?groups[]=fax")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["groups.0"]
+
+
+def metrics_fields() -> set[str]:
+    return {
+        "nps",
+        "promoter_count",
+        "promoter_percent",
+        "passive_count",
+        "passive_percent",
+        "detractor_count",
+        "detractor_percent",
+        "response_count",
+    }

@@ -165,6 +165,21 @@ def test_funnel_refresh_counts_each_stage():
 
 @pytest.mark.django_db
 @time_machine.travel(NOW, tick=False)
+def test_funnel_counts_a_web_widget_card_shown_as_sent_and_delivered():
+    survey = SurveyFactory()
+    answered = InvitationFactory(survey=survey, event=None, channel="web")
+    InvitationFactory(survey=survey, event=None, channel="web")
+    ResponseFactory(invitation=answered, score=9)
+
+    rollup_refresh_funnel()
+
+    row = FunnelRollup.objects.get()
+    assert row.channel == "web"
+    assert (row.scheduled, row.sent, row.delivered, row.opened, row.responded, row.bounced) == (2, 2, 2, 0, 1, 0)
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
 def test_funnel_counts_an_email_as_opened_by_sendgrids_open_event_or_an_answer():
     from notifications.services.provider_events import sendgrid_events_record
     from notifications.transports.sendgrid import MESSAGE_ID_ARG

@@ -224,3 +224,18 @@ def test_dashboard_why_section_ranks_themes_and_filters_comments(client, manager
     assert [r.pk for r in filtered.context["comments"]] == [happy.pk]
     bad = client.get(reverse("dashboard"), {"sentiment": "furious"})
     assert bad.status_code == 400
+
+
+@pytest.mark.django_db
+def test_dashboard_filters_and_counts_the_web_widget_as_a_channel(client, manager):
+    survey = SurveyFactory(kind="nps", name="In-app")
+    ResponseFactory(invitation__survey=survey, invitation__channel="web", score=10)
+    ResponseFactory(invitation__survey=survey, invitation__channel="email", score=2)
+    rollup_rebuild()
+    client.force_login(manager)
+
+    html = client.get(reverse("dashboard"), {"period": "7", "channel": "web"}).content.decode()
+
+    assert '<option value="web" selected>Web widget</option>' in html
+    assert re.search(r"<tr><td>web</td><td>1</td><td>1</td>\s*<td>1 \(100.0%\)</td>", html)
+    assert "1 promoters · 0 passives · 0 detractors" in html

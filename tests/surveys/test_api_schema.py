@@ -121,7 +121,7 @@ def test_api_schema_generates_without_warnings(capsys):
 
     assert not GENERATOR_STATS, capsys.readouterr().err
     metrics = schema["paths"]["/v1/metrics"]["get"]
-    assert [parameter["name"] for parameter in metrics["parameters"]] == ["since", "trend", "until"]
+    assert [parameter["name"] for parameter in metrics["parameters"]] == ["groups", "since", "trend", "until"]
     assert metrics["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Metrics"
     }
