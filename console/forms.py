@@ -1,12 +1,14 @@
 """The console's forms: they turn fields a person fills in (one box per language, a score range picked from
 the scale, conditions as rows) into what `console.services` takes, and nothing more."""
 
+import json
 from datetime import timedelta
 
 from django import forms
 from django.forms import formset_factory
 
 from feedback.models import RootCause, RoutingRule, Team, User
+from integrations.models import Connector
 from surveys.models import ApiKey, Branding, Question, Survey, TriggerRule
 from surveys.scales import SCALES, SUPPORTED_LOCALES
 
@@ -318,4 +320,72 @@ class DryRunForm(forms.Form):
         value = self.cleaned_data["properties"] or {}
         if not isinstance(value, dict):
             raise forms.ValidationError('Give a JSON object, e.g. {"priority": "high"}.')
+        return value
+
+
+class ConnectorForm(forms.Form):
+    """A connector (integrations.connectors): its source, secret, event and, for Zendesk, the write-back."""
+
+    name = forms.CharField(max_length=100)
+    kind = forms.ChoiceField(choices=Connector.Kind.choices, label="Source")
+    secret = forms.CharField(
+        max_length=200,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text="Shopify: the webhooks' signing secret (or the app's client secret). Zendesk: the webhook's "
+        "signing secret. Stripe: the endpoint's whsec_… secret. Any signed webhook: empty makes one. "
+        "On a change, empty keeps the one saved.",
+    )
+    event_type = forms.CharField(
+        max_length=100,
+        required=False,
+        help_text="The event each delivery becomes (trigger rules wait for it). Empty: purchase for Shopify and "
+        "Stripe checkouts, support_ticket_solved for Zendesk. Needed for any signed webhook.",
+    )
+    field_map = forms.CharField(
+        required=False,
+        label="Field map (any signed webhook)",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text='JSON pointers into the body, e.g. {"email": "/customer/email", "name": "/customer/name", '
+        '"event_id": "/id", "properties": {"plan": "/plan/name"}}.',
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label="Active (unticked: deliveries are refused)")
+    zendesk_writeback = forms.BooleanField(
+        required=False, label="Zendesk: write each answer on its ticket as an internal note"
+    )
+    zendesk_url = forms.URLField(
+        required=False, assume_scheme="https", label="Zendesk address", help_text="https://yourcompany.zendesk.com"
+    )
+    zendesk_email = forms.EmailField(required=False, label="Zendesk agent email", help_text="The token's owner.")
+    zendesk_api_token = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Zendesk API token",
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text="Admin Center → Apps and integrations → Zendesk API. On a change, empty keeps the one saved.",
+    )
+
+    def __init__(self, *args, connector: Connector | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if connector is not None:
+            # A connector's source never changes: the other system was set up for it.
+            del self.fields["kind"]
+
+    @staticmethod
+    def initial_for(connector: Connector) -> dict:
+        fields = ("name", "event_type", "is_active", "zendesk_writeback", "zendesk_url", "zendesk_email")
+        initial = {name: getattr(connector, name) for name in fields}
+        initial["field_map"] = json.dumps(connector.field_map, indent=2) if connector.field_map else ""
+        return initial
+
+    def clean_field_map(self):
+        text = self.cleaned_data["field_map"].strip()
+        if not text:
+            return {}
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise forms.ValidationError('This is not JSON: give an object such as {"email": "/email"}.') from exc
+        if not isinstance(value, dict):
+            raise forms.ValidationError('Give a JSON object such as {"email": "/email"}.')
         return value

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from console import views
+from console import connectors, views
 
 urlpatterns = [
     path("settings/", views.home, name="console"),
@@ -31,6 +31,14 @@ urlpatterns = [
     path("settings/web-widget/", views.web_widget, name="console-web-widget"),
     path("settings/web-widget/<int:key_id>/", views.web_widget_edit, name="console-web-widget-edit"),
     path("settings/web-widget/<int:key_id>/revoke/", views.web_widget_revoke, name="console-web-widget-revoke"),
+    path("settings/connectors/", connectors.connector_list, name="console-connectors"),
+    path("settings/connectors/new/", connectors.connector_new, name="console-connector-new"),
+    path("settings/connectors/<int:connector_id>/", connectors.connector_detail, name="console-connector"),
+    path("settings/connectors/<int:connector_id>/edit/", connectors.connector_edit, name="console-connector-edit"),
+    path("settings/connectors/<int:connector_id>/test/", connectors.connector_test, name="console-connector-test"),
+    path(
+        "settings/connectors/<int:connector_id>/delete/", connectors.connector_remove, name="console-connector-delete"
+    ),
     path("settings/audit-trail/", views.audit_trail, name="console-audit"),
     path("settings/branding/", views.branding, name="console-branding"),
     path("settings/surveys/<int:survey_id>/branding/", views.branding, name="console-survey-branding"),

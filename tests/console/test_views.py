@@ -23,6 +23,8 @@ PAGES = [
     "/settings/people/",
     "/settings/api-keys/",
     "/settings/web-widget/",
+    "/settings/connectors/",
+    "/settings/connectors/new/",
     "/settings/audit-trail/",
     "/settings/branding/",
     "/settings/trigger-rules/dry-run/",

@@ -1,0 +1,101 @@
+"""The console's connector pages at `/settings/connectors/`: create one and get its address and setup steps,
+change it, send a test delivery, read its delivery log. Thin views over `integrations.connectors` (the API
+calls the same services); managers only, like every console page."""
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from console import forms
+from console.views import GET_POST, _apply_errors, _page, manager_required
+from integrations.connector_mapping import ZENDESK_BODY
+from integrations.connectors import (
+    connector_delete,
+    connector_save,
+    connector_setup_steps,
+    connector_test_delivery,
+    connector_url,
+)
+from integrations.models import Connector
+
+LOG_ROWS = 50
+
+
+@manager_required
+def connector_list(request):
+    connectors = Connector.objects.order_by("name", "pk")
+    rows = [{"connector": connector, "url": connector_url(connector)} for connector in connectors]
+    return _page(request, "connectors_list.html", {"rows": rows})
+
+
+def _detail(request, connector: Connector, *, created_secret: str = "", status: int = 200):
+    context = {
+        "connector": connector,
+        "url": connector_url(connector),
+        "steps": connector_setup_steps(connector),
+        "zendesk_body": ZENDESK_BODY if connector.kind == Connector.Kind.ZENDESK else "",
+        "deliveries": connector.deliveries.order_by("-pk")[:LOG_ROWS],
+        "created_secret": created_secret,
+        "tested": request.GET.get("tested") == "1",
+    }
+    response = _page(request, "connectors_detail.html", context, status=status)
+    if created_secret:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@manager_required
+@GET_POST
+def connector_new(request):
+    form = forms.ConnectorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            connector = connector_save(**form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            # A secret Closeloop made (generic connectors) is shown on this answer only.
+            given = form.cleaned_data["secret"]
+            return _detail(request, connector, created_secret="" if given else connector.secret, status=201)
+    status = 400 if request.method == "POST" else 200
+    return _page(request, "connectors_edit.html", {"form": form, "connector": None}, status=status)
+
+
+@manager_required
+def connector_detail(request, connector_id: int):
+    return _detail(request, get_object_or_404(Connector, pk=connector_id))
+
+
+@manager_required
+@GET_POST
+def connector_edit(request, connector_id: int):
+    connector = get_object_or_404(Connector, pk=connector_id)
+    if request.method == "POST":
+        form = forms.ConnectorForm(request.POST, connector=connector)
+    else:
+        form = forms.ConnectorForm(initial=forms.ConnectorForm.initial_for(connector), connector=connector)
+    if request.method == "POST" and form.is_valid():
+        try:
+            connector_save(connector=connector, **form.cleaned_data)
+        except ValidationError as exc:
+            connector.refresh_from_db()
+            _apply_errors(form, exc)
+        else:
+            return redirect("console-connector", connector_id=connector.pk)
+    status = 400 if request.method == "POST" else 200
+    return _page(request, "connectors_edit.html", {"form": form, "connector": connector}, status=status)
+
+
+@manager_required
+@require_POST
+def connector_test(request, connector_id: int):
+    connector_test_delivery(connector=get_object_or_404(Connector, pk=connector_id))
+    return redirect(f"{reverse('console-connector', args=[connector_id])}?tested=1#log")
+
+
+@manager_required
+@require_POST
+def connector_remove(request, connector_id: int):
+    connector_delete(connector=get_object_or_404(Connector, pk=connector_id))
+    return redirect("console-connectors")
