@@ -10,8 +10,8 @@
   with the connector as its source; the delivery records what it became, or why nothing.
 - A test delivery (`connector_test_delivery`) signs a sample body with the connector's secret, verifies and
   maps it, and says which trigger rules it would match: nothing is ingested, no one is invited.
-- Payloads leave with retention (`connector_payloads_purge`) and with a contact's erasure
-  (`connector_payloads_erase`).
+- Payloads leave with retention (integrations/retention.py) and with their contact (`connector_payloads_erase`,
+  when a contact is deleted).
 """
 
 import base64
@@ -28,7 +28,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
@@ -55,7 +56,7 @@ from integrations.models import Connector, ConnectorDelivery
 from integrations.outbound import AddressRefused, url_check
 from surveys.api import event_input
 from surveys.conditions import conditions_match
-from surveys.models import TriggerRule
+from surveys.models import Contact, TriggerRule
 from surveys.services.ingest import event_ingest
 
 logger = logging.getLogger(__name__)
@@ -452,33 +453,16 @@ def _test_outcome(connector: Connector, delivery: ConnectorDelivery) -> str:
     return f"Test: signature verified; the sample becomes {event.type} for {who}; {matched}. Nothing was sent."
 
 
-# --- retention and erasure ------------------------------------------------------------------------
+# --- erasure ---------------------------------------------------------------------------------------
 
 
-def connector_payloads_purge(*, older_than: datetime) -> int:
-    """Empty the payload of deliveries received before `older_than` (retention); the log lines stay."""
-    return (
-        ConnectorDelivery.objects.filter(received_at__lt=older_than, payload__isnull=False)
-        .exclude(status=ConnectorDelivery.Status.RECEIVED)
-        .update(payload=None, payload_purged_at=timezone.now())
-    )
-
-
-def connector_payloads_erase(*, email: str = "", phone: str = "", event_ids=()) -> int:
-    """Empty every payload that names a contact (their email or phone anywhere in it, or the events they
-    caused), for a contact's erasure; returns how many were emptied."""
-    email, phone = email.strip().lower(), phone.strip()
-    if not (email or phone or event_ids):
-        return 0
-    wanted = Q(event_id__in=list(event_ids)) if event_ids else Q()
-    candidates = ConnectorDelivery.objects.filter(payload__isnull=False)
-    matching = [
-        delivery.pk
-        for delivery in candidates.only("pk", "payload").iterator()
-        if (email and email in json.dumps(delivery.payload).lower())
-        or (phone and phone in json.dumps(delivery.payload))
-    ]
-    query = Q(pk__in=matching) | wanted if wanted else Q(pk__in=matching)
-    return ConnectorDelivery.objects.filter(query, payload__isnull=False).update(
-        payload=None, payload_purged_at=timezone.now(), detail=""
-    )
+def connector_payloads_erase(*, contact: Contact) -> int:
+    """Empty every delivery that speaks of a contact being erased: those that became their events, and any
+    whose body holds their email or phone (a replay, a delivery that was ignored); the detail goes too, it
+    names them. Retention empties the others after RETENTION_CONNECTOR_PAYLOADS_DAYS (integrations/retention.py)."""
+    speaks_of = Q(event__contact=contact)
+    as_text = ConnectorDelivery.objects.annotate(body=Cast("payload", TextField()))
+    for address in (contact.email, contact.phone):
+        if address:
+            speaks_of |= Q(pk__in=as_text.filter(body__icontains=address).values("pk"))
+    return ConnectorDelivery.objects.filter(speaks_of).update(payload=None, detail="", payload_purged_at=timezone.now())

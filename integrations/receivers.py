@@ -1,10 +1,12 @@
 """What leaves for other systems when the apps below speak: webhooks (answers, unsubscribes, cases), Slack,
 notes on Zendesk tickets."""
 
+from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
 from feedback.models import FollowUp
 from feedback.signals import agents_notified, follow_up_changed
+from integrations.connectors import connector_payloads_erase
 from integrations.slack import slack_text
 from integrations.tasks import post_to_slack
 from integrations.webhooks import (
@@ -15,13 +17,19 @@ from integrations.webhooks import (
 )
 from integrations.zendesk import zendesk_note_record
 from notifications.signals import suppression_created
-from surveys.models import Response
+from surveys.models import Contact, Response
 from surveys.signals import response_analysed, response_submitted, response_withdrawn
 
 
 @receiver(response_submitted)
 def announce_response_to_webhooks(sender, response_id: int, created: bool, **kwargs) -> None:
     webhooks_emit_response(response_id=response_id, created=created)
+
+
+@receiver(pre_delete, sender=Contact)
+def erase_connector_payloads(sender, instance: Contact, **kwargs) -> None:
+    """A contact erased (a data-deletion request) leaves nothing of theirs in connectors' delivery logs."""
+    connector_payloads_erase(contact=instance)
 
 
 @receiver(response_submitted)
