@@ -1,0 +1,234 @@
+"""The web widget in a real browser, embedded in a page of ANOTHER origin: a second HTTP server on 127.0.0.1 serves
+the host page; the snippet and its endpoints come from the live server (another port, so another origin)."""
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from feedback.models import FollowUp
+from surveys.models import Invitation, Question, Response
+from surveys.services.publishable_keys import publishable_key_create
+from tests.factories import RoutingRuleFactory, SurveyFactory, TeamFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CARD = "[data-closeloop=widget]"
+
+
+class HostSite:
+    """A tiny site of its own origin: each path answers the HTML put in `pages`."""
+
+    def __init__(self):
+        pages: dict[str, str] = {}
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = pages.get(self.path.split("?")[0], "<!doctype html><title>404</title>").encode()
+                self.send_response(200 if self.path.split("?")[0] in pages else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.pages = pages
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def page(self, path: str, snippet_url: str, key: str, call: str, head: str = "") -> str:
+        self.pages[path] = (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop app</title>'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"{head}</head><body><main><h1>Your orders</h1>"
+            '<button type="button" id="host-button" onclick="this.dataset.clicks=(+this.dataset.clicks||0)+1">'
+            "Reorder</button></main>"
+            f'<script src="{snippet_url}" data-key="{key}"></script><script>{call}</script></body></html>'
+        )
+        return self.origin + path
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def host_site():
+    site = HostSite()
+    yield site
+    site.close()
+
+
+@pytest.fixture
+def widget(live_server, host_site):
+    """A key for an NPS survey, allowed on the host site's origin; returns a function writing a host page."""
+    RoutingRuleFactory(team=TeamFactory(name="Care"))
+    survey = SurveyFactory(kind="nps", product_name="Acme")
+    key = publishable_key_create(name="App", survey=survey, allowed_origins=[host_site.origin])
+
+    def page(call: str, path: str = "/app", head: str = "") -> str:
+        return host_site.page(path, f"{live_server.url}/web/snippet.js", key.key, call, head)
+
+    page.key = key
+    return page
+
+
+@pytest.fixture
+def host_page(chromium):
+    context = chromium.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def card_shown(page) -> bool:
+    return page.locator(CARD).count() == 1
+
+
+def focused_in_card(page, script: str) -> str:
+    return page.evaluate(
+        f"(() => {{ const el = document.querySelector('{CARD}').shadowRoot.activeElement; {script} }})()"
+    )
+
+
+def test_browser_closeloop_survey_answered_with_the_keyboard(widget, host_page):
+    host_page.goto(widget('closeloop.survey({email: "ann@example.com", name: "Ann"})'))
+    host_page.get_by_role("button", name="10: Extremely likely").wait_for()
+
+    # The card never takes the focus by itself; the first Tab of the page reaches it, then each score.
+    assert host_page.evaluate("document.activeElement === document.body")
+    host_page.keyboard.press("Tab")
+    assert focused_in_card(host_page, "return el.getAttribute('aria-label');") == "0: Not at all likely"
+    assert focused_in_card(host_page, "return getComputedStyle(el).outlineStyle;") == "solid"
+    for _ in range(3):
+        host_page.keyboard.press("Tab")
+    assert focused_in_card(host_page, "return el.textContent;") == "3"
+    host_page.keyboard.press("Enter")
+    host_page.get_by_label("What is the main reason for your score?").wait_for()
+    assert focused_in_card(host_page, "return el.tagName;") == "TEXTAREA"
+    host_page.keyboard.type("Delivery was late")
+    host_page.keyboard.press("Tab")
+    host_page.keyboard.press("Tab")
+    assert focused_in_card(host_page, "return el.textContent;") == "Next"
+    host_page.keyboard.press("Enter")
+    host_page.get_by_role("paragraph").filter(has_text="Thank you for your feedback!").wait_for()
+    host_page.keyboard.press("Escape")
+
+    assert not card_shown(host_page)
+    response = Response.objects.select_related("invitation", "contact").get()
+    assert (response.score, response.comment, response.invitation.channel) == (3, "Delivery was late", "web")
+    assert response.contact.email == "ann@example.com"
+    assert FollowUp.objects.get().response == response
+
+
+def test_browser_delighted_survey_answered_by_pointer_in_french_with_a_question(widget, host_page):
+    question = Question.objects.create(
+        survey=widget.key.survey,
+        kind="select_one",
+        text={"en": "Would you order again?", "fr": "Commanderiez-vous à nouveau ?"},
+        choices=[{"value": "yes", "en": "Yes", "fr": "Oui"}, {"value": "no", "en": "No", "fr": "Non"}],
+    )
+    call = (
+        'delighted.survey({email: "bob@example.com", name: "Bob", '
+        'properties: {locale: "fr", questionProductName: "la Classique", plan: "pro"}})'
+    )
+    host_page.goto(widget(call))
+
+    assert host_page.locator("legend").inner_text() == (
+        "Quelle est la probabilité que vous recommandiez la Classique à un ami ou un collègue ?"
+    )
+    host_page.get_by_role("button", name="9", exact=True).click()
+    host_page.get_by_role("button", name="Passer").click()
+    host_page.get_by_label("Oui").check()
+    host_page.get_by_role("button", name="Suivant").click()
+    host_page.get_by_role("paragraph").filter(has_text="Merci pour votre avis").wait_for()
+    host_page.get_by_role("button", name="Fermer le questionnaire").first.click()
+
+    assert not card_shown(host_page)
+    response = Response.objects.get()
+    assert (response.score, response.comment, response.invitation.locale) == (9, "", "fr")
+    assert response.invitation.properties == {"question_product_name": "la Classique", "plan": "pro"}
+    assert response.answers.get(question=question).value == "yes"
+
+
+def test_browser_the_card_does_not_block_the_page_and_escape_dismisses_it(widget, host_page):
+    host_page.goto(widget("closeloop.survey()"))
+    host_page.get_by_role("button", name="0: Not at all likely").wait_for()
+
+    host_page.locator("#host-button").click()
+    assert host_page.locator("#host-button").get_attribute("data-clicks") == "1"
+    host_page.get_by_role("button", name="5", exact=True).focus()
+    host_page.keyboard.press("Escape")
+
+    assert not card_shown(host_page)
+    assert Response.objects.count() == 0
+    assert Invitation.objects.get().channel == "web"
+
+
+def test_browser_fatigue_a_second_call_and_a_second_visit_do_not_show(widget, host_page, chromium):
+    url = widget('closeloop.survey({email: "ann@example.com"})')
+    host_page.goto(url)
+    host_page.get_by_role("button", name="0: Not at all likely").wait_for()
+
+    # Same page, second call while the card is up: nothing more.
+    host_page.evaluate('closeloop.survey({email: "ann@example.com"})')
+    host_page.wait_for_timeout(500)
+    assert host_page.locator(CARD).count() == 1
+    # The next visit of this browser: it remembers (localStorage) and does not even ask.
+    host_page.reload()
+    host_page.wait_for_timeout(1000)
+    assert not card_shown(host_page)
+    # Another browser of the same person: the server remembers.
+    other = chromium.new_context().new_page()
+    other.goto(url)
+    other.wait_for_timeout(1000)
+    assert not card_shown(other)
+    other.context.close()
+    assert Invitation.objects.count() == 1
+
+
+def test_browser_an_origin_the_key_does_not_allow_gets_no_survey(widget, host_page, live_server):
+    widget.key.allowed_origins = ["https://app.shop.example"]
+    widget.key.save()
+    refused = []
+    host_page.on("response", lambda response: refused.append(response.status) if "/web/v1/" in response.url else None)
+
+    host_page.goto(widget('closeloop.survey({email: "ann@example.com", forceDisplay: true})'))
+    host_page.wait_for_timeout(1500)
+
+    assert not card_shown(host_page)
+    assert Invitation.objects.count() == 0
+
+
+def test_browser_calls_queued_before_an_async_snippet_loads_are_shown(widget, host_page):
+    # Delighted's loader queues calls on window.delighted until its library loads; pages keep that habit.
+    stub = (
+        "<script>window.delighted = window.delighted || [];"
+        'delighted.survey = function () { delighted.push(["survey", [].slice.call(arguments)]); };'
+        'delighted.survey({email: "queued@example.com"});</script>'
+    )
+    host_page.goto(widget("", head=stub))
+
+    host_page.get_by_role("button", name="0: Not at all likely").wait_for()
+    assert Invitation.objects.get().contact.email == "queued@example.com"
+
+
+@pytest.mark.parametrize("kind", ["nps", "csat", "ces"])
+def test_browser_the_card_has_no_axe_violations_and_fits_a_phone(widget, chromium, axe_violations, kind):
+    widget.key.survey.kind = kind
+    widget.key.survey.save()
+    context = chromium.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    page.goto(widget("closeloop.survey()"))
+    page.locator(CARD).wait_for(state="attached")
+    page.get_by_role("complementary", name="Your feedback").wait_for()
+
+    assert axe_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.get_by_role("button", name="2", exact=True).click()
+    page.get_by_role("button", name="Next").wait_for()
+    assert axe_violations(page) == []
+    context.close()
