@@ -71,3 +71,22 @@ def test_customer_history_shows_an_agent_only_their_teams_answers(case, agent, o
     assert "Own team" in agent_page and f"#{own.pk}" in agent_page
     assert "Billing secret" not in agent_page and "No case at all" not in agent_page
     assert "Billing secret" in manager_page and "No case at all" in manager_page
+
+
+def test_a_comment_purged_under_retention_says_so_on_the_answer_and_the_case(case):
+    from datetime import UTC, datetime
+
+    from surveys.models import Response
+
+    Response.objects.filter(pk=case.response_id).update(
+        comment="", comment_purged_at=datetime(2026, 3, 4, 12, tzinfo=UTC)
+    )
+    client = signed_in(ManagerFactory())
+
+    answer_page = client.get(f"/follow-ups/responses/{case.response_id}/").content.decode()
+    case_page = client.get(f"/follow-ups/{case.pk}/").content.decode()
+
+    assert "Comment removed on 2026-03-04 under the retention policy." in answer_page
+    assert "No comment." not in answer_page
+    assert "Removed on 4 Mar 2026 under the retention policy." in case_page
+    assert "No reason given." not in case_page
