@@ -39,7 +39,8 @@ def test_dry_run_says_what_would_go_and_removes_nothing():
     assert ProviderEvent.objects.count() == 2
 
 
-def test_a_run_purges_every_kind_and_records_who_ran_it(settings):
+def test_a_run_purges_every_kind_and_records_who_ran_it(settings, monkeypatch):
+    monkeypatch.setattr("getpass.getuser", lambda: "ops")
     settings.RETENTION_COMMENTS_DAYS = "forever"
     _old_provider_events(3)
 
@@ -51,7 +52,7 @@ def test_a_run_purges_every_kind_and_records_who_ran_it(settings):
     assert ProviderEvent.objects.count() == 0
     entry = AuditEntry.objects.get()
     assert (entry.actor_label, entry.object_id, entry.changes) == (
-        "manage.py purge_expired",
+        "manage.py purge_expired (ops)",
         "provider_events",
         {"rows": [None, 3]},
     )

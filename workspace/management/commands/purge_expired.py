@@ -1,3 +1,5 @@
+import getpass
+
 from django.core.management.base import BaseCommand, CommandError
 
 from workspace.services.retention import purge_expired, purgeables
@@ -26,7 +28,7 @@ class Command(BaseCommand):
         if max_seconds is not None and max_seconds <= 0:
             raise CommandError("--max-seconds must be more than 0.")
         reports = purge_expired(
-            dry_run=dry_run, kinds=kinds, max_seconds=max_seconds, actor_label="manage.py purge_expired"
+            dry_run=dry_run, kinds=kinds, max_seconds=max_seconds, actor_label=f"manage.py purge_expired ({_who()})"
         )
         verb = "would purge" if dry_run else "purged"
         for report in reports:
@@ -37,3 +39,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{report.kind}: {verb} {report.removed} {report.label} older than {report.days} days{left}"
             )
+
+
+def _who() -> str:
+    """The system account that ran the command, for the audit trail."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container's uid without a name
+        return "unknown user"
