@@ -78,7 +78,7 @@ def stripe_verify(secret: str, headers, body: bytes, *, now: float | None = None
         stripe.Webhook.construct_event(body, header, secret, tolerance=TOLERANCE_SECONDS)
     except stripe.SignatureVerificationError as exc:
         raise SignatureRefused(f"Stripe: {exc.user_message or exc}") from exc
-    except (ValueError, TypeError, AttributeError, KeyError):
+    except (ValueError, TypeError, AttributeError, KeyError, RecursionError):
         # Signed, but not a Stripe event in JSON: the signature held, the body is judged by the mapping.
         pass
 

@@ -33,6 +33,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
+from config.parsers import loads_strict
 from integrations import connector_samples
 from integrations.connector_mapping import (
     DEFAULT_EVENT_TYPES,
@@ -54,7 +55,7 @@ from integrations.connector_signatures import (
 )
 from integrations.models import Connector, ConnectorDelivery
 from integrations.outbound import AddressRefused, url_check
-from surveys.api import event_input
+from surveys.api import contains_nul, event_input
 from surveys.conditions import conditions_match
 from surveys.models import Contact, TriggerRule
 from surveys.services.ingest import event_ingest
@@ -276,11 +277,14 @@ def connector_delivery_receive(*, public_id, headers, body: bytes) -> Received:
         connector_refusal_record(connector=connector, reason=str(exc))
         raise
     try:
-        payload = json.loads(body)
+        # Strict: NaN, 1e400, 40-digit integers and deep nesting are JSON Python takes but the database cannot.
+        payload = loads_strict(body.decode())
     except (ValueError, UnicodeDecodeError) as exc:
-        raise BodyRefused("The body is not JSON.") from exc
+        raise BodyRefused(f"The body is not JSON Closeloop can store: {exc}") from exc
     if not isinstance(payload, dict):
         raise BodyRefused("The body must be a JSON object.")
+    if contains_nul(payload):
+        raise BodyRefused("The body holds a null character (\\u0000), which cannot be stored.")
     delivery = ConnectorDelivery(
         connector=connector,
         delivery_id=_delivery_id(connector.kind, headers, payload, connector)[:200],

@@ -277,7 +277,12 @@ def test_generic_event_that_names_no_one_is_logged_invalid(client, django_captur
 
 def test_a_signed_body_that_is_not_a_json_object_is_400(client, django_capture_on_commit_callbacks):
     connector = connector_save(name="Backend", kind="generic", event_type="signup", field_map={"email": "/email"})
-    for body, message in ((b"not json", "The body is not JSON."), (b"[1, 2]", "The body must be a JSON object.")):
+    for body, message in (
+        (b"not json", "The body is not JSON Closeloop can store: Expecting value: line 1 column 1 (char 0)"),
+        (b'{"a": 1e400}', "The body is not JSON Closeloop can store: Numbers must be finite."),
+        (b"[1, 2]", "The body must be a JSON object."),
+        (b'{"email": "a\\u0000b"}', "The body holds a null character (\\u0000), which cannot be stored."),
+    ):
         answer = post(
             client, connector, body, generic_headers(connector.secret, body), django_capture_on_commit_callbacks
         )
