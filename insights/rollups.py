@@ -116,17 +116,18 @@ def _count(response_id: int) -> None:
     _add(tally, response.survey_id, response.survey.kind, response.score, 1)
 
 
-def rollup_count_new_responses(*, response_ids: list[int]) -> int:
+def rollup_count_new_responses(*, responses: list[Response]) -> int:
     """Count many answers never counted before (an imported history) in a few statements, whatever their number:
     one tally each, and each bucket they fall in raised once by their number. Answers already counted are left
-    alone. Returns how many were counted; call inside the transaction that stored them."""
+    alone. `responses` come with their survey, contact and invitation (and its event) loaded, as the caller just
+    stored them. Returns how many were counted; call inside the transaction that stored them."""
     with transaction.atomic():
-        counted = set(ResponseTally.objects.filter(response_id__in=response_ids).values_list("response_id", flat=True))
-        responses = (
-            Response.objects.filter(pk__in=[pk for pk in response_ids if pk not in counted])
-            .select_related("survey", "contact", "invitation__event")
-            .order_by("pk")
+        counted = set(
+            ResponseTally.objects.filter(response_id__in=[r.pk for r in responses]).values_list(
+                "response_id", flat=True
+            )
         )
+        responses = [response for response in responses if response.pk not in counted]
         tallies, deltas = [], Counter()
         for response in responses:
             tally = _tally_for(response)
@@ -134,6 +135,8 @@ def rollup_count_new_responses(*, response_ids: list[int]) -> int:
             for dimension, value in [TOTALS, *tally.segments.items()]:
                 key = (tally.day, response.survey_id, response.survey.kind, tally.channel, tally.event_type)
                 deltas[(*key, dimension, value, response.score)] += 1
+        if not tallies:
+            return 0
         ResponseTally.objects.bulk_create(tallies, batch_size=1000)
         ScoreRollup.objects.bulk_create(
             [
@@ -153,25 +156,27 @@ def rollup_count_new_responses(*, response_ids: list[int]) -> int:
             ignore_conflicts=True,
             batch_size=1000,
         )
-        # Buckets raised by the same number share one UPDATE with F() (concurrent counters add up), 100 at a time.
-        by_delta: dict[int, list[tuple]] = {}
+        # Buckets raised by the same number share one UPDATE by primary key, with F() so concurrent counters add up.
+        pks = _bucket_pks(deltas)
+        by_delta: dict[int, list[int]] = {}
         for key, n in deltas.items():
-            by_delta.setdefault(n, []).append(key)
-        for n, keys in by_delta.items():
-            for start in range(0, len(keys), 100):
-                buckets = Q()
-                for day, survey_id, _kind, channel, event_type, dimension, value, score in keys[start : start + 100]:
-                    buckets |= Q(
-                        day=day,
-                        survey_id=survey_id,
-                        channel=channel,
-                        event_type=event_type,
-                        dimension=dimension,
-                        value=value,
-                        score=score,
-                    )
-                ScoreRollup.objects.filter(buckets).update(count=F("count") + n)
+            by_delta.setdefault(n, []).append(pks[key])
+        for n, bucket_pks in by_delta.items():
+            for start in range(0, len(bucket_pks), 500):
+                ScoreRollup.objects.filter(pk__in=bucket_pks[start : start + 500]).update(count=F("count") + n)
     return len(tallies)
+
+
+def _bucket_pks(keys) -> dict[tuple, int]:
+    """The primary key of each bucket `(day, survey, kind, channel, event type, dimension, value, score)`, read in
+    one query over the days and surveys they span (a filter per bucket costs more to build than to run)."""
+    days = [key[0] for key in keys]
+    fields = ("day", "survey_id", "kind", "channel", "event_type", "dimension", "value", "score")
+    rows = ScoreRollup.objects.filter(
+        day__gte=min(days), day__lte=max(days), survey_id__in={key[1] for key in keys}
+    ).values_list(*fields, "pk")
+    wanted = set(keys)
+    return {row[:-1]: row[-1] for row in rows.iterator(chunk_size=5000) if row[:-1] in wanted}
 
 
 def rollup_uncount_response(*, response_id: int) -> None:

@@ -16,11 +16,13 @@ from insights.models import FunnelRollup
 from insights.rollups import full_score_rollup_rows, rollup_refresh_funnel, stored_score_rollup_rows
 from integrations.models import WebhookDelivery, WebhookSubscription
 from notifications.models import Suppression
+from surveys.delighted_json import response_json
 from surveys.models import Contact, Invitation, Question, Response, ResponseAnnouncement, Survey
 from surveys.services.api_keys import api_key_create
 from surveys.services.contacts import contact_delete
 from surveys.services.scheduling import SkipReason, invitation_schedule
 from tests.factories import ContactFactory
+from tests.fakes.delighted_export import delighted_responses, pages
 
 pytestmark = pytest.mark.django_db
 
@@ -330,3 +332,51 @@ def test_an_import_whose_files_turn_out_unreadable_fails_with_the_reason():
         "x.json line 1: not valid JSON (Expecting value).",
     )
     assert Invitation.objects.count() == 0
+
+
+def _comparable(item: dict) -> dict:
+    """What an import must keep of one of Delighted's survey responses, in the `/v1/` shape."""
+    person = item["person"]
+    return {
+        "person": (person["email"], person["name"], person["phone_number"]),
+        "survey_type": item["survey_type"],
+        "score": item["score"],
+        "comment": item["comment"],
+        "created_at": item["created_at"],
+        "updated_at": item["updated_at"] or item["created_at"],
+        "person_properties": item["person_properties"] or {},
+        "notes": [(n["text"], n["user_email"], n["created_at"]) for n in item["notes"]],
+        "tags": item["tags"],
+        "additional_answers": [
+            (a["question"]["type"], a["question"]["text"], a["value"][a["question"]["type"]])
+            for a in item["additional_answers"]
+        ],
+    }
+
+
+def test_a_delighted_export_of_10000_responses_round_trips_through_the_v1_shape(tmp_path):
+    """The timed run of the same import is bench/import.py; this test is about what comes back."""
+    exported = delighted_responses(10_000)
+    path = tmp_path / "survey_responses.json"
+    path.write_text(pages(exported))
+
+    summary = records_import(export_records([ExportFile(path.name, path.read_text())], default_survey_type="nps"))
+
+    assert summary.as_json()["imported"]["responses"] == 10_000
+    assert summary.as_json()["skipped"] == {}
+    ours = dict(DelightedRecord.objects.filter(kind="response").values_list("delighted_id", "object_id"))
+    responses = Response.objects.select_related("contact", "survey", "invitation").prefetch_related(
+        "notes", "answers__question"
+    )
+    read_back = {r.pk: response_json(r, expand=["person"]) for r in responses}
+    for item in exported:
+        assert _comparable(read_back[ours[item["id"]]]) == _comparable(item), item["id"]
+    assert stored_score_rollup_rows() == full_score_rollup_rows()
+    # The /v1/ API serves the imported answers as the builder does.
+    raw = api_key_create(name="reader", survey=Response.objects.first().survey)[1]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{raw}:".encode()).decode())
+    page = client.get("/v1/survey_responses.json", {"per_page": 5, "expand[]": "person"}).json()
+    assert [_comparable(item) for item in page] == [
+        _comparable(read_back[pk]) for pk in sorted(read_back, key=lambda pk: (read_back[pk]["created_at"], pk))[:5]
+    ]

@@ -466,7 +466,7 @@ def test_rollup_count_new_responses_counts_many_at_once_as_one_by_one_would_and_
     ]
     rollup_count_response(response_id=responses[0].pk)  # already counted: left as it is
 
-    assert rollup_count_new_responses(response_ids=[r.pk for r in responses]) == 4
+    assert rollup_count_new_responses(responses=responses) == 4
 
     assert stored_score_rollup_rows() == full_score_rollup_rows()
     assert ResponseTally.objects.count() == 5
