@@ -22,8 +22,9 @@ from rest_framework.views import APIView
 from console import services
 from console.models import AuditEntry
 from feedback.models import RootCause, RoutingRule, Team, User
-from surveys.api import PropertiesField, json_storable
-from surveys.models import ApiKey, Branding, Contact, Invitation, PublishableKey, Question, Survey
+from surveys.api import PropertiesField, TriggerRuleSerializer, json_storable
+from surveys.authentication import IsAdminKey
+from surveys.models import ApiKey, Branding, Contact, Invitation, PublishableKey, Question, Survey, TriggerRule
 from surveys.models import Response as SurveyResponse
 from surveys.scales import SUPPORTED_LOCALES
 
@@ -408,6 +409,30 @@ class AuditedViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         # Not `self.delete`: DRF's router binds the HTTP method name `delete` to `destroy` on the instance.
         _call(self.remove, actor=_actor(self.request), obj=instance)
+
+
+@extend_schema(tags=["trigger rules"])
+class TriggerRuleViewSet(viewsets.ModelViewSet):
+    """Trigger rules: which events invite whom to which survey, how and when (admin scope). Each write is the
+    console's own (`trigger_rule_save`), so it is recorded in the audit trail like a change made in the console."""
+
+    permission_classes = [IsAdminKey]
+    serializer_class = TriggerRuleSerializer
+    queryset = TriggerRule.objects.order_by("pk")
+
+    def perform_create(self, serializer):
+        serializer.instance = _call(services.trigger_rule_save, actor=_actor(self.request), **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = _call(
+            services.trigger_rule_save,
+            actor=_actor(self.request),
+            rule=serializer.instance,
+            **serializer.validated_data,
+        )
+
+    def perform_destroy(self, instance):
+        services.trigger_rule_delete(actor=_actor(self.request), rule=instance)
 
 
 @extend_schema(tags=["routing rules"])

@@ -12,6 +12,7 @@ from console.api import (
     RoutingRuleViewSet,
     SurveyViewSet,
     TeamViewSet,
+    TriggerRuleViewSet,
     UserViewSet,
 )
 
@@ -19,6 +20,7 @@ router = SimpleRouter()
 router.register("surveys", SurveyViewSet, basename="api-surveys")
 router.register("contacts", ContactViewSet, basename="api-contacts")
 router.register("responses", ResponseViewSet, basename="api-responses")
+router.register("trigger-rules", TriggerRuleViewSet, basename="api-trigger-rules")
 router.register("routing-rules", RoutingRuleViewSet, basename="api-routing-rules")
 router.register("teams", TeamViewSet, basename="api-teams")
 router.register("root-causes", RootCauseViewSet, basename="api-root-causes")

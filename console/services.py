@@ -566,6 +566,11 @@ def trigger_rule_save(*, actor: Actor, rule: TriggerRule | None = None, **change
     return saved
 
 
+@transaction.atomic
+def trigger_rule_delete(*, actor: Actor, rule: TriggerRule) -> None:
+    _delete_with_audit(actor, rule, TRIGGER_RULE_FIELDS)
+
+
 def survey_send_test(*, user: User, survey: Survey, locale: str) -> None:
     """Email the survey as a customer would get it, in `locale`, to the person asking (links lead nowhere)."""
     rendered = invitation_preview(survey=survey, locale=locale, channel=Channel.EMAIL)

@@ -16,13 +16,13 @@ import phonenumbers
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.fields import empty
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import _flatten
-from surveys.authentication import CanWriteEvents, IsAdminKey
+from surveys.authentication import CanWriteEvents
 from surveys.conditions import conditions_errors
 from surveys.models import Survey, TriggerRule
 from surveys.services.contacts import ContactData
@@ -34,7 +34,6 @@ from surveys.services.idempotency import (
     idempotency_release,
 )
 from surveys.services.ingest import EventData, IngestResult, event_ingest, events_ingest
-from surveys.services.trigger_rules import trigger_rule_create, trigger_rule_update
 
 BATCH_LIMIT = 1000
 EMAIL_MAX = 254  # RFC 5321's longest path, and the column's size (PostgreSQL refuses longer: a 500 before)
@@ -488,18 +487,3 @@ class TriggerRuleSerializer(serializers.ModelSerializer):
         if errors:
             raise serializers.ValidationError(errors)
         return value
-
-    def create(self, validated_data):
-        return trigger_rule_create(**validated_data)
-
-    def update(self, instance, validated_data):
-        return trigger_rule_update(rule=instance, **validated_data)
-
-
-@extend_schema(tags=["trigger rules"])
-class TriggerRuleViewSet(viewsets.ModelViewSet):
-    """Trigger rules: which events invite whom to which survey, how and when (admin scope)."""
-
-    permission_classes = [IsAdminKey]
-    serializer_class = TriggerRuleSerializer
-    queryset = TriggerRule.objects.order_by("pk")

@@ -1,13 +1,9 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
-from surveys.api import EventBatchApi, EventCreateApi, TriggerRuleViewSet
+from surveys.api import EventBatchApi, EventCreateApi
 
-router = SimpleRouter()
-router.register("trigger-rules", TriggerRuleViewSet, basename="api-trigger-rules")
-
+# `/api/trigger-rules/` is the console's (console/api_urls.py): its writes are recorded in the audit trail.
 urlpatterns = [
     path("events/", EventCreateApi.as_view(), name="api-events"),
     path("events/batch/", EventBatchApi.as_view(), name="api-events-batch"),
-    *router.urls,
 ]

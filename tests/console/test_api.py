@@ -502,3 +502,44 @@ def test_widget_key_create_names_the_bad_field_and_writes_nothing(manager_api, b
     assert response.status_code == 400
     assert list(response.json()["errors"]) == [field]
     assert PublishableKey.objects.count() == 0
+
+
+def test_trigger_rule_writes_through_the_api_are_in_the_audit_trail():
+    survey = SurveyFactory()
+    key, raw = api_key_create(name="Shop", scopes=["admin"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    label = f"API key Shop ({key.prefix}…)"
+
+    created = client.post(
+        "/api/trigger-rules/",
+        {"event_type": "order_delivered", "survey": survey.pk, "delay_seconds": 3600},
+        format="json",
+    )
+    rule_id = created.json()["id"]
+    patched = client.patch(f"/api/trigger-rules/{rule_id}/", {"delay_seconds": 60, "is_active": False}, format="json")
+    unchanged = client.patch(f"/api/trigger-rules/{rule_id}/", {"delay_seconds": 60}, format="json")
+    refused = client.patch(f"/api/trigger-rules/{rule_id}/", {"sample_rate": 2}, format="json")
+    deleted = client.delete(f"/api/trigger-rules/{rule_id}/")
+
+    assert [r.status_code for r in (created, patched, unchanged, refused, deleted)] == [201, 200, 200, 400, 204]
+    entries = list(AuditEntry.objects.order_by("pk"))
+    assert [(e.action, e.object_type, e.object_id, e.actor, e.actor_label) for e in entries] == [
+        ("created", "triggerrule", str(rule_id), None, label),
+        ("updated", "triggerrule", str(rule_id), None, label),
+        ("deleted", "triggerrule", str(rule_id), None, label),
+    ]
+    assert entries[0].changes == {
+        "cancel_on_event_types": [None, []],
+        "channel": [None, "email"],
+        "conditions": [None, []],
+        "delay": [None, 3600.0],
+        "event_type": [None, "order_delivered"],
+        "is_active": [None, True],
+        "match_property": [None, "ticket_id"],
+        "sample_rate": [None, 1.0],
+        "survey": [None, survey.pk],
+    }
+    assert entries[1].changes == {"delay": [3600.0, 60.0], "is_active": [True, False]}
+    assert entries[2].changes["event_type"] == ["order_delivered", None]
+    assert raw not in str(AuditEntry.objects.values_list("actor_label", "changes"))
