@@ -18,6 +18,7 @@ from integrations.connectors import (
     connector_url,
 )
 from integrations.models import Connector
+from integrations.zendesk import zendesk_notes_retry_failed, zendesk_notes_summary
 
 LOG_ROWS = 50
 
@@ -38,6 +39,8 @@ def _detail(request, connector: Connector, *, created_secret: str = "", status: 
         "deliveries": connector.deliveries.order_by("-pk")[:LOG_ROWS],
         "created_secret": created_secret,
         "tested": request.GET.get("tested") == "1",
+        "retried": request.GET.get("retried", ""),
+        "notes": zendesk_notes_summary(connector) if connector.kind == Connector.Kind.ZENDESK else None,
     }
     response = _page(request, "connectors_detail.html", context, status=status)
     if created_secret:
@@ -92,6 +95,13 @@ def connector_edit(request, connector_id: int):
 def connector_test(request, connector_id: int):
     connector_test_delivery(connector=get_object_or_404(Connector, pk=connector_id))
     return redirect(f"{reverse('console-connector', args=[connector_id])}?tested=1#log")
+
+
+@manager_required
+@require_POST
+def connector_retry_notes(request, connector_id: int):
+    retried = zendesk_notes_retry_failed(connector=get_object_or_404(Connector, pk=connector_id))
+    return redirect(f"{reverse('console-connector', args=[connector_id])}?retried={retried}#notes")
 
 
 @manager_required

@@ -37,6 +37,11 @@ urlpatterns = [
     path("settings/connectors/<int:connector_id>/edit/", connectors.connector_edit, name="console-connector-edit"),
     path("settings/connectors/<int:connector_id>/test/", connectors.connector_test, name="console-connector-test"),
     path(
+        "settings/connectors/<int:connector_id>/retry-notes/",
+        connectors.connector_retry_notes,
+        name="console-connector-retry-notes",
+    ),
+    path(
         "settings/connectors/<int:connector_id>/delete/", connectors.connector_remove, name="console-connector-delete"
     ),
     path("settings/audit-trail/", views.audit_trail, name="console-audit"),

@@ -23,6 +23,7 @@ from integrations.serializers import (
     WebhookSubscriptionSerializer,
 )
 from integrations.webhooks import webhook_subscription_save
+from integrations.zendesk import zendesk_notes_retry_failed
 from surveys.models import ApiKey
 
 
@@ -127,3 +128,11 @@ class ConnectorViewSet(
         mapping and the trigger rules; it is logged as a test, nothing is ingested or sent."""
         delivery = connector_test_delivery(connector=self.get_object())
         return Response(ConnectorDeliverySerializer(delivery).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: ConnectorSerializer})
+    @action(detail=True, methods=["post"], url_path="retry-zendesk-notes")
+    def retry_zendesk_notes(self, request, pk=None):
+        """Try the failed notes again, once the token or the address is fixed; answers the connector."""
+        connector = self.get_object()
+        zendesk_notes_retry_failed(connector=connector)
+        return Response(self.get_serializer(connector).data)

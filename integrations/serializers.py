@@ -1,10 +1,12 @@
 """The JSON of `/api/webhook-subscriptions/` and `/api/connectors/`."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from integrations.connector_mapping import ZENDESK_BODY
 from integrations.connectors import connector_setup_steps, connector_url
 from integrations.models import Connector, ConnectorDelivery, WebhookSubscription
+from integrations.zendesk import zendesk_notes_summary
 from surveys.api import json_storable
 
 
@@ -29,6 +31,14 @@ class WebhookSubscriptionCreatedSerializer(WebhookSubscriptionSerializer):
     """The answer to a creation: the one time the secret is shown."""
 
     secret = serializers.CharField(read_only=True)
+
+
+class ZendeskNotesSerializer(serializers.Serializer):
+    written = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    last_error = serializers.CharField()
+    last_failed_ticket = serializers.CharField()
 
 
 class ConnectorSerializer(serializers.Serializer):
@@ -70,6 +80,9 @@ class ConnectorSerializer(serializers.Serializer):
     setup_steps = serializers.SerializerMethodField()
     zendesk_body = serializers.SerializerMethodField(help_text="Zendesk: the JSON body of the trigger's action.")
     has_secret = serializers.SerializerMethodField()
+    zendesk_notes = serializers.SerializerMethodField(
+        help_text="Zendesk: notes written, pending and failed, and the latest failure's reason; null otherwise."
+    )
     refused_count = serializers.IntegerField(read_only=True)
     last_refused_at = serializers.DateTimeField(read_only=True)
     last_refused_reason = serializers.CharField(read_only=True)
@@ -89,6 +102,10 @@ class ConnectorSerializer(serializers.Serializer):
 
     def get_has_secret(self, connector) -> bool:
         return bool(connector.secret)
+
+    @extend_schema_field(ZendeskNotesSerializer(allow_null=True))
+    def get_zendesk_notes(self, connector) -> dict | None:
+        return zendesk_notes_summary(connector) if connector.kind == Connector.Kind.ZENDESK else None
 
 
 class ConnectorCreatedSerializer(ConnectorSerializer):

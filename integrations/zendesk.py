@@ -17,7 +17,7 @@ from datetime import timedelta
 import requests
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from integrations.models import Connector, ZendeskNote
@@ -151,3 +151,37 @@ def zendesk_notes_sweep(*, now=None) -> dict[str, int]:
         ZendeskNote.objects.filter(pk__in=due).update(enqueued_at=now)
         _enqueue(due)
     return {"enqueued": len(due)}
+
+
+def zendesk_notes_summary(connector: Connector) -> dict:
+    """How the connector's notes fared: how many written, pending and failed, and the latest failure's reason."""
+    counts = dict(
+        ZendeskNote.objects.filter(connector=connector).values_list("status").annotate(n=Count("pk")).order_by()
+    )
+    last_failed = (
+        ZendeskNote.objects.filter(connector=connector, status=ZendeskNote.Status.FAILED).order_by("-pk").first()
+    )
+    return {
+        "written": counts.get(ZendeskNote.Status.WRITTEN, 0),
+        "pending": counts.get(ZendeskNote.Status.PENDING, 0),
+        "failed": counts.get(ZendeskNote.Status.FAILED, 0),
+        "last_error": last_failed.error if last_failed else "",
+        "last_failed_ticket": last_failed.ticket_id if last_failed else "",
+    }
+
+
+@transaction.atomic
+def zendesk_notes_retry_failed(*, connector: Connector) -> int:
+    """Try the connector's failed notes again (after a token or address was fixed), each with a fresh day of
+    retries; returns how many."""
+    now = timezone.now()
+    failed = list(
+        ZendeskNote.objects.select_for_update()
+        .filter(connector=connector, status=ZendeskNote.Status.FAILED)
+        .values_list("pk", flat=True)
+    )
+    ZendeskNote.objects.filter(pk__in=failed).update(
+        status=ZendeskNote.Status.PENDING, attempts=0, error="", next_attempt_at=now, enqueued_at=now, created_at=now
+    )
+    _enqueue(failed)
+    return len(failed)

@@ -29,6 +29,7 @@ def test_api_schema_is_valid_openapi(client):
         "/api/connectors/",
         "/api/connectors/{id}/",
         "/api/connectors/{id}/deliveries/",
+        "/api/connectors/{id}/retry-zendesk-notes/",
         "/api/connectors/{id}/test-delivery/",
         "/api/contacts/",
         "/api/contacts/{id}/",
