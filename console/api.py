@@ -24,7 +24,17 @@ from console.models import AuditEntry
 from feedback.models import RootCause, RoutingRule, Team, User
 from surveys.api import PropertiesField, TriggerRuleSerializer, json_storable
 from surveys.authentication import IsAdminKey
-from surveys.models import ApiKey, Branding, Contact, Invitation, PublishableKey, Question, Survey, TriggerRule
+from surveys.models import (
+    AnswerChannel,
+    ApiKey,
+    Branding,
+    Contact,
+    Invitation,
+    PublishableKey,
+    Question,
+    Survey,
+    TriggerRule,
+)
 from surveys.models import Response as SurveyResponse
 from surveys.scales import SUPPORTED_LOCALES
 
@@ -311,7 +321,7 @@ ID_MAX = 2**63 - 1  # the database's bigint: a larger id would be an overflow, n
 class ResponseQuerySerializer(serializers.Serializer):
     survey = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
     contact = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
-    channel = serializers.ChoiceField(choices=["email", "sms"], required=False)
+    channel = serializers.ChoiceField(choices=AnswerChannel.choices, required=False)
     score_min = serializers.IntegerField(required=False, min_value=-1000, max_value=1000)
     score_max = serializers.IntegerField(required=False, min_value=-1000, max_value=1000)
     has_comment = serializers.BooleanField(required=False, allow_null=True, default=None)

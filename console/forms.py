@@ -11,6 +11,7 @@ from feedback.models import RootCause, RoutingRule, Team, User
 from integrations.models import Connector
 from surveys.models import ApiKey, Branding, Question, Survey, TriggerRule
 from surveys.scales import SCALES, SUPPORTED_LOCALES
+from surveys.services.trigger_rules import trigger_rule_channel_problem
 
 LANGUAGE_NAMES = {"en": "English", "fr": "French"}
 
@@ -182,6 +183,12 @@ class TriggerRuleForm(forms.Form):
         min_value=1, max_value=365, required=False, label="Link expires after (days)", help_text="Empty: default."
     )
     is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+    def clean_channel(self) -> str:
+        channel = self.cleaned_data["channel"]
+        if problem := trigger_rule_channel_problem(channel):
+            raise forms.ValidationError(problem)
+        return channel
 
     def service_fields(self, conditions: list[dict]) -> dict:
         data = self.cleaned_data

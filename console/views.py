@@ -10,7 +10,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch
 from django.forms import Form
 from django.shortcuts import get_object_or_404, redirect, render
@@ -163,6 +163,10 @@ def survey_preview(request, survey_id: int):
     email = invitation_preview(survey=survey, locale=locale, channel=Channel.EMAIL)
     sms = invitation_preview(survey=survey, locale=locale, channel=Channel.SMS)
     encoding, segments = sms_segments(sms["body_text"])
+    try:
+        whatsapp = {"template": invitation_preview(survey=survey, locale=locale, channel=Channel.WHATSAPP)["template"]}
+    except ImproperlyConfigured as exc:  # WhatsApp is not set up: the page says what is missing
+        whatsapp = {"problem": str(exc)}
     return _page(
         request,
         "surveys_preview.html",
@@ -177,6 +181,7 @@ def survey_preview(request, survey_id: int):
                 "segments": segments,
                 "length": len(sms["body_text"]),
             },
+            "whatsapp": whatsapp,
             "sent": request.GET.get("sent") == "1",
         },
     )

@@ -2,6 +2,7 @@ from django import forms
 
 from feedback.models import FollowUp, Priority, RootCause, Team, User
 from feedback.selectors import INBOX_FILTERS, INBOX_VIEW_LABELS
+from surveys.models import AnswerChannel
 
 
 class NoteForm(forms.Form):
@@ -30,7 +31,10 @@ class ResolveForm(forms.Form):
 
 class ReplyForm(forms.Form):
     channel = forms.ChoiceField(
-        choices=[("email", "Email"), ("sms", "SMS")], required=False, label="Send by", widget=forms.RadioSelect
+        choices=[("email", "Email"), ("sms", "SMS"), ("whatsapp", "WhatsApp")],
+        required=False,
+        label="Send by",
+        widget=forms.RadioSelect,
     )
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Reply", max_length=1600)
 
@@ -111,7 +115,7 @@ class InboxForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *FollowUp.Status.choices], required=False)
     priority = forms.ChoiceField(choices=[("", "Any priority"), *Priority.choices], required=False)
     due = forms.ChoiceField(choices=[("", "Any time"), ("overdue", "Overdue"), ("today", "Due today")], required=False)
-    channel = forms.ChoiceField(choices=[("", "Any channel"), ("email", "Email"), ("sms", "SMS")], required=False)
+    channel = forms.ChoiceField(choices=[("", "Any channel"), *AnswerChannel.choices], required=False)
     # A 64-bit id at most: a longer number overflowed the database's integer (a 500).
     survey = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     score = forms.IntegerField(required=False, min_value=0, max_value=10)

@@ -33,8 +33,10 @@ def announce_withdrawn_response(sender, response_id: int, **kwargs) -> None:
 
 
 @receiver(inbound_sms_received)
-def put_customer_sms_on_follow_up(sender, inbound_id: int, phone: str, body: str, thread: str = "", **kwargs) -> None:
-    follow_up_record_inbound_sms(phone=phone, body=body, thread=thread)
+def put_customer_sms_on_follow_up(
+    sender, inbound_id: int, phone: str, body: str, thread: str = "", channel: str = "sms", **kwargs
+) -> None:
+    follow_up_record_inbound_sms(phone=phone, body=body, thread=thread, channel=channel)
 
 
 @receiver(inbound_email_received)

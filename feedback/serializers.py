@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from feedback.models import FollowUp, FollowUpEntry, Priority, RootCause, User
 from feedback.selectors import INBOX_SORTS, INBOX_VIEWS
+from surveys.models import AnswerChannel
 
 RESOLVED_OUTCOMES = [FollowUp.Outcome.RECOVERED, FollowUp.Outcome.NOT_RECOVERED, FollowUp.Outcome.UNREACHABLE]
 # The statuses a PATCH may ask for (settings.SPECTACULAR_SETTINGS names this set apart from FollowUp.Status).
@@ -56,13 +57,16 @@ class FollowUpEntrySerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=FollowUpEntry.Kind.choices)
     author = serializers.EmailField(source="author.email", allow_null=True, default=None)
     body = serializers.CharField()
-    channel = serializers.CharField(help_text="email or sms for replies either way; empty otherwise.")
+    channel = serializers.CharField(help_text="email, sms or whatsapp for replies either way; empty otherwise.")
     created_at = serializers.DateTimeField()
 
 
 class FollowUpReplySerializer(serializers.Serializer):
     channel = serializers.ChoiceField(
-        choices=["email", "sms"], required=False, help_text="Default: the channel the customer answered on."
+        choices=["email", "sms", "whatsapp"],
+        required=False,
+        help_text="Default: the channel the customer answered on. WhatsApp only within 24 hours of the customer's"
+        " last WhatsApp message.",
     )
     text = serializers.CharField(max_length=1600, help_text="What the customer receives.")
 
@@ -123,7 +127,12 @@ class FollowUpListQuerySerializer(serializers.Serializer):
     due = serializers.ChoiceField(
         choices=["overdue", "today"], required=False, allow_blank=True, help_text="today: in your time zone."
     )
-    channel = serializers.ChoiceField(choices=["email", "sms"], required=False, allow_blank=True)
+    channel = serializers.ChoiceField(
+        choices=AnswerChannel.values,
+        required=False,
+        allow_blank=True,
+        help_text="The channel the customer answered on.",
+    )
     sort = serializers.ChoiceField(choices=list(INBOX_SORTS), required=False, default="due")
 
 

@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from notifications.models import Channel, Message, Suppression, recipient_normalize
+from notifications.models import Channel, InboundSms, Message, Suppression, recipient_normalize
 
 
 def recipient_is_contactable(*, channel: str, recipient: str) -> bool:
@@ -54,7 +54,7 @@ def recipients_suppressed(*, recipients: Iterable[tuple[str, str]]) -> set[tuple
     blocked = {key for key in by_normalized if not key[1]}
     lookups = [
         Suppression.objects.filter(channel=channel, recipient__any_of=values).values_list("channel", "recipient")
-        for channel in (Channel.EMAIL, Channel.SMS)
+        for channel in Channel.values
         if (values := [value for kind, value in by_normalized if kind == channel and value])
     ]
     if lookups:
@@ -83,16 +83,33 @@ def messages_unsettled(*, now: datetime | None = None) -> QuerySet[Message]:
     return Message.objects.filter(status=Message.Status.UNKNOWN, updated_at__lt=grace, resent_as__isnull=True)
 
 
-def sms_thread_of(*, phone: str) -> str:
-    """The conversation the number's next SMS answers: the `thread` of the latest SMS we queued to it
-    (an agent's reply carries its case's; a survey's questions carry none)."""
-    key = recipient_normalize(channel=Channel.SMS, recipient=phone)
+def sms_thread_of(*, phone: str, channel: str = Channel.SMS) -> str:
+    """The conversation the number's next SMS (or WhatsApp message) answers: the `thread` of the latest message
+    we queued to it on that channel (an agent's reply carries its case's; a survey's questions carry none)."""
+    key = recipient_normalize(channel=channel, recipient=phone)
     if not key:
         return ""
     latest = (
-        Message.objects.filter(recipient_key=key, channel=Channel.SMS)
+        Message.objects.filter(recipient_key=key, channel=channel)
         .order_by("-created_at", "-pk")
         .values_list("thread", flat=True)
         .first()
     )
     return latest or ""
+
+
+def whatsapp_session_closes_at(*, phone: str, now: datetime | None = None) -> datetime | None:
+    """When the number's WhatsApp session closes: `WHATSAPP_SESSION_HOURS` after its last WhatsApp message to us;
+    None when it is closed (or never opened). Inside it we may write freely; outside it only a template goes."""
+    key = recipient_normalize(channel=Channel.WHATSAPP, recipient=phone)
+    if not key:
+        return None
+    now = now or timezone.now()
+    session = timedelta(hours=settings.WHATSAPP_SESSION_HOURS)
+    last = (
+        InboundSms.objects.filter(phone=key, channel=Channel.WHATSAPP, received_at__gt=now - session)
+        .order_by("-received_at")
+        .values_list("received_at", flat=True)
+        .first()
+    )
+    return last + session if last else None

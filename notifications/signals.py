@@ -2,8 +2,10 @@
 
 from django.dispatch import Signal
 
-# A customer's SMS that was not a STOP/START/HELP keyword: kwargs inbound_id, phone, body, thread (the
-# conversation of the latest SMS we sent to the number, "" for none: see Message.thread).
+# A customer's SMS or WhatsApp message that was not a STOP/START/HELP keyword: kwargs inbound_id, phone, body,
+# thread (the conversation of the latest message we sent to the number on that channel, "" for none: see
+# Message.thread), channel ("sms" or "whatsapp"), button_payload (the id of the WhatsApp quick-reply button
+# tapped, "" for typed text).
 inbound_sms_received = Signal()
 # A recipient was newly suppressed (unsubscribe, STOP, bounce…): kwargs suppression_id.
 suppression_created = Signal()

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from sendgrid.helpers.eventwebhook import EventWebhook
 from twilio.request_validator import RequestValidator
 
-from notifications.models import Message
+from notifications.models import Channel, Message
 from notifications.services.emails import unsubscribe_token_hash
 from notifications.services.inbound import inbound_sms_receive
 from notifications.services.inbound_email import inbound_email_receive, inbound_parse_fields
@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
+WHATSAPP_PREFIX = "whatsapp:"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -100,12 +101,22 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def twilio_sms(request: HttpRequest) -> HttpResponse:
+    """A customer's SMS, or WhatsApp message (`From: whatsapp:+E164`; a tapped quick-reply button adds its id as
+    `ButtonPayload` and its text as `ButtonText`, which is also the `Body`)."""
     if not _twilio_signature_ok(request):
         return HttpResponseForbidden("bad signature")
-    sid, phone = request.POST.get("MessageSid", ""), request.POST.get("From", "")
+    sid, sender = request.POST.get("MessageSid", ""), request.POST.get("From", "")
+    channel = Channel.WHATSAPP if sender.startswith(WHATSAPP_PREFIX) else Channel.SMS
+    phone = sender.removeprefix(WHATSAPP_PREFIX)
     if not sid or not phone:
         return HttpResponse("MessageSid and From are required", status=400)
-    inbound_sms_receive(sid=sid, phone=phone, body=request.POST.get("Body", ""))
+    inbound_sms_receive(
+        sid=sid,
+        phone=phone,
+        body=request.POST.get("Body", ""),
+        channel=channel,
+        button_payload=request.POST.get("ButtonPayload", "") if channel == Channel.WHATSAPP else "",
+    )
     # Replies go out as Messages through the send machine, so the TwiML answer stays empty.
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 

@@ -34,6 +34,7 @@ from surveys.services.idempotency import (
     idempotency_release,
 )
 from surveys.services.ingest import EventData, IngestResult, event_ingest, events_ingest
+from surveys.services.trigger_rules import trigger_rule_channel_problem
 
 BATCH_LIMIT = 1000
 EMAIL_MAX = 254  # RFC 5321's longest path, and the column's size (PostgreSQL refuses longer: a 500 before)
@@ -481,6 +482,11 @@ class TriggerRuleSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "created_at"]
+
+    def validate_channel(self, value):
+        if problem := trigger_rule_channel_problem(value):
+            raise serializers.ValidationError(problem)
+        return value
 
     def validate_conditions(self, value):
         errors = conditions_errors(value)

@@ -218,9 +218,10 @@ def contacts_by_email(*, emails: list[str]) -> dict[str, Contact]:
     return {contact.email.lower(): contact for contact in contacts}
 
 
-def latest_open_sms_invitation_exists(*, phone: str) -> bool:
-    """The number has a survey SMS still open for answers: its next SMS is the survey reply flow's to read."""
+def latest_open_sms_invitation_exists(*, phone: str, channel: str = "sms") -> bool:
+    """The number has a survey SMS (or WhatsApp message, by `channel`) still open for answers: its next message
+    on that channel is the survey reply flow's to read."""
     now = timezone.now()
     return Invitation.objects.filter(
-        channel="sms", contact__phone=phone, status=Invitation.Status.QUEUED, expires_at__gt=now
+        channel=channel, contact__phone=phone, status=Invitation.Status.QUEUED, expires_at__gt=now
     ).exists()

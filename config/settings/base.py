@@ -288,6 +288,16 @@ TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="https://api.twilio.com")
+# WhatsApp through Twilio (docs/whatsapp.md): the WhatsApp sender's number (E.164, sent from
+# "whatsapp:<number>"), and the approved Content template that opens a conversation (HX...), with a French
+# one when French customers must get French. TWILIO_WHATSAPP_CONTENT_VARIABLES names what fills the
+# template's {{1}}, {{2}}...: question, link, link_path, scale_low, scale_high, name, product.
+TWILIO_WHATSAPP_FROM = env.str("TWILIO_WHATSAPP_FROM", default="")
+TWILIO_WHATSAPP_CONTENT_SID = env.str("TWILIO_WHATSAPP_CONTENT_SID", default="")
+TWILIO_WHATSAPP_CONTENT_SID_FR = env.str("TWILIO_WHATSAPP_CONTENT_SID_FR", default="")
+TWILIO_WHATSAPP_CONTENT_VARIABLES = env.list("TWILIO_WHATSAPP_CONTENT_VARIABLES", default=["question", "link"])
+# WhatsApp's customer service window: free-form messages only this long after the customer's last message.
+WHATSAPP_SESSION_HOURS = 24
 
 # A provider is used as soon as its credentials are set; the console stands in until then.
 NOTIFICATIONS_TRANSPORTS = {
@@ -297,11 +307,16 @@ NOTIFICATIONS_TRANSPORTS = {
     "sms": "notifications.transports.twilio.TwilioTransport"
     if TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN
     else "notifications.transports.console.ConsoleTransport",
+    "whatsapp": "notifications.transports.whatsapp.TwilioWhatsAppTransport"
+    if TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and TWILIO_WHATSAPP_FROM
+    else "notifications.transports.console.ConsoleTransport",
 }
 # Messages per second handed to each provider, across all workers (0 = unlimited).
 NOTIFICATIONS_RATE_LIMITS = {
     "email": env.float("SENDGRID_RATE_PER_SECOND", default=100.0),
     "sms": env.float("TWILIO_RATE_PER_SECOND", default=10.0),
+    # A WhatsApp sender takes 80 messages a second by default; Twilio queues beyond that.
+    "whatsapp": env.float("TWILIO_WHATSAPP_RATE_PER_SECOND", default=20.0),
 }
 PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=10.0)
 # Each SendGrid or Twilio call, connect to the answer's last byte, within this many seconds (the timeout above
@@ -381,8 +396,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "FollowUpStatusEnum": "feedback.models.FollowUp.Status",
         "FollowUpStatusChangeEnum": "feedback.serializers.STATUS_CHANGES",
-        # email or sms: a reply's channel, the inbox's channel filter, the API's test sends.
-        "MessageChannelEnum": ["email", "sms"],
+        # email, sms or whatsapp: a reply's channel, the inbox's channel filter, the API's test sends.
+        "MessageChannelEnum": ["email", "sms", "whatsapp"],
         "ConnectorKindEnum": "integrations.models.Connector.Kind",
         "ConnectorDeliveryStatusEnum": "integrations.models.ConnectorDelivery.Status",
     },

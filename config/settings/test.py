@@ -10,11 +10,12 @@ CELERY_TASK_EAGER_PROPAGATES = True
 NOTIFICATIONS_TRANSPORTS = {
     "email": "notifications.transports.locmem.LocmemTransport",
     "sms": "notifications.transports.locmem.LocmemTransport",
+    "whatsapp": "notifications.transports.locmem.LocmemTransport",
 }
 SITE_URL = "http://testserver"
 ALLOWED_HOSTS = ["*"]
 # Tests that exercise the rate limit set it themselves; elsewhere sends never wait.
-NOTIFICATIONS_RATE_LIMITS = {"email": 0, "sms": 0}
+NOTIFICATIONS_RATE_LIMITS = {"email": 0, "sms": 0, "whatsapp": 0}
 # No collected static files in tests: the finders serve them (as in `make run`).
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True

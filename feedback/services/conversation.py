@@ -1,4 +1,4 @@
-"""A case as a conversation: agents' replies by email or SMS, the customer's answers coming back, snoozing,
+"""A case as a conversation: agents' replies by email, SMS or WhatsApp, the customer's answers coming back, snoozing,
 bulk changes from the inbox, and canned replies.
 
 Sends only through `notifications.services.message_queue`; every reply carries its case's `thread`
@@ -21,8 +21,8 @@ from feedback.services.cases import follow_up_assign, follow_up_set_status
 from feedback.services.notices import agents_notify, follow_up_announce
 from feedback.services.resolution import follow_up_reopen_due
 from feedback.services.timeline import entry_add
-from notifications.models import Channel
-from notifications.selectors import recipient_is_contactable
+from notifications.models import PHONE_CHANNELS, Channel
+from notifications.selectors import recipient_is_contactable, whatsapp_session_closes_at
 from notifications.services.inbound_email import reply_address_for_thread
 from notifications.services.queue import message_queue
 from surveys.scales import pick_locale
@@ -47,26 +47,49 @@ def follow_up_id_of_thread(thread: str) -> int | None:
 
 
 def follow_up_answered_channel(follow_up: FollowUp) -> str:
-    """The message channel the customer answered on; email for an answer given in a page (the web widget)."""
+    """The channel to answer the customer on by default: the message channel they answered on; email for an
+    answer given in a page (the web widget, a public link or kiosk: their "may we contact you?" address)."""
     channel = follow_up.response.invitation.channel if follow_up.response.invitation_id else Channel.EMAIL
     return channel if channel in Channel.values else Channel.EMAIL
+
+
+CHANNEL_LABELS = {Channel.EMAIL: "Email", Channel.SMS: "SMS", Channel.WHATSAPP: "WhatsApp"}
+HOW = {Channel.EMAIL: "by email", Channel.SMS: "by SMS", Channel.WHATSAPP: "on WhatsApp"}
+
+
+def _whatsapp_problem(phone: str) -> str:
+    """Why a free-form WhatsApp reply cannot go now ("" when it can): WhatsApp takes one only within 24 hours
+    of the customer's last WhatsApp message."""
+    if whatsapp_session_closes_at(phone=phone) is not None:
+        return ""
+    return (
+        f"no open WhatsApp session: WhatsApp accepts a reply only within {settings.WHATSAPP_SESSION_HOURS} hours"
+        " of the customer's last WhatsApp message"
+    )
 
 
 def follow_up_reply_channels(follow_up: FollowUp) -> list[dict]:
     """Each channel the agent may reply on: its address, and why not when it cannot be used.
 
-    The channel the customer answered on comes first: it is the default.
+    The channel the customer answered on comes first: it is the default. WhatsApp is listed for a customer who
+    answered on it or has an open WhatsApp session.
     """
     contact = follow_up.response.contact
     answered = follow_up_answered_channel(follow_up)
+    candidates = [(Channel.EMAIL, contact.email), (Channel.SMS, contact.phone)]
+    whatsapp_problem = _whatsapp_problem(contact.phone) if contact.phone else "no phone number"
+    if answered == Channel.WHATSAPP or not whatsapp_problem:
+        candidates.append((Channel.WHATSAPP, contact.phone))
     channels = []
-    for channel, address, label in ((Channel.EMAIL, contact.email, "Email"), (Channel.SMS, contact.phone, "SMS")):
+    for channel, address in candidates:
         problem = ""
         if not address:
             problem = f"no {'email address' if channel == Channel.EMAIL else 'phone number'}"
         elif not recipient_is_contactable(channel=channel, recipient=address):
             problem = "opted out"
-        channels.append({"channel": channel, "label": label, "address": address, "problem": problem})
+        elif channel == Channel.WHATSAPP:
+            problem = whatsapp_problem
+        channels.append({"channel": channel, "label": CHANNEL_LABELS[channel], "address": address, "problem": problem})
     channels.sort(key=lambda item: item["channel"] != answered)
     return channels
 
@@ -81,20 +104,27 @@ def _agent_from(author: User | None, team: Team) -> str:
 
 @transaction.atomic
 def follow_up_reply(*, follow_up: FollowUp, author: User | None, body: str, channel: str = "") -> FollowUpEntry:
-    """Reply to the customer by email or SMS (default: the channel they answered on), unless they opted out.
+    """Reply to the customer by email, SMS or WhatsApp (default: the channel they answered on), unless they opted
+    out or, on WhatsApp, their 24-hour session is closed.
 
     Email goes out with the agent's name on the team's address and the case's Reply-To; both carry
     the case's thread, so the customer's answer comes back to this case.
     """
     body = body.strip()
     channel = channel or follow_up_answered_channel(follow_up)
-    if channel not in (Channel.EMAIL, Channel.SMS):
-        raise ValidationError({"channel": "Choose email or sms."})
+    if channel not in (Channel.EMAIL, *PHONE_CHANNELS):
+        raise ValidationError({"channel": "Choose email, sms or whatsapp."})
     if not body:
         raise ValidationError({"body": "Write the reply before sending it."})
-    if channel == Channel.SMS and len(body) > SMS_MAX_LENGTH:
-        raise ValidationError({"body": f"An SMS reply holds at most {SMS_MAX_LENGTH} characters."})
-    usable = {item["channel"]: item for item in follow_up_reply_channels(follow_up)}[channel]
+    if channel in PHONE_CHANNELS and len(body) > SMS_MAX_LENGTH:
+        label = CHANNEL_LABELS[channel]
+        raise ValidationError({"body": f"An {label} reply holds at most {SMS_MAX_LENGTH} characters."})
+    contact = follow_up.response.contact
+    usable = {item["channel"]: item for item in follow_up_reply_channels(follow_up)}.get(channel) or {
+        "channel": channel,
+        "address": contact.phone,
+        "problem": _whatsapp_problem(contact.phone) if contact.phone else "no phone number",
+    }
     if usable["problem"]:
         raise ValidationError({"channel": f"The customer cannot be contacted by {channel}: {usable['problem']}."})
     thread = follow_up_thread_key(follow_up.pk)
@@ -141,7 +171,7 @@ def follow_up_customer_message(
     received_at = received_at or timezone.now()
     body = body.strip() or "(empty message)"
     entry = entry_add(follow_up, FollowUpEntry.Kind.CUSTOMER_REPLY, body=body, channel=channel)
-    how = "by email" if channel == Channel.EMAIL else "by SMS"
+    how = HOW.get(channel, "by SMS")
     if follow_up.status == FollowUp.Status.RESOLVED:
         if follow_up.resolved_at is None or received_at > follow_up.resolved_at:
             follow_up_reopen_due(follow_up, author=None, body=f"The customer wrote {how} after the resolution.")
@@ -174,18 +204,20 @@ def follow_up_record_inbound_email(*, thread: str, body: str, received_at: datet
     )
 
 
-def follow_up_record_inbound_sms(*, phone: str, body: str, thread: str = "") -> FollowUpEntry | None:
-    """A customer's SMS: in a case's conversation it goes to that case. Outside one, the survey reply flow
-    owns it while the number has an open survey SMS; otherwise (nobody asked anything) it lands on the
-    number's latest open SMS case, so that it is not lost."""
+def follow_up_record_inbound_sms(
+    *, phone: str, body: str, thread: str = "", channel: str = Channel.SMS
+) -> FollowUpEntry | None:
+    """A customer's SMS or WhatsApp message: in a case's conversation it goes to that case. Outside one, the
+    survey reply flow owns it while the number has an open survey message on that channel; otherwise (nobody
+    asked anything) it lands on the number's latest open case answered on that channel, so that it is not lost."""
     follow_up_id = follow_up_id_of_thread(thread)
     if follow_up_id is not None:
-        return follow_up_customer_message(follow_up_id=follow_up_id, channel=Channel.SMS, body=body)
-    if thread or latest_open_sms_invitation_exists(phone=phone):
+        return follow_up_customer_message(follow_up_id=follow_up_id, channel=channel, body=body)
+    if thread or latest_open_sms_invitation_exists(phone=phone, channel=channel):
         return None
     latest = (
         FollowUp.objects.filter(
-            status__in=OPEN_STATUSES, response__contact__phone=phone, response__invitation__channel=Channel.SMS
+            status__in=OPEN_STATUSES, response__contact__phone=phone, response__invitation__channel=channel
         )
         .order_by("-created_at", "-pk")
         .values_list("pk", flat=True)
@@ -193,7 +225,7 @@ def follow_up_record_inbound_sms(*, phone: str, body: str, thread: str = "") -> 
     )
     if latest is None:
         return None
-    return follow_up_customer_message(follow_up_id=latest, channel=Channel.SMS, body=body)
+    return follow_up_customer_message(follow_up_id=latest, channel=channel, body=body)
 
 
 def _zone(name: str) -> zoneinfo.ZoneInfo:

@@ -10,12 +10,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from notifications.models import Channel, Message, ProviderEvent, Suppression
+from notifications.models import PHONE_CHANNELS, Channel, Message, ProviderEvent, Suppression
 from notifications.services.sending import message_status_advance
 from notifications.services.suppressions import suppression_add
 from notifications.transports import DeliveryError, transport_for
 from notifications.transports.sendgrid import MESSAGE_ID_ARG
 from notifications.transports.twilio import OPTED_OUT_CODES, UNREACHABLE_CODES
+from notifications.transports.whatsapp import NOT_ON_WHATSAPP_CODES
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ def twilio_status_record(*, message_public_id: str | None, sid: str, status: str
     with transaction.atomic():
         message = _message_by_public_id(message_public_id)
         if message is None and sid:
-            message = Message.objects.filter(channel=Channel.SMS, provider_message_id=sid).first()
+            message = Message.objects.filter(channel__in=PHONE_CHANNELS, provider_message_id=sid).first()
         if not provider_event_record(provider="twilio", event_id=f"{sid}:{status}", kind=status, message=message):
             return False
         if message is None:
@@ -111,16 +112,18 @@ def twilio_status_record(*, message_public_id: str | None, sid: str, status: str
 
 
 def _twilio_status_apply(message: Message, status: str, error_code: str, *, source: str) -> bool:
-    """Move the message to what Twilio says (forward only), and keep off a number that refused or cannot get texts."""
+    """Move the message to what Twilio says (forward only), and keep off a number that refused or cannot get texts
+    (on the message's channel: a number off WhatsApp may still take SMS)."""
     moved = False
     if status in TWILIO_STATUS:
         error = f"Twilio error {error_code}" if error_code else ""
         moved = message_status_advance(message=message, status=TWILIO_STATUS[status], error=error)
     code = int(error_code) if error_code.isdigit() else 0
+    channel = message.channel
     if code in OPTED_OUT_CODES:
-        suppression_add(channel=Channel.SMS, recipient=message.recipient, reason=Suppression.Reason.STOP, source=source)
-    elif code in UNREACHABLE_CODES:
-        suppression_add(channel=Channel.SMS, recipient=message.recipient, reason=Suppression.Reason.BOUNCE,
+        suppression_add(channel=channel, recipient=message.recipient, reason=Suppression.Reason.STOP, source=source)
+    elif code in UNREACHABLE_CODES or (channel == Channel.WHATSAPP and code in NOT_ON_WHATSAPP_CODES):
+        suppression_add(channel=channel, recipient=message.recipient, reason=Suppression.Reason.BOUNCE,
                         source=source)  # fmt: skip
     return moved
 
@@ -142,11 +145,11 @@ def messages_reconcile(*, now=None, limit: int = 100) -> dict[str, int]:
     asked = settled = 0
     for message in due:
         transport = None
-        if message.channel == Channel.SMS and message.provider_message_id:
+        if message.channel in PHONE_CHANNELS and message.provider_message_id:
             try:
-                transport = transport_for(Channel.SMS)
+                transport = transport_for(message.channel)
             except Exception:  # misconfigured: nothing to ask today, the webhook may still come
-                logger.exception("no SMS transport to look message %s up", message.public_id)
+                logger.exception("no %s transport to look message %s up", message.channel, message.public_id)
         grace_over = message.updated_at < now - timedelta(seconds=settings.SEND_UNKNOWN_GRACE_SECONDS)
         if transport is None or not hasattr(transport, "status") or grace_over:
             Message.objects.filter(id=message.id, status=Message.Status.UNKNOWN).update(sweep_at=None)

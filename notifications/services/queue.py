@@ -17,11 +17,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from notifications.models import Message
-from notifications.selectors import messages_unsettled, recipient_is_contactable
+from notifications.models import Channel, Message
+from notifications.selectors import messages_unsettled, recipient_is_contactable, whatsapp_session_closes_at
 from notifications.services.provider_events import messages_reconcile
 
 logger = logging.getLogger(__name__)
+
+SESSION_CLOSED = "outside the customer's 24-hour WhatsApp session: only an approved template may be sent"
 
 
 def message_queue(
@@ -37,6 +39,7 @@ def message_queue(
     from_email: str = "",
     reply_to: str = "",
     time_zones: Sequence[str] = (),
+    template: dict | None = None,
 ) -> Message:
     """Store a message and enqueue its send once the surrounding transaction commits.
 
@@ -44,9 +47,15 @@ def message_queue(
     names the conversation of the app above that the customer's answer belongs to (see
     `inbound_sms_receive`); `from_email` ("Name <address>") and `reply_to` apply to email.
     `time_zones` (an SMS's recipient's zones) put it under quiet hours (`SMS_SEND_WINDOW`), checked
-    again right before the provider call.
+    again right before the provider call. A WhatsApp message is free-form `body_text` unless it carries an
+    approved `template` ({"content_sid", "variables"}); a free-form one outside the customer's 24-hour session
+    would be refused by WhatsApp, so it gets a `cancelled` row saying so and no send.
     """
     contactable = recipient_is_contactable(channel=channel, recipient=recipient)
+    problem = "" if contactable else "recipient is suppressed"
+    if contactable and channel == Channel.WHATSAPP and not template and not whatsapp_session_closes_at(phone=recipient):
+        problem = SESSION_CLOSED
+    contactable = not problem
     message = Message.objects.create(
         time_zones=",".join(time_zones)[:300],
         sweep_at=timezone.now() + timedelta(seconds=settings.SEND_LEASE_SECONDS) if contactable else None,
@@ -61,7 +70,8 @@ def message_queue(
         from_email=from_email,
         reply_to=reply_to,
         status=Message.Status.QUEUED if contactable else Message.Status.CANCELLED,
-        last_error="" if contactable else "recipient is suppressed",
+        last_error=problem,
+        template=template or {},
     )
     if contactable:
         message_enqueue_on_commit(message.id)
@@ -177,6 +187,7 @@ def message_resend(*, message_id: int, by: str) -> Message | None:
             from_email=original.from_email,
             reply_to=original.reply_to,
             time_zones=[zone for zone in original.time_zones.split(",") if zone],
+            template=original.template,
         )
         original.resent_as = copy
         original.last_error = f"resent by {by}; was: {original.last_error}"[:1000]

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from notifications.models import Channel, Message, Suppression
+from notifications.models import PHONE_CHANNELS, Message, Suppression
 from notifications.quiet_hours import next_open_everywhere, parse_window, seconds_until_close
 from notifications.ratelimit import rate_limit_wait
 from notifications.services.suppressions import suppression_add
@@ -161,9 +161,10 @@ def _unclaim(message: Message, reason: str, *, not_before=None) -> None:
 
 
 def _sms_window(message: Message) -> tuple[object, int | None]:
-    """(when the window next opens or None when open, seconds Twilio may keep trying) for a text with quiet hours."""
+    """(when the window next opens or None when open, seconds Twilio may keep trying) for a text with quiet hours
+    (an SMS or a WhatsApp message)."""
     zones = [zone for zone in message.time_zones.split(",") if zone]
-    if message.channel != Channel.SMS or not zones:
+    if message.channel not in PHONE_CHANNELS or not zones:
         return None, None
     window, now = parse_window(settings.SMS_SEND_WINDOW), timezone.now()
     opens = next_open_everywhere(now, zones, window)

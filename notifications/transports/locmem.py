@@ -17,6 +17,7 @@ class OutboxEntry:
     from_email: str = ""
     reply_to: str = ""
     thread: str = ""
+    template: dict | None = None
 
 
 outbox: list[OutboxEntry] = []
@@ -35,6 +36,7 @@ class LocmemTransport:
                 from_email=message.from_email,
                 reply_to=message.reply_to,
                 thread=message.thread,
+                template=dict(message.template),
             )
         )
         return SendResult(provider_message_id=f"locmem-{message.public_id}")

@@ -7,10 +7,11 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from notifications.models import Channel, Message
+from notifications.models import PHONE_CHANNELS, Channel, Message
 from notifications.services.emails import email_render, unsubscribe_headers, unsubscribe_token_new, unsubscribe_url
 from notifications.services.queue import message_queue, messages_sent_in_batches
 from notifications.sms_text import gsm_safe
@@ -37,6 +38,43 @@ def survey_link(invitation: Invitation, score: int | None = None) -> str:
     return url if score is None else f"{url}?score={score}"
 
 
+# What may fill a WhatsApp template's {{1}}, {{2}}... (TWILIO_WHATSAPP_CONTENT_VARIABLES names them in order).
+WHATSAPP_VARIABLES = ("question", "link", "link_path", "scale_low", "scale_high", "product")
+
+
+def whatsapp_template(invitation: Invitation, *, question: str, link: str) -> dict:
+    """The approved Content template of a WhatsApp invitation in its locale, with its variables filled in order.
+
+    WhatsApp lets a business open a conversation only with a template Meta approved, so a missing one is a
+    configuration error (the invitation is dropped with that reason), never a free-form message that
+    WhatsApp would refuse (63016). A quick-reply button of the template answers with its id: a score's
+    button has the score as its id (docs/whatsapp.md).
+    """
+    content_sid = (invitation.locale == "fr" and settings.TWILIO_WHATSAPP_CONTENT_SID_FR) or (
+        settings.TWILIO_WHATSAPP_CONTENT_SID
+    )
+    if not content_sid:
+        raise ImproperlyConfigured("TWILIO_WHATSAPP_CONTENT_SID is not set: WhatsApp invitations need a template")
+    survey, scale = invitation.survey, invitation.survey.scale
+    product_name = invitation.properties.get("question_product_name", "")
+    values = {
+        "question": question,
+        "link": link,
+        "link_path": link.removeprefix(f"{settings.SITE_URL}/s/"),
+        "scale_low": str(scale.low),
+        "scale_high": str(scale.high),
+        "product": (product_name if isinstance(product_name, str) else "") or survey.product_name or survey.name,
+    }
+    names = settings.TWILIO_WHATSAPP_CONTENT_VARIABLES
+    unknown = [name for name in names if name not in values]
+    if unknown:
+        raise ImproperlyConfigured(
+            f"TWILIO_WHATSAPP_CONTENT_VARIABLES names {', '.join(unknown)};"
+            f" choose among {', '.join(WHATSAPP_VARIABLES)}"
+        )
+    return {"content_sid": content_sid, "variables": {str(n): values[name] for n, name in enumerate(names, 1)}}
+
+
 def invitation_preview(*, survey: Survey, locale: str, channel: str, contact: Contact | None = None) -> dict:
     """The `message_queue` arguments of an invitation of `survey` in `locale` by `channel`, rendered exactly as
     the dispatcher would, but neither stored nor sent: the invitation has no row, so its links lead nowhere."""
@@ -58,6 +96,17 @@ def _invitation_render(invitation: Invitation, *, reminder: bool) -> dict:
     # One HMAC for the link, not one per score button.
     link = survey_link(invitation)
     brand = branding_for(survey.pk)
+    if invitation.channel == Channel.WHATSAPP:
+        # The template is what WhatsApp shows; the text, as an SMS would say it, is what the admin and the console
+        # transport show. No quiet-hours-free pass: the contact's zones go with it as with an SMS.
+        text = prefix + words["sms_body"].format(question=question, low=scale.low, high=scale.high, link=link)
+        return {
+            "channel": Channel.WHATSAPP,
+            "recipient": contact.phone,
+            "body_text": text,
+            "template": whatsapp_template(invitation, question=question, link=link),
+            "time_zones": contact_time_zones(contact),
+        }
     if invitation.channel == Channel.SMS:
         text = prefix + words["sms_body"].format(question=question, low=scale.low, high=scale.high, link=link)
         # The signature says who is asking before anything else.
@@ -207,7 +256,7 @@ def invitations_remind_due(*, batch_size: int = 200) -> int:
                 .order_by("scheduled_at")[:batch_size]
             )
             for invitation in due:
-                if invitation.channel == Channel.SMS and sms_window_next_open(invitation.contact, now):
+                if invitation.channel in PHONE_CHANNELS and sms_window_next_open(invitation.contact, now):
                     continue
                 if not _isolated(
                     invitation,

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from notifications.models import Channel
+from notifications.models import PHONE_CHANNELS
 from notifications.quiet_hours import next_open_everywhere, parse_window, phone_time_zones
 from notifications.selectors import recipient_is_contactable
 from surveys.models import AnswerChannel, Contact, Invitation
@@ -101,7 +101,7 @@ def contact_is_throttled(
 
 
 def address_for(contact: Contact, channel: str) -> str:
-    return contact.email if channel == Channel.EMAIL else contact.phone
+    return contact.phone if channel in PHONE_CHANNELS else contact.email
 
 
 def invitation_send_block_reason(invitation: Invitation) -> str | None:
@@ -118,13 +118,14 @@ def invitation_send_block_reason(invitation: Invitation) -> str | None:
         exclude_pk=invitation.pk,
     ):
         return THROTTLED
-    if invitation.channel == Channel.SMS and sms_window_next_open(contact, timezone.now()):
+    if invitation.channel in PHONE_CHANNELS and sms_window_next_open(contact, timezone.now()):
         return OUTSIDE_SMS_WINDOW
     return None
 
 
 def invitation_hold(*, invitation: Invitation, reason: str) -> None:
-    """Defer an SMS until its window opens; drop a throttled or opted-out invitation, keeping the reason."""
+    """Defer an SMS or WhatsApp message until its window opens; drop a throttled or opted-out invitation, keeping
+    the reason."""
     if reason == OUTSIDE_SMS_WINDOW:
         invitation.scheduled_at = sms_window_next_open(invitation.contact, timezone.now())
         invitation.save(update_fields=["scheduled_at"])

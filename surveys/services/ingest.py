@@ -180,9 +180,7 @@ def _event_insert(event: Event) -> set[tuple[str, str]]:
     subqueries there), it costs no round trip of its own. The contact's addresses are final by now.
     """
     addresses = [
-        (channel, address)
-        for channel in (Channel.EMAIL, Channel.SMS)
-        if (address := fatigue.address_for(event.contact, channel))
+        (channel, address) for channel in Channel.values if (address := fatigue.address_for(event.contact, channel))
     ]
     checks = [recipient_suppressed_sql(channel=channel, recipient=address) for channel, address in addresses]
     meta = Event._meta
@@ -290,7 +288,7 @@ def _events_ingest_new(
     addresses = [
         (channel, address)
         for contact in contacts
-        for channel in (Channel.EMAIL, Channel.SMS)
+        for channel in Channel.values
         if (address := fatigue.address_for(contact, channel))
     ]
     contactable = contactable_unless(recipients_suppressed(recipients=addresses))

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from notifications.models import Channel
+from notifications.models import PHONE_CHANNELS, Channel
 from notifications.selectors import recipient_is_contactable
 from surveys.models import Contact, Event, Invitation, Survey, TriggerRule
 from surveys.scales import pick_locale
@@ -139,7 +139,7 @@ def invitation_build(
     scheduled_at = now + delay
     if not fatigue_exempt and throttled(scheduled_at):
         return ScheduleOutcome(rule_id, None, SkipReason.THROTTLED)
-    if channel == Channel.SMS:
+    if channel in PHONE_CHANNELS:
         scheduled_at = fatigue.sms_window_next_open(contact, scheduled_at) or scheduled_at
     invitation = Invitation(
         contact=contact,

@@ -306,3 +306,38 @@ def test_console_widget_key_refuses_a_bad_origin_on_its_field(client, manager):
     assert response.status_code == 400
     assert re.search(r'<span role="alert">.*is not an origin', response.content.decode(), re.S)
     assert PublishableKey.objects.count() == 0
+
+
+def test_console_whatsapp_trigger_rule_says_what_setup_is_missing(client, manager, settings):
+    settings.TWILIO_WHATSAPP_FROM, settings.TWILIO_WHATSAPP_CONTENT_SID = "", ""
+    survey = SurveyFactory()
+    client.force_login(manager)
+    form = {"event_type": "delivered", "survey": survey.pk, "channel": "whatsapp", "delay_minutes": "0",
+            "sample_percent": "100", "is_active": "on", "c-TOTAL_FORMS": "0", "c-INITIAL_FORMS": "0"}  # fmt: skip
+    refused = client.post("/settings/trigger-rules/new/", form)
+    assert refused.status_code == 400
+    assert refused.context["form"].errors["channel"] == [
+        "WhatsApp is not set up on this installation: set TWILIO_WHATSAPP_FROM and TWILIO_WHATSAPP_CONTENT_SID"
+        " (see the WhatsApp setup page)."
+    ]
+    settings.TWILIO_WHATSAPP_FROM, settings.TWILIO_WHATSAPP_CONTENT_SID = "+15005550006", "HX" + "2" * 32
+    assert client.post("/settings/trigger-rules/new/", form).status_code == 302
+    assert TriggerRule.objects.get().channel == "whatsapp"
+
+
+def test_console_preview_shows_the_whatsapp_template_and_its_variables(client, manager, settings):
+    survey = SurveyFactory(kind="csat", product_name="Acme")
+    client.force_login(manager)
+    settings.TWILIO_WHATSAPP_CONTENT_SID = ""
+    missing = client.get(f"/settings/surveys/{survey.pk}/preview/")
+    assert missing.context["whatsapp"] == {
+        "problem": "TWILIO_WHATSAPP_CONTENT_SID is not set: WhatsApp invitations need a template"
+    }
+    settings.TWILIO_WHATSAPP_CONTENT_SID = "HX" + "3" * 32
+    shown = client.get(f"/settings/surveys/{survey.pk}/preview/")
+    template = shown.context["whatsapp"]["template"]
+    assert (template["content_sid"], list(template["variables"])) == ("HX" + "3" * 32, ["1", "2"])
+    assert template["variables"]["1"] == "How satisfied were you with Acme?"
+    # The preview's invitation has no row: its link leads nowhere, as in the email and SMS previews.
+    assert re.fullmatch(r"http://testserver/s/[0-9a-f]+/", template["variables"]["2"])
+    assert "<dt>{{1}}</dt><dd>How satisfied were you with Acme?</dd>" in shown.content.decode()

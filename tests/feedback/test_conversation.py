@@ -15,10 +15,11 @@ from feedback.services.conversation import (
     fill_placeholders,
     follow_up_customer_message,
     follow_up_reply,
+    follow_up_reply_channels,
     follow_up_snooze,
     follow_ups_bulk_change,
 )
-from notifications.models import Message, ReplyAddress
+from notifications.models import InboundSms, Message, ReplyAddress
 from notifications.services.inbound import inbound_sms_receive
 from surveys.models import Response
 from tests.factories import (
@@ -239,3 +240,53 @@ def test_canned_reply_save_refuses_a_duplicate_title_and_bad_locale(care):
     with pytest.raises(ValidationError) as caught:
         canned_reply_save(team=care, locale="en", title="LATE", body="Again")
     assert caught.value.message_dict == {"title": ["Team Care already has a en reply titled LATE."]}
+
+
+@pytest.fixture
+def whatsapp_case(care, marie):
+    """Ana answered 2 to a WhatsApp survey and wrote her reason there an hour ago: her session is open."""
+    contact = ContactFactory(name="Ana Lima", email="", phone=PHONE, locale="fr")
+    invitation = InvitationFactory(contact=contact, channel="whatsapp", locale="fr")
+    InboundSms.objects.create(provider_message_id="SM1", channel="whatsapp", phone=PHONE, body="Colis en retard")
+    InboundSms.objects.filter(provider_message_id="SM1").update(received_at=timezone.now() - timedelta(hours=1))
+    return FollowUpFactory(team=care, assignee=marie, response=ResponseFactory(invitation=invitation, score=2))
+
+
+def test_reply_on_whatsapp_inside_the_session_goes_free_form_on_the_case_thread(
+    whatsapp_case, marie, outbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        entry = follow_up_reply(follow_up=whatsapp_case, author=marie, body="Bonjour Ana, nous regardons.")
+    [sent] = outbox
+    assert (sent.channel, sent.recipient, sent.body_text, sent.template, sent.thread) == (
+        "whatsapp", PHONE, "Bonjour Ana, nous regardons.", {}, f"follow_up:{whatsapp_case.pk}"
+    )  # fmt: skip
+    assert entry.channel == "whatsapp"
+
+
+def test_reply_channels_list_whatsapp_first_and_say_when_its_session_closed(whatsapp_case):
+    assert [(c["channel"], c["problem"]) for c in follow_up_reply_channels(whatsapp_case)] == [
+        ("whatsapp", ""), ("email", "no email address"), ("sms", "")
+    ]  # fmt: skip
+    InboundSms.objects.update(received_at=timezone.now() - timedelta(hours=25))
+    closed = (
+        "no open WhatsApp session: WhatsApp accepts a reply only within 24 hours of the customer's last WhatsApp"
+        " message"
+    )
+    assert follow_up_reply_channels(whatsapp_case)[0] == {
+        "channel": "whatsapp", "label": "WhatsApp", "address": PHONE, "problem": closed
+    }  # fmt: skip
+    with pytest.raises(ValidationError) as refused:
+        follow_up_reply(follow_up=whatsapp_case, author=None, body="Bonjour")
+    assert refused.value.message_dict == {"channel": [f"The customer cannot be contacted by whatsapp: {closed}."]}
+    assert not Message.objects.exists()
+
+
+def test_a_whatsapp_message_of_the_customer_goes_to_their_case_on_whatsapp(whatsapp_case, marie, outbox):
+    follow_up_reply(follow_up=whatsapp_case, author=marie, body="Bonjour Ana")
+    inbound_sms_receive(sid="SM2", phone=PHONE, body="Merci, reçu aujourd'hui", channel="whatsapp")
+    entry = FollowUpEntry.objects.filter(follow_up=whatsapp_case, kind=FollowUpEntry.Kind.CUSTOMER_REPLY).get()
+    assert (entry.channel, entry.body) == ("whatsapp", "Merci, reçu aujourd'hui")
+    # The same words by SMS belong to no WhatsApp conversation.
+    inbound_sms_receive(sid="SM3", phone=PHONE, body="Et par SMS", channel="sms")
+    assert FollowUpEntry.objects.filter(kind=FollowUpEntry.Kind.CUSTOMER_REPLY).count() == 1

@@ -1,10 +1,17 @@
+from datetime import UTC, datetime
+
 import pytest
 import time_machine
 from django.db import transaction
 from django.test import override_settings
 
-from notifications.models import Channel, Message, Suppression
-from notifications.selectors import messages_unsettled, recipient_is_contactable, suppression_list
+from notifications.models import Channel, InboundSms, Message, Suppression
+from notifications.selectors import (
+    messages_unsettled,
+    recipient_is_contactable,
+    suppression_list,
+    whatsapp_session_closes_at,
+)
 from notifications.services.emails import unsubscribe_token_new
 from notifications.services.queue import message_queue, message_resend, messages_sent_in_batches, messages_sweep
 from notifications.services.sending import TransientDeliveryError, message_send, message_status_advance
@@ -518,3 +525,39 @@ def test_message_save_keeps_the_recipient_key_in_the_suppressions_form(channel, 
     message.save(update_fields=["recipient"])
     assert Message.objects.get(id=message.id).recipient_key == ("zoe@example.com" if channel == Channel.EMAIL
                                                                 else "+33700000000")  # fmt: skip
+
+
+def test_a_free_form_whatsapp_message_outside_the_session_is_cancelled_unsent(
+    outbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = message_queue(channel=Channel.WHATSAPP, recipient="+33612345678", body_text="Hello")
+    assert (message.status, message.last_error) == (
+        Message.Status.CANCELLED,
+        "outside the customer's 24-hour WhatsApp session: only an approved template may be sent",
+    )
+    assert outbox == []
+
+
+def test_a_whatsapp_template_goes_outside_the_session_and_free_form_inside_it(
+    outbox, django_capture_on_commit_callbacks
+):
+    template = {"content_sid": "HX1", "variables": {"1": "Q"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        message_queue(channel=Channel.WHATSAPP, recipient="+33612345678", body_text="Q", template=template)
+    InboundSms.objects.create(provider_message_id="SM1", channel=Channel.WHATSAPP, phone="+33612345678", body="hi")
+    with django_capture_on_commit_callbacks(execute=True):
+        message_queue(channel=Channel.WHATSAPP, recipient="+33 6 12 34 56 78", body_text="Answer")
+    assert [(entry.body_text, entry.template) for entry in outbox] == [("Q", template), ("Answer", {})]
+
+
+def test_whatsapp_session_closes_a_day_after_the_customer_s_last_whatsapp_message():
+    with time_machine.travel("2026-12-01 08:00Z", tick=False):
+        InboundSms.objects.create(provider_message_id="SM1", channel=Channel.WHATSAPP, phone="+33612345678", body="a")
+        # An SMS from the same number opens no WhatsApp session.
+        InboundSms.objects.create(provider_message_id="SM2", channel=Channel.SMS, phone="+33612345678", body="b")
+    closes = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+    with time_machine.travel("2026-12-02 07:59Z", tick=False):
+        assert whatsapp_session_closes_at(phone="+33612345678") == closes
+    with time_machine.travel("2026-12-02 08:00Z", tick=False):
+        assert whatsapp_session_closes_at(phone="+33612345678") is None

@@ -13,6 +13,7 @@ from notifications.transports import DeliveryError
 from notifications.transports import sendgrid as sendgrid_transport
 from notifications.transports.sendgrid import SendGridTransport, retry_after_from
 from notifications.transports.twilio import TwilioTransport
+from notifications.transports.whatsapp import TwilioWhatsAppTransport
 from surveys.models import Branding, Invitation
 from surveys.services.dispatch import invitations_dispatch_due
 from surveys.tokens import invitation_token
@@ -436,3 +437,81 @@ def test_a_twilio_status_lookup_is_cut_at_the_deadline(fake_providers):
     assert time.monotonic() - started < 5
     assert str(raised.value) == "Twilio status lookup failed: no complete answer within 0.5 s"
     assert raised.value.unknown is False
+
+
+WHATSAPP = {"TWILIO_WHATSAPP_FROM": "+15005550006"}
+
+
+@override_settings(**WHATSAPP)
+def test_whatsapp_template_goes_with_its_content_sid_and_variables_not_a_body(fake_providers):
+    message = MessageFactory(
+        channel=Channel.WHATSAPP,
+        recipient="+33612345678",
+        body_text="How likely...? Reply 0-10",
+        template={"content_sid": "HX" + "c" * 32, "variables": {"1": "Comment était-ce ?", "2": "https://x.test/s/t/"}},
+    )
+    TwilioWhatsAppTransport().send(message)
+    form = fake_providers.twilio()[0].form()
+    assert (form["To"], form["From"], form["ContentSid"]) == (
+        "whatsapp:+33612345678",
+        "whatsapp:+15005550006",
+        "HX" + "c" * 32,
+    )
+    # JSON as Twilio reads it: the French question keeps its accents.
+    assert form["ContentVariables"] == '{"1": "Comment était-ce ?", "2": "https://x.test/s/t/"}'
+    assert "Body" not in form
+    assert form["StatusCallback"] == f"http://testserver/webhooks/twilio/status/?m={message.public_id}"
+
+
+@override_settings(**WHATSAPP)
+def test_whatsapp_free_form_message_goes_as_a_body(fake_providers):
+    TwilioWhatsAppTransport().send(MessageFactory(channel=Channel.WHATSAPP, recipient="+33612345678", body_text="Hi"))
+    form = fake_providers.twilio()[0].form()
+    assert (form["To"], form["Body"], "ContentSid" in form) == ("whatsapp:+33612345678", "Hi", False)
+
+
+@pytest.mark.parametrize(
+    ("code", "permanent", "unreachable", "reason"),
+    [
+        (
+            63016,
+            True,
+            False,
+            "Twilio 400 error 63016: outside the customer's 24-hour WhatsApp session, only an approved template may"
+            " be sent",
+        ),
+        (63003, True, True, "Twilio 400 error 63003: the number is not on WhatsApp"),
+        (63018, False, False, "Twilio 400 error 63018"),
+        (21211, True, True, "Twilio 400 error 21211"),
+    ],
+)
+@override_settings(**WHATSAPP)
+def test_whatsapp_error_codes_are_classified(fake_providers, code, permanent, unreachable, reason):
+    fake_providers.script["twilio"].append(Scripted(400, {"code": code, "message": "no", "status": 400}))
+    with pytest.raises(DeliveryError) as raised:
+        TwilioWhatsAppTransport().send(MessageFactory(channel=Channel.WHATSAPP, recipient="+33612345678"))
+    assert (str(raised.value), raised.value.permanent, raised.value.unreachable) == (reason, permanent, unreachable)
+
+
+@override_settings(**WHATSAPP)
+def test_a_number_not_on_whatsapp_is_kept_off_whatsapp_but_not_off_sms(fake_providers):
+    fake_providers.script["twilio"].append(Scripted(400, {"code": 63003, "message": "no", "status": 400}))
+    message = MessageFactory(channel=Channel.WHATSAPP, recipient="+33612345678")
+    with override_settings(
+        NOTIFICATIONS_TRANSPORTS={"whatsapp": "notifications.transports.whatsapp.TwilioWhatsAppTransport"}
+    ):
+        assert message_send(message_id=message.id).status == Message.Status.FAILED
+    assert list(Suppression.objects.values_list("channel", "recipient", "reason")) == [
+        ("whatsapp", "+33612345678", "bounce")
+    ]
+
+
+@override_settings(PROVIDER_TIMEOUT_SECONDS=2.0, PROVIDER_DEADLINE_SECONDS=0.5, **WHATSAPP)
+def test_a_whatsapp_send_dripping_its_answer_is_cut_at_the_deadline_and_unknown(fake_providers):
+    fake_providers.script["twilio"].append(Scripted(201, {"sid": "SM" + "9" * 32}, drip=0.1))
+    with pytest.raises(DeliveryError) as raised:
+        TwilioWhatsAppTransport().send(MessageFactory(channel=Channel.WHATSAPP, recipient="+33612345678"))
+    assert (str(raised.value), raised.value.unknown) == (
+        "Twilio outcome unknown: no complete answer within 0.5 s after the request was written",
+        True,
+    )

@@ -494,3 +494,53 @@ def test_unsubscribe_page_speaks_french_to_a_french_browser(client):
     assert ">Me désinscrire</button>" in page
     done = client.post(f"/u/{token}/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Vous êtes désinscrit. Vous ne recevrez plus ces questionnaires." in done
+
+
+def test_twilio_status_callback_of_a_whatsapp_message_read_is_delivered(twilio_post):
+    message = MessageFactory(channel=Channel.WHATSAPP, recipient="+33612345678", status=Message.Status.SENT)
+    params = {"MessageSid": "SM1", "MessageStatus": "read", "ChannelPrefix": "whatsapp"}
+    assert twilio_post(f"/webhooks/twilio/status/?m={message.public_id}", params).status_code == 204
+    message.refresh_from_db()
+    assert message.status == Message.Status.DELIVERED
+
+
+def test_twilio_status_63016_fails_a_whatsapp_message_outside_the_session(twilio_post):
+    message = MessageFactory(channel=Channel.WHATSAPP, recipient="+33612345678", status=Message.Status.SENT)
+    params = {"MessageSid": "SM1", "MessageStatus": "failed", "ErrorCode": "63016"}
+    twilio_post(f"/webhooks/twilio/status/?m={message.public_id}", params)
+    message.refresh_from_db()
+    assert (message.status, message.last_error) == (Message.Status.FAILED, "Twilio error 63016")
+    assert not Suppression.objects.exists()
+
+
+def test_whatsapp_inbound_is_stored_on_its_channel_and_announced_with_the_button(twilio_post):
+    heard = []
+
+    def listener(sender, **kwargs):
+        heard.append(kwargs)
+
+    inbound_sms_received.connect(listener)
+    try:
+        params = {"MessageSid": "SM5", "From": "whatsapp:+33612345678", "Body": "Great", "ButtonText": "Great",
+                  "ButtonPayload": "9"}  # fmt: skip
+        assert twilio_post("/webhooks/twilio/whatsapp/", params).content.decode() == EMPTY_TWIML
+    finally:
+        inbound_sms_received.disconnect(listener)
+    inbound = InboundSms.objects.get()
+    assert (inbound.channel, inbound.phone, inbound.body) == ("whatsapp", "+33612345678", "Great")
+    assert [(k["phone"], k["channel"], k["body"], k["button_payload"]) for k in heard] == [
+        ("+33612345678", "whatsapp", "Great", "9")
+    ]
+
+
+def test_whatsapp_inbound_with_a_bad_signature_is_403_and_stores_nothing(twilio_post):
+    params = {"MessageSid": "SM6", "From": "whatsapp:+33612345678", "Body": "STOP"}
+    assert twilio_post("/webhooks/twilio/whatsapp/", params, signature="AAAA").status_code == 403
+    assert InboundSms.objects.count() == Suppression.objects.count() == 0
+
+
+def test_whatsapp_start_lifts_only_the_whatsapp_opt_out(twilio_post):
+    twilio_post("/webhooks/twilio/sms/", {"MessageSid": "SM7", "From": "+33612345678", "Body": "STOP"})
+    twilio_post("/webhooks/twilio/whatsapp/", {"MessageSid": "SM8", "From": "whatsapp:+33612345678", "Body": "STOP"})
+    twilio_post("/webhooks/twilio/whatsapp/", {"MessageSid": "SM9", "From": "whatsapp:+33612345678", "Body": "START"})
+    assert list(Suppression.objects.values_list("channel", flat=True)) == ["sms"]

@@ -593,3 +593,25 @@ def test_plain_validation_takes_a_well_formed_event_without_the_serializer():
 
     assert _plain_validation(EVENT_INPUT, item) == EVENT_INPUT.run_validation(item)
     assert _plain_validation(EVENT_INPUT, item)["contact"]["phone"] == "+33612345678"
+
+
+def test_a_whatsapp_trigger_rule_is_refused_until_whatsapp_is_set_up(api_client, settings):
+    survey = SurveyFactory()
+    settings.TWILIO_WHATSAPP_FROM, settings.TWILIO_WHATSAPP_CONTENT_SID = "+15005550006", ""
+    refused = api_client.post(
+        "/api/trigger-rules/", {"event_type": "purchase", "survey": survey.pk, "channel": "whatsapp"}, format="json"
+    )
+    assert (refused.status_code, refused.json()["errors"]) == (
+        400,
+        {
+            "channel": [
+                "WhatsApp is not set up on this installation: set TWILIO_WHATSAPP_CONTENT_SID (see the WhatsApp"
+                " setup page)."
+            ]
+        },
+    )
+    settings.TWILIO_WHATSAPP_CONTENT_SID = "HX" + "1" * 32
+    created = api_client.post(
+        "/api/trigger-rules/", {"event_type": "purchase", "survey": survey.pk, "channel": "whatsapp"}, format="json"
+    )
+    assert (created.status_code, created.json()["channel"]) == (201, "whatsapp")

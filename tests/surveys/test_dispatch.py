@@ -342,3 +342,51 @@ def test_an_expired_invitation_that_went_out_still_counts_against_the_contacts_w
                       expires_at=now - timedelta(days=1))  # fmt: skip
     invitations_expire(now=now)
     assert contact_is_throttled(contact=other, survey_id=survey.pk, at=now) is False
+
+
+WHATSAPP = {"TWILIO_WHATSAPP_FROM": "+15005550006", "TWILIO_WHATSAPP_CONTENT_SID": "HX" + "e" * 32}
+
+
+@override_settings(
+    **WHATSAPP,
+    TWILIO_WHATSAPP_CONTENT_SID_FR="HX" + "f" * 32,
+    TWILIO_WHATSAPP_CONTENT_VARIABLES=["product", "link_path", "scale_low", "scale_high"],
+)
+def test_a_whatsapp_invitation_fills_the_locale_s_template_with_the_variables_named(dispatch, outbox):
+    invitation = _due(
+        channel="whatsapp",
+        locale="fr",
+        survey=SurveyFactory(kind="csat", product_name="Acme"),
+        contact=ContactFactory(phone="+33612345678", timezone="UTC"),
+    )
+    with time_machine.travel("2026-12-02 10:00Z"):
+        assert dispatch() == 1
+    [sent] = outbox
+    assert (sent.channel, sent.recipient) == ("whatsapp", "+33612345678")
+    assert sent.template == {
+        "content_sid": "HX" + "f" * 32,
+        "variables": {"1": "Acme", "2": f"{invitation_token(invitation.public_id)}/", "3": "1", "4": "5"},
+    }
+
+
+@override_settings(TWILIO_WHATSAPP_CONTENT_SID="")
+def test_a_whatsapp_invitation_without_a_template_is_dropped_with_the_reason(dispatch, outbox):
+    invitation = _due(channel="whatsapp", contact=ContactFactory(phone="+33612345678", timezone="UTC"))
+    with time_machine.travel("2026-12-02 10:00Z"):
+        dispatch()
+    invitation.refresh_from_db()
+    assert (invitation.status, invitation.cancel_reason) == (
+        Invitation.Status.CANCELLED,
+        "failed: ImproperlyConfigured",
+    )
+    assert outbox == []
+
+
+@override_settings(**WHATSAPP)
+def test_a_whatsapp_invitation_waits_for_the_contact_s_quiet_hours_to_end(dispatch, outbox):
+    invitation = _due(channel="whatsapp", contact=ContactFactory(phone="+33612345678", timezone="Europe/Paris"))
+    with time_machine.travel("2026-12-02 22:00Z"):
+        dispatch()
+    invitation.refresh_from_db()
+    assert (invitation.status, invitation.scheduled_at.isoformat()) == ("scheduled", "2026-12-03T08:00:00+00:00")
+    assert outbox == []
