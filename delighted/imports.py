@@ -24,14 +24,16 @@ import secrets
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from config.retention import retention_days
 from delighted.export_files import (
     BOUNCE,
     KIND_ORDER,
@@ -196,6 +198,12 @@ class ImportSummary:
         ]
         if self.surveys:
             lines.append(f"Answers are in: {', '.join(self.surveys)}.")
+        if imported["comments_past_retention"]:
+            lines.append(
+                f"{imported['comments_past_retention']} imported comments are older than RETENTION_COMMENTS_DAYS "
+                f"({settings.RETENTION_COMMENTS_DAYS} days): the retention purge will blank them. To keep them, set "
+                "RETENTION_COMMENTS_DAYS=forever (or more days) before the next purge."
+            )
         total = sum(self.skipped.values())
         lines.append(f"Skipped: {total}." if total else "Skipped: none.")
         for reason, n in sorted(self.skipped.items(), key=lambda item: -item[1]):
@@ -610,6 +618,13 @@ def _responses(records: list[ExportRecord], summary: ImportSummary, state: Impor
     )
     rollup_count_new_responses(responses=responses)
     summary.imported["responses"] += len(responses)
+    days = retention_days(settings.RETENTION_COMMENTS_DAYS)
+    if days is not None:
+        # The hourly retention purge blanks comments by the time they were given: an old history's go at once.
+        horizon = timezone.now() - timedelta(days=days)
+        summary.imported["comments_past_retention"] += sum(
+            1 for r in responses if r.comment and r.confirmed_at < horizon
+        )
     summary.imported["notes"] += len(notes)
     summary.imported["additional_answers"] += len(answers)
 

@@ -30,6 +30,8 @@ def test_import_delighted_prints_the_mapping_and_the_summary():
         f"8 records in 3 file(s); import {DelightedImport.objects.get().pk}.",
         "Imported: 4 responses (1 notes, 0 additional answers), 2 people, 0 unsubscribes, 0 bounces.",
         "Answers are in: NPS history from Delighted, CSAT history from Delighted.",
+        "3 imported comments are older than RETENTION_COMMENTS_DAYS (730 days): the retention purge will blank them. "
+        "To keep them, set RETENTION_COMMENTS_DAYS=forever (or more days) before the next purge.",
         "Skipped: 2.",
         "  1 no valid email address nor phone number (e.g. people.json line 4)",
         "  1 no time of the answer, or one that is not a date (e.g. responses.csv line 5)",

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -92,6 +93,14 @@ def test_an_expanded_response_keeps_score_comment_times_properties_notes_tags_an
     assert response.analysis_pending is True
 
 
+@override_settings(RETENTION_COMMENTS_DAYS="forever")
+def test_comments_kept_forever_are_not_reported_as_past_retention():
+    summary = _import("survey_responses_expanded.json")
+
+    assert "comments_past_retention" not in summary.as_json()["imported"]
+    assert not any("RETENTION_COMMENTS_DAYS" in line for line in summary.lines())
+
+
 def test_a_response_without_updated_at_takes_its_creation_time():
     _import("survey_responses_expanded.json")
 
@@ -150,6 +159,7 @@ def test_the_summary_says_what_was_imported_and_what_was_skipped_where():
         "imported": {
             "people": 2,
             "responses": 7,
+            "comments_past_retention": 5,  # answered in 2024, more than RETENTION_COMMENTS_DAYS (730) ago
             "notes": 2,
             "additional_answers": 4,
             "unsubscribes": 2,
@@ -316,7 +326,7 @@ def test_the_import_record_follows_the_progress_and_forgets_the_files_once_read(
     delighted_import.refresh_from_db()
     assert (delighted_import.status, delighted_import.processed, delighted_import.percent) == ("done", 5, 100)
     assert seen == [(3, 5), (5, 5)]  # after the people, then after the responses
-    assert delighted_import.summary["imported"] == {"people": 2, "responses": 2}
+    assert delighted_import.summary["imported"] == {"people": 2, "responses": 2, "comments_past_retention": 1}
     assert DelightedImportFile.objects.count() == 0
     assert delighted_import.finished_at is not None
 
@@ -380,3 +390,14 @@ def test_a_delighted_export_of_10000_responses_round_trips_through_the_v1_shape(
     assert [_comparable(item) for item in page] == [
         _comparable(read_back[pk]) for pk in sorted(read_back, key=lambda pk: (read_back[pk]["created_at"], pk))[:5]
     ]
+
+
+def test_responses_written_without_their_id_are_imported_once():
+    # The official Python client keeps `id` beside the dictionary: a plain dump of its items has none.
+    items = '[{"person": "90", "survey_type": "nps", "score": 7, "comment": "ok", "created_at": 1714000000}]'
+    export = ExportFile("client-dump.json", items)
+
+    first = records_import(export_records([export], default_survey_type="nps"))
+    again = records_import(export_records([export], default_survey_type="nps"))
+
+    assert (first.imported["responses"], again.skipped["already_imported"], Response.objects.count()) == (1, 1, 1)

@@ -133,7 +133,10 @@ def test_a_csv_goes_through_the_column_mapping_before_it_is_imported(
         )
     assert (response.status_code, response["Location"]) == (302, f"/settings/import/delighted/{delighted_import.pk}/")
     delighted_import.refresh_from_db()
-    assert (delighted_import.status, delighted_import.summary["imported"]) == ("done", {"responses": 2, "notes": 1})
+    assert (delighted_import.status, delighted_import.summary["imported"]) == (
+        "done",
+        {"responses": 2, "comments_past_retention": 2, "notes": 1},
+    )
     assert list(Response.objects.order_by("pk").values_list("score", "invitation__properties", "survey__kind")) == [
         (9, {"Delighted Source": "Email"}, "nps"),
         (4, {"Delighted Source": "Email"}, "nps"),
