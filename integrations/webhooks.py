@@ -10,10 +10,12 @@ a total deadline and a cap on the answer's size (integrations/outbound.py, share
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 from datetime import timedelta
 
 import requests
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
@@ -30,13 +32,11 @@ SIGNATURE_HEADER = "X-Delighted-Webhook-Signature"
 # Failed attempts are retried after 30 s, 1 min, 2 min… until the next one would fall past this window.
 RETRY_WINDOW = timedelta(hours=24)
 FIRST_RETRY_SECONDS = 30
-# An attempt still `sending` this long after it started lost its worker (far above the HTTP timeout).
-SEND_LEASE = timedelta(minutes=5)
-# A due delivery handed to a worker that has not claimed it this long after is handed over again.
-REENQUEUE_AFTER = timedelta(minutes=5)
 SWEEP_BATCH = 500
 ERROR_MAX_CHARS = 500
 OPT_OUT_REASONS = (Suppression.Reason.UNSUBSCRIBE, Suppression.Reason.STOP)
+
+logger = logging.getLogger(__name__)
 
 
 # --- where we may post: integrations/outbound.py, shared with Slack --------------------------------------
@@ -124,10 +124,32 @@ EVENT_BUILDERS = {
 
 
 def _enqueue_on_commit(delivery_ids: list[int]) -> None:
+    """Hand the deliveries to workers once the transaction commits.
+
+    With the broker down the change still stands (robust: the commit hooks after this one, such as the case's
+    rollup count, still run) and the deliveries are marked not handed over, so the beat job hands them over
+    at its first run after the broker is back rather than a lease later. A task taken twice sends once: an
+    attempt claims its delivery first.
+    """
     from integrations.tasks import deliver_webhook  # the task module imports this one
 
+    def enqueue() -> None:
+        try:
+            for delivery_id in delivery_ids:
+                deliver_webhook.delay(delivery_id)
+        except Exception as exc:
+            WebhookDelivery.objects.filter(pk__in=delivery_ids, status=WebhookDelivery.Status.PENDING).update(
+                enqueued_at=None
+            )
+            logger.warning(
+                "%d webhook deliveries not handed to a worker (%s: %s); the beat job will hand them over",
+                len(delivery_ids),
+                type(exc).__name__,
+                exc,
+            )
+
     if delivery_ids:
-        transaction.on_commit(lambda: [deliver_webhook.delay(delivery_id) for delivery_id in delivery_ids])
+        transaction.on_commit(enqueue, robust=True)
 
 
 def webhooks_emit(event_type: str, subject: Response | Suppression | FollowUp) -> list[WebhookDelivery]:
@@ -253,8 +275,11 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
 def webhook_deliveries_sweep(*, now=None) -> dict[str, int]:
     """Beat job: hand due retries to workers, and take back attempts whose worker died."""
     now = now or timezone.now()
+    # An attempt still `sending`, or a delivery handed over and not claimed, this long after lost its worker or
+    # its task (Redis restarted empty): far above an attempt's deadline, so no attempt in progress is taken over.
+    lease = timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
     requeued = WebhookDelivery.objects.filter(
-        status=WebhookDelivery.Status.SENDING, last_attempt_at__lt=now - SEND_LEASE
+        status=WebhookDelivery.Status.SENDING, last_attempt_at__lt=now - lease
     ).update(
         status=WebhookDelivery.Status.PENDING,
         next_attempt_at=now,
@@ -265,7 +290,7 @@ def webhook_deliveries_sweep(*, now=None) -> dict[str, int]:
         due = list(
             WebhookDelivery.objects.select_for_update(skip_locked=True)
             .filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
-            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - REENQUEUE_AFTER))
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - lease))
             .order_by("next_attempt_at", "pk")
             .values_list("pk", flat=True)[:SWEEP_BATCH]
         )

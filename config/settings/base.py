@@ -427,6 +427,9 @@ API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="6000/minute")
 # addresses are refused unless allowed (a receiver on the same host or network).
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
+# A delivery handed to a worker and not claimed (its task lost: Redis restarted empty), or an attempt not ended
+# (its worker died), this long after is handed over again by the beat job; far above OUTBOUND_DEADLINE_SECONDS.
+WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=300)
 # Every call to a user-given URL (webhooks, Slack): the whole call, connect to last byte, within this many
 # seconds, and at most this many bytes of the answer read (integrations/outbound.py).
 OUTBOUND_DEADLINE_SECONDS = env.float("OUTBOUND_DEADLINE_SECONDS", default=15.0)

@@ -346,6 +346,46 @@ def test_a_lost_task_is_handed_over_again_by_the_sweep(receiver, team, frozen, s
     assert (delivery.status, len(receiver.received)) == ("delivered", 1)
 
 
+def test_the_lease_before_a_lost_task_is_handed_over_is_a_setting(receiver, team, frozen, sweep, settings):
+    settings.WEBHOOK_LEASE_SECONDS = 60
+    delivery = emit_without_sending(receiver.url, team)
+
+    frozen.shift(timedelta(seconds=60))
+    assert sweep() == {"requeued": 0, "enqueued": 0}
+    frozen.shift(timedelta(seconds=1))
+    assert sweep() == {"requeued": 0, "enqueued": 1}
+
+    delivery.refresh_from_db()
+    assert (delivery.status, len(receiver.received)) == ("delivered", 1)
+
+
+def test_with_the_broker_down_at_commit_the_change_stands_and_the_next_sweep_hands_the_delivery_over(
+    receiver, team, sweep, monkeypatch, django_capture_on_commit_callbacks
+):
+    subscribe(receiver.url, "follow_up.updated")
+    follow_up = FollowUpFactory(team=team)
+    after = []
+
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("Redis is down")
+
+    with monkeypatch.context() as broker:
+        broker.setattr(deliver_webhook, "delay", refuse)
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            [delivery] = webhooks_emit("follow_up.updated", follow_up)
+            # A hook of the same commit after the webhooks' (the case's rollup count, the team's Slack notice).
+            transaction.on_commit(lambda: after.append("ran"))
+
+    # Nothing raised, the later hook ran, and the delivery is marked not handed over: no lease to wait out.
+    assert after == ["ran"]
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.enqueued_at) == ("pending", None)
+    assert receiver.received == []
+    assert sweep() == {"requeued": 0, "enqueued": 1}
+    delivery.refresh_from_db()
+    assert (delivery.status, len(receiver.received)) == ("delivered", 1)
+
+
 def test_an_attempt_whose_worker_died_is_tried_again(receiver, team, frozen, sweep):
     delivery = emit_without_sending(receiver.url, team)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(status="sending", attempts=1, last_attempt_at=NOW)
