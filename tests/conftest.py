@@ -15,13 +15,13 @@ def pytest_collection_modifyitems(config, items):
     servers it starts for them alone (`CHAOS=1`)."""
     chaos = pytest.mark.skip(reason="chaos: run by `make chaos`, on a PostgreSQL and a Redis of its own")
     for item in items:
-        if "chaos" in item.keywords and not os.environ.get("CHAOS"):
+        if item.get_closest_marker("chaos") and not os.environ.get("CHAOS"):
             item.add_marker(chaos)
     if os.environ.get("DATABASE_URL") and os.environ.get("CELERY_BROKER_URL"):
         return
     skip = pytest.mark.skip(reason="integration: set DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis)")
     for item in items:
-        if "integration" in item.keywords:
+        if item.get_closest_marker("integration"):
             item.add_marker(skip)
 
 

@@ -33,7 +33,7 @@ def pytest_collection_modifyitems(config, items):
         return
     skip = pytest.mark.skip(reason="smoke: set SMOKE_DATABASE_URL (PostgreSQL, recreated) and SMOKE_BROKER_URL (Redis)")
     for item in items:
-        if "smoke" in item.keywords:
+        if item.get_closest_marker("smoke"):
             item.add_marker(skip)
 
 
