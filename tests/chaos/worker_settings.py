@@ -28,6 +28,10 @@ SEND_MAX_RETRIES = 8
 IDEMPOTENCY_LEASE_SECONDS = 5
 ANNOUNCE_GRACE_SECONDS = 2
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
+# A webhook's task lost with Redis is handed over again after this lease, kept above an attempt's whole deadline.
+WEBHOOK_TIMEOUT_SECONDS = 1.0
+OUTBOUND_DEADLINE_SECONDS = 2.0
+WEBHOOK_LEASE_SECONDS = 4
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-invitations": {"task": "surveys.tasks.dispatch_due_invitations", "schedule": 1.0},
     "sweep-messages": {"task": "notifications.tasks.sweep_messages", "schedule": 1.0},
