@@ -10,12 +10,27 @@ import urllib.request
 import pytest
 from django.test import override_settings
 
-from integrations.models import Connector
+from integrations.connectors import connector_save
+from integrations.models import Connector, ZendeskNote
 from tests.browser.test_console import _log_in, _no_violations
-from tests.factories import ManagerFactory, TriggerRuleFactory
+from tests.factories import ManagerFactory, ResponseFactory, TriggerRuleFactory
 from tests.integrations.signing import fixture_body, shopify_headers
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def note_for(connector, error: str) -> ZendeskNote:
+    response = ResponseFactory()
+    return ZendeskNote.objects.create(
+        connector=connector,
+        response=response,
+        ticket_id="35436",
+        body="Survey answer",
+        status=ZendeskNote.Status.FAILED,
+        attempts=1,
+        error=error,
+        next_attempt_at=response.confirmed_at,
+    )
 
 
 @pytest.fixture
@@ -73,3 +88,19 @@ def test_browser_manager_connects_shopify_and_a_signed_delivery_lands_in_the_log
         assert "Event purchase for John Smith. 1 invitation(s) scheduled." in first
         _no_violations(page, axe_violations)
     assert third_party == []
+
+
+def test_browser_zendesk_connector_page_with_its_trigger_body_and_failed_notes(page, axe_violations, live_server):
+    ManagerFactory(email="lead@closeloop.test")
+    connector = connector_save(name="Helpdesk", kind="zendesk", secret="zd-secret")
+    note_for(connector, error='Zendesk answered HTTP 401: {"error": "Couldn\'t authenticate you"}')
+    with override_settings(SITE_URL=live_server.url):
+        _log_in(page, "lead@closeloop.test", "password", f"/settings/connectors/{connector.pk}/")
+        assert '"ticket_id": "{{ticket.id}}"' in page.get_by_label("JSON body of the trigger").input_value()
+        page.get_by_text("0 written, 0 waiting or being retried, 1 failed.").wait_for()
+        _no_violations(page, axe_violations)
+        page.get_by_role("link", name="Change the settings of Helpdesk").click()
+        page.get_by_label("Zendesk: write each answer on its ticket as an internal note").check()
+        page.get_by_role("button", name="Save").click()
+        page.get_by_text("Give a Zendesk API token").wait_for()
+        _no_violations(page, axe_violations)
