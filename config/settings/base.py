@@ -454,10 +454,10 @@ RETENTION_INBOUND_DAYS = env.str("RETENTION_INBOUND_DAYS", default="90")
 RETENTION_EVENTS_DAYS = env.str("RETENTION_EVENTS_DAYS", default="365")
 RETENTION_COMMENTS_DAYS = env.str("RETENTION_COMMENTS_DAYS", default="730")
 RETENTION_CLOSED_CASES_DAYS = env.str("RETENTION_CLOSED_CASES_DAYS", default="365")
-# Rows per batch (each batch one short transaction), and how long one run may take
-# (it carries on at the next run). Without a broker the purge runs in the web process's beat thread between
-# sends, so a run is kept short there.
-RETENTION_PURGE_BATCH_SIZE = env.int("RETENTION_PURGE_BATCH_SIZE", default=1000)
+# Rows per batch (each batch one short transaction: 500 rows took under a second on a busy 2-core machine,
+# bench/retention.py), and how long one run may take (it carries on at the next run). Without a broker the
+# purge runs in the web process's beat thread between sends, so a run is kept short there.
+RETENTION_PURGE_BATCH_SIZE = env.int("RETENTION_PURGE_BATCH_SIZE", default=500)
 RETENTION_PURGE_MAX_SECONDS = env.float("RETENTION_PURGE_MAX_SECONDS", default=120.0 if BROKER_CONFIGURED else 10.0)
 
 # --- Operations ------------------------------------------------------------------

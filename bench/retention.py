@@ -1,0 +1,351 @@
+"""The retention purge on millions of rows while sends, provider webhooks and intake run beside it.
+
+    .venv/bin/python bench/retention.py                              # 1M messages and 1M provider events
+    BENCH_RETENTION_ROWS=10000000 .venv/bin/python bench/retention.py
+
+A PostgreSQL database (BENCH_RETENTION_DB, `cl_retention_bench`, on BENCH_POSTGRES_URL) is created and
+migrated, then filled by `INSERT ... SELECT generate_series` (rows copied from a template the ORM wrote, so every
+column is what the application writes): ROWS messages spread over 180 days (half older than the 90 days of
+RETENTION_MESSAGE_BODIES_DAYS) and ROWS provider events spread over 60 days (half older than the 30 days of
+RETENTION_PROVIDER_EVENTS_DAYS; a third are SendGrid opens, which stay), each pointing at a message.
+
+The load, in BENCH_LOAD_THREADS threads (4), goes through the product's services: queue and send an email
+(insert, claim, locmem transport, record), record SendGrid events about random messages of the whole history
+(old ones included: their rows are the ones the purge locks), ingest an event and receive an inbound SMS.
+Every SQL statement of the load is timed (a Django execute wrapper in each thread), and a sampler reads
+pg_stat_activity every 100 ms for the longest lock wait of the database. The floor is the same load for
+BENCH_LOAD_SECONDS (20) without the purge; then the purge (`purge_expired`, the beat job's code; no time budget
+unless BENCH_PURGE_MAX_SECONDS)
+runs while the load runs. Printed: fill time, the purge's time and rows per kind, its longest batch (the longest
+any row stayed locked), the load's operations per second, its longest statement and the longest lock wait seen,
+floor and during the purge. Targets: no statement of the load waits more than 1 s, and the load keeps at least
+half the floor's throughput. The database is dropped at the end.
+"""
+
+import os
+import random
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+DATABASE = os.environ.get("BENCH_RETENTION_DB", "cl_retention_bench")
+ROWS = int(os.environ.get("BENCH_RETENTION_ROWS", "1000000"))
+LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "20"))
+LOAD_THREADS = int(os.environ.get("BENCH_LOAD_THREADS", "4"))
+# A time budget for the purge (as the beat job has one), when purging everything would take too long to wait for.
+PURGE_MAX_SECONDS = float(os.environ["BENCH_PURGE_MAX_SECONDS"]) if os.environ.get("BENCH_PURGE_MAX_SECONDS") else None
+MAX_WAIT_SECONDS = 1.0
+MIN_THROUGHPUT_RATIO = 0.5
+BODY = "Bonjour Jeanne, how likely are you to recommend Acme to a friend? " * 6
+
+
+def recreate(name: str, *, drop_only: bool = False) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop_only:
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def copy_rows(cursor, table: str, template_id: int, source: str, overrides: dict[str, str]) -> None:
+    """INSERT one row per row of `source` (aliased g), copying the template row's columns but `overrides`."""
+    cursor.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND column_name <> 'id'"
+        " ORDER BY ordinal_position",
+        [table],
+    )
+    names = [row[0] for row in cursor.fetchall()]
+    values = [overrides.get(name, f"t.{name}") for name in names]
+    cursor.execute(
+        f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(values)} FROM {table} t, {source} WHERE t.id = %s",
+        [template_id],
+    )
+
+
+def fill() -> tuple[int, int]:
+    """ROWS messages and ROWS provider events; returns the first and last message id."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from notifications.models import Message, ProviderEvent
+
+    template = Message.objects.create(
+        channel="email",
+        recipient="jeanne@example.com",
+        subject="A quick question, Jeanne",
+        body_text=BODY,
+        body_html=f"<p>{BODY}</p>" * 3,
+        headers={"List-Unsubscribe": "<https://example.com/u/token/>"},
+        status="delivered",
+        sent_at=timezone.now(),
+    )
+    event = ProviderEvent.objects.create(provider="sendgrid", event_id="template", kind="delivered", message=template)
+    # The secondary indexes are built once after the rows are in, rather than row by row (several times faster).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+            " JOIN pg_class t ON t.oid = x.indrelid WHERE t.relname IN ('notifications_message',"
+            " 'notifications_providerevent') AND NOT x.indisunique AND NOT x.indisprimary"
+        )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+    # Rows arrive in time order, as in production: the oldest are the first written (and stored together).
+    message_age = f"now() - interval '1 hour' - interval '180 days' * ({ROWS} - g.n) / {ROWS}"
+    event_age = f"now() - interval '1 hour' - interval '60 days' * ({ROWS} - g.n) / {ROWS}"
+    with connection.cursor() as cursor:
+        copy_rows(
+            cursor,
+            "notifications_message",
+            template.id,
+            f"generate_series(1, {ROWS}) AS g(n)",
+            {"public_id": "gen_random_uuid()", "created_at": message_age, "updated_at": message_age,
+             "sent_at": message_age},
+        )  # fmt: skip
+        cursor.execute("SELECT min(id), max(id) FROM notifications_message")
+        first, last = cursor.fetchone()
+        copy_rows(
+            cursor,
+            "notifications_providerevent",
+            event.id,
+            f"generate_series(1, {ROWS}) AS g(n)",
+            {
+                "event_id": "'e' || g.n",
+                "kind": "CASE g.n %% 3 WHEN 0 THEN 'open' WHEN 1 THEN 'delivered' ELSE 'processed' END",
+                # Events of the last 60 days are about the messages of the last 60 days.
+                "message_id": f"{first} + ({ROWS} * 2 / 3) + g.n / 3",
+                "received_at": event_age,
+            },
+        )
+        for _, definition in indexes:
+            cursor.execute(definition)
+        cursor.execute("ANALYZE notifications_message")
+        cursor.execute("ANALYZE notifications_providerevent")
+    return first, last
+
+
+class Load:
+    """The product's own writes in threads, each statement timed."""
+
+    def __init__(self, sample: list[tuple[int, str]]) -> None:
+        self.sample = sample
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.ops = 0
+        self.errors: list[str] = []
+        self.durations: list[float] = []
+        self.longest, self.longest_sql = 0.0, ""
+        self.pids: set[int] = set()
+
+    def _timer(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            elapsed = time.perf_counter() - started
+            with self.lock:
+                self.durations.append(elapsed)
+                if elapsed >= self.longest:
+                    self.longest, self.longest_sql = elapsed, sql[:120]
+
+    def _one(self, n: int, rng: random.Random) -> None:
+        from notifications.services.inbound import inbound_sms_receive
+        from notifications.services.provider_events import sendgrid_events_record
+        from notifications.services.queue import message_queue
+        from notifications.transports.sendgrid import MESSAGE_ID_ARG
+        from surveys.services.contacts import ContactData
+        from surveys.services.ingest import EventData, event_ingest
+
+        step = n % 4
+        if step == 0:  # dispatch: a new email queued, claimed, sent and recorded (eager task, locmem transport)
+            message_queue(channel="email", recipient=f"load{n}@example.com", subject="Hi", body_text=BODY)
+        elif step == 1:  # a provider's webhook about any message of the history
+            _, public_id = rng.choice(self.sample)
+            kind = rng.choice(["delivered", "open", "processed"])
+            sendgrid_events_record(events=[{"sg_event_id": uuid.uuid4().hex, "event": kind, MESSAGE_ID_ARG: public_id}])
+        elif step == 2:  # intake
+            contact = ContactData(email=f"customer{rng.randrange(100_000)}@example.com")
+            event_ingest(
+                source="bench", event=EventData(type="purchase", contact=contact, external_id=uuid.uuid4().hex)
+            )
+        else:  # a customer's SMS
+            inbound_sms_receive(sid=f"SM{uuid.uuid4().hex}", phone=f"+3361{rng.randrange(10**7):07d}", body="Merci")
+
+    def _run(self, index: int) -> None:
+        from django.db import connection
+
+        rng = random.Random(index)
+        n = index
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self.pids.add(cursor.fetchone()[0])
+        with connection.execute_wrapper(self._timer):
+            while not self.stop.is_set():
+                try:
+                    self._one(n, rng)
+                except Exception as exc:  # counted and shown: a failed operation must not hide in the figures
+                    with self.lock:
+                        self.errors.append(f"{type(exc).__name__}: {exc}"[:200])
+                else:
+                    with self.lock:
+                        self.ops += 1
+                n += LOAD_THREADS
+        connection.close()
+
+    def start(self) -> list[threading.Thread]:
+        threads = [threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(LOAD_THREADS)]
+        for thread in threads:
+            thread.start()
+        return threads
+
+
+class WaitSampler:
+    """What the load's backends wait on, read from pg_stat_activity every 100 ms: the longest lock wait seen
+    (a statement's age while it waits for a row or table lock), and how often each other wait was seen."""
+
+    def __init__(self, load: "Load") -> None:
+        self.load = load
+        self.stop = threading.Event()
+        self.longest = 0.0
+        self.waits: dict[str, int] = {}
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(f"{SERVER}/{DATABASE}", autocommit=True) as connection:
+            while not self.stop.is_set():
+                rows = connection.execute(
+                    "SELECT wait_event_type || ':' || wait_event, extract(epoch FROM clock_timestamp() - query_start)"
+                    " FROM pg_stat_activity WHERE pid = ANY(%s) AND state = 'active' AND wait_event_type IS NOT NULL",
+                    [list(self.load.pids)],
+                ).fetchall()
+                for wait, age in rows:
+                    self.waits[wait] = self.waits.get(wait, 0) + 1
+                    if wait.startswith("Lock:"):
+                        self.longest = max(self.longest, float(age))
+                time.sleep(0.1)
+
+
+def measure(sample, action=None) -> dict:
+    """Run the load for LOAD_SECONDS (floor) or for as long as `action` runs; its figures."""
+    load = Load(sample)
+    sampler = WaitSampler(load)
+    sampler.thread.start()
+    threads = load.start()
+    started = time.perf_counter()
+    result = None
+    if action is None:
+        time.sleep(LOAD_SECONDS)
+    else:
+        result = action()
+    elapsed = time.perf_counter() - started
+    load.stop.set()
+    for thread in threads:
+        thread.join()
+    sampler.stop.set()
+    sampler.thread.join()
+    durations = sorted(load.durations)
+    return {
+        "seconds": elapsed,
+        "ops_per_second": load.ops / elapsed,
+        "statements": len(durations),
+        "p99": durations[int(len(durations) * 0.99)] if durations else 0.0,
+        "longest": durations[-1] if durations else 0.0,
+        "longest_sql": load.longest_sql,
+        "lock_wait": sampler.longest,
+        "waits": dict(sorted(sampler.waits.items(), key=lambda item: -item[1])[:4]),
+        "errors": load.errors,
+        "result": result,
+    }
+
+
+def show(label: str, figures: dict) -> None:
+    print(
+        f"{label:28} {figures['ops_per_second']:7.1f} ops/s  {figures['statements']:>7} statements"
+        f"  p99 {figures['p99'] * 1000:7.1f} ms  longest {figures['longest'] * 1000:7.1f} ms"
+        f"  longest lock wait {figures['lock_wait'] * 1000:6.0f} ms  errors {len(figures['errors'])}"
+    )
+    if figures["errors"]:
+        print("   first error:", figures["errors"][0])
+    print(f"   longest statement: {figures['longest_sql']}")
+    print(f"   waits seen (samples every 100 ms): {figures['waits'] or 'none'}")
+
+
+def main() -> int:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+    os.environ["DATABASE_URL"] = f"{SERVER}/{DATABASE}"
+    recreate(DATABASE)
+    try:
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.core.management import call_command
+        from django.db import connection
+
+        from notifications.models import Message, ProviderEvent
+        from workspace.services.retention import purge_expired
+
+        print(f"load average before: {os.getloadavg()}  (2 shared cores)")
+        call_command("migrate", verbosity=0)
+        started = time.perf_counter()
+        first, last = fill()
+        print(f"filled {ROWS:,} messages and {ROWS:,} provider events in {time.perf_counter() - started:.0f} s")
+        rng = random.Random(1)
+        ids = [rng.randint(first, last) for _ in range(5000)]
+        sample = list(Message.objects.filter(pk__in=ids).values_list("pk", "public_id"))
+        sample = [(pk, str(public_id)) for pk, public_id in sample]
+        connection.close()
+
+        floor = measure(sample)
+        during = measure(sample, lambda: _timed_purge(purge_expired))
+        seconds, reports = during["result"]
+        print(
+            f"\nPostgreSQL, {ROWS:,} messages and provider events, load of {LOAD_THREADS} threads,"
+            f" batches of {settings.RETENTION_PURGE_BATCH_SIZE}"
+        )
+        for report in reports:
+            if report.removed:
+                print(
+                    f"purged {report.removed:>9,} {report.label:18} in {report.batches:>5} batches,"
+                    f" longest batch {report.longest_batch * 1000:6.1f} ms"
+                )
+        removed = sum(report.removed for report in reports)
+        budget = "" if PURGE_MAX_SECONDS is None else f" (budget {PURGE_MAX_SECONDS:g} s: the next run carries on)"
+        print(f"purge time: {seconds:.1f} s, {removed / seconds:,.0f} rows a second{budget}")
+        left = ProviderEvent.objects.count(), Message.objects.exclude(body_text="").count()
+        print(f"left: {left[0]:,} provider events (opens and recent ones), {left[1]:,} message bodies (recent)")
+        show("floor (load alone)", floor)
+        show("load during the purge", during)
+        ratio = during["ops_per_second"] / max(floor["ops_per_second"], 1e-9)
+        waited = max(during["longest"], during["lock_wait"])
+        print(
+            f"  longest wait of the load {waited:.3f} s (target <= {MAX_WAIT_SECONDS:g} s);"
+            f" throughput {ratio:.2f}x floor (target >= {MIN_THROUGHPUT_RATIO:g})"
+        )
+        print(f"load average after: {os.getloadavg()}")
+        met = waited <= MAX_WAIT_SECONDS and ratio >= MIN_THROUGHPUT_RATIO and not during["errors"]
+        print("all targets met" if met else "TARGETS MISSED")
+        return 0 if met else 1
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        recreate(DATABASE, drop_only=True)
+
+
+def _timed_purge(purge_expired):
+    started = time.perf_counter()
+    reports = purge_expired(kinds=["provider_events", "message_bodies"], max_seconds=PURGE_MAX_SECONDS)
+    return time.perf_counter() - started, reports
+
+
+if __name__ == "__main__":
+    sys.exit(main())
