@@ -34,7 +34,7 @@ from surveys.services.responses import (
     response_owned_by,
     response_submit_from_page,
 )
-from surveys.wording import WORDING
+from surveys.wording import WORDING, typeset
 
 ANSWER_COOKIE = "cl_answer"  # the answering browser's proof, scoped to its link's path
 CHANGE_SALT = "surveys.change-answer"
@@ -82,17 +82,8 @@ def _parse_score(raw: str | None) -> int | None:
         return None
 
 
-def _typeset(text: str, locale: str) -> str:
-    """French puts a space before ? ! : ; on a page it must not wrap alone onto the next line."""
-    if locale != "fr":
-        return text
-    for mark in "?!:;":
-        text = text.replace(f" {mark}", f"\N{NO-BREAK SPACE}{mark}")
-    return text
-
-
 def _words(locale: str) -> dict[str, str]:
-    return {key: _typeset(value, locale) for key, value in WORDING[locale].items()}
+    return {key: typeset(value, locale) for key, value in WORDING[locale].items()}
 
 
 def _visitor_locale(request) -> str:
@@ -125,7 +116,7 @@ def survey_respond(request, token: str) -> HttpResponse:
         "locale": locale,
         "brand": branding_for(invitation.survey_id),
         "survey": invitation.survey,
-        "question": _typeset(
+        "question": typeset(
             invitation.survey.question(locale, invitation.properties.get("question_product_name", "")), locale
         ),
         "buttons": score_buttons(scale, locale),
@@ -315,7 +306,7 @@ def _question_page(
     locale = context["locale"]
     question_context = {
         "item": question,
-        "text": _typeset(question.text_in(locale), locale),
+        "text": typeset(question.text_in(locale), locale),
         "choices": [
             {"value": value, "label": label, "checked": value in (given if isinstance(given, list) else [given])}
             for value, label in question.choice_labels(locale)

@@ -33,7 +33,7 @@ from surveys.services.widget import (
     widget_decide,
     widget_invitation,
 )
-from surveys.wording import WORDING
+from surveys.wording import WORDING, typeset
 
 SNIPPET = Path(settings.BASE_DIR) / "static" / "web" / "snippet.js"
 MAX_PROPERTIES = 50
@@ -166,7 +166,7 @@ def _card(invitation: Invitation) -> dict:
     return {
         "kind": survey.kind,
         "locale": locale,
-        "question": survey.question(locale, invitation.properties.get("question_product_name", "")),
+        "question": typeset(survey.question(locale, invitation.properties.get("question_product_name", "")), locale),
         "scores": score_buttons(scale, locale),
         "low_label": scale.low_label[locale],
         "high_label": scale.high_label[locale],
@@ -174,17 +174,20 @@ def _card(invitation: Invitation) -> dict:
         "thank_you_message": invitation.properties.get("thank_you_message") or survey.thank_you_message,
         "thank_you_link_url": thanks_link if str(thanks_link).startswith(("https://", "http://")) else "",
         "words": {
-            "title": words["page_title"],
-            "close": words["widget_close"],
-            "reason": survey.reason_prompt(locale),
-            "optional": words["comment_placeholder"],
-            "next": words["next"],
-            "skip": words["skip"],
-            "recorded": words["recorded"],
-            "thanks": words["thanks"],
-            "thanks_link": words["thanks_link"],
-            "choose_all": words["choose_all"],
-            "question_of": words["question_of"],
+            name: typeset(text, locale)
+            for name, text in (
+                ("title", words["page_title"]),
+                ("close", words["widget_close"]),
+                ("reason", survey.reason_prompt(locale)),
+                ("optional", words["comment_placeholder"]),
+                ("next", words["next"]),
+                ("skip", words["skip"]),
+                ("recorded", words["recorded"]),
+                ("thanks", words["thanks"]),
+                ("thanks_link", words["thanks_link"]),
+                ("choose_all", words["choose_all"]),
+                ("question_of", words["question_of"]),
+            )
         },
     }
 
@@ -193,7 +196,7 @@ def _question(question: Question, locale: str) -> dict:
     return {
         "id": question.pk,
         "kind": question.kind,
-        "text": question.text_in(locale),
+        "text": typeset(question.text_in(locale), locale),
         "choices": [{"value": value, "label": label} for value, label in question.choice_labels(locale)],
         "scale_max": question.scale_max,
     }

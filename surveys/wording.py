@@ -74,3 +74,12 @@ WORDING: dict[str, dict[str, str]] = {
         "widget_close": "Fermer le questionnaire",
     },
 }
+
+
+def typeset(text: str, locale: str) -> str:
+    """French puts a space before ? ! : ; on a page it must not wrap alone onto the next line."""
+    if locale != "fr":
+        return text
+    for mark in "?!:;":
+        text = text.replace(f" {mark}", f"\N{NO-BREAK SPACE}{mark}")
+    return text

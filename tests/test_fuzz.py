@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from surveys.services.api_keys import api_key_create
+from surveys.services.publishable_keys import publishable_key_create
 from surveys.tokens import invitation_token
 from tests.conftest import BROWSER_USER_AGENT
 from tests.factories import InvitationFactory, ManagerFactory, ResponseFactory, SurveyFactory, TriggerRuleFactory
@@ -72,6 +73,7 @@ QUERY = st.dictionaries(
             "status",
             "band",
             "by",
+            "groups[]",
         ]
     ),
     st.one_of(texts, st.sampled_from(["0001-01-01", "9999-12-31", "-5", "1" * 40, "2026-02-30"])),
@@ -144,6 +146,36 @@ def test_api_query_parameters_never_5xx(clients, path):
         _json_error(client.get(path, query), path.startswith("/v1/") and "metrics" not in path)
 
     get()
+
+
+@pytest.mark.parametrize("endpoint", ["survey", "answer"])
+def test_web_widget_bodies_never_5xx_and_errors_are_json(settings, endpoint):
+    settings.WEB_WIDGET_RATE_LIMIT_PER_MINUTE = 10**6
+    origin = "https://app.example"
+    key = publishable_key_create(name="fuzz", survey=SurveyFactory(kind="nps"), allowed_origins=[origin])
+    client = Client()
+    token = client.post(
+        f"/web/v1/{key.key}/survey", {"visitor": "fuzz-visitor"}, content_type="application/json", HTTP_ORIGIN=origin
+    ).json()["token"]
+    # Half the bodies carry the card's real token, so that the answer's own fields are reached.
+    fields = st.sampled_from(
+        ["score", "comment", "question", "value", "email", "name", "properties", "createdAt", "recurringPeriod"]
+        + ["sampleFactor", "initialDelay", "forceDisplay", "visitor"]
+    )
+    bodies = st.one_of(
+        RAW_BODIES, st.dictionaries(fields | texts, json_values, max_size=4).map(lambda d: {**d, "token": token})
+    )
+
+    @given(body=bodies)
+    @FUZZ
+    def post(body):
+        raw = body if isinstance(body, str) else json.dumps(body)
+        response = client.generic(
+            "POST", f"/web/v1/{key.key}/{endpoint}", raw.encode(), content_type="application/json", HTTP_ORIGIN=origin
+        )
+        _json_error(response, v1=False)
+
+    post()
 
 
 def test_respondent_page_forms_never_5xx():

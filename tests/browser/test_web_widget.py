@@ -5,11 +5,12 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.conf import settings
 
 from feedback.models import FollowUp
 from surveys.models import Invitation, Question, Response
 from surveys.services.publishable_keys import publishable_key_create
-from tests.factories import RoutingRuleFactory, SurveyFactory, TeamFactory
+from tests.factories import ManagerFactory, RoutingRuleFactory, SurveyFactory, TeamFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -138,13 +139,13 @@ def test_browser_delighted_survey_answered_by_pointer_in_french_with_a_question(
     host_page.goto(widget(call))
 
     assert host_page.locator("legend").inner_text() == (
-        "Quelle est la probabilité que vous recommandiez la Classique à un ami ou un collègue ?"
+        "Quelle est la probabilité que vous recommandiez la Classique à un ami ou un collègue\N{NO-BREAK SPACE}?"
     )
     host_page.get_by_role("button", name="9", exact=True).click()
     host_page.get_by_role("button", name="Passer").click()
     host_page.get_by_label("Oui").check()
     host_page.get_by_role("button", name="Suivant").click()
-    host_page.get_by_role("paragraph").filter(has_text="Merci pour votre avis").wait_for()
+    host_page.get_by_role("paragraph").filter(has_text="Merci pour votre avis\N{NO-BREAK SPACE}!").wait_for()
     host_page.get_by_role("button", name="Fermer le questionnaire").first.click()
 
     assert not card_shown(host_page)
@@ -232,3 +233,43 @@ def test_browser_the_card_has_no_axe_violations_and_fits_a_phone(widget, chromiu
     page.get_by_role("button", name="Next").wait_for()
     assert axe_violations(page) == []
     context.close()
+
+
+def test_browser_a_manager_creates_a_key_in_the_console_and_its_snippet_works_on_their_site(
+    chromium, live_server, host_site, axe_violations
+):
+    survey = SurveyFactory(kind="csat", name="In-app CSAT")
+    ManagerFactory(email="boss@shop.test")
+    context = chromium.new_context(viewport={"width": 360, "height": 740}, base_url=live_server.url)
+    page = context.new_page()
+    page.goto("/accounts/login/?next=/settings/web-widget/")
+    page.get_by_label("Email").fill("boss@shop.test")
+    page.get_by_label("Password").fill("password")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/settings/web-widget/")
+
+    page.get_by_label("Name").fill("Shop app")
+    page.get_by_label("Survey").select_option(label="In-app CSAT")
+    page.get_by_label("Allowed origins").fill(host_site.origin)
+    page.get_by_role("button", name="Create the key").click()
+    snippet = page.get_by_label("Snippet").input_value()
+    assert axe_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    context.close()
+
+    # The snippet names SITE_URL, which the test settings set to a name the browser cannot reach.
+    assert snippet.startswith(f'<script src="{settings.SITE_URL}/web/snippet.js" data-key="pk_')
+    snippet = snippet.replace(settings.SITE_URL, live_server.url)
+    host_site.pages["/pasted"] = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title></head><body>'
+        '<script>var user = {email: "cara@example.com", name: "Cara"};</script>'
+        f"{snippet}</body></html>"
+    )
+    visitor = chromium.new_context().new_page()
+    visitor.goto(host_site.origin + "/pasted")
+    visitor.get_by_role("button", name="5: Very satisfied").click()
+    visitor.get_by_role("button", name="Skip").wait_for()
+    visitor.context.close()
+
+    response = Response.objects.get()
+    assert (response.survey, response.score, response.contact.name) == (survey, 5, "Cara")

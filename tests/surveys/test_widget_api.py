@@ -161,7 +161,7 @@ def test_locale_and_question_product_name_shape_the_card(client, key):
 
     assert body["survey"]["locale"] == "fr"
     assert body["survey"]["question"] == (
-        "Quelle est la probabilité que vous recommandiez la Classique à un ami ou un collègue ?"
+        "Quelle est la probabilité que vous recommandiez la Classique à un ami ou un collègue\N{NO-BREAK SPACE}?"
     )
     assert body["survey"]["words"]["close"] == "Fermer le questionnaire"
     assert Invitation.objects.get().properties == {"question_product_name": "la Classique"}
