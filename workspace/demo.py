@@ -17,10 +17,18 @@ from feedback.services.routing_rules import routing_rule_save
 from feedback.services.users import user_create
 from insights.rollups import rollup_rebuild
 from notifications.models import Channel, Message
-from surveys.models import ApiKey, Contact, Event, Invitation, Response, Survey, TriggerRule
+from surveys.models import ApiKey, Contact, Event, Invitation, PublishableKey, Response, Survey, TriggerRule
 from surveys.tokens import invitation_token, token_hash
 
 DEMO_API_KEY = "cl_demo_key_for_local_use_only"
+# The web widget's demo key: public like any publishable key, allowed on the usual local development servers.
+DEMO_WIDGET_KEY = "pk_demo_widget_for_local_use_only"
+DEMO_WIDGET_ORIGINS = (
+    "http://localhost:3000",
+    "http://127.0.0.1:3000",
+    "http://localhost:8080",
+    "http://127.0.0.1:8080",
+)
 DEMO_LOGINS = (
     ("manager@demo.closeloop.test", "demo-manager", User.Role.MANAGER),
     ("agent@demo.closeloop.test", "demo-agent", User.Role.AGENT),
@@ -58,6 +66,9 @@ def demo_load(*, history_size: int = 80, seed: int = 7) -> None:
         key_hash=token_hash(DEMO_API_KEY),
         scopes=list(ApiKey.Scope.values),
         survey=nps,
+    )
+    PublishableKey.objects.create(
+        name="Demo web widget", key=DEMO_WIDGET_KEY, survey=nps, allowed_origins=list(DEMO_WIDGET_ORIGINS)
     )
     for email, password, role in DEMO_LOGINS:
         # The demo's logins are published, local-only and meant to be typed: set past the password validators

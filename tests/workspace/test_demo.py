@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from feedback.models import FollowUp, RoutingRule, User
 from notifications.models import Message
 from surveys.models import Invitation, Response, Survey, TriggerRule
-from workspace.demo import DEMO_API_KEY, DEMO_LOGINS, demo_is_loaded, demo_load
+from workspace.demo import DEMO_API_KEY, DEMO_LOGINS, DEMO_WIDGET_KEY, demo_is_loaded, demo_load
 
 
 @pytest.mark.django_db
@@ -59,3 +59,20 @@ def test_demo_inbox_looks_like_a_morning():
     assert open_cases.filter(assignee__isnull=True).exists() and open_cases.filter(assignee__isnull=False).exists()
     assert open_cases.filter(due_at__lt=now).exists() and open_cases.filter(due_at__gt=now).exists()
     assert len(set(open_cases.values_list("due_at", flat=True))) == open_cases.count()
+
+
+@pytest.mark.django_db
+def test_demo_widget_key_shows_the_nps_survey_to_a_local_development_server(client):
+    demo_load(history_size=0)
+
+    response = client.post(
+        f"/web/v1/{DEMO_WIDGET_KEY}/survey",
+        {"visitor": "demo-visitor-1"},
+        content_type="application/json",
+        HTTP_ORIGIN="http://localhost:3000",
+    )
+
+    assert response.status_code == 200
+    assert response.json()["survey"]["question"] == (
+        "How likely are you to recommend Acme Store to a friend or colleague?"
+    )

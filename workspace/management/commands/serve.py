@@ -5,7 +5,14 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from workspace.demo import DEMO_API_KEY, DEMO_LOGINS, demo_is_loaded, demo_load
+from workspace.demo import (
+    DEMO_API_KEY,
+    DEMO_LOGINS,
+    DEMO_WIDGET_KEY,
+    DEMO_WIDGET_ORIGINS,
+    demo_is_loaded,
+    demo_load,
+)
 
 
 def gunicorn_argv(*extra: str) -> list[str]:
@@ -56,6 +63,11 @@ class Command(BaseCommand):
                 f"  curl -X POST {base}/api/events/ -H 'Authorization: Bearer {DEMO_API_KEY}' "
                 "-H 'Content-Type: application/json' "
                 """-d '{"type": "purchase", "contact": {"email": "you@example.com", "name": "You"}}'"""
+            )
+            self.stdout.write(
+                f"Demo web widget (allowed on {', '.join(DEMO_WIDGET_ORIGINS)}):\n"
+                f'  <script src="{base}/web/snippet.js" data-key="{DEMO_WIDGET_KEY}"></script>'
+                "<script>closeloop.survey({forceDisplay: true});</script>"
             )
         if not settings.BROKER_CONFIGURED:
             self.stdout.write("No CELERY_BROKER_URL: background work and periodic jobs run in the web process.")
