@@ -1,5 +1,5 @@
-"""The native configuration API at `/api/`: surveys, contacts, responses, routing rules, teams, users and
-API keys. Parses, calls one `console.services` write (the console's pages call the same ones) or reads,
+"""The native configuration API at `/api/`: surveys, contacts, responses, routing rules, teams, users,
+API keys and connectors. Parses, calls one `console.services` write (the console's pages call the same ones) or reads,
 shapes JSON. Who may: an active manager signed in, or an API key with the `admin` scope; contacts and
 responses are also readable with `responses:read`, and a key bound to a survey reads only that survey's
 answers and the people invited to it. Bad input is a 400 naming each field.
@@ -19,9 +19,14 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import ERROR_RESPONSES
 from console import services
 from console.models import AuditEntry
 from feedback.models import RootCause, RoutingRule, Team, User
+from integrations.connectors import connector_test_delivery
+from integrations.models import Connector
+from integrations.serializers import ConnectorCreatedSerializer, ConnectorDeliverySerializer, ConnectorSerializer
+from integrations.zendesk import zendesk_notes_retry_failed
 from surveys.api import PropertiesField, TriggerRuleSerializer, json_storable
 from surveys.authentication import IsAdminKey
 from surveys.models import (
@@ -686,3 +691,64 @@ class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AuditEntrySerializer
     pagination_class = NewestFirst
     queryset = AuditEntry.objects.all()
+
+
+# --- connectors ---------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["connectors"])
+class ConnectorViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """Connectors: addresses Shopify, Zendesk, Stripe or any signed webhook post to (docs/connectors/); their
+    writes are in the audit trail, secrets hidden."""
+
+    permission_classes = [IsManagerOrAdminKey]
+    serializer_class = ConnectorSerializer
+    queryset = Connector.objects.order_by("pk")
+    http_method_names = ["get", "post", "patch", "delete"]
+
+    def _save(self, connector: Connector | None, data: dict) -> Connector:
+        return _call(services.connector_save, actor=_actor(self.request), connector=connector, **data)
+
+    @extend_schema(responses={201: ConnectorCreatedSerializer, **ERROR_RESPONSES})
+    def create(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        connector = self._save(None, serializer.validated_data)
+        return Response(ConnectorCreatedSerializer(connector).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: ConnectorSerializer, **ERROR_RESPONSES})
+    def partial_update(self, request, pk=None):
+        connector = self.get_object()
+        serializer = self.get_serializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        return Response(self.get_serializer(self._save(connector, serializer.validated_data)).data)
+
+    def perform_destroy(self, instance):
+        services.connector_delete(actor=_actor(self.request), connector=instance)
+
+    @extend_schema(responses={200: ConnectorDeliverySerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request, pk=None):
+        """The connector's delivery log, newest first: what each verified delivery became, or why nothing."""
+        connector = self.get_object()
+        paginator = NewestFirst()
+        page = paginator.paginate_queryset(connector.deliveries.all(), request, view=self)
+        return paginator.get_paginated_response(ConnectorDeliverySerializer(page, many=True).data)
+
+    @extend_schema(request=None, responses={201: ConnectorDeliverySerializer})
+    @action(detail=True, methods=["post"], url_path="test-delivery")
+    def test_delivery(self, request, pk=None):
+        """Sign a sample delivery of the source with the connector's secret and run it through verification,
+        mapping and the trigger rules; it is logged as a test, nothing is ingested or sent."""
+        delivery = connector_test_delivery(connector=self.get_object())
+        return Response(ConnectorDeliverySerializer(delivery).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: ConnectorSerializer})
+    @action(detail=True, methods=["post"], url_path="retry-zendesk-notes")
+    def retry_zendesk_notes(self, request, pk=None):
+        """Try the failed notes again, once the token or the address is fixed; answers the connector."""
+        connector = self.get_object()
+        zendesk_notes_retry_failed(connector=connector)
+        return Response(self.get_serializer(connector).data)

@@ -5,6 +5,7 @@ from console.api import (
     ApiKeyViewSet,
     AuditEntryViewSet,
     BrandingApi,
+    ConnectorViewSet,
     ContactViewSet,
     PublishableKeyViewSet,
     ResponseViewSet,
@@ -28,5 +29,6 @@ router.register("users", UserViewSet, basename="api-users")
 router.register("api-keys", ApiKeyViewSet, basename="api-api-keys")
 router.register("publishable-keys", PublishableKeyViewSet, basename="api-publishable-keys")
 router.register("audit-trail", AuditEntryViewSet, basename="api-audit-trail")
+router.register("connectors", ConnectorViewSet, basename="api-connectors")
 
 urlpatterns = [path("branding/", BrandingApi.as_view(), name="api-branding"), *router.urls]

@@ -1,22 +1,16 @@
 """The console's connector pages at `/settings/connectors/`: create one and get its address and setup steps,
-change it, send a test delivery, read its delivery log. Thin views over `integrations.connectors` (the API
-calls the same services); managers only, like every console page."""
+change it, send a test delivery, read its delivery log. Thin views over `console.services` (audited writes)
+and `integrations.connectors`, as the API; managers only, like every console page."""
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from console import forms
+from console import forms, services
 from console.views import GET_POST, _apply_errors, _page, manager_required
 from integrations.connector_mapping import ZENDESK_BODY
-from integrations.connectors import (
-    connector_delete,
-    connector_save,
-    connector_setup_steps,
-    connector_test_delivery,
-    connector_url,
-)
+from integrations.connectors import connector_setup_steps, connector_test_delivery, connector_url
 from integrations.models import Connector
 from integrations.zendesk import zendesk_notes_retry_failed, zendesk_notes_summary
 
@@ -54,7 +48,7 @@ def connector_new(request):
     form = forms.ConnectorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            connector = connector_save(**form.cleaned_data)
+            connector = services.connector_save(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -80,7 +74,7 @@ def connector_edit(request, connector_id: int):
         form = forms.ConnectorForm(initial=forms.ConnectorForm.initial_for(connector), connector=connector)
     if request.method == "POST" and form.is_valid():
         try:
-            connector_save(connector=connector, **form.cleaned_data)
+            services.connector_save(actor=request.user, connector=connector, **form.cleaned_data)
         except ValidationError as exc:
             connector.refresh_from_db()
             _apply_errors(form, exc)
@@ -107,5 +101,5 @@ def connector_retry_notes(request, connector_id: int):
 @manager_required
 @require_POST
 def connector_remove(request, connector_id: int):
-    connector_delete(connector=get_object_or_404(Connector, pk=connector_id))
+    services.connector_delete(actor=request.user, connector=get_object_or_404(Connector, pk=connector_id))
     return redirect("console-connectors")

@@ -1,5 +1,5 @@
 """Configuration writes of the manager's console and of the native API (both call these): surveys and
-their additional questions, routing rules, teams, root causes, people and API keys.
+their additional questions, routing rules, teams, root causes, people, API keys and connectors.
 
 Owns the audit trail: every write here records one `AuditEntry` (who, what, each field before → after)
 in the same transaction as the change. Checks what a form or a serializer cannot (a score range within
@@ -25,6 +25,9 @@ from django.utils.http import urlsafe_base64_encode
 
 from console.models import AuditEntry
 from feedback.models import RootCause, RoutingRule, Team, User
+from integrations.connectors import connector_delete as integrations_connector_delete
+from integrations.connectors import connector_save as integrations_connector_save
+from integrations.models import Connector
 from notifications.models import Channel
 from notifications.services.emails import email_render
 from notifications.services.queue import message_queue
@@ -604,3 +607,46 @@ def branding_save(*, actor: Actor, survey: Survey | None = None, **changes) -> B
     branding_forget()
     transaction.on_commit(branding_forget)
     return saved
+
+
+# --- connectors ---------------------------------------------------------------------------------
+
+CONNECTOR_FIELDS = (
+    "name",
+    "kind",
+    "event_type",
+    "field_map",
+    "is_active",
+    "zendesk_writeback",
+    "zendesk_url",
+    "zendesk_email",
+)
+# Never written to the audit trail: only whether each is set, and that it changed.
+CONNECTOR_SECRETS = ("secret", "zendesk_api_token")
+
+
+def _connector_snapshot(connector: Connector) -> dict[str, Any]:
+    values = snapshot(connector, CONNECTOR_FIELDS)
+    values.update({name: "set" if getattr(connector, name) else "" for name in CONNECTOR_SECRETS})
+    return values
+
+
+@transaction.atomic
+def connector_save(*, actor: Actor, connector: Connector | None = None, **fields) -> Connector:
+    """Create or change a connector (integrations.connectors checks it) and record who did, secrets hidden."""
+    before = _connector_snapshot(connector) if connector else None
+    secrets_before = {name: getattr(connector, name) for name in CONNECTOR_SECRETS} if connector else {}
+    saved = integrations_connector_save(connector=connector, **fields)
+    after = _connector_snapshot(saved)
+    for name, value in secrets_before.items():
+        if value and getattr(saved, name) and value != getattr(saved, name):
+            after[name] = "changed"
+    action = AuditEntry.Action.UPDATED if before is not None else AuditEntry.Action.CREATED
+    audit_record(actor=actor, action=action, obj=saved, before=before, after=after)
+    return saved
+
+
+@transaction.atomic
+def connector_delete(*, actor: Actor, connector: Connector) -> None:
+    audit_record(actor=actor, action=AuditEntry.Action.DELETED, obj=connector, before=_connector_snapshot(connector))
+    integrations_connector_delete(connector=connector)

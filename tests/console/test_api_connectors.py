@@ -1,8 +1,11 @@
 """`/api/connectors/`: managers and admin-scoped API keys create, read, change and delete connectors."""
 
+import json
+
 import pytest
 from rest_framework.test import APIClient
 
+from console.models import AuditEntry
 from integrations.connectors import connector_refusal_record
 from integrations.models import Connector, ConnectorDelivery
 from surveys.models import ApiKey
@@ -173,3 +176,22 @@ def test_connectors_are_in_the_openapi_schema(client):
     assert set(paths["/api/connectors/"]) == {"get", "post"}
     assert set(paths["/api/connectors/{id}/test-delivery/"]) == {"post"}
     assert set(paths["/api/connectors/{id}/deliveries/"]) == {"get"}
+
+
+def test_connector_writes_are_in_the_audit_trail_without_their_secrets(admin):
+    connector_id = admin.post(
+        "/api/connectors/", {"kind": "stripe", "name": "Billing", "secret": "whsec_1"}, format="json"
+    ).json()["id"]
+    admin.patch(f"/api/connectors/{connector_id}/", {"name": "Payments", "secret": "whsec_2"}, format="json")
+    admin.patch(f"/api/connectors/{connector_id}/", {"secret": ""}, format="json")  # keeps it: nothing changed
+    admin.delete(f"/api/connectors/{connector_id}/")
+    entries = list(AuditEntry.objects.filter(object_type="connector").order_by("pk"))
+    assert [(entry.action, entry.object_id) for entry in entries] == [
+        ("created", str(connector_id)),
+        ("updated", str(connector_id)),
+        ("deleted", str(connector_id)),
+    ]
+    assert entries[0].actor_label.startswith("API key ops (")
+    assert entries[0].changes["secret"] == [None, "set"]
+    assert entries[1].changes == {"name": ["Billing", "Payments"], "secret": ["set", "changed"]}
+    assert "whsec" not in json.dumps([entry.changes for entry in entries])
