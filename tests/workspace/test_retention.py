@@ -3,9 +3,11 @@ the audit trail, and rollups that still equal a recomputation after everything e
 
 import dataclasses
 import logging
+import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from console.models import AuditEntry
@@ -257,3 +259,105 @@ def test_rollups_equal_a_recomputation_after_everything_expired_is_purged(settin
         "closed_cases": 2,
     }
     assert _rollups() == before == _recomputed()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_batch_commits_on_its_own(monkeypatch):
+    """A batch that gives up rolls back itself only: the batches before it stay purged."""
+    from django.db import OperationalError
+
+    _provider_events(5)
+    found = purgeables()
+    index = [purgeable.kind for purgeable in found].index("provider_events")
+    calls = []
+
+    def second_times_out(ids, now, _purge=found[index].purge):
+        calls.append(ids)
+        removed = _purge(ids, now)
+        if len(calls) == 2:
+            raise OperationalError("canceling statement due to lock timeout")
+        return removed
+
+    found[index] = dataclasses.replace(found[index], purge=second_times_out)
+    monkeypatch.setattr(retention, "purgeables", lambda: found)
+
+    [report] = purge_expired(kinds=["provider_events"], now=NOW, batch_size=2)
+
+    assert (report.removed, report.batches, report.finished) == (2, 2, False)
+    assert set(ProviderEvent.objects.values_list("event_id", flat=True)) == {"SM2", "SM3", "SM4"}
+
+
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks and plans are PostgreSQL's")
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_row_locked_by_the_product_is_skipped_not_waited_for():
+    import threading
+
+    from django.db import connection as main_connection
+    from django.db import connections, transaction
+
+    _provider_events(3)
+    locked_id = ProviderEvent.objects.get(event_id="SM1").pk
+    holding, release = threading.Event(), threading.Event()
+
+    def writer() -> None:  # a webhook's transaction holding the row, as long as the test wants
+        with transaction.atomic():
+            ProviderEvent.objects.select_for_update().get(pk=locked_id)
+            holding.set()
+            release.wait(30)
+        connections.close_all()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    holding.wait(10)
+    try:
+        started = time.monotonic()
+        [report] = purge_expired(kinds=["provider_events"], now=NOW)
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+        thread.join()
+
+    assert report.removed == 2
+    assert list(ProviderEvent.objects.values_list("pk", flat=True)) == [locked_id]
+    assert elapsed < 1.0
+    assert main_connection.vendor == "postgresql"
+
+
+def _plan(kind: str) -> str:
+    purgeable = next(purgeable for purgeable in purgeables() if purgeable.kind == kind)
+    walk = retention._Walk(purgeable, retention.PurgeReport(kind=kind, label="", days=1, cutoff=NOW))
+    rows = walk.expired().select_for_update(skip_locked=True, no_key=purgeable.blanks, of=("self",))
+    return rows.values_list(purgeable.clock, "pk")[:500].explain()
+
+
+@postgresql_only
+def test_the_batches_of_the_hot_tables_read_their_retention_indexes():
+    """Over a history mostly purged already, each batch reads the partial index of what is left, not the table."""
+    from django.db import connection as db
+
+    message = MessageFactory(status=Message.Status.DELIVERED, body_text="", created_at=NOW - timedelta(days=200))
+    with db.cursor() as cursor:
+        # 20,000 copies of a message already purged, every column as the ORM wrote it but a new public id.
+        cursor.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'notifications_message'"
+            " AND column_name NOT IN ('id', 'public_id')"
+        )
+        names = ", ".join(name for (name,) in cursor.fetchall())
+        cursor.execute(
+            f"INSERT INTO notifications_message (public_id, {names}) SELECT gen_random_uuid(), {names}"
+            " FROM notifications_message, generate_series(1, 20000) WHERE id = %s",
+            [message.pk],
+        )
+        cursor.execute(
+            "INSERT INTO notifications_providerevent (provider, event_id, kind, received_at, message_id)"
+            " SELECT 'sendgrid', 'open' || n, 'open', now() - interval '200 days', %s FROM generate_series(1, 20000) n",
+            [message.pk],
+        )
+        cursor.execute("ANALYZE notifications_message")
+        cursor.execute("ANALYZE notifications_providerevent")
+
+    assert "message_body_retention_idx" in _plan("message_bodies")
+    assert "provider_event_retention_idx" in _plan("provider_events")
