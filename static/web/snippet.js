@@ -45,9 +45,14 @@
     });
   }
 
-  // Not asked again before the time the server gave when it last showed a card ("never" for once ever).
+  // Not asked again before the time the server gave when it last showed a card ("never" for once ever), per
+  // person: on a shared computer, the next person signed in is not silenced by the previous one's card.
+  function nextName(opts) {
+    return "next:" + (typeof opts.email === "string" ? opts.email.toLowerCase() : "");
+  }
+
   function waiting(opts) {
-    var next = read("next");
+    var next = read(nextName(opts));
     return !opts.forceDisplay && next !== null && (next === "never" || Date.now() < Number(next));
   }
 
@@ -62,8 +67,9 @@
       post("survey", body).then(function (data) {
         busy = false;
         if (!data.show || host) return;
-        write("next", data.next_after === null ? "never" : String(Date.now() + data.next_after * 1000));
-        show(data.token, data.survey);
+        write(nextName(opts), data.next_after === null ? "never" : String(Date.now() + data.next_after * 1000));
+        if (document.body) show(data.token, data.survey);
+        else document.addEventListener("DOMContentLoaded", function () { show(data.token, data.survey); });
       }, function () { busy = false; });
     }, wait);
   }
@@ -229,7 +235,7 @@
     }
 
     scoreStep();
-    window.setTimeout(function () { status.textContent = words.title + ": " + card.question; }, 100);
+    window.setTimeout(function () { status.textContent = words.title + ". " + card.question; }, 100);
   }
 
   function close() {

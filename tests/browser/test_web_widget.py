@@ -189,6 +189,13 @@ def test_browser_fatigue_a_second_call_and_a_second_visit_do_not_show(widget, ho
     assert not card_shown(other)
     other.context.close()
     assert Invitation.objects.count() == 1
+    # Someone else signs in on the first browser: the first person's wait does not silence them.
+    host_page.evaluate('closeloop.survey({email: "bob@example.com"})')
+    host_page.get_by_role("button", name="0: Not at all likely").wait_for()
+    assert sorted(Invitation.objects.values_list("contact__email", flat=True)) == [
+        "ann@example.com",
+        "bob@example.com",
+    ]
 
 
 def test_browser_an_origin_the_key_does_not_allow_gets_no_survey(widget, host_page, live_server):
