@@ -85,6 +85,8 @@ class DelightedImportFile(models.Model):
     name = models.CharField(max_length=255)
     content = models.TextField()
     mapping = models.JSONField(default=dict, blank=True, help_text="A CSV's columns: header → what it holds.")
+    # An import left unfinished keeps its upload (names, emails, comments) until the retention purge removes it.
+    uploaded_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     def __str__(self) -> str:
         return self.name

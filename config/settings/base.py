@@ -453,6 +453,7 @@ RETENTION_MESSAGE_BODIES_DAYS = env.str("RETENTION_MESSAGE_BODIES_DAYS", default
 RETENTION_INBOUND_DAYS = env.str("RETENTION_INBOUND_DAYS", default="90")
 RETENTION_EVENTS_DAYS = env.str("RETENTION_EVENTS_DAYS", default="365")
 RETENTION_COMMENTS_DAYS = env.str("RETENTION_COMMENTS_DAYS", default="730")
+RETENTION_DELIGHTED_UPLOADS_DAYS = env.str("RETENTION_DELIGHTED_UPLOADS_DAYS", default="7")
 RETENTION_CLOSED_CASES_DAYS = env.str("RETENTION_CLOSED_CASES_DAYS", default="365")
 # Rows per batch (each batch one short transaction: 500 rows took under a second on a busy 2-core machine,
 # bench/retention.py), and how long one run may take (it carries on at the next run). Without a broker the

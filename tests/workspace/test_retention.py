@@ -48,6 +48,7 @@ KINDS = [
     "theme_quotes",
     "webhook_deliveries",
     "connector_payloads",
+    "delighted_uploads",
 ]
 
 
