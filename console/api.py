@@ -38,12 +38,15 @@ from surveys.models import (
     PublishableKey,
     Question,
     Survey,
+    SurveyLink,
     TriggerRule,
 )
 from surveys.models import Response as SurveyResponse
 from surveys.scales import SUPPORTED_LOCALES
+from surveys.selectors import survey_link_of, survey_link_urls
 
 ERRORS = {400: OpenApiResponse(description="Invalid input: `{message, errors: {field: [...]}}`")}
+NO_LINK = {404: OpenApiResponse(description="No such survey, or the survey has no public link yet.")}
 
 
 def _is_manager(request) -> bool:
@@ -170,9 +173,38 @@ class QuestionSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "text", "choices", "scale_max", "show_if_score_min", "show_if_score_max"]
 
 
+class SurveyLinkSerializer(serializers.ModelSerializer):
+    slug = serializers.SlugField(
+        max_length=40, required=False, help_text="The link is /l/<slug>/; left out when creating: one is made up."
+    )
+    url = serializers.SerializerMethodField(help_text="The public link.")
+    kiosk_url = serializers.SerializerMethodField(help_text="The link in kiosk mode (when allowed).")
+    qr_svg_url = serializers.SerializerMethodField(help_text="The link's QR code, SVG.")
+    qr_png_url = serializers.SerializerMethodField(help_text="The link's QR code, PNG.")
+
+    class Meta:
+        model = SurveyLink
+        fields = ["slug", "is_enabled", "kiosk_enabled", "ask_contact", "url", "kiosk_url", "qr_svg_url", "qr_png_url"]
+
+    def get_url(self, link) -> str:
+        return survey_link_urls(link)["url"]
+
+    def get_kiosk_url(self, link) -> str:
+        return survey_link_urls(link)["kiosk_url"]
+
+    def get_qr_svg_url(self, link) -> str:
+        return survey_link_urls(link)["qr_svg_url"]
+
+    def get_qr_png_url(self, link) -> str:
+        return survey_link_urls(link)["qr_png_url"]
+
+
 class SurveyDefinitionSerializer(serializers.ModelSerializer):
     question_text = LocaleTextField(required=False, default=dict, help_text="Per-locale question; empty: the kind's.")
     questions = QuestionSerializer(many=True, required=False, help_text="Additional questions, in order.")
+    public_link = SurveyLinkSerializer(
+        read_only=True, allow_null=True, help_text="The survey's public link and QR codes; null until created."
+    )
 
     class Meta:
         model = Survey
@@ -188,9 +220,10 @@ class SurveyDefinitionSerializer(serializers.ModelSerializer):
             "is_active",
             "is_fix_check",
             "questions",
+            "public_link",
             "created_at",
         ]
-        read_only_fields = ["id", "is_fix_check", "created_at"]
+        read_only_fields = ["id", "is_fix_check", "public_link", "created_at"]
 
 
 @extend_schema(tags=["surveys"])
@@ -208,7 +241,7 @@ class SurveyViewSet(
     serializer_class = SurveyDefinitionSerializer
     pagination_class = NewestFirst
     http_method_names = ["get", "post", "patch"]
-    queryset = Survey.objects.prefetch_related(
+    queryset = Survey.objects.select_related("public_link").prefetch_related(
         Prefetch("questions", queryset=Question.objects.order_by("position", "pk"))
     )
 
@@ -234,6 +267,29 @@ class SurveyViewSet(
     @action(detail=True, methods=["get", "patch"])
     def branding(self, request, pk=None):
         return _branding_answer(request, self.get_object())
+
+    @extend_schema(methods=["GET"], request=None, responses={200: SurveyLinkSerializer, **NO_LINK},
+                   summary="The survey's public link and QR codes")  # fmt: skip
+    @extend_schema(
+        methods=["PATCH"],
+        request=SurveyLinkSerializer,
+        responses={200: SurveyLinkSerializer, 201: SurveyLinkSerializer, **ERRORS},
+        summary="Create the survey's public link (201) or change it: slug, is_enabled, kiosk_enabled, ask_contact",
+    )
+    @action(detail=True, methods=["get", "patch"])
+    def link(self, request, pk=None):
+        survey = self.get_object()
+        if request.method == "GET":
+            link = survey_link_of(survey_id=survey.pk)
+            if link is None:
+                raise exceptions.NotFound("This survey has no public link yet: PATCH creates it.")
+            return Response(SurveyLinkSerializer(link).data)
+        serializer = SurveyLinkSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        link, created = _call(services.survey_link_change, actor=_actor(request), survey=survey,
+                              **serializer.validated_data)  # fmt: skip
+        answer = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(SurveyLinkSerializer(link).data, status=answer)
 
     @extend_schema(request=None, responses={201: SurveyDefinitionSerializer})
     @action(detail=True, methods=["post"])

@@ -317,6 +317,37 @@ class BrandingForm(forms.ModelForm):
         }
 
 
+class SurveyLinkForm(forms.Form):
+    """A survey's public link: its address, whether it takes answers, kiosk mode, the contact field."""
+
+    slug = forms.SlugField(
+        max_length=40,
+        required=False,
+        label="Link name",
+        help_text="The link is /l/<name>/: 3 to 40 lowercase letters, digits and hyphens. Empty: one is made up. "
+        "Changing it retires the old link and its printed QR codes.",
+    )
+    is_enabled = forms.BooleanField(required=False, initial=True, label="Takes answers")
+    kiosk_enabled = forms.BooleanField(
+        required=False,
+        label="Allow kiosk mode",
+        help_text="/l/<name>/?kiosk=1 on a shared tablet: full screen, one answer after another, back to the start "
+        "after each thank-you.",
+    )
+    ask_contact = forms.BooleanField(
+        required=False, initial=True, label='Offer a "may we contact you?" email field with the reason'
+    )
+
+    def service_fields(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "slug": data["slug"] or None,
+            "is_enabled": data["is_enabled"],
+            "kiosk_enabled": data["kiosk_enabled"],
+            "ask_contact": data["ask_contact"],
+        }
+
+
 class DryRunForm(forms.Form):
     event_type = forms.RegexField(r"^[a-z0-9_.:-]+$", max_length=100)
     properties = forms.JSONField(

@@ -34,10 +34,11 @@ from notifications.services.queue import message_queue
 from notifications.sms_text import gsm_safe
 from surveys.branding import branding_forget, color_errors
 from surveys.conditions import conditions_errors
-from surveys.models import ApiKey, Branding, PublishableKey, Question, Survey, TriggerRule
+from surveys.models import ApiKey, Branding, PublishableKey, Question, Survey, SurveyLink, TriggerRule
 from surveys.scales import SCALES, SUPPORTED_LOCALES
 from surveys.services.api_keys import api_key_create, api_keys_revoke
 from surveys.services.dispatch import invitation_preview
+from surveys.services.links import survey_link_save
 from surveys.services.publishable_keys import (
     publishable_key_create,
     publishable_key_revoke,
@@ -74,6 +75,7 @@ TEAM_FIELDS = (
     "slack_webhook_url",
 )
 ROOT_CAUSE_FIELDS = ("name", "is_active", "outside_agent_control")
+SURVEY_LINK_FIELDS = ("slug", "is_enabled", "kiosk_enabled", "ask_contact")
 USER_FIELDS = ("email", "first_name", "last_name", "role", "team", "is_active")
 
 
@@ -269,6 +271,18 @@ def survey_duplicate(*, actor: Actor, survey: Survey) -> Survey:
 
 
 # --- routing rules, teams, root causes ------------------------------------------------------------
+
+
+@transaction.atomic
+def survey_link_change(*, actor: Actor, survey: Survey, **changes) -> tuple[SurveyLink, bool]:
+    """Create the survey's public link or change it (`slug`, `is_enabled`, `kiosk_enabled`, `ask_contact`), with
+    its audit entry; whether it was created."""
+    current = SurveyLink.objects.filter(survey=survey).first()
+    before = snapshot(current, SURVEY_LINK_FIELDS) if current else {}
+    link = survey_link_save(survey=survey, **{name: changes.get(name) for name in SURVEY_LINK_FIELDS})
+    action = AuditEntry.Action.UPDATED if current else AuditEntry.Action.CREATED
+    audit_record(actor=actor, action=action, obj=link, before=before, after=snapshot(link, SURVEY_LINK_FIELDS))
+    return link, current is None
 
 
 def _save_with_audit(actor: Actor, obj: models.Model, fields: tuple[str, ...], changes: dict) -> models.Model:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("settings/surveys/<int:survey_id>/preview/", views.survey_preview, name="console-survey-preview"),
     path("settings/surveys/<int:survey_id>/preview/page/", views.survey_preview_page, name="console-survey-page"),
     path("settings/surveys/<int:survey_id>/send-test/", views.survey_send_test, name="console-survey-send-test"),
+    path("settings/surveys/<int:survey_id>/link/", views.survey_link, name="console-survey-link"),
     path("settings/trigger-rules/", views.trigger_rule_list, name="console-triggers"),
     path("settings/trigger-rules/dry-run/", views.trigger_rules_dry_run, name="console-triggers-dry-run"),
     path("settings/trigger-rules/new/", views.trigger_rule_edit, name="console-trigger-new"),

@@ -24,6 +24,7 @@ from notifications.sms_text import sms_segments
 from surveys.branding import branding_for
 from surveys.models import ApiKey, PublishableKey, Survey, TriggerRule
 from surveys.scales import SCALES, SUPPORTED_LOCALES, score_buttons
+from surveys.selectors import survey_link_of, survey_link_urls
 from surveys.services.dispatch import invitation_preview
 from surveys.wording import WORDING
 
@@ -517,6 +518,29 @@ def branding(request, survey_id: int | None = None):
         {"survey": survey, "form": form, "saved": saved, "brand": branding_for(survey.pk if survey else None)},
         status=status,
     )
+
+
+@manager_required
+def survey_link(request, survey_id: int):
+    """The survey's public link: create it, switch it and kiosk mode on or off, rename it; its QR codes."""
+    survey = get_object_or_404(Survey, pk=survey_id)
+    link = survey_link_of(survey_id=survey.pk)
+    initial = {"slug": link.slug, "is_enabled": link.is_enabled, "kiosk_enabled": link.kiosk_enabled,
+               "ask_contact": link.ask_contact} if link else None  # fmt: skip
+    form = forms.SurveyLinkForm(request.POST or None, initial=initial)
+    saved = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            link, _ = services.survey_link_change(actor=request.user, survey=survey, **form.service_fields())
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            saved = True
+            form = forms.SurveyLinkForm(initial=form.cleaned_data | {"slug": link.slug})
+    status = 400 if request.method == "POST" and not saved else 200
+    urls = survey_link_urls(link) if link else None
+    return _page(request, "surveys_link.html", {"survey": survey, "link": link, "urls": urls, "form": form,
+                                                "saved": saved}, status=status)  # fmt: skip
 
 
 @manager_required

@@ -1,14 +1,25 @@
 """Per-address request counts for the public pages and endpoints that take no credential (the respondent page,
-the web widget): one atomic cache counter per address and minute, shared by every web process."""
+the web widget, a survey's public link): one atomic cache counter per address and window, shared by every web
+process."""
 
 from django.core.cache import cache
 
 
-def address_over_limit(*, scope: str, address: str, per_minute: int) -> bool:
-    """Count one request of `address` in `scope`; True once it made more than `per_minute` this minute."""
+def _over(scope: str, address: str, limit: int, seconds: int) -> bool:
     key = f"surveys:{scope}-rate:{address}"
-    cache.add(key, 0, timeout=60)
+    cache.add(key, 0, timeout=seconds)
     try:
-        return cache.incr(key) > per_minute
+        return cache.incr(key) > limit
     except ValueError:  # expired between add and incr
         return False
+
+
+def address_over_limit(*, scope: str, address: str, per_minute: int) -> bool:
+    """Count one request of `address` in `scope`; True once it made more than `per_minute` this minute."""
+    return _over(scope, address, per_minute, 60)
+
+
+def address_over_hourly_limit(*, scope: str, address: str, per_hour: int) -> bool:
+    """Count one request of `address` in `scope`; True once it made more than `per_hour` this hour (the first
+    counted request starts the hour)."""
+    return _over(f"{scope}-hour", address, per_hour, 3600)

@@ -9,6 +9,7 @@ may use the old values until they expire; a shared cache (`CACHE_URL` on Redis) 
 import uuid
 from datetime import datetime
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef
@@ -16,7 +17,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from surveys.models import ApiKey, Contact, Invitation, Question, Response, Survey, TriggerRule
+from surveys.models import ApiKey, Contact, Invitation, Question, Response, Survey, SurveyLink, TriggerRule
 from surveys.tokens import token_hash
 
 INTAKE_CACHE_SECONDS = 60
@@ -225,3 +226,20 @@ def latest_open_sms_invitation_exists(*, phone: str, channel: str = "sms") -> bo
     return Invitation.objects.filter(
         channel=channel, contact__phone=phone, status=Invitation.Status.QUEUED, expires_at__gt=now
     ).exists()
+
+
+def survey_link_get(*, slug: str) -> SurveyLink | None:
+    """The public link of this slug, with its survey; None for an unknown one."""
+    if len(slug) > 40:
+        return None
+    return SurveyLink.objects.select_related("survey").filter(slug=slug).first()
+
+
+def survey_link_of(*, survey_id: int) -> SurveyLink | None:
+    return SurveyLink.objects.filter(survey_id=survey_id).first()
+
+
+def survey_link_urls(link: SurveyLink) -> dict[str, str]:
+    """Where the link, its kiosk mode and its QR codes are, as a person or a printer reaches them (`SITE_URL`)."""
+    base = f"{settings.SITE_URL}/l/{link.slug}/"
+    return {"url": base, "kiosk_url": f"{base}?kiosk=1", "qr_svg_url": f"{base}qr.svg", "qr_png_url": f"{base}qr.png"}

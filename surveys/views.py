@@ -1,7 +1,9 @@
 """The respondent's page `/s/<token>/`: GET and HEAD show and never record; POST records.
 
 Steps, each saved as it is left: score → reason (`?step=comment`) → additional questions
-(`?step=question&q=<id>`) → thank you (`?step=thanks`).
+(`?step=question&q=<id>`) → thank you (`?step=thanks`). An answer started on a survey's public link
+(`surveys.link_views`) continues here; its reason step offers the "may we contact you?" email field, and a
+kiosk's answer ends back at the kiosk's start instead of a thank-you of its own.
 """
 
 import hashlib
@@ -21,11 +23,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from surveys.branding import branding_for
-from surveys.models import Invitation, Question, Response
+from surveys.models import PUBLIC_CHANNELS, AnswerChannel, Invitation, Question, Response
 from surveys.rate_limits import address_over_limit
 from surveys.scales import pick_locale, score_buttons
 from surveys.scanners import automatic_reason
-from surveys.selectors import invitation_get_by_token, questions_for_score
+from surveys.selectors import invitation_get_by_token, questions_for_score, survey_link_of
+from surveys.services.links import kiosk_answer_end, link_contact_set
 from surveys.services.responses import (
     PageOutcome,
     answer_save,
@@ -92,9 +95,46 @@ def _visitor_locale(request) -> str:
     return pick_locale(first)
 
 
-def _not_found(request) -> HttpResponse:
-    locale = _visitor_locale(request)
+def _not_found(request, locale: str = "") -> HttpResponse:
+    locale = locale or _visitor_locale(request)
     return _page(request, "surveys/respond_not_found.html", {"words": _words(locale), "locale": locale}, 404)
+
+
+def _too_many(request, locale: str, body: str = "too_many_body", retry_after: int = 60) -> HttpResponse:
+    words = _words(locale)
+    page = _page(request, "surveys/respond_too_many.html", {"words": words, "locale": locale, "body": words[body]}, 429)
+    page["Retry-After"] = str(retry_after)
+    return page
+
+
+def kiosk_start_url(slug: str, locale: str) -> str:
+    return f"/l/{slug}/?kiosk=1&lang={locale}"
+
+
+def survey_context(survey, locale: str, product_name: str = "") -> dict:
+    """What every step of the page shows: the wording, the brand, the question and its scale."""
+    scale = survey.scale
+    return {
+        "words": _words(locale),
+        "locale": locale,
+        "brand": branding_for(survey.pk),
+        "survey": survey,
+        "question": typeset(survey.question(locale, product_name), locale),
+        "buttons": score_buttons(scale, locale),
+        "low_label": scale.low_label[locale],
+        "high_label": scale.high_label[locale],
+    }
+
+
+def _public_context(invitation: Invitation) -> dict:
+    """An answer given on a public link: whether to offer the contact field, and a kiosk's start to return to."""
+    if invitation.channel not in PUBLIC_CHANNELS:
+        return {}
+    link = survey_link_of(survey_id=invitation.survey_id)
+    context = {"ask_contact": bool(link and link.ask_contact and not invitation.contact.email)}
+    if invitation.channel == AnswerChannel.KIOSK and link is not None:
+        context["kiosk_restart"] = kiosk_start_url(link.slug, pick_locale(invitation.locale))
+    return context
 
 
 @csrf_exempt  # replaced by the stricter-than-nothing check just below, not dropped
@@ -102,26 +142,15 @@ def _not_found(request) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def survey_respond(request, token: str) -> HttpResponse:
     if _rate_limited(request):
-        locale = _visitor_locale(request)
-        page = _page(request, "surveys/respond_too_many.html", {"words": _words(locale), "locale": locale}, 429)
-        page["Retry-After"] = "60"
-        return page
+        return _too_many(request, _visitor_locale(request))
     invitation = invitation_get_by_token(token=token)
     if invitation is None:
         return _not_found(request)
     locale = pick_locale(invitation.locale)
     scale = invitation.survey.scale
     context = {
-        "words": _words(locale),
-        "locale": locale,
-        "brand": branding_for(invitation.survey_id),
-        "survey": invitation.survey,
-        "question": typeset(
-            invitation.survey.question(locale, invitation.properties.get("question_product_name", "")), locale
-        ),
-        "buttons": score_buttons(scale, locale),
-        "low_label": scale.low_label[locale],
-        "high_label": scale.high_label[locale],
+        **survey_context(invitation.survey, locale, invitation.properties.get("question_product_name", "")),
+        **_public_context(invitation),
     }
     current = Response.objects.filter(invitation=invitation).first()
     step = (request.POST if request.method == "POST" else request.GET).get("step", "")
@@ -218,13 +247,27 @@ def _save_score(request, invitation: Invitation, context: dict) -> HttpResponse:
         return HttpResponseRedirect(f"{request.path}?step=change")
     if not outcome.recorded:
         return HttpResponseRedirect(request.path)
-    if not invitation.survey.asks_reason(score):
-        page = HttpResponseRedirect(
-            _next_step(request.path, questions_for_score(survey=outcome.response.survey, score=score), None)
-        )
-    else:
-        page = HttpResponseRedirect(f"{request.path}?step=comment")
+    page = step_after_score(request.path, outcome.response, invitation)
     return _with_owner_cookie(request, page, outcome, invitation)
+
+
+def step_after_score(path: str, response: Response, invitation: Invitation) -> HttpResponse:
+    """The reason step, or (a "did we fix it?" yes asks no reason) the first additional question or the end."""
+    if not invitation.survey.asks_reason(response.score):
+        questions = questions_for_score(survey=response.survey, score=response.score)
+        return _step_redirect(invitation, _next_step(path, questions, None))
+    return HttpResponseRedirect(f"{path}?step=comment")
+
+
+def _step_redirect(invitation: Invitation, url: str) -> HttpResponse:
+    """Go to the next step; a kiosk's answer that reached its thank-you ends there, and the kiosk thanks and
+    starts again for the next person."""
+    if url.endswith("?step=thanks") and invitation.channel == AnswerChannel.KIOSK:
+        link = survey_link_of(survey_id=invitation.survey_id)
+        if link is not None:
+            kiosk_answer_end(invitation=invitation)
+            return HttpResponseRedirect(kiosk_start_url(link.slug, pick_locale(invitation.locale)) + "&step=thanks")
+    return HttpResponseRedirect(url)
 
 
 def _change_page(request, current: Response, context: dict) -> HttpResponse:
@@ -275,23 +318,40 @@ def _save_step(request, current: Response | None, step: str, context: dict) -> H
         # Its browser went on to the next step: a person, not a scanner, gave the held answer.
         current = response_confirm(response=current)
     questions = questions_for_score(survey=current.survey, score=current.score)
+    invitation = current.invitation
     if step == "comment":
-        comment = request.POST.get("comment", "")
-        if "\x00" in comment:
-            error = context["words"]["text_error"]
-            prompt = current.survey.reason_prompt(context["locale"])
-            page_context = {**context, "response": current, "prompt": prompt, "error": error}
-            return _page(request, "surveys/respond_comment.html", page_context, 400)
-        response_comment(response=current, comment=comment)
-        return HttpResponseRedirect(_next_step(request.path, questions, None))
+        return _save_comment(request, current, questions, context)
     question = _asked_question(questions, request.POST.get("q"))
     if question is None:
-        return HttpResponseRedirect(_next_step(request.path, questions, None))
+        return _step_redirect(invitation, _next_step(request.path, questions, None))
     try:
         answer_save(response=current, question=question, value=request.POST.getlist("value"))
     except ValidationError as exc:
         return _question_page(request, current, context, question=question, error=" ".join(exc.messages))
-    return HttpResponseRedirect(_next_step(request.path, questions, question))
+    return _step_redirect(invitation, _next_step(request.path, questions, question))
+
+
+def _save_comment(request, current: Response, questions: list[Question], context: dict) -> HttpResponse:
+    """The reason, and on a public link the email of a respondent who may be contacted (checked first: a bad
+    address saves neither, and the page says which field to fix)."""
+    comment = request.POST.get("comment", "")
+    email = request.POST.get("contact_email", "") if context.get("ask_contact") else ""
+    words = context["words"]
+    errors = {}
+    if "\x00" in comment:
+        errors["error"] = words["text_error"]
+    elif email.strip():
+        try:
+            link_contact_set(response=current, email=email)
+        except ValidationError:
+            errors["contact_error"] = words["contact_error"]
+    if errors:
+        prompt = current.survey.reason_prompt(context["locale"])
+        page_context = {**context, "response": current, "prompt": prompt, "comment": comment,
+                        "contact_email": email, **errors}  # fmt: skip
+        return _page(request, "surveys/respond_comment.html", page_context, 400)
+    response_comment(response=current, comment=comment)
+    return _step_redirect(current.invitation, _next_step(request.path, questions, None))
 
 
 def _question_page(

@@ -36,6 +36,13 @@ WORDING: dict[str, dict[str, str]] = {
         "too_many_title": "Too many attempts",
         "too_many_body": "Please wait a minute, then try again.",
         "widget_close": "Close the survey",
+        "too_many_answers_body": "Many answers came from your network. Please try again in an hour.",
+        "contact_label": "May we contact you about your answer? Leave your email (optional)",
+        "contact_error": "Enter a valid email address, or leave the field empty.",
+        "link_closed_title": "This survey is closed",
+        "link_closed_body": "It no longer takes answers. Thank you all the same.",
+        "kiosk_next": "The survey starts again for the next person in a few seconds.",
+        "kiosk_restart": "Start again",
     },
     "fr": {
         "email_subject": "{product_name} : une petite question",
@@ -72,6 +79,13 @@ WORDING: dict[str, dict[str, str]] = {
         "too_many_title": "Trop de tentatives",
         "too_many_body": "Merci de patienter une minute avant de réessayer.",
         "widget_close": "Fermer le questionnaire",
+        "too_many_answers_body": "Beaucoup de réponses sont venues de votre réseau. Merci de réessayer dans une heure.",
+        "contact_label": "Pouvons-nous vous recontacter au sujet de votre réponse ? Laissez votre e-mail (facultatif)",
+        "contact_error": "Saisissez une adresse e-mail valide, ou laissez le champ vide.",
+        "link_closed_title": "Ce questionnaire est clos",
+        "link_closed_body": "Il ne reçoit plus de réponses. Merci tout de même.",
+        "kiosk_next": "Le questionnaire recommence pour la personne suivante dans quelques secondes.",
+        "kiosk_restart": "Recommencer",
     },
 }
 

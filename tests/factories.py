@@ -8,7 +8,7 @@ from django.utils import timezone
 from feedback.models import FollowUp, RootCause, RoutingRule, Team, User
 from insights.rollups import rollup_count_follow_up
 from notifications.models import Channel, Message
-from surveys.models import Contact, Event, Invitation, Response, Survey, TriggerRule
+from surveys.models import Contact, Event, Invitation, Response, Survey, SurveyLink, TriggerRule
 from surveys.services.surveys import survey_mark_fix_check
 from surveys.tokens import invitation_token, token_hash
 
@@ -70,6 +70,14 @@ class TriggerRuleFactory(factory.django.DjangoModelFactory):
     event_type = "purchase"
     survey = factory.SubFactory(SurveyFactory)
     channel = TriggerRule.ChannelChoice.EMAIL
+
+
+class SurveyLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SurveyLink
+
+    survey = factory.SubFactory(SurveyFactory)
+    slug = factory.Sequence(lambda n: f"survey-link-{n}")
 
 
 class ContactFactory(factory.django.DjangoModelFactory):

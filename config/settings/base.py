@@ -416,6 +416,10 @@ RESPONDENT_RATE_LIMIT_PER_MINUTE = env.int("RESPONDENT_RATE_LIMIT_PER_MINUTE", d
 WEB_WIDGET_RATE_LIMIT_PER_MINUTE = env.int("WEB_WIDGET_RATE_LIMIT_PER_MINUTE", default=60)
 # How long a card shown by the web widget accepts its answer, reason and additional answers.
 WEB_WIDGET_ANSWER_HOURS = env.int("WEB_WIDGET_ANSWER_HOURS", default=24)
+# New answers on a survey's public link per client IP per hour (people behind one office or shop network share
+# it), and on its kiosk, whose one device answers for everyone at the counter.
+LINK_ANSWERS_PER_HOUR = env.int("LINK_ANSWERS_PER_HOUR", default=20)
+KIOSK_ANSWERS_PER_HOUR = env.int("KIOSK_ANSWERS_PER_HOUR", default=300)
 # One invitation per contact per window: per survey, and across all surveys.
 FATIGUE_SURVEY_DAYS = env.int("FATIGUE_SURVEY_DAYS", default=30)
 FATIGUE_GLOBAL_DAYS = env.int("FATIGUE_GLOBAL_DAYS", default=30)

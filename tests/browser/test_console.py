@@ -192,3 +192,24 @@ def test_browser_manager_sets_up_a_french_csat_survey_and_an_event_goes_out_as_s
     assert "Comment était notre aide ?" in survey_email["content"][0]["value"]
     assert "background:#0b6b2b" in survey_email["content"][1]["value"]
     assert third_party == []
+
+
+def test_browser_manager_creates_a_survey_s_public_link_and_gets_its_qr_code(wide_page, axe_violations):
+    ManagerFactory(email="lead@closeloop.test")
+    survey = Survey.objects.create(name="Store exit", kind="csat", product_name="Acme")
+    page = wide_page
+    _log_in(page, "lead@closeloop.test", "password", "/settings/surveys/")
+    page.get_by_role("link", name=f"Link & QR of {survey.name}").click()
+    _no_violations(page, axe_violations)
+
+    page.get_by_label("Link name").fill("store-exit")
+    page.get_by_label("Allow kiosk mode").check()
+    page.get_by_role("button", name="Create the link").click()
+    assert page.get_by_role("status").inner_text() == "Saved."
+    _no_violations(page, axe_violations)
+    qr = page.locator("#link-qr")
+    assert qr.get_attribute("alt") == "QR code of http://testserver/l/store-exit/"
+    # The image comes from this server, and is a picture a browser can draw.
+    assert qr.evaluate("image => image.complete && image.naturalWidth > 0")
+    assert page.locator("#kiosk-url").inner_text().endswith("/l/store-exit/?kiosk=1")
+    assert survey.public_link.kiosk_enabled is True

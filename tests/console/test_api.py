@@ -1,9 +1,11 @@
+import re
+
 import pytest
 from rest_framework.test import APIClient
 
 from console.models import AuditEntry
 from feedback.models import RoutingRule, User
-from surveys.models import Answer, ApiKey, PublishableKey, Question, Survey
+from surveys.models import Answer, ApiKey, PublishableKey, Question, Survey, SurveyLink
 from surveys.scales import SCALES
 from surveys.services.api_keys import api_key_create
 from tests.factories import (
@@ -543,3 +545,63 @@ def test_trigger_rule_writes_through_the_api_are_in_the_audit_trail():
     assert entries[1].changes == {"delay": [3600.0, 60.0], "is_active": [True, False]}
     assert entries[2].changes["event_type"] == ["order_delivered", None]
     assert raw not in str(AuditEntry.objects.values_list("actor_label", "changes"))
+
+
+def test_survey_link_is_created_shown_in_the_survey_and_changed_with_its_audit(request):
+    survey = SurveyFactory(name="Store CSAT")
+    admin = _as("admin", request)
+    assert admin.get(f"/api/surveys/{survey.pk}/").json()["public_link"] is None
+    assert admin.get(f"/api/surveys/{survey.pk}/link/").status_code == 404
+
+    created = admin.patch(f"/api/surveys/{survey.pk}/link/", {"kiosk_enabled": True}, format="json")
+    assert created.status_code == 201
+    slug = created.json()["slug"]
+    assert re.fullmatch(r"store-csat-[0-9a-f]{6}", slug)
+    base = f"http://testserver/l/{slug}/"
+    expected = {
+        "slug": slug, "is_enabled": True, "kiosk_enabled": True, "ask_contact": True, "url": base,
+        "kiosk_url": f"{base}?kiosk=1", "qr_svg_url": f"{base}qr.svg", "qr_png_url": f"{base}qr.png",
+    }  # fmt: skip
+    assert created.json() == expected
+    assert admin.get(f"/api/surveys/{survey.pk}/").json()["public_link"] == expected
+
+    changed = admin.patch(f"/api/surveys/{survey.pk}/link/", {"slug": "store-7", "is_enabled": False}, format="json")
+    assert (changed.status_code, changed.json()["url"], changed.json()["is_enabled"]) == (
+        200, "http://testserver/l/store-7/", False
+    )  # fmt: skip
+    entries = AuditEntry.objects.filter(object_type="surveylink").order_by("pk")
+    assert [(entry.action, entry.changes) for entry in entries][-1] == (
+        "updated", {"is_enabled": [True, False], "slug": [slug, "store-7"]}
+    )  # fmt: skip
+
+
+def test_survey_link_bad_input_is_field_level_and_changes_nothing(request):
+    taken = SurveyFactory()
+    admin = _as("admin", request)
+    admin.patch(f"/api/surveys/{taken.pk}/link/", {"slug": "store-7"}, format="json")
+    survey = SurveyFactory()
+    clash = admin.patch(f"/api/surveys/{survey.pk}/link/", {"slug": "store-7"}, format="json")
+    assert (clash.status_code, clash.json()["errors"]) == (
+        400,
+        {"slug": ["Another survey's link already uses this name."]},
+    )
+    short = admin.patch(f"/api/surveys/{survey.pk}/link/", {"slug": "ab"}, format="json")
+    assert short.json()["errors"] == {
+        "slug": ["Use 3 to 40 lowercase letters, digits and hyphens, starting and ending with a letter or digit."]
+    }
+    not_bool = admin.patch(f"/api/surveys/{survey.pk}/link/", {"kiosk_enabled": "maybe"}, format="json")
+    assert (not_bool.status_code, list(not_bool.json()["errors"])) == (400, ["kiosk_enabled"])
+    fix_check = SurveyFactory(is_fix_check=True)
+    refused = admin.patch(f"/api/surveys/{fix_check.pk}/link/", {}, format="json")
+    assert refused.json()["errors"] == {
+        "survey": ['A "did we fix it?" survey is answered from its case, not a public link.']
+    }
+    assert list(SurveyLink.objects.values_list("slug", flat=True)) == ["store-7"]
+
+
+@pytest.mark.parametrize("who", ["responses:read", "agent", "anonymous"])
+def test_survey_link_needs_a_manager_or_the_admin_scope(request, who):
+    survey = SurveyFactory()
+    response = _as(who, request).patch(f"/api/surveys/{survey.pk}/link/", {}, format="json")
+    assert response.status_code == (401 if who == "anonymous" else 403)
+    assert not SurveyLink.objects.exists()

@@ -4,8 +4,8 @@ import pytest
 
 from console.models import AuditEntry
 from feedback.models import RoutingRule, User
-from surveys.models import ApiKey, PublishableKey, Survey, TriggerRule
-from tests.factories import SurveyFactory, TeamFactory, TriggerRuleFactory
+from surveys.models import ApiKey, PublishableKey, Survey, SurveyLink, TriggerRule
+from tests.factories import SurveyFactory, SurveyLinkFactory, TeamFactory, TriggerRuleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -341,3 +341,31 @@ def test_console_preview_shows_the_whatsapp_template_and_its_variables(client, m
     # The preview's invitation has no row: its link leads nowhere, as in the email and SMS previews.
     assert re.fullmatch(r"http://testserver/s/[0-9a-f]+/", template["variables"]["2"])
     assert "<dt>{{1}}</dt><dd>How satisfied were you with Acme?</dd>" in shown.content.decode()
+
+
+def test_console_survey_link_page_creates_the_link_and_shows_its_qr_codes(client, manager):
+    survey = SurveyFactory(name="Store")
+    client.force_login(manager)
+    empty = client.get(f"/settings/surveys/{survey.pk}/link/")
+    assert (empty.status_code, empty.context["link"]) == (200, None)
+    form = {"slug": "store-7", "is_enabled": "on", "kiosk_enabled": "on", "ask_contact": "on"}
+    saved = client.post(f"/settings/surveys/{survey.pk}/link/", form)
+    html = saved.content.decode()
+    assert saved.status_code == 200
+    assert '<p role="status">Saved.</p>' in html
+    assert '<a href="http://testserver/l/store-7/" id="link-url">http://testserver/l/store-7/</a>' in html
+    assert 'href="http://testserver/l/store-7/?kiosk=1" id="kiosk-url"' in html
+    assert '<img src="/l/store-7/qr.svg" alt="QR code of http://testserver/l/store-7/"' in html
+    assert 'href="/l/store-7/qr.png?download=1"' in html
+    assert SurveyLink.objects.get().survey == survey
+    assert AuditEntry.objects.get(object_type="surveylink").actor == manager
+
+
+def test_console_survey_link_page_refuses_a_taken_name_on_its_field(client, manager):
+    SurveyLinkFactory(slug="store-7")
+    survey = SurveyFactory()
+    client.force_login(manager)
+    refused = client.post(f"/settings/surveys/{survey.pk}/link/", {"slug": "store-7", "is_enabled": "on"})
+    assert refused.status_code == 400
+    assert refused.context["form"].errors["slug"] == ["Another survey's link already uses this name."]
+    assert not SurveyLink.objects.filter(survey=survey).exists()
