@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from integrations.models import WebhookDelivery, WebhookSubscription
+from integrations.models import ConnectorDelivery, WebhookDelivery, WebhookSubscription, ZendeskNote
 from integrations.webhooks import webhook_delivery_replay, webhook_events_check, webhook_secret_new, webhook_url_check
 
 
@@ -82,3 +82,30 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         for delivery in queryset.select_related("subscription"):
             webhook_delivery_replay(delivery=delivery)
         self.message_user(request, f"{queryset.count()} deliveries queued again.")
+
+
+class ReadOnlyLogAdmin(admin.ModelAdmin):
+    """A log is read, never written by hand: connectors' deliveries and Zendesk notes come from their services."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ConnectorDelivery)
+class ConnectorDeliveryAdmin(ReadOnlyLogAdmin):
+    list_display = ("received_at", "connector", "topic", "status", "delivery_id")
+    list_filter = ("status", "connector")
+    search_fields = ("delivery_id", "topic", "detail")
+    list_select_related = ("connector",)
+
+
+@admin.register(ZendeskNote)
+class ZendeskNoteAdmin(ReadOnlyLogAdmin):
+    list_display = ("created_at", "connector", "ticket_id", "status", "attempts", "written_at")
+    list_filter = ("status", "connector")
+    search_fields = ("ticket_id", "error")
+    list_select_related = ("connector",)
+    exclude = ("body",)  # the customer's comment: read on the answer's own page
