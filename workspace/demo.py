@@ -17,7 +17,17 @@ from feedback.services.routing_rules import routing_rule_save
 from feedback.services.users import user_create
 from insights.rollups import rollup_rebuild
 from notifications.models import Channel, Message
-from surveys.models import ApiKey, Contact, Event, Invitation, PublishableKey, Response, Survey, TriggerRule
+from surveys.models import (
+    ApiKey,
+    Contact,
+    Event,
+    Invitation,
+    PublishableKey,
+    Response,
+    Survey,
+    SurveyLink,
+    TriggerRule,
+)
 from surveys.tokens import invitation_token, token_hash
 
 DEMO_API_KEY = "cl_demo_key_for_local_use_only"
@@ -29,6 +39,8 @@ DEMO_WIDGET_ORIGINS = (
     "http://localhost:8080",
     "http://127.0.0.1:8080",
 )
+# The store's public link (its QR code on receipts, a kiosk at the till) of the purchase survey.
+DEMO_LINK_SLUG = "acme-store"
 DEMO_LOGINS = (
     ("manager@demo.closeloop.test", "demo-manager", User.Role.MANAGER),
     ("agent@demo.closeloop.test", "demo-agent", User.Role.AGENT),
@@ -70,6 +82,7 @@ def demo_load(*, history_size: int = 80, seed: int = 7) -> None:
     PublishableKey.objects.create(
         name="Demo web widget", key=DEMO_WIDGET_KEY, survey=nps, allowed_origins=list(DEMO_WIDGET_ORIGINS)
     )
+    SurveyLink.objects.create(survey=nps, slug=DEMO_LINK_SLUG, kiosk_enabled=True)
     for email, password, role in DEMO_LOGINS:
         # The demo's logins are published, local-only and meant to be typed: set past the password validators
         # (which refuse "demo-agent" for agent@demo…), as no real account ever is.

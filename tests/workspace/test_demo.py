@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from feedback.models import FollowUp, RoutingRule, User
 from notifications.models import Message
 from surveys.models import Invitation, Response, Survey, TriggerRule
-from workspace.demo import DEMO_API_KEY, DEMO_LOGINS, DEMO_WIDGET_KEY, demo_is_loaded, demo_load
+from workspace.demo import DEMO_API_KEY, DEMO_LINK_SLUG, DEMO_LOGINS, DEMO_WIDGET_KEY, demo_is_loaded, demo_load
 
 
 @pytest.mark.django_db
@@ -76,3 +76,14 @@ def test_demo_widget_key_shows_the_nps_survey_to_a_local_development_server(clie
     assert response.json()["survey"]["question"] == (
         "How likely are you to recommend Acme Store to a friend or colleague?"
     )
+
+
+@pytest.mark.django_db
+def test_demo_store_link_and_kiosk_take_answers_and_serve_their_qr_code(client):
+    demo_load(history_size=0)
+
+    assert client.get(f"/l/{DEMO_LINK_SLUG}/").status_code == 200
+    kiosk = client.post(f"/l/{DEMO_LINK_SLUG}/?kiosk=1", {"step": "score", "score": "9"})
+    assert kiosk.status_code == 302
+    assert Response.objects.get(invitation__channel="kiosk").survey.name == "Purchase NPS"
+    assert client.get(f"/l/{DEMO_LINK_SLUG}/qr.svg")["Content-Type"] == "image/svg+xml"

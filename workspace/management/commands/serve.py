@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 
 from workspace.demo import (
     DEMO_API_KEY,
+    DEMO_LINK_SLUG,
     DEMO_LOGINS,
     DEMO_WIDGET_KEY,
     DEMO_WIDGET_ORIGINS,
@@ -69,6 +70,8 @@ class Command(BaseCommand):
                 f'  <script src="{base}/web/snippet.js" data-key="{DEMO_WIDGET_KEY}"></script>'
                 "<script>closeloop.survey({forceDisplay: true});</script>"
             )
+            link = f"{base}/l/{DEMO_LINK_SLUG}/"
+            self.stdout.write(f"Demo survey link: {link} (kiosk: {link}?kiosk=1, QR code: {link}qr.svg)")
         if not settings.BROKER_CONFIGURED:
             self.stdout.write("No CELERY_BROKER_URL: background work and periodic jobs run in the web process.")
         self.stdout.flush()
