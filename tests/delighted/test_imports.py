@@ -4,9 +4,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from delighted.export_files import ExportFileError
@@ -401,3 +403,77 @@ def test_responses_written_without_their_id_are_imported_once():
     again = records_import(export_records([export], default_survey_type="nps"))
 
     assert (first.imported["responses"], again.skipped["already_imported"], Response.objects.count()) == (1, 1, 1)
+
+
+_texts = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["\x00", "a\x00b", "x" * 400, "nps", "csat", "pmf", "1713418460", "a@b.co", "+16175551212"]),
+)
+_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(10**25), max_value=10**25), st.floats(allow_nan=False), _texts
+)
+_values = st.recursive(
+    _scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_texts, inner, max_size=3), max_leaves=10
+)
+_keys = st.sampled_from(
+    ["id", "person", "survey_type", "score", "comment", "created_at", "updated_at", "person_properties", "notes"]
+    + ["tags", "additional_answers", "email", "phone_number", "name", "unsubscribed_at", "bounced_at", "question"]
+)
+_VALID = {
+    "id": "1",
+    "person": {"id": "2", "email": "a@b.co", "name": "A", "phone_number": None},
+    "survey_type": "nps",
+    "score": 9,
+    "comment": "ok",
+    "created_at": 1713418460,
+    "person_properties": {"plan": "pro"},
+    "notes": [{"text": "n", "user_email": "cs@b.co", "created_at": 1713418460}],
+    "tags": ["t"],
+    "additional_answers": [{"value": {"scale": 3}, "question": {"id": "q", "type": "scale", "text": "Q?"}}],
+}
+# Random objects, and valid responses with some fields replaced by anything.
+_records = st.lists(
+    st.one_of(
+        st.dictionaries(_keys, _values, max_size=8),
+        st.dictionaries(_keys, _values, max_size=3).map(lambda changes: {**_VALID, **changes}),
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(items=_records)
+def test_hostile_records_are_imported_or_skipped_never_an_error(items):
+    """Any JSON a file may hold under Delighted's keys: each record is imported whole or skipped with a reason."""
+    try:
+        records = export_records([ExportFile("hostile.json", json.dumps(items))], default_survey_type="nps")
+    except ExportFileError:
+        return  # refused as a whole, naming the file and line, before anything is written
+    with transaction.atomic():
+        summary = records_import(records)
+        counted = sum(summary.imported[k] for k in ("responses", "people", "unsubscribes", "bounces"))
+        assert counted + sum(summary.skipped.values()) == len(records)
+        assert Response.objects.count() == summary.imported["responses"]
+        transaction.set_rollback(True)
+
+
+def test_an_imported_answer_takes_new_tags_and_notes_through_v1_but_keeps_its_score():
+    _import("survey_responses_expanded.json")
+    response = Response.objects.get(pk=DelightedRecord.objects.get(kind="response", delighted_id="501").object_id)
+    raw = api_key_create(name="crm", survey=response.survey)[1]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{raw}:".encode()).decode())
+
+    tagged = client.put(
+        f"/v1/survey_responses/{response.pk}", {"tags": ["refund"], "notes": ["Followed up"]}, format="json"
+    )
+    rescored = client.put(f"/v1/survey_responses/{response.pk}", {"score": 9}, format="json")
+
+    assert (tagged.status_code, tagged.json()["tags"], [n["text"] for n in tagged.json()["notes"]]) == (
+        200,
+        ["refund"],
+        ["Called him back, refund sent.", "Followed up"],
+    )
+    assert (rescored.status_code, rescored.json()["errors"]) == (422, {"invitation": ["This survey is closed."]})
+    response.refresh_from_db()
+    assert response.score == 3

@@ -198,3 +198,24 @@ def test_a_moving_import_is_not_started_twice(client, manager, django_capture_on
 
     delighted_import.refresh_from_db()
     assert (delighted_import.status, callbacks) == ("running", [])
+
+
+def test_a_file_over_the_size_limit_is_refused_on_the_form(client, manager, settings):
+    settings.DELIGHTED_IMPORT_MAX_BYTES = 2 * 1024 * 1024
+    client.force_login(manager)
+    response = client.post(
+        "/settings/import/delighted/",
+        {"files": [_upload("big.json", b"[" + b" " * (3 * 1024 * 1024) + b"]")], "default_survey_type": "nps"},
+    )
+    assert response.status_code == 400
+    assert "big.json is larger than 2 MB: split it into pages, one file each." in response.content.decode()
+    assert DelightedImport.objects.count() == 0
+
+
+def test_uploading_nothing_says_a_file_is_needed(client, manager):
+    client.force_login(manager)
+    response = client.post("/settings/import/delighted/", {"default_survey_type": "pmf"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "This field is required." in html
+    assert "Select a valid choice. pmf is not one of the available choices." in html
