@@ -175,10 +175,17 @@ def csv_text_check(name: str, text: str) -> None:
         raise ExportFileError(f"{name}: holds NUL characters; export it again as CSV (UTF-8).")
 
 
+def csv_delimiter(text: str) -> str:
+    """A comma, as Delighted writes; a semicolon or a tab when the header row holds more of those (a file saved
+    again by a spreadsheet set to a language whose decimal mark is the comma)."""
+    header = text.split("\n", 1)[0]
+    return max((",", ";", "\t"), key=lambda delimiter: (header.count(delimiter), delimiter == ","))
+
+
 def csv_headers(name: str, text: str) -> list[str]:
     csv_text_check(name, text)
     try:
-        headers = next(csv.reader(io.StringIO(text)), [])
+        headers = next(csv.reader(io.StringIO(text), delimiter=csv_delimiter(text)), [])
     except csv.Error as exc:
         raise ExportFileError(f"{name} line 1: not CSV ({exc}).") from exc
     headers = [header.strip() for header in headers]
@@ -223,7 +230,7 @@ def csv_records(name: str, text: str, mapping: dict[str, str], *, default_survey
     headers = csv_headers(name, text)
     mapping = {header: mapping.get(header, "property") for header in headers}
     csv_mapping_check(name, headers, mapping)
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text), delimiter=csv_delimiter(text))
     next(reader)
     records = []
     line = reader.line_num + 1

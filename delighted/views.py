@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from delighted.export_files import ExportFileError, csv_headers
+from delighted.export_files import ExportFileError, csv_delimiter, csv_headers
 from delighted.forms import ColumnsForm, UploadForm
 from delighted.imports import (
     ExportFile,
@@ -103,7 +103,7 @@ def _csv_files(delighted_import: DelightedImport) -> list:
     files = []
     for file in delighted_import.files.order_by("pk"):
         if file.mapping:
-            reader = csv.reader(io.StringIO(file.content))
+            reader = csv.reader(io.StringIO(file.content), delimiter=csv_delimiter(file.content))
             next(reader, None)
             files.append((file, csv_headers(file.name, file.content), next(reader, [])))
     return files

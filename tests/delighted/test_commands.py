@@ -61,7 +61,7 @@ def test_import_delighted_maps_columns_and_reads_rows_without_a_survey_type_as_t
     ("content", "args", "message"),
     [
         ('[{"id": "1", "score": 9, "person": "2"}', (), "broken.json line 1: the array is not closed (missing ])."),
-        ("Score;Date\n9;2024-01-01\n", (), "broken.csv: no column holds the score; choose one."),
+        ("Note;Date\n9;2024-01-01\n", (), "broken.csv: no column holds the score; choose one."),
         ("Email,Date\nx@example.com,2024-01-01\n", (), "broken.csv: no column holds the score; choose one."),
         ("Score,Date\n9,2024-01-01\n", ("--map", "Date"), "--map 'Date': write COLUMN=FIELD, FIELD one of"),
         ("Score,Date\n9,2024-01-01\n", ("--map", "Date=when"), "--map 'Date=when': write COLUMN=FIELD"),
@@ -69,7 +69,7 @@ def test_import_delighted_maps_columns_and_reads_rows_without_a_survey_type_as_t
     ],
 )
 def test_import_delighted_names_the_file_and_line_of_a_bad_file_and_writes_nothing(tmp_path, content, args, message):
-    name = "broken.csv" if content.startswith(("Score", "Email")) else "broken.json"
+    name = "broken.csv" if content.startswith(("Score", "Email", "Note")) else "broken.json"
     path = tmp_path / name
     path.write_text(content)
 

@@ -188,3 +188,18 @@ def test_times_are_read_as_delighted_and_spreadsheets_write_them(value, expected
 )
 def test_scores_are_whole_numbers(value, expected):
     assert parse_score(value) == expected
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_a_csv_saved_again_by_a_spreadsheet_with_semicolons_or_tabs_is_read_too(delimiter):
+    text = (
+        delimiter.join(["Score", "Date", "Comment"]) + "\n" + delimiter.join(["9", "2024-03-01", "Bien, merci"]) + "\n"
+    )
+
+    [record] = csv_records("r.csv", text, csv_mapping_guess(["Score", "Date", "Comment"]), default_survey_type="nps")
+
+    assert (record.data["score"], record.data["created_at"], record.data["comment"]) == (
+        "9",
+        "2024-03-01",
+        "Bien, merci",
+    )
