@@ -44,6 +44,7 @@ from surveys.models import (
 from surveys.models import Response as SurveyResponse
 from surveys.scales import SUPPORTED_LOCALES
 from surveys.selectors import survey_link_of, survey_link_urls
+from surveys.services.privacy import contact_erase, contact_export
 
 ERRORS = {400: OpenApiResponse(description="Invalid input: `{message, errors: {field: [...]}}`")}
 NO_LINK = {404: OpenApiResponse(description="No such survey, or the survey has no public link yet.")}
@@ -309,8 +310,32 @@ class ContactRecordSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Contact
-        fields = ["id", "email", "phone", "name", "locale", "timezone", "external_id", "properties", "created_at"]
+        fields = [
+            "id", "email", "phone", "name", "locale", "timezone", "external_id", "properties", "created_at",
+            "erased_at",
+        ]  # fmt: skip
         read_only_fields = fields
+
+
+class ErasureQuerySerializer(serializers.Serializer):
+    hard = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Delete their answers too and uncount them (default: kept as "
+        "anonymous scores, so figures stay true).",
+    )
+    suppress = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="They asked never to be contacted again: a keyed hash of their "
+        "addresses keeps them out of every future survey.",
+    )
+
+
+class ErasureResultSerializer(serializers.Serializer):
+    contact = serializers.IntegerField(source="contact_id")
+    mode = serializers.ChoiceField(choices=["anonymised", "hard"])
+    rows = serializers.DictField(child=serializers.IntegerField(), help_text="Rows erased or anonymised, by kind.")
 
 
 class ContactQuerySerializer(serializers.Serializer):
@@ -319,15 +344,21 @@ class ContactQuerySerializer(serializers.Serializer):
     external_id = serializers.CharField(required=False, max_length=200)
 
 
-@extend_schema(tags=["contacts"], parameters=[ContactQuerySerializer])
-class ContactViewSet(viewsets.ReadOnlyModelViewSet):
-    """Contacts, newest first; filter by email, phone or external id. Contacts arrive with events."""
+@extend_schema(tags=["contacts"])
+@extend_schema_view(list=extend_schema(parameters=[ContactQuerySerializer]))
+class ContactViewSet(mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Contacts, newest first; filter by email, phone or external id. Contacts arrive with events.
+
+    A person's rights (docs/privacy.md): `DELETE` erases them, `GET …/export/` gives everything stored about
+    them; both need a manager or the admin scope, and both are recorded in the audit trail."""
 
     permission_classes = [CanReadResponses]
     serializer_class = ContactRecordSerializer
     pagination_class = NewestFirst
 
     def get_queryset(self):
+        if self.action != "list":
+            return Contact.objects.all()
         query = ContactQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         filters = {name: value for name, value in query.validated_data.items()}
@@ -340,6 +371,38 @@ class ContactViewSet(viewsets.ReadOnlyModelViewSet):
                 Exists(Invitation.objects.filter(contact_id=OuterRef("pk"), survey_id=survey_id))
             )
         return contacts
+
+    @extend_schema(
+        parameters=[ErasureQuerySerializer],
+        responses={200: ErasureResultSerializer, **ERRORS},
+        summary="Erase a person: every trace of them, in one transaction (GDPR art. 17)",
+    )
+    def destroy(self, request, pk=None):
+        """Their contact, events' properties, messages, SMS and emails, webhook payloads, case threads and notes,
+        comments and what was read in them go; their answers stay as anonymous scores unless `hard=true`.
+        Twilio's copies of their SMS are deleted after the erasure commits."""
+        query = ErasureQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        result = contact_erase(
+            contact=self.get_object(),
+            hard=query.validated_data["hard"],
+            keep_out=query.validated_data["suppress"],
+            actor=_actor(request),
+        )
+        return Response(ErasureResultSerializer(result).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: OpenApiResponse(description="Everything stored about the person, as JSON")},
+        summary="Export everything stored about a person (GDPR art. 15)",
+    )
+    @action(detail=True, methods=["get"], permission_classes=[IsManagerOrAdminKey])
+    def export(self, request, pk=None):
+        """The contact, their events, invitations, answers (with notes), the messages sent to them and theirs to
+        us, suppressions, cases with their threads, webhook deliveries about them and Autopilot memberships."""
+        data = contact_export(contact=self.get_object(), actor=_actor(request))
+        filename = f"contact-{data['contact']['id']}.json"
+        return Response(data, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 class AnswerSerializer(serializers.Serializer):

@@ -13,6 +13,9 @@ class AuditEntry(models.Model):
         REVOKED = "revoked", "Revoked"
         INVITED = "invited", "Invited"
         PURGED = "purged", "Purged"  # the retention purge (workspace.services.retention)
+        # A person's data (GDPR art. 17 and 15): `changes` holds row counts per kind, never the data itself.
+        ERASED = "erased", "Erased"
+        EXPORTED = "exported", "Exported"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -22,7 +25,10 @@ class AuditEntry(models.Model):
     object_type = models.CharField(max_length=50)
     object_id = models.CharField(max_length=50)
     object_repr = models.CharField(max_length=200)
-    changes = models.JSONField(default=dict, help_text="{field: [before, after]}; secrets are never stored.")
+    changes = models.JSONField(
+        default=dict,
+        help_text="{field: [before, after]}; never a secret. Erasures and exports: {kind of rows: [null, count]}.",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -143,6 +143,25 @@ def audit_purge_record(*, actor_label: str, kind: str, label: str, days: int, re
     )
 
 
+def privacy_request_audit(
+    *, action: str, contact_id: int, rows: dict[str, int], mode: str, actor: Actor, actor_label: str = ""
+) -> AuditEntry:
+    """Record a person's erasure or export: who, when, how (`mode`) and how many rows of each kind, as
+    `{kind: [None, rows]}`; never the person's data (the contact is named by its id only)."""
+    changes = {kind: [None, count] for kind, count in sorted(rows.items())}
+    if mode:
+        changes["mode"] = [None, mode]
+    return AuditEntry.objects.create(
+        actor=actor if isinstance(actor, User) else None,
+        actor_label=actor_label or _actor_label(actor),
+        action=action,
+        object_type="contact",
+        object_id=str(contact_id),
+        object_repr=f"contact {contact_id}",
+        changes=changes,
+    )
+
+
 # --- surveys ------------------------------------------------------------------------------------
 
 

@@ -6,3 +6,6 @@ class DelightedConfig(AppConfig):
 
     name = "delighted"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from delighted import receivers  # noqa: F401  (connects the erasure and export receivers)

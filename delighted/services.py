@@ -16,7 +16,8 @@ from django.utils import timezone
 from delighted.models import AuditEntry, AutopilotMembership
 from surveys.models import ApiKey, Contact, Response, ResponseNote, Survey
 from surveys.services import fatigue
-from surveys.services.contacts import ContactData, contact_addresses_change, contact_delete, contact_upsert
+from surveys.services.contacts import ContactData, contact_addresses_change, contact_upsert
+from surveys.services.privacy import contact_erase
 from surveys.services.scheduling import ScheduleOutcome, SkipReason, invitation_schedule
 
 
@@ -153,9 +154,12 @@ def contact_survey_request(
 
 @transaction.atomic
 def person_erase(*, contact: Contact, api_key: ApiKey) -> AuditEntry:
-    """Erase a person everywhere (a data-deletion request) and record who asked, in one transaction."""
+    """Erase a person everywhere (a data-deletion request) and record who asked, in one transaction.
+
+    Delighted's "delete person" deletes their responses too: the hard erasure, which also uncounts them
+    (surveys.services.privacy; the console's audit trail records it as well)."""
     entry = AuditEntry.objects.create(
         action="person.erase", api_key_id=api_key.pk, api_key_name=api_key.name, subject=f"person {contact.pk}"
     )
-    contact_delete(contact=contact)
+    contact_erase(contact=contact, hard=True, actor=api_key)
     return entry

@@ -5,9 +5,16 @@ from django.dispatch import receiver
 
 from feedback.services.answers import follow_up_open_for_response
 from feedback.services.conversation import follow_up_record_inbound_email, follow_up_record_inbound_sms
+from feedback.services.erasure import follow_ups_erase, follow_ups_export
 from feedback.tasks import open_follow_up
 from notifications.signals import inbound_email_received, inbound_sms_received
-from surveys.signals import response_analysed, response_submitted, response_withdrawn
+from surveys.signals import (
+    contact_erasing,
+    contact_exporting,
+    response_analysed,
+    response_submitted,
+    response_withdrawn,
+)
 
 
 @receiver(response_submitted)
@@ -42,3 +49,13 @@ def put_customer_sms_on_follow_up(
 @receiver(inbound_email_received)
 def put_customer_email_on_follow_up(sender, inbound_id: int, thread: str, body: str, received_at=None, **kwargs):
     follow_up_record_inbound_email(thread=thread, body=body, received_at=received_at)
+
+
+@receiver(contact_erasing)
+def erase_follow_ups(sender, subject, rows, **kwargs) -> None:
+    follow_ups_erase(subject=subject, rows=rows)
+
+
+@receiver(contact_exporting)
+def export_follow_ups(sender, contact, response_ids, **kwargs) -> dict:
+    return follow_ups_export(response_ids=response_ids)

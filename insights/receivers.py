@@ -4,6 +4,7 @@ from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
 from feedback.signals import follow_up_changed
+from insights.erasure import rollups_erase
 from insights.rollups import (
     rollup_count_follow_up,
     rollup_count_response,
@@ -12,7 +13,7 @@ from insights.rollups import (
 )
 from insights.theme_rollups import rollup_count_themes, rollup_uncount_themes
 from surveys.services.analysis import responses_mark_for_analysis
-from surveys.signals import response_submitted, response_withdrawn
+from surveys.signals import contact_erasing, response_submitted, response_withdrawn
 
 
 @receiver(response_submitted)
@@ -47,3 +48,9 @@ def count_changed_follow_up(sender, follow_up_id: int, **kwargs) -> None:
 @receiver(pre_delete, sender="feedback.FollowUp")
 def uncount_deleted_follow_up(sender, instance, **kwargs) -> None:
     rollup_uncount_follow_up(follow_up_id=instance.pk)
+
+
+@receiver(contact_erasing)
+def forget_erased_contact(sender, subject, rows, **kwargs) -> None:
+    """A person is erased: their answers leave the buckets a recomputation would no longer put them in."""
+    rollups_erase(subject=subject, rows=rows)

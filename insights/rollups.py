@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, Min, OuterRef, Q
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -46,6 +46,26 @@ def _segment_values(response: Response) -> dict[str, str]:
         value = (sources.get(source) or {}).get(key, "")
         values[name] = str(value)[:200] if value is not None else ""
     return values
+
+
+def rollup_forget_segments(*, response_id: int) -> None:
+    """Move a counted answer from its breakdown buckets to the empty value's: the properties it was broken down
+    by are being erased (a person's erasure keeping their answers as anonymous scores). Its totals stay."""
+    with transaction.atomic():
+        tally = (
+            ResponseTally.objects.select_for_update(of=("self",))
+            .select_related("response__survey")
+            .filter(response_id=response_id)
+            .first()
+        )
+        blank = dict.fromkeys(settings.DASHBOARD_BREAKDOWN_PROPERTIES, "")
+        if tally is None or tally.segments == blank:
+            return
+        survey = tally.response.survey
+        _add(tally, survey.pk, survey.kind, tally.score, -1)
+        tally.segments = blank
+        tally.save(update_fields=["segments"])
+        _add(tally, survey.pk, survey.kind, tally.score, 1)
 
 
 def _tally_for(response: Response) -> ResponseTally:
@@ -194,11 +214,9 @@ def rollup_uncount_response(*, response_id: int) -> None:
         tally.delete()
 
 
-def _funnel_rows(since: date | None) -> list[FunnelRollup]:
+def _funnel_rows(invitations: QuerySet[Invitation]) -> list[FunnelRollup]:
     # An imported answer's invitation was never sent from here: the funnel counts what was.
-    invitations = Invitation.objects.exclude(cancel_reason=Invitation.IMPORTED)
-    if since is not None:
-        invitations = invitations.filter(created_at__gte=_start_of(since))
+    invitations = invitations.exclude(cancel_reason=Invitation.IMPORTED)
     rows = (
         invitations.annotate(
             day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()),
@@ -241,11 +259,29 @@ def rollup_refresh_funnel(*, since: date | None = None) -> int:
     Invitations change state for as long as their link is open (sent, delivered, answered), so the
     recent days are recounted from the source rows rather than nudged by events that may be lost.
     """
-    rows = _funnel_rows(since)
+    invitations = Invitation.objects.all()
+    if since is not None:
+        invitations = invitations.filter(created_at__gte=_start_of(since))
+    rows = _funnel_rows(invitations)
     stale = FunnelRollup.objects.all() if since is None else FunnelRollup.objects.filter(day__gte=since)
     stale.delete()
     FunnelRollup.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
+
+
+def rollup_funnel_forget(*, invitation_ids: list[int]) -> None:
+    """Recount the funnel of the days these invitations were created on, without them: they are about to be
+    deleted (a person's hard erasure). Call inside the deleting transaction."""
+    created = Invitation.objects.filter(pk__in=invitation_ids).values_list("created_at", flat=True)
+    days = sorted({timezone.localdate(at) for at in created})
+    if not days:
+        return
+    on_days = Q()
+    for day in days:
+        on_days |= Q(created_at__gte=_start_of(day), created_at__lt=_start_of(day + timedelta(days=1)))
+    rows = _funnel_rows(Invitation.objects.filter(on_days).exclude(pk__in=invitation_ids))
+    FunnelRollup.objects.filter(day__in=days).delete()
+    FunnelRollup.objects.bulk_create(rows)
 
 
 def rollup_refresh_recent_funnel() -> int:

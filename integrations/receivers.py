@@ -7,6 +7,7 @@ from django.dispatch import receiver
 from feedback.models import FollowUp
 from feedback.signals import agents_notified, follow_up_changed
 from integrations.connectors import connector_payloads_erase
+from integrations.erasure import integrations_erase, webhook_deliveries_export
 from integrations.slack import slack_text
 from integrations.tasks import post_to_slack
 from integrations.webhooks import (
@@ -18,7 +19,13 @@ from integrations.webhooks import (
 from integrations.zendesk import zendesk_note_record
 from notifications.signals import suppression_created
 from surveys.models import Contact, Response
-from surveys.signals import response_analysed, response_submitted, response_withdrawn
+from surveys.signals import (
+    contact_erasing,
+    contact_exporting,
+    response_analysed,
+    response_submitted,
+    response_withdrawn,
+)
 
 
 @receiver(response_submitted)
@@ -73,3 +80,13 @@ def announce_withdrawal_to_webhooks(sender, response_id: int, **kwargs) -> None:
     follow_up = FollowUp.objects.select_related("team", "assignee", "response").filter(response=response).first()
     if follow_up is not None:
         webhooks_emit("follow_up.withdrawn", follow_up)
+
+
+@receiver(contact_erasing)
+def erase_what_went_out_or_came_in(sender, subject, rows, **kwargs) -> None:
+    integrations_erase(subject=subject, rows=rows)
+
+
+@receiver(contact_exporting)
+def export_webhook_deliveries(sender, contact, response_ids, **kwargs) -> dict:
+    return webhook_deliveries_export(contact_id=contact.pk, response_ids=response_ids)

@@ -1,6 +1,10 @@
+import hashlib
+import hmac
 import uuid
 
+from django.conf import settings
 from django.db import models
+from django.utils.crypto import salted_hmac
 
 
 class Channel(models.TextChoices):
@@ -21,6 +25,27 @@ def recipient_normalize(*, channel: str, recipient: str) -> str:
     if channel == Channel.EMAIL:
         return recipient.lower()
     return "".join(recipient.split()).replace("-", "")
+
+
+# A suppression of an erased person is stored under this prefix and a keyed hash of their address, never the
+# address itself: it still matches when the address comes back, and cannot be read or reversed without the key.
+HASHED_PREFIX = "hmac:"
+
+
+def recipient_hashed(*, channel: str, recipient: str) -> str:
+    """`hmac:` and the hex HMAC-SHA256 of the normalised address under ERASURE_HASH_KEY ("" for no address).
+
+    Keyed so that nobody holding the database alone can test guessed addresses against it; without
+    ERASURE_HASH_KEY the key is derived from DJANGO_SECRET_KEY (rotating that one then forgets these)."""
+    normalized = recipient_normalize(channel=channel, recipient=recipient)
+    if not normalized:
+        return ""
+    message = f"{channel}:{normalized}".encode()
+    if settings.ERASURE_HASH_KEY:
+        digest = hmac.new(settings.ERASURE_HASH_KEY.encode(), message, hashlib.sha256).hexdigest()
+    else:
+        digest = salted_hmac("closeloop.erasure", message, algorithm="sha256").hexdigest()
+    return HASHED_PREFIX + digest
 
 
 class Message(models.Model):
@@ -113,6 +138,7 @@ class Suppression(models.Model):
         DROPPED = "dropped", "Dropped by the provider"
         STOP = "stop", "Replied STOP"
         MANUAL = "manual", "Added by hand"
+        ERASED = "erasure", "Erased, asked not to be contacted again"
 
     channel = models.CharField(max_length=10, choices=Channel.choices)
     recipient = models.CharField(max_length=320)
@@ -128,6 +154,11 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} suppression ({self.reason})"
+
+    @property
+    def is_hashed(self) -> bool:
+        """An erased person's: `recipient` is a keyed hash (`recipient_hashed`), not an address."""
+        return self.recipient.startswith(HASHED_PREFIX)
 
 
 class ProviderEvent(models.Model):

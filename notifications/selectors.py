@@ -5,15 +5,30 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from notifications.models import Channel, InboundSms, Message, Suppression, recipient_normalize
+from notifications.models import (
+    HASHED_PREFIX,
+    Channel,
+    InboundEmail,
+    InboundSms,
+    Message,
+    Suppression,
+    recipient_hashed,
+    recipient_normalize,
+)
+
+# Every consent check below matches a suppression stored as the address or as its keyed hash (an erased
+# person's: `notifications.services.erasure`), in the same statement: one more value for the unique index.
 
 
 def recipient_is_contactable(*, channel: str, recipient: str) -> bool:
     normalized = recipient_normalize(channel=channel, recipient=recipient)
-    return bool(normalized) and not Suppression.objects.filter(channel=channel, recipient=normalized).exists()
+    if not normalized:
+        return False
+    forms = [normalized, recipient_hashed(channel=channel, recipient=normalized)]
+    return not Suppression.objects.filter(channel=channel, recipient__in=forms).exists()
 
 
 # Suppressions that are the person's own wish (not a bounce or a provider's drop): they speak for every way
@@ -42,7 +57,11 @@ def recipient_suppressed_sql(*, channel: str, recipient: str) -> tuple[str, list
     if not normalized:
         return "1 = 1", []
     table = connection.ops.quote_name(Suppression._meta.db_table)
-    return f"EXISTS (SELECT 1 FROM {table} WHERE channel = %s AND recipient = %s)", [channel, normalized]
+    hashed = recipient_hashed(channel=channel, recipient=normalized)
+    return (
+        f"EXISTS (SELECT 1 FROM {table} WHERE channel = %s AND recipient IN (%s, %s))",
+        [channel, normalized, hashed],
+    )
 
 
 def recipients_suppressed(*, recipients: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -52,21 +71,30 @@ def recipients_suppressed(*, recipients: Iterable[tuple[str, str]]) -> set[tuple
         normalized = recipient_normalize(channel=channel, recipient=address)
         by_normalized.setdefault((channel, normalized), []).append((channel, address))
     blocked = {key for key in by_normalized if not key[1]}
+    hashes = {
+        (channel, recipient_hashed(channel=channel, recipient=value)): (channel, value)
+        for channel, value in by_normalized
+        if value
+    }
     lookups = [
         Suppression.objects.filter(channel=channel, recipient__any_of=values).values_list("channel", "recipient")
         for channel in Channel.values
-        if (values := [value for kind, value in by_normalized if kind == channel and value])
+        if (
+            values := [value for kind, value in by_normalized if kind == channel and value]
+            + [hashed for kind, hashed in hashes if kind == channel]
+        )
     ]
     if lookups:
-        blocked |= set(lookups[0].union(*lookups[1:]))
+        blocked |= {hashes.get(found, found) for found in lookups[0].union(*lookups[1:])}
     return {pair for key in blocked for pair in by_normalized.get(key, [])}
 
 
 def suppression_list(
     *, reason: str | None = None, since: datetime | None = None, until: datetime | None = None
 ) -> QuerySet[Suppression]:
-    """Suppressions, newest first, optionally of one reason and within [since, until)."""
-    suppressions = Suppression.objects.order_by("-created_at", "-id")
+    """Suppressions, newest first, optionally of one reason and within [since, until); erased people's
+    (a keyed hash, no address) are not listed."""
+    suppressions = Suppression.objects.exclude(recipient__startswith=HASHED_PREFIX).order_by("-created_at", "-id")
     if reason:
         suppressions = suppressions.filter(reason=reason)
     if since:
@@ -113,3 +141,70 @@ def whatsapp_session_closes_at(*, phone: str, now: datetime | None = None) -> da
         .first()
     )
     return last + session if last else None
+
+
+# --- a person's export (surveys.services.privacy.contact_export) -----------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def person_messages(*, recipients: Iterable[tuple[str, str]], message_ids: Iterable[int] = ()) -> list[dict]:
+    """Every message sent to one of `recipients` (`(channel, address)`) or with one of `message_ids`, oldest
+    first, as the person's export shows them."""
+    matches = Q(pk__in=list(message_ids))
+    for channel, address in recipients:
+        key = recipient_normalize(channel=channel, recipient=address)
+        if key:
+            matches |= Q(channel=channel, recipient_key=key)
+    return [
+        {
+            "id": str(message.public_id),
+            "channel": message.channel,
+            "recipient": message.recipient,
+            "subject": message.subject,
+            "body": message.body_text,
+            "status": message.status,
+            "created_at": _iso(message.created_at),
+            "sent_at": _iso(message.sent_at),
+        }
+        for message in Message.objects.filter(matches).order_by("created_at", "pk")
+    ]
+
+
+def person_inbound(*, phones: Iterable[str], emails: Iterable[str]) -> dict[str, list[dict]]:
+    """The SMS and emails the person sent us: `{"inbound_sms": [...], "inbound_emails": [...]}`."""
+    phones = [phone for phone in phones if phone]
+    senders = Q(pk__in=[])
+    for email in emails:
+        if email:
+            senders |= Q(sender__icontains=email)
+    return {
+        "inbound_sms": [
+            {"from": sms.phone, "body": sms.body, "keyword": sms.keyword, "received_at": _iso(sms.received_at)}
+            for sms in InboundSms.objects.filter(phone__in=phones).order_by("received_at", "pk")
+        ],
+        "inbound_emails": [
+            {
+                "from": email.sender,
+                "subject": email.subject,
+                "text": email.text,
+                "received_at": _iso(email.received_at),
+            }
+            for email in InboundEmail.objects.filter(senders).order_by("received_at", "pk")
+        ],
+    }
+
+
+def person_suppressions(*, recipients: Iterable[tuple[str, str]]) -> list[dict]:
+    """The person's suppressions (opt-outs, bounces): on which channel, why and since when."""
+    matches = Q(pk__in=[])
+    for channel, address in recipients:
+        key = recipient_normalize(channel=channel, recipient=address)
+        if key:
+            matches |= Q(channel=channel, recipient=key)
+    return [
+        {"channel": s.channel, "address": s.recipient, "reason": s.reason, "created_at": _iso(s.created_at)}
+        for s in Suppression.objects.filter(matches).order_by("created_at", "pk")
+    ]

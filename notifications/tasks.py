@@ -14,6 +14,7 @@ from django.conf import settings
 
 from config.observability.metrics import message_send_observe
 from notifications.models import Message
+from notifications.services.erasure import provider_copies_delete_now
 from notifications.services.queue import messages_sweep
 from notifications.services.sending import TransientDeliveryError, message_fail, message_retry_at, message_send
 
@@ -103,3 +104,16 @@ def send_messages(self, message_ids: list[int]) -> None:
 @shared_task
 def sweep_messages() -> dict[str, int]:
     return messages_sweep()
+
+
+@shared_task(bind=True, max_retries=None)
+def delete_provider_copies(self, sids: list[str]) -> None:
+    """Delete an erased person's SMS at Twilio; those Twilio is still processing are tried again later."""
+    again = provider_copies_delete_now(sids=sids)
+    if not again:
+        return
+    if self.request.retries >= settings.ERASURE_PROVIDER_RETRIES or self.request.is_eager:
+        # The ids name no person: an operator can delete them in Twilio's console.
+        logger.error("%d SMS of an erased person are still at Twilio: %s", len(again), ", ".join(again))
+        return
+    raise self.retry(args=[again], countdown=settings.ERASURE_PROVIDER_RETRY_SECONDS)

@@ -40,6 +40,9 @@ class Contact(models.Model):
     properties = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set when the person was erased but their answers kept as anonymous scores: the row holds nothing else
+    # of them (surveys.services.privacy); intake never matches it, having no address nor id.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [
@@ -50,6 +53,8 @@ class Contact(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.erased_at:
+            return f"erased contact {self.pk}"
         return self.name or self.email or self.phone or f"contact {self.pk}"
 
 

@@ -465,6 +465,15 @@ RETENTION_CLOSED_CASES_DAYS = env.str("RETENTION_CLOSED_CASES_DAYS", default="36
 RETENTION_PURGE_BATCH_SIZE = env.int("RETENTION_PURGE_BATCH_SIZE", default=500)
 RETENTION_PURGE_MAX_SECONDS = env.float("RETENTION_PURGE_MAX_SECONDS", default=120.0 if BROKER_CONFIGURED else 10.0)
 
+# --- Privacy: erasure and export (docs/privacy.md) ---------------------------
+# The key of the hashes that keep an erased person's opt-outs (and their "never again") without their address.
+# Empty: derived from DJANGO_SECRET_KEY, so rotating that key would forget them; set it once and keep it.
+ERASURE_HASH_KEY = env.str("ERASURE_HASH_KEY", default="")
+# Twilio refuses to delete a message still being processed (error 20009): the deletion of an erased person's
+# SMS copies is retried this many times, this many seconds apart (then listed in the log for an operator).
+ERASURE_PROVIDER_RETRIES = env.int("ERASURE_PROVIDER_RETRIES", default=12)
+ERASURE_PROVIDER_RETRY_SECONDS = env.int("ERASURE_PROVIDER_RETRY_SECONDS", default=300)
+
 # --- Operations ------------------------------------------------------------------
 # One line per log record, with the id of the request or task that wrote it; `json` for log shippers.
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")

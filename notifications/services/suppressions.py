@@ -5,7 +5,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from notifications.models import Message, Suppression
+from notifications.models import Message, Suppression, recipient_hashed
 from notifications.selectors import recipient_normalize
 from notifications.services.emails import unsubscribe_token_hash
 from notifications.signals import suppression_created
@@ -64,9 +64,12 @@ def suppressions_add_many(*, channel: str, recipients: list[str], reason: str, s
 
 
 def suppression_remove(*, channel: str, recipient: str) -> bool:
-    """Let a recipient be contacted again (START, or an operator); returns whether one was removed."""
+    """Let a recipient be contacted again (START, or an operator); returns whether one was removed.
+
+    Lifts the keyed hash an erasure left too: the person asking again is their new consent."""
     recipient = recipient_normalize(channel=channel, recipient=recipient)
-    deleted, _ = Suppression.objects.filter(channel=channel, recipient=recipient).delete()
+    forms = [recipient, recipient_hashed(channel=channel, recipient=recipient)]
+    deleted, _ = Suppression.objects.filter(channel=channel, recipient__in=forms).delete()
     return bool(deleted)
 
 

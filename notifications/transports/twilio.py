@@ -4,7 +4,7 @@ Each send asks for a status callback carrying our message id and a validity peri
 goes through a Messaging Service when one is set (else from a number). Classifies Twilio's
 error codes for the send service (21610 = the number replied STOP; 21211, 21614, 21635 =
 the number can never get an SMS), and looks a message's status up by its sid for the
-reconciler of `unknown` sends. Never touches the database.
+reconciler of `unknown` sends, and deletes Twilio's copy of an erased person's SMS. Never touches the database.
 
 Whether a failed request may have reached Twilio is read off the connection itself: `requests`
 reports a refused connection and a connection dropped after the request was read alike
@@ -43,6 +43,8 @@ OPTED_OUT_CODES = {21610}
 UNREACHABLE_CODES = {21211, 21614, 21635, 30006}
 # Codes Twilio documents as worth retrying (queue overflow, rate limits, service unavailable).
 TRANSIENT_CODES = {20429, 20500, 20503, 30001, 30022}
+# "Cannot delete this resource before it is complete": a message is deletable once Twilio has finalised it.
+STILL_PROCESSING_CODES = {20009}
 
 # Whether the current thread's last request went out whole: set by the connection, read by the transport.
 _written = threading.local()
@@ -204,6 +206,23 @@ class TwilioTransport:
             what = str(exc) if isinstance(exc, CUT_SHORT) else type(exc).__name__
             raise DeliveryError(f"Twilio status lookup failed: {what}", permanent=False) from None
         return str(fetched.status or ""), str(fetched.error_code or "")
+
+    def delete(self, provider_message_id: str) -> None:
+        """Delete Twilio's copy of a message, sent or received (`messages(sid).delete()`, a DELETE answered 204).
+
+        A message Twilio does not know (404: deleted already) is done. Twilio refuses to delete one it has not
+        finished processing (error 20009, e.g. still awaiting the carrier's receipt): a transient error, to be
+        tried again minutes later, as is any 429, 5xx or network failure (a DELETE may be repeated safely)."""
+        try:
+            self.client.messages(provider_message_id).delete()
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return
+            if exc.code in STILL_PROCESSING_CODES or exc.status == 429 or exc.status >= 500:
+                raise DeliveryError(f"Twilio {exc.status} error {exc.code or 0}", permanent=False) from None
+            raise DeliveryError(f"Twilio {exc.status} error {exc.code or 0}", permanent=True) from None
+        except requests.RequestException as exc:
+            raise DeliveryError(f"Twilio deletion failed: {type(exc).__name__}", permanent=False) from None
 
     def _classify(self, exc: TwilioRestException) -> DeliveryError:
         code = exc.code or 0

@@ -1,5 +1,5 @@
 """Contacts: find one by external id, email or phone and update it with what was given, change its
-addresses, erase it.
+addresses (erasing one is `surveys.services.privacy`'s).
 
 Never merges two people behind the caller's back; schedules nothing.
 """
@@ -147,8 +147,3 @@ def contact_addresses_change(*, current: ContactData, email: str = "", phone: st
             # A concurrent request gave the address to someone else first.
             raise ValidationError({"email_update": "Another person already has this email."}) from exc
     return contact
-
-
-def contact_delete(*, contact: Contact) -> None:
-    """Erase a contact with their events, invitations and responses (a data-deletion request)."""
-    contact.delete()

@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 
 from console.models import AuditEntry
 from feedback.models import RoutingRule, User
-from surveys.models import Answer, ApiKey, PublishableKey, Question, Survey, SurveyLink
+from surveys.models import Answer, ApiKey, Contact, PublishableKey, Question, Survey, SurveyLink
 from surveys.scales import SCALES
 from surveys.services.api_keys import api_key_create
 from tests.factories import (
@@ -266,6 +266,93 @@ def test_contacts_filter_by_email(manager_api):
     ContactFactory(email="bob@example.com")
     results = manager_api.get("/api/contacts/", {"email": "ANN@example.com"}).json()["results"]
     assert [contact["email"] for contact in results] == ["ann@example.com"]
+
+
+@pytest.mark.parametrize(
+    "who", ["anonymous", "agent", "manager", *[scope for scope in ApiKey.Scope.values]]
+)  # fmt: skip
+def test_contact_erase_and_export_are_for_managers_and_admin_keys(request, who):
+    contact = ContactFactory(email="ann@example.com")
+    client = _as(who, request)
+
+    exported = client.get(f"/api/contacts/{contact.pk}/export/")
+    erased = client.delete(f"/api/contacts/{contact.pk}/")
+
+    expected = 200 if who in ("manager", "admin") else (401 if who == "anonymous" else 403)
+    assert (exported.status_code, erased.status_code) == (expected, expected)
+    assert Contact.objects.get(pk=contact.pk).email == ("" if expected == 200 else "ann@example.com")
+    assert AuditEntry.objects.filter(object_type="contact").count() == (2 if expected == 200 else 0)
+
+
+def test_contact_erase_keeps_anonymous_scores_and_answers_what_it_did(manager_api, manager):
+    response = ResponseFactory(
+        invitation__contact=ContactFactory(email="ann@example.com", name="Ann"), comment="Ann: too slow"
+    )
+
+    erased = manager_api.delete(f"/api/contacts/{response.contact_id}/?suppress=true")
+
+    assert erased.status_code == 200
+    assert erased.json() == {
+        "contact": response.contact_id,
+        "mode": "anonymised",
+        "rows": {
+            "answers kept as anonymous scores": 1,
+            "comments": 1,
+            "contacts": 1,
+            "invitations": 1,
+            "suppressions kept as hashes": 1,
+        },
+    }
+    response.refresh_from_db()
+    assert (response.score, response.comment) == (3, "")
+    contact = manager_api.get(f"/api/contacts/{response.contact_id}/").json()
+    assert (contact["email"], contact["name"], contact["erased_at"] is not None) == ("", "", True)
+    entry = AuditEntry.objects.get()
+    assert (entry.actor, entry.action, entry.object_repr) == (manager, "erased", f"contact {response.contact_id}")
+    assert entry.changes["comments"] == [None, 1]
+
+
+def test_contact_hard_erase_deletes_the_answers(manager_api):
+    response = ResponseFactory()
+
+    erased = manager_api.delete(f"/api/contacts/{response.contact_id}/?hard=true")
+
+    assert (erased.status_code, erased.json()["mode"], erased.json()["rows"]["responses"]) == (200, "hard", 1)
+    assert not Contact.objects.filter(pk=response.contact_id).exists()
+    assert manager_api.get(f"/api/contacts/{response.contact_id}/").status_code == 404
+
+
+def test_contact_erase_with_a_bad_flag_is_a_400_naming_it_and_erases_nothing(manager_api):
+    contact = ContactFactory(email="ann@example.com")
+
+    refused = manager_api.delete(f"/api/contacts/{contact.pk}/?hard=perhaps")
+
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {"hard": ["Must be a valid boolean."]}
+    assert Contact.objects.get(pk=contact.pk).email == "ann@example.com"
+    assert not AuditEntry.objects.exists()
+
+
+def test_contact_erase_and_export_of_an_unknown_contact_are_404(manager_api):
+    assert manager_api.delete("/api/contacts/999999/").status_code == 404
+    assert manager_api.get("/api/contacts/999999/export/").status_code == 404
+    assert manager_api.get("/api/contacts/99999999999999999999/export/").status_code == 404
+
+
+def test_contact_export_is_a_json_attachment_of_everything_about_them(manager_api):
+    response = ResponseFactory(
+        invitation__contact=ContactFactory(email="ann@example.com", name="Ann"), comment="Too slow"
+    )
+
+    exported = manager_api.get(f"/api/contacts/{response.contact_id}/export/")
+
+    assert exported.status_code == 200
+    assert exported["Content-Disposition"] == f'attachment; filename="contact-{response.contact_id}.json"'
+    data = exported.json()
+    assert (data["contact"]["email"], data["contact"]["name"]) == ("ann@example.com", "Ann")
+    assert [(r["score"], r["comment"]) for r in data["responses"]] == [(3, "Too slow")]
+    assert data["cases"] == [] and data["messages"] == []
+    assert AuditEntry.objects.get().action == "exported"
 
 
 def test_api_key_is_shown_once_scoped_revoked_and_used(manager_api):

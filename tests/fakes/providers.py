@@ -14,6 +14,9 @@ reading the request's body, then drops the connection. `accepted` counts, per Cl
 (SendGrid's custom arg, Twilio's status callback `?m=`), the requests the provider acted on:
 the truth a double send or a lost one is measured against. Twilio's Message fetch
 (`GET .../Messages/<sid>.json`) answers from `twilio_statuses` (default `delivered`), after `get_delay` s.
+Its deletion (`DELETE .../Messages/<sid>.json`) answers 204 and forgets the sid, 404 for a sid it does not
+know, and 409 with Twilio's error 20009 for the sids in `twilio_busy` (not yet finalised); `deleted` lists
+the sids deleted, in order.
 """
 
 import itertools
@@ -84,6 +87,8 @@ class FakeProviders:
         self.get_delay = 0.0
         self.twilio_statuses: dict[str, tuple[str, str]] = {}
         self.sids: dict[str, str] = {}
+        self.twilio_busy: set[str] = set()
+        self.deleted: list[str] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -164,6 +169,37 @@ class FakeProviders:
                     {"sid": sid, "status": status, "error_code": int(error_code) if error_code else None}
                 ).encode()
                 self.send_response(200 if sid in fake.sids or sid in fake.twilio_statuses else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_DELETE(self) -> None:
+                sid = self.path.rsplit("/", 1)[-1].removesuffix(".json")
+                with fake._lock:
+                    if fake.record:
+                        fake.requests.append(
+                            Recorded("DELETE", self.path, dict(self.headers), b"", self.client_address[1])
+                        )
+                    if sid in fake.twilio_busy:
+                        status, error = (
+                            409,
+                            {
+                                "code": 20009,
+                                "message": "Cannot delete this resource before it is complete",
+                                "status": 409,
+                            },
+                        )
+                    elif fake.sids.pop(sid, None) is not None or fake.twilio_statuses.pop(sid, None) is not None:
+                        status, error = 204, None
+                        fake.deleted.append(sid)
+                    else:
+                        status, error = (
+                            404,
+                            {"code": 20404, "message": "The requested resource was not found", "status": 404},
+                        )
+                payload = json.dumps(error).encode() if error else b""
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()

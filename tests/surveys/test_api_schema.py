@@ -33,6 +33,7 @@ def test_api_schema_is_valid_openapi(client):
         "/api/connectors/{id}/test-delivery/",
         "/api/contacts/",
         "/api/contacts/{id}/",
+        "/api/contacts/{id}/export/",
         "/api/events/",
         "/api/events/batch/",
         "/api/follow-ups/",

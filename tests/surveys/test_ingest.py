@@ -375,4 +375,5 @@ def test_events_ingest_stores_new_rows_as_they_were_built():
         "properties": {"plan": "pro"},
         "created_at": timezone.now(),
         "updated_at": timezone.now(),
+        "erased_at": None,
     }
