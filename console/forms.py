@@ -427,3 +427,32 @@ class ConnectorForm(forms.Form):
         if not isinstance(value, dict):
             raise forms.ValidationError('Give a JSON object such as {"email": "/email"}.')
         return value
+
+
+class ErasureForm(forms.Form):
+    """What a manager confirms before a person is erased (surveys.services.privacy.contact_erase)."""
+
+    answers = forms.ChoiceField(
+        choices=[
+            ("keep", "Keep their scores, anonymous (the dashboard's figures stay as they are)"),
+            ("delete", "Delete their answers too (the dashboard no longer counts them)"),
+        ],
+        initial="keep",
+        widget=forms.RadioSelect,
+        label="Their answers",
+    )
+    suppress = forms.BooleanField(
+        required=False,
+        label="They asked never to be contacted again",
+        help_text="A keyed hash of their email and phone (not the addresses) keeps them out of every future survey.",
+    )
+    confirm = forms.BooleanField(
+        label="I understand this cannot be undone",
+        error_messages={"required": "Tick this box to confirm the erasure."},
+    )
+
+
+class ContactSearchForm(forms.Form):
+    q = forms.CharField(
+        max_length=320, required=False, label="Email, phone, name, external id or contact id", strip=True
+    )

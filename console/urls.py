@@ -1,6 +1,6 @@
 from django.urls import path
 
-from console import connectors, views
+from console import connectors, privacy_views, views
 
 urlpatterns = [
     path("settings/", views.home, name="console"),
@@ -46,6 +46,10 @@ urlpatterns = [
         "settings/connectors/<int:connector_id>/delete/", connectors.connector_remove, name="console-connector-delete"
     ),
     path("settings/audit-trail/", views.audit_trail, name="console-audit"),
+    path("settings/privacy/", privacy_views.privacy_search, name="console-privacy"),
+    path("settings/privacy/<int:contact_id>/", privacy_views.privacy_contact, name="console-privacy-contact"),
+    path("settings/privacy/<int:contact_id>/export/", privacy_views.privacy_export, name="console-privacy-export"),
+    path("settings/privacy/<int:contact_id>/erase/", privacy_views.privacy_erase, name="console-privacy-erase"),
     path("settings/branding/", views.branding, name="console-branding"),
     path("settings/surveys/<int:survey_id>/branding/", views.branding, name="console-survey-branding"),
 ]
