@@ -357,14 +357,15 @@ class ContactViewSet(mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = NewestFirst
 
     def get_queryset(self):
-        if self.action != "list":
-            return Contact.objects.all()
-        query = ContactQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        filters = {name: value for name, value in query.validated_data.items()}
-        if "email" in filters:
-            filters["email"] = filters["email"].lower()
-        contacts = Contact.objects.filter(**filters)
+        contacts = Contact.objects.all()
+        # The list's filters; a contact's own page, its erasure and its export are found by id alone.
+        if self.action == "list":
+            query = ContactQuerySerializer(data=self.request.query_params)
+            query.is_valid(raise_exception=True)
+            filters = {name: value for name, value in query.validated_data.items()}
+            if "email" in filters:
+                filters["email"] = filters["email"].lower()
+            contacts = contacts.filter(**filters)
         if (survey_id := _bound_survey_id(self.request)) is not None:
             # A key bound to a survey knows the people invited to it, as on /v1/people.
             contacts = contacts.filter(

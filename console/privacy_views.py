@@ -16,7 +16,8 @@ from console.views import GET_POST, _page, manager_required
 from feedback.models import FollowUp
 from notifications.models import Message
 from surveys.models import Contact, Event, Invitation, Response
-from surveys.services.privacy import contact_erase, contact_export, contacts_matching
+from surveys.selectors import contacts_matching
+from surveys.services.privacy import contact_erase, contact_export
 
 
 @manager_required

@@ -310,7 +310,8 @@ def _contacts_for(people: list[PersonData]) -> list[Contact | str]:
     for person in people:
         if person.delighted_id in mapped:
             contact = by_pk.get(mapped[person.delighted_id])
-            found.append(contact or "person_erased")
+            # Erased here (deleted, or kept as a contact of anonymous scores): never filled in again.
+            found.append(contact if contact is not None and contact.erased_at is None else "person_erased")
             continue
         contact = by_email.get(person.email) or by_phone.get(person.phone)
         key = person.email or person.phone or f"id:{person.delighted_id}"

@@ -1,5 +1,6 @@
 """A person's erasure and export, for what left (or was to leave) for other systems about them, and what came from
-them: the payloads of outgoing webhook deliveries, and the bodies of the connectors' deliveries that spoke of them.
+them: the payloads of outgoing webhook deliveries, the notes for Zendesk tickets quoting their answers, and the
+bodies of the connectors' deliveries that spoke of them.
 
 Runs inside the erasure's transaction (`surveys.signals.contact_erasing`). A delivery about the person keeps its
 subscription, event type, event id, status and times (what a receiver's operator needs to reconcile), but its
@@ -13,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations.connectors import connector_payloads_erase
-from integrations.models import WebhookDelivery, WebhookSubscription
+from integrations.models import WebhookDelivery, WebhookSubscription, ZendeskNote
 from surveys.models import Contact
 from surveys.services.privacy import ErasureSubject
 
@@ -37,6 +38,10 @@ def _about(subject: ErasureSubject) -> Q:
 
 def integrations_erase(*, subject: ErasureSubject, rows: Counter) -> None:
     webhook_deliveries_erase(subject=subject, rows=rows)
+    # A note not yet written on its Zendesk ticket is not written any more; a written one stays at Zendesk.
+    notes = ZendeskNote.objects.filter(response_id__in=subject.response_ids)
+    notes.filter(status=ZendeskNote.Status.PENDING).update(status=ZendeskNote.Status.FAILED, error=ERASED_ERROR)
+    rows["Zendesk notes"] += notes.exclude(body="").update(body="")
     # Their contact still holds their addresses here (surveys blanks it after the apps above).
     rows["connector deliveries"] += connector_payloads_erase(contact=Contact.objects.get(pk=subject.contact_id))
 

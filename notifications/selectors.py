@@ -174,7 +174,7 @@ def person_messages(*, recipients: Iterable[tuple[str, str]], message_ids: Itera
 
 
 def person_inbound(*, phones: Iterable[str], emails: Iterable[str]) -> dict[str, list[dict]]:
-    """The SMS and emails the person sent us: `{"inbound_sms": [...], "inbound_emails": [...]}`."""
+    """The SMS, WhatsApp texts and emails the person sent us: `{"inbound_sms": [...], "inbound_emails": [...]}`."""
     phones = [phone for phone in phones if phone]
     senders = Q(pk__in=[])
     for email in emails:
@@ -182,7 +182,13 @@ def person_inbound(*, phones: Iterable[str], emails: Iterable[str]) -> dict[str,
             senders |= Q(sender__icontains=email)
     return {
         "inbound_sms": [
-            {"from": sms.phone, "body": sms.body, "keyword": sms.keyword, "received_at": _iso(sms.received_at)}
+            {
+                "channel": sms.channel,
+                "from": sms.phone,
+                "body": sms.body,
+                "keyword": sms.keyword,
+                "received_at": _iso(sms.received_at),
+            }
             for sms in InboundSms.objects.filter(phone__in=phones).order_by("received_at", "pk")
         ],
         "inbound_emails": [

@@ -6,12 +6,22 @@ from django.db import models
 from surveys.conditions import conditions_errors
 from surveys.models import Answer, ApiKey, Contact, Event, Invitation, Question, Response, Survey, TriggerRule
 from surveys.services.api_keys import api_keys_revoke
+from surveys.services.privacy import contact_erase
 
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "email", "phone", "locale", "external_id", "created_at")
+    list_display = ("__str__", "email", "phone", "locale", "external_id", "created_at", "erased_at")
     search_fields = ("email", "phone", "name", "external_id")
+
+    # Deleting a contact here is a person's erasure with their answers (as Delighted's delete): every message,
+    # text, webhook payload and count of theirs goes too, and the audit trail records it (docs/privacy.md).
+    def delete_model(self, request, obj: Contact) -> None:
+        contact_erase(contact=obj, hard=True, actor=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for contact in queryset.order_by("pk"):
+            contact_erase(contact=contact, hard=True, actor=request.user)
 
 
 class QuestionInline(admin.StackedInline):

@@ -12,7 +12,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Exists, Max, OuterRef, Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -243,3 +243,15 @@ def survey_link_urls(link: SurveyLink) -> dict[str, str]:
     """Where the link, its kiosk mode and its QR codes are, as a person or a printer reaches them (`SITE_URL`)."""
     base = f"{settings.SITE_URL}/l/{link.slug}/"
     return {"url": base, "kiosk_url": f"{base}?kiosk=1", "qr_svg_url": f"{base}qr.svg", "qr_png_url": f"{base}qr.png"}
+
+
+def contacts_matching(query: str) -> list[Contact]:
+    """Contacts whose email, phone, name or external id is `query` (emails and names in any case), or whose id
+    it is; at most 20, oldest first: the console's search for a person to export or erase."""
+    query = query.strip()
+    if not query:
+        return []
+    found = Q(email__iexact=query) | Q(phone="".join(query.split())) | Q(name__iexact=query) | Q(external_id=query)
+    if query.isdigit() and len(query) <= 18:
+        found |= Q(pk=int(query))
+    return list(Contact.objects.filter(found).order_by("pk")[:20])

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from notifications.models import (
+    PHONE_CHANNELS,
     Channel,
     InboundEmail,
     InboundSms,
@@ -62,7 +63,7 @@ def messages_erase(
     # Already anonymised rows (an earlier erasure) match nothing but their id: skip them.
     messages = Message.objects.filter(matches).exclude(recipient="", body_text="", subject="")
     sids = list(
-        messages.filter(channel=Channel.SMS)
+        messages.filter(channel__in=PHONE_CHANNELS)
         .exclude(provider_message_id="")
         .values_list("provider_message_id", flat=True)
     )
@@ -126,7 +127,8 @@ def provider_copies_delete(*, sids: list[str]) -> None:
 
 
 def provider_copies_delete_now(*, sids: list[str]) -> list[str]:
-    """Ask Twilio to delete each SMS; returns the ids to try again later (Twilio still processing them, or
+    """Ask Twilio to delete each SMS or WhatsApp message (one account, one Messages resource, reached through
+    the SMS transport); returns the ids to try again later (Twilio still processing them, or
     unreachable). An id Twilio does not know (deleted already, or never created) counts as done."""
     from notifications.transports import DeliveryError, transport_for
 

@@ -18,10 +18,9 @@ from datetime import datetime
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from notifications.models import Channel
+from notifications.models import PHONE_CHANNELS, Channel
 from notifications.selectors import person_inbound, person_messages, person_suppressions
 from notifications.services.erasure import (
     inbound_erase,
@@ -61,7 +60,9 @@ class ErasureSubject:
 
     @property
     def recipients(self) -> list[tuple[str, str]]:
-        return [(Channel.EMAIL, email) for email in self.emails] + [(Channel.SMS, phone) for phone in self.phones]
+        """`(channel, address)` of every channel that reaches them: their email, their phone by SMS and WhatsApp."""
+        phones = [(channel, phone) for phone in self.phones for channel in PHONE_CHANNELS]
+        return [(Channel.EMAIL, email) for email in self.emails] + phones
 
 
 @dataclass(frozen=True)
@@ -246,7 +247,7 @@ def contact_export(*, contact: Contact, actor=None, actor_label: str = "") -> di
             .order_by("pk")
         )
         recipients = [(Channel.EMAIL, contact.email)] if contact.email else []
-        recipients += [(Channel.SMS, contact.phone)] if contact.phone else []
+        recipients += [(channel, contact.phone) for channel in PHONE_CHANNELS] if contact.phone else []
         message_ids = [invitation.message_id for invitation in invitations if invitation.message_id]
         data = {
             "format": EXPORT_FORMAT,
@@ -347,15 +348,3 @@ def _response_json(response: Response) -> dict:
             for note in response.notes.all()
         ],
     }
-
-
-# Exported for callers that filter contacts the way the erasure finds them (the console's search).
-def contacts_matching(query: str) -> list[Contact]:
-    """Contacts whose email, phone, name or external id is `query` (emails and names in any case), at most 20."""
-    query = query.strip()
-    if not query:
-        return []
-    found = Q(email__iexact=query) | Q(phone="".join(query.split())) | Q(name__iexact=query) | Q(external_id=query)
-    if query.isdigit() and len(query) <= 18:
-        found |= Q(pk=int(query))
-    return list(Contact.objects.filter(found).order_by("pk")[:20])

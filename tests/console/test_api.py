@@ -230,6 +230,17 @@ def test_a_key_bound_to_a_survey_reads_only_the_people_invited_to_it(two_surveys
     assert client.get("/api/contacts/", {"email": theirs.contact.email}).json()["results"] == []
 
 
+def test_an_admin_key_bound_to_a_survey_erases_and_exports_only_the_people_invited_to_it(two_surveys):
+    _, second, theirs, ours = two_surveys
+    client = _key_client(["admin"], survey=second)
+
+    assert client.get(f"/api/contacts/{theirs.contact_id}/export/").status_code == 404
+    assert client.delete(f"/api/contacts/{theirs.contact_id}/").status_code == 404
+    assert Contact.objects.get(pk=theirs.contact_id).erased_at is None
+    assert client.get(f"/api/contacts/{ours.contact_id}/export/").status_code == 200
+    assert client.delete(f"/api/contacts/{ours.contact_id}/").status_code == 200
+
+
 def test_a_key_bound_to_no_survey_and_a_manager_read_every_survey(two_surveys, manager_api):
     _, _, theirs, ours = two_surveys
     for client in (_key_client(["responses:read"]), manager_api):

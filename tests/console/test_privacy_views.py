@@ -109,7 +109,8 @@ def test_erasure_keeping_scores_returns_to_the_erased_contact(client, manager, a
     page = client.get(erased["Location"]).content.decode()
     assert "Erased on" in page and "Ann" not in page
     assert Response.objects.get().comment == ""
-    assert Suppression.objects.filter(source="erasure").count() == 2  # email and phone, as keyed hashes
+    # Their email, and their phone for SMS and WhatsApp, as keyed hashes.
+    assert Suppression.objects.filter(source="erasure").count() == 3
     assert AuditEntry.objects.get().changes["mode"] == [None, "anonymised"]
 
 

@@ -22,7 +22,7 @@ from notifications.models import Suppression
 from surveys.delighted_json import response_json
 from surveys.models import Contact, Invitation, Question, Response, ResponseAnnouncement, Survey
 from surveys.services.api_keys import api_key_create
-from surveys.services.contacts import contact_delete
+from surveys.services.privacy import contact_erase
 from surveys.services.scheduling import SkipReason, invitation_schedule
 from tests.factories import ContactFactory
 from tests.fakes.delighted_export import delighted_responses, pages
@@ -248,14 +248,18 @@ def test_an_existing_contact_is_matched_by_email_whatever_its_case():
     assert existing.name == "Jony Appleseed"
 
 
-def test_a_person_erased_here_is_not_brought_back_by_a_later_import():
+@pytest.mark.parametrize("hard", [True, False])
+def test_a_person_erased_here_is_not_brought_back_by_a_later_import(hard):
     _import("survey_responses_expanded.json")
-    contact_delete(contact=Contact.objects.get(email="jony@appleseed.com"))
+    erased = Contact.objects.get(email="jony@appleseed.com")
+    contact_erase(contact=erased, hard=hard)
 
     again = _import("survey_responses_expanded.json")
 
     assert not Contact.objects.filter(email="jony@appleseed.com").exists()
     assert again.skipped["already_imported"] == 3
+    # Kept as a contact of anonymous scores, it is never filled in again either.
+    assert list(Contact.objects.filter(pk=erased.pk).values_list("email", "name")) == ([] if hard else [("", "")])
 
 
 def test_unsubscribes_and_bounces_stop_the_next_survey_at_once():

@@ -14,7 +14,7 @@ from integrations.connectors import (
 )
 from integrations.models import ConnectorDelivery
 from surveys.models import Contact, Event
-from surveys.services.contacts import contact_delete
+from surveys.services.privacy import contact_erase
 from tests.integrations.signing import as_headers, fixture_body, shopify_headers
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def test_erasing_a_contact_empties_every_delivery_that_names_them(django_capture
     )
     other = body.replace(b"jon@doe.ca", b"ana@example.com").replace(b"820982911946154508", b"1")
     receive(connector, other, shopify_headers(SECRET, other, event_id="e-3"), django_capture_on_commit_callbacks)
-    contact_delete(contact=Contact.objects.get(email="jon@doe.ca"))
+    contact_erase(contact=Contact.objects.get(email="jon@doe.ca"))
     emptied = dict(ConnectorDelivery.objects.values_list("delivery_id", "payload_purged_at"))
     assert emptied["e-1"] is not None and emptied["e-2"] is not None and emptied["e-3"] is None
     assert set(ConnectorDelivery.objects.filter(payload__isnull=True).values_list("delivery_id", "detail")) == {

@@ -1,8 +1,10 @@
 import pytest
 
-from surveys.models import ApiKey, Survey, TriggerRule
+from console.models import AuditEntry
+from notifications.models import Message
+from surveys.models import ApiKey, Contact, Response, Survey, TriggerRule
 from surveys.services.api_keys import api_key_create
-from tests.factories import SurveyFactory
+from tests.factories import ContactFactory, MessageFactory, ResponseFactory, SurveyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +107,18 @@ def test_admin_survey_edits_the_reminder_of_an_existing_survey(client, manager):
     assert response.status_code == 302
     survey.refresh_from_db()
     assert survey.reminder_after_days == 5
+
+
+def test_admin_contact_delete_is_the_audited_hard_erasure(client, manager):
+    contact = ContactFactory(email="ann@example.com")
+    ResponseFactory(invitation__contact=contact, comment="Ann: too slow")
+    MessageFactory(recipient="ann@example.com", body_text="Hi Ann")
+    client.force_login(manager)
+
+    deleted = client.post(f"/admin/surveys/contact/{contact.pk}/delete/", {"post": "yes"})
+
+    assert deleted.status_code == 302
+    assert not Contact.objects.exists() and not Response.objects.exists()
+    assert Message.objects.get().body_text == ""
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.actor, entry.changes["mode"]) == ("erased", manager, [None, "hard"])

@@ -41,7 +41,7 @@ def test_hard_erasure_deletes_the_answers(answered, capsys):
     assert not Contact.objects.exists() and not Response.objects.exists()
     out = capsys.readouterr().out
     assert f"Erased contact {answered.contact_id} (hard):" in out
-    assert "  suppressions kept as hashes: 2" in out
+    assert "  suppressions kept as hashes: 3" in out  # email, SMS and WhatsApp
 
 
 def test_asks_before_erasing_and_erases_nothing_unless_told_yes(answered, monkeypatch):

@@ -28,9 +28,10 @@ from insights.rollups import (
     stored_score_rollup_rows,
 )
 from insights.theme_rollups import full_theme_rollup_rows
-from integrations.models import WebhookDelivery, WebhookSubscription
+from integrations.models import Connector, ConnectorDelivery, WebhookDelivery, WebhookSubscription, ZendeskNote
 from notifications.models import (
     Channel,
+    InboundSms,
     Message,
     ProviderEvent,
     Suppression,
@@ -40,12 +41,12 @@ from notifications.services.inbound import inbound_sms_receive
 from notifications.services.inbound_email import ParsedInbound, inbound_email_receive
 from notifications.services.provider_events import sendgrid_events_record
 from notifications.services.suppressions import suppression_add
-from surveys.models import Contact, Invitation, Question, Response
+from surveys.models import Contact, Event, Invitation, Question, Response
 from surveys.services.contacts import ContactData
 from surveys.services.privacy import contact_erase, contact_export, contact_find
 from surveys.services.responses import answer_save, response_submit
 from surveys.tasks import dispatch_due_invitations
-from tests.factories import RoutingRuleFactory, SurveyFactory, TriggerRuleFactory
+from tests.factories import MessageFactory, RoutingRuleFactory, SurveyFactory, TriggerRuleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -117,6 +118,26 @@ def _answer_everything(api_client, capture, *, email: str, phone: str, name: str
         )
         suppression_add(channel=Channel.EMAIL, recipient=email, reason=Suppression.Reason.UNSUBSCRIBE, source="link")
     response_annotate(response=response, notes=[NoteData(text=f"{name} is a VIP", user_email="care@closeloop.test")])
+    # WhatsApp both ways (the channel's own flows are tested in notifications).
+    MessageFactory(channel=Channel.WHATSAPP, recipient=phone, body_text=f"Hello {name}", status=Message.Status.SENT)
+    InboundSms.objects.create(provider_message_id=f"WA-{phone}", channel=Channel.WHATSAPP, phone=phone, body=name)
+    # What a connector brought in about them and what went back to its Zendesk ticket.
+    connector = Connector.objects.get_or_create(name="Zendesk", kind=Connector.Kind.ZENDESK)[0]
+    ConnectorDelivery.objects.create(
+        connector=connector,
+        delivery_id=f"zd-{contact.pk}",
+        status=ConnectorDelivery.Status.EVENT_CREATED,
+        payload={"requester": {"email": email, "name": name}},
+        detail=f"Became a support_ticket_solved event for {email}",
+        event=Event.objects.filter(contact=contact).first(),
+    )
+    ZendeskNote.objects.create(
+        connector=connector,
+        response=response,
+        ticket_id="42",
+        body=f"{name} answered 2",
+        next_attempt_at=response.confirmed_at,
+    )
     autopilot_membership_add(
         survey=survey, channel=Channel.EMAIL, data=ContactData(email=email), properties={"name": name}
     )
@@ -253,7 +274,8 @@ def test_erasure_leaves_no_trace_and_keeps_anonymous_scores(world):
     assert result.mode == "anonymised"
     assert result.rows["contacts"] == 1
     assert result.rows["answers kept as anonymous scores"] == 2
-    assert result.rows["inbound messages"] == 3  # their SMS, their email into the case, its reply address
+    # Their SMS and WhatsApp texts, their email into the case, the case's reply address.
+    assert result.rows["inbound messages"] == 4
     assert result.rows["autopilot memberships"] == 1
     assert result.rows["idempotency records"] == 2
     entry = AuditEntry.objects.get(action="erased")
@@ -283,17 +305,19 @@ def test_hard_erasure_deletes_the_answers_and_uncounts_them(world):
     entry = AuditEntry.objects.get(action="erased")
     assert (entry.object_id, entry.changes["mode"]) == (str(person.pk), [None, "hard"])
     assert result.rows == {
+        "Zendesk notes": 1,
         "admin history": 1,
         "answers to additional questions": 1,
         "autopilot memberships": 1,
         "case notes and replies": 7,
         "cases": 1,
+        "connector deliveries": 1,
         "contacts": 1,
         "events": 2,
         "idempotency records": 2,
-        "inbound messages": 3,
+        "inbound messages": 4,
         "invitations": 2,
-        "messages": 7,
+        "messages": 8,
         "response notes": 1,
         "responses": 2,
         "suppressions kept as hashes": 1,
@@ -310,6 +334,7 @@ def test_erased_person_who_asked_is_never_surveyed_again_and_opt_outs_stay_hashe
     hashed = {
         recipient_hashed(channel=Channel.EMAIL, recipient=EMAIL),
         recipient_hashed(channel=Channel.SMS, recipient=PHONE),
+        recipient_hashed(channel=Channel.WHATSAPP, recipient=PHONE),
     }
     stored = set(Suppression.objects.filter(source="erasure").values_list("recipient", flat=True))
     assert stored == hashed
@@ -349,8 +374,11 @@ def test_export_holds_everything_stored_about_the_person_and_is_audited(world, m
     assert sorted(response["score"] for response in data["responses"]) == [2, 9]
     assert any(answer["value"] == f"Write to {EMAIL}" for r in data["responses"] for answer in r["answers"])
     assert [note["text"] for r in data["responses"] for note in r["notes"]] == [f"{NAME} is a VIP"]
-    assert {m["channel"] for m in data["messages"]} == {"email", "sms"}
-    assert [sms["body"] for sms in data["inbound_sms"]] == [f"Thanks, {NAME} here"]
+    assert {m["channel"] for m in data["messages"]} == {"email", "sms", "whatsapp"}
+    assert [(sms["channel"], sms["body"]) for sms in data["inbound_sms"]] == [
+        ("sms", f"Thanks, {NAME} here"),
+        ("whatsapp", NAME),
+    ]
     assert [email["text"] for email in data["inbound_emails"]] == [f"From {NAME}"]
     assert [s["reason"] for s in data["suppressions"]] == ["unsubscribe"]
     assert [entry["body"] for entry in data["cases"][0]["thread"] if entry["by"] == "customer"] == [
