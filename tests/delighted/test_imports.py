@@ -481,3 +481,14 @@ def test_an_imported_answer_takes_new_tags_and_notes_through_v1_but_keeps_its_sc
     assert (rescored.status_code, rescored.json()["errors"]) == (422, {"invitation": ["This survey is closed."]})
     response.refresh_from_db()
     assert response.score == 3
+
+
+def test_the_dashboard_counts_the_imported_history(client, manager):
+    _import(*ALL_FILES)
+    client.force_login(manager)
+
+    html = client.get("/dashboard/", {"period": "custom", "start": "2024-03-01", "end": "2024-04-30"}).content.decode()
+
+    # 7 answers: 5 NPS (3, 10, 8 from JSON; 9, 4 from the CSV) and 2 CSAT.
+    assert "Responses<strong>7</strong>" in html
+    assert "2 promoters · 1 passives · 2 detractors (n=5, 95% margin)" in html
