@@ -93,9 +93,11 @@
     "@media (max-width:480px){.card{left:8px;right:8px;bottom:8px;width:auto}}" +
     "fieldset{border:0;margin:0;padding:0;min-width:0}" +
     "legend,.q{display:block;padding:0;margin:0 44px 12px 0;font-weight:600}" +
-    ".scale{display:flex;flex-wrap:wrap;gap:4px}" +
+    ".scale{display:grid;grid-template-columns:repeat(var(--n),minmax(0,1fr));gap:4px}" +
+    // On a phone, a long scale (NPS: 0 to 10) takes two rows of at least 40 px wide buttons.
+    "@media (max-width:480px){.long{grid-template-columns:repeat(6,minmax(0,1fr))}}" +
     "button{font:inherit;cursor:pointer;border-radius:6px;min-height:44px;padding:0 12px}" +
-    ".scale button{flex:1 0 36px;min-width:36px;padding:0}" +
+    ".scale button{min-width:0;padding:0}" +
     ".opt{background:#fff;color:#1a1a1a;border:1px solid #767676}" +
     ".main{background:var(--c);color:#fff;border:1px solid var(--c)}" +
     ".ends{display:flex;justify-content:space-between;gap:8px;margin-top:6px;font-size:14px;color:#595959}" +
@@ -123,7 +125,15 @@
     panel.addEventListener("keydown", function (event) {
       if (event.key === "Escape") { event.stopPropagation(); close(); }
     });
-    root.appendChild(el("style", { text: STYLE }));
+    // A constructed style sheet where the browser has them: a page's Content-Security-Policy without
+    // 'unsafe-inline' styles does not stop it, as it would a <style> element.
+    if (root.adoptedStyleSheets !== undefined && window.CSSStyleSheet && CSSStyleSheet.prototype.replaceSync) {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(STYLE);
+      root.adoptedStyleSheets = [sheet];
+    } else {
+      root.appendChild(el("style", { text: STYLE }));
+    }
     root.appendChild(panel);
     // First in the page's tab order, so that a keyboard reaches it at once; drawn in a corner of the screen.
     document.body.insertBefore(host, document.body.firstChild);
@@ -144,14 +154,16 @@
     }
 
     function scoreStep() {
+      var scale = el("div", { "class": card.scores.length > 7 ? "scale long" : "scale" }, card.scores.map(function (item) {
+        return el("button", {
+          type: "button", "class": "opt", "aria-label": item.name, text: item.shows,
+          on: function () { pick(item.score); }
+        });
+      }));
+      scale.style.setProperty("--n", String(card.scores.length));
       step = el("fieldset", {}, [
         el("legend", { text: card.question }),
-        el("div", { "class": "scale" }, card.scores.map(function (item) {
-          return el("button", {
-            type: "button", "class": "opt", "aria-label": item.name, text: item.shows,
-            on: function () { pick(item.score); }
-          });
-        })),
+        scale,
         el("div", { "class": "ends", "aria-hidden": "true" }, [
           el("span", { text: card.low_label }), el("span", { text: card.high_label })
         ])

@@ -5,6 +5,8 @@ Tests here are marked `browser` and skipped, with the reason printed, when chrom
 """
 
 import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -101,3 +103,50 @@ def axe_violations():
         ]
 
     return run
+
+
+class HostSite:
+    """A tiny site of its own origin: each path answers the HTML put in `pages`."""
+
+    def __init__(self):
+        pages: dict[str, str] = {}
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = pages.get(self.path.split("?")[0], "<!doctype html><title>404</title>").encode()
+                self.send_response(200 if self.path.split("?")[0] in pages else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.pages = pages
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def page(self, path: str, snippet_url: str, key: str, call: str, head: str = "") -> str:
+        self.pages[path] = (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop app</title>'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"{head}</head><body><main><h1>Your orders</h1>"
+            '<button type="button" id="host-button" onclick="this.dataset.clicks=(+this.dataset.clicks||0)+1">'
+            "Reorder</button></main>"
+            f'<script src="{snippet_url}" data-key="{key}"></script><script>{call}</script></body></html>'
+        )
+        return self.origin + path
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def host_site():
+    """A site of another origin than the live server's (another port of 127.0.0.1), for the web widget."""
+    site = HostSite()
+    yield site
+    site.close()

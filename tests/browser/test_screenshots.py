@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from surveys.models import Contact, Survey
+from surveys.models import Contact, PublishableKey, Survey
 from surveys.tokens import invitation_token
 from tests.factories import InvitationFactory
-from workspace.demo import DEMO_LOGINS, demo_load
+from workspace.demo import DEMO_LOGINS, DEMO_WIDGET_KEY, demo_load
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, reset_sequences=True)]
 
@@ -68,6 +68,28 @@ def test_screenshot_respondent_page_at_360px(chromium, live_server, demo):
         )
         assert page.get_by_role("radio").count() == 11
         assert _save(page, "respondent", 360) == (360, 640)
+        context.close()
+
+
+def test_screenshot_web_widget_in_a_product_page_at_1024px(chromium, live_server, demo, host_site):
+    with time_machine.travel(NOW, tick=False):
+        # The demo key allows the usual local ports; this host page runs on a free one.
+        PublishableKey.objects.filter(key=DEMO_WIDGET_KEY).update(allowed_origins=[host_site.origin])
+        url = host_site.page(
+            "/app",
+            f"{live_server.url}/web/snippet.js",
+            DEMO_WIDGET_KEY,
+            'closeloop.survey({email: "alice@example.com", name: "Alice"})',
+        )
+        context = chromium.new_context(viewport={"width": 1024, "height": 640})
+        page = context.new_page()
+        page.goto(url)
+
+        page.get_by_role("button", name="10: Extremely likely").wait_for()
+        assert page.locator("legend").inner_text() == (
+            "How likely are you to recommend Acme Store to a friend or colleague?"
+        )
+        assert _save(page, "web-widget", 1024) == (1024, 640)
         context.close()
 
 

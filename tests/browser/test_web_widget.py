@@ -1,9 +1,6 @@
 """The web widget in a real browser, embedded in a page of ANOTHER origin: a second HTTP server on 127.0.0.1 serves
 the host page; the snippet and its endpoints come from the live server (another port, so another origin)."""
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 from django.conf import settings
 
@@ -15,52 +12,6 @@ from tests.factories import ManagerFactory, RoutingRuleFactory, SurveyFactory, T
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CARD = "[data-closeloop=widget]"
-
-
-class HostSite:
-    """A tiny site of its own origin: each path answers the HTML put in `pages`."""
-
-    def __init__(self):
-        pages: dict[str, str] = {}
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = pages.get(self.path.split("?")[0], "<!doctype html><title>404</title>").encode()
-                self.send_response(200 if self.path.split("?")[0] in pages else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.pages = pages
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def page(self, path: str, snippet_url: str, key: str, call: str, head: str = "") -> str:
-        self.pages[path] = (
-            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop app</title>'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"{head}</head><body><main><h1>Your orders</h1>"
-            '<button type="button" id="host-button" onclick="this.dataset.clicks=(+this.dataset.clicks||0)+1">'
-            "Reorder</button></main>"
-            f'<script src="{snippet_url}" data-key="{key}"></script><script>{call}</script></body></html>'
-        )
-        return self.origin + path
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def host_site():
-    site = HostSite()
-    yield site
-    site.close()
 
 
 @pytest.fixture
@@ -280,3 +231,17 @@ def test_browser_a_manager_creates_a_key_in_the_console_and_its_snippet_works_on
 
     response = Response.objects.get()
     assert (response.survey, response.score, response.contact.name) == (survey, 5, "Cara")
+
+
+def test_browser_the_card_is_styled_under_a_page_policy_that_forbids_inline_styles(widget, host_page, live_server):
+    policy = (
+        f"default-src 'self'; script-src 'self' {live_server.url} 'unsafe-inline'; "
+        f"connect-src {live_server.url}; style-src 'self'"
+    )
+    host_page.goto(widget("closeloop.survey()", head=f'<meta http-equiv="Content-Security-Policy" content="{policy}">'))
+    host_page.get_by_role("button", name="0: Not at all likely").wait_for()
+
+    position = host_page.evaluate(
+        "getComputedStyle(document.querySelector('[data-closeloop=widget]').shadowRoot.querySelector('aside')).position"
+    )
+    assert position == "fixed"
