@@ -678,7 +678,6 @@ def records_import(
     """Import the records in batches of one kind, each in its own transaction; `on_batch(done, summary)` is called
     after each commit. Returns what was imported and skipped."""
     summary, state = ImportSummary(), ImportState(default_survey_type=default_survey_type)
-    done = 0
     for record in records:
         if not record.kind:
             summary.skip("not_a_record", record)

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
+from delighted import imports
 from delighted.export_files import ExportFileError
 from delighted.imports import ExportFile, delighted_import_create, delighted_import_run, export_records, records_import
 from delighted.models import DelightedImport, DelightedImportFile, DelightedRecord
@@ -492,3 +493,24 @@ def test_the_dashboard_counts_the_imported_history(client, manager):
     # 7 answers: 5 NPS (3, 10, 8 from JSON; 9, 4 from the CSV) and 2 CSAT.
     assert "Responses<strong>7</strong>" in html
     assert "2 promoters · 1 passives · 2 detractors (n=5, 95% margin)" in html
+
+
+def test_a_batch_another_import_wrote_meanwhile_is_rolled_back_and_found_already_imported(monkeypatch):
+    _import("people.json", "survey_responses.json")
+    seen = imports._records_map
+    blind = []
+
+    def blind_to_responses_once(kind, ids):
+        # As a concurrent import: the ids were not there when read, and are there when written.
+        if kind == "response" and not blind:
+            blind.append(kind)
+            return {}
+        return seen(kind, ids)
+
+    monkeypatch.setattr(imports, "_records_map", blind_to_responses_once)
+
+    again = _import("people.json", "survey_responses.json")
+
+    assert blind == ["response"]
+    assert (again.as_json()["imported"], again.skipped["already_imported"]) == ({}, 4)
+    assert (Response.objects.count(), Invitation.objects.count()) == (2, 2)  # the failed batch left nothing
