@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from config.api import ERROR_RESPONSES
 from console import services
 from console.models import AuditEntry
+from feedback import routing_dry_run
 from feedback.models import RootCause, RoutingRule, Team, User
 from integrations.connectors import connector_test_delivery
 from integrations.models import Connector
@@ -570,6 +571,47 @@ class TriggerRuleViewSet(viewsets.ModelViewSet):
         services.trigger_rule_delete(actor=_actor(self.request), rule=instance)
 
 
+class RoutingDryRunSerializer(serializers.Serializer):
+    """An answer to try the routing rules on; nothing is stored."""
+
+    survey = serializers.PrimaryKeyRelatedField(queryset=Survey.objects.all())
+    score = serializers.IntegerField(min_value=-1000, max_value=1000, help_text="Within the survey's scale.")
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    contact_properties = PropertiesField(required=False, default=dict)
+    event_properties = PropertiesField(required=False, default=dict)
+    themes = serializers.ListField(
+        child=serializers.RegexField(r"^[a-z0-9_]{1,50}$"),
+        required=False,
+        default=list,
+        max_length=50,
+        help_text="Theme slugs read in the comment (a real answer's are read within a minute).",
+    )
+    sentiment = serializers.ChoiceField(
+        choices=["positive", "neutral", "negative"], required=False, allow_blank=True, default=""
+    )
+
+
+class RoutingCheckSerializer(serializers.Serializer):
+    condition = serializers.CharField(help_text='In words, e.g. "score is 0–6".')
+    holds = serializers.BooleanField()
+
+
+class RoutingVerdictSerializer(serializers.Serializer):
+    rule = serializers.IntegerField(source="rule.pk")
+    position = serializers.IntegerField(source="rule.position")
+    matches = serializers.BooleanField(help_text="The rule is on and every condition holds.")
+    decides = serializers.BooleanField(help_text="The first rule that matches: what routing does with the answer.")
+    outcome = serializers.CharField(help_text="What the rule does with an answer it decides.")
+    checks = RoutingCheckSerializer(many=True)
+
+
+class RoutingDryRunResultSerializer(serializers.Serializer):
+    decided_by = serializers.IntegerField(source="decided_by.pk", allow_null=True, default=None)
+    opens_follow_up = serializers.BooleanField()
+    summary = serializers.CharField()
+    rules = RoutingVerdictSerializer(many=True, source="verdicts")
+
+
 @extend_schema(tags=["routing rules"])
 class RoutingRuleViewSet(AuditedViewSet):
     """What to do with answers, in `position` order: the first matching rule wins."""
@@ -582,6 +624,18 @@ class RoutingRuleViewSet(AuditedViewSet):
 
     def remove(self, *, actor, obj):
         services.routing_rule_delete(actor=actor, rule=obj)
+
+    @extend_schema(
+        request=RoutingDryRunSerializer,
+        responses={200: RoutingDryRunResultSerializer, **ERRORS},
+        summary="Which rules an answer would match, and why, and which one decides (nothing is stored)",
+    )
+    @action(detail=False, methods=["post"], url_path="dry-run")
+    def dry_run(self, request):
+        serializer = RoutingDryRunSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        facts = _call(routing_dry_run.routing_answer_facts, **serializer.validated_data)
+        return Response(RoutingDryRunResultSerializer(routing_dry_run.routing_rules_dry_run(facts=facts)).data)
 
 
 class TeamSerializer(serializers.ModelSerializer):

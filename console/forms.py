@@ -361,6 +361,43 @@ class DryRunForm(forms.Form):
         return value
 
 
+def _json_object(value, example: str) -> dict:
+    value = value or {}
+    if not isinstance(value, dict):
+        raise forms.ValidationError(f"Give a JSON object, e.g. {example}.")
+    return value
+
+
+class RoutingDryRunForm(forms.Form):
+    """An answer to try the routing rules on: its survey and score, and what else routing reads."""
+
+    survey = forms.ModelChoiceField(queryset=Survey.objects.order_by("name"))
+    score = forms.IntegerField(min_value=-1000, max_value=1000)
+    comment = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    theme = forms.ChoiceField(required=False, label="Theme read in the comment")
+    sentiment = forms.ChoiceField(
+        required=False,
+        label="Sentiment read in the comment",
+        choices=[("", "(not read yet)"), ("positive", "Positive"), ("neutral", "Neutral"), ("negative", "Negative")],
+    )
+    contact_properties = forms.JSONField(
+        required=False, initial=dict, widget=forms.Textarea(attrs={"rows": 2}), help_text='e.g. {"plan": "pro"}'
+    )
+    event_properties = forms.JSONField(
+        required=False, initial=dict, widget=forms.Textarea(attrs={"rows": 2}), help_text='e.g. {"store": "Lyon"}'
+    )
+
+    def __init__(self, *args, theme_choices: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["theme"].choices = [("", "(none)"), *theme_choices]
+
+    def clean_contact_properties(self):
+        return _json_object(self.cleaned_data["contact_properties"], '{"plan": "pro"}')
+
+    def clean_event_properties(self):
+        return _json_object(self.cleaned_data["event_properties"], '{"store": "Lyon"}')
+
+
 class ConnectorForm(forms.Form):
     """A connector (integrations.connectors): its source, secret, event and, for Zendesk, the write-back."""
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("settings/trigger-rules/new/", views.trigger_rule_edit, name="console-trigger-new"),
     path("settings/trigger-rules/<int:rule_id>/", views.trigger_rule_edit, name="console-trigger-edit"),
     path("settings/routing-rules/", views.routing_rule_list, name="console-routing"),
+    path("settings/routing-rules/dry-run/", views.routing_rules_dry_run, name="console-routing-dry-run"),
     path("settings/routing-rules/new/", views.routing_rule_edit, name="console-routing-new"),
     path("settings/routing-rules/<int:rule_id>/", views.routing_rule_edit, name="console-routing-edit"),
     path("settings/teams/", views.team_list, name="console-teams"),

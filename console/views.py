@@ -18,7 +18,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from console import forms, selectors, services
 from console.models import AuditEntry
+from feedback import routing_dry_run
 from feedback.models import RootCause, RoutingRule, Team, User
+from insights.taxonomy import themes_active
 from notifications.models import Channel
 from notifications.sms_text import sms_segments
 from surveys.branding import branding_for
@@ -541,6 +543,33 @@ def survey_link(request, survey_id: int):
     urls = survey_link_urls(link) if link else None
     return _page(request, "surveys_link.html", {"survey": survey, "link": link, "urls": urls, "form": form,
                                                 "saved": saved}, status=status)  # fmt: skip
+
+
+@manager_required
+def routing_rules_dry_run(request):
+    """Which routing rules an answer would match, and why, and which one decides; nothing is opened or sent."""
+    form = forms.RoutingDryRunForm(
+        request.GET or None, theme_choices=[(theme.slug, theme.name) for theme in themes_active()]
+    )
+    result = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        try:
+            facts = routing_dry_run.routing_answer_facts(
+                survey=data["survey"],
+                score=data["score"],
+                comment=data["comment"],
+                contact_properties=data["contact_properties"],
+                event_properties=data["event_properties"],
+                themes=(data["theme"],) if data["theme"] else (),
+                sentiment=data["sentiment"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            result = routing_dry_run.routing_rules_dry_run(facts=facts)
+    status = 400 if form.is_bound and result is None else 200
+    return _page(request, "routing_dry_run.html", {"form": form, "result": result}, status=status)
 
 
 @manager_required

@@ -36,37 +36,81 @@ class RuleFacts:
     sentiment: str = ""  # the comment's sentiment must be this
     opens_follow_up: bool = True
 
+    @classmethod
+    def of(cls, rule) -> "RuleFacts":
+        """The facts of a stored routing rule (read from its attributes: this module imports no model)."""
+        return cls(
+            id=rule.pk,
+            survey_id=rule.survey_id,
+            kind=rule.kind,
+            score_min=rule.score_min,
+            score_max=rule.score_max,
+            comment_contains=rule.comment_contains,
+            comment_is_empty=rule.comment_is_empty,
+            contact_properties=rule.contact_properties,
+            event_properties=rule.event_properties,
+            theme=rule.theme,
+            sentiment=rule.sentiment,
+            opens_follow_up=rule.opens_follow_up and rule.team_id is not None,
+        )
+
 
 def _properties_match(wanted: dict, actual: dict) -> bool:
     # Compared as text: properties arrive from JSON APIs where 42 and "42" mean the same order.
     return all(key in actual and str(actual[key]) == str(value) for key, value in wanted.items())
 
 
-def rule_matches(response: ResponseFacts, rule: RuleFacts) -> bool:
-    if rule.survey_id is not None and rule.survey_id != response.survey_id:
-        return False
-    if rule.kind and rule.kind != response.kind:
-        return False
+@dataclass(frozen=True)
+class Check:
+    """One condition of a rule, in words, and whether the answer meets it."""
+
+    condition: str
+    holds: bool
+
+
+def _properties_checks(whose: str, wanted: dict, actual: dict) -> list[Check]:
+    return [
+        Check(f"{whose} property {key} is {value!r}", _properties_match({key: value}, actual))
+        for key, value in wanted.items()
+    ]
+
+
+def rule_checks(response: ResponseFacts, rule: RuleFacts) -> list[Check]:
+    """Each condition of `rule` with whether `response` meets it: the rule matches when all hold (the dry run
+    shows them; `rule_matches` is their conjunction, so the two never disagree)."""
+    checks = []
+    if rule.survey_id is not None:
+        checks.append(Check(f"survey is #{rule.survey_id}", rule.survey_id == response.survey_id))
+    if rule.kind:
+        checks.append(Check(f"survey kind is {rule.kind}", rule.kind == response.kind))
     if rule.score_min is None and rule.score_max is None:
-        if not is_detractor(response.kind, response.score):
-            return False
-    elif (rule.score_min is not None and response.score < rule.score_min) or (
-        rule.score_max is not None and response.score > rule.score_max
-    ):
-        return False
+        checks.append(Check("the answer is unhappy (a detractor's)", is_detractor(response.kind, response.score)))
+    else:
+        low = "…" if rule.score_min is None else rule.score_min
+        high = "…" if rule.score_max is None else rule.score_max
+        within = (rule.score_min is None or response.score >= rule.score_min) and (
+            rule.score_max is None or response.score <= rule.score_max
+        )
+        checks.append(Check(f"score is {low}–{high}", within))
     comment = response.comment.strip()
-    if rule.comment_is_empty is not None and rule.comment_is_empty != (comment == ""):
-        return False
-    if rule.comment_contains and rule.comment_contains.casefold() not in comment.casefold():
-        return False
+    if rule.comment_is_empty is not None:
+        wanted = "has no comment" if rule.comment_is_empty else "has a comment"
+        checks.append(Check(f"the answer {wanted}", rule.comment_is_empty == (comment == "")))
+    if rule.comment_contains:
+        contains = rule.comment_contains.casefold() in comment.casefold()
+        checks.append(Check(f"comment contains “{rule.comment_contains}”", contains))
     # Theme and sentiment hold once the comment has been read (within a minute); the answer is routed again then.
-    if rule.theme and rule.theme not in response.themes:
-        return False
-    if rule.sentiment and rule.sentiment != response.sentiment:
-        return False
-    return _properties_match(rule.contact_properties, response.contact_properties) and _properties_match(
-        rule.event_properties, response.event_properties
-    )
+    if rule.theme:
+        checks.append(Check(f"comment is about {rule.theme}", rule.theme in response.themes))
+    if rule.sentiment:
+        checks.append(Check(f"comment is {rule.sentiment}", rule.sentiment == response.sentiment))
+    checks += _properties_checks("contact", rule.contact_properties, response.contact_properties)
+    checks += _properties_checks("event", rule.event_properties, response.event_properties)
+    return checks
+
+
+def rule_matches(response: ResponseFacts, rule: RuleFacts) -> bool:
+    return all(check.holds for check in rule_checks(response, rule))
 
 
 def choose_rule(response: ResponseFacts, rules: list[RuleFacts]) -> RuleFacts | None:

@@ -400,6 +400,8 @@ SPECTACULAR_SETTINGS = {
         "MessageChannelEnum": ["email", "sms", "whatsapp"],
         "ConnectorKindEnum": "integrations.models.Connector.Kind",
         "ConnectorDeliveryStatusEnum": "integrations.models.ConnectorDelivery.Status",
+        # A comment's sentiment: on responses, routing rules and the routing dry run.
+        "SentimentEnum": ["positive", "neutral", "negative"],
     },
 }
 

@@ -32,23 +32,6 @@ def _response_facts(response: Response) -> ResponseFacts:
     )
 
 
-def _rule_facts(rule: RoutingRule) -> RuleFacts:
-    return RuleFacts(
-        id=rule.pk,
-        survey_id=rule.survey_id,
-        kind=rule.kind,
-        score_min=rule.score_min,
-        score_max=rule.score_max,
-        comment_contains=rule.comment_contains,
-        comment_is_empty=rule.comment_is_empty,
-        contact_properties=rule.contact_properties,
-        event_properties=rule.event_properties,
-        theme=rule.theme,
-        sentiment=rule.sentiment,
-        opens_follow_up=rule.opens_follow_up and rule.team_id is not None,
-    )
-
-
 def follow_up_open_for_response(
     *, response_id: int, created: bool = True, changed: tuple[str, ...] = ("score",)
 ) -> FollowUp | None:
@@ -69,7 +52,7 @@ def follow_up_open_for_response(
         return _fix_check_record_answer(fix_check, response)
     rules = list(RoutingRule.objects.filter(is_active=True).select_related("team"))
     facts = _response_facts(response)
-    chosen = choose_rule(facts, [_rule_facts(rule) for rule in rules])
+    chosen = choose_rule(facts, [RuleFacts.of(rule) for rule in rules])
     rule = next((rule for rule in rules if chosen and rule.pk == chosen.id), None)
     existing = FollowUp.objects.filter(response=response).select_related("team").first()
     if existing:

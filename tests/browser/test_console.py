@@ -105,7 +105,7 @@ def test_browser_manager_sets_up_a_french_csat_survey_and_an_event_goes_out_as_s
     assert question.text == {"en": "What should we have done?", "fr": "Qu'aurions-nous dû faire ?"}
 
     # Its email, previewed in French.
-    page.get_by_role("link", name="FR").click()
+    page.get_by_role("link", name="FR", exact=True).click()
     page.wait_for_url("**locale=fr")
     assert page.locator("#preview-subject").inner_text() == "Acme support : une petite question"
     assert "Comment était notre aide ?" in page.locator("#preview-text").inner_text()
@@ -213,3 +213,33 @@ def test_browser_manager_creates_a_survey_s_public_link_and_gets_its_qr_code(wid
     assert qr.evaluate("image => image.complete && image.naturalWidth > 0")
     assert page.locator("#kiosk-url").inner_text().endswith("/l/store-exit/?kiosk=1")
     assert survey.public_link.kiosk_enabled is True
+
+
+def test_browser_routing_dry_run_says_which_rule_decides_at_360_px(wide_page, axe_violations, live_server):
+    page = wide_page
+    ManagerFactory(email="lead@closeloop.test")
+    survey = Survey.objects.create(name="Delivery", kind="nps", product_name="Acme")
+    RoutingRule.objects.create(position=1, team=TeamFactory(name="Billing"), comment_contains="refund", priority="high")
+    _log_in(page, "lead@closeloop.test", "password", "/settings/routing-rules/")
+    page.get_by_role("link", name="Dry run").click()
+    page.wait_for_url("**/settings/routing-rules/dry-run/")
+    _no_violations(page, axe_violations)
+
+    page.get_by_label("Survey", exact=True).select_option(label=survey.name)
+    page.get_by_label("Score", exact=True).fill("2")
+    page.get_by_label("Comment", exact=True).fill("Still waiting for my refund")
+    page.get_by_role("button", name="Try it").click()
+    page.wait_for_url("**/settings/routing-rules/dry-run/?*")
+    assert (
+        page.get_by_role("status").inner_text()
+        == "Rule #1 decides: it opens a case for Billing (high priority, SLA 24 h)."
+    )
+    assert page.get_by_role("cell", name="Decides").is_visible()
+    _no_violations(page, axe_violations)
+
+    # A score off the scale: the same page, the field's error said in words.
+    page.get_by_label("Score", exact=True).fill("11")
+    page.get_by_role("button", name="Try it").click()
+    page.wait_for_url("**score=11*")
+    assert page.get_by_role("alert").inner_text() == "Give a score from 0 to 10 for this survey."
+    _no_violations(page, axe_violations)

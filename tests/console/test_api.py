@@ -703,3 +703,74 @@ def test_survey_link_needs_a_manager_or_the_admin_scope(request, who):
     response = _as(who, request).patch(f"/api/surveys/{survey.pk}/link/", {}, format="json")
     assert response.status_code == (401 if who == "anonymous" else 403)
     assert not SurveyLink.objects.exists()
+
+
+def test_routing_rule_dry_run_answers_each_rule_s_checks_and_stores_nothing(manager_api):
+    survey = SurveyFactory(kind="nps")
+    billing = TeamFactory(name="Billing")
+    refunds = RoutingRule.objects.create(position=1, team=billing, theme="billing_refund", sla_hours=8)
+    later = RoutingRule.objects.create(position=2, team=billing, score_min=0, score_max=10)
+
+    response = manager_api.post(
+        "/api/routing-rules/dry-run/",
+        {"survey": survey.pk, "score": 4, "comment": "Charged twice", "themes": ["billing_refund"]},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "decided_by": refunds.pk,
+        "opens_follow_up": True,
+        "summary": "Rule #1 decides: it opens a case for Billing (normal priority, SLA 8 h).",
+        "rules": [
+            {
+                "rule": refunds.pk,
+                "position": 1,
+                "matches": True,
+                "decides": True,
+                "outcome": "opens a case for Billing (normal priority, SLA 8 h)",
+                "checks": [
+                    {"condition": "the rule is on", "holds": True},
+                    {"condition": "the answer is unhappy (a detractor's)", "holds": True},
+                    {"condition": "comment is about billing_refund", "holds": True},
+                ],
+            },
+            {
+                "rule": later.pk,
+                "position": 2,
+                "matches": True,
+                "decides": False,
+                "outcome": "opens a case for Billing (normal priority, SLA 24 h)",
+                "checks": [
+                    {"condition": "the rule is on", "holds": True},
+                    {"condition": "score is 0–10", "holds": True},
+                ],
+            },
+        ],
+    }
+    assert (AuditEntry.objects.count(), RoutingRule.objects.count()) == (0, 2)
+    none = manager_api.post("/api/routing-rules/dry-run/", {"survey": survey.pk, "score": 9}, format="json").json()
+    assert (none["decided_by"], none["opens_follow_up"]) == (later.pk, True)
+
+
+def test_routing_rule_dry_run_bad_input_is_400_per_field(manager_api):
+    survey = SurveyFactory(kind="csat")
+    bad = manager_api.post(
+        "/api/routing-rules/dry-run/",
+        {"survey": 999, "score": "high", "themes": ["Not A Slug"], "sentiment": "angry", "contact_properties": [1]},
+        format="json",
+    )
+    assert bad.status_code == 400
+    assert sorted(bad.json()["errors"]) == ["contact_properties", "score", "sentiment", "survey", "themes.0"]
+    off_scale = manager_api.post("/api/routing-rules/dry-run/", {"survey": survey.pk, "score": 9}, format="json")
+    assert (off_scale.status_code, off_scale.json()["errors"]) == (
+        400,
+        {"score": ["Give a score from 1 to 5 for this survey."]},
+    )
+
+
+@pytest.mark.parametrize(("scopes", "status"), [(["admin"], 200), (["responses:read"], 403)])
+def test_routing_rule_dry_run_needs_a_manager_or_the_admin_scope(scopes, status):
+    survey = SurveyFactory(kind="nps")
+    response = _key_client(scopes).post("/api/routing-rules/dry-run/", {"survey": survey.pk, "score": 1}, format="json")
+    assert response.status_code == status

@@ -28,6 +28,7 @@ PAGES = [
     "/settings/audit-trail/",
     "/settings/branding/",
     "/settings/trigger-rules/dry-run/",
+    "/settings/routing-rules/dry-run/",
 ]
 
 
@@ -304,7 +305,7 @@ def test_console_widget_key_refuses_a_bad_origin_on_its_field(client, manager):
     response = client.post("/settings/web-widget/", {**form, "allowed_origins": "app.example.com"})
 
     assert response.status_code == 400
-    assert re.search(r'<span role="alert">.*is not an origin', response.content.decode(), re.S)
+    assert re.search(r'<div role="alert">.*is not an origin', response.content.decode(), re.S)
     assert PublishableKey.objects.count() == 0
 
 
@@ -369,3 +370,48 @@ def test_console_survey_link_page_refuses_a_taken_name_on_its_field(client, mana
     assert refused.status_code == 400
     assert refused.context["form"].errors["slug"] == ["Another survey's link already uses this name."]
     assert not SurveyLink.objects.filter(survey=survey).exists()
+
+
+def test_console_routing_dry_run_says_which_rule_decides_and_why(client, manager):
+    survey = SurveyFactory(kind="nps", name="Delivery")
+    billing = TeamFactory(name="Billing")
+    refunds = RoutingRule.objects.create(position=1, team=billing, comment_contains="refund", priority="high")
+    RoutingRule.objects.create(position=2, team=TeamFactory(name="Care"), event_properties={"store": "Lyon"})
+    client.force_login(manager)
+
+    response = client.get(
+        "/settings/routing-rules/dry-run/",
+        {"survey": survey.pk, "score": 3, "comment": "No refund yet", "event_properties": '{"store": "Nice"}'},
+    )
+
+    assert response.status_code == 200
+    result = response.context["result"]
+    assert (result.decided_by, result.opens_follow_up) == (refunds, True)
+    html = response.content.decode()
+    assert "Rule #1 decides: it opens a case for Billing (high priority, SLA 24 h)." in html
+    assert "comment contains “refund”: holds" in html
+    assert "event property store is &#x27;Lyon&#x27;: does not hold" in html
+    assert "Dry run" in client.get("/settings/routing-rules/").content.decode()
+
+
+def test_console_routing_dry_run_bad_input_is_a_400_page_with_field_errors(client, manager):
+    client.force_login(manager)
+    survey = SurveyFactory(kind="csat")
+
+    response = client.get(
+        "/settings/routing-rules/dry-run/", {"survey": survey.pk, "score": 9, "contact_properties": "[1]"}
+    )
+
+    assert response.status_code == 400
+    assert response.context["result"] is None
+    assert response.context["form"].errors == {"contact_properties": ['Give a JSON object, e.g. {"plan": "pro"}.']}
+    off_scale = client.get("/settings/routing-rules/dry-run/", {"survey": survey.pk, "score": 9})
+    assert off_scale.status_code == 400
+    assert off_scale.context["form"].errors == {"score": ["Give a score from 1 to 5 for this survey."]}
+    assert (
+        '<div role="alert"><ul class="errorlist" id="id_score_error"><li>Give a score from 1 to 5 for this survey.'
+        in (off_scale.content.decode())
+    )
+    assert (
+        client.get("/settings/routing-rules/dry-run/", {"survey": 99999999999999999999, "score": 1}).status_code == 400
+    )

@@ -1,6 +1,6 @@
 import pytest
 
-from feedback.routing import ResponseFacts, RuleFacts, choose_rule, rule_matches
+from feedback.routing import ResponseFacts, RuleFacts, choose_rule, rule_checks, rule_matches
 
 
 def _response(**overrides):
@@ -81,3 +81,40 @@ def test_rule_matches_the_comments_sentiment_a_promoter_with_a_complaint():
     assert rule_matches(_response(score=10, sentiment="negative"), rule)
     assert not rule_matches(_response(score=10, sentiment="positive"), rule)
     assert not rule_matches(_response(score=3, sentiment="negative"), rule)
+
+
+def test_rule_checks_name_each_condition_and_whether_it_holds():
+    rule = RuleFacts(
+        id=1,
+        survey_id=1,
+        score_max=6,
+        comment_contains="refund",
+        comment_is_empty=False,
+        theme="billing_refund",
+        sentiment="negative",
+        contact_properties={"plan": "pro"},
+        event_properties={"store": "Lyon"},
+    )
+    answer = _response(
+        score=2,
+        comment="Where is my refund?",
+        themes=("billing_refund",),
+        sentiment="neutral",
+        contact_properties={"plan": "pro"},
+        event_properties={"store": "Nice"},
+    )
+
+    assert [(check.condition, check.holds) for check in rule_checks(answer, rule)] == [
+        ("survey is #1", True),
+        ("score is …–6", True),
+        ("the answer has a comment", True),
+        ("comment contains “refund”", True),
+        ("comment is about billing_refund", True),
+        ("comment is negative", False),
+        ("contact property plan is 'pro'", True),
+        ("event property store is 'Lyon'", False),
+    ]
+    assert rule_matches(answer, rule) is False
+    assert [(c.condition, c.holds) for c in rule_checks(_response(score=8), RuleFacts(id=2))] == [
+        ("the answer is unhappy (a detractor's)", False)
+    ]

@@ -50,6 +50,7 @@ def test_api_schema_is_valid_openapi(client):
         "/api/root-causes/",
         "/api/root-causes/{id}/",
         "/api/routing-rules/",
+        "/api/routing-rules/dry-run/",
         "/api/routing-rules/{id}/",
         "/api/surveys/",
         "/api/surveys/{id}/",
