@@ -30,7 +30,8 @@ run: $(RUNTIME)
 test: $(DEV)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Faults injected into live workers, a throwaway PostgreSQL cluster and a Redis of its own (tests/chaos, about 4 min).
+# Faults injected into live workers, a throwaway PostgreSQL cluster and a Redis of its own (tests/chaos; about
+# 8 min on a busy 2-core machine). One fault: make chaos PYTEST_ARGS="-k redis".
 chaos: $(DEV)
 	$(BIN)/python tests/chaos/run.py $(PYTEST_ARGS)
 

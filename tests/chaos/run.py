@@ -56,7 +56,8 @@ def redis_answers(port: int) -> bool:
 
 def main() -> int:
     binaries = pg_bin()
-    workdir = Path(tempfile.mkdtemp(prefix="closeloop-chaos-"))
+    # As root the cluster's directory is the postgres user's: under /tmp, which it can reach (a TMPDIR may not be).
+    workdir = Path(tempfile.mkdtemp(prefix="closeloop-chaos-", dir="/tmp" if os.geteuid() == 0 else None))
     pgdata = workdir / "pgdata"
     pg_port, redis_port = free_port(), free_port()
     if os.geteuid() == 0:
