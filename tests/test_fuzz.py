@@ -16,7 +16,14 @@ from surveys.services.api_keys import api_key_create
 from surveys.services.publishable_keys import publishable_key_create
 from surveys.tokens import invitation_token
 from tests.conftest import BROWSER_USER_AGENT
-from tests.factories import InvitationFactory, ManagerFactory, ResponseFactory, SurveyFactory, TriggerRuleFactory
+from tests.factories import (
+    InvitationFactory,
+    ManagerFactory,
+    ResponseFactory,
+    SurveyFactory,
+    SurveyLinkFactory,
+    TriggerRuleFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -193,6 +200,29 @@ def test_respondent_page_forms_never_5xx():
     def post(fields):
         assert person.post(url, fields).status_code < 500
         assert person.get(url, fields).status_code < 500
+
+    post()
+
+
+def test_public_link_and_kiosk_forms_never_5xx(settings):
+    settings.RESPONDENT_RATE_LIMIT_PER_MINUTE = 10**6
+    link = SurveyLinkFactory(slug="fuzzed", survey=SurveyFactory(kind="csat"), kiosk_enabled=True)
+    person = Client(HTTP_USER_AGENT=BROWSER_USER_AGENT)
+    started = person.post(f"/l/{link.slug}/", {"step": "score", "score": "2"})
+    answer = started["Location"].split("?")[0]
+
+    @given(
+        kiosk=st.sampled_from(["", "?kiosk=1", "?kiosk=1&lang=fr", "?lang=xx"]),
+        fields=st.fixed_dictionaries(
+            {"step": st.sampled_from(["", "score", "comment", "question", "thanks"])},
+            optional={"score": texts, "comment": texts, "contact_email": texts, "q": texts, "value": texts},
+        ),
+    )
+    @FUZZ
+    def post(kiosk, fields):
+        assert Client(HTTP_USER_AGENT=BROWSER_USER_AGENT).post(f"/l/{link.slug}/{kiosk}", fields).status_code < 500
+        assert person.get(f"/l/{link.slug}/{kiosk}", fields).status_code < 500
+        assert person.post(answer, fields).status_code < 500
 
     post()
 
