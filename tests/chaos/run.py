@@ -25,10 +25,16 @@ SHARED_SERVICES = ("CACHE_URL", "DATABASE_REPLICA_URL", "SMOKE_DATABASE_URL", "S
 STARTUP_SECONDS = 60
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def free_ports(count: int) -> list[int]:
+    """Ports the kernel hands out on the loopback, all distinct: every probe stays bound until all are chosen."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def pg_bin() -> Path:
@@ -59,7 +65,7 @@ def main() -> int:
     # As root the cluster's directory is the postgres user's: under /tmp, which it can reach (a TMPDIR may not be).
     workdir = Path(tempfile.mkdtemp(prefix="closeloop-chaos-", dir="/tmp" if os.geteuid() == 0 else None))
     pgdata = workdir / "pgdata"
-    pg_port, redis_port = free_port(), free_port()
+    pg_port, redis_port = free_ports(2)
     if os.geteuid() == 0:
         shutil.chown(workdir, "postgres")
     # The server binaries run in the cluster's directory: the checkout may be one the postgres user cannot enter.
