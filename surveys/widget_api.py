@@ -275,7 +275,7 @@ class WidgetSurveyApi(WidgetEndpoint):
             decision = widget_decide(
                 publishable_key=self.publishable_key,
                 visitor=Visitor(
-                    email=(data.get("email") or "").lower(),
+                    email=data.get("email") or "",
                     name=data.get("name", ""),
                     visitor_id=data.get("visitor", ""),
                     created_at=data.get("createdAt"),

@@ -76,7 +76,11 @@ def _contact_for(visitor: Visitor) -> Contact:
     so the widget reads contacts and creates new ones, it does not rename or re-describe existing ones.
     """
     if visitor.email:
-        data = ContactData(email=visitor.email, name=visitor.name, locale=visitor.locale)
+        # Pages write addresses as their users typed them: the person is found whatever the case.
+        known = Contact.objects.select_for_update().filter(email__iexact=visitor.email).order_by("pk").first()
+        if known is not None:
+            return known
+        data = ContactData(email=visitor.email.lower(), name=visitor.name, locale=visitor.locale)
     elif visitor.visitor_id:
         data = ContactData(external_id=VISITOR_PREFIX + visitor.visitor_id, name=visitor.name, locale=visitor.locale)
     else:

@@ -213,6 +213,10 @@ def test_browser_a_manager_creates_a_key_in_the_console_and_its_snippet_works_on
     snippet = page.get_by_label("Snippet").input_value()
     assert axe_violations(page) == []
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.get_by_role("link", name="Shop app").click()
+    page.get_by_role("heading", name="Widget key “Shop app”").wait_for()
+    assert axe_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     context.close()
 
     # The snippet names SITE_URL, which the test settings set to a name the browser cannot reach.

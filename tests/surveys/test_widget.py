@@ -50,6 +50,13 @@ def test_an_anonymous_visitor_is_one_contact_per_snippet_visitor_id(key):
     assert Contact.objects.count() == 1
 
 
+def test_a_known_contact_is_found_whatever_the_case_of_the_address(key):
+    known = ContactFactory(email="Ann@Example.com")
+
+    assert decide(key, Visitor(email="ann@EXAMPLE.com")).invitation.contact == known
+    assert Contact.objects.count() == 1
+
+
 def test_a_visitor_without_email_or_id_is_refused(key):
     with pytest.raises(ValidationError) as refused:
         decide(key, Visitor())
