@@ -23,7 +23,7 @@ from config.api import ERROR_RESPONSES
 from console import services
 from console.models import AuditEntry
 from feedback import routing_dry_run
-from feedback.models import RootCause, RoutingRule, Team, User
+from feedback.models import CannedReply, RootCause, RoutingRule, Team, User
 from integrations.connectors import connector_test_delivery
 from integrations.models import Connector
 from integrations.serializers import ConnectorCreatedSerializer, ConnectorDeliverySerializer, ConnectorSerializer
@@ -636,6 +636,40 @@ class RoutingRuleViewSet(AuditedViewSet):
         serializer.is_valid(raise_exception=True)
         facts = _call(routing_dry_run.routing_answer_facts, **serializer.validated_data)
         return Response(RoutingDryRunResultSerializer(routing_dry_run.routing_rules_dry_run(facts=facts)).data)
+
+
+class CannedReplySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CannedReply
+        fields = ["id", "team", "locale", "title", "body", "is_active", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        # The service checks the title's uniqueness (per team and language, whatever its case) with a clear message.
+        validators = []
+
+
+class CannedReplyQuerySerializer(serializers.Serializer):
+    team = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
+
+
+@extend_schema(tags=["teams"], parameters=[CannedReplyQuerySerializer])
+class CannedReplyViewSet(AuditedViewSet):
+    """Teams' canned replies, by team, language and title; filter with `team`."""
+
+    serializer_class = CannedReplySerializer
+
+    def get_queryset(self):
+        replies = CannedReply.objects.order_by("team_id", "locale", "title", "pk")
+        if self.action != "list":
+            return replies
+        query = CannedReplyQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return replies.filter(team_id=query.validated_data["team"]) if "team" in query.validated_data else replies
+
+    def save(self, *, actor, obj, data):
+        return services.canned_reply_change(actor=actor, canned=obj, **data)
+
+    def remove(self, *, actor, obj):
+        services.canned_reply_delete(actor=actor, canned=obj)
 
 
 class TeamSerializer(serializers.ModelSerializer):

@@ -5,6 +5,7 @@ from console.api import (
     ApiKeyViewSet,
     AuditEntryViewSet,
     BrandingApi,
+    CannedReplyViewSet,
     ConnectorViewSet,
     ContactViewSet,
     PublishableKeyViewSet,
@@ -24,6 +25,7 @@ router.register("responses", ResponseViewSet, basename="api-responses")
 router.register("trigger-rules", TriggerRuleViewSet, basename="api-trigger-rules")
 router.register("routing-rules", RoutingRuleViewSet, basename="api-routing-rules")
 router.register("teams", TeamViewSet, basename="api-teams")
+router.register("canned-replies", CannedReplyViewSet, basename="api-canned-replies")
 router.register("root-causes", RootCauseViewSet, basename="api-root-causes")
 router.register("users", UserViewSet, basename="api-users")
 router.register("api-keys", ApiKeyViewSet, basename="api-api-keys")

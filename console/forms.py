@@ -7,7 +7,7 @@ from datetime import timedelta
 from django import forms
 from django.forms import formset_factory
 
-from feedback.models import RootCause, RoutingRule, Team, User
+from feedback.models import CannedReply, RootCause, RoutingRule, Team, User
 from integrations.models import Connector
 from surveys.models import ApiKey, Branding, Question, Survey, TriggerRule
 from surveys.scales import SCALES, SUPPORTED_LOCALES
@@ -260,6 +260,19 @@ class RootCauseForm(forms.ModelForm):
     class Meta:
         model = RootCause
         fields = ["name", "is_active", "outside_agent_control"]
+
+
+class CannedReplyForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"))
+    locale = forms.ChoiceField(choices=CannedReply._meta.get_field("locale").choices, label="Language")
+    title = forms.CharField(max_length=100, help_text="What agents pick in the reply box.")
+    body = forms.CharField(
+        max_length=1600,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Placeholders: {first_name}, {name}, {email}, {team}, {case_id}, {order_id}, {event_id} and any "
+        "property of the case's event or contact, e.g. {store}.",
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label="Offered in the reply box")
 
 
 class ApiKeyForm(forms.Form):

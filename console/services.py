@@ -24,7 +24,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from console.models import AuditEntry
-from feedback.models import RootCause, RoutingRule, Team, User
+from feedback.models import CannedReply, RootCause, RoutingRule, Team, User
+from feedback.services.conversation import canned_reply_save
 from integrations.connectors import connector_delete as integrations_connector_delete
 from integrations.connectors import connector_save as integrations_connector_save
 from integrations.models import Connector
@@ -423,6 +424,28 @@ def team_delete(*, actor: Actor, team: Team) -> None:
 @transaction.atomic
 def root_cause_save(*, actor: Actor, root_cause: RootCause | None = None, **changes) -> RootCause:
     return _save_with_audit(actor, root_cause or RootCause(), ROOT_CAUSE_FIELDS, changes)
+
+
+# --- canned replies -----------------------------------------------------------------------------
+
+CANNED_REPLY_FIELDS = ("team", "locale", "title", "body", "is_active")
+
+
+@transaction.atomic
+def canned_reply_change(*, actor: Actor, canned: CannedReply | None = None, **changes) -> CannedReply:
+    """Create or change a team's canned reply through feedback's own checks (title unique per team and language,
+    body within an SMS), recorded in the audit trail. A change gives only the fields it changes."""
+    before = snapshot(canned, CANNED_REPLY_FIELDS) if canned else {}
+    fields = {name: getattr(canned, name) for name in CANNED_REPLY_FIELDS} if canned else {}
+    saved = canned_reply_save(canned=canned, **(fields | changes))
+    action = AuditEntry.Action.UPDATED if canned else AuditEntry.Action.CREATED
+    audit_record(actor=actor, action=action, obj=saved, before=before, after=snapshot(saved, CANNED_REPLY_FIELDS))
+    return saved
+
+
+@transaction.atomic
+def canned_reply_delete(*, actor: Actor, canned: CannedReply) -> None:
+    _delete_with_audit(actor, canned, CANNED_REPLY_FIELDS)
 
 
 # --- people -------------------------------------------------------------------------------------

@@ -26,6 +26,12 @@ urlpatterns = [
     path("settings/teams/<int:team_id>/", views.team_edit, name="console-team-edit"),
     path("settings/root-causes/new/", views.root_cause_edit, name="console-root-cause-new"),
     path("settings/root-causes/<int:root_cause_id>/", views.root_cause_edit, name="console-root-cause-edit"),
+    path("settings/canned-replies/", views.canned_reply_list, name="console-canned-replies"),
+    path("settings/canned-replies/new/", views.canned_reply_edit, name="console-canned-reply-new"),
+    path("settings/canned-replies/<int:canned_id>/", views.canned_reply_edit, name="console-canned-reply-edit"),
+    path(
+        "settings/canned-replies/<int:canned_id>/delete/", views.canned_reply_delete, name="console-canned-reply-delete"
+    ),
     path("settings/people/", views.people, name="console-people"),
     path("settings/people/<int:user_id>/", views.person_edit, name="console-person-edit"),
     path("settings/api-keys/", views.api_keys, name="console-api-keys"),

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from console import forms, selectors, services
 from console.models import AuditEntry
 from feedback import routing_dry_run
-from feedback.models import RootCause, RoutingRule, Team, User
+from feedback.models import CannedReply, RootCause, RoutingRule, Team, User
 from insights.taxonomy import themes_active
 from notifications.models import Channel
 from notifications.sms_text import sms_segments
@@ -354,6 +354,39 @@ def root_cause_edit(request, root_cause_id: int | None = None):
             return redirect("console-teams")
     status = 400 if request.method == "POST" else 200
     return _page(request, "teams_root_cause.html", {"root_cause": root_cause, "form": form}, status=status)
+
+
+# --- canned replies -----------------------------------------------------------------------------
+
+
+@manager_required
+def canned_reply_list(request):
+    replies = CannedReply.objects.select_related("team").order_by("team__name", "locale", "title", "pk")
+    return _page(request, "canned_list.html", {"replies": replies})
+
+
+@manager_required
+@GET_POST
+def canned_reply_edit(request, canned_id: int | None = None):
+    canned = get_object_or_404(CannedReply, pk=canned_id) if canned_id else None
+    initial = {name: getattr(canned, name) for name in services.CANNED_REPLY_FIELDS} if canned else None
+    form = forms.CannedReplyForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.canned_reply_change(actor=request.user, canned=canned, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return redirect("console-canned-replies")
+    status = 400 if request.method == "POST" else 200
+    return _page(request, "canned_edit.html", {"canned": canned, "form": form}, status=status)
+
+
+@manager_required
+@require_POST
+def canned_reply_delete(request, canned_id: int):
+    services.canned_reply_delete(actor=request.user, canned=get_object_or_404(CannedReply, pk=canned_id))
+    return redirect("console-canned-replies")
 
 
 # --- people -------------------------------------------------------------------------------------

@@ -243,3 +243,24 @@ def test_browser_routing_dry_run_says_which_rule_decides_at_360_px(wide_page, ax
     page.wait_for_url("**score=11*")
     assert page.get_by_role("alert").inner_text() == "Give a score from 0 to 10 for this survey."
     _no_violations(page, axe_violations)
+
+
+def test_browser_canned_replies_page_at_360_px(wide_page, axe_violations):
+    page = wide_page
+    ManagerFactory(email="lead@closeloop.test")
+    TeamFactory(name="Care")
+    _log_in(page, "lead@closeloop.test", "password", "/settings/canned-replies/")
+    _no_violations(page, axe_violations)
+    page.get_by_role("link", name="New canned reply").click()
+    page.get_by_label("Team").select_option(label="Care")
+    page.get_by_label("Language").select_option(label="French")
+    page.get_by_label("Title").fill("Retard de livraison")
+    page.get_by_role("button", name="Save").click()
+    # No body: the same page, the field's error said in words.
+    assert page.get_by_role("alert").inner_text() == "This field is required."
+    _no_violations(page, axe_violations)
+    page.get_by_label("Body").fill("Bonjour {first_name}, votre colis {order_id} arrive demain.")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/settings/canned-replies/")
+    assert page.get_by_role("link", name="Retard de livraison").is_visible()
+    _no_violations(page, axe_violations)

@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from console.models import AuditEntry
-from feedback.models import RoutingRule, User
+from feedback.models import CannedReply, RoutingRule, User
 from surveys.models import Answer, ApiKey, Contact, PublishableKey, Question, Survey, SurveyLink
 from surveys.scales import SCALES
 from surveys.services.api_keys import api_key_create
@@ -25,6 +25,7 @@ LISTS = [
     "/api/responses/",
     "/api/routing-rules/",
     "/api/teams/",
+    "/api/canned-replies/",
     "/api/root-causes/",
     "/api/users/",
     "/api/api-keys/",
@@ -774,3 +775,53 @@ def test_routing_rule_dry_run_needs_a_manager_or_the_admin_scope(scopes, status)
     survey = SurveyFactory(kind="nps")
     response = _key_client(scopes).post("/api/routing-rules/dry-run/", {"survey": survey.pk, "score": 1}, format="json")
     assert response.status_code == status
+
+
+def test_canned_replies_crud_through_the_api_with_its_audit(manager_api, manager):
+    care, billing = TeamFactory(name="Care"), TeamFactory(name="Billing")
+    body = {"team": care.pk, "locale": "fr", "title": "Retard", "body": "Bonjour {first_name}, votre colis {order_id}…"}
+
+    created = manager_api.post("/api/canned-replies/", body, format="json")
+    reply_id = created.json()["id"]
+    manager_api.post("/api/canned-replies/", {**body, "team": billing.pk, "title": "Facture"}, format="json")
+    patched = manager_api.patch(f"/api/canned-replies/{reply_id}/", {"is_active": False}, format="json")
+    listed = manager_api.get("/api/canned-replies/", {"team": care.pk})
+    deleted = manager_api.delete(f"/api/canned-replies/{reply_id}/")
+
+    assert created.status_code == 201
+    assert {k: v for k, v in created.json().items() if k not in ("id", "created_at")} == {**body, "is_active": True}
+    assert (patched.status_code, patched.json()["is_active"], patched.json()["title"]) == (200, False, "Retard")
+    assert [r["id"] for r in listed.json()] == [reply_id]
+    assert deleted.status_code == 204
+    assert list(CannedReply.objects.values_list("title", flat=True)) == ["Facture"]
+    entries = AuditEntry.objects.filter(object_type="cannedreply", object_id=str(reply_id)).order_by("pk")
+    assert [(e.action, e.actor, e.changes) for e in entries] == [
+        ("created", manager, {"body": [None, body["body"]], "is_active": [None, True], "locale": [None, "fr"],
+                              "team": [None, care.pk], "title": [None, "Retard"]}),
+        ("updated", manager, {"is_active": [True, False]}),
+        ("deleted", manager, {"body": [body["body"], None], "is_active": [False, None], "locale": ["fr", None],
+                              "team": [care.pk, None], "title": ["Retard", None]}),
+    ]  # fmt: skip
+
+
+def test_canned_reply_bad_input_is_400_per_field_and_stores_nothing(manager_api):
+    care = TeamFactory(name="Care")
+    CannedReply.objects.create(team=care, locale="en", title="Late parcel", body="Sorry!")
+
+    clash = manager_api.post(
+        "/api/canned-replies/", {"team": care.pk, "locale": "en", "title": "LATE PARCEL", "body": "x"}, format="json"
+    )
+    bad = manager_api.post(
+        "/api/canned-replies/", {"team": 999, "locale": "de", "title": "", "body": "x" * 1601}, format="json"
+    )
+    blank = manager_api.post("/api/canned-replies/", {"team": care.pk, "title": "Empty", "body": "   "}, format="json")
+
+    assert (clash.status_code, clash.json()["errors"]) == (
+        400,
+        {"title": ["Team Care already has a en reply titled LATE PARCEL."]},
+    )
+    assert bad.status_code == 400
+    assert sorted(bad.json()["errors"]) == ["body", "locale", "team", "title"]
+    assert (blank.status_code, blank.json()["errors"]) == (400, {"body": ["This field may not be blank."]})
+    assert manager_api.get("/api/canned-replies/", {"team": "x"}).status_code == 400
+    assert (CannedReply.objects.count(), AuditEntry.objects.count()) == (1, 0)

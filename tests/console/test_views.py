@@ -3,7 +3,7 @@ import re
 import pytest
 
 from console.models import AuditEntry
-from feedback.models import RoutingRule, User
+from feedback.models import CannedReply, RoutingRule, User
 from surveys.models import ApiKey, PublishableKey, Survey, SurveyLink, TriggerRule
 from tests.factories import SurveyFactory, SurveyLinkFactory, TeamFactory, TriggerRuleFactory
 
@@ -29,6 +29,8 @@ PAGES = [
     "/settings/branding/",
     "/settings/trigger-rules/dry-run/",
     "/settings/routing-rules/dry-run/",
+    "/settings/canned-replies/",
+    "/settings/canned-replies/new/",
 ]
 
 
@@ -415,3 +417,42 @@ def test_console_routing_dry_run_bad_input_is_a_400_page_with_field_errors(clien
     assert (
         client.get("/settings/routing-rules/dry-run/", {"survey": 99999999999999999999, "score": 1}).status_code == 400
     )
+
+
+def test_console_canned_replies_create_edit_refuse_and_delete(client, manager):
+    care = TeamFactory(name="Care")
+    client.force_login(manager)
+    form = {"team": care.pk, "locale": "fr", "title": "Retard", "body": "Bonjour {first_name},", "is_active": "on"}
+
+    assert client.post("/settings/canned-replies/new/", form)["Location"] == "/settings/canned-replies/"
+    reply = CannedReply.objects.get()
+    assert (reply.team, reply.locale, reply.title, reply.body, reply.is_active) == (
+        care, "fr", "Retard", "Bonjour {first_name},", True
+    )  # fmt: skip
+    listed = client.get("/settings/canned-replies/").content.decode()
+    assert f'<a href="/settings/canned-replies/{reply.pk}/">Retard</a>' in listed
+    assert "French" in listed and "Offered" in listed
+
+    edited = client.post(f"/settings/canned-replies/{reply.pk}/", {**form, "body": "Bonjour {name}", "is_active": ""})
+    assert edited.status_code == 302
+    reply.refresh_from_db()
+    assert (reply.body, reply.is_active) == ("Bonjour {name}", False)
+
+    CannedReply.objects.create(team=care, locale="fr", title="Remboursement", body="…")
+    clash = client.post(f"/settings/canned-replies/{reply.pk}/", {**form, "title": "remboursement"})
+    assert clash.status_code == 400
+    assert clash.context["form"].errors == {"title": ["Team Care already has a fr reply titled remboursement."]}
+    empty = client.post("/settings/canned-replies/new/", {**form, "title": "New", "body": ""})
+    assert (empty.status_code, empty.context["form"].errors) == (400, {"body": ["This field is required."]})
+
+    assert client.post(f"/settings/canned-replies/{reply.pk}/delete/")["Location"] == "/settings/canned-replies/"
+    assert list(CannedReply.objects.values_list("title", flat=True)) == ["Remboursement"]
+    assert list(
+        AuditEntry.objects.filter(object_type="cannedreply").order_by("pk").values_list("action", flat=True)
+    ) == [
+        "created",
+        "updated",
+        "deleted",
+    ]
+    assert client.get(f"/settings/canned-replies/{reply.pk}/").status_code == 404
+    assert client.get(f"/settings/canned-replies/{reply.pk}/delete/").status_code == 405
