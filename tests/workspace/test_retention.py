@@ -26,7 +26,7 @@ from insights.rollups import (
 )
 from insights.theme_rollups import full_theme_rollup_rows, rollup_count_themes
 from notifications.models import InboundSms, Message, ProviderEvent
-from surveys.models import Event, Response
+from surveys.models import Event, Invitation, Response
 from tests.factories import EventFactory, FollowUpFactory, InvitationFactory, MessageFactory, ResponseFactory
 from workspace.services import retention
 from workspace.services.retention import purge_expired, purgeables
@@ -208,7 +208,7 @@ def _rollups() -> dict:
 def _recomputed() -> dict:
     funnel = sorted(
         (row.day, row.survey_id, row.channel, row.event_type, *(getattr(row, stage) for stage in FUNNEL_STAGES))
-        for row in _funnel_rows(None)
+        for row in _funnel_rows(Invitation.objects.all())
     )
     return {
         "scores": full_score_rollup_rows(),
