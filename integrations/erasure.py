@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations.connectors import connector_payloads_erase
-from integrations.models import WebhookDelivery, WebhookSubscription, ZendeskNote
+from integrations.models import ConnectorDelivery, WebhookDelivery, WebhookSubscription, ZendeskNote
 from surveys.models import Contact
 from surveys.services.privacy import ErasureSubject
 
@@ -58,6 +58,37 @@ def webhook_deliveries_erase(*, subject: ErasureSubject, rows: Counter) -> None:
             payload={"event_type": event_type, "event_id": event_id, "erased": True}
         )
     rows["webhook deliveries"] += erased
+
+
+def integrations_export(*, contact_id: int, response_ids: list[int]) -> dict:
+    """What went out about the person (webhook deliveries, Zendesk notes) and what connectors brought in about
+    them (the deliveries that became their events)."""
+    connector_deliveries = (
+        ConnectorDelivery.objects.filter(event__contact_id=contact_id).select_related("connector").order_by("pk")
+    )
+    notes = ZendeskNote.objects.filter(response_id__in=response_ids).order_by("pk")
+    return {
+        **webhook_deliveries_export(contact_id=contact_id, response_ids=response_ids),
+        "connector_deliveries": [
+            {
+                "from": delivery.connector.name,
+                "topic": delivery.topic,
+                "status": delivery.status,
+                "received_at": delivery.received_at.isoformat(),
+                "payload": delivery.payload,
+            }
+            for delivery in connector_deliveries
+        ],
+        "zendesk_notes": [
+            {
+                "ticket": note.ticket_id,
+                "body": note.body,
+                "status": note.status,
+                "created_at": note.created_at.isoformat(),
+            }
+            for note in notes
+        ],
+    }
 
 
 def webhook_deliveries_export(*, contact_id: int, response_ids: list[int]) -> dict:

@@ -7,7 +7,7 @@ from django.dispatch import receiver
 from feedback.models import FollowUp
 from feedback.signals import agents_notified, follow_up_changed
 from integrations.connectors import connector_payloads_erase
-from integrations.erasure import integrations_erase, webhook_deliveries_export
+from integrations.erasure import integrations_erase, integrations_export
 from integrations.slack import slack_text
 from integrations.tasks import post_to_slack
 from integrations.webhooks import (
@@ -88,5 +88,5 @@ def erase_what_went_out_or_came_in(sender, subject, rows, **kwargs) -> None:
 
 
 @receiver(contact_exporting)
-def export_webhook_deliveries(sender, contact, response_ids, **kwargs) -> dict:
-    return webhook_deliveries_export(contact_id=contact.pk, response_ids=response_ids)
+def export_what_went_out_or_came_in(sender, contact, response_ids, **kwargs) -> dict:
+    return integrations_export(contact_id=contact.pk, response_ids=response_ids)

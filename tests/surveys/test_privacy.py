@@ -387,6 +387,8 @@ def test_export_holds_everything_stored_about_the_person_and_is_audited(world, m
     ]
     assert {d["event_type"] for d in data["webhook_deliveries"]} >= {"survey_response.created", "follow_up.created"}
     assert [m["properties"] for m in data["autopilot_memberships"]] == [{"name": NAME}]
+    assert [d["payload"] for d in data["connector_deliveries"]] == [{"requester": {"email": EMAIL, "name": NAME}}]
+    assert [note["body"] for note in data["zendesk_notes"]] == [f"{NAME} answered 2"]
     entry = AuditEntry.objects.get(action="exported")
     assert (entry.actor, entry.object_id) == (manager, str(person.pk))
     assert entry.changes["responses"] == [None, 2]
