@@ -29,6 +29,7 @@ from notifications.services.inbound import inbound_sms_receive
 from notifications.services.queue import message_queue
 from notifications.services.sending import message_send
 from notifications.services.suppressions import suppression_add, suppression_remove
+from notifications.tasks import delete_provider_copies
 from tests.factories import MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -180,3 +181,14 @@ def test_the_hash_is_keyed(settings):
     assert recipient_hashed(channel=Channel.SMS, recipient="ann@example.com") != recipient_hashed(
         channel=Channel.EMAIL, recipient="ann@example.com"
     )
+
+
+def test_copies_twilio_keeps_refusing_are_logged_by_id_for_an_operator(fake_providers, caplog):
+    fake_providers.twilio_statuses["SMbusy"] = ("sending", "")
+    fake_providers.twilio_busy.add("SMbusy")
+
+    delete_provider_copies.delay(["SMbusy"])  # eager here: no later retry to wait for
+
+    [record] = [r for r in caplog.records if r.name == "notifications.tasks"]
+    assert record.getMessage() == "1 SMS of an erased person are still at Twilio: SMbusy"
+    assert fake_providers.deleted == []
