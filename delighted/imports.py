@@ -30,6 +30,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -828,3 +829,22 @@ def _finish(delighted_import: DelightedImport, status: str, error: str = "") -> 
     delighted_import.finished_at = timezone.now()
     delighted_import.save()
     return delighted_import
+
+
+def delighted_uploads_forget(*, emails: tuple[str, ...], phones: tuple[str, ...]) -> int:
+    """Delete the waiting uploads that name one of these addresses (a person being erased), and mark their imports
+    failed saying why; returns how many files went. A finished import kept no file."""
+    needles = Q()
+    for needle in [*emails, *phones]:
+        if needle:
+            needles |= Q(content__icontains=needle)
+    if not needles:
+        return 0
+    files = DelightedImportFile.objects.filter(needles)
+    DelightedImport.objects.filter(pk__in=files.values("delighted_import_id")).update(
+        status=DelightedImport.Status.FAILED,
+        error="Its uploaded files named a person who was erased, and were deleted: export again from Delighted "
+        "without them, and upload again (nothing is imported twice).",
+        finished_at=timezone.now(),
+    )
+    return files.delete()[0]
