@@ -6,6 +6,7 @@ exports (and audits) anything."""
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 from console.forms import ContactSearchForm, ErasureForm
 from console.views import GET_POST, _page, manager_required
 from feedback.models import FollowUp
-from notifications.models import Message
+from notifications.models import PHONE_CHANNELS, Channel, Message, recipient_normalize
 from surveys.models import Contact, Event, Invitation, Response
 from surveys.selectors import contacts_matching
 from surveys.services.privacy import contact_erase, contact_export
@@ -35,14 +36,21 @@ def privacy_search(request):
 
 def _summary(contact: Contact) -> list[tuple[str, int]]:
     """How much is stored about the person, per kind, as the page lists it before an export or an erasure."""
-    addresses = [address for address in (contact.email, contact.phone) if address]
+    keys = [
+        (channel, recipient_normalize(channel=channel, recipient=address))
+        for channel, address in [(Channel.EMAIL, contact.email), *[(c, contact.phone) for c in PHONE_CHANNELS]]
+        if address
+    ]
+    sent = Q(pk__in=[])
+    for channel, key in keys:
+        sent |= Q(channel=channel, recipient_key=key)
     return [
         ("Events", Event.objects.filter(contact=contact).count()),
         ("Survey invitations", Invitation.objects.filter(contact=contact).count()),
         ("Answers", Response.objects.filter(contact=contact).count()),
         ("Answers with a comment", Response.objects.filter(contact=contact).exclude(comment="").count()),
         ("Cases", FollowUp.objects.filter(response__contact=contact).count()),
-        ("Messages sent to them", Message.objects.filter(recipient__in=addresses).count() if addresses else 0),
+        ("Messages sent to them", Message.objects.filter(sent).count()),
     ]
 
 

@@ -7,7 +7,7 @@ import pytest
 from console.models import AuditEntry
 from notifications.models import Suppression
 from surveys.models import Contact, Response
-from tests.factories import ContactFactory, ResponseFactory
+from tests.factories import ContactFactory, MessageFactory, ResponseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +56,9 @@ def test_search_with_a_too_long_query_is_a_400_with_the_form(client, manager):
 
 
 def test_contact_page_lists_what_is_stored_and_offers_export_and_erasure(client, manager, answered):
+    MessageFactory(recipient="Ann@Example.com")
+    MessageFactory(channel="sms", recipient="+33 6 12 34 56 78")
+    MessageFactory(recipient="someone.else@example.com")
     client.force_login(manager)
 
     page = client.get(f"/settings/privacy/{answered.contact_id}/")
@@ -66,7 +69,7 @@ def test_contact_page_lists_what_is_stored_and_offers_export_and_erasure(client,
         ("Answers", 1),
         ("Answers with a comment", 1),
         ("Cases", 0),
-        ("Messages sent to them", 0),
+        ("Messages sent to them", 2),
     ]
     html = page.content.decode()
     assert f'action="/settings/privacy/{answered.contact_id}/export/"' in html
