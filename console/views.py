@@ -69,6 +69,7 @@ def home(request):
                 "teams": Team.objects.count(),
                 "people": User.objects.filter(is_active=True).count(),
                 "api_keys": ApiKey.objects.filter(revoked_at__isnull=True).count(),
+                "widget_keys": PublishableKey.objects.filter(revoked_at__isnull=True).count(),
             },
             "recent": AuditEntry.objects.all()[:10],
         },

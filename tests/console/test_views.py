@@ -298,6 +298,8 @@ def test_console_widget_key_is_created_with_its_snippet_edited_and_revoked(clien
     key.refresh_from_db()
     assert key.allowed_origins == ["https://app.example.com"] and key.revoked_at is not None
     assert list(AuditEntry.objects.order_by("pk").values_list("action", flat=True)) == ["created", "updated", "revoked"]
+    home = client.get("/settings/").content.decode()
+    assert 'href="/settings/web-widget/">Active web widget keys<strong>0</strong></a>' in home
 
 
 def test_console_widget_key_refuses_a_bad_origin_on_its_field(client, manager):
