@@ -146,6 +146,12 @@ def _is_stale(delighted_import: DelightedImport) -> bool:
     return moving and delighted_import.updated_at < timezone.now() - STALE_AFTER
 
 
+def _can_restart(delighted_import: DelightedImport) -> bool:
+    """A lost worker's import, or a failed one whose files are still here (the command's never are)."""
+    failed = delighted_import.status == DelightedImport.Status.FAILED
+    return _is_stale(delighted_import) or (failed and delighted_import.files.exists())
+
+
 @manager_required
 def import_progress(request, import_id: int):
     delighted_import = get_object_or_404(DelightedImport, pk=import_id)
@@ -157,8 +163,7 @@ def import_progress(request, import_id: int):
             "delighted_import": delighted_import,
             "summary_lines": summary.lines() if delighted_import.summary else [],
             "moving": delighted_import.status in (DelightedImport.Status.WAITING, DelightedImport.Status.RUNNING),
-            "can_restart": _is_stale(delighted_import)
-            or (delighted_import.status == DelightedImport.Status.FAILED and delighted_import.files.exists()),
+            "can_restart": _can_restart(delighted_import),
         },
     )
 
@@ -168,7 +173,7 @@ def import_progress(request, import_id: int):
 def import_restart(request, import_id: int):
     """Start again an import whose worker was lost or which failed: what it imported is not imported twice."""
     delighted_import = get_object_or_404(DelightedImport, pk=import_id)
-    if _is_stale(delighted_import) or delighted_import.status == DelightedImport.Status.FAILED:
+    if _can_restart(delighted_import):
         with transaction.atomic():
             delighted_import.status = DelightedImport.Status.WAITING
             delighted_import.save(update_fields=["status", "updated_at"])

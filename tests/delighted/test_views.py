@@ -219,3 +219,18 @@ def test_uploading_nothing_says_a_file_is_needed(client, manager):
     html = response.content.decode()
     assert "This field is required." in html
     assert "Select a valid choice. pmf is not one of the available choices." in html
+
+
+def test_a_failed_import_without_its_files_cannot_be_started_again(client, manager, django_capture_on_commit_callbacks):
+    # The command's imports keep no files; an erasure or the retention purge may have deleted an upload's.
+    delighted_import = DelightedImport.objects.create(
+        status="failed", file_names=["people.json"], total=3, error="stopped", summary={"imported": {"people": 1}}
+    )
+    client.force_login(manager)
+    assert "Start it again" not in client.get(f"/settings/import/delighted/{delighted_import.pk}/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        client.post(f"/settings/import/delighted/{delighted_import.pk}/restart/")
+
+    delighted_import.refresh_from_db()
+    assert (delighted_import.status, delighted_import.summary, callbacks) == ("failed", {"imported": {"people": 1}}, [])
