@@ -26,8 +26,13 @@ from feedback import routing_dry_run
 from feedback.models import CannedReply, RootCause, RoutingRule, Team, User
 from integrations.connectors import connector_test_delivery
 from integrations.models import Connector
-from integrations.serializers import ConnectorCreatedSerializer, ConnectorDeliverySerializer, ConnectorSerializer
-from integrations.zendesk import zendesk_notes_retry_failed
+from integrations.serializers import (
+    ConnectorCreatedSerializer,
+    ConnectorDeliverySerializer,
+    ConnectorSerializer,
+    ZendeskCheckSerializer,
+)
+from integrations.zendesk import zendesk_credentials_check, zendesk_notes_retry_failed
 from surveys.api import PropertiesField, TriggerRuleSerializer, json_storable
 from surveys.authentication import IsAdminKey
 from surveys.models import (
@@ -952,6 +957,13 @@ class ConnectorViewSet(
         mapping and the trigger rules; it is logged as a test, nothing is ingested or sent."""
         delivery = connector_test_delivery(connector=self.get_object())
         return Response(ConnectorDeliverySerializer(delivery).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: ZendeskCheckSerializer})
+    @action(detail=True, methods=["post"], url_path="check-zendesk")
+    def check_zendesk(self, request, pk=None):
+        """Try the Zendesk address, agent and token (`GET /api/v2/users/me.json`); nothing is written."""
+        ok, message = zendesk_credentials_check(connector=self.get_object())
+        return Response({"ok": ok, "message": message})
 
     @extend_schema(request=None, responses={200: ConnectorSerializer})
     @action(detail=True, methods=["post"], url_path="retry-zendesk-notes")

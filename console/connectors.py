@@ -12,7 +12,7 @@ from console.views import GET_POST, _apply_errors, _page, manager_required
 from integrations.connector_mapping import ZENDESK_BODY
 from integrations.connectors import connector_setup_steps, connector_test_delivery, connector_url
 from integrations.models import Connector
-from integrations.zendesk import zendesk_notes_retry_failed, zendesk_notes_summary
+from integrations.zendesk import zendesk_credentials_check, zendesk_notes_retry_failed, zendesk_notes_summary
 
 LOG_ROWS = 50
 
@@ -24,7 +24,7 @@ def connector_list(request):
     return _page(request, "connectors_list.html", {"rows": rows})
 
 
-def _detail(request, connector: Connector, *, created_secret: str = "", status: int = 200):
+def _detail(request, connector: Connector, *, created_secret: str = "", check=None, status: int = 200):
     context = {
         "connector": connector,
         "url": connector_url(connector),
@@ -35,6 +35,7 @@ def _detail(request, connector: Connector, *, created_secret: str = "", status: 
         "tested": request.GET.get("tested") == "1",
         "retried": request.GET.get("retried", ""),
         "notes": zendesk_notes_summary(connector) if connector.kind == Connector.Kind.ZENDESK else None,
+        "check": check,
     }
     response = _page(request, "connectors_detail.html", context, status=status)
     if created_secret:
@@ -89,6 +90,15 @@ def connector_edit(request, connector_id: int):
 def connector_test(request, connector_id: int):
     connector_test_delivery(connector=get_object_or_404(Connector, pk=connector_id))
     return redirect(f"{reverse('console-connector', args=[connector_id])}?tested=1#log")
+
+
+@manager_required
+@require_POST
+def connector_check_zendesk(request, connector_id: int):
+    """Try the Zendesk token now and say so on the connector's page (nothing is stored)."""
+    connector = get_object_or_404(Connector, pk=connector_id)
+    ok, message = zendesk_credentials_check(connector=connector)
+    return _detail(request, connector, check={"ok": ok, "message": message})
 
 
 @manager_required

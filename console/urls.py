@@ -45,6 +45,11 @@ urlpatterns = [
     path("settings/connectors/<int:connector_id>/edit/", connectors.connector_edit, name="console-connector-edit"),
     path("settings/connectors/<int:connector_id>/test/", connectors.connector_test, name="console-connector-test"),
     path(
+        "settings/connectors/<int:connector_id>/check-zendesk/",
+        connectors.connector_check_zendesk,
+        name="console-connector-check-zendesk",
+    ),
+    path(
         "settings/connectors/<int:connector_id>/retry-notes/",
         connectors.connector_retry_notes,
         name="console-connector-retry-notes",

@@ -41,6 +41,11 @@ class ZendeskNotesSerializer(serializers.Serializer):
     last_failed_ticket = serializers.CharField()
 
 
+class ZendeskCheckSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    message = serializers.CharField()
+
+
 class ConnectorSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(max_length=100)

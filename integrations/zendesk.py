@@ -185,3 +185,30 @@ def zendesk_notes_retry_failed(*, connector: Connector) -> int:
     )
     _enqueue(failed)
     return len(failed)
+
+
+def zendesk_credentials_check(*, connector: Connector) -> tuple[bool, str]:
+    """Whether the connector's Zendesk address, agent and token work: `GET /api/v2/users/me.json` with them.
+
+    Zendesk answers that call 200 even to bad credentials, as its anonymous user (no id): that is a refusal.
+    """
+    if not (connector.zendesk_url and connector.zendesk_email and connector.zendesk_api_token):
+        return False, "Give the Zendesk address, the agent's email and an API token first."
+    url = f"{connector.zendesk_url.rstrip('/')}/api/v2/users/me.json"
+    credentials = base64.b64encode(f"{connector.zendesk_email}/token:{connector.zendesk_api_token}".encode()).decode()
+    headers = {"Authorization": f"Basic {credentials}", "User-Agent": "Closeloop-Zendesk/1.0"}
+    try:
+        answer = outbound_request("GET", url, b"", headers)
+    except AddressRefused as exc:
+        return False, str(exc)
+    except requests.RequestException as exc:
+        return False, f"Zendesk could not be reached: {type(exc).__name__}."
+    try:
+        user = json.loads(answer.body).get("user") or {}
+    except (ValueError, AttributeError):
+        user = {}
+    if answer.status_code != 200 or not user.get("id"):
+        return False, f"Zendesk did not accept the agent's email and token (HTTP {answer.status_code})."
+    if user.get("role") not in ("agent", "admin"):
+        return False, f"The token is {user.get('email')}'s, who is not an agent: notes need an agent."
+    return True, f"Zendesk accepts the token: notes will be written as {user.get('name') or user.get('email')}."

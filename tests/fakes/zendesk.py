@@ -1,5 +1,6 @@
 """A local Zendesk: a threaded HTTP server on 127.0.0.1 that takes `PUT /api/v2/tickets/<id>.json` as Zendesk's
-Tickets API does, checks the API-token credentials (`{email}/token:{token}`, HTTP Basic) and records each call.
+Tickets API does and `GET /api/v2/users/me.json` as its Users API does (the anonymous user, with a 200, for bad
+credentials), checks the API-token credentials (`{email}/token:{token}`, HTTP Basic) and records each call.
 
 Answers are scripted (`statuses`, first one first), then 200 with the ticket; a wrong credential is a 401
 with Zendesk's error body, an unknown ticket (not in `tickets`) a 404.
@@ -28,6 +29,7 @@ class Call:
 
 class FakeZendesk:
     def __init__(self, email: str, token: str, tickets: set[str]) -> None:
+        self.email = email
         self.credentials = "Basic " + base64.b64encode(f"{email}/token:{token}".encode()).decode()
         self.tickets = tickets
         self.calls: list[Call] = []
@@ -57,6 +59,18 @@ class FakeZendesk:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                with zendesk._lock:
+                    zendesk.calls.append(Call("GET", self.path, dict(self.headers), b""))
+                if self.path != "/api/v2/users/me.json":
+                    return self._answer(404, {"error": "InvalidEndpoint"})
+                if self.headers.get("Authorization") != zendesk.credentials:
+                    # As Zendesk does: bad credentials on /users/me get the anonymous user, with a 200.
+                    return self._answer(200, {"user": {"id": None, "name": "Anonymous user", "role": "end-user"}})
+                return self._answer(
+                    200, {"user": {"id": 1, "name": "Ada Agent", "email": zendesk.email, "role": "agent"}}
+                )
 
             def do_PUT(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))

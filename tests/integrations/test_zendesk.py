@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from integrations.connectors import connector_save
 from integrations.models import ZendeskNote
 from integrations.tasks import write_due_zendesk_notes
-from integrations.zendesk import zendesk_note_write
+from integrations.zendesk import zendesk_credentials_check, zendesk_note_write
 from surveys.services.api_keys import api_key_create
 from surveys.services.responses import response_comment, response_submit
 from tests.factories import ContactFactory, EventFactory, InvitationFactory, SurveyFactory
@@ -212,3 +212,31 @@ def test_the_console_shows_failed_notes_and_retries_them(
         answer = client.post(f"/settings/connectors/{connector.pk}/retry-notes/")
     assert answer["Location"] == f"/settings/connectors/{connector.pk}/?retried=1#notes"
     assert "1 written, 0 waiting or being retried, 0 failed." in client.get(answer["Location"]).content.decode()
+
+
+def test_the_token_check_asks_zendesk_who_it_is(zendesk, connector):
+    assert zendesk_credentials_check(connector=connector) == (
+        True,
+        "Zendesk accepts the token: notes will be written as Ada Agent.",
+    )
+    assert (zendesk.calls[-1].method, zendesk.calls[-1].path) == ("GET", "/api/v2/users/me.json")
+    connector_save(connector=connector, zendesk_api_token="revoked")
+    # Zendesk answers bad credentials on /users/me with its anonymous user and a 200: still a refusal.
+    assert zendesk_credentials_check(connector=connector) == (
+        False,
+        "Zendesk did not accept the agent's email and token (HTTP 200).",
+    )
+    assert ZendeskNote.objects.count() == 0
+
+
+def test_the_token_check_from_the_api_and_the_console(zendesk, connector, admin_client_key, client, manager):
+    answer = admin_client_key.post(f"/api/connectors/{connector.pk}/check-zendesk/")
+    assert answer.json() == {"ok": True, "message": "Zendesk accepts the token: notes will be written as Ada Agent."}
+    connector_save(connector=connector, zendesk_api_token="revoked")
+    client.force_login(manager)
+    page = client.post(f"/settings/connectors/{connector.pk}/check-zendesk/")
+    assert page.status_code == 200
+    assert (
+        '<p role="alert">Zendesk did not accept the agent&#x27;s email and token (HTTP 200).</p>'
+        in page.content.decode()
+    )

@@ -30,6 +30,7 @@ def test_api_schema_is_valid_openapi(client):
         "/api/canned-replies/{id}/",
         "/api/connectors/",
         "/api/connectors/{id}/",
+        "/api/connectors/{id}/check-zendesk/",
         "/api/connectors/{id}/deliveries/",
         "/api/connectors/{id}/retry-zendesk-notes/",
         "/api/connectors/{id}/test-delivery/",
