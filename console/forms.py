@@ -8,7 +8,7 @@ from django import forms
 from django.forms import formset_factory
 
 from feedback.models import CannedReply, RootCause, RoutingRule, Team, User
-from integrations.models import Connector
+from integrations.models import Connector, WebhookSubscription
 from surveys.models import ApiKey, Branding, Question, Survey, TriggerRule
 from surveys.scales import SCALES, SUPPORTED_LOCALES
 from surveys.services.trigger_rules import trigger_rule_channel_problem
@@ -260,6 +260,15 @@ class RootCauseForm(forms.ModelForm):
     class Meta:
         model = RootCause
         fields = ["name", "is_active", "outside_agent_control"]
+
+
+class WebhookSubscriptionForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    url = forms.URLField(max_length=500, label="URL", assume_scheme="https", help_text="Where each event is POSTed.")
+    events = forms.MultipleChoiceField(
+        choices=WebhookSubscription.Event.choices, widget=forms.CheckboxSelectMultiple, label="Events"
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label="Send events")
 
 
 class CannedReplyForm(forms.Form):

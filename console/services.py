@@ -28,7 +28,8 @@ from feedback.models import CannedReply, RootCause, RoutingRule, Team, User
 from feedback.services.conversation import canned_reply_save
 from integrations.connectors import connector_delete as integrations_connector_delete
 from integrations.connectors import connector_save as integrations_connector_save
-from integrations.models import Connector
+from integrations.models import Connector, WebhookSubscription
+from integrations.webhooks import webhook_subscription_save
 from notifications.models import Channel
 from notifications.services.emails import email_render
 from notifications.services.queue import message_queue
@@ -424,6 +425,30 @@ def team_delete(*, actor: Actor, team: Team) -> None:
 @transaction.atomic
 def root_cause_save(*, actor: Actor, root_cause: RootCause | None = None, **changes) -> RootCause:
     return _save_with_audit(actor, root_cause or RootCause(), ROOT_CAUSE_FIELDS, changes)
+
+
+# --- webhook subscriptions ------------------------------------------------------------------------
+
+# The secret is never in the trail: whoever reads the audit must not be able to sign a delivery.
+WEBHOOK_FIELDS = ("name", "url", "events", "is_active")
+
+
+@transaction.atomic
+def webhook_subscription_change(
+    *, actor: Actor, subscription: WebhookSubscription | None = None, **fields
+) -> WebhookSubscription:
+    """Create or change a subscription (integrations.webhooks checks its URL and events; a new one gets a random
+    secret), recorded in the audit trail without its secret."""
+    before = snapshot(subscription, WEBHOOK_FIELDS) if subscription else {}
+    saved = webhook_subscription_save(subscription=subscription, **fields)
+    action = AuditEntry.Action.UPDATED if subscription else AuditEntry.Action.CREATED
+    audit_record(actor=actor, action=action, obj=saved, before=before, after=snapshot(saved, WEBHOOK_FIELDS))
+    return saved
+
+
+@transaction.atomic
+def webhook_subscription_delete(*, actor: Actor, subscription: WebhookSubscription) -> None:
+    _delete_with_audit(actor, subscription, WEBHOOK_FIELDS)
 
 
 # --- canned replies -----------------------------------------------------------------------------

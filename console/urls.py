@@ -1,6 +1,6 @@
 from django.urls import path
 
-from console import connectors, privacy_views, views
+from console import connectors, privacy_views, views, webhooks
 
 urlpatterns = [
     path("settings/", views.home, name="console"),
@@ -56,6 +56,16 @@ urlpatterns = [
     ),
     path(
         "settings/connectors/<int:connector_id>/delete/", connectors.connector_remove, name="console-connector-delete"
+    ),
+    path("settings/webhooks/", webhooks.webhook_list, name="console-webhooks"),
+    path("settings/webhooks/new/", webhooks.webhook_new, name="console-webhook-new"),
+    path("settings/webhooks/<int:subscription_id>/", webhooks.webhook_detail, name="console-webhook"),
+    path("settings/webhooks/<int:subscription_id>/edit/", webhooks.webhook_edit, name="console-webhook-edit"),
+    path("settings/webhooks/<int:subscription_id>/delete/", webhooks.webhook_delete, name="console-webhook-delete"),
+    path(
+        "settings/webhooks/<int:subscription_id>/deliveries/<int:delivery_id>/replay/",
+        webhooks.webhook_replay,
+        name="console-webhook-replay",
     ),
     path("settings/audit-trail/", views.audit_trail, name="console-audit"),
     path("settings/privacy/", privacy_views.privacy_search, name="console-privacy"),

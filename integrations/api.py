@@ -5,18 +5,23 @@ writes are audited.)
 """
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from config.api import ERROR_RESPONSES
 from feedback.models import User
-from integrations.models import WebhookSubscription
+from integrations.models import WebhookDelivery, WebhookSubscription
 from integrations.serializers import (
+    WebhookDeliverySerializer,
     WebhookSubscriptionCreatedSerializer,
     WebhookSubscriptionSerializer,
 )
-from integrations.webhooks import webhook_subscription_save
+from integrations.webhooks import webhook_delivery_replay, webhook_subscription_save
 from surveys.models import ApiKey
 
 
@@ -28,6 +33,13 @@ class CanManageWebhooks(permissions.BasePermission):
             self.message = "This API key lacks the admin scope."
             return ApiKey.Scope.ADMIN in request.auth.scopes
         return isinstance(request.user, User) and request.user.is_active and request.user.is_manager
+
+
+class DeliveriesNewestFirst(CursorPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    ordering = "-pk"
 
 
 @extend_schema(tags=["webhooks"])
@@ -62,3 +74,22 @@ class WebhookSubscriptionViewSet(
         serializer.is_valid(raise_exception=True)
         subscription = self._save(subscription, serializer.validated_data)
         return Response(self.get_serializer(subscription).data)
+
+    @extend_schema(responses={200: WebhookDeliverySerializer(many=True)}, summary="The subscription's delivery log")
+    @action(detail=True, methods=["get"], pagination_class=DeliveriesNewestFirst)
+    def deliveries(self, request, pk=None):
+        """Every delivery to the subscription, newest first, cursor-paged."""
+        deliveries = self.paginate_queryset(WebhookDelivery.objects.filter(subscription=self.get_object()))
+        return self.get_paginated_response(WebhookDeliverySerializer(deliveries, many=True).data)
+
+    @extend_schema(
+        request=None,
+        responses={201: WebhookDeliverySerializer},
+        summary="Send a delivery's event again, as a new delivery with the same event id and body",
+    )
+    @action(detail=True, methods=["post"], url_path=r"deliveries/(?P<delivery_id>[0-9]{1,18})/replay")
+    def replay(self, request, pk=None, delivery_id=None):
+        delivery = get_object_or_404(WebhookDelivery, pk=delivery_id, subscription=self.get_object())
+        with transaction.atomic():
+            replay = webhook_delivery_replay(delivery=delivery)
+        return Response(WebhookDeliverySerializer(replay).data, status=status.HTTP_201_CREATED)

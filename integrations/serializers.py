@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from integrations.connector_mapping import ZENDESK_BODY
 from integrations.connectors import connector_setup_steps, connector_url
-from integrations.models import Connector, ConnectorDelivery, WebhookSubscription
+from integrations.models import Connector, ConnectorDelivery, WebhookDelivery, WebhookSubscription
 from integrations.zendesk import zendesk_notes_summary
 from surveys.api import json_storable
 
@@ -31,6 +31,22 @@ class WebhookSubscriptionCreatedSerializer(WebhookSubscriptionSerializer):
     """The answer to a creation: the one time the secret is shown."""
 
     secret = serializers.CharField(read_only=True)
+
+
+class WebhookDeliverySerializer(serializers.Serializer):
+    """One event sent (or being sent) to a subscription: the delivery log."""
+
+    id = serializers.IntegerField()
+    event_type = serializers.CharField()
+    event_id = serializers.CharField(help_text="The same on every delivery of one event, replays included.")
+    status = serializers.ChoiceField(choices=WebhookDelivery.Status.choices)
+    attempts = serializers.IntegerField()
+    response_code = serializers.IntegerField(allow_null=True, help_text="The receiver's last HTTP status.")
+    error = serializers.CharField(help_text="Why the last attempt failed; empty when it did not.")
+    created_at = serializers.DateTimeField()
+    last_attempt_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    replay_of = serializers.IntegerField(source="replay_of_id", allow_null=True)
 
 
 class ZendeskNotesSerializer(serializers.Serializer):

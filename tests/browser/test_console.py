@@ -264,3 +264,38 @@ def test_browser_canned_replies_page_at_360_px(wide_page, axe_violations):
     page.wait_for_url("**/settings/canned-replies/")
     assert page.get_by_role("link", name="Retard de livraison").is_visible()
     _no_violations(page, axe_violations)
+
+
+def test_browser_webhooks_page_create_secret_once_log_and_replay_at_360_px(wide_page, axe_violations, settings):
+    from django.utils import timezone
+
+    from integrations.models import WebhookDelivery, WebhookSubscription
+
+    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
+    page = wide_page
+    ManagerFactory(email="lead@closeloop.test")
+    _log_in(page, "lead@closeloop.test", "password", "/settings/webhooks/")
+    _no_violations(page, axe_violations)
+    page.get_by_role("link", name="New webhook").click()
+    page.get_by_label("Name").fill("CRM")
+    page.get_by_label("URL").fill("http://127.0.0.1:9/hook")
+    page.get_by_label("Survey response created").check()
+    page.get_by_role("button", name="Save").click()
+    subscription = WebhookSubscription.objects.get()
+    assert page.get_by_label("The signing secret").input_value() == subscription.secret
+    _no_violations(page, axe_violations)
+
+    failed = WebhookDelivery.objects.create(
+        subscription=subscription, event_type="survey_response.created", event_id="evt-1", payload={},
+        next_attempt_at=timezone.now(), status="failed", attempts=12, response_code=500, error="HTTP 500",
+    )  # fmt: skip
+    page.goto(f"/settings/webhooks/{subscription.pk}/")
+    assert page.get_by_label("The signing secret").count() == 0
+    page.get_by_role("button", name=f"Replay delivery #{failed.pk}").click()
+    page.wait_for_url("**replayed=*")
+    replay = WebhookDelivery.objects.exclude(pk=failed.pk).get()
+    assert (
+        page.get_by_role("status").inner_text()
+        == f"Replayed as delivery #{replay.pk}: it is the first line of the log."
+    )
+    _no_violations(page, axe_violations)

@@ -31,6 +31,8 @@ PAGES = [
     "/settings/routing-rules/dry-run/",
     "/settings/canned-replies/",
     "/settings/canned-replies/new/",
+    "/settings/webhooks/",
+    "/settings/webhooks/new/",
 ]
 
 

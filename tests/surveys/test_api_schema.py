@@ -74,6 +74,8 @@ def test_api_schema_is_valid_openapi(client):
         "/api/users/{id}/",
         "/api/webhook-subscriptions/",
         "/api/webhook-subscriptions/{id}/",
+        "/api/webhook-subscriptions/{id}/deliveries/",
+        "/api/webhook-subscriptions/{id}/deliveries/{delivery_id}/replay/",
         "/v1/autopilot/{platform}",
         "/v1/autopilot/{platform}/memberships",
         "/v1/bounces",

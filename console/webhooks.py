@@ -1,0 +1,89 @@
+"""The console's webhook pages at `/settings/webhooks/`: subscribe a URL to events (its signing secret shown on
+the answer to the creation only), change or delete it, read its delivery log and replay a delivery. Thin views
+over `integrations.webhooks` through audited `console.services`; managers only, like every console page."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from console import forms, services
+from console.views import GET_POST, _apply_errors, _page, manager_required
+from integrations.models import WebhookDelivery, WebhookSubscription
+from integrations.webhooks import webhook_delivery_replay
+
+LOG_ROWS = 50
+
+
+@manager_required
+def webhook_list(request):
+    return _page(request, "webhooks_list.html", {"subscriptions": WebhookSubscription.objects.order_by("name", "pk")})
+
+
+def _detail(request, subscription: WebhookSubscription, *, created_secret: str = "", status: int = 200):
+    context = {
+        "subscription": subscription,
+        "deliveries": subscription.deliveries.order_by("-pk")[:LOG_ROWS],
+        "created_secret": created_secret,
+        "replayed": request.GET.get("replayed", ""),
+    }
+    response = _page(request, "webhooks_detail.html", context, status=status)
+    if created_secret:
+        response["Cache-Control"] = "no-store"  # the secret is on this answer only: no cache keeps it
+    return response
+
+
+@manager_required
+@GET_POST
+def webhook_new(request):
+    form = forms.WebhookSubscriptionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            subscription = services.webhook_subscription_change(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return _detail(request, subscription, created_secret=subscription.secret, status=201)
+    status = 400 if request.method == "POST" else 200
+    return _page(request, "webhooks_edit.html", {"form": form, "subscription": None}, status=status)
+
+
+@manager_required
+def webhook_detail(request, subscription_id: int):
+    return _detail(request, get_object_or_404(WebhookSubscription, pk=subscription_id))
+
+
+@manager_required
+@GET_POST
+def webhook_edit(request, subscription_id: int):
+    subscription = get_object_or_404(WebhookSubscription, pk=subscription_id)
+    initial = {name: getattr(subscription, name) for name in services.WEBHOOK_FIELDS}
+    form = forms.WebhookSubscriptionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.webhook_subscription_change(actor=request.user, subscription=subscription, **form.cleaned_data)
+        except ValidationError as exc:
+            subscription.refresh_from_db()
+            _apply_errors(form, exc)
+        else:
+            return redirect("console-webhook", subscription_id=subscription.pk)
+    status = 400 if request.method == "POST" else 200
+    return _page(request, "webhooks_edit.html", {"form": form, "subscription": subscription}, status=status)
+
+
+@manager_required
+@require_POST
+def webhook_delete(request, subscription_id: int):
+    subscription = get_object_or_404(WebhookSubscription, pk=subscription_id)
+    services.webhook_subscription_delete(actor=request.user, subscription=subscription)
+    return redirect("console-webhooks")
+
+
+@manager_required
+@require_POST
+def webhook_replay(request, subscription_id: int, delivery_id: int):
+    delivery = get_object_or_404(WebhookDelivery, pk=delivery_id, subscription_id=subscription_id)
+    with transaction.atomic():
+        replay = webhook_delivery_replay(delivery=delivery)
+    return redirect(f"{reverse('console-webhook', args=[subscription_id])}?replayed={replay.pk}#log")
