@@ -11,7 +11,8 @@
   var key = script.getAttribute("data-key") || src.searchParams.get("key") || "";
   var api = src.origin + src.pathname.replace(/\/web\/snippet\.js$/, "") + "/web/v1/" + encodeURIComponent(key) + "/";
   var store = "closeloop:" + key + ":";
-  var loadedAt = Date.now();
+  // When the page was opened (not when this script arrived): minTimeOnPage counts from there.
+  var loadedAt = Date.now() - (window.performance && performance.now ? performance.now() : 0);
   var OPTIONS = ["email", "name", "createdAt", "properties", "sampleFactor", "recurringPeriod", "initialDelay",
     "minTimeOnPage", "forceDisplay"];
   var host = null;

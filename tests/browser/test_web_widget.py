@@ -249,3 +249,12 @@ def test_browser_the_card_is_styled_under_a_page_policy_that_forbids_inline_styl
         "getComputedStyle(document.querySelector('[data-closeloop=widget]').shadowRoot.querySelector('aside')).position"
     )
     assert position == "fixed"
+
+
+def test_browser_min_time_on_page_waits_before_asking(widget, host_page):
+    host_page.goto(widget("closeloop.survey({minTimeOnPage: 3})"))
+
+    host_page.wait_for_timeout(1500)
+    assert not card_shown(host_page)
+    assert Invitation.objects.count() == 0
+    host_page.get_by_role("button", name="0: Not at all likely").wait_for(timeout=5000)
