@@ -122,11 +122,11 @@ def test_sigkill_of_a_worker_during_2000_sends(chaos_workers, fake_provider, rep
     steady = chaos_workers("chaos-a", beat=True)
     doomed = chaos_workers("chaos-b")
     wait_for(lambda: sum(fake_provider.accepted.values()) >= sends // 4, timeout=DEADLINE, what="a quarter sent")
-    # The whole worker dies at once, mid-send: its main process and its pool processes.
+    # The whole worker dies at once, mid-send: its main process and its pool processes (its process group, so the
+    # main process cannot replace a killed pool process first).
     pids = [*_children(doomed.pid), doomed.pid]
     at = sum(fake_provider.accepted.values())
-    for pid in pids:
-        os.kill(pid, signal.SIGKILL)
+    os.killpg(doomed.pid, signal.SIGKILL)
     doomed.wait(timeout=60)
     wait_for(lambda: _unsettled() == 0, timeout=DEADLINE, what="every message to settle after the kill")
     assert steady.poll() is None

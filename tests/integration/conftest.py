@@ -5,6 +5,7 @@ Workers run as separate processes on the test database, so tests that use them n
 """
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -64,8 +65,15 @@ class CeleryWorkers:
         if beat:
             command += ["--beat", f"--schedule={self.logs / (name + '-beat-schedule')}"]
         log = open(self.logs / f"{name}.log", "w")
+        # A process group of its own: stop_all can end the pool and the embedded beat too, which outlive a main
+        # process that had to be killed (an orphaned beat keeps sending tasks to a broker long gone).
         process = subprocess.Popen(
-            command, cwd=ROOT, env={**self.env, **(extra_env or {})}, stdout=log, stderr=subprocess.STDOUT
+            command,
+            cwd=ROOT,
+            env={**self.env, **(extra_env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         process.log_path = self.logs / f"{name}.log"
         self.started.append(process)
@@ -79,8 +87,13 @@ class CeleryWorkers:
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                pass
+            # Whatever is left of the worker: all of it if its warm shutdown did not end in time, else nothing.
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.wait()
         self.started.clear()
 
 
