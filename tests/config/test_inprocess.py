@@ -18,7 +18,7 @@ def test_in_process_beat_runs_the_dispatcher_on_its_schedule(settings, outbox):
     invitation = InvitationFactory(status=Invitation.Status.SCHEDULED, contact__email="due@example.com")
     beat = InProcessBeat().start()
     try:
-        wait_for(lambda: Message.objects.filter(status=Message.Status.SENT).exists(), timeout=10, what="a send")
+        wait_for(lambda: Message.objects.filter(status=Message.Status.SENT).exists(), timeout=60, what="a send")
     finally:
         beat.stop(timeout=5)
 
