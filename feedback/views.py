@@ -154,7 +154,9 @@ def _detail(
     channels = follow_up_reply_channels(follow_up)
     canned = follow_up_canned_replies(follow_up=follow_up)
     canned_rendered = [(reply, canned_reply_render(canned=reply, follow_up=follow_up)) for reply in canned]
-    initial_reply = {"channel": channels[0]["channel"]}
+    # The channel the customer answered on, unless it cannot be used now (opted out, WhatsApp's session closed).
+    usable = [item["channel"] for item in channels if not item["problem"]]
+    initial_reply = {"channel": usable[0] if usable else channels[0]["channel"]}
     chosen = request.GET.get("canned", "")
     for reply, text in canned_rendered:
         if chosen == str(reply.pk):

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from feedback.models import FixCheck, FollowUp
 from feedback.selectors import CUSTOMER_HISTORY_LIMIT
-from notifications.models import Message
+from notifications.models import InboundSms, Message
 from surveys.models import ResponseNote
 from tests.factories import (
     ContactFactory,
@@ -456,3 +456,33 @@ def test_follow_up_inbox_agent_query_count(client, agent, team, django_assert_nu
         response = client.get(reverse("follow-up-inbox"))
 
     assert len(response.context["page"].object_list) == count
+
+
+def test_follow_up_page_replies_on_whatsapp_in_the_session_and_says_why_not_after_it(client, agent, team):
+    contact = ContactFactory(email="", phone="+33612345678")
+    follow_up = FollowUpFactory(
+        team=team, response=ResponseFactory(invitation=InvitationFactory(contact=contact, channel="whatsapp"))
+    )
+    InboundSms.objects.create(provider_message_id="SM1", channel="whatsapp", phone="+33612345678", body="Late")
+    client.force_login(agent)
+    page = client.get(reverse("follow-up-detail", args=[follow_up.pk])).content.decode()
+    assert '<input type="radio" name="channel" value="whatsapp" checked> WhatsApp to +33612345678</label>' in page
+
+    sent = client.post(reverse("follow-up-reply", args=[follow_up.pk]), {"body": "On it", "channel": "whatsapp"})
+    assert sent.status_code == 302
+    assert list(Message.objects.values_list("channel", "recipient", "body_text")) == [
+        ("whatsapp", "+33612345678", "On it")
+    ]
+
+    InboundSms.objects.update(received_at=timezone.now() - timedelta(hours=25))
+    closed = client.get(reverse("follow-up-detail", args=[follow_up.pk])).content.decode()
+    assert (
+        'value="whatsapp" disabled> WhatsApp to +33612345678 (no open WhatsApp session: WhatsApp accepts a reply'
+        " only within 24 hours of the customer&#x27;s last WhatsApp message)</label>"
+    ) in closed
+    # The first channel that can be used is preselected instead.
+    assert '<input type="radio" name="channel" value="sms" checked> SMS to +33612345678</label>' in closed
+    refused = client.post(reverse("follow-up-reply", args=[follow_up.pk]), {"body": "Again", "channel": "whatsapp"})
+    assert refused.status_code == 400
+    assert "The customer cannot be contacted by whatsapp: no open WhatsApp session" in refused.content.decode()
+    assert Message.objects.count() == 1
