@@ -1,8 +1,23 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 
 from feedback.models import FollowUp, Priority, RootCause, Team, User
 from feedback.selectors import INBOX_FILTERS, INBOX_VIEW_LABELS
 from surveys.models import AnswerChannel
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, with the email's length enforced on the server.
+
+    AuthenticationForm sets the field's max_length after the field is built, so only the HTML attribute
+    holds it: an over-long address reached authenticate(), and django-axes' record of the failure (255
+    characters) answered 500 on PostgreSQL. Refused here, it is a field error and no sign-in attempt.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].validators.append(MaxLengthValidator(self.fields["username"].max_length))
 
 
 class NoteForm(forms.Form):

@@ -3,6 +3,7 @@ included) with a page that says so; Django's password validators; a manager is n
 
 import pytest
 import time_machine
+from axes.models import AccessAttempt
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -98,3 +99,11 @@ def test_a_manager_cannot_make_anyone_a_superuser_in_the_admin(agent):
 def test_an_agent_has_no_admin_permissions(agent):
     assert not agent.has_perm("surveys.change_survey")
     assert not agent.has_module_perms("surveys")
+
+
+def test_an_address_longer_than_an_email_is_a_field_error_not_a_sign_in_attempt(person):
+    answer = sign_in("wrong", email="x" * 300)
+
+    assert answer.status_code == 200
+    assert answer.context["form"].errors["username"] == ["Ensure this value has at most 254 characters (it has 300)."]
+    assert not AccessAttempt.objects.exists()
