@@ -2,13 +2,15 @@
 change it, send a test delivery, read its delivery log. Thin views over `console.services` (audited writes)
 and `integrations.connectors`, as the API; managers only, like every console page."""
 
-from django.core.exceptions import ValidationError
+from functools import partial
+
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from console import forms, services
-from console.views import GET_POST, _apply_errors, _page, manager_required
+from console.views import GET_POST, _form_page, _page, _submit
+from feedback.decorators import manager_required
 from integrations.connector_mapping import ZENDESK_BODY
 from integrations.connectors import connector_setup_steps, connector_test_delivery, connector_url
 from integrations.models import Connector
@@ -47,17 +49,12 @@ def _detail(request, connector: Connector, *, created_secret: str = "", check=No
 @GET_POST
 def connector_new(request):
     form = forms.ConnectorForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            connector = services.connector_save(actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            # A secret Closeloop made (generic connectors) is shown on this answer only.
-            given = form.cleaned_data["secret"]
-            return _detail(request, connector, created_secret="" if given else connector.secret, status=201)
-    status = 400 if request.method == "POST" else 200
-    return _page(request, "connectors_edit.html", {"form": form, "connector": None}, status=status)
+    saved, connector = _submit(request, form, partial(services.connector_save, actor=request.user))
+    if saved:
+        # A secret Closeloop made (generic connectors) is shown on this answer only.
+        given = form.cleaned_data["secret"]
+        return _detail(request, connector, created_secret="" if given else connector.secret, status=201)
+    return _form_page(request, "connectors_edit.html", {"form": form, "connector": None})
 
 
 @manager_required
@@ -73,16 +70,11 @@ def connector_edit(request, connector_id: int):
         form = forms.ConnectorForm(request.POST, connector=connector)
     else:
         form = forms.ConnectorForm(initial=forms.ConnectorForm.initial_for(connector), connector=connector)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.connector_save(actor=request.user, connector=connector, **form.cleaned_data)
-        except ValidationError as exc:
-            connector.refresh_from_db()
-            _apply_errors(form, exc)
-        else:
-            return redirect("console-connector", connector_id=connector.pk)
-    status = 400 if request.method == "POST" else 200
-    return _page(request, "connectors_edit.html", {"form": form, "connector": connector}, status=status)
+    if _submit(request, form, partial(services.connector_save, actor=request.user, connector=connector))[0]:
+        return redirect("console-connector", connector_id=connector.pk)
+    if request.method == "POST":
+        connector.refresh_from_db()  # a refused change may have been set on it before it was refused
+    return _form_page(request, "connectors_edit.html", {"form": form, "connector": connector})
 
 
 @manager_required

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from console.forms import ContactSearchForm, ErasureForm
-from console.views import GET_POST, _page, manager_required
+from console.views import GET_POST, _page
+from feedback.decorators import manager_required
 from feedback.models import FollowUp
 from notifications.models import PHONE_CHANNELS, Channel, Message, recipient_normalize
 from surveys.models import Contact, Event, Invitation, Response

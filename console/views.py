@@ -6,11 +6,10 @@ Longer than 400 lines on purpose: one thin view per console page (list, edit, pr
 behind one manager-only guard; they share the form-error rendering and nothing else to split along.
 """
 
-from functools import wraps
+from functools import partial
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db.models import Count, Prefetch
 from django.forms import Form
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from console import forms, selectors, services
 from console.models import AuditEntry
 from feedback import routing_dry_run
+from feedback.decorators import manager_required
 from feedback.models import CannedReply, RootCause, RoutingRule, Team, User
 from insights.taxonomy import themes_active
 from notifications.models import Channel
@@ -33,17 +33,6 @@ from surveys.wording import WORDING
 GET_POST = require_http_methods(["GET", "POST"])
 
 
-def manager_required(view):
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not (request.user.is_active and request.user.is_manager):
-            raise PermissionDenied("The console is for managers.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
 def _apply_errors(form: Form, exc: ValidationError, prefix_map: dict | None = None) -> None:
     """Put a service's field errors on the form's fields (or above the form when it has no such field)."""
     for field, messages in exc.message_dict.items():
@@ -54,6 +43,24 @@ def _apply_errors(form: Form, exc: ValidationError, prefix_map: dict | None = No
 
 def _page(request, template: str, context: dict, status: int = 200):
     return render(request, f"console/{template}", {"section": template.split("_")[0], **context}, status=status)
+
+
+def _submit(request, form: Form, save) -> tuple[bool, object]:
+    """A valid POST's cleaned data given to `save` (an audited service write): (True, what it returned), or
+    (False, None) when nothing was posted, the form is invalid or the service refused the change (its field
+    errors are then on the form)."""
+    if request.method != "POST" or not form.is_valid():
+        return False, None
+    try:
+        return True, save(**form.cleaned_data)
+    except ValidationError as exc:
+        _apply_errors(form, exc)
+        return False, None
+
+
+def _form_page(request, template: str, context: dict, *, saved: bool = False):
+    """A form's page: 400 when a POST was not saved, so a refused change never looks like a success."""
+    return _page(request, template, context, status=400 if request.method == "POST" and not saved else 200)
 
 
 @manager_required
@@ -292,18 +299,14 @@ def routing_rule_list(request):
 def routing_rule_edit(request, rule_id: int | None = None):
     rule = get_object_or_404(RoutingRule, pk=rule_id) if rule_id else None
     form = forms.RoutingRuleForm(request.POST or None, instance=rule)
-    if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in forms.RoutingRuleForm.Meta.fields}
-        try:
-            services.routing_rule_save(
-                actor=request.user, rule=RoutingRule.objects.filter(pk=rule_id).first(), **fields
-            )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            return redirect("console-routing")
-    status = 400 if request.method == "POST" else 200
-    return _page(request, "routing_edit.html", {"rule": rule, "form": form}, status=status)
+
+    def save(**data):
+        fields = {name: data[name] for name in forms.RoutingRuleForm.Meta.fields}
+        services.routing_rule_save(actor=request.user, rule=RoutingRule.objects.filter(pk=rule_id).first(), **fields)
+
+    if _submit(request, form, save)[0]:
+        return redirect("console-routing")
+    return _form_page(request, "routing_edit.html", {"rule": rule, "form": form})
 
 
 # --- teams and root causes ----------------------------------------------------------------------
@@ -321,20 +324,15 @@ def team_edit(request, team_id: int | None = None):
     team = get_object_or_404(Team, pk=team_id) if team_id else None
     initial = {"holidays_text": "\n".join(team.holidays), "members": team.members.all()} if team else None
     form = forms.TeamForm(request.POST or None, instance=team, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        members = list(data.pop("members"))
-        data["holidays"] = [line.strip() for line in data.pop("holidays_text").splitlines() if line.strip()]
-        try:
-            services.team_save(
-                actor=request.user, team=Team.objects.filter(pk=team_id).first(), members=members, **data
-            )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            return redirect("console-teams")
-    status = 400 if request.method == "POST" else 200
-    return _page(request, "teams_edit.html", {"team": team, "form": form}, status=status)
+
+    def save(*, members, holidays_text, **data):
+        holidays = [line.strip() for line in holidays_text.splitlines() if line.strip()]
+        team_now = Team.objects.filter(pk=team_id).first()
+        services.team_save(actor=request.user, team=team_now, members=list(members), holidays=holidays, **data)
+
+    if _submit(request, form, save)[0]:
+        return redirect("console-teams")
+    return _form_page(request, "teams_edit.html", {"team": team, "form": form})
 
 
 @manager_required
@@ -342,19 +340,16 @@ def team_edit(request, team_id: int | None = None):
 def root_cause_edit(request, root_cause_id: int | None = None):
     root_cause = get_object_or_404(RootCause, pk=root_cause_id) if root_cause_id else None
     form = forms.RootCauseForm(request.POST or None, instance=root_cause)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.root_cause_save(
-                actor=request.user,
-                root_cause=RootCause.objects.filter(pk=root_cause_id).first(),
-                **form.cleaned_data,
-            )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            return redirect("console-teams")
-    status = 400 if request.method == "POST" else 200
-    return _page(request, "teams_root_cause.html", {"root_cause": root_cause, "form": form}, status=status)
+    saved, _ = _submit(
+        request,
+        form,
+        partial(
+            services.root_cause_save, actor=request.user, root_cause=RootCause.objects.filter(pk=root_cause_id).first()
+        ),
+    )
+    if saved:
+        return redirect("console-teams")
+    return _form_page(request, "teams_root_cause.html", {"root_cause": root_cause, "form": form})
 
 
 # --- canned replies -----------------------------------------------------------------------------
@@ -372,15 +367,9 @@ def canned_reply_edit(request, canned_id: int | None = None):
     canned = get_object_or_404(CannedReply, pk=canned_id) if canned_id else None
     initial = {name: getattr(canned, name) for name in services.CANNED_REPLY_FIELDS} if canned else None
     form = forms.CannedReplyForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.canned_reply_change(actor=request.user, canned=canned, **form.cleaned_data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            return redirect("console-canned-replies")
-    status = 400 if request.method == "POST" else 200
-    return _page(request, "canned_edit.html", {"canned": canned, "form": form}, status=status)
+    if _submit(request, form, partial(services.canned_reply_change, actor=request.user, canned=canned))[0]:
+        return redirect("console-canned-replies")
+    return _form_page(request, "canned_edit.html", {"canned": canned, "form": form})
 
 
 @manager_required
@@ -397,21 +386,16 @@ def canned_reply_delete(request, canned_id: int):
 @GET_POST
 def people(request):
     form = forms.InviteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.user_invite(actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            return redirect(f"{request.path}?invited={user.pk}")
+    saved, user = _submit(request, form, partial(services.user_invite, actor=request.user))
+    if saved:
+        return redirect(f"{request.path}?invited={user.pk}")
     invited = (
         User.objects.filter(pk=request.GET.get("invited") or 0).first()
         if request.GET.get("invited", "").isdigit()
         else None
     )
     users = User.objects.select_related("team").order_by("-is_active", "email")
-    status = 400 if request.method == "POST" else 200
-    return _page(request, "people_list.html", {"form": form, "users": users, "invited": invited}, status=status)
+    return _form_page(request, "people_list.html", {"form": form, "users": users, "invited": invited})
 
 
 @manager_required
@@ -421,15 +405,9 @@ def person_edit(request, user_id: int):
     form = forms.UserForm(
         request.POST or None, initial={"role": person.role, "team": person.team, "is_active": person.is_active}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.user_update(actor=request.user, user=person, **form.cleaned_data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            return redirect("console-people")
-    status = 400 if request.method == "POST" else 200
-    return _page(request, "people_edit.html", {"person": person, "form": form}, status=status)
+    if _submit(request, form, partial(services.user_update, actor=request.user, user=person))[0]:
+        return redirect("console-people")
+    return _form_page(request, "people_edit.html", {"person": person, "form": form})
 
 
 # --- API keys -----------------------------------------------------------------------------------
@@ -440,15 +418,11 @@ def person_edit(request, user_id: int):
 def api_keys(request):
     form = forms.ApiKeyForm(request.POST or None)
     created = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            api_key, raw = services.console_api_key_create(actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            # Shown on this answer only: it is never stored, so no later page can show it again.
-            created = {"api_key": api_key, "raw": raw}
-            form = forms.ApiKeyForm()
+    saved, made = _submit(request, form, partial(services.console_api_key_create, actor=request.user))
+    if saved:
+        # Shown on this answer only: it is never stored, so no later page can show it again.
+        created = {"api_key": made[0], "raw": made[1]}
+        form = forms.ApiKeyForm()
     keys = ApiKey.objects.select_related("survey").order_by("revoked_at", "-pk")
     status = 400 if request.method == "POST" and created is None else (201 if created else 200)
     response = _page(request, "keys_list.html", {"form": form, "keys": keys, "created": created}, status=status)
@@ -472,14 +446,9 @@ def api_key_revoke(request, key_id: int):
 def web_widget(request):
     """Publishable keys of the web widget, each with the snippet to paste; a form to create one."""
     form = forms.PublishableKeyForm(request.POST or None)
-    created = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            created = services.console_publishable_key_create(actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            form = forms.PublishableKeyForm()
+    saved, created = _submit(request, form, partial(services.console_publishable_key_create, actor=request.user))
+    if saved:
+        form = forms.PublishableKeyForm()
     keys = PublishableKey.objects.select_related("survey").order_by("revoked_at", "-pk")
     status = 400 if request.method == "POST" and created is None else (201 if created else 200)
     context = {"form": form, "keys": keys, "created": created, "site_url": settings.SITE_URL}
@@ -498,18 +467,11 @@ def web_widget_edit(request, key_id: int):
         "recurring_period_days": publishable_key.recurring_period_days,
     }
     form = forms.PublishableKeyForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.console_publishable_key_update(
-                actor=request.user, publishable_key=publishable_key, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            return redirect("console-web-widget")
-    status = 400 if request.method == "POST" else 200
+    update = partial(services.console_publishable_key_update, actor=request.user, publishable_key=publishable_key)
+    if _submit(request, form, update)[0]:
+        return redirect("console-web-widget")
     context = {"form": form, "key": publishable_key, "site_url": settings.SITE_URL}
-    return _page(request, "widget_edit.html", context, status=status)
+    return _form_page(request, "widget_edit.html", context)
 
 
 @manager_required
@@ -539,20 +501,12 @@ def branding(request, survey_id: int | None = None):
     survey = get_object_or_404(Survey, pk=survey_id) if survey_id else None
     current = services.branding_get(survey=survey)
     form = forms.BrandingForm(request.POST or None, instance=current)
-    saved = False
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.branding_save(actor=request.user, survey=survey, **form.cleaned_data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            saved = True
-    status = 400 if request.method == "POST" and not saved else 200
-    return _page(
+    saved, _ = _submit(request, form, partial(services.branding_save, actor=request.user, survey=survey))
+    return _form_page(
         request,
         "branding_edit.html",
         {"survey": survey, "form": form, "saved": saved, "brand": branding_for(survey.pk if survey else None)},
-        status=status,
+        saved=saved,
     )
 
 

@@ -2,14 +2,16 @@
 the answer to the creation only), change or delete it, read its delivery log and replay a delivery. Thin views
 over `integrations.webhooks` through audited `console.services`; managers only, like every console page."""
 
-from django.core.exceptions import ValidationError
+from functools import partial
+
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from console import forms, services
-from console.views import GET_POST, _apply_errors, _page, manager_required
+from console.views import GET_POST, _form_page, _page, _submit
+from feedback.decorators import manager_required
 from integrations.models import WebhookDelivery, WebhookSubscription
 from integrations.webhooks import webhook_delivery_replay
 
@@ -38,15 +40,10 @@ def _detail(request, subscription: WebhookSubscription, *, created_secret: str =
 @GET_POST
 def webhook_new(request):
     form = forms.WebhookSubscriptionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            subscription = services.webhook_subscription_change(actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            return _detail(request, subscription, created_secret=subscription.secret, status=201)
-    status = 400 if request.method == "POST" else 200
-    return _page(request, "webhooks_edit.html", {"form": form, "subscription": None}, status=status)
+    saved, subscription = _submit(request, form, partial(services.webhook_subscription_change, actor=request.user))
+    if saved:
+        return _detail(request, subscription, created_secret=subscription.secret, status=201)
+    return _form_page(request, "webhooks_edit.html", {"form": form, "subscription": None})
 
 
 @manager_required
@@ -60,16 +57,12 @@ def webhook_edit(request, subscription_id: int):
     subscription = get_object_or_404(WebhookSubscription, pk=subscription_id)
     initial = {name: getattr(subscription, name) for name in services.WEBHOOK_FIELDS}
     form = forms.WebhookSubscriptionForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.webhook_subscription_change(actor=request.user, subscription=subscription, **form.cleaned_data)
-        except ValidationError as exc:
-            subscription.refresh_from_db()
-            _apply_errors(form, exc)
-        else:
-            return redirect("console-webhook", subscription_id=subscription.pk)
-    status = 400 if request.method == "POST" else 200
-    return _page(request, "webhooks_edit.html", {"form": form, "subscription": subscription}, status=status)
+    change = partial(services.webhook_subscription_change, actor=request.user, subscription=subscription)
+    if _submit(request, form, change)[0]:
+        return redirect("console-webhook", subscription_id=subscription.pk)
+    if request.method == "POST":
+        subscription.refresh_from_db()  # a refused change may have been set on it before it was refused
+    return _form_page(request, "webhooks_edit.html", {"form": form, "subscription": subscription})
 
 
 @manager_required

@@ -5,11 +5,9 @@ work itself runs in the background (`delighted.tasks.run_delighted_import`)."""
 import csv
 import io
 from datetime import timedelta
-from functools import wraps
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -26,23 +24,11 @@ from delighted.imports import (
 )
 from delighted.models import DelightedImport
 from delighted.tasks import run_delighted_import
+from feedback.decorators import manager_required
 
 # An import neither waiting for its worker nor moving for this long lost its worker: it may be started again.
 STALE_AFTER = timedelta(minutes=10)
 LISTED = 20
-
-
-def manager_required(view):
-    """The console's rule (console.views.manager_required, which this app may not import): managers only."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not (request.user.is_active and request.user.is_manager):
-            raise PermissionDenied("The console is for managers.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _page(request, template: str, context: dict, status: int = 200):
