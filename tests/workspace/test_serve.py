@@ -22,3 +22,5 @@ def test_serve_migrates_and_execs_gunicorn_with_the_production_config(monkeypatc
     out = capsys.readouterr().out
     assert "background work and periodic jobs run in the web process" in out
     assert f"{settings.SITE_URL}/follow-ups/" in out
+    # A manager's first stop is the console: it is listed beside the inbox and the dashboard.
+    assert f"  Settings        {settings.SITE_URL}/settings/" in out

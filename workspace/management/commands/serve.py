@@ -49,6 +49,7 @@ class Command(BaseCommand):
                     "Closeloop is starting.",
                     f"  Agent inbox     {base}/follow-ups/",
                     f"  Dashboard       {base}/dashboard/",
+                    f"  Settings        {base}/settings/   (managers: surveys, rules, teams, keys, privacy)",
                     f"  Admin           {base}/admin/",
                     f"  API docs        {base}/api/docs/",
                     f"  Health          {base}/healthz",
