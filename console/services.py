@@ -299,11 +299,19 @@ def survey_link_change(*, actor: Actor, survey: Survey, **changes) -> tuple[Surv
     """Create the survey's public link or change it (`slug`, `is_enabled`, `kiosk_enabled`, `ask_contact`), with
     its audit entry; whether it was created."""
     current = SurveyLink.objects.filter(survey=survey).first()
-    before = snapshot(current, SURVEY_LINK_FIELDS) if current else {}
-    link = survey_link_save(survey=survey, **{name: changes.get(name) for name in SURVEY_LINK_FIELDS})
-    action = AuditEntry.Action.UPDATED if current else AuditEntry.Action.CREATED
-    audit_record(actor=actor, action=action, obj=link, before=before, after=snapshot(link, SURVEY_LINK_FIELDS))
+    fields = {name: changes.get(name) for name in SURVEY_LINK_FIELDS}
+    link = _audited_write(actor, current, SURVEY_LINK_FIELDS, lambda: survey_link_save(survey=survey, **fields))
     return link, current is None
+
+
+def _audited_write(actor: Actor, current: models.Model | None, fields: tuple[str, ...], write, action=None):
+    """Run `write()`, a lower app's own create, change or revoke of `current` (None: it creates), and record
+    before → after in the audit trail; what `write` returned (the saved row)."""
+    before = snapshot(current, fields) if current else {}
+    saved = write()
+    action = action or (AuditEntry.Action.UPDATED if current else AuditEntry.Action.CREATED)
+    audit_record(actor=actor, action=action, obj=saved, before=before, after=snapshot(saved, fields))
+    return saved
 
 
 def _save_with_audit(actor: Actor, obj: models.Model, fields: tuple[str, ...], changes: dict) -> models.Model:
@@ -439,11 +447,9 @@ def webhook_subscription_change(
 ) -> WebhookSubscription:
     """Create or change a subscription (integrations.webhooks checks its URL and events; a new one gets a random
     secret), recorded in the audit trail without its secret."""
-    before = snapshot(subscription, WEBHOOK_FIELDS) if subscription else {}
-    saved = webhook_subscription_save(subscription=subscription, **fields)
-    action = AuditEntry.Action.UPDATED if subscription else AuditEntry.Action.CREATED
-    audit_record(actor=actor, action=action, obj=saved, before=before, after=snapshot(saved, WEBHOOK_FIELDS))
-    return saved
+    return _audited_write(
+        actor, subscription, WEBHOOK_FIELDS, lambda: webhook_subscription_save(subscription=subscription, **fields)
+    )
 
 
 @transaction.atomic
@@ -460,12 +466,10 @@ CANNED_REPLY_FIELDS = ("team", "locale", "title", "body", "is_active")
 def canned_reply_change(*, actor: Actor, canned: CannedReply | None = None, **changes) -> CannedReply:
     """Create or change a team's canned reply through feedback's own checks (title unique per team and language,
     body within an SMS), recorded in the audit trail. A change gives only the fields it changes."""
-    before = snapshot(canned, CANNED_REPLY_FIELDS) if canned else {}
     fields = {name: getattr(canned, name) for name in CANNED_REPLY_FIELDS} if canned else {}
-    saved = canned_reply_save(canned=canned, **(fields | changes))
-    action = AuditEntry.Action.UPDATED if canned else AuditEntry.Action.CREATED
-    audit_record(actor=actor, action=action, obj=saved, before=before, after=snapshot(saved, CANNED_REPLY_FIELDS))
-    return saved
+    return _audited_write(
+        actor, canned, CANNED_REPLY_FIELDS, lambda: canned_reply_save(canned=canned, **(fields | changes))
+    )
 
 
 @transaction.atomic
@@ -576,49 +580,36 @@ def console_publishable_key_create(*, actor: Actor, survey: Survey, **fields) ->
 
 @transaction.atomic
 def console_publishable_key_update(*, actor: Actor, publishable_key: PublishableKey, **changes) -> PublishableKey:
-    before = snapshot(publishable_key, PUBLISHABLE_KEY_FIELDS)
-    publishable_key_update(publishable_key=publishable_key, **changes)
-    audit_record(
-        actor=actor,
-        action=AuditEntry.Action.UPDATED,
-        obj=publishable_key,
-        before=before,
-        after=snapshot(publishable_key, PUBLISHABLE_KEY_FIELDS),
-    )
-    return publishable_key
+    def write():
+        publishable_key_update(publishable_key=publishable_key, **changes)
+        return publishable_key
+
+    return _audited_write(actor, publishable_key, PUBLISHABLE_KEY_FIELDS, write)
 
 
 @transaction.atomic
 def console_publishable_key_revoke(*, actor: Actor, publishable_key: PublishableKey) -> PublishableKey:
     if publishable_key.revoked_at is not None:
         return publishable_key
-    before = snapshot(publishable_key, PUBLISHABLE_KEY_FIELDS)
-    publishable_key_revoke(publishable_key=publishable_key)
-    audit_record(
-        actor=actor,
-        action=AuditEntry.Action.REVOKED,
-        obj=publishable_key,
-        before=before,
-        after=snapshot(publishable_key, PUBLISHABLE_KEY_FIELDS),
-    )
-    return publishable_key
+
+    def write():
+        publishable_key_revoke(publishable_key=publishable_key)
+        return publishable_key
+
+    return _audited_write(actor, publishable_key, PUBLISHABLE_KEY_FIELDS, write, AuditEntry.Action.REVOKED)
 
 
 @transaction.atomic
 def console_api_key_revoke(*, actor: Actor, api_key: ApiKey) -> ApiKey:
     if api_key.revoked_at is not None:
         return api_key
-    before = snapshot(api_key, API_KEY_FIELDS)
-    api_keys_revoke(ids=[api_key.pk])
-    api_key.refresh_from_db()
-    audit_record(
-        actor=actor,
-        action=AuditEntry.Action.REVOKED,
-        obj=api_key,
-        before=before,
-        after=snapshot(api_key, API_KEY_FIELDS),
-    )
-    return api_key
+
+    def write():
+        api_keys_revoke(ids=[api_key.pk])
+        api_key.refresh_from_db()
+        return api_key
+
+    return _audited_write(actor, api_key, API_KEY_FIELDS, write, AuditEntry.Action.REVOKED)
 
 
 # --- trigger rules and tests --------------------------------------------------------------------
@@ -643,11 +634,12 @@ def trigger_rule_save(*, actor: Actor, rule: TriggerRule | None = None, **change
     errors = conditions_errors(changes.get("conditions", rule.conditions if rule else []))
     if errors:
         raise ValidationError({"conditions": errors})
-    before = snapshot(rule, TRIGGER_RULE_FIELDS) if rule else {}
-    saved = trigger_rule_update(rule=rule, **changes) if rule else trigger_rule_create(**changes)
-    action = AuditEntry.Action.UPDATED if rule else AuditEntry.Action.CREATED
-    audit_record(actor=actor, action=action, obj=saved, before=before, after=snapshot(saved, TRIGGER_RULE_FIELDS))
-    return saved
+    return _audited_write(
+        actor,
+        rule,
+        TRIGGER_RULE_FIELDS,
+        lambda: trigger_rule_update(rule=rule, **changes) if rule else trigger_rule_create(**changes),
+    )
 
 
 @transaction.atomic
