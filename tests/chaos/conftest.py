@@ -4,6 +4,7 @@ and the report printed at the end: per fault, what was injected and what was cou
 
 import os
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 
@@ -185,12 +186,50 @@ def chaos_workers(request, start_celery_worker, fake_provider):  # noqa: F811 (t
         "LOG_LEVEL": "INFO",
     }
     request.node.chaos_worker_logs = []
+    supervisors: list[Supervisor] = []
 
-    def start(name: str, *, beat: bool = False, concurrency: int = 2):
-        worker = start_celery_worker(name, beat=beat, concurrency=concurrency, extra_env=env)
-        request.node.chaos_worker_logs.append(worker.log_path)
-        return worker
+    def start(name: str, *, beat: bool = False, concurrency: int = 2, supervised: bool = False):
+        def launch(run: int):
+            worker = start_celery_worker(
+                name if run == 0 else f"{name}-restart{run}", beat=beat, concurrency=concurrency, extra_env=env
+            )
+            request.node.chaos_worker_logs.append(worker.log_path)
+            return worker
+
+        if not supervised:
+            return launch(0)
+        supervisor = Supervisor(launch)
+        supervisors.append(supervisor)
+        return supervisor
 
     celery_app.conf.task_always_eager = False
     yield start
+    for supervisor in supervisors:
+        supervisor.stop()
     celery_app.conf.task_always_eager = True
+
+
+class Supervisor:
+    """Starts a worker again when it exits, as production's process manager does (compose's `restart:
+    unless-stopped`, systemd's `Restart=always`): Celery's Redis transport can end a worker whose broker went
+    away while it acknowledged a task (kombu's `conninfo.hostname` error on reconnection), and the product's
+    promise under a broker outage is that nothing is lost once the worker is back, not that no worker exits."""
+
+    def __init__(self, launch) -> None:
+        self.launch, self.restarts, self.exit_codes = launch, 0, []
+        self.worker = launch(0)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.stopping.wait(0.5):
+            code = self.worker.poll()
+            if code is not None and not self.stopping.is_set():
+                self.exit_codes.append(code)
+                self.restarts += 1
+                self.worker = self.launch(self.restarts)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join()

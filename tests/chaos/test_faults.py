@@ -186,7 +186,7 @@ def test_redis_stopped_for_20_seconds_while_answers_arrive(
         name="CRM", url=webhook_receiver.url, secret=WEBHOOK_SECRET, events=["survey_response.created"]
     )
     invitations = [InvitationFactory(survey=survey) for _ in range(120)]
-    chaos_workers("chaos-answers", beat=True)
+    supervisor = chaos_workers("chaos-answers", beat=True, supervised=True)
     outage = {"seconds": 0.0, "answers": 0}
     ids: list[int] = []
 
@@ -229,7 +229,8 @@ def test_redis_stopped_for_20_seconds_while_answers_arrive(
     entry = report(
         "Redis stopped for 20 s while answers arrive",
         f"Redis shut down (nothing saved: queued tasks lost) for {outage['seconds']:.0f} s while"
-        f" {outage['answers']} of {len(ids)} answers arrived (one every 0.25 s, each case emailed to its agent)",
+        f" {outage['answers']} of {len(ids)} answers arrived (one every 0.25 s, each case emailed to its agent);"
+        f" the worker exited {supervisor.restarts} time(s) and was started again",
         **_send_counts(fake_provider),
         **_loop_counts(),
         cases=FollowUp.objects.count(),
@@ -304,7 +305,10 @@ def test_postgresql_restarted_during_intake(chaos_workers, servers, fake_provide
     final = {status: n for status, n in refused.items() if isinstance(status, int) and status not in RETRYABLE}
     assert final == {}, entry.line()
     # Every accepted event's one invitation went out once (or honestly failed or unknown).
-    assert entry.counted["sent"] + entry.counted["unknown"] + entry.counted["failed"] == events
+    # An `unknown` message may also have reached the provider (the restart cut the write of its outcome), so it
+    # can count in both; none is missing and none went twice (`lost` and `doubled` are zero above).
+    assert entry.counted["sent"] + entry.counted["unknown"] + entry.counted["failed"] >= events
+    assert entry.counted["sent"] + entry.counted["failed"] <= events
 
 
 def _misbehaving(n: int, provider: str) -> Scripted | None:
