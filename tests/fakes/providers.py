@@ -26,8 +26,10 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.loopback import LoopbackServer
 
 
 @dataclass
@@ -69,7 +71,7 @@ class Scripted:
     stall: float = 0.0
 
 
-class FakeProviders:
+class FakeProviders(LoopbackServer):
     def __init__(self, *, record: bool = True) -> None:
         self.requests: list[Recorded] = []
         self.script: dict[str, list[Scripted]] = {"sendgrid": [], "twilio": []}
@@ -91,18 +93,7 @@ class FakeProviders:
         self.deleted: list[str] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self) -> "FakeProviders":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__()
 
     def sendgrid(self) -> list[Recorded]:
         return [r for r in self.requests if r.path == "/v3/mail/send"]

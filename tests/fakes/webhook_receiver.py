@@ -9,7 +9,9 @@ import hmac
 import json
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.fakes.loopback import LoopbackServer
 
 
 @dataclass
@@ -23,25 +25,14 @@ class Received:
         return json.loads(self.body)
 
 
-class WebhookReceiver:
+class WebhookReceiver(LoopbackServer):
     def __init__(self, secret: str) -> None:
         self.secret = secret
         self.received: list[Received] = []
         self.statuses: list[int] = []
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/hooks/closeloop"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self) -> "WebhookReceiver":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__()
+        self.url = f"{self.url}/hooks/closeloop"
 
     def _handler(self):
         receiver = self

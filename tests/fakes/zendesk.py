@@ -11,7 +11,9 @@ import json
 import re
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.fakes.loopback import LoopbackServer
 
 TICKET_PATH = re.compile(r"^/api/v2/tickets/(\d+)\.json$")
 
@@ -27,7 +29,7 @@ class Call:
         return json.loads(self.body)
 
 
-class FakeZendesk:
+class FakeZendesk(LoopbackServer):
     def __init__(self, email: str, token: str, tickets: set[str]) -> None:
         self.email = email
         self.credentials = "Basic " + base64.b64encode(f"{email}/token:{token}".encode()).decode()
@@ -35,18 +37,7 @@ class FakeZendesk:
         self.calls: list[Call] = []
         self.statuses: list[int] = []
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self) -> "FakeZendesk":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__()
 
     def _handler(self):
         zendesk = self
