@@ -13,8 +13,10 @@ with 16 connections; floor and application rounds alternate, and the medians are
 CPU per request is the gunicorn processes' user+system time over the requests they served.
 
 Databases `cl_production_bench_app` and `cl_production_bench_floor` on BENCH_POSTGRES_URL are
-recreated; Redis is BENCH_REDIS_URL (default database 5). Targets (issue 14): single events
->= 0.5x the floor with p99 <= 3x, respondent page >= 0.7x, answer >= 0.4x, batch >= 0.2x of COPY.
+recreated (BENCH_DB_PREFIX replaces `cl_production_bench`, so two runs can share a server); Redis is
+BENCH_REDIS_URL (default database 5). BENCH_SCENARIOS=page,answer runs only the named paths.
+Targets (issue 14): single events >= 0.5x the floor with p99 <= 3x, respondent page >= 0.7x,
+answer >= 0.4x, batch >= 0.2x of COPY.
 """
 
 import json
@@ -34,7 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
-APP_DB, FLOOR_DB = "cl_production_bench_app", "cl_production_bench_floor"
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "cl_production_bench")
+APP_DB, FLOOR_DB = f"{DB_PREFIX}_app", f"{DB_PREFIX}_floor"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
@@ -199,6 +202,10 @@ request = function()
 end
 """,
 }
+SCENARIOS = [name for name in os.environ.get("BENCH_SCENARIOS", ",".join(LUA)).split(",") if name]
+if unknown := set(SCENARIOS) - set(LUA):
+    raise SystemExit(f"BENCH_SCENARIOS: unknown {sorted(unknown)}; choose among {', '.join(LUA)}")
+
 FLOOR_LUA = {
     "events_new": LUA["events_new"].replace("/api/events/", "/floor/insert"),
     "events_known": LUA["events_known"].replace("/api/events/", "/floor/insert"),
@@ -315,7 +322,7 @@ def main() -> int:
     results: dict[str, dict[str, list[dict]]] = {}
     print(f"load average before: {os.getloadavg()}  (2 shared cores)")
     try:
-        for scenario in LUA:
+        for scenario in SCENARIOS:
             seconds = SECONDS * (3 if scenario == "batch" else 1)
             connections = 2 if scenario == "batch" else CONNECTIONS
             app_script = (
