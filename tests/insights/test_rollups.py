@@ -21,6 +21,7 @@ from insights.rollups import (
     rollup_count_response,
     rollup_rebuild,
     rollup_refresh_funnel,
+    rollup_refresh_recent_funnel,
     stored_follow_up_facts,
     stored_loop_rollup_rows,
     stored_score_rollup_rows,
@@ -219,6 +220,34 @@ def test_funnel_refresh_since_keeps_older_days():
         (date(2026, 10, 1), "email", 1),
         (date(2026, 11, 10), "sms", 1),
     ]
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="query plans are PostgreSQL's")
+@time_machine.travel(NOW, tick=False)
+def test_recent_funnel_refresh_reads_the_open_window_by_its_index_not_the_history():
+    """Over a history of 6,000 invitations older than any open link and 20 recent ones, with statistics gathered
+    and sequential scans allowed, each statement the beat job runs on invitations is planned on
+    `invitation_created_idx`: its cost follows the recent traffic, not the years kept."""
+    survey = SurveyFactory()
+    contacts = [ContactFactory() for _ in range(20)]
+    old = Invitation.objects.bulk_create(
+        [InvitationFactory.build(survey=survey, contact=contacts[n % 20], event=None) for n in range(6000)]
+    )
+    Invitation.objects.filter(pk__in=[i.pk for i in old]).update(created_at="2025-01-15T12:00:00Z")
+    for contact in contacts:
+        InvitationFactory(survey=survey, contact=contact, event=None)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Invitation._meta.db_table}")
+        with CaptureQueriesContext(connection) as queries:
+            assert rollup_refresh_recent_funnel() == 1
+        reads = [q["sql"] for q in queries if f'FROM "{Invitation._meta.db_table}"' in q["sql"]]
+        assert len(reads) == 1, reads
+        cursor.execute(f"EXPLAIN {reads[0]}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "invitation_created_idx" in plan, plan
+    assert f"Seq Scan on {Invitation._meta.db_table}" not in plan, plan
+    assert FunnelRollup.objects.get().scheduled == 20
 
 
 @pytest.mark.integration
