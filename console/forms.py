@@ -5,6 +5,7 @@ import json
 from datetime import timedelta
 
 from django import forms
+from django.db import models
 from django.forms import formset_factory
 
 from feedback.models import CannedReply, RootCause, RoutingRule, Team, User
@@ -27,7 +28,7 @@ class SurveyForm(forms.Form):
         max_length=200, required=False, help_text="Fills {product} in the question, e.g. Acme support."
     )
     thank_you_message = forms.CharField(max_length=500, required=False)
-    thank_you_link_url = forms.URLField(required=False, label="Thank-you link")
+    thank_you_link_url = forms.URLField(required=False, assume_scheme="https", label="Thank-you link")
     reminder_after_days = forms.IntegerField(
         min_value=1, max_value=60, required=False, label="Remind after (days)", help_text="Empty: no reminder."
     )
@@ -227,6 +228,13 @@ class RoutingRuleForm(forms.ModelForm):
         self.fields["theme"].widget = forms.Select(choices=[("", "any theme"), *themes])
 
 
+def _https_by_default(model_field, **kwargs):
+    """A model's URLField takes an address typed without a scheme as https (Django 6's default, chosen now)."""
+    if isinstance(model_field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return model_field.formfield(**kwargs)
+
+
 class TeamForm(forms.ModelForm):
     holidays_text = forms.CharField(
         required=False,
@@ -240,6 +248,7 @@ class TeamForm(forms.ModelForm):
 
     class Meta:
         model = Team
+        formfield_callback = _https_by_default
         fields = [
             "name",
             "sla_hours",
@@ -332,6 +341,7 @@ def scale_note(kind: str) -> str:
 class BrandingForm(forms.ModelForm):
     class Meta:
         model = Branding
+        formfield_callback = _https_by_default
         fields = ["sender_name", "sender_email", "reply_to", "logo_url", "brand_color", "footer", "sms_signature"]
         widgets = {
             "footer": forms.Textarea(attrs={"rows": 3}),
