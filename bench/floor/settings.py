@@ -15,6 +15,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # AxesMiddleware (in MIDDLEWARE) imports axes' models; it reads nothing from them per request.
+    "axes",
 ]
 ROOT_URLCONF = "bench.floor.urls"
 DATABASES = {"default": database_tune(env.db("DATABASE_URL"))}
