@@ -687,13 +687,13 @@ class TeamSerializer(serializers.ModelSerializer):
         model = Team
         fields = [
             "id", "name", "sla_hours", "time_zone", "working_days", "opens_at", "closes_at", "holidays", "lead",
-            "slack_webhook_url", "members",
+            "slack_webhook_url", "assignment", "members",
         ]  # fmt: skip
 
 
 @extend_schema(tags=["teams"])
 class TeamViewSet(AuditedViewSet):
-    """Teams: their people, working calendar (the SLA clock), holidays and Slack channel."""
+    """Teams: their people, working calendar (the SLA clock), holidays, assignment strategy and Slack channel."""
 
     serializer_class = TeamSerializer
     queryset = Team.objects.order_by("name").prefetch_related("members")
@@ -729,7 +729,10 @@ class RootCauseViewSet(AuditedViewSet):
 class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
-        fields = ["id", "email", "first_name", "last_name", "role", "team", "is_active", "last_login", "date_joined"]
+        fields = [
+            "id", "email", "first_name", "last_name", "role", "team", "is_active", "is_away", "last_login",
+            "date_joined",
+        ]  # fmt: skip
         read_only_fields = ["id", "last_login", "date_joined"]
         # An invitation names the role (the model's default would reach user_invite as a missing argument: a 500).
         extra_kwargs = {"role": {"required": True}}

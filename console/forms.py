@@ -7,6 +7,7 @@ from datetime import timedelta
 from django import forms
 from django.db import models
 from django.forms import formset_factory
+from django.utils.translation import gettext_lazy as _
 
 from feedback.models import CannedReply, RootCause, RoutingRule, Team, User
 from integrations.models import Connector, WebhookSubscription
@@ -257,12 +258,14 @@ class TeamForm(forms.ModelForm):
             "opens_at",
             "closes_at",
             "lead",
+            "assignment",
             "slack_webhook_url",
         ]
         widgets = {
             "opens_at": forms.TimeInput(attrs={"type": "time"}),
             "closes_at": forms.TimeInput(attrs={"type": "time"}),
         }
+        labels = {"assignment": _("New cases go to")}
 
 
 class RootCauseForm(forms.ModelForm):
@@ -331,6 +334,9 @@ class UserForm(forms.Form):
     role = forms.ChoiceField(choices=User.Role.choices)
     team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"), required=False)
     is_active = forms.BooleanField(required=False, label="Can sign in")
+    is_away = forms.BooleanField(
+        required=False, label=_("Away"), help_text=_("No new case is assigned to them until this is unticked.")
+    )
 
 
 def scale_note(kind: str) -> str:

@@ -75,10 +75,11 @@ TEAM_FIELDS = (
     "holidays",
     "lead",
     "slack_webhook_url",
+    "assignment",
 )
 ROOT_CAUSE_FIELDS = ("name", "is_active", "outside_agent_control")
 SURVEY_LINK_FIELDS = ("slug", "is_enabled", "kiosk_enabled", "ask_contact")
-USER_FIELDS = ("email", "first_name", "last_name", "role", "team", "is_active")
+USER_FIELDS = ("email", "first_name", "last_name", "role", "team", "is_active", "is_away")
 
 
 # --- the audit trail ----------------------------------------------------------------------------

@@ -403,7 +403,8 @@ def people(request):
 def person_edit(request, user_id: int):
     person = get_object_or_404(User, pk=user_id)
     form = forms.UserForm(
-        request.POST or None, initial={"role": person.role, "team": person.team, "is_active": person.is_active}
+        request.POST or None,
+        initial={"role": person.role, "team": person.team, "is_active": person.is_active, "is_away": person.is_away},
     )
     if _submit(request, form, partial(services.user_update, actor=request.user, user=person))[0]:
         return redirect("console-people")

@@ -2,6 +2,7 @@ from datetime import time
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Response, Survey
 from surveys.scoring import NO_LONGER_UNHAPPY
@@ -22,6 +23,11 @@ class UserManager(BaseUserManager):
 
 
 class Team(models.Model):
+    class Assignment(models.TextChoices):
+        LEAST_OPEN = "least_open", _("Least open cases (ties: longest since their last case)")
+        ROUND_ROBIN = "round_robin", _("Round robin (each agent in turn)")
+        QUEUE = "queue", _("Unassigned (agents pick from the team queue)")
+
     name = models.CharField(max_length=100, unique=True)
     sla_hours = models.PositiveIntegerField(default=24, help_text="Business hours to resolve a follow-up.")
     time_zone = models.CharField(max_length=64, default="UTC", help_text="IANA zone of the team's business hours.")
@@ -37,6 +43,13 @@ class Team(models.Model):
     slack_webhook_url = models.URLField(blank=True, help_text="Slack incoming webhook for new and escalated cases.")
     reply_from_email = models.EmailField(
         blank=True, help_text="Agents' replies to customers go out from this address; empty: DEFAULT_FROM_EMAIL's."
+    )
+    assignment = models.CharField(
+        max_length=12,
+        choices=Assignment.choices,
+        default=Assignment.LEAST_OPEN,
+        verbose_name=_("assignment strategy"),
+        help_text=_("Who gets a new case: only the team's active agents who are not away take part."),
     )
     round_robin_cursor = models.PositiveIntegerField(default=0, editable=False)
 
@@ -57,6 +70,15 @@ class User(AbstractUser):
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
     time_zone = models.CharField(
         max_length=64, blank=True, help_text="IANA zone due times are shown in; empty: the team's, else TIME_ZONE."
+    )
+    is_away = models.BooleanField(
+        _("away"), default=False, help_text=_("Away: no new case is assigned to them by a strategy.")
+    )
+    last_assigned_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When an assignment strategy last gave them a case (least open's tie-break).",
     )
     wants_weekly_digest = models.BooleanField(default=False, help_text="Email me the dashboard's headlines on Mondays.")
     digest_sent_for = models.DateField(null=True, blank=True, help_text="Monday of the last week digested.")
@@ -94,6 +116,7 @@ class RoutingRule(models.Model):
     """
 
     class Assignment(models.TextChoices):
+        TEAM = "team", _("The team's strategy")
         LEAST_OPEN = "least_open", "Agent with fewest open follow-ups"
         ROUND_ROBIN = "round_robin", "Round-robin among the team's agents"
         PROPERTY = "property", "Agent named by a contact or event property"
@@ -121,7 +144,7 @@ class RoutingRule(models.Model):
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE)
     priority = models.CharField(max_length=6, choices=Priority.choices, default=Priority.NORMAL)
     sla_hours = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: the team's SLA.")
-    assignment = models.CharField(max_length=12, choices=Assignment.choices, default=Assignment.LEAST_OPEN)
+    assignment = models.CharField(max_length=12, choices=Assignment.choices, default=Assignment.TEAM)
     assignee_property = models.CharField(
         max_length=100, blank=True, help_text="Contact or event property holding the agent's email."
     )

@@ -1,23 +1,29 @@
-"""Who gets a new case: the agent a routing rule's strategy names (round robin, least open, a property), or nobody.
+"""Who gets a new case: the agent the routing rule's strategy names — the team's own strategy (least open,
+round robin, unassigned) unless the rule overrides it, or a property naming the agent — or nobody.
 
-Reads agents and locks the team row for round robin; must not write cases.
+Only the team's agents who can sign in and are not away take part. Locks the team row while choosing, so
+two cases opened at once never take the same turn nor both count the same "fewest open"; records when the
+chosen agent was last given a case (the tie-break of least open). Must not write cases.
 """
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
+from django.utils import timezone
 
 from feedback.models import OPEN_STATUSES, RoutingRule, Team, User
 from feedback.routing import ResponseFacts
 
 
-def _agents(team: Team):
-    return User.objects.filter(team=team, role=User.Role.AGENT, is_active=True).order_by("pk")
+def _available_agents(team: Team):
+    return User.objects.filter(team=team, role=User.Role.AGENT, is_active=True, is_away=False)
 
 
 def _least_open_agent(team: Team) -> User | None:
+    # The lock makes a concurrent opening wait until this case is committed, then count it.
+    Team.objects.select_for_update().get(pk=team.pk)
     return (
-        _agents(team)
+        _available_agents(team)
         .annotate(open_count=Count("assigned_follow_ups", filter=Q(assigned_follow_ups__status__in=OPEN_STATUSES)))
-        .order_by("open_count", "pk")
+        .order_by("open_count", F("last_assigned_at").asc(nulls_first=True), "pk")
         .first()
     )
 
@@ -25,7 +31,7 @@ def _least_open_agent(team: Team) -> User | None:
 def _round_robin_agent(team: Team) -> User | None:
     # The team row lock serialises concurrent openings so two cases never take the same turn.
     locked = Team.objects.select_for_update().get(pk=team.pk)
-    agents = list(_agents(team))
+    agents = list(_available_agents(team).order_by("pk"))
     if not agents:
         return None
     agent = agents[locked.round_robin_cursor % len(agents)]
@@ -40,9 +46,8 @@ def _property_agent(rule: RoutingRule, facts: ResponseFacts) -> User | None:
     return User.objects.filter(email__iexact=str(email).strip(), is_active=True).first()
 
 
-def assignee_for(rule: RoutingRule, facts: ResponseFacts) -> User | None:
-    """The agent the rule's strategy names, or None for the team queue."""
-    strategy = rule.assignment
+def _strategy_agent(rule: RoutingRule, facts: ResponseFacts) -> User | None:
+    strategy = rule.team.assignment if rule.assignment == RoutingRule.Assignment.TEAM else rule.assignment
     if strategy == RoutingRule.Assignment.ROUND_ROBIN:
         return _round_robin_agent(rule.team)
     if strategy == RoutingRule.Assignment.PROPERTY:
@@ -50,3 +55,11 @@ def assignee_for(rule: RoutingRule, facts: ResponseFacts) -> User | None:
     if strategy == RoutingRule.Assignment.LEAST_OPEN:
         return _least_open_agent(rule.team)
     return None
+
+
+def assignee_for(rule: RoutingRule, facts: ResponseFacts) -> User | None:
+    """The agent the rule's strategy (or its team's) names, or None for the team queue. Call in a transaction."""
+    agent = _strategy_agent(rule, facts)
+    if agent is not None:
+        User.objects.filter(pk=agent.pk).update(last_assigned_at=timezone.now())
+    return agent

@@ -825,3 +825,23 @@ def test_canned_reply_bad_input_is_400_per_field_and_stores_nothing(manager_api)
     assert (blank.status_code, blank.json()["errors"]) == (400, {"body": ["This field may not be blank."]})
     assert manager_api.get("/api/canned-replies/", {"team": "x"}).status_code == 400
     assert (CannedReply.objects.count(), AuditEntry.objects.count()) == (1, 0)
+
+
+def test_team_assignment_strategy_is_checked_on_its_field_and_audited(manager_api):
+    team = TeamFactory(name="Care")
+
+    refused = manager_api.patch(f"/api/teams/{team.pk}/", {"assignment": "random"}, format="json")
+    changed = manager_api.patch(f"/api/teams/{team.pk}/", {"assignment": "queue"}, format="json")
+
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {"assignment": ['"random" is not a valid choice.']}
+    assert (changed.status_code, changed.json()["assignment"]) == (200, "queue")
+    entry = AuditEntry.objects.get(object_type="team")
+    assert entry.changes == {"assignment": ["least_open", "queue"]}
+
+
+def test_user_away_through_the_api(manager_api, agent):
+    response = manager_api.patch(f"/api/users/{agent.pk}/", {"is_away": True}, format="json")
+
+    assert (response.status_code, response.json()["is_away"]) == (200, True)
+    assert AuditEntry.objects.get().changes == {"is_away": [False, True]}

@@ -460,3 +460,40 @@ def test_console_canned_replies_create_edit_refuse_and_delete(client, manager):
     ]
     assert client.get(f"/settings/canned-replies/{reply.pk}/").status_code == 404
     assert client.get(f"/settings/canned-replies/{reply.pk}/delete/").status_code == 405
+
+
+def test_console_team_assignment_strategy_is_saved_shown_and_audited(client, manager):
+    team = TeamFactory(name="Care")
+    client.force_login(manager)
+    form = client.get(f"/settings/teams/{team.pk}/").content.decode()
+    assert 'name="assignment"' in form
+    fields = {
+        "name": "Care", "sla_hours": 24, "time_zone": "Europe/Paris", "working_days": "0,1,2,3,4",
+        "opens_at": "09:00", "closes_at": "17:00", "holidays_text": "",
+    }  # fmt: skip
+
+    refused = client.post(f"/settings/teams/{team.pk}/", {**fields, "assignment": "whoever"})
+    saved = client.post(f"/settings/teams/{team.pk}/", {**fields, "assignment": "round_robin"})
+
+    assert refused.status_code == 400
+    assert "Select a valid choice. whoever is not one of the available choices." in refused.content.decode()
+    assert saved.status_code == 302
+    team.refresh_from_db()
+    assert team.assignment == "round_robin"
+    assert "Round robin (each agent in turn)" in client.get("/settings/teams/").content.decode()
+    entry = AuditEntry.objects.filter(object_type="team").latest("pk")
+    assert entry.changes["assignment"] == ["least_open", "round_robin"]
+
+
+def test_console_person_marked_away_is_listed_as_away(client, manager, agent):
+    client.force_login(manager)
+
+    response = client.post(
+        f"/settings/people/{agent.pk}/", {"role": "agent", "team": agent.team_id, "is_active": "on", "is_away": "on"}
+    )
+
+    assert response.status_code == 302
+    agent.refresh_from_db()
+    assert agent.is_away is True
+    assert "away: gets no new case" in client.get("/settings/people/").content.decode()
+    assert AuditEntry.objects.get(object_type="user").changes == {"is_away": [False, True]}

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from feedback.models import FixCheck, FollowUp, FollowUpEntry, RoutingRule
+from feedback.models import FixCheck, FollowUp, FollowUpEntry, RoutingRule, Team
 from feedback.services.answers import follow_up_open_for_response
 from feedback.services.resolution import follow_up_reopen, follow_up_resolve
 from feedback.services.sla import follow_ups_escalate
@@ -183,3 +183,24 @@ def test_a_reopen_racing_the_dispatcher_either_cancels_the_fix_check_or_lets_it_
         assert (invitation.cancel_reason, invitation.message_id) == ("case_reopened", None)
     else:
         assert invitation.status == "queued" and invitation.message_id is not None
+
+
+@pytest.mark.parametrize("strategy", [Team.Assignment.ROUND_ROBIN, Team.Assignment.LEAST_OPEN])
+def test_cases_opened_at_once_are_shared_out_by_the_teams_strategy(strategy):
+    team = TeamFactory(name="Care", assignment=strategy)
+    RoutingRuleFactory(team=team)
+    agents = [UserFactory(email=f"agent{n}@closeloop.test", team=team) for n in range(3)]
+    responses = iter([ResponseFactory(score=1).pk for _ in range(6)])
+    lock = threading.Lock()
+
+    def open_next():
+        with lock:
+            response_id = next(responses)
+        return follow_up_open_for_response(response_id=response_id)
+
+    results = run_concurrently(open_next, 6)
+
+    assert [result for result in results if isinstance(result, Exception)] == []
+    # Without the team row lock two openings read the same turn (or the same counts) and pick the same agent.
+    per_agent = {agent.email: FollowUp.objects.filter(assignee=agent).count() for agent in agents}
+    assert per_agent == {"agent0@closeloop.test": 2, "agent1@closeloop.test": 2, "agent2@closeloop.test": 2}

@@ -1,0 +1,34 @@
+"""A manager sets a team's assignment strategy and marks an agent away, at 360 px, with no axe violations."""
+
+import pytest
+
+from feedback.models import Team, User
+from tests.browser.test_console import _log_in, _no_violations, wide_page  # noqa: F401 - wide_page is a fixture
+from tests.factories import ManagerFactory, TeamFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_browser_team_assignment_strategy_and_an_agent_away_at_360_px(wide_page, axe_violations):  # noqa: F811
+    page = wide_page
+    ManagerFactory(email="lead@closeloop.test")
+    team = TeamFactory(name="Care")
+    agent = UserFactory(email="marie@closeloop.test", team=team)
+    _log_in(page, "lead@closeloop.test", "password", "/settings/teams/")
+    _no_violations(page, axe_violations)
+    page.get_by_role("link", name="Care").click()
+    page.get_by_label("New cases go to").select_option(label="Round robin (each agent in turn)")
+    _no_violations(page, axe_violations)
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/settings/teams/")
+    assert page.get_by_role("cell", name="Round robin (each agent in turn)").is_visible()
+    assert Team.objects.get(pk=team.pk).assignment == "round_robin"
+
+    page.goto(f"/settings/people/{agent.pk}/")
+    page.get_by_label("Away").check()
+    _no_violations(page, axe_violations)
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/settings/people/")
+    assert "away: gets no new case" in page.get_by_role("row", name="marie@closeloop.test").inner_text()
+    _no_violations(page, axe_violations)
+    assert User.objects.get(pk=agent.pk).is_away is True
