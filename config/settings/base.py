@@ -367,6 +367,8 @@ SMS_HELP_TEXT = env.str("SMS_HELP_TEXT", default=None)
 # Per-key API rate limits live in the cache: set CACHE_URL (e.g. redis://127.0.0.1:6379/1, a database
 # apart from the broker's) when several web processes must share one count.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "config.cache.RedisCache"  # the same, without a new client per call
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "surveys.authentication.ApiKeyAuthentication",
