@@ -152,13 +152,25 @@ def cpu_seconds(master: int) -> float:
     return total
 
 
+# wrk's threads each run the script in their own Lua state, with the same random sequence and counters:
+# without the thread's number, both threads sent the same "new" contacts (half the events then found a
+# contact the other thread had just created, and concurrent batches of the same 1000 contacts waited on
+# each other's unique-index entries, then took the one-by-one path).
+THREAD_ID = """
+threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("thread_id", threads)
+end
+"""
 LUA = {
-    "events_new": """
+    "events_new": THREAD_ID
+    + """
 counter = 0
 request = function()
   counter = counter + 1
-  local body = string.format('{"type": "purchase", "contact": {"email": "c%d-%d-%d@bench.example"}}',
-                             math.random(1, 1000000000), counter, os.time())
+  local body = string.format('{"type": "purchase", "contact": {"email": "c%d-%d-%d-%d@bench.example"}}',
+                             thread_id, math.random(1, 1000000000), counter, os.time())
   local headers = {["Authorization"] = "Bearer KEY", ["Content-Type"] = "application/json"}
   return wrk.format("POST", "/api/events/", headers, body)
 end
@@ -188,14 +200,15 @@ request = function()
     "csrfmiddlewaretoken=" .. csrf .. "&step=score&score=9")
 end
 """,
-    "batch": """
+    "batch": THREAD_ID
+    + """
 counter = 0
 request = function()
   counter = counter + 1
   local parts = {}
-  local base = math.random(1, 1000000000)
+  local base = string.format("%d-%d-%d", thread_id, math.random(1, 1000000000), os.time())
   for n = 1, 1000 do
-    parts[n] = string.format('{"type": "purchase", "contact": {"email": "b%d-%d-%d@bench.example"}}', base, counter, n)
+    parts[n] = string.format('{"type": "purchase", "contact": {"email": "b%s-%d-%d@bench.example"}}', base, counter, n)
   end
   local body = '{"events": [' .. table.concat(parts, ",") .. ']}'
   return wrk.format("POST", "PATH", {["Authorization"] = "Bearer KEY", ["Content-Type"] = "application/json"}, body)
@@ -297,9 +310,13 @@ def top_frames(raw: Path, limit: int = 12) -> list[tuple[float, str]]:
         for frame in stack.split(";"):
             function, _, where = frame.rpartition(" (")
             path = where.split(":")[0]
-            if not path.startswith(str(ROOT)) or "/.venv/" in path or path.endswith("gunicorn.conf.py"):
+            # py-spy names a file by its full path or, as recent versions do, relative to its sys.path entry.
+            path = path.removeprefix(f"{ROOT}/")
+            if path.startswith("/") or path.startswith(".venv/") or path.endswith("gunicorn.conf.py"):
                 continue
-            name = f"{function} ({Path(path).relative_to(ROOT)})"
+            if not (ROOT / path).is_file():
+                continue
+            name = f"{function} ({path})"
             if name not in seen:
                 seen.add(name)
                 inclusive[name] += int(count)
@@ -316,12 +333,14 @@ def main() -> int:
     entry = [str(ROOT / "bin" / "closeloop"), "web"]
     floor_env = {**common_env(floor_port, FLOOR_DB), "DJANGO_SETTINGS_MODULE": "bench.floor.settings"}
     floor_argv = [sys.executable, "-m", "gunicorn", "--config", "config/gunicorn.conf.py", "bench.floor.wsgi"]
-    app = start("app", entry, env, app_port)
-    floor = start("floor", floor_argv, floor_env, floor_port)
+    servers = [start("app", entry, env, app_port)]
     lua_tokens = "{" + ",".join(f'"{t}"' for t in tokens) + "}"
     results: dict[str, dict[str, list[dict]]] = {}
     print(f"load average before: {os.getloadavg()}  (2 shared cores)")
     try:
+        # Inside the try: a floor that does not start must not leave the application's server running.
+        servers.append(start("floor", floor_argv, floor_env, floor_port))
+        app, floor = servers
         for scenario in SCENARIOS:
             seconds = SECONDS * (3 if scenario == "batch" else 1)
             connections = 2 if scenario == "batch" else CONNECTIONS
@@ -352,7 +371,7 @@ def main() -> int:
                         wrk(port, script, master, seconds, connections)
                     )
     finally:
-        for process in (app, floor):
+        for process in servers:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=60)
     print(f"load average after: {os.getloadavg()}")
