@@ -5,6 +5,7 @@ import json
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.db import models
 from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
@@ -33,10 +34,38 @@ class SurveyForm(forms.Form):
     reminder_after_days = forms.IntegerField(
         min_value=1, max_value=60, required=False, label="Remind after (days)", help_text="Empty: no reminder."
     )
+    link_expiry_days = forms.IntegerField(
+        min_value=1,
+        max_value=365,
+        required=False,
+        label=_("Links expire after (days)"),
+        help_text=_("Empty: the workspace's %(days)s days. A trigger rule's own expiry comes first."),
+    )
+    fatigue_survey_days = forms.IntegerField(
+        min_value=0,
+        max_value=365,
+        required=False,
+        label=_("Don't ask a person this survey again within (days)"),
+        help_text=_("0: no limit. Empty: the workspace's %(days)s days."),
+    )
+    fatigue_global_days = forms.IntegerField(
+        min_value=0,
+        max_value=365,
+        required=False,
+        label=_("Nor within (days) of any survey they were asked"),
+        help_text=_("0: no limit. Empty: the workspace's %(days)s days."),
+    )
     is_active = forms.BooleanField(required=False, initial=True, label="Active (unticked: paused)")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The help names the default in effect, read from the settings when the page is drawn.
+        for name, default in (
+            ("link_expiry_days", settings.INVITATION_EXPIRY_DAYS),
+            ("fatigue_survey_days", settings.FATIGUE_SURVEY_DAYS),
+            ("fatigue_global_days", settings.FATIGUE_GLOBAL_DAYS),
+        ):
+            self.fields[name].help_text = self.fields[name].help_text % {"days": default}
         for locale in SUPPORTED_LOCALES:
             self.fields[f"question_{locale}"] = forms.CharField(
                 max_length=1000,
@@ -51,6 +80,9 @@ class SurveyForm(forms.Form):
         initial.update(
             thank_you_link_url=survey.thank_you_link_url,
             reminder_after_days=survey.reminder_after_days,
+            link_expiry_days=survey.link_expiry_days,
+            fatigue_survey_days=survey.fatigue_survey_days,
+            fatigue_global_days=survey.fatigue_global_days,
             is_active=survey.is_active,
         )
         for locale in SUPPORTED_LOCALES:

@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from console.models import AuditEntry
 from feedback.models import CannedReply, RootCause, RoutingRule, Team, User
@@ -59,8 +60,13 @@ SURVEY_FIELDS = (
     "thank_you_message",
     "thank_you_link_url",
     "reminder_after_days",
+    "link_expiry_days",
+    "fatigue_survey_days",
+    "fatigue_global_days",
     "is_active",
 )
+# Days a survey's own expiry and fatigue windows may span (empty: the workspace's default): a year, as a rule's.
+SURVEY_DAYS_BOUNDS = {"link_expiry_days": (1, 365), "fatigue_survey_days": (0, 365), "fatigue_global_days": (0, 365)}
 QUESTION_FIELDS = ("kind", "text", "choices", "scale_max", "show_if_score_min", "show_if_score_max")
 ROUTING_RULE_FIELDS = tuple(
     field.name for field in RoutingRule._meta.concrete_fields if field.name not in ("id",) and not field.auto_created
@@ -200,12 +206,30 @@ def _question_errors(kind: str, index: int, question: dict) -> dict[str, list[st
     return errors
 
 
+def _survey_days_errors(survey: Survey) -> dict[str, list[str]]:
+    errors = {}
+    for field, (low, high) in SURVEY_DAYS_BOUNDS.items():
+        days = getattr(survey, field)
+        if days is not None and not low <= days <= high:
+            errors[field] = [
+                _("Give a number of days from %(low)s to %(high)s, or leave it empty.") % {"low": low, "high": high}
+            ]
+    lifetime = survey.link_expiry_days or settings.INVITATION_EXPIRY_DAYS
+    # A reminder goes only while the link still records answers (`invitations_remind_due`).
+    if "link_expiry_days" not in errors and (survey.reminder_after_days or 0) >= lifetime:
+        errors["reminder_after_days"] = [
+            _("Remind before the links expire, after %(days)s days: give fewer days.") % {"days": lifetime}
+        ]
+    return errors
+
+
 def _survey_check(survey: Survey, questions: list[dict] | None) -> None:
     errors: dict[str, list[str]] = {}
     if survey.kind not in SCALES:
         errors["kind"] = [f"Choose one of {', '.join(SCALES)}."]
         raise ValidationError(errors)
     _check_locales("question_text", survey.question_text or {}, errors)
+    errors.update(_survey_days_errors(survey))
     for index, question in enumerate(questions or []):
         errors.update(_question_errors(survey.kind, index, question))
     if errors:

@@ -139,11 +139,7 @@ def contact_survey_request(
         if not send:
             return contact, None
         if last_sent_at and fatigue.is_throttled(
-            [(survey.pk, last_sent_at)],
-            survey_id=survey.pk,
-            at=timezone.now() + delay,
-            survey_window=timedelta(days=settings.FATIGUE_SURVEY_DAYS),
-            global_window=timedelta(days=settings.FATIGUE_GLOBAL_DAYS),
+            [(survey.pk, last_sent_at)], survey_id=survey.pk, at=timezone.now() + delay, windows=fatigue.windows(survey)
         ):
             return contact, ScheduleOutcome(None, None, SkipReason.THROTTLED)
         Contact.objects.select_for_update().filter(pk=contact.pk).first()

@@ -79,6 +79,22 @@ class Survey(models.Model):
         blank=True,
         help_text="Remind non-responders once, this many days after the invitation. Empty: never.",
     )
+    # Empty: the workspace's default (settings). A trigger rule's own `expiry` wins over `link_expiry_days`.
+    link_expiry_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="How many days the survey link accepts answers. Empty: INVITATION_EXPIRY_DAYS."
+    )
+    fatigue_survey_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Don't ask a person this survey again within this many days (0: no limit). "
+        "Empty: FATIGUE_SURVEY_DAYS.",
+    )
+    fatigue_global_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Don't ask a person this survey within this many days of any survey (0: no limit). "
+        "Empty: FATIGUE_GLOBAL_DAYS.",
+    )
     is_active = models.BooleanField(default=True)
     is_fix_check = models.BooleanField(
         default=False,

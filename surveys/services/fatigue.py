@@ -1,12 +1,14 @@
 """Fatigue and consent: may this contact be asked now, on this channel? Checked at schedule and send time.
 
-Owns the contact-pressure window (one invitation per window per survey and across surveys),
-consent (suppressions) and the SMS send window in the contact's time zone. Sends nothing.
+Owns the contact-pressure windows (one invitation of a survey per its same-survey window, none within its
+any-survey window of another invitation; each survey's own, else the settings'), consent (suppressions) and
+the SMS send window in the contact's time zone. Sends nothing.
 """
 
 import zoneinfo
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import Q
@@ -15,7 +17,7 @@ from django.utils import timezone
 from notifications.models import PHONE_CHANNELS
 from notifications.quiet_hours import next_open_everywhere, parse_window, phone_time_zones
 from notifications.selectors import recipient_is_contactable
-from surveys.models import AnswerChannel, Contact, Invitation
+from surveys.models import AnswerChannel, Contact, Invitation, Survey
 
 THROTTLED = "throttled"
 OPTED_OUT = "opted_out"
@@ -27,18 +29,26 @@ LIVE_STATUSES = (Invitation.Status.SCHEDULED, Invitation.Status.QUEUED)
 FATIGUE_EXEMPT_PROPERTY = "fatigue_exempt"
 
 
-def is_throttled(
-    earlier: Iterable[tuple[int, datetime]],
-    *,
-    survey_id: int,
-    at: datetime,
-    survey_window: timedelta,
-    global_window: timedelta,
-) -> bool:
-    """Whether another invitation `(survey_id, scheduled_at)` falls within the per-survey or global window of `at`."""
+class Windows(NamedTuple):
+    """How far apart a survey's invitation must be from the person's other invitations: of the same survey, and
+    of any survey. The survey being asked decides, whatever the other invitations' surveys would say."""
+
+    same_survey: timedelta
+    any_survey: timedelta
+
+
+def windows(survey: Survey) -> Windows:
+    """The survey's own windows, each empty one the workspace's default (FATIGUE_SURVEY_DAYS, FATIGUE_GLOBAL_DAYS)."""
+    same = settings.FATIGUE_SURVEY_DAYS if survey.fatigue_survey_days is None else survey.fatigue_survey_days
+    any_ = settings.FATIGUE_GLOBAL_DAYS if survey.fatigue_global_days is None else survey.fatigue_global_days
+    return Windows(same_survey=timedelta(days=same), any_survey=timedelta(days=any_))
+
+
+def is_throttled(earlier: Iterable[tuple[int, datetime]], *, survey_id: int, at: datetime, windows: Windows) -> bool:
+    """Whether another invitation `(survey_id, scheduled_at)` falls within `windows` of `at`."""
     for other_survey_id, other_at in earlier:
         gap = abs(at - other_at)
-        if gap < global_window or (other_survey_id == survey_id and gap < survey_window):
+        if gap < windows.any_survey or (other_survey_id == survey_id and gap < windows.same_survey):
             return True
     return False
 
@@ -70,15 +80,14 @@ def sms_window_next_open(contact: Contact, at: datetime) -> datetime | None:
     return next_open_everywhere(at, contact_time_zones(contact), parse_window(settings.SMS_SEND_WINDOW))
 
 
-def windows() -> tuple[timedelta, timedelta]:
-    return timedelta(days=settings.FATIGUE_SURVEY_DAYS), timedelta(days=settings.FATIGUE_GLOBAL_DAYS)
-
-
 def contact_is_throttled(
-    *, contact: Contact, survey_id: int, at: datetime, statuses=LIVE_STATUSES, exclude_pk=None
+    *, contact: Contact, survey: Survey, at: datetime, statuses=LIVE_STATUSES, exclude_pk=None
 ) -> bool:
-    survey_window, global_window = windows()
-    widest = max(survey_window, global_window)
+    """Whether the contact's stored invitations (of `statuses`) fall within `survey`'s windows of `at`."""
+    survey_windows = windows(survey)
+    widest = max(survey_windows)
+    if not widest:
+        return False
     # An invitation that went out still counts once its link expired (`invitations_expire`): a message sent,
     # or a card the web widget showed (it has no message; showing it was asking).
     went_out = (
@@ -92,11 +101,7 @@ def contact_is_throttled(
     if exclude_pk is not None:
         others = others.exclude(pk=exclude_pk)
     return is_throttled(
-        others.values_list("survey_id", "scheduled_at"),
-        survey_id=survey_id,
-        at=at,
-        survey_window=survey_window,
-        global_window=global_window,
+        others.values_list("survey_id", "scheduled_at"), survey_id=survey.pk, at=at, windows=survey_windows
     )
 
 
@@ -112,7 +117,7 @@ def invitation_send_block_reason(invitation: Invitation) -> str | None:
     # At send time only invitations that actually went out count against the window.
     if not invitation.properties.get(FATIGUE_EXEMPT_PROPERTY) and contact_is_throttled(
         contact=contact,
-        survey_id=invitation.survey_id,
+        survey=invitation.survey,
         at=timezone.now(),
         statuses=(Invitation.Status.QUEUED,),
         exclude_pk=invitation.pk,

@@ -19,7 +19,7 @@ from django.utils import timezone
 from notifications.models import Channel
 from notifications.selectors import recipient_suppressed_sql, recipients_suppressed
 from surveys.conditions import conditions_match
-from surveys.models import Contact, Event, Invitation, TriggerRule
+from surveys.models import Contact, Event, Invitation, Survey, TriggerRule
 from surveys.selectors import trigger_rules_all
 from surveys.services import fatigue
 from surveys.services.contacts import (
@@ -83,15 +83,12 @@ def _rules_outcomes(
     Fatigue weighs the contact's stored invitations (none for a contact created with this event)
     and those this event's earlier rules just built.
     """
-    survey_window, global_window = fatigue.windows()
     built: list[tuple[int, datetime]] = []
 
-    def throttled(survey_id: int, at: datetime) -> bool:
-        if fatigue.is_throttled(
-            built, survey_id=survey_id, at=at, survey_window=survey_window, global_window=global_window
-        ):
+    def throttled(survey: Survey, at: datetime) -> bool:
+        if fatigue.is_throttled(built, survey_id=survey.pk, at=at, windows=fatigue.windows(survey)):
             return True
-        return not new_contact and fatigue.contact_is_throttled(contact=contact, survey_id=survey_id, at=at)
+        return not new_contact and fatigue.contact_is_throttled(contact=contact, survey=survey, at=at)
 
     outcomes = []
     for rule in rules:
@@ -115,7 +112,7 @@ def _rules_outcomes(
             trigger_rule=rule,
             properties=event.properties,
             expiry=rule.expiry,
-            throttled=lambda at, survey_id=rule.survey_id: throttled(survey_id, at),
+            throttled=lambda at, survey=rule.survey: throttled(survey, at),
             contactable=contactable,
         )
         if outcome.invitation is not None:

@@ -67,6 +67,11 @@ def _channel_for(contact: Contact, choice: str, contactable: Contactable = _cont
     return None, SkipReason.OPTED_OUT
 
 
+def link_lifetime(survey: Survey) -> timedelta:
+    """How long the survey's links accept answers: its own `link_expiry_days`, else INVITATION_EXPIRY_DAYS."""
+    return timedelta(days=survey.link_expiry_days or settings.INVITATION_EXPIRY_DAYS)
+
+
 def sampled_in(key: str, rate: float) -> bool:
     """A stable coin toss per key, so a retried event gets the same answer."""
     if rate >= 1:
@@ -103,7 +108,7 @@ def invitation_schedule(
         trigger_rule=trigger_rule,
         properties=properties,
         expiry=expiry,
-        throttled=lambda at: fatigue.contact_is_throttled(contact=contact, survey_id=survey.pk, at=at),
+        throttled=lambda at: fatigue.contact_is_throttled(contact=contact, survey=survey, at=at),
         fatigue_exempt=fatigue_exempt,
     )
     if outcome.invitation is not None:
@@ -150,7 +155,7 @@ def invitation_build(
         locale=pick_locale(properties.get("locale") or contact.locale),
         properties=properties,
         scheduled_at=scheduled_at,
-        expires_at=scheduled_at + (expiry or timedelta(days=settings.INVITATION_EXPIRY_DAYS)),
+        expires_at=scheduled_at + (expiry or link_lifetime(survey)),
     )
     invitation.token_hash = token_hash(invitation_token(invitation.public_id))
     return ScheduleOutcome(rule_id, invitation)
@@ -198,7 +203,7 @@ def invitation_record(*, contact: Contact, survey: Survey, properties: dict | No
         locale=contact.locale,
         properties=properties or {},
         scheduled_at=now,
-        expires_at=now + timedelta(days=settings.INVITATION_EXPIRY_DAYS),
+        expires_at=now + link_lifetime(survey),
         status=Invitation.Status.QUEUED,
     )
     invitation.token_hash = token_hash(invitation_token(invitation.public_id))

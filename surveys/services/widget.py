@@ -121,7 +121,7 @@ def _ineligible_reason(
         return ALREADY_ANSWERED if Response.objects.filter(invitation=last).exists() else RECENTLY_ASKED
     if contact.email and recipient_opted_out(channel=Channel.EMAIL, recipient=contact.email):
         return OPTED_OUT
-    if fatigue.contact_is_throttled(contact=contact, survey_id=key.survey_id, at=now):
+    if fatigue.contact_is_throttled(contact=contact, survey=key.survey, at=now):
         return THROTTLED
     return ""
 

@@ -95,6 +95,8 @@ def test_browser_manager_sets_up_a_french_csat_survey_and_an_event_goes_out_as_s
     page.locator('[name="q-0-text_en"]').fill("What should we have done?")
     page.locator('[name="q-0-text_fr"]').fill("Qu'aurions-nous dû faire ?")
     page.locator('[name="q-0-show_if_score_max"]').select_option("2")
+    page.get_by_label("Don't ask a person this survey again within (days)").fill("14")
+    page.get_by_label("Links expire after (days)").fill("7")
     _no_violations(page, axe_violations)
     page.get_by_role("button", name="Save and preview").click()
     page.wait_for_url("**/preview/")
@@ -102,6 +104,7 @@ def test_browser_manager_sets_up_a_french_csat_survey_and_an_event_goes_out_as_s
     survey = Survey.objects.get(name="Support CSAT")
     question = survey.questions.get()
     assert (survey.kind, question.show_if_score_min, question.show_if_score_max) == ("csat", None, 2)
+    assert (survey.fatigue_survey_days, survey.link_expiry_days, survey.fatigue_global_days) == (14, 7, None)
     assert question.text == {"en": "What should we have done?", "fr": "Qu'aurions-nous dû faire ?"}
 
     # Its email, previewed in French.

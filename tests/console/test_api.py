@@ -123,6 +123,33 @@ def test_survey_create_refuses_bad_input_field_by_field_and_writes_nothing(manag
     assert (Survey.objects.count(), Question.objects.count(), AuditEntry.objects.count()) == (0, 0, 0)
 
 
+def test_survey_expiry_and_fatigue_windows_are_set_checked_field_by_field_and_cleared(manager_api):
+    survey = SurveyFactory(kind="nps")
+
+    refused = manager_api.patch(
+        f"/api/surveys/{survey.pk}/", {"link_expiry_days": 0, "fatigue_global_days": 366}, format="json"
+    )
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {
+        "link_expiry_days": ["Give a number of days from 1 to 365, or leave it empty."],
+        "fatigue_global_days": ["Give a number of days from 0 to 365, or leave it empty."],
+    }
+    late = manager_api.patch(
+        f"/api/surveys/{survey.pk}/", {"link_expiry_days": 3, "reminder_after_days": 3}, format="json"
+    )
+    assert late.json()["errors"] == {
+        "reminder_after_days": ["Remind before the links expire, after 3 days: give fewer days."]
+    }
+
+    body = {"link_expiry_days": 7, "fatigue_survey_days": 2, "fatigue_global_days": 0}
+    response = manager_api.patch(f"/api/surveys/{survey.pk}/", body, format="json")
+    assert response.status_code == 200, response.json()
+    assert {name: response.json()[name] for name in body} == body
+    assert AuditEntry.objects.get(action="updated").changes["fatigue_survey_days"] == [None, 2]
+    cleared = manager_api.patch(f"/api/surveys/{survey.pk}/", {"fatigue_survey_days": None}, format="json")
+    assert cleared.json()["fatigue_survey_days"] is None
+
+
 def test_survey_pause_edit_questions_and_duplicate(manager_api):
     survey = SurveyFactory(kind="nps", name="Delivery")
     kept = Question.objects.create(survey=survey, kind="free_text", text={"en": "Anything else?"})

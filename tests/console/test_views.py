@@ -122,6 +122,37 @@ def test_console_survey_refused_input_shows_field_messages_and_writes_nothing(cl
     assert Survey.objects.count() == 0
 
 
+def test_console_survey_sets_its_own_expiry_and_fatigue_windows_and_refuses_out_of_range_days(client, manager):
+    client.force_login(manager)
+    form = client.get("/settings/surveys/new/").content.decode()
+    assert "Don&#x27;t ask a person this survey again within (days)" in form
+
+    refused = client.post(
+        "/settings/surveys/new/",
+        _survey_post(link_expiry_days="0", fatigue_survey_days="400", fatigue_global_days="-1"),
+    )
+    assert refused.status_code == 400
+    assert refused.context["form"].errors == {
+        "link_expiry_days": ["Ensure this value is greater than or equal to 1."],
+        "fatigue_survey_days": ["Ensure this value is less than or equal to 365."],
+        "fatigue_global_days": ["Ensure this value is greater than or equal to 0."],
+    }
+    late_reminder = client.post("/settings/surveys/new/", _survey_post(link_expiry_days="5", reminder_after_days="5"))
+    assert late_reminder.context["form"].errors == {
+        "reminder_after_days": ["Remind before the links expire, after 5 days: give fewer days."]
+    }
+    assert Survey.objects.count() == 0
+
+    client.post("/settings/surveys/new/", _survey_post(link_expiry_days="5", fatigue_survey_days="0"))
+    survey = Survey.objects.get()
+    assert (survey.link_expiry_days, survey.fatigue_survey_days, survey.fatigue_global_days) == (5, 0, None)
+    edit = client.get(f"/settings/surveys/{survey.pk}/")
+    assert (edit.context["form"]["link_expiry_days"].value(), edit.context["form"]["fatigue_survey_days"].value()) == (
+        5,
+        0,
+    )
+
+
 def test_console_survey_send_me_a_test_emails_the_manager(client, manager, outbox, django_capture_on_commit_callbacks):
     survey = SurveyFactory(kind="nps", question_text={"fr": "Nous recommanderiez-vous ?"})
     client.force_login(manager)

@@ -2,6 +2,7 @@
 
 import base64
 import json
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -9,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from surveys.models import Contact, Invitation, Response
+from surveys.models import Contact, Invitation, Response, Survey
 from surveys.services.api_keys import api_key_create
 from tests.factories import ContactFactory, InvitationFactory, ResponseFactory, SurveyFactory
 
@@ -529,3 +530,20 @@ def test_survey_response_create_takes_tags_and_notes(client_for):
     assert created.status_code == 201
     assert created.json()["tags"] == ["billing"]
     assert [note["text"] for note in created.json()["notes"]] == ["Imported from Delighted"]
+
+
+def test_person_create_weighs_last_sent_at_against_the_surveys_own_windows(client_for, settings):
+    settings.FATIGUE_SURVEY_DAYS = settings.FATIGUE_GLOBAL_DAYS = 30
+    five_days_ago = int(timezone.now().timestamp()) - 5 * 86400
+    body = {"email": "ana@example.com", "last_sent_at": five_days_ago}
+
+    assert client_for.post("/v1/people.json", body, format="json").json()["survey_scheduled_at"] is None
+    Invitation.objects.all().delete()
+    survey = Survey.objects.get()
+    survey.fatigue_survey_days, survey.fatigue_global_days, survey.link_expiry_days = 3, 0, 4
+    survey.save()
+    response = client_for.post("/v1/people.json", body, format="json")
+
+    assert response.json()["survey_scheduled_at"] is not None
+    invitation = Invitation.objects.get()
+    assert invitation.expires_at == invitation.scheduled_at + timedelta(days=4)

@@ -334,14 +334,14 @@ def test_an_expired_invitation_that_went_out_still_counts_against_the_contacts_w
     )  # fmt: skip
     invitations_expire(now=now)
     survey = SurveyFactory()
-    assert contact_is_throttled(contact=contact, survey_id=survey.pk, at=now) is True
-    assert contact_is_throttled(contact=contact, survey_id=survey.pk, at=now, statuses=(Invitation.Status.QUEUED,))
+    assert contact_is_throttled(contact=contact, survey=survey, at=now) is True
+    assert contact_is_throttled(contact=contact, survey=survey, at=now, statuses=(Invitation.Status.QUEUED,))
     # One that expired without ever going out does not.
     other = ContactFactory()
     InvitationFactory(contact=other, status=Invitation.Status.SCHEDULED, scheduled_at=now - timedelta(days=29),
                       expires_at=now - timedelta(days=1))  # fmt: skip
     invitations_expire(now=now)
-    assert contact_is_throttled(contact=other, survey_id=survey.pk, at=now) is False
+    assert contact_is_throttled(contact=other, survey=survey, at=now) is False
 
 
 WHATSAPP = {"TWILIO_WHATSAPP_FROM": "+15005550006", "TWILIO_WHATSAPP_CONTENT_SID": "HX" + "e" * 32}

@@ -6,11 +6,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from notifications.quiet_hours import parse_window, window_next_open
-from surveys.models import Contact
-from surveys.services.fatigue import contact_time_zones, contact_timezone, is_throttled, sms_window_next_open
+from surveys.models import Contact, Survey
+from surveys.services.fatigue import (
+    Windows,
+    contact_time_zones,
+    contact_timezone,
+    is_throttled,
+    sms_window_next_open,
+    windows,
+)
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
-windows = st.tuples(st.times(), st.times()).filter(lambda w: w[0] != w[1])
+send_windows = st.tuples(st.times(), st.times()).filter(lambda w: w[0] != w[1])
 instants = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC))
 
 
@@ -39,7 +46,9 @@ def test_window_next_open_across_midnight():
     assert window_next_open(datetime(2026, 3, 2, 12, 0, tzinfo=PARIS), window) == datetime(2026, 3, 2, 20, tzinfo=PARIS)
 
 
-@given(at=instants, window=windows, zone=st.sampled_from(["Europe/Paris", "America/New_York", "Asia/Kolkata", "UTC"]))
+@given(
+    at=instants, window=send_windows, zone=st.sampled_from(["Europe/Paris", "America/New_York", "Asia/Kolkata", "UTC"])
+)
 def test_window_next_open_is_later_and_opens_the_window(at, window, zone):
     local = at.astimezone(zoneinfo.ZoneInfo(zone))
 
@@ -61,11 +70,7 @@ def test_is_throttled_matches_the_window_definition(gaps, survey_days, global_da
     earlier = [(survey_id, at + timedelta(days=days)) for survey_id, days in gaps]
 
     throttled = is_throttled(
-        earlier,
-        survey_id=1,
-        at=at,
-        survey_window=timedelta(days=survey_days),
-        global_window=timedelta(days=global_days),
+        earlier, survey_id=1, at=at, windows=Windows(timedelta(days=survey_days), timedelta(days=global_days))
     )
 
     expected = any(abs(days) < global_days or (survey_id == 1 and abs(days) < survey_days) for survey_id, days in gaps)
@@ -75,12 +80,19 @@ def test_is_throttled_matches_the_window_definition(gaps, survey_days, global_da
 @given(days=st.integers(0, 120), window=st.integers(1, 60))
 def test_is_throttled_is_symmetric_in_time(days, window):
     at = datetime(2026, 3, 2, tzinfo=UTC)
-    w = timedelta(days=window)
+    w = Windows(timedelta(days=window), timedelta(days=window))
 
-    before = is_throttled([(1, at - timedelta(days=days))], survey_id=1, at=at, survey_window=w, global_window=w)
-    after = is_throttled([(1, at + timedelta(days=days))], survey_id=1, at=at, survey_window=w, global_window=w)
+    before = is_throttled([(1, at - timedelta(days=days))], survey_id=1, at=at, windows=w)
+    after = is_throttled([(1, at + timedelta(days=days))], survey_id=1, at=at, windows=w)
 
     assert before == after == (days < window)
+
+
+def test_windows_are_the_surveys_own_else_the_workspace_defaults(settings):
+    settings.FATIGUE_SURVEY_DAYS, settings.FATIGUE_GLOBAL_DAYS = 30, 7
+
+    assert windows(Survey()) == Windows(same_survey=timedelta(days=30), any_survey=timedelta(days=7))
+    assert windows(Survey(fatigue_survey_days=0, fatigue_global_days=2)) == Windows(timedelta(0), timedelta(days=2))
 
 
 @pytest.mark.parametrize(

@@ -146,6 +146,34 @@ def test_event_ingest_throttles_within_window_per_survey_and_globally(settings):
         assert reasons(ingest("e-6")) == [""]
 
 
+def test_event_ingest_weighs_each_surveys_own_windows(settings):
+    settings.FATIGUE_SURVEY_DAYS, settings.FATIGUE_GLOBAL_DAYS = 30, 30
+    # A survey after each ticket: asked again after 2 days, whatever the person was asked for other surveys.
+    TriggerRuleFactory(event_type="ticket_solved", survey=SurveyFactory(fatigue_survey_days=2, fatigue_global_days=0))
+    TriggerRuleFactory(event_type="purchase")
+
+    with time_machine.travel("2026-03-01 10:00:00+00:00", tick=False):
+        assert reasons(ingest("e-1", type="purchase")) == [""]
+        assert reasons(ingest("e-2", type="ticket_solved")) == [""]
+    with time_machine.travel("2026-03-02 10:00:00+00:00", tick=False):
+        assert reasons(ingest("e-3", type="ticket_solved")) == ["throttled"]  # its own 2 days
+    with time_machine.travel("2026-03-03 10:00:00+00:00", tick=False):
+        assert reasons(ingest("e-4", type="ticket_solved")) == [""]
+        assert reasons(ingest("e-5", type="purchase")) == ["throttled"]  # the workspace's 30 days still hold it
+
+
+@time_machine.travel(NOW, tick=False)
+def test_event_ingest_gives_links_the_surveys_expiry_unless_the_rule_has_its_own(settings):
+    settings.INVITATION_EXPIRY_DAYS = 28
+    survey = SurveyFactory(link_expiry_days=5)
+    TriggerRuleFactory(event_type="purchase", survey=survey)
+    TriggerRuleFactory(event_type="ticket_solved", survey=survey, expiry=timedelta(days=2))
+
+    assert ingest("e-1").outcomes[0].invitation.expires_at == timezone.now() + timedelta(days=5)
+    later = ingest("e-2", type="ticket_solved", email="bo@example.com").outcomes[0].invitation
+    assert later.expires_at == timezone.now() + timedelta(days=2)
+
+
 @time_machine.travel("2026-03-02 21:30:00+00:00", tick=False)  # 22:30 in Paris
 def test_event_ingest_sms_outside_window_waits_for_morning_in_contact_zone():
     TriggerRuleFactory(channel="sms")
@@ -220,6 +248,30 @@ def test_dispatch_drops_second_invitation_when_one_went_out_in_the_window():
     )
     assert statuses == [("cancelled", "throttled"), ("queued", "")]
     assert Invitation.objects.filter(status="queued", message__isnull=False).count() == 1
+
+
+def test_dispatch_weighs_the_surveys_own_window_at_send_time(settings):
+    settings.FATIGUE_SURVEY_DAYS = settings.FATIGUE_GLOBAL_DAYS = 30
+    lenient = SurveyFactory(fatigue_survey_days=0, fatigue_global_days=0)
+    contact_id = ingest("e-1").event.contact_id
+    invitations = [
+        Invitation.objects.create(
+            contact_id=contact_id,
+            survey=lenient,
+            channel="email",
+            scheduled_at=timezone.now(),
+            expires_at=timezone.now() + timedelta(days=5),
+            token_hash=f"hash-{n}",
+        )
+        for n in range(2)
+    ]
+
+    invitations_dispatch_due()
+
+    assert sorted(Invitation.objects.filter(pk__in=[i.pk for i in invitations]).values_list("status", flat=True)) == [
+        "queued",
+        "queued",
+    ]
 
 
 def test_dispatch_defers_sms_that_fell_due_at_night(outbox):

@@ -118,14 +118,14 @@ def test_an_email_survey_sent_recently_keeps_the_widget_quiet_and_the_other_way_
 
     shown = decide(key, Visitor(email="bob@example.com"))
     bob = shown.invitation.contact
-    assert contact_is_throttled(contact=bob, survey_id=SurveyFactory().pk, at=timezone.now())
+    assert contact_is_throttled(contact=bob, survey=SurveyFactory(), at=timezone.now())
 
 
 def test_a_shown_card_still_counts_for_fatigue_once_expired(key):
     shown = decide(key).invitation
     Invitation.objects.filter(pk=shown.pk).update(status=Invitation.Status.EXPIRED)
 
-    assert contact_is_throttled(contact=shown.contact, survey_id=SurveyFactory().pk, at=timezone.now())
+    assert contact_is_throttled(contact=shown.contact, survey=SurveyFactory(), at=timezone.now())
 
 
 def test_an_opted_out_email_is_not_asked_on_the_web_either_but_a_bounce_is(key):
