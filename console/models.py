@@ -16,6 +16,8 @@ class AuditEntry(models.Model):
         # A person's data (GDPR art. 17 and 15): `changes` holds row counts per kind, never the data itself.
         ERASED = "erased", "Erased"
         EXPORTED = "exported", "Exported"
+        # A webhook's signing secret replaced; `changes` says until when the old one still signs, never a secret.
+        ROTATED = "rotated", "Rotated"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

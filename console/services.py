@@ -482,6 +482,19 @@ def webhook_subscription_delete(*, actor: Actor, subscription: WebhookSubscripti
     _delete_with_audit(actor, subscription, WEBHOOK_FIELDS)
 
 
+def webhook_secret_rotation_audit(
+    *, actor: Actor, subscription: WebhookSubscription, previous_secret_expires_at
+) -> AuditEntry | None:
+    """Record a rotation by when the replaced secret stops signing (before → after), never a secret."""
+    return audit_record(
+        actor=actor,
+        action=AuditEntry.Action.ROTATED,
+        obj=subscription,
+        before={"previous_secret_expires_at": _plain(previous_secret_expires_at)},
+        after={"previous_secret_expires_at": _plain(subscription.previous_secret_expires_at)},
+    )
+
+
 # --- canned replies -----------------------------------------------------------------------------
 
 CANNED_REPLY_FIELDS = ("team", "locale", "title", "body", "is_active")

@@ -63,6 +63,11 @@ urlpatterns = [
     path("settings/webhooks/<int:subscription_id>/edit/", webhooks.webhook_edit, name="console-webhook-edit"),
     path("settings/webhooks/<int:subscription_id>/delete/", webhooks.webhook_delete, name="console-webhook-delete"),
     path(
+        "settings/webhooks/<int:subscription_id>/rotate-secret/",
+        webhooks.webhook_rotate_secret,
+        name="console-webhook-rotate-secret",
+    ),
+    path(
         "settings/webhooks/<int:subscription_id>/deliveries/<int:delivery_id>/replay/",
         webhooks.webhook_replay,
         name="console-webhook-replay",

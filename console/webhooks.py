@@ -1,19 +1,22 @@
 """The console's webhook pages at `/settings/webhooks/`: subscribe a URL to events (its signing secret shown on
-the answer to the creation only), change or delete it, read its delivery log and replay a delivery. Thin views
+the answer to the creation only), change or delete it, rotate its secret (the new one shown on that answer
+only), read its delivery log and replay a delivery. Thin views
 over `integrations.webhooks` through audited `console.services`; managers only, like every console page."""
 
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from console import forms, services
 from console.views import GET_POST, _form_page, _page, _submit
 from feedback.decorators import manager_required
 from integrations.models import WebhookDelivery, WebhookSubscription
-from integrations.webhooks import webhook_delivery_replay
+from integrations.webhooks import webhook_delivery_replay, webhook_subscription_secret_rotate
 
 LOG_ROWS = 50
 
@@ -23,15 +26,20 @@ def webhook_list(request):
     return _page(request, "webhooks_list.html", {"subscriptions": WebhookSubscription.objects.order_by("name", "pk")})
 
 
-def _detail(request, subscription: WebhookSubscription, *, created_secret: str = "", status: int = 200):
+def _detail(
+    request, subscription: WebhookSubscription, *, new_secret: str = "", rotated: bool = False, status: int = 200
+):
     context = {
         "subscription": subscription,
         "deliveries": subscription.deliveries.order_by("-pk")[:LOG_ROWS],
-        "created_secret": created_secret,
+        "new_secret": new_secret,
+        "rotated": rotated,
+        "previous_secret_signs": len(subscription.signing_secrets(timezone.now())) > 1,
+        "rotation_hours": settings.WEBHOOK_SECRET_ROTATION_HOURS,
         "replayed": request.GET.get("replayed", ""),
     }
     response = _page(request, "webhooks_detail.html", context, status=status)
-    if created_secret:
+    if new_secret:
         response["Cache-Control"] = "no-store"  # the secret is on this answer only: no cache keeps it
     return response
 
@@ -42,7 +50,7 @@ def webhook_new(request):
     form = forms.WebhookSubscriptionForm(request.POST or None)
     saved, subscription = _submit(request, form, partial(services.webhook_subscription_change, actor=request.user))
     if saved:
-        return _detail(request, subscription, created_secret=subscription.secret, status=201)
+        return _detail(request, subscription, new_secret=subscription.secret, status=201)
     return _form_page(request, "webhooks_edit.html", {"form": form, "subscription": None})
 
 
@@ -71,6 +79,14 @@ def webhook_delete(request, subscription_id: int):
     subscription = get_object_or_404(WebhookSubscription, pk=subscription_id)
     services.webhook_subscription_delete(actor=request.user, subscription=subscription)
     return redirect("console-webhooks")
+
+
+@manager_required
+@require_POST
+def webhook_rotate_secret(request, subscription_id: int):
+    subscription = get_object_or_404(WebhookSubscription, pk=subscription_id)
+    subscription = webhook_subscription_secret_rotate(subscription=subscription, actor=request.user)
+    return _detail(request, subscription, new_secret=subscription.secret, rotated=True)
 
 
 @manager_required

@@ -21,7 +21,11 @@ from integrations.serializers import (
     WebhookSubscriptionCreatedSerializer,
     WebhookSubscriptionSerializer,
 )
-from integrations.webhooks import webhook_delivery_replay, webhook_subscription_save
+from integrations.webhooks import (
+    webhook_delivery_replay,
+    webhook_subscription_save,
+    webhook_subscription_secret_rotate,
+)
 from surveys.models import ApiKey
 
 
@@ -74,6 +78,20 @@ class WebhookSubscriptionViewSet(
         serializer.is_valid(raise_exception=True)
         subscription = self._save(subscription, serializer.validated_data)
         return Response(self.get_serializer(subscription).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: WebhookSubscriptionCreatedSerializer, **ERROR_RESPONSES},
+        summary="Give the subscription a new secret, returned this once; the old one signs too during the grace",
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, pk=None):
+        """Deliveries carry the signatures of both secrets until `previous_secret_expires_at`, then the new one's."""
+        actor = request.auth if isinstance(request.auth, ApiKey) else request.user
+        subscription = webhook_subscription_secret_rotate(subscription=self.get_object(), actor=actor)
+        response = Response(WebhookSubscriptionCreatedSerializer(subscription).data)
+        response["Cache-Control"] = "no-store"  # the secret is in this answer only
+        return response
 
     @extend_schema(responses={200: WebhookDeliverySerializer(many=True)}, summary="The subscription's delivery log")
     @action(detail=True, methods=["get"], pagination_class=DeliveriesNewestFirst)

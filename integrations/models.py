@@ -27,6 +27,9 @@ class WebhookSubscription(models.Model):
     name = models.CharField(max_length=100)
     url = models.URLField(max_length=500)
     secret = models.CharField(max_length=100, help_text="Signs each body: X-Delighted-Webhook-Signature.")
+    # After a rotation the replaced secret signs too, until this time, so a receiver can switch without losing events.
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     events = models.JSONField(default=list, help_text='Event types to send, e.g. ["survey_response.created"].')
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -36,6 +39,12 @@ class WebhookSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} → {self.url}"
+
+    def signing_secrets(self, now) -> list[str]:
+        """The secrets that sign a delivery at `now`: the current one, then the replaced one during its grace."""
+        if self.previous_secret and self.previous_secret_expires_at and now < self.previous_secret_expires_at:
+            return [self.secret, self.previous_secret]
+        return [self.secret]
 
 
 class WebhookDelivery(models.Model):

@@ -25,10 +25,14 @@ class WebhookSubscriptionSerializer(serializers.Serializer):
     events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookSubscription.Event.choices))
     is_active = serializers.BooleanField(required=False, default=True)
     created_at = serializers.DateTimeField(read_only=True)
+    previous_secret_expires_at = serializers.DateTimeField(
+        read_only=True,
+        help_text="After a rotation: until when deliveries are signed with the replaced secret too; null if never.",
+    )
 
 
 class WebhookSubscriptionCreatedSerializer(WebhookSubscriptionSerializer):
-    """The answer to a creation: the one time the secret is shown."""
+    """The answer to a creation or a rotation: the one time the secret is shown."""
 
     secret = serializers.CharField(read_only=True)
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 from feedback.models import FollowUp
 from integrations.models import WebhookDelivery, WebhookSubscription
 from integrations.outbound import AddressRefused, outbound_post, url_check
+from integrations.signals import webhook_secret_rotated
 from notifications.models import Channel, Suppression
 from surveys.delighted_json import response_json, suppression_json
 from surveys.models import Contact, Response
@@ -53,6 +54,16 @@ def webhook_url_check(url: str) -> None:
 def webhook_signature(secret: str, body: bytes) -> str:
     """`sha256=` and the hex HMAC-SHA256 of the raw body, as Delighted signs its webhooks."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def webhook_signature_header(subscription: WebhookSubscription, body: bytes, *, now) -> str:
+    """One signature per secret that signs at `now`, comma-separated, the current secret's first.
+
+    Outside a rotation's grace it is the single `sha256=<hex>` Delighted sends, so receivers written for
+    Delighted keep working; during it a receiver checks whether any of the signatures is its own, as with
+    Stripe's rolled secrets, and can switch to the new secret whenever it likes.
+    """
+    return ",".join(webhook_signature(secret, body) for secret in subscription.signing_secrets(now))
 
 
 def webhook_body(delivery: WebhookDelivery) -> bytes:
@@ -253,7 +264,7 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "Closeloop-Webhooks/1.0",
-        SIGNATURE_HEADER: webhook_signature(subscription.secret, body),
+        SIGNATURE_HEADER: webhook_signature_header(subscription, body, now=timezone.now()),
     }
     try:
         response = outbound_post(subscription.url, body, headers)
@@ -321,6 +332,28 @@ def webhook_delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
 
 def webhook_secret_new() -> str:
     return secrets.token_hex(32)
+
+
+@transaction.atomic
+def webhook_subscription_secret_rotate(*, subscription: WebhookSubscription, actor=None) -> WebhookSubscription:
+    """Give the subscription a new secret; the one it replaces signs too for WEBHOOK_SECRET_ROTATION_HOURS.
+
+    Rotating again within the grace drops the oldest: a delivery carries at most two signatures. The caller shows
+    the new secret once; `webhook_secret_rotated` lets the audit trail record the rotation (never the secret).
+    """
+    subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    expired_before = subscription.previous_secret_expires_at
+    subscription.previous_secret = subscription.secret
+    subscription.previous_secret_expires_at = timezone.now() + timedelta(hours=settings.WEBHOOK_SECRET_ROTATION_HOURS)
+    subscription.secret = webhook_secret_new()
+    subscription.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    webhook_secret_rotated.send(
+        sender=WebhookSubscription,
+        subscription=subscription,
+        previous_secret_expires_at=expired_before,
+        actor=actor,
+    )
+    return subscription
 
 
 def webhook_events_check(events: list) -> None:

@@ -435,6 +435,8 @@ API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="6000/minute")
 # addresses are refused unless allowed (a receiver on the same host or network).
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
+# After a subscription's secret is rotated, deliveries carry a signature with the old secret too for this long.
+WEBHOOK_SECRET_ROTATION_HOURS = env.int("WEBHOOK_SECRET_ROTATION_HOURS", default=24)
 # A delivery handed to a worker and not claimed (its task lost: Redis restarted empty), or an attempt not ended
 # (its worker died), this long after is handed over again by the beat job; far above OUTBOUND_DEADLINE_SECONDS.
 WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=300)

@@ -269,7 +269,7 @@ def test_browser_canned_replies_page_at_360_px(wide_page, axe_violations):
     _no_violations(page, axe_violations)
 
 
-def test_browser_webhooks_page_create_secret_once_log_and_replay_at_360_px(wide_page, axe_violations, settings):
+def test_browser_webhooks_page_create_secret_once_log_replay_and_rotate_at_360_px(wide_page, axe_violations, settings):
     from django.utils import timezone
 
     from integrations.models import WebhookDelivery, WebhookSubscription
@@ -301,4 +301,10 @@ def test_browser_webhooks_page_create_secret_once_log_and_replay_at_360_px(wide_
         page.get_by_role("status").inner_text()
         == f"Replayed as delivery #{replay.pk}: it is the first line of the log."
     )
+    _no_violations(page, axe_violations)
+
+    page.get_by_role("button", name="Rotate the secret").click()
+    subscription.refresh_from_db()
+    assert page.get_by_label("The new signing secret").input_value() == subscription.secret
+    assert "each delivery is signed with both the new and the old secret" in page.get_by_role("status").inner_text()
     _no_violations(page, axe_violations)

@@ -1,4 +1,8 @@
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
+from django.test import Client
 from django.utils import timezone
 
 from console.models import AuditEntry
@@ -125,3 +129,47 @@ def test_a_delivery_is_replayed_only_under_its_own_webhook_and_by_post(manager_c
     assert manager_client.post(f"/settings/webhooks/{other.pk}/deliveries/{delivery.pk}/replay/").status_code == 404
     assert manager_client.get(f"/settings/webhooks/{mine.pk}/deliveries/{delivery.pk}/replay/").status_code == 405
     assert WebhookDelivery.objects.count() == 1
+
+
+def test_rotating_the_secret_shows_the_new_one_once_and_audits_when_the_old_one_stops(
+    manager_client, manager, settings
+):
+    settings.WEBHOOK_SECRET_ROTATION_HOURS = 24
+    manager_client.post("/settings/webhooks/new/", FORM)
+    subscription = WebhookSubscription.objects.get()
+    old = subscription.secret
+
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False):
+        rotated = manager_client.post(f"/settings/webhooks/{subscription.pk}/rotate-secret/")
+
+    subscription.refresh_from_db()
+    page = rotated.content.decode()
+    assert rotated.status_code == 200
+    assert rotated["Cache-Control"] == "no-store"
+    assert f'value="{subscription.secret}"' in page and old not in page
+    assert "Until 2026-03-03 09:00 UTC each delivery is signed with both the new and the old secret" in page
+    assert (subscription.previous_secret, len(subscription.secret)) == (old, 64)
+    with time_machine.travel(datetime(2026, 3, 3, 8, 59, tzinfo=UTC), tick=False):
+        later = manager_client.get(f"/settings/webhooks/{subscription.pk}/").content.decode()
+    assert subscription.secret not in later and old not in later
+    assert "until 2026-03-03 09:00 UTC deliveries carry two signatures" in later
+    with time_machine.travel(datetime(2026, 3, 3, 9, 0, tzinfo=UTC), tick=False):
+        over = manager_client.get(f"/settings/webhooks/{subscription.pk}/").content.decode()
+    assert "deliveries carry two signatures" not in over
+    entry = AuditEntry.objects.get(action="rotated")
+    assert (entry.actor, entry.object_type, entry.object_id) == (manager, "webhooksubscription", str(subscription.pk))
+    assert entry.changes == {"previous_secret_expires_at": [None, "2026-03-03T09:00:00+00:00"]}
+
+
+def test_a_secret_is_rotated_only_by_post_and_only_by_a_manager(manager_client, agent):
+    manager_client.post("/settings/webhooks/new/", FORM)
+    subscription = WebhookSubscription.objects.get()
+    secret = subscription.secret
+    agent_client = Client()
+    agent_client.force_login(agent)
+
+    assert manager_client.get(f"/settings/webhooks/{subscription.pk}/rotate-secret/").status_code == 405
+    assert agent_client.post(f"/settings/webhooks/{subscription.pk}/rotate-secret/").status_code == 403
+    assert manager_client.post("/settings/webhooks/999999/rotate-secret/").status_code == 404
+    subscription.refresh_from_db()
+    assert (subscription.secret, AuditEntry.objects.filter(action="rotated").count()) == (secret, 0)

@@ -1,5 +1,8 @@
 """A local webhook receiver: a threaded HTTP server on 127.0.0.1 that checks each POST's signature.
 
+It checks as docs/integrations.md tells receivers to: the POST is genuine when any of the header's
+comma-separated signatures is its own (there are two while a rotated secret's grace lasts).
+
 Answers are scripted (`statuses`, first one first; 200 once they run out), so a test can make
 deliveries fail and watch them retried.
 """
@@ -41,11 +44,10 @@ class WebhookReceiver(LoopbackServer):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 expected = "sha256=" + hmac.new(receiver.secret.encode(), body, hashlib.sha256).hexdigest()
-                signature = self.headers.get("X-Delighted-Webhook-Signature", "")
+                signatures = self.headers.get("X-Delighted-Webhook-Signature", "").split(",")
+                valid = any(hmac.compare_digest(signature.strip(), expected) for signature in signatures)
                 with receiver._lock:
-                    receiver.received.append(
-                        Received(self.path, dict(self.headers), body, hmac.compare_digest(signature, expected))
-                    )
+                    receiver.received.append(Received(self.path, dict(self.headers), body, valid))
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
                 self.send_header("Content-Length", "0")

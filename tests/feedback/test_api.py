@@ -561,6 +561,7 @@ def test_webhook_subscription_create_with_an_admin_key(settings):
         "events": ["follow_up.created", "unsubscribe.created"],
         "is_active": True,
         "created_at": "2026-03-02T09:00:00Z",
+        "previous_secret_expires_at": None,
     }
     assert len(subscription.secret) == 64
 

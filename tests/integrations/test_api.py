@@ -1,8 +1,14 @@
+import json
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from console.models import AuditEntry
 from integrations.models import WebhookDelivery, WebhookSubscription
+from surveys.models import ApiKey
 from surveys.services.api_keys import api_key_create
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +97,42 @@ def test_replay_needs_the_admin_scope_and_the_delivery_s_own_subscription(subscr
         _client(["responses:read"]).get(f"/api/webhook-subscriptions/{subscription.pk}/deliveries/").status_code == 403
     )
     assert WebhookDelivery.objects.count() == 1
+
+
+def test_rotating_the_secret_returns_the_new_one_once_and_audits_the_key(subscription, settings):
+    settings.WEBHOOK_SECRET_ROTATION_HOURS = 6
+    client = _client(["admin"])
+
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False):
+        response = client.post(f"/api/webhook-subscriptions/{subscription.pk}/rotate-secret/")
+
+    subscription.refresh_from_db()
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    assert (response.json()["secret"], response.json()["previous_secret_expires_at"]) == (
+        subscription.secret,
+        "2026-03-02T15:00:00Z",
+    )
+    assert (subscription.previous_secret, len(subscription.secret)) == ("s" * 64, 64)
+    again = client.get(f"/api/webhook-subscriptions/{subscription.pk}/").json()
+    assert "secret" not in again
+    assert again["previous_secret_expires_at"] == "2026-03-02T15:00:00Z"
+    entry = AuditEntry.objects.get()
+    assert (entry.actor, entry.actor_label, entry.action, entry.object_id) == (
+        None,
+        f"API key ops ({ApiKey.objects.get().prefix}…)",
+        "rotated",
+        str(subscription.pk),
+    )
+    assert entry.changes == {"previous_secret_expires_at": [None, "2026-03-02T15:00:00+00:00"]}
+    assert subscription.secret not in json.dumps(entry.changes) and "s" * 64 not in json.dumps(entry.changes)
+
+
+def test_rotating_the_secret_needs_the_admin_scope_and_a_post(subscription):
+    path = f"/api/webhook-subscriptions/{subscription.pk}/rotate-secret/"
+
+    assert _client(["responses:read"]).post(path).status_code == 403
+    assert _client(["admin"]).get(path).status_code == 405
+    assert _client(["admin"]).post("/api/webhook-subscriptions/999999/rotate-secret/").status_code == 404
+    subscription.refresh_from_db()
+    assert (subscription.secret, subscription.previous_secret, AuditEntry.objects.count()) == ("s" * 64, "", 0)

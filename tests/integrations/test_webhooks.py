@@ -1,3 +1,5 @@
+import hashlib
+import hmac
 import socket
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +13,12 @@ from feedback.services.resolution import follow_up_resolve
 from integrations.admin import WebhookSubscriptionAdminForm
 from integrations.models import WebhookDelivery, WebhookSubscription
 from integrations.tasks import deliver_due_webhooks, deliver_webhook
-from integrations.webhooks import follow_up_payload, webhooks_emit
+from integrations.webhooks import (
+    follow_up_payload,
+    webhook_delivery_replay,
+    webhook_subscription_secret_rotate,
+    webhooks_emit,
+)
 from notifications.models import Channel, Suppression
 from notifications.services.suppressions import suppression_add
 from surveys.delighted_json import response_json
@@ -397,6 +404,63 @@ def test_an_attempt_whose_worker_died_is_tried_again(receiver, team, frozen, swe
 
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, len(receiver.received)) == ("delivered", 2, 1)
+
+
+# --- rotating the secret --------------------------------------------------------------------------
+
+
+def _signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def test_after_a_rotation_deliveries_carry_both_signatures_until_the_grace_ends(receiver, team, frozen, settings):
+    settings.WEBHOOK_SECRET_ROTATION_HOURS = 24
+    subscription = subscribe(receiver.url, "follow_up.updated")
+
+    rotated = webhook_subscription_secret_rotate(subscription=subscription)
+
+    assert (rotated.previous_secret, rotated.previous_secret_expires_at) == (SECRET, NOW + timedelta(hours=24))
+    assert len(rotated.secret) == 64 and rotated.secret != SECRET
+    [during] = webhooks_emit("follow_up.updated", FollowUpFactory(team=team))
+    frozen.shift(timedelta(hours=24) - timedelta(seconds=1))
+    deliver_webhook(during.pk)
+    frozen.shift(timedelta(seconds=1))
+    [after] = webhooks_emit("follow_up.updated", FollowUpFactory(team=team))
+    deliver_webhook(after.pk)
+
+    first, second = receiver.received
+    # The new secret's signature first, then the old one's: a receiver still on the old secret is not cut off.
+    assert first.headers["X-Delighted-Webhook-Signature"] == ",".join(
+        [_signature(rotated.secret, first.body), _signature(SECRET, first.body)]
+    )
+    assert first.signature_valid
+    # Once the grace is over only the new secret signs, in Delighted's single-signature form.
+    assert second.headers["X-Delighted-Webhook-Signature"] == _signature(rotated.secret, second.body)
+    assert not second.signature_valid  # the receiver still holds the old secret
+    receiver.secret = rotated.secret
+    webhook_delivery_replay(delivery=WebhookDelivery.objects.get(pk=after.pk))
+    deliver_webhook(WebhookDelivery.objects.latest("pk").pk)
+    assert receiver.received[-1].signature_valid
+
+
+def test_rotating_again_within_the_grace_keeps_only_the_secret_it_replaces(receiver, team, frozen):
+    subscription = subscribe(receiver.url, "follow_up.updated")
+    first = webhook_subscription_secret_rotate(subscription=subscription)
+    frozen.shift(timedelta(hours=1))
+
+    second = webhook_subscription_secret_rotate(subscription=first)
+    [delivery] = webhooks_emit("follow_up.updated", FollowUpFactory(team=team))
+    deliver_webhook(delivery.pk)
+
+    [request] = receiver.received
+    assert (second.previous_secret, second.previous_secret_expires_at) == (
+        first.secret,
+        NOW + timedelta(hours=25),
+    )
+    assert request.headers["X-Delighted-Webhook-Signature"] == ",".join(
+        [_signature(second.secret, request.body), _signature(first.secret, request.body)]
+    )
+    assert not request.signature_valid  # the original secret signs no more
 
 
 def test_a_delivery_to_a_deactivated_subscription_fails_without_posting(receiver, team):

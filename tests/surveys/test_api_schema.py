@@ -76,6 +76,7 @@ def test_api_schema_is_valid_openapi(client):
         "/api/webhook-subscriptions/{id}/",
         "/api/webhook-subscriptions/{id}/deliveries/",
         "/api/webhook-subscriptions/{id}/deliveries/{delivery_id}/replay/",
+        "/api/webhook-subscriptions/{id}/rotate-secret/",
         "/v1/autopilot/{platform}",
         "/v1/autopilot/{platform}/memberships",
         "/v1/bounces",
