@@ -1,25 +1,30 @@
 """The retention purge on millions of rows while sends, provider webhooks and intake run beside it.
 
     .venv/bin/python bench/retention.py                              # 1M messages and 1M provider events
-    BENCH_RETENTION_ROWS=10000000 .venv/bin/python bench/retention.py
+    BENCH_RETENTION_ROWS=10000000 BENCH_PURGE_MAX_SECONDS=300 .venv/bin/python bench/retention.py
 
 A PostgreSQL database (BENCH_RETENTION_DB, `cl_retention_bench`, on BENCH_POSTGRES_URL) is created and
 migrated, then filled by `INSERT ... SELECT generate_series` (rows copied from a template the ORM wrote, so every
-column is what the application writes): ROWS messages spread over 180 days (half older than the 90 days of
+column is what the application writes: the product's NPS invitation email, with a recipient, provider id,
+unsubscribe hash and public id of its own): ROWS messages spread over 180 days (half older than the 90 days of
 RETENTION_MESSAGE_BODIES_DAYS) and ROWS provider events spread over 60 days (half older than the 30 days of
-RETENTION_PROVIDER_EVENTS_DAYS; a third are SendGrid opens, which stay), each pointing at a message.
+RETENTION_PROVIDER_EVENTS_DAYS; a third are SendGrid opens, which stay), each pointing at a message. The fill is
+set-up, not measured: the two tables' unique and foreign-key constraints and secondary indexes are dropped
+before it and built again after it from their definitions, and the bench stops unless they then read exactly
+as the migrations made them (see `fill`).
 
 The load, in BENCH_LOAD_THREADS threads (4), goes through the product's services: queue and send an email
 (insert, claim, locmem transport, record), record SendGrid events about random messages of the whole history
 (old ones included: their rows are the ones the purge locks), ingest an event and receive an inbound SMS.
 Every SQL statement of the load is timed (a Django execute wrapper in each thread), and a sampler reads
 pg_stat_activity every 100 ms for the longest lock wait of the database. The floor is the same load for
-BENCH_LOAD_SECONDS (20) without the purge; then the purge (`purge_expired`, the beat job's code; no time budget
-unless BENCH_PURGE_MAX_SECONDS)
-runs while the load runs. Printed: fill time, the purge's time and rows per kind, its longest batch (the longest
-any row stayed locked), the load's operations per second, its longest statement and the longest lock wait seen,
-floor and during the purge. Targets: no statement of the load waits more than 1 s, and the load keeps at least
-half the floor's throughput. The database is dropped at the end.
+BENCH_LOAD_SECONDS (20) without the purge; then the purge (`purge_expired`, the beat job's code with the
+settings' batches, batch time and duty; no time budget unless BENCH_PURGE_MAX_SECONDS, as the beat job has one)
+runs while the load runs. Printed: fill time, the purge's time, rests and rows per kind, its longest batch (the
+longest any row stayed locked) and the smallest size slow batches brought it down to, the load's operations per
+second, its longest statement and the longest lock wait seen, floor and during the purge. Targets: no statement of
+the load waits more than 1 s, and the load keeps at least half the floor's throughput. The database is dropped at
+the end.
 """
 
 import os
@@ -28,6 +33,7 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +47,9 @@ LOAD_THREADS = int(os.environ.get("BENCH_LOAD_THREADS", "4"))
 PURGE_MAX_SECONDS = float(os.environ["BENCH_PURGE_MAX_SECONDS"]) if os.environ.get("BENCH_PURGE_MAX_SECONDS") else None
 MAX_WAIT_SECONDS = 1.0
 MIN_THROUGHPUT_RATIO = 0.5
+HOT_TABLES = ["notifications_message", "notifications_providerevent"]
+FILL_CHUNK = 250_000
+FILL_WORKERS = int(os.environ.get("BENCH_FILL_WORKERS", "2"))
 BODY = "Bonjour Jeanne, how likely are you to recommend Acme to a friend? " * 6
 
 
@@ -54,13 +63,14 @@ def recreate(name: str, *, drop_only: bool = False) -> None:
 
 
 def copy_rows(cursor, table: str, template_id: int, source: str, overrides: dict[str, str]) -> None:
-    """INSERT one row per row of `source` (aliased g), copying the template row's columns but `overrides`."""
+    """INSERT one row per row of `source` (aliased g), copying the template row's columns but `overrides` (the id
+    too when it is one of them)."""
     cursor.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND column_name <> 'id'"
         " ORDER BY ordinal_position",
         [table],
     )
-    names = [row[0] for row in cursor.fetchall()]
+    names = [row[0] for row in cursor.fetchall()] + (["id"] if "id" in overrides else [])
     values = [overrides.get(name, f"t.{name}") for name in names]
     cursor.execute(
         f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(values)} FROM {table} t, {source} WHERE t.id = %s",
@@ -68,66 +78,159 @@ def copy_rows(cursor, table: str, template_id: int, source: str, overrides: dict
     )
 
 
+def schema(cursor) -> tuple[list, list]:
+    """The hot tables' unique and foreign-key constraints and their indexes (all but the primary keys), with their
+    definitions: what the fill drops and builds again, and what must read the same afterwards."""
+    cursor.execute(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE contype IN ('u', 'f') AND conrelid = ANY(%s::regclass[]) ORDER BY contype, conname",
+        [HOT_TABLES],
+    )
+    constraints = cursor.fetchall()
+    cursor.execute(
+        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+        " WHERE x.indrelid = ANY(%s::regclass[]) AND NOT x.indisprimary ORDER BY i.relname",
+        [HOT_TABLES],
+    )
+    return constraints, cursor.fetchall()
+
+
+def invitation_email() -> tuple[str, str, str]:
+    """The product's NPS invitation email (surveys/invitation_email), eleven buttons: a message as the purge finds
+    it (its HTML, 5 KB, is stored compressed)."""
+    from types import SimpleNamespace
+
+    from notifications.services.emails import email_render
+
+    link = "https://feedback.acme.example/r/8f3a9c2e4b7d1f6a0e5c3b9d2a7f4e1c/"
+    return email_render(
+        template="surveys/invitation_email",
+        context={
+            "subject": "Une question rapide sur Acme",
+            "locale": "fr",
+            "intro": "Bonjour Jeanne,",
+            "question": "Quelle est la probabilité que vous recommandiez Acme à un ami ?",
+            "buttons": [{"url": f"{link}?score={n}", "name": str(n), "shows": str(n)} for n in range(11)],
+            "end_labels": True,
+            "low_label": "Pas du tout probable",
+            "high_label": "Très probable",
+            "outro": "Une seule touche suffit.",
+            "unsubscribe_url": "https://feedback.acme.example/u/Zx8YqL2mN4pR7sT1vW3/",
+            "unsubscribe_label": "Se désabonner",
+            "brand": SimpleNamespace(color="#0a7d5a", logo_url="", sender_name="Acme", footer="Acme SAS, Paris"),
+        },
+    )
+
+
 def fill() -> tuple[int, int]:
-    """ROWS messages and ROWS provider events; returns the first and last message id."""
+    """ROWS messages and ROWS provider events; returns the first and last message id.
+
+    Set-up, not what is measured, so it takes the fast road: the unique and foreign-key constraints and the
+    secondary indexes of the two tables are dropped, the rows inserted by chunks of FILL_CHUNK (one
+    `INSERT ... SELECT generate_series` each, synchronous_commit off) in BENCH_FILL_WORKERS connections (2),
+    and the same indexes and constraints are built again from their definitions, which are checked to read
+    exactly as the migrations made them. Kept row by row (a random uuid, or a provider's event id, into a unique
+    index of millions) they made a 10M fill take half an hour on this machine.
+    """
     from django.db import connection
     from django.utils import timezone
 
     from notifications.models import Message, ProviderEvent
 
+    subject, text, html = invitation_email()
     template = Message.objects.create(
         channel="email",
         recipient="jeanne@example.com",
-        subject="A quick question, Jeanne",
-        body_text=BODY,
-        body_html=f"<p>{BODY}</p>" * 3,
-        headers={"List-Unsubscribe": "<https://example.com/u/token/>"},
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        headers={"List-Unsubscribe": "<https://feedback.acme.example/u/Zx8YqL2mN4pR7sT1vW3/>"},
         status="delivered",
         sent_at=timezone.now(),
     )
     event = ProviderEvent.objects.create(provider="sendgrid", event_id="template", kind="delivered", message=template)
-    # The secondary indexes are built once after the rows are in, rather than row by row (several times faster).
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
-            " JOIN pg_class t ON t.oid = x.indrelid WHERE t.relname IN ('notifications_message',"
-            " 'notifications_providerevent') AND NOT x.indisunique AND NOT x.indisprimary"
-        )
-        indexes = cursor.fetchall()
+        migrated = schema(cursor)
+        constraints, indexes = migrated
+        for table, name, _ in constraints:  # the foreign keys first, then the unique constraints and their indexes
+            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
         for name, _ in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
+            cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
     # Rows arrive in time order, as in production: the oldest are the first written (and stored together).
     message_age = f"now() - interval '1 hour' - interval '180 days' * ({ROWS} - g.n) / {ROWS}"
     event_age = f"now() - interval '1 hour' - interval '60 days' * ({ROWS} - g.n) / {ROWS}"
+    # What differs from one message to the next in the product: the indexes the purge's updates write to.
+    recipient = "'customer' || g.n %% 200000 || '@example.com'"
+    # Message n gets id first + n - 1 whichever worker writes it, so that ids follow time as the sequence would.
+    first = template.id + 1
+
+    def write(low: int) -> None:
+        import psycopg
+
+        chunk = f"generate_series({low}, {min(low + FILL_CHUNK - 1, ROWS)}) AS g(n)"
+        with psycopg.connect(f"{SERVER}/{DATABASE}", autocommit=True) as worker:
+            cursor = worker.cursor()
+            cursor.execute("SET synchronous_commit = off")
+            copy_rows(
+                cursor,
+                "notifications_message",
+                template.id,
+                chunk,
+                {"id": f"{first - 1} + g.n", "public_id": "gen_random_uuid()", "created_at": message_age,
+                 "updated_at": message_age, "sent_at": message_age, "recipient": recipient,
+                 "recipient_key": recipient, "provider_message_id": "md5('m' || g.n)",
+                 "unsubscribe_hash": "encode(sha256(('u' || g.n)::bytea), 'hex')"},
+            )  # fmt: skip
+            copy_rows(
+                cursor,
+                "notifications_providerevent",
+                event.id,
+                chunk,
+                {
+                    "event_id": "'e' || g.n",
+                    "kind": "CASE g.n %% 3 WHEN 0 THEN 'open' WHEN 1 THEN 'delivered' ELSE 'processed' END",
+                    # Events of the last 60 days are about the messages of the last 60 days.
+                    "message_id": f"{first - 1} + ({ROWS} * 2 / 3) + g.n / 3",
+                    "received_at": event_age,
+                },
+            )
+
+    def build(definition: str) -> None:
+        import psycopg
+
+        with psycopg.connect(f"{SERVER}/{DATABASE}", autocommit=True) as worker:
+            worker.execute("SET maintenance_work_mem = '256MB'")
+            worker.execute(definition)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(FILL_WORKERS) as workers:
+        list(workers.map(write, range(1, ROWS + 1, FILL_CHUNK)))
+    written = time.perf_counter()
     with connection.cursor() as cursor:
-        copy_rows(
-            cursor,
-            "notifications_message",
-            template.id,
-            f"generate_series(1, {ROWS}) AS g(n)",
-            {"public_id": "gen_random_uuid()", "created_at": message_age, "updated_at": message_age,
-             "sent_at": message_age},
-        )  # fmt: skip
-        cursor.execute("SELECT min(id), max(id) FROM notifications_message")
-        first, last = cursor.fetchone()
-        copy_rows(
-            cursor,
-            "notifications_providerevent",
-            event.id,
-            f"generate_series(1, {ROWS}) AS g(n)",
-            {
-                "event_id": "'e' || g.n",
-                "kind": "CASE g.n %% 3 WHEN 0 THEN 'open' WHEN 1 THEN 'delivered' ELSE 'processed' END",
-                # Events of the last 60 days are about the messages of the last 60 days.
-                "message_id": f"{first} + ({ROWS} * 2 / 3) + g.n / 3",
-                "received_at": event_age,
-            },
-        )
-        for _, definition in indexes:
-            cursor.execute(definition)
+        cursor.execute("SELECT setval(pg_get_serial_sequence('notifications_message', 'id'), %s)", [first - 1 + ROWS])
+        # An index of the models' Meta is built by the SQL its migration ran (PostgreSQL would print the partial
+        # index's predicate back with its casts moved); the others read back as they were written.
+        declared = {
+            index.name: str(index.create_sql(model, connection.schema_editor()))
+            for model in (Message, ProviderEvent)
+            for index in model._meta.indexes
+        }
+    # Side by side: concurrent builds read the table together (synchronised scans) rather than once each.
+    with ThreadPoolExecutor(FILL_WORKERS) as workers:
+        list(workers.map(build, [declared.get(name, definition) for name, definition in indexes]))
+    with connection.cursor() as cursor:
+        for table, name, definition in reversed(constraints):  # the unique constraints, then the foreign keys
+            # A unique constraint takes the unique index just built; a foreign key is checked by one join.
+            how = f'UNIQUE USING INDEX "{name}"' if definition.startswith("UNIQUE") else definition
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {how}')
+        assert schema(cursor) == migrated, "the indexes built after the fill differ from the migrations'"
         cursor.execute("ANALYZE notifications_message")
         cursor.execute("ANALYZE notifications_providerevent")
-    return first, last
+    print(
+        f"  rows written in {written - started:.0f} s by {FILL_WORKERS} connections, indexes and constraints built"
+        f" again in {time.perf_counter() - written:.0f} s"
+    )
+    return first, ROWS + template.id
 
 
 class Load:
@@ -309,13 +412,16 @@ def main() -> int:
         seconds, reports = during["result"]
         print(
             f"\nPostgreSQL, {ROWS:,} messages and provider events, load of {LOAD_THREADS} threads,"
-            f" batches of {settings.RETENTION_PURGE_BATCH_SIZE}"
+            f" batches of up to {settings.RETENTION_PURGE_BATCH_SIZE} rows and"
+            f" {settings.RETENTION_PURGE_BATCH_SECONDS:g} s,"
+            f" duty {settings.RETENTION_PURGE_DUTY:g}"
         )
         for report in reports:
             if report.removed:
                 print(
-                    f"purged {report.removed:>9,} {report.label:18} in {report.batches:>5} batches,"
-                    f" longest batch {report.longest_batch * 1000:6.1f} ms"
+                    f"purged {report.removed:>9,} {report.label:18} in {report.batches:>5} batches"
+                    f" (the smallest of {report.smallest_batch} rows), {report.seconds:6.1f} s and"
+                    f" {report.rested:6.1f} s of rests, longest batch {report.longest_batch * 1000:6.1f} ms"
                 )
         removed = sum(report.removed for report in reports)
         budget = "" if PURGE_MAX_SECONDS is None else f" (budget {PURGE_MAX_SECONDS:g} s: the next run carries on)"

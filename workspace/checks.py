@@ -47,6 +47,24 @@ def retention_settings_check(app_configs=None, **kwargs) -> list[Error]:
                 id="retention.E003",
             )
         )
+    target = settings.RETENTION_PURGE_BATCH_SECONDS
+    if target <= 0:
+        errors.append(
+            Error(
+                f"RETENTION_PURGE_BATCH_SECONDS={target:g}: use a positive number of seconds.",
+                hint="A batch slower than this makes the next one smaller.",
+                id="retention.E006",
+            )
+        )
+    duty = settings.RETENTION_PURGE_DUTY
+    if not 0 < duty <= 1:
+        errors.append(
+            Error(
+                f"RETENTION_PURGE_DUTY={duty:g}: use more than 0 and at most 1.",
+                hint="The share of the time the purge works; it rests the rest (1: no rest).",
+                id="retention.E007",
+            )
+        )
     budget, soft_limit = settings.RETENTION_PURGE_MAX_SECONDS, settings.CELERY_TASK_SOFT_TIME_LIMIT
     if not 0 < budget < soft_limit:
         errors.append(

@@ -465,10 +465,15 @@ RETENTION_EVENTS_DAYS = env.str("RETENTION_EVENTS_DAYS", default="365")
 RETENTION_COMMENTS_DAYS = env.str("RETENTION_COMMENTS_DAYS", default="730")
 RETENTION_DELIGHTED_UPLOADS_DAYS = env.str("RETENTION_DELIGHTED_UPLOADS_DAYS", default="7")
 RETENTION_CLOSED_CASES_DAYS = env.str("RETENTION_CLOSED_CASES_DAYS", default="365")
-# Rows per batch (each batch one short transaction: 500 rows took under a second on a busy 2-core machine,
-# bench/retention.py), and how long one run may take (it carries on at the next run). Without a broker the
-# purge runs in the web process's beat thread between sends, so a run is kept short there.
+# The most rows per batch (each batch one short transaction, bench/retention.py), and how long one run may take,
+# rests included (it carries on at the next run). Without a broker the purge runs in the web process's beat
+# thread between sends, so a run is kept short there.
 RETENTION_PURGE_BATCH_SIZE = env.int("RETENTION_PURGE_BATCH_SIZE", default=500)
+# A batch's writes go through the write-ahead log the product's commits wait on: a kind's next batch shrinks after
+# one slower than this many seconds (and grows back after quick ones), and the purge rests after each batch so
+# that it works this share of the time (0.5: a rest as long as the batch; 1: no rest).
+RETENTION_PURGE_BATCH_SECONDS = env.float("RETENTION_PURGE_BATCH_SECONDS", default=0.25)
+RETENTION_PURGE_DUTY = env.float("RETENTION_PURGE_DUTY", default=0.5)
 RETENTION_PURGE_MAX_SECONDS = env.float("RETENTION_PURGE_MAX_SECONDS", default=120.0 if BROKER_CONFIGURED else 10.0)
 
 # --- Privacy: erasure and export (docs/privacy.md) ---------------------------

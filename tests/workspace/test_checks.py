@@ -63,6 +63,17 @@ def test_the_batch_size_budget_and_interval_are_checked(settings):
     ]
 
 
+@pytest.mark.parametrize(("target", "duty"), [(0.0, 0.0), (-1.0, 1.5)])
+def test_the_batch_time_target_and_the_duty_are_checked(settings, target, duty):
+    settings.RETENTION_PURGE_BATCH_SECONDS = target
+    settings.RETENTION_PURGE_DUTY = duty
+
+    assert _ids_and_messages(retention_settings_check()) == [
+        ("retention.E006", f"RETENTION_PURGE_BATCH_SECONDS={target:g}: use a positive number of seconds."),
+        ("retention.E007", f"RETENTION_PURGE_DUTY={duty:g}: use more than 0 and at most 1."),
+    ]
+
+
 def test_manage_py_check_runs_them(settings):
     from django.core.management import call_command
     from django.core.management.base import SystemCheckError

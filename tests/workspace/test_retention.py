@@ -62,14 +62,16 @@ def _provider_events(n: int) -> None:
     ProviderEvent.objects.update(received_at=LONG_AGO)
 
 
-def _spy_on_batches(monkeypatch, kind: str) -> list[int]:
-    """The size of every batch handed to `kind`'s purge."""
+def _spy_on_batches(monkeypatch, kind: str, during=None) -> list[int]:
+    """The size of every batch handed to `kind`'s purge; `during(size)` is called inside each batch."""
     sizes = []
     found = purgeables()
     index = [purgeable.kind for purgeable in found].index(kind)
 
     def purge(ids, now, _purge=found[index].purge):
         sizes.append(len(ids))
+        if during is not None:
+            during(len(ids))
         return _purge(ids, now)
 
     found[index] = dataclasses.replace(found[index], purge=purge)
@@ -98,6 +100,98 @@ def test_the_default_batch_size_is_the_setting(monkeypatch, settings):
     assert sizes == [3, 1]
 
 
+class _Clock:
+    """The purge's clock and its rests, in place of time's: a batch takes as long as the test says."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.now = 0.0
+        self.rests: list[float] = []
+        monkeypatch.setattr(retention, "monotonic", lambda: self.now)
+        monkeypatch.setattr(retention, "sleep", self.sleep)
+
+    def sleep(self, seconds: float) -> None:
+        self.rests.append(seconds)
+        self.now += seconds
+
+
+def test_the_purge_rests_after_each_batch_but_the_last_so_that_it_works_its_duty_of_the_time(monkeypatch, settings):
+    settings.RETENTION_PURGE_DUTY = 0.25
+    settings.RETENTION_PURGE_BATCH_SECONDS = 1.0
+    clock = _Clock(monkeypatch)
+    _provider_events(5)
+    _spy_on_batches(monkeypatch, "provider_events", during=lambda size: setattr(clock, "now", clock.now + 0.2))
+
+    [report] = purge_expired(kinds=["provider_events"], now=NOW, batch_size=2)
+
+    # A batch of 0.2 s, then 0.6 s of rest: a quarter of the time working.
+    assert clock.rests == pytest.approx([0.6, 0.6])
+    assert report.batches == 3
+    assert (report.seconds, report.rested) == pytest.approx((0.6, 1.2))
+    assert ProviderEvent.objects.count() == 0
+
+
+def test_a_duty_of_one_never_rests(monkeypatch, settings):
+    settings.RETENTION_PURGE_DUTY = 1.0
+    clock = _Clock(monkeypatch)
+    _provider_events(3)
+    _spy_on_batches(monkeypatch, "provider_events", during=lambda size: setattr(clock, "now", clock.now + 0.2))
+
+    [report] = purge_expired(kinds=["provider_events"], now=NOW, batch_size=1)
+
+    assert (clock.rests, report.rested, report.removed) == ([], 0.0, 3)
+
+
+def test_rests_count_in_the_time_budget(monkeypatch, settings):
+    settings.RETENTION_PURGE_DUTY = 0.5
+    settings.RETENTION_PURGE_BATCH_SECONDS = 10.0
+    clock = _Clock(monkeypatch)
+    _provider_events(5)
+    _spy_on_batches(monkeypatch, "provider_events", during=lambda size: setattr(clock, "now", clock.now + 1.0))
+
+    [report] = purge_expired(kinds=["provider_events"], now=NOW, batch_size=1, max_seconds=2.5)
+
+    # A batch (1 s), a rest (1 s), a batch (to 3 s): the budget is spent, and no rest is taken after it.
+    assert clock.rests == [1.0]
+    assert (report.removed, report.batches, report.rested, report.finished) == (2, 2, 1.0, False)
+
+
+def test_a_slow_batch_shrinks_the_kind_s_next_one_and_quick_ones_grow_it_back(monkeypatch, settings, caplog):
+    settings.RETENTION_PURGE_DUTY = 1.0
+    settings.RETENTION_PURGE_BATCH_SECONDS = 0.5
+    clock = _Clock(monkeypatch)
+    _provider_events(30)
+    took = iter([1.0, 0.1, 0.1, 0.1, 0.1])
+    sizes = _spy_on_batches(
+        monkeypatch, "provider_events", during=lambda size: setattr(clock, "now", clock.now + next(took))
+    )
+
+    with caplog.at_level(logging.INFO, logger="workspace.services.retention"):
+        [report] = purge_expired(kinds=["provider_events"], now=NOW, batch_size=8)
+
+    # 8 rows in twice the target: 4 next; then half again each time, never above the batch size.
+    assert sizes == [8, 4, 6, 8, 4]
+    assert (report.removed, report.batch_size, report.smallest_batch) == (30, 8, 4)
+    assert "in 5 batches, 1.4 s and 0.0 s of rests (longest batch 1.000 s; slow batches brought it down to 4 rows)" in (
+        caplog.text
+    )
+
+
+@pytest.mark.parametrize(
+    ("size", "elapsed", "expected"),
+    [
+        (500, 1.0, 125),  # four times the target: a quarter of the rows
+        (500, 0.3, 416),
+        (3, 10.0, 1),  # never less than one row
+        (100, 0.2, 100),  # between half the target and the target: kept
+        (100, 0.1, 150),  # under half the target: half again
+        (1, 0.0, 2),  # one row grows too
+        (400, 0.01, 500),  # never above the batch size
+    ],
+)
+def test_the_next_batch_size_follows_the_last_batch_s_time(size, elapsed, expected):
+    assert retention.next_batch_size(size, elapsed, target_seconds=0.25, largest=500) == expected
+
+
 def test_a_dry_run_counts_and_removes_nothing():
     _provider_events(3)
     message = MessageFactory(status=Message.Status.SENT)
@@ -118,7 +212,7 @@ def test_a_spent_time_budget_leaves_the_rest_to_the_next_run(caplog):
         [report] = purge_expired(kinds=["provider_events"], now=NOW, max_seconds=0)
 
     assert (report.removed, report.finished) == (0, False)
-    assert "in 0 batches, 0.0 s (longest batch 0.000 s); more left for the next run" in caplog.text
+    assert "in 0 batches, 0.0 s and 0.0 s of rests (longest batch 0.000 s); more left for the next run" in caplog.text
     assert [report.removed for report in purge_expired(kinds=["provider_events"], now=NOW)] == [3]
 
 
@@ -329,7 +423,7 @@ def test_a_row_locked_by_the_product_is_skipped_not_waited_for():
 
 def _plan(kind: str) -> str:
     purgeable = next(purgeable for purgeable in purgeables() if purgeable.kind == kind)
-    walk = retention._Walk(purgeable, retention.PurgeReport(kind=kind, label="", days=1, cutoff=NOW))
+    walk = retention._Walk(purgeable, retention.PurgeReport(kind=kind, label="", days=1, cutoff=NOW), largest=500)
     rows = walk.expired().select_for_update(skip_locked=True, no_key=purgeable.blanks, of=("self",))
     return rows.values_list(purgeable.clock, "pk")[:500].explain()
 

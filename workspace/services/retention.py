@@ -5,12 +5,17 @@ locks at most RETENTION_PURGE_BATCH_SIZE rows it picked with SKIP LOCKED, so the
 a send, an answer or a webhook is writing, and they wait for it at most one batch. Kinds take turns batch by
 batch, so one large backlog cannot starve the others, and a run stops at its time budget: the next run
 carries on where the rows are still expired.
+
+The purge also leaves the database's write-ahead log to the product: every batch's writes are flushed before
+the product's next commits can be, so a batch is kept near RETENTION_PURGE_BATCH_SECONDS (a kind's next batch
+shrinks after a slow one and grows back after quick ones, up to the batch size), and after each batch the purge
+rests so that it works only RETENTION_PURGE_DUTY of the time (docs/retention.md, bench/retention.py).
 """
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from time import monotonic, sleep
 
 from django.apps import apps
 from django.conf import settings
@@ -47,14 +52,18 @@ class PurgeReport:
     seconds: float = 0.0
     finished: bool = True  # False: the time budget ran out (or a lock was not granted) with rows still expired
     longest_batch: float = 0.0  # seconds of the longest batch transaction: the longest any row stayed locked
+    batch_size: int = 0  # the most rows a batch may take (RETENTION_PURGE_BATCH_SIZE)
+    smallest_batch: int = 0  # the fewest it was allowed after slow batches (RETENTION_PURGE_BATCH_SECONDS)
+    rested: float = 0.0  # seconds the purge rested after this kind's batches (RETENTION_PURGE_DUTY)
 
 
 class _Walk:
     """One kind's progress through a run: the (clock, id) of the last row it took, so a batch never reads again
     the rows the batches before it took (or skipped as locked)."""
 
-    def __init__(self, purgeable: Purgeable, report: PurgeReport) -> None:
+    def __init__(self, purgeable: Purgeable, report: PurgeReport, largest: int) -> None:
         self.purgeable, self.report = purgeable, report
+        self.size = report.batch_size = report.smallest_batch = largest  # this kind's next batch's size
         self.last: tuple[datetime, int] | None = None
         self.stopped = False  # done for this run: nothing expired is left, or a batch gave up
 
@@ -67,8 +76,11 @@ class _Walk:
             rows = rows.filter(**{f"{clock}__gte": at}).exclude(**{clock: at, "pk__lte": pk})
         return rows.order_by(clock, "pk")
 
-    def batch(self, size: int, now: datetime) -> None:
-        started = time.monotonic()
+    def batch(self, now: datetime, target_seconds: float) -> float:
+        """One batch of at most `self.size` rows; its seconds. The next batch's size follows from them."""
+        size = self.size
+        self.report.smallest_batch = min(size, self.report.smallest_batch)
+        started = monotonic()
         try:
             with transaction.atomic():
                 if connection.vendor == "postgresql":
@@ -87,18 +99,39 @@ class _Walk:
             # Lock timeout, deadlock or a lost connection: the batch rolled back, its rows wait for the next run.
             logger.warning("retention: a batch of %s gave up (%s); the next run carries on", self.report.label, exc)
             self.stopped = True
-            return
+            picked = None
         finally:
-            elapsed = time.monotonic() - started
+            elapsed = monotonic() - started
             self.report.batches += 1
             self.report.seconds += elapsed
             self.report.longest_batch = max(self.report.longest_batch, elapsed)
+        if picked is None:
+            return elapsed
         self.report.removed += removed
         if picked:
             self.last = picked[-1]
         if len(picked) < size:
             self.report.finished = True
             self.stopped = True
+        self.size = next_batch_size(size, elapsed, target_seconds=target_seconds, largest=self.report.batch_size)
+        return elapsed
+
+
+def next_batch_size(size: int, elapsed: float, *, target_seconds: float, largest: int) -> int:
+    """The size of a kind's next batch after one of `size` rows took `elapsed` seconds: in proportion to the target
+    when it took longer (the rows cost what they cost, whatever made them slow: the WAL, the disk, a checkpoint),
+    half again as large when it took less than half the target (so a passing slowness is not kept for the whole
+    run), never more than the batch size nor less than one row."""
+    if elapsed > target_seconds:
+        return max(1, int(size * target_seconds / elapsed))
+    if elapsed < target_seconds / 2:
+        return min(largest, max(size + 1, int(size * 1.5)))
+    return size
+
+
+def rest_after(elapsed: float, duty: float) -> float:
+    """The rest after a batch of `elapsed` seconds that makes the purge work `duty` of the time (1: no rest)."""
+    return elapsed * (1 - duty) / duty
 
 
 def purge_expired(
@@ -113,12 +146,14 @@ def purge_expired(
     """Purge every kind's rows older than its retention; one report per kind, one log line per kind, and one
     audit entry per kind that lost rows (its label, age and count: never what the rows held).
 
-    `max_seconds` bounds the run (the beat job passes RETENTION_PURGE_MAX_SECONDS; None: until nothing expired
-    is left); a dry run counts what would go and changes nothing.
+    `max_seconds` bounds the run, rests included (the beat job passes RETENTION_PURGE_MAX_SECONDS; None: until
+    nothing expired is left); a dry run counts what would go and changes nothing. `batch_size` is the largest
+    batch (RETENTION_PURGE_BATCH_SIZE by default).
     """
     now = now or timezone.now()
-    size = batch_size or settings.RETENTION_PURGE_BATCH_SIZE
-    deadline = None if max_seconds is None else time.monotonic() + max_seconds
+    largest = batch_size or settings.RETENTION_PURGE_BATCH_SIZE
+    target_seconds, duty = settings.RETENTION_PURGE_BATCH_SECONDS, settings.RETENTION_PURGE_DUTY
+    deadline = None if max_seconds is None else monotonic() + max_seconds
     reports, walks = [], []
     for purgeable in purgeables():
         if kinds is not None and purgeable.kind not in kinds:
@@ -133,11 +168,23 @@ def purge_expired(
             report.removed = purgeable.rows().filter(**{f"{purgeable.clock}__lt": cutoff}).count()
             continue
         report.finished = False
-        walks.append(_Walk(purgeable, report))
-    while walks and (deadline is None or time.monotonic() < deadline):
-        for walk in walks:
-            walk.batch(size, now)
-        walks = [walk for walk in walks if not walk.stopped]
+        walks.append(_Walk(purgeable, report, largest))
+    # Kinds take turns batch by batch; the rest a batch asks for is taken before the next one (none after the last).
+    turn, rest, rested_for = 0, 0.0, None
+    while walks:
+        if deadline is not None:
+            rest = min(rest, deadline - monotonic())
+        if rest > 0:
+            sleep(rest)
+            rested_for.rested += rest
+        if deadline is not None and monotonic() >= deadline:
+            break
+        walk = walks[turn % len(walks)]
+        rest, rested_for = rest_after(walk.batch(now, target_seconds), duty), walk.report
+        if walk.stopped:
+            walks.remove(walk)  # the next kind takes this place in the turn
+        else:
+            turn += 1
     for report in reports:
         _log(report, dry_run)
         if report.removed and not dry_run:
@@ -153,7 +200,8 @@ def _log(report: PurgeReport, dry_run: bool) -> None:
         return
     verb = "would purge" if dry_run else "purged"
     logger.info(
-        "retention: %s %d %s older than %d days (before %s) in %d batches, %.1f s (longest batch %.3f s)%s",
+        "retention: %s %d %s older than %d days (before %s) in %d batches, %.1f s and %.1f s of rests"
+        " (longest batch %.3f s%s)%s",
         verb,
         report.removed,
         report.label,
@@ -161,6 +209,10 @@ def _log(report: PurgeReport, dry_run: bool) -> None:
         report.cutoff.isoformat(timespec="seconds"),
         report.batches,
         report.seconds,
+        report.rested,
         report.longest_batch,
+        f"; slow batches brought it down to {report.smallest_batch} rows"
+        if report.smallest_batch < report.batch_size
+        else "",
         "" if report.finished else "; more left for the next run",
     )
