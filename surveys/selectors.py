@@ -1,11 +1,16 @@
 """Reads of the survey side.
 
-API keys and trigger rules are read on every intake request and change rarely: they are kept in
-Django's cache for `INTAKE_CACHE_SECONDS` and forgotten as soon as one of them (or a survey) is
-saved, deleted or revoked. With an in-process cache and several web processes, another process
-may use the old values until they expire; a shared cache (`CACHE_URL` on Redis) forgets at once.
+API keys and trigger rules are read on every intake request and change rarely: each web process keeps
+its own copies (no round trip, nothing unpickled) while a shared version in Django's cache stays the
+same, which costs one cache read per lookup. Saving, deleting or revoking a key, a rule or a survey
+writes a new version, and every process reads afresh from its next lookup on. Copies are also
+dropped after `INTAKE_CACHE_SECONDS`: with the in-process cache (no `CACHE_URL`) a version is seen by
+its own process only, so another process may use old values until then; a shared cache (`CACHE_URL` on
+Redis) forgets at once.
 """
 
+import threading
+import time
 import uuid
 from datetime import datetime
 
@@ -21,72 +26,78 @@ from surveys.models import ApiKey, Contact, Invitation, Question, Response, Surv
 from surveys.tokens import token_hash
 
 INTAKE_CACHE_SECONDS = 60
-TRIGGER_RULES_CACHE_KEY = "surveys:trigger-rules"
-API_KEYS_GENERATION_CACHE_KEY = "surveys:api-keys-generation"
+INTAKE_VERSION_CACHE_KEY = "surveys:intake-version"
 
 
-def _api_key_cache_key(key_hash: str) -> str:
-    # Every cached key carries the generation it was read in: a new generation forgets them all.
-    generation = cache.get(API_KEYS_GENERATION_CACHE_KEY)
-    if generation is None:
-        generation = uuid.uuid4().hex
-        cache.add(API_KEYS_GENERATION_CACHE_KEY, generation, timeout=None)
-        generation = cache.get(API_KEYS_GENERATION_CACHE_KEY, generation)
-    return f"surveys:api-key:{generation}:{key_hash}"
+class _IntakeCopies:
+    """This process's copies of the active API keys asked for (by hash) and of every trigger rule, read
+    under one version. Replaced whole, never changed in place once another thread may see it."""
+
+    def __init__(self, version: str) -> None:
+        self.version = version
+        self.expires = time.monotonic() + INTAKE_CACHE_SECONDS
+        self.api_keys: dict[str, ApiKey] = {}
+        self.trigger_rules: list[TriggerRule] | None = None
+
+
+_copies = _IntakeCopies("")
+_copies_lock = threading.Lock()
+
+
+def _intake_copies() -> _IntakeCopies:
+    """The copies for the current version: the same object while nothing changed, else a new empty one."""
+    global _copies
+    version = cache.get(INTAKE_VERSION_CACHE_KEY)
+    if version is None:
+        cache.add(INTAKE_VERSION_CACHE_KEY, uuid.uuid4().hex, timeout=None)
+        version = cache.get(INTAKE_VERSION_CACHE_KEY, "")
+    copies = _copies
+    if copies.version != version or copies.expires < time.monotonic():
+        with _copies_lock:
+            if _copies.version != version or _copies.expires < time.monotonic():
+                _copies = _IntakeCopies(version)
+            copies = _copies
+    return copies
 
 
 def api_key_get_active(*, raw_key: str) -> ApiKey | None:
     key_hash = token_hash(raw_key)
-    cache_key = _api_key_cache_key(key_hash)
-    api_key = cache.get(cache_key)
+    copies = _intake_copies()
+    api_key = copies.api_keys.get(key_hash)
     if api_key is None:
+        # Unknown keys are not remembered: a stream of made-up keys must not fill the process's memory.
         api_key = ApiKey.objects.filter(key_hash=key_hash, revoked_at__isnull=True).select_related("survey").first()
         if api_key is not None:
-            cache.set(cache_key, api_key, timeout=INTAKE_CACHE_SECONDS)
+            copies.api_keys[key_hash] = api_key
     return api_key
 
 
-def api_key_forget(*, api_key: ApiKey) -> None:
-    """Drop one key from the cache, so that its next request reads it afresh."""
-    cache.delete(_api_key_cache_key(api_key.key_hash))
-
-
-def api_keys_forget() -> None:
-    """Drop every cached key: after a revocation, or a change to the surveys they carry."""
-    cache.set(API_KEYS_GENERATION_CACHE_KEY, uuid.uuid4().hex, timeout=None)
-
-
 def trigger_rules_all() -> list[TriggerRule]:
-    """Every trigger rule with its survey, in creation order."""
-    rules = cache.get(TRIGGER_RULES_CACHE_KEY)
+    """Every trigger rule with its survey, in creation order. Shared by concurrent requests: read only."""
+    copies = _intake_copies()
+    rules = copies.trigger_rules
     if rules is None:
-        rules = list(TriggerRule.objects.select_related("survey").order_by("pk"))
-        cache.set(TRIGGER_RULES_CACHE_KEY, rules, timeout=INTAKE_CACHE_SECONDS)
+        rules = copies.trigger_rules = list(TriggerRule.objects.select_related("survey").order_by("pk"))
     return rules
 
 
-def _forget_now_and_on_commit(forget) -> None:
+def intake_copies_forget() -> None:
+    """Every process reads keys and rules afresh from its next lookup: after a revocation or any change."""
+    cache.set(INTAKE_VERSION_CACHE_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def _forget_now_and_on_commit() -> None:
     # Forgotten at once for this transaction's own reads, and again once the change is visible to
-    # others: a request reading in between would cache the old rows.
-    forget()
-    transaction.on_commit(forget)
+    # others: a request reading in between would keep the old rows under the new version.
+    intake_copies_forget()
+    transaction.on_commit(intake_copies_forget)
 
 
 @receiver([post_save, post_delete], sender=TriggerRule, dispatch_uid="surveys-forget-trigger-rules")
-def _trigger_rule_changed(sender, **kwargs) -> None:
-    _forget_now_and_on_commit(lambda: cache.delete(TRIGGER_RULES_CACHE_KEY))
-
-
-@receiver([post_save, post_delete], sender=Survey, dispatch_uid="surveys-forget-survey")
-def _survey_changed(sender, **kwargs) -> None:
-    # Cached rules and keys carry their survey.
-    _forget_now_and_on_commit(lambda: cache.delete(TRIGGER_RULES_CACHE_KEY))
-    _forget_now_and_on_commit(api_keys_forget)
-
-
+@receiver([post_save, post_delete], sender=Survey, dispatch_uid="surveys-forget-survey")  # rules and keys carry it
 @receiver([post_save, post_delete], sender=ApiKey, dispatch_uid="surveys-forget-api-keys")
-def _api_key_changed(sender, **kwargs) -> None:
-    _forget_now_and_on_commit(api_keys_forget)
+def _intake_copy_changed(sender, **kwargs) -> None:
+    _forget_now_and_on_commit()
 
 
 def invitation_get_by_token(*, token: str) -> Invitation | None:

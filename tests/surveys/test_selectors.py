@@ -1,0 +1,69 @@
+import time
+
+import pytest
+
+from surveys.models import ApiKey, TriggerRule
+from surveys.selectors import INTAKE_CACHE_SECONDS, api_key_get_active, intake_copies_forget, trigger_rules_all
+from surveys.services.api_keys import api_key_create, api_keys_revoke
+from tests.factories import SurveyFactory, TriggerRuleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_process_keeps_its_copies_of_keys_and_rules_while_nothing_changes(django_assert_num_queries):
+    api_key, raw = api_key_create(name="shop")
+    TriggerRuleFactory(event_type="purchase")
+    kept_key, kept_rules = api_key_get_active(raw_key=raw), trigger_rules_all()
+
+    with django_assert_num_queries(0):
+        again_key, again_rules = api_key_get_active(raw_key=raw), trigger_rules_all()
+
+    assert again_key is kept_key and kept_key == api_key
+    assert again_rules is kept_rules and [rule.event_type for rule in again_rules] == ["purchase"]
+
+
+def test_a_change_made_by_another_process_is_read_from_the_next_lookup_on():
+    rule = TriggerRuleFactory(event_type="purchase")
+    api_key, raw = api_key_create(name="shop")
+    api_key_get_active(raw_key=raw), trigger_rules_all()
+    # Another process changed both and wrote a new version (its signals did); this one sent no signal.
+    TriggerRule.objects.filter(pk=rule.pk).update(event_type="refund")
+    ApiKey.objects.filter(pk=api_key.pk).update(name="renamed")
+    intake_copies_forget()
+
+    assert [rule.event_type for rule in trigger_rules_all()] == ["refund"]
+    assert api_key_get_active(raw_key=raw).name == "renamed"
+
+
+def test_saving_a_rule_or_a_survey_and_revoking_a_key_are_seen_at_once():
+    api_key, raw = api_key_create(name="shop")
+    rule = TriggerRuleFactory(event_type="purchase")
+    api_key_get_active(raw_key=raw), trigger_rules_all()
+
+    rule.survey.name = "Renamed survey"
+    rule.survey.save()
+    assert trigger_rules_all()[0].survey.name == "Renamed survey"
+    TriggerRuleFactory(event_type="refund", survey=SurveyFactory())
+    assert [rule.event_type for rule in trigger_rules_all()] == ["purchase", "refund"]
+    api_keys_revoke(ids=[api_key.pk])
+    assert api_key_get_active(raw_key=raw) is None
+
+
+def test_copies_are_read_afresh_after_intake_cache_seconds_even_without_a_new_version(monkeypatch):
+    # With the in-process cache another process's new version is never seen: the copies' age bounds it.
+    rule = TriggerRuleFactory(event_type="purchase")
+    trigger_rules_all()
+    TriggerRule.objects.filter(pk=rule.pk).update(event_type="refund")
+    now = time.monotonic()
+
+    monkeypatch.setattr(time, "monotonic", lambda: now + INTAKE_CACHE_SECONDS - 1)
+    assert [rule.event_type for rule in trigger_rules_all()] == ["purchase"]
+    monkeypatch.setattr(time, "monotonic", lambda: now + INTAKE_CACHE_SECONDS + 1)
+    assert [rule.event_type for rule in trigger_rules_all()] == ["refund"]
+
+
+def test_unknown_keys_are_not_kept(django_assert_num_queries):
+    api_key_get_active(raw_key="cl_made-up")
+
+    with django_assert_num_queries(1):
+        assert api_key_get_active(raw_key="cl_made-up") is None
