@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 DEV := $(VENV)/.installed-dev
 
-.PHONY: run test chaos lint format docs docs-serve worker beat
+.PHONY: run test chaos lint format docs docs-serve worker beat messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,14 @@ lint: $(DEV)
 format: $(DEV)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The French catalogue of the staff pages (docs/development.md, "Translations"): collect every marked string
+# into locale/fr/LC_MESSAGES/django.po, then, once its new entries are translated, compile the .mo that is
+# committed beside it. Needs GNU gettext (apt install gettext); running the app does not.
+messages: $(DEV)
+	$(BIN)/python manage.py makemessages -l fr --add-location=file --no-obsolete \
+		--ignore=.venv --ignore=node_modules --ignore=site --ignore=staticfiles --ignore=tests --ignore=bench
+	$(BIN)/python manage.py compilemessages -l fr
 
 # The documentation site (mkdocs.yml, docs/); --strict fails on a broken link or a page missing from nav.
 docs: $(DEV)

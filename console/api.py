@@ -733,7 +733,8 @@ class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = [
-            "id", "email", "first_name", "last_name", "role", "team", "is_active", "is_away", "last_login",
+            "id", "email", "first_name", "last_name", "role", "team", "is_active", "is_away", "language",
+            "last_login",
             "date_joined",
         ]  # fmt: skip
         read_only_fields = ["id", "last_login", "date_joined"]
@@ -747,7 +748,8 @@ class UserViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):  # fmt: skip
-    """People who sign in: invite (POST), change role or team, deactivate with `{"is_active": false}`."""
+    """People who sign in: invite (POST), change role, team or language (`""`: their browser's), deactivate with
+    `{"is_active": false}`."""
 
     permission_classes = [IsManagerOrAdminKey]
     serializer_class = UserSerializer

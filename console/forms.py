@@ -356,10 +356,15 @@ class PublishableKeyForm(forms.Form):
         return [line.strip() for line in self.cleaned_data["allowed_origins"].splitlines() if line.strip()]
 
 
+# The language of a person's pages and emails; empty follows their browser (docs/languages.md).
+PERSON_LANGUAGE_CHOICES = [("", _("Their browser's language")), *settings.LANGUAGES]
+
+
 class InviteForm(forms.Form):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=User.Role.choices)
     team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"), required=False)
+    language = forms.ChoiceField(choices=PERSON_LANGUAGE_CHOICES, required=False, label=_("Language"))
 
 
 class UserForm(forms.Form):
@@ -369,6 +374,7 @@ class UserForm(forms.Form):
     is_away = forms.BooleanField(
         required=False, label=_("Away"), help_text=_("No new case is assigned to them until this is unticked.")
     )
+    language = forms.ChoiceField(choices=PERSON_LANGUAGE_CHOICES, required=False, label=_("Language"))
 
 
 def scale_note(kind: str) -> str:

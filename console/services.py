@@ -85,7 +85,7 @@ TEAM_FIELDS = (
 )
 ROOT_CAUSE_FIELDS = ("name", "is_active", "outside_agent_control")
 SURVEY_LINK_FIELDS = ("slug", "is_enabled", "kiosk_enabled", "ask_contact")
-USER_FIELDS = ("email", "first_name", "last_name", "role", "team", "is_active", "is_away")
+USER_FIELDS = ("email", "first_name", "last_name", "role", "team", "is_active", "is_away", "language")
 
 
 # --- the audit trail ----------------------------------------------------------------------------
@@ -532,21 +532,33 @@ def staff_email_send(*, user: User, template: str, context: dict) -> None:
 def _user_check(user: User) -> None:
     if user.role not in User.Role.values:
         raise ValidationError({"role": [f"Choose one of {', '.join(User.Role.values)}."]})
+    if user.language and user.language not in dict(settings.LANGUAGES):
+        raise ValidationError(
+            {"language": [f"Choose one of {', '.join(dict(settings.LANGUAGES))}, or empty for the browser's."]}
+        )
     if User.objects.filter(email__iexact=user.email).exclude(pk=user.pk).exists():
         raise ValidationError({"email": [f"Someone already signs in as {user.email}."]})
 
 
 @transaction.atomic
 def user_invite(
-    *, actor: Actor, email: str, role: str, team: Team | None = None, first_name: str = "", last_name: str = ""
+    *,
+    actor: Actor,
+    email: str,
+    role: str,
+    team: Team | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    language: str = "",
 ) -> User:
-    """Create the person without a password and email them a link to set one."""
+    """Create the person without a password and email them a link to set one (in `language`, if chosen)."""
     user = User(
         email=User.objects.normalize_email(email).lower(),
         role=role,
         team=team,
         first_name=first_name,
         last_name=last_name,
+        language=language,
     )
     _user_check(user)
     user.set_unusable_password()

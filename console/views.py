@@ -404,7 +404,13 @@ def person_edit(request, user_id: int):
     person = get_object_or_404(User, pk=user_id)
     form = forms.UserForm(
         request.POST or None,
-        initial={"role": person.role, "team": person.team, "is_active": person.is_active, "is_away": person.is_away},
+        initial={
+            "role": person.role,
+            "team": person.team,
+            "is_active": person.is_active,
+            "is_away": person.is_away,
+            "language": person.language,
+        },
     )
     if _submit(request, form, partial(services.user_update, actor=request.user, user=person))[0]:
         return redirect("console-people")

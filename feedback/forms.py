@@ -1,6 +1,8 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
+from django.utils.translation import gettext_lazy as _
 
 from feedback.models import FollowUp, Priority, RootCause, Team, User
 from feedback.selectors import INBOX_FILTERS, INBOX_VIEW_LABELS
@@ -20,8 +22,19 @@ class SignInForm(AuthenticationForm):
         self.fields["username"].validators.append(MaxLengthValidator(self.fields["username"].max_length))
 
 
+class AccountForm(forms.Form):
+    language = forms.ChoiceField(
+        # Each language named in itself, so that someone lost in the wrong one still finds theirs.
+        choices=[("", _("My browser's language")), *settings.LANGUAGES],
+        required=False,
+        label=_("Language"),
+        help_text=_("Of your pages and of the emails Closeloop sends you."),
+        widget=forms.Select(attrs={"aria-describedby": "language-help"}),
+    )
+
+
 class NoteForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Internal note", max_length=10000)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=_("Internal note"), max_length=10000)
 
 
 class ResolveForm(forms.Form):
@@ -29,53 +42,55 @@ class ResolveForm(forms.Form):
 
     root_cause = forms.ModelChoiceField(
         queryset=RootCause.objects.filter(is_active=True).order_by("name"),
-        label="Root cause",
-        empty_label="Choose the root cause",
+        label=_("Root cause"),
+        empty_label=_("Choose the root cause"),
     )
     outcome = forms.ChoiceField(
         choices=[
-            ("", "Choose the outcome"),
-            (FollowUp.Outcome.RECOVERED, "Recovered"),
-            (FollowUp.Outcome.NOT_RECOVERED, "Not recovered"),
-            (FollowUp.Outcome.UNREACHABLE, "Unreachable"),
+            ("", _("Choose the outcome")),
+            (FollowUp.Outcome.RECOVERED, _("Recovered")),
+            (FollowUp.Outcome.NOT_RECOVERED, _("Not recovered")),
+            (FollowUp.Outcome.UNREACHABLE, _("Unreachable")),
         ],
-        label="Outcome",
+        label=_("Outcome"),
     )
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Resolution note")
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label=_("Resolution note"))
 
 
 class ReplyForm(forms.Form):
     channel = forms.ChoiceField(
-        choices=[("email", "Email"), ("sms", "SMS"), ("whatsapp", "WhatsApp")],
+        choices=[("email", _("Email")), ("sms", _("SMS")), ("whatsapp", _("WhatsApp"))],
         required=False,
-        label="Send by",
+        label=_("Send by"),
         widget=forms.RadioSelect,
     )
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Reply", max_length=1600)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label=_("Reply"), max_length=1600)
 
 
 # Statuses an agent may pick by hand; resolving has its own form (root cause and outcome).
 STATUS_CHOICES = [
-    (FollowUp.Status.NEW, "New"),
-    (FollowUp.Status.IN_PROGRESS, "In progress"),
-    (FollowUp.Status.WAITING, "Waiting on customer"),
+    (FollowUp.Status.NEW, _("New")),
+    (FollowUp.Status.IN_PROGRESS, _("In progress")),
+    (FollowUp.Status.WAITING, _("Waiting on customer")),
 ]
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(choices=STATUS_CHOICES, label="Status")
+    status = forms.ChoiceField(choices=STATUS_CHOICES, label=_("Status"))
 
 
 class SnoozeForm(forms.Form):
-    until = forms.DateField(label="Snooze until", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("Snooze until"), widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class BulkForm(forms.Form):
     """Claim, assign or change the status of the cases ticked in the inbox (`ids`, at most a page of them)."""
 
-    action = forms.ChoiceField(choices=[("claim", "Claim"), ("assign", "Assign"), ("status", "Set status")])
-    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Team queue (nobody)")
-    status = forms.ChoiceField(choices=[("", "Choose a status"), *STATUS_CHOICES[1:]], required=False)
+    action = forms.ChoiceField(choices=[("claim", _("Claim")), ("assign", _("Assign")), ("status", _("Set status"))])
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label=_("Team queue (nobody)")
+    )
+    status = forms.ChoiceField(choices=[("", _("Choose a status")), *STATUS_CHOICES[1:]], required=False)
 
     def __init__(self, *args, agents, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,14 +103,14 @@ class BulkForm(forms.Form):
         try:
             ids = sorted({int(value) for value in raw})
         except (TypeError, ValueError):
-            raise forms.ValidationError("Tick the cases to change.") from None
+            raise forms.ValidationError(_("Tick the cases to change.")) from None
         if not ids:
-            raise forms.ValidationError("Tick the cases to change.")
+            raise forms.ValidationError(_("Tick the cases to change."))
         if len(ids) > 100:
-            raise forms.ValidationError("Change at most 100 cases at once.")
+            raise forms.ValidationError(_("Change at most 100 cases at once."))
         data["ids"] = ids
         if data.get("action") == "status" and not data.get("status"):
-            self.add_error("status", "Choose the status to set.")
+            self.add_error("status", _("Choose the status to set."))
         return data
 
 
@@ -103,7 +118,7 @@ class ReassignForm(forms.Form):
     """Hand the case to an agent of its team, or put it back in the team queue (empty)."""
 
     assignee = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, empty_label="Team queue (nobody)", label="Assign to"
+        queryset=User.objects.none(), required=False, empty_label=_("Team queue (nobody)"), label=_("Assign to")
     )
 
     def __init__(self, *args, agents, **kwargs):
@@ -115,7 +130,7 @@ class ReassignForm(forms.Form):
 class MoveForm(forms.Form):
     """A manager moves the case to another team's queue."""
 
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), label="Move to team")
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), label=_("Move to team"))
 
     def __init__(self, *args, follow_up: FollowUp, **kwargs):
         super().__init__(*args, **kwargs)
@@ -125,24 +140,26 @@ class MoveForm(forms.Form):
 class InboxForm(forms.Form):
     """The inbox's query string: every filter's default means "any"; a bad value is a field error, never a 500."""
 
-    view = forms.ChoiceField(choices=[("", "Default"), *INBOX_VIEW_LABELS.items()], required=False)
-    q = forms.CharField(required=False, max_length=200, label="Search", strip=True)
-    status = forms.ChoiceField(choices=[("", "Any status"), *FollowUp.Status.choices], required=False)
-    priority = forms.ChoiceField(choices=[("", "Any priority"), *Priority.choices], required=False)
-    due = forms.ChoiceField(choices=[("", "Any time"), ("overdue", "Overdue"), ("today", "Due today")], required=False)
-    channel = forms.ChoiceField(choices=[("", "Any channel"), *AnswerChannel.choices], required=False)
+    view = forms.ChoiceField(choices=[("", _("Default")), *INBOX_VIEW_LABELS.items()], required=False)
+    q = forms.CharField(required=False, max_length=200, label=_("Search"), strip=True)
+    status = forms.ChoiceField(choices=[("", _("Any status")), *FollowUp.Status.choices], required=False)
+    priority = forms.ChoiceField(choices=[("", _("Any priority")), *Priority.choices], required=False)
+    due = forms.ChoiceField(
+        choices=[("", _("Any time")), ("overdue", _("Overdue")), ("today", _("Due today"))], required=False
+    )
+    channel = forms.ChoiceField(choices=[("", _("Any channel")), *AnswerChannel.choices], required=False)
     # A 64-bit id at most: a longer number overflowed the database's integer (a 500).
     survey = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     score = forms.IntegerField(required=False, min_value=0, max_value=10)
     sort = forms.ChoiceField(
         choices=[
-            ("due", "Due first"),
-            ("-due", "Due last"),
-            ("priority", "Priority"),
-            ("-created", "Newest"),
-            ("created", "Oldest"),
-            ("score", "Lowest score"),
-            ("-score", "Highest score"),
+            ("due", _("Due first")),
+            ("-due", _("Due last")),
+            ("priority", _("Priority")),
+            ("-created", _("Newest")),
+            ("created", _("Oldest")),
+            ("score", _("Lowest score")),
+            ("-score", _("Highest score")),
         ],
         required=False,
     )

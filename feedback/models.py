@@ -1,5 +1,6 @@
 from datetime import time
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -61,8 +62,8 @@ class User(AbstractUser):
     """A person who logs in with their email: an agent of one team, or a manager."""
 
     class Role(models.TextChoices):
-        AGENT = "agent", "Agent"
-        MANAGER = "manager", "Manager"
+        AGENT = "agent", _("Agent")
+        MANAGER = "manager", _("Manager")
 
     username = None
     email = models.EmailField(unique=True)
@@ -82,6 +83,12 @@ class User(AbstractUser):
     )
     wants_weekly_digest = models.BooleanField(default=False, help_text="Email me the dashboard's headlines on Mondays.")
     digest_sent_for = models.DateField(null=True, blank=True, help_text="Monday of the last week digested.")
+    language = models.CharField(
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text="Language of my pages and emails; empty: my browser's (emails: LANGUAGE_CODE's).",
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -90,6 +97,11 @@ class User(AbstractUser):
     @property
     def is_manager(self) -> bool:
         return self.role == self.Role.MANAGER
+
+    @property
+    def email_language(self) -> str:
+        """An email has no browser to ask: the person's chosen language, else the site's."""
+        return self.language or settings.LANGUAGE_CODE
 
 
 class RootCause(models.Model):
@@ -104,9 +116,9 @@ class RootCause(models.Model):
 
 
 class Priority(models.TextChoices):
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
 
 
 class RoutingRule(models.Model):
@@ -117,10 +129,10 @@ class RoutingRule(models.Model):
 
     class Assignment(models.TextChoices):
         TEAM = "team", _("The team's strategy")
-        LEAST_OPEN = "least_open", "Agent with fewest open follow-ups"
-        ROUND_ROBIN = "round_robin", "Round-robin among the team's agents"
-        PROPERTY = "property", "Agent named by a contact or event property"
-        QUEUE = "queue", "Team queue (unassigned)"
+        LEAST_OPEN = "least_open", _("Agent with fewest open follow-ups")
+        ROUND_ROBIN = "round_robin", _("Round-robin among the team's agents")
+        PROPERTY = "property", _("Agent named by a contact or event property")
+        QUEUE = "queue", _("Team queue (unassigned)")
 
     position = models.PositiveIntegerField(default=0)
     survey = models.ForeignKey(Survey, null=True, blank=True, on_delete=models.CASCADE)
@@ -137,7 +149,7 @@ class RoutingRule(models.Model):
     sentiment = models.CharField(
         max_length=8,
         blank=True,
-        choices=[("positive", "Positive"), ("neutral", "Neutral"), ("negative", "Negative")],
+        choices=[("positive", _("Positive")), ("neutral", _("Neutral")), ("negative", _("Negative"))],
         help_text="The comment's sentiment must be this; empty for any.",
     )
     opens_follow_up = models.BooleanField(default=True, help_text="Off: matching responses open nothing.")
@@ -170,10 +182,10 @@ class FollowUp(models.Model):
     """A case: one unhappy response that a person works until the loop is closed."""
 
     class Status(models.TextChoices):
-        NEW = "new", "New"
-        IN_PROGRESS = "in_progress", "In progress"
-        WAITING = "waiting", "Waiting on customer"
-        RESOLVED = "resolved", "Resolved"
+        NEW = "new", _("New")
+        IN_PROGRESS = "in_progress", _("In progress")
+        WAITING = "waiting", _("Waiting on customer")
+        RESOLVED = "resolved", _("Resolved")
 
     response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="follow_up")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="follow_ups")
@@ -182,10 +194,10 @@ class FollowUp(models.Model):
     )
 
     class Outcome(models.TextChoices):
-        RECOVERED = "recovered", "Recovered"
-        NOT_RECOVERED = "not_recovered", "Not recovered"
-        UNREACHABLE = "unreachable", "Unreachable"
-        NO_LONGER_DETRACTOR = "no_longer_detractor", "No longer a detractor"
+        RECOVERED = "recovered", _("Recovered")
+        NOT_RECOVERED = "not_recovered", _("Not recovered")
+        UNREACHABLE = "unreachable", _("Unreachable")
+        NO_LONGER_DETRACTOR = "no_longer_detractor", _("No longer a detractor")
 
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
     priority = models.CharField(max_length=6, choices=Priority.choices, default=Priority.NORMAL)
@@ -249,20 +261,20 @@ class FollowUpEntry(models.Model):
     """The case's timeline and audit trail: who did what, when."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", "Created"
-        NOTE = "note", "Note"
-        ASSIGNED = "assigned", "Assigned"
-        STATUS = "status", "Status changed"
-        UPDATED = "updated", "Updated"
-        REPLY = "reply", "Reply sent"
-        CUSTOMER_REPLY = "customer", "Customer replied"
-        REMINDER = "reminder", "SLA reminder"
-        ESCALATED = "escalated", "Escalated"
-        RESOLVED = "resolved", "Resolved"
-        REOPENED = "reopened", "Reopened"
-        FIX_CHECK_SENT = "fix_sent", '"Did we fix it?" survey sent'
-        FIX_CHECK_ANSWERED = "fix_answer", '"Did we fix it?" answered'
-        SNOOZED = "snoozed", "Snoozed"
+        CREATED = "created", _("Created")
+        NOTE = "note", _("Note")
+        ASSIGNED = "assigned", _("Assigned")
+        STATUS = "status", _("Status changed")
+        UPDATED = "updated", _("Updated")
+        REPLY = "reply", _("Reply sent")
+        CUSTOMER_REPLY = "customer", _("Customer replied")
+        REMINDER = "reminder", _("SLA reminder")
+        ESCALATED = "escalated", _("Escalated")
+        RESOLVED = "resolved", _("Resolved")
+        REOPENED = "reopened", _("Reopened")
+        FIX_CHECK_SENT = "fix_sent", _('"Did we fix it?" survey sent')
+        FIX_CHECK_ANSWERED = "fix_answer", _('"Did we fix it?" answered')
+        SNOOZED = "snoozed", _("Snoozed")
 
     follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="entries")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -285,7 +297,7 @@ class CannedReply(models.Model):
     """A team's ready-made reply in one language; `{first_name}`, `{order_id}` or any event property fill in."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="canned_replies")
-    locale = models.CharField(max_length=5, choices=[("en", "English"), ("fr", "French")], default="en")
+    locale = models.CharField(max_length=5, choices=[("en", _("English")), ("fr", _("French"))], default="en")
     title = models.CharField(max_length=100)
     body = models.TextField(max_length=1600)
     is_active = models.BooleanField(default=True)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from feedback.models import OPEN_STATUSES, CannedReply, FixCheck, FollowUp, FollowUpEntry, Priority, RoutingRule, User
 from surveys.models import Answer, Event, Response, ResponseNote
@@ -18,14 +19,14 @@ from surveys.wording import WORDING
 # "work" is the agent's day: their open cases and their teams' unassigned ones, snoozed ones aside.
 INBOX_VIEWS = ("work", "mine", "unassigned", "team", "overdue", "snoozed", "resolved", "all")
 INBOX_VIEW_LABELS = {
-    "work": "My work",
-    "mine": "Mine",
-    "unassigned": "Unassigned",
-    "team": "Team",
-    "overdue": "Overdue",
-    "snoozed": "Snoozed",
-    "resolved": "Resolved",
-    "all": "All",
+    "work": _("My work"),
+    "mine": _("Mine"),
+    "unassigned": _("Unassigned"),
+    "team": _("Team"),
+    "overdue": _("Overdue"),
+    "snoozed": _("Snoozed"),
+    "resolved": _("Resolved"),
+    "all": _("All"),
 }
 INBOX_SORTS = {
     "due": ("due_at", "pk"),
@@ -315,7 +316,7 @@ def follow_up_thread(*, follow_up: FollowUp) -> list[ThreadItem]:
             at=response.confirmed_at,
             text=response.comment,
             channel=invitation.channel if invitation else "",
-            label="Survey answer",
+            label=_("Survey answer"),
             question=response.survey.question(locale, product),
             score=response.score,
             reason_question=WORDING[locale]["comment_prompt"],
@@ -339,7 +340,9 @@ def follow_up_thread(*, follow_up: FollowUp) -> list[ThreadItem]:
             )
         )
     for note in response.notes.all():
-        items.append(ThreadItem(kind="note", at=note.created_at, text=note.text, author=note.user_email, label="Note"))
+        items.append(
+            ThreadItem(kind="note", at=note.created_at, text=note.text, author=note.user_email, label=_("Note"))
+        )
     items.sort(key=lambda item: (item.at, item.kind != "answer", item.entry_id or 0))
     return items
 

@@ -1,8 +1,9 @@
 from django.urls import path
 
-from feedback import response_views, views
+from feedback import account_views, response_views, views
 
 urlpatterns = [
+    path("account/", account_views.account, name="account"),
     path("follow-ups/", views.follow_up_inbox, name="follow-up-inbox"),
     path("follow-ups/bulk/", views.follow_up_bulk, name="follow-up-bulk"),
     path("follow-ups/<int:follow_up_id>/", views.follow_up_detail, name="follow-up-detail"),

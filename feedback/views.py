@@ -6,10 +6,10 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from feedback.forms import (
@@ -130,11 +130,15 @@ def follow_up_bulk(request):
         status=data.get("status") or "",
     )  # fmt: skip
     missing = len(data["ids"]) - len(visible)
-    messages.success(request, f"{changed} case{pluralize(changed)} changed.")
+    messages.success(
+        request, ngettext("%(count)s case changed.", "%(count)s cases changed.", changed) % {"count": changed}
+    )
     for reason in refused:
         messages.error(request, reason)
     if missing:
-        messages.error(request, f"{missing} case{pluralize(missing)} not found.")
+        messages.error(
+            request, ngettext("%(count)s case not found.", "%(count)s cases not found.", missing) % {"count": missing}
+        )
     return redirect(back)
 
 

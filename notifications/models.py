@@ -5,14 +5,15 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
 
 
 class Channel(models.TextChoices):
     """The channels a message leaves by."""
 
-    EMAIL = "email", "Email"
-    SMS = "sms", "SMS"
-    WHATSAPP = "whatsapp", "WhatsApp"
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
 
 
 # Channels whose address is a phone number (E.164), answered by the customer's texts.
@@ -52,15 +53,15 @@ class Message(models.Model):
     """One outbound email, SMS or WhatsApp message; its status is the only truth about what was sent."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed"
-        UNDELIVERED = "undelivered", "Undelivered"
-        BOUNCED = "bounced", "Bounced"
-        CANCELLED = "cancelled", "Cancelled"
-        UNKNOWN = "unknown", "Unknown"
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+        UNDELIVERED = "undelivered", _("Undelivered")
+        BOUNCED = "bounced", _("Bounced")
+        CANCELLED = "cancelled", _("Cancelled")
+        UNKNOWN = "unknown", _("Unknown")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     channel = models.CharField(max_length=10, choices=Channel.choices)
@@ -132,13 +133,13 @@ class Suppression(models.Model):
     """A recipient we must not contact on a channel: opt-outs, bounces, complaints, manual blocks."""
 
     class Reason(models.TextChoices):
-        UNSUBSCRIBE = "unsubscribe", "Unsubscribed"
-        BOUNCE = "bounce", "Bounced"
-        SPAMREPORT = "spamreport", "Marked as spam"
-        DROPPED = "dropped", "Dropped by the provider"
-        STOP = "stop", "Replied STOP"
-        MANUAL = "manual", "Added by hand"
-        ERASED = "erasure", "Erased, asked not to be contacted again"
+        UNSUBSCRIBE = "unsubscribe", _("Unsubscribed")
+        BOUNCE = "bounce", _("Bounced")
+        SPAMREPORT = "spamreport", _("Marked as spam")
+        DROPPED = "dropped", _("Dropped by the provider")
+        STOP = "stop", _("Replied STOP")
+        MANUAL = "manual", _("Added by hand")
+        ERASED = "erasure", _("Erased, asked not to be contacted again")
 
     channel = models.CharField(max_length=10, choices=Channel.choices)
     recipient = models.CharField(max_length=320)
@@ -222,9 +223,9 @@ class InboundEmail(models.Model):
     """One email a customer sent us through SendGrid Inbound Parse, stored once per Message-ID."""
 
     class Outcome(models.TextChoices):
-        ROUTED = "routed", "Routed to its conversation"
-        UNKNOWN = "unknown", "Unknown reply address"
-        EXPIRED = "expired", "Expired reply address"
+        ROUTED = "routed", _("Routed to its conversation")
+        UNKNOWN = "unknown", _("Unknown reply address")
+        EXPIRED = "expired", _("Expired reply address")
 
     message_id = models.CharField(max_length=300, blank=True, help_text="The email's Message-ID header.")
     sender = models.CharField(max_length=320)

@@ -4,6 +4,7 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from notifications.models import Message
 from surveys.scales import SCALES, pick_locale
@@ -14,14 +15,14 @@ class AnswerChannel(models.TextChoices):
     """Where an invitation reached the customer (a message channel), or where they answered unasked: the
     survey's public link (`/l/<slug>/`, its QR code) or the same link in kiosk mode on a shared device."""
 
-    EMAIL = "email", "Email"
-    SMS = "sms", "SMS"
-    WHATSAPP = "whatsapp", "WhatsApp"
-    LINK = "link", "Link or QR code"
-    KIOSK = "kiosk", "Kiosk"
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    LINK = "link", _("Link or QR code")
+    KIOSK = "kiosk", _("Kiosk")
     # The web widget on the company's own site: the invitation is the card shown in the page, no message is
     # sent (`surveys.services.widget`).
-    WEB = "web", "Web widget"
+    WEB = "web", _("Web widget")
 
 
 # The answer channels nothing is sent on: an invitation of these only holds an answer given on a public page.
@@ -60,11 +61,11 @@ class Contact(models.Model):
 
 class Survey(models.Model):
     class Kind(models.TextChoices):
-        NPS = "nps", "Net Promoter Score (0-10)"
-        CSAT = "csat", "Customer satisfaction (1-5)"
-        CES = "ces", "Customer effort (1-7)"
-        FIVE_STAR = "five_star", "Five stars (1-5)"
-        THUMBS = "thumbs", "Thumbs up / down"
+        NPS = "nps", _("Net Promoter Score (0-10)")
+        CSAT = "csat", _("Customer satisfaction (1-5)")
+        CES = "ces", _("Customer effort (1-7)")
+        FIVE_STAR = "five_star", _("Five stars (1-5)")
+        THUMBS = "thumbs", _("Thumbs up / down")
 
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -155,11 +156,11 @@ class ApiKey(models.Model):
     """A named, scoped credential; the raw key is shown once and only its hash is kept."""
 
     class Scope(models.TextChoices):
-        EVENTS_WRITE = "events:write", "Send events"
-        RESPONSES_READ = "responses:read", "Read responses"
-        ADMIN = "admin", "Administer"
-        FOLLOW_UPS_READ = "follow_ups:read", "Read follow-ups"
-        FOLLOW_UPS_WRITE = "follow_ups:write", "Work follow-ups"
+        EVENTS_WRITE = "events:write", _("Send events")
+        RESPONSES_READ = "responses:read", _("Read responses")
+        ADMIN = "admin", _("Administer")
+        FOLLOW_UPS_READ = "follow_ups:read", _("Read follow-ups")
+        FOLLOW_UPS_WRITE = "follow_ups:write", _("Work follow-ups")
 
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, help_text="The key's first characters, to recognise it.")
@@ -187,10 +188,10 @@ class TriggerRule(models.Model):
     """When an event of `event_type` arrives, invite its contact to `survey` after `delay`."""
 
     class ChannelChoice(models.TextChoices):
-        EMAIL = "email", "Email"
-        SMS = "sms", "SMS"
-        EMAIL_THEN_SMS = "email_then_sms", "Email, else SMS"
-        WHATSAPP = "whatsapp", "WhatsApp"
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("SMS")
+        EMAIL_THEN_SMS = "email_then_sms", _("Email, else SMS")
+        WHATSAPP = "whatsapp", _("WhatsApp")
 
     event_type = models.CharField(max_length=100, db_index=True)
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="trigger_rules")
@@ -264,10 +265,10 @@ class IdempotencyKey(models.Model):
 
 class Invitation(models.Model):
     class Status(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        QUEUED = "queued", "Queued"
-        CANCELLED = "cancelled", "Cancelled"
-        EXPIRED = "expired", "Expired"
+        SCHEDULED = "scheduled", _("Scheduled")
+        QUEUED = "queued", _("Queued")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
 
     # The `cancel_reason` of the invitation an imported answer (Delighted's history) hangs on: expired at once and
     # never sent, it is left out of the delivery funnel, which describes what was sent from here.
@@ -315,9 +316,9 @@ class Invitation(models.Model):
 
 
 class Sentiment(models.TextChoices):
-    POSITIVE = "positive", "Positive"
-    NEUTRAL = "neutral", "Neutral"
-    NEGATIVE = "negative", "Negative"
+    POSITIVE = "positive", _("Positive")
+    NEUTRAL = "neutral", _("Neutral")
+    NEGATIVE = "negative", _("Negative")
 
 
 class Response(models.Model):
@@ -394,10 +395,10 @@ class Question(models.Model):
     """An additional question asked after the score and its reason, to the scores in its range."""
 
     class Kind(models.TextChoices):
-        FREE_TEXT = "free_text", "Free text"
-        SCALE = "scale", "Scale (1 to scale_max)"
-        SELECT_ONE = "select_one", "Select one"
-        SELECT_MANY = "select_many", "Select many"
+        FREE_TEXT = "free_text", _("Free text")
+        SCALE = "scale", _("Scale (1 to scale_max)")
+        SELECT_ONE = "select_one", _("Select one")
+        SELECT_MANY = "select_many", _("Select many")
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
     position = models.PositiveSmallIntegerField(default=0)
@@ -431,7 +432,7 @@ class Question(models.Model):
 
     def clean_value(self, value: str | list[str]) -> str | list[str]:
         """The answer as stored, or ValidationError naming what is wrong with it."""
-        allowed = [value for value, _ in self.choice_labels("en")]
+        allowed = [value for value, _label in self.choice_labels("en")]
         if self.kind == self.Kind.SELECT_MANY:
             values = [value] if isinstance(value, str) else list(value)
             values = [item for item in values if item]

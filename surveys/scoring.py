@@ -13,6 +13,8 @@ Pure functions over plain values; no database.
 
 from collections.abc import Iterable
 
+from django.utils.translation import gettext_lazy as _
+
 from surveys.scales import SCALES
 
 DETRACTOR_MAX = {kind: scale.detractor_max for kind, scale in SCALES.items()}
@@ -22,11 +24,11 @@ PROMOTER_MIN = {"nps": 9, "csat": 4, "ces": 5, "five_star": 4, "thumbs": 1}
 # What a case closed because the customer changed their answer to a happy one is called, per kind:
 # a CSAT customer was never a "detractor" (an NPS word).
 NO_LONGER_UNHAPPY = {
-    "nps": "No longer a detractor",
-    "csat": "No longer dissatisfied",
-    "ces": "No longer reports an effort",
-    "five_star": "No longer a low rating",
-    "thumbs": "Now a thumbs up",
+    "nps": _("No longer a detractor"),
+    "csat": _("No longer dissatisfied"),
+    "ces": _("No longer reports an effort"),
+    "five_star": _("No longer a low rating"),
+    "thumbs": _("Now a thumbs up"),
 }
 
 

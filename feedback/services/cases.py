@@ -5,6 +5,7 @@ Resolving and reopening are `resolution`'s; every change leaves a timeline entry
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from feedback.models import FollowUp, FollowUpEntry, Priority, Team, User
 from feedback.services.notices import agents_notify, follow_up_announce
@@ -23,7 +24,7 @@ STATUS_MOVES = {
 def follow_up_add_note(*, follow_up: FollowUp, author: User, body: str) -> FollowUpEntry:
     body = body.strip()
     if not body:
-        raise ValidationError({"body": "Write a note before saving it."})
+        raise ValidationError({"body": _("Write a note before saving it.")})
     entry = entry_add(follow_up, FollowUpEntry.Kind.NOTE, author=author, body=body)
     if follow_up.status == FollowUp.Status.NEW:
         follow_up.status = FollowUp.Status.IN_PROGRESS
@@ -36,7 +37,9 @@ def follow_up_add_note(*, follow_up: FollowUp, author: User, body: str) -> Follo
 def follow_up_assign(*, follow_up: FollowUp, actor: User, assignee: User | None) -> FollowUp:
     """Claim (assignee is the actor), reassign to an agent of the case's team, or put back in the team queue."""
     if assignee is not None and not assignee.is_manager and assignee.team_id != follow_up.team_id:
-        raise ValidationError({"assignee": f"{assignee.email} is not in team {follow_up.team}."})
+        raise ValidationError(
+            {"assignee": _("%(email)s is not in team %(team)s.") % {"email": assignee.email, "team": follow_up.team}}
+        )
     if assignee == follow_up.assignee:
         return follow_up
     follow_up.assignee = assignee
@@ -53,9 +56,9 @@ def follow_up_assign(*, follow_up: FollowUp, actor: User, assignee: User | None)
 def follow_up_move(*, follow_up: FollowUp, actor: User, team: Team) -> FollowUp:
     """A manager hands the case to another team: it lands in that team's queue, due when it was due."""
     if not actor.is_manager:
-        raise ValidationError({"team": "Only a manager can move a case to another team."})
+        raise ValidationError({"team": _("Only a manager can move a case to another team.")})
     if team.pk == follow_up.team_id:
-        raise ValidationError({"team": f"The case is already in team {team}."})
+        raise ValidationError({"team": _("The case is already in team %(team)s.") % {"team": team}})
     old_team = follow_up.team
     follow_up.team = team
     follow_up.assignee = None
@@ -71,7 +74,10 @@ def follow_up_set_status(*, follow_up: FollowUp, actor: User, status: str) -> Fo
         return follow_up  # choosing the status the case has is not an error, and changes nothing
     if status not in STATUS_MOVES.get(follow_up.status, set()):
         raise ValidationError(
-            {"status": f"A case that is {follow_up.get_status_display().lower()} cannot move to {status}."}
+            {
+                "status": _("A case that is %(current)s cannot move to %(status)s.")
+                % {"current": follow_up.get_status_display().lower(), "status": status}
+            }
         )
     old = follow_up.get_status_display()
     follow_up.status = status
@@ -84,7 +90,7 @@ def follow_up_set_status(*, follow_up: FollowUp, actor: User, status: str) -> Fo
 @transaction.atomic
 def follow_up_set_priority(*, follow_up: FollowUp, actor: User | None, priority: str) -> FollowUp:
     if priority not in Priority.values:
-        raise ValidationError({"priority": f"Choose one of {', '.join(Priority.values)}."})
+        raise ValidationError({"priority": _("Choose one of %(choices)s.") % {"choices": ", ".join(Priority.values)}})
     if priority == follow_up.priority:
         return follow_up
     old = follow_up.get_priority_display()

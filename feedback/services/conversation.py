@@ -15,6 +15,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from feedback.models import OPEN_STATUSES, CannedReply, FollowUp, FollowUpEntry, Team, User
 from feedback.services.cases import follow_up_assign, follow_up_set_status
@@ -53,7 +55,11 @@ def follow_up_answered_channel(follow_up: FollowUp) -> str:
     return channel if channel in Channel.values else Channel.EMAIL
 
 
-CHANNEL_LABELS = {Channel.EMAIL: "Email", Channel.SMS: "SMS", Channel.WHATSAPP: "WhatsApp"}
+CHANNEL_LABELS = {
+    Channel.EMAIL: gettext_lazy("Email"),
+    Channel.SMS: gettext_lazy("SMS"),
+    Channel.WHATSAPP: gettext_lazy("WhatsApp"),
+}
 HOW = {Channel.EMAIL: "by email", Channel.SMS: "by SMS", Channel.WHATSAPP: "on WhatsApp"}
 
 
@@ -62,10 +68,10 @@ def _whatsapp_problem(phone: str) -> str:
     of the customer's last WhatsApp message."""
     if whatsapp_session_closes_at(phone=phone) is not None:
         return ""
-    return (
-        f"no open WhatsApp session: WhatsApp accepts a reply only within {settings.WHATSAPP_SESSION_HOURS} hours"
+    return _(
+        "no open WhatsApp session: WhatsApp accepts a reply only within %(hours)s hours"
         " of the customer's last WhatsApp message"
-    )
+    ) % {"hours": settings.WHATSAPP_SESSION_HOURS}
 
 
 def follow_up_reply_channels(follow_up: FollowUp) -> list[dict]:
@@ -77,16 +83,16 @@ def follow_up_reply_channels(follow_up: FollowUp) -> list[dict]:
     contact = follow_up.response.contact
     answered = follow_up_answered_channel(follow_up)
     candidates = [(Channel.EMAIL, contact.email), (Channel.SMS, contact.phone)]
-    whatsapp_problem = _whatsapp_problem(contact.phone) if contact.phone else "no phone number"
+    whatsapp_problem = _whatsapp_problem(contact.phone) if contact.phone else _("no phone number")
     if answered == Channel.WHATSAPP or not whatsapp_problem:
         candidates.append((Channel.WHATSAPP, contact.phone))
     channels = []
     for channel, address in candidates:
         problem = ""
         if not address:
-            problem = f"no {'email address' if channel == Channel.EMAIL else 'phone number'}"
+            problem = _("no email address") if channel == Channel.EMAIL else _("no phone number")
         elif not recipient_is_contactable(channel=channel, recipient=address):
-            problem = "opted out"
+            problem = _("opted out")
         elif channel == Channel.WHATSAPP:
             problem = whatsapp_problem
         channels.append({"channel": channel, "label": CHANNEL_LABELS[channel], "address": address, "problem": problem})
@@ -113,20 +119,30 @@ def follow_up_reply(*, follow_up: FollowUp, author: User | None, body: str, chan
     body = body.strip()
     channel = channel or follow_up_answered_channel(follow_up)
     if channel not in (Channel.EMAIL, *PHONE_CHANNELS):
-        raise ValidationError({"channel": "Choose email, sms or whatsapp."})
+        raise ValidationError({"channel": _("Choose email, sms or whatsapp.")})
     if not body:
-        raise ValidationError({"body": "Write the reply before sending it."})
+        raise ValidationError({"body": _("Write the reply before sending it.")})
     if channel in PHONE_CHANNELS and len(body) > SMS_MAX_LENGTH:
         label = CHANNEL_LABELS[channel]
-        raise ValidationError({"body": f"An {label} reply holds at most {SMS_MAX_LENGTH} characters."})
+        raise ValidationError(
+            {
+                "body": _("An %(channel)s reply holds at most %(count)s characters.")
+                % {"channel": label, "count": SMS_MAX_LENGTH}
+            }
+        )
     contact = follow_up.response.contact
     usable = {item["channel"]: item for item in follow_up_reply_channels(follow_up)}.get(channel) or {
         "channel": channel,
         "address": contact.phone,
-        "problem": _whatsapp_problem(contact.phone) if contact.phone else "no phone number",
+        "problem": _whatsapp_problem(contact.phone) if contact.phone else _("no phone number"),
     }
     if usable["problem"]:
-        raise ValidationError({"channel": f"The customer cannot be contacted by {channel}: {usable['problem']}."})
+        raise ValidationError(
+            {
+                "channel": _("The customer cannot be contacted by %(channel)s: %(problem)s.")
+                % {"channel": channel, "problem": usable["problem"]}
+            }
+        )
     thread = follow_up_thread_key(follow_up.pk)
     if channel == Channel.EMAIL:
         locale = pick_locale(follow_up.response.invitation.locale if follow_up.response.invitation_id else "")
@@ -242,7 +258,7 @@ def follow_up_snooze(*, follow_up: FollowUp, actor: User | None, until: date | N
     It stays due when it was due; the customer writing wakes it up.
     """
     if follow_up.status == FollowUp.Status.RESOLVED:
-        raise ValidationError({"until": "A resolved case cannot be snoozed."})
+        raise ValidationError({"until": _("A resolved case cannot be snoozed.")})
     if until is None:
         if follow_up.snoozed_until is None:
             return follow_up
@@ -252,9 +268,9 @@ def follow_up_snooze(*, follow_up: FollowUp, actor: User | None, until: date | N
         tz = _zone(follow_up.team.time_zone)
         today = timezone.now().astimezone(tz).date()
         if until <= today:
-            raise ValidationError({"until": "Choose a day after today."})
+            raise ValidationError({"until": _("Choose a day after today.")})
         if (until - today).days > 366:
-            raise ValidationError({"until": "Choose a day within a year."})
+            raise ValidationError({"until": _("Choose a day within a year.")})
         follow_up.snoozed_until = datetime.combine(until, follow_up.team.opens_at or time(9), tzinfo=tz)
         body = f"Snoozed until {until:%a %-d %b %Y}"
     follow_up.save(update_fields=["snoozed_until", "updated_at"])
@@ -281,7 +297,7 @@ def follow_ups_bulk_change(
                 elif action == "status":
                     follow_up_set_status(follow_up=follow_up, actor=actor, status=status)
                 else:
-                    raise ValidationError({"action": "Choose claim, assign or status."})
+                    raise ValidationError({"action": _("Choose claim, assign or status.")})
         except ValidationError as exc:
             refused.append(f"#{follow_up.pk}: {' '.join(exc.messages)}")
         else:

@@ -6,6 +6,7 @@ A resolution schedules its "did we fix it?" survey (`fix_checks`); a reopen make
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from feedback.models import FollowUp, FollowUpEntry, RootCause, User
 from feedback.services.fix_checks import fix_check_send, fix_checks_withdraw
@@ -41,7 +42,7 @@ def follow_up_undo_resolution(follow_up: FollowUp) -> list[str]:
 @transaction.atomic
 def follow_up_reopen(*, follow_up: FollowUp, actor: User) -> FollowUp:
     if follow_up.status != FollowUp.Status.RESOLVED:
-        raise ValidationError({"status": "Only a resolved case can be reopened."})
+        raise ValidationError({"status": _("Only a resolved case can be reopened.")})
     follow_up_reopen_due(follow_up, author=actor)
     follow_up_announce(follow_up, "follow_up.updated")
     return follow_up
@@ -53,14 +54,14 @@ def follow_up_resolve(
 ) -> FollowUp:
     errors = {}
     if root_cause is None:
-        errors["root_cause"] = "Choose the root cause before resolving."
+        errors["root_cause"] = _("Choose the root cause before resolving.")
     resolvable = [FollowUp.Outcome.RECOVERED, FollowUp.Outcome.NOT_RECOVERED, FollowUp.Outcome.UNREACHABLE]
     if outcome not in resolvable:
-        errors["outcome"] = "Choose the outcome: recovered, not recovered or unreachable."
+        errors["outcome"] = _("Choose the outcome: recovered, not recovered or unreachable.")
     # The row lock makes a double submission wait and then find the case resolved: one resolution, one check.
     follow_up.status = FollowUp.objects.select_for_update().values_list("status", flat=True).get(pk=follow_up.pk)
     if follow_up.status == FollowUp.Status.RESOLVED:
-        errors["status"] = "This case is already resolved."
+        errors["status"] = _("This case is already resolved.")
     if errors:
         raise ValidationError(errors)
     follow_up.status = FollowUp.Status.RESOLVED

@@ -1,8 +1,10 @@
-"""Agents and managers: creating them (the create_user command, the demo)."""
+"""Agents and managers: creating them (the create_user command, the demo), their own language."""
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from feedback.models import Team, User
 
@@ -23,3 +25,12 @@ def user_create(*, email: str, role: str, team_name: str = "", password: str | N
     team = Team.objects.get_or_create(name=team_name)[0] if team_name else None
     # A manager's powers come from the role (feedback.backends.RoleBackend), never from being a superuser.
     return User.objects.create_user(email=email, password=password, role=role, team=team, is_staff=role == "manager")
+
+
+def user_language_set(*, user: User, language: str) -> User:
+    """The person's own choice of language for their pages and emails ("" follows their browser)."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Choose one of the languages offered.")})
+    user.language = language
+    user.save(update_fields=["language"])
+    return user

@@ -8,28 +8,38 @@ from datetime import datetime
 
 from django import template
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from surveys.scoring import is_detractor, is_promoter
 
 register = template.Library()
 
 
+# The words of a score's band, for screen readers (the CSS class keeps the English key).
+BAND_LABELS = {
+    "detractor": pgettext_lazy("score band", "detractor"),
+    "passive": pgettext_lazy("score band", "passive"),
+    "promoter": pgettext_lazy("score band", "promoter"),
+}
+
+
 def _span(seconds: float) -> str:
     minutes = int(seconds // 60)
     if minutes < 60:
-        return f"{max(minutes, 1)} min"
+        return _("%(count)s min") % {"count": max(minutes, 1)}
     hours = minutes // 60
     if hours < 48:
-        return f"{hours} h"
-    return f"{hours // 24} d"
+        return _("%(count)s h") % {"count": hours}
+    return _("%(count)s d") % {"count": hours // 24}
 
 
 def relative_due(due_at: datetime, now: datetime) -> tuple[str, bool]:
     """("in 3 h", False) or ("overdue 2 h", True): whole minutes under an hour, hours under two days, then days."""
     seconds = (due_at - now).total_seconds()
     if seconds >= 0:
-        return f"in {_span(seconds)}", False
-    return f"overdue {_span(-seconds)}", True
+        return _("in %(span)s") % {"span": _span(seconds)}, False
+    return _("overdue %(span)s") % {"span": _span(-seconds)}, True
 
 
 @register.simple_tag
@@ -63,6 +73,11 @@ def score_band(response) -> str:
     if is_promoter(kind, response.score):
         return "promoter"
     return "passive"
+
+
+@register.filter
+def score_band_label(response) -> str:
+    return BAND_LABELS[score_band(response)]
 
 
 @register.filter

@@ -470,6 +470,37 @@ def test_user_deactivate_is_audited(manager_api, agent):
     assert (entry.object_type, entry.changes) == ("user", {"is_active": [True, False]})
 
 
+def test_a_manager_sets_someones_language_and_it_is_audited(manager_api, agent):
+    response = manager_api.patch(f"/api/users/{agent.pk}/", {"language": "fr"}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["language"] == "fr"
+    agent.refresh_from_db()
+    assert agent.language == "fr"
+    entry = AuditEntry.objects.get()
+    assert entry.changes == {"language": ["", "fr"]}
+
+
+def test_an_unknown_language_is_a_field_error_and_changes_nothing(manager_api, agent):
+    response = manager_api.patch(f"/api/users/{agent.pk}/", {"language": "de"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"language": ['"de" is not a valid choice.']}
+    agent.refresh_from_db()
+    assert agent.language == ""
+    assert not AuditEntry.objects.exists()
+
+
+def test_an_invitation_may_carry_the_newcomers_language(manager_api, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_api.post(
+            "/api/users/", {"email": "lea@example.com", "role": "agent", "language": "fr"}, format="json"
+        )
+
+    assert response.status_code == 201, response.json()
+    assert User.objects.get(email="lea@example.com").language == "fr"
+
+
 def test_routing_rule_checks_scores_and_team(manager_api):
     survey = SurveyFactory(kind="csat")
     response = manager_api.post(

@@ -252,6 +252,18 @@ def test_console_invite_then_the_person_sets_a_password(client, manager, outbox,
     assert User.objects.get(email="ann@example.com").check_password("correct horse battery")
 
 
+def test_console_sets_a_persons_language(client, manager, agent):
+    client.force_login(manager)
+    page = client.get(f"/settings/people/{agent.pk}/").content.decode()
+    assert '<option value="" selected>Their browser&#x27;s language</option>' in page
+
+    response = client.post(f"/settings/people/{agent.pk}/", {"role": "agent", "is_active": "on", "language": "fr"})
+
+    assert response.status_code == 302
+    agent.refresh_from_db()
+    assert agent.language == "fr"
+
+
 def test_console_audit_trail_lists_who_changed_what(client, manager):
     client.force_login(manager)
     client.post("/settings/api-keys/", {"name": "Shop", "scopes": ["events:write"]})

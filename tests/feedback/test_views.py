@@ -486,3 +486,59 @@ def test_follow_up_page_replies_on_whatsapp_in_the_session_and_says_why_not_afte
     assert refused.status_code == 400
     assert "The customer cannot be contacted by whatsapp: no open WhatsApp session" in refused.content.decode()
     assert Message.objects.count() == 1
+
+
+def test_a_french_speaking_agent_reads_the_inbox_in_french(client, team):
+    agent = UserFactory(team=team, language="fr")
+    now = timezone.now()
+    FollowUpFactory(
+        team=team, due_at=now + timedelta(hours=3, minutes=30), priority="high", response=ResponseFactory(score=2)
+    )
+    FollowUpFactory(team=team, due_at=now - timedelta(hours=2, minutes=30))
+    client.force_login(agent)
+
+    html = client.get(reverse("follow-up-inbox"), {"view": "all"}).content.decode()
+
+    assert "<title>Boîte de réception · Closeloop</title>" in html
+    assert '<p class="summary" id="summary">2 cas dans Tous.</p>' in html
+    assert "<legend>Avec les cas cochés</legend>" in html
+    assert '<button type="submit" name="action" value="claim">Prendre en charge</button>' in html
+    assert '<span class="priority-high">Priorité haute</span>' in html
+    assert "dans 3 h</time>" in html
+    assert "en retard de 2 h</time>" in html
+    assert '<span class="visually-hidden"> sur 10, détracteur</span>' in html
+    assert "<summary>Raccourcis clavier</summary>" in html
+    assert "Follow-ups" not in html
+
+
+def test_a_french_speaking_agent_reads_a_case_in_french(client, team):
+    agent = UserFactory(team=team, language="fr", email="marie@closeloop.test")
+    RootCauseFactory()
+    follow_up = FollowUpFactory(team=team, assignee=agent, response=ResponseFactory(score=1, comment="Colis abîmé"))
+    client.force_login(agent)
+
+    html = client.get(reverse("follow-up-detail", args=[follow_up.pk])).content.decode()
+
+    assert f"<title>Cas n° {follow_up.pk} · Closeloop</title>" in html
+    assert f"Équipe {team.name} · attribué à marie@closeloop.test" in html
+    assert '<h2 id="thread-title">Conversation</h2>' in html
+    assert '<h2 id="reply-title">Répondre au client</h2>' in html
+    assert '<h2 id="resolve-title">Résoudre</h2>' in html
+    assert '<label for="id_root_cause">Cause racine</label>' in html
+    assert '<option value="" selected>Choisissez le résultat</option>' in html
+    assert '<option value="recovered">Client reconquis</option>' in html
+    assert '<span class="status status-new" id="case-status">Nouveau</span>' in html
+    assert '<button type="submit">Envoyer la réponse</button>' in html
+
+
+def test_a_refused_action_is_explained_in_the_agents_language(client, team):
+    agent = UserFactory(team=team, language="fr")
+    follow_up = FollowUpFactory(team=team)
+    client.force_login(agent)
+
+    response = client.post(
+        reverse("follow-up-snooze", args=[follow_up.pk]), {"until": timezone.localdate().isoformat()}
+    )
+
+    assert response.status_code == 400
+    assert "Choisissez un jour après aujourd&#x27;hui." in response.content.decode()
