@@ -46,20 +46,29 @@ def _property_agent(rule: RoutingRule, facts: ResponseFacts) -> User | None:
     return User.objects.filter(email__iexact=str(email).strip(), is_active=True).first()
 
 
-def _strategy_agent(rule: RoutingRule, facts: ResponseFacts) -> User | None:
-    strategy = rule.team.assignment if rule.assignment == RoutingRule.Assignment.TEAM else rule.assignment
-    if strategy == RoutingRule.Assignment.ROUND_ROBIN:
-        return _round_robin_agent(rule.team)
-    if strategy == RoutingRule.Assignment.PROPERTY:
-        return _property_agent(rule, facts)
-    if strategy == RoutingRule.Assignment.LEAST_OPEN:
-        return _least_open_agent(rule.team)
+def _agent_by(strategy: str, team: Team) -> User | None:
+    if strategy == Team.Assignment.ROUND_ROBIN:
+        return _round_robin_agent(team)
+    if strategy == Team.Assignment.LEAST_OPEN:
+        return _least_open_agent(team)
     return None
+
+
+def _given_a_case(agent: User | None) -> User | None:
+    if agent is not None:
+        User.objects.filter(pk=agent.pk).update(last_assigned_at=timezone.now())
+    return agent
+
+
+def team_assignee(team: Team) -> User | None:
+    """The agent the team's own strategy names, or None for the team queue. Call in a transaction."""
+    return _given_a_case(_agent_by(team.assignment, team))
 
 
 def assignee_for(rule: RoutingRule, facts: ResponseFacts) -> User | None:
     """The agent the rule's strategy (or its team's) names, or None for the team queue. Call in a transaction."""
-    agent = _strategy_agent(rule, facts)
-    if agent is not None:
-        User.objects.filter(pk=agent.pk).update(last_assigned_at=timezone.now())
-    return agent
+    if rule.assignment == RoutingRule.Assignment.TEAM:
+        return team_assignee(rule.team)
+    if rule.assignment == RoutingRule.Assignment.PROPERTY:
+        return _given_a_case(_property_agent(rule, facts))
+    return _given_a_case(_agent_by(rule.assignment, rule.team))
