@@ -421,6 +421,27 @@ def test_a_row_locked_by_the_product_is_skipped_not_waited_for():
     assert main_connection.vendor == "postgresql"
 
 
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_commits_without_waiting_for_its_wal_flush_and_gives_up_on_a_lock_wait(monkeypatch):
+    _provider_events(1)
+    seen = []
+
+    def settings_in_batch(size):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('synchronous_commit'), current_setting('lock_timeout')")
+            seen.append(cursor.fetchone())
+
+    _spy_on_batches(monkeypatch, "provider_events", during=settings_in_batch)
+
+    purge_expired(kinds=["provider_events"], now=NOW)
+
+    assert seen == [("off", "500ms")]
+    with connection.cursor() as cursor:  # for the batch's transaction only (SET LOCAL)
+        cursor.execute("SELECT current_setting('synchronous_commit')")
+        assert cursor.fetchone() == ("on",)
+
+
 def _plan(kind: str) -> str:
     purgeable = next(purgeable for purgeable in purgeables() if purgeable.kind == kind)
     walk = retention._Walk(purgeable, retention.PurgeReport(kind=kind, label="", days=1, cutoff=NOW), largest=500)
