@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.views import healthz, metrics, readyz
-from feedback.forms import SignInForm
+from console.sso import SignInView
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/follow-ups/", permanent=False)),
@@ -18,7 +18,7 @@ urlpatterns = [
         RedirectView.as_view(url="/admin/integrations/%(model)s/%(rest)s", permanent=True, query_string=True),
     ),
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=SignInForm), name="login"),
+    path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("console.accounts")),
     path("", include("console.urls")),

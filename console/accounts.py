@@ -1,11 +1,13 @@
 """Password reset and the set-password link of an invitation: Django's own views and tokens; the email goes
-out as a Message row like every other, in Closeloop's words."""
+out as a Message row like every other, in Closeloop's words. And the two addresses of sign-in with the
+company's identity provider (console/sso.py)."""
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
 from django.urls import path
 
 from console.services import set_password_link, staff_email_send
+from console.sso import ProviderSignInCallback, ProviderSignInStart
 
 
 class EmailedResetForm(PasswordResetForm):
@@ -19,6 +21,9 @@ class EmailedResetForm(PasswordResetForm):
 
 
 urlpatterns = [
+    # The names are mozilla-django-oidc's own, which it reverses.
+    path("accounts/oidc/start/", ProviderSignInStart.as_view(), name="oidc_authentication_init"),
+    path("accounts/oidc/callback/", ProviderSignInCallback.as_view(), name="oidc_authentication_callback"),
     path(
         "accounts/password-reset/",
         auth_views.PasswordResetView.as_view(form_class=EmailedResetForm),

@@ -6,4 +6,4 @@ class ConsoleConfig(AppConfig):
     verbose_name = "Manager's console"
 
     def ready(self) -> None:
-        from console import receivers  # noqa: F401  (connects the audit of erasures and exports)
+        from console import checks, receivers  # noqa: F401  (sign-in settings' checks; the audit of erasures, exports, rotations)

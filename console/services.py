@@ -117,9 +117,16 @@ def _actor_label(actor: Actor) -> str:
 
 
 def audit_record(
-    *, actor: Actor, action: str, obj: models.Model, before: dict | None = None, after: dict | None = None
+    *,
+    actor: Actor,
+    action: str,
+    obj: models.Model,
+    before: dict | None = None,
+    after: dict | None = None,
+    actor_label: str = "",
 ) -> AuditEntry | None:
-    """Record a change; an update that changed nothing records nothing."""
+    """Record a change; an update that changed nothing records nothing. `actor_label` names an actor that is
+    neither a person nor a key (a sign-in with the identity provider)."""
     before, after = before or {}, after or {}
     changes = {
         name: [before.get(name), after.get(name)]
@@ -130,7 +137,7 @@ def audit_record(
         return None
     return AuditEntry.objects.create(
         actor=actor if isinstance(actor, User) else None,
-        actor_label=_actor_label(actor),
+        actor_label=actor_label or _actor_label(actor),
         action=action,
         object_type=obj._meta.model_name,
         object_id=str(obj.pk),

@@ -1,4 +1,4 @@
-"""Sign-in by email and password, and what a role may do in the admin.
+"""Sign-in by email and password (unless PASSWORD_SIGN_IN is off), and what a role may do in the admin.
 
 A manager is not a Django superuser: their role grants every permission on the product's own models
 (surveys, cases, webhooks, keys, people...), and nothing on Django's auth tables or on who is a
@@ -6,6 +6,7 @@ superuser. `manage.py createsuperuser` still makes a true superuser for the oper
 """
 
 from axes.backends import AxesStandaloneBackend
+from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 
 # The apps whose models a manager administers (the product's; not `auth`, `sessions`, `admin`, `axes`).
@@ -13,6 +14,12 @@ MANAGED_APPS = frozenset({"notifications", "surveys", "feedback", "insights", "i
 
 
 class RoleBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        # PASSWORD_SIGN_IN=false leaves signing in to the identity provider, on every form (the admin's too).
+        if not settings.PASSWORD_SIGN_IN:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
     def _is_manager(self, user_obj) -> bool:
         return bool(user_obj.is_active and getattr(user_obj, "is_manager", False))
 

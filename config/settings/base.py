@@ -140,6 +140,7 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "feedback.backends.SignInThrottleBackend",
     "feedback.backends.RoleBackend",
+    "console.sso.ProviderSignInBackend",
 ]
 AXES_FAILURE_LIMIT = 10
 AXES_COOLOFF_TIME = timedelta(minutes=15)  # the lock page says 15 minutes
@@ -149,6 +150,37 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Sign-ins coming back from the identity provider are not password attempts: not counted (console/sso.py).
+AXES_WHITELIST_CALLABLE = "console.sso.axes_skips_provider_callback"
+
+# --- Sign-in with the company's identity provider (docs/sign-in.md) ------------------------------------
+# OpenID Connect through mozilla-django-oidc, on when OIDC_RP_CLIENT_ID is set. Endpoints are read from the
+# issuer's discovery document unless given; console/checks.py refuses an incomplete or unsafe set at start.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").rstrip("/")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="your company account")  # "Sign in with <name>"
+# Who may sign in: an email the provider says is verified (this claim true), in one of these domains.
+OIDC_ALLOWED_EMAIL_DOMAINS = [d.lower() for d in env.list("OIDC_ALLOWED_EMAIL_DOMAINS", default=[])]
+OIDC_EMAIL_VERIFIED_CLAIM = env.str("OIDC_EMAIL_VERIFIED_CLAIM", default="email_verified")
+# Someone unknown to Closeloop is created at their first sign-in only when this is on, with OIDC_DEFAULT_ROLE.
+OIDC_CREATE_USERS = env.bool("OIDC_CREATE_USERS", default=False)
+OIDC_DEFAULT_ROLE = env.str("OIDC_DEFAULT_ROLE", default="agent")
+# Roles from a claim (e.g. "groups"): a person with any of OIDC_MANAGER_GROUPS in it is a manager, anyone else
+# an agent, set again at every sign-in. Empty: roles are kept in Closeloop (the console's people page).
+OIDC_ROLES_CLAIM = env.str("OIDC_ROLES_CLAIM", default="")
+OIDC_MANAGER_GROUPS = env.list("OIDC_MANAGER_GROUPS", default=[])
+# false: only the provider signs people in (the sign-in page shows its button alone; the admin's form refuses).
+PASSWORD_SIGN_IN = env.bool("PASSWORD_SIGN_IN", default=True)
+# What mozilla-django-oidc reads besides the above: every provider named in docs/sign-in.md signs RS256.
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français")]
