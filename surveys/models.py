@@ -29,6 +29,11 @@ class AnswerChannel(models.TextChoices):
 PUBLIC_CHANNELS = (AnswerChannel.LINK, AnswerChannel.KIOSK)
 
 
+# The web widget's anonymous visitors are contacts whose external id is this prefix and the random id the snippet
+# keeps in the host page's localStorage (surveys.services.widget).
+VISITOR_PREFIX = "web-visitor:"
+
+
 class Contact(models.Model):
     """A customer we may ask; matched by external id, then email, then phone."""
 
@@ -50,6 +55,14 @@ class Contact(models.Model):
             models.UniqueConstraint(fields=["email"], condition=~Q(email=""), name="contact_unique_email"),
             models.UniqueConstraint(
                 fields=["external_id"], condition=~Q(external_id=""), name="contact_unique_external_id"
+            ),
+        ]
+        indexes = [
+            # The retention purge walks the widget's visitors by age (surveys/retention.py), not every contact.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(external_id__startswith=VISITOR_PREFIX),
+                name="contact_visitor_retention_idx",
             ),
         ]
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db.models import Exists, OuterRef
 
 from config.retention import Purgeable
-from surveys.models import Answer, Event, Invitation, Question, Response
+from surveys.models import VISITOR_PREFIX, Answer, Contact, Event, Invitation, Question, Response
 
 
 def _events_rows():
@@ -41,6 +41,22 @@ def _free_text_answers_purge(ids: list[int], now: datetime) -> int:
     return Answer.objects.filter(pk__in=ids).update(value="")
 
 
+def _web_visitors_rows():
+    # A visitor the widget never surveyed holds only a random id the page made up (and a name or locale the page
+    # gave): nothing counts it. A visitor surveyed stays with their invitation, as any contact does.
+    return Contact.objects.filter(external_id__startswith=VISITOR_PREFIX, email="", phone="").filter(
+        ~Exists(Invitation.objects.filter(contact_id=OuterRef("pk"))),
+        ~Exists(Event.objects.filter(contact_id=OuterRef("pk"))),
+        ~Exists(Response.objects.filter(contact_id=OuterRef("pk"))),
+    )
+
+
+def _web_visitors_purge(ids: list[int], now: datetime) -> int:
+    # The batch's rows are locked (FOR UPDATE): no invitation or event can point at them before they go. Counted:
+    # the visitors themselves, not what other apps' rows went with them.
+    return Contact.objects.filter(pk__in=ids).delete()[1].get(Contact._meta.label, 0)
+
+
 PURGEABLES = [
     Purgeable(
         kind="events",
@@ -69,5 +85,13 @@ PURGEABLES = [
         rows=_free_text_answers_rows,
         purge=_free_text_answers_purge,
         blanks=True,
+    ),
+    Purgeable(
+        kind="web_visitors",
+        label="web visitors never surveyed",
+        setting="RETENTION_EVENTS_DAYS",
+        clock="created_at",
+        rows=_web_visitors_rows,
+        purge=_web_visitors_purge,
     ),
 ]

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from notifications.models import Channel
 from notifications.selectors import recipient_opted_out
-from surveys.models import AnswerChannel, Contact, Invitation, PublishableKey, Question, Response
+from surveys.models import VISITOR_PREFIX, AnswerChannel, Contact, Invitation, PublishableKey, Question, Response
 from surveys.scales import pick_locale
 from surveys.selectors import invitation_get_by_token, questions_for_score
 from surveys.services import fatigue
@@ -35,8 +35,6 @@ RECENTLY_ASKED = "recently_asked"
 ALREADY_ANSWERED = "already_answered"
 THROTTLED = fatigue.THROTTLED
 OPTED_OUT = fatigue.OPTED_OUT
-# Anonymous visitors are named by the random id the snippet keeps in the host page's localStorage.
-VISITOR_PREFIX = "web-visitor:"
 
 
 @dataclass(frozen=True)

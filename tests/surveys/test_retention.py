@@ -1,12 +1,13 @@
-"""surveys/retention.py: events that led to no survey, comments and free-text answers, each at its age boundary."""
+"""surveys/retention.py: events that led to no survey, comments and free-text answers, web visitors never surveyed,
+each at its age boundary."""
 
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from surveys.models import Answer, Event, Question, Response
-from tests.factories import EventFactory, InvitationFactory, ResponseFactory
+from surveys.models import VISITOR_PREFIX, Answer, Contact, Event, Question, Response
+from tests.factories import ContactFactory, EventFactory, InvitationFactory, ResponseFactory
 from workspace.services.retention import purge_expired
 
 pytestmark = pytest.mark.django_db
@@ -78,3 +79,28 @@ def test_free_text_answers_of_an_answer_without_comment_go_at_their_age(settings
     assert report.removed == 1
     assert Answer.objects.get(pk=older.pk).value == ""
     assert Answer.objects.get(pk=boundary.pk).value == "Fine"
+
+
+def test_web_visitors_never_surveyed_go_at_their_age_and_every_other_contact_stays(settings):
+    settings.RETENTION_EVENTS_DAYS = "365"
+
+    def visitor(n: int, days: int, seconds: int = 0, **fields) -> Contact:
+        contact = ContactFactory(email="", phone="", external_id=f"{VISITOR_PREFIX}{n:08d}", **fields)
+        return _age(contact, "created_at", days, seconds)
+
+    gone = visitor(1, 365, -1, name="Jeanne")  # a name the page gave, and never shown a survey (sampled out)
+    boundary = visitor(2, 365)
+    surveyed = visitor(3, 900)
+    InvitationFactory(contact=surveyed, event=None)
+    with_event = visitor(4, 900)
+    EventFactory(contact=with_event)
+    customer = _age(ContactFactory(), "created_at", 900)  # known by an email: a customer, not a visitor
+    by_id = _age(ContactFactory(email="", external_id="shopify:42"), "created_at", 900)
+
+    [report] = purge_expired(kinds=["web_visitors"], now=NOW)
+
+    assert report.removed == 1
+    assert not Contact.objects.filter(pk=gone.pk).exists()
+    assert set(Contact.objects.values_list("pk", flat=True)) >= {
+        boundary.pk, surveyed.pk, with_event.pk, customer.pk, by_id.pk
+    }  # fmt: skip

@@ -44,6 +44,7 @@ KINDS = [
     "events",
     "comments",
     "free_text_answers",
+    "web_visitors",
     "closed_cases",
     "theme_quotes",
     "webhook_deliveries",
