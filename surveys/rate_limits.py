@@ -1,17 +1,14 @@
 """Per-address request counts for the public pages and endpoints that take no credential (the respondent page,
 the web widget, a survey's public link): one atomic cache counter per address and window, shared by every web
-process."""
+process (one Redis round trip per request: `config.cache.cache_count`)."""
 
-from django.core.cache import cache
+from django.core.cache import caches
+
+from config.cache import cache_count
 
 
 def _over(scope: str, address: str, limit: int, seconds: int) -> bool:
-    key = f"surveys:{scope}-rate:{address}"
-    cache.add(key, 0, timeout=seconds)
-    try:
-        return cache.incr(key) > limit
-    except ValueError:  # expired between add and incr
-        return False
+    return cache_count(caches["default"], f"surveys:{scope}-rate:{address}", seconds) > limit
 
 
 def address_over_limit(*, scope: str, address: str, per_minute: int) -> bool:

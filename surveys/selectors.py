@@ -101,18 +101,26 @@ def _intake_copy_changed(sender, **kwargs) -> None:
 
 
 def invitation_get_by_token(*, token: str) -> Invitation | None:
-    """The invitation behind a link, or None for unknown, malformed, cancelled or expired links."""
+    """The invitation behind a link, or None for unknown, malformed, cancelled or expired links.
+
+    Read with its survey, contact and response (`invitation_response`) in one statement: the respondent
+    page needs all four on every request. The token's hash is unique, so no ordering or limit is asked."""
     if not token.isalnum() or len(token) > 128:
         return None
-    invitation = (
+    found = list(
         Invitation.objects.filter(token_hash=token_hash(token))
         .exclude(status__in=[Invitation.Status.CANCELLED, Invitation.Status.EXPIRED])
-        .select_related("survey", "contact")
-        .first()
+        .select_related("survey", "response")
     )
+    invitation = found[0] if found else None
     if invitation is None or invitation.expires_at <= timezone.now():
         return None
     return invitation
+
+
+def invitation_response(invitation: Invitation) -> Response | None:
+    """The invitation's response, or None; read with it by `invitation_get_by_token`."""
+    return getattr(invitation, "response", None)  # a missing reverse one-to-one raises an AttributeError
 
 
 def contact_get_by_identifier(*, identifier: str) -> Contact | None:

@@ -27,7 +27,7 @@ from surveys.models import PUBLIC_CHANNELS, AnswerChannel, Invitation, Question,
 from surveys.rate_limits import address_over_limit
 from surveys.scales import pick_locale, score_buttons
 from surveys.scanners import automatic_reason
-from surveys.selectors import invitation_get_by_token, questions_for_score, survey_link_of
+from surveys.selectors import invitation_get_by_token, invitation_response, questions_for_score, survey_link_of
 from surveys.services.links import kiosk_answer_end, link_contact_set
 from surveys.services.responses import (
     PageOutcome,
@@ -137,6 +137,14 @@ def _public_context(invitation: Invitation) -> dict:
     return context
 
 
+def _invitation_context(invitation: Invitation) -> dict:
+    locale = pick_locale(invitation.locale)
+    return {
+        **survey_context(invitation.survey, locale, invitation.properties.get("question_product_name", "")),
+        **_public_context(invitation),
+    }
+
+
 @csrf_exempt  # replaced by the stricter-than-nothing check just below, not dropped
 @decorator_from_middleware(_RespondentCsrf)
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -146,18 +154,16 @@ def survey_respond(request, token: str) -> HttpResponse:
     invitation = invitation_get_by_token(token=token)
     if invitation is None:
         return _not_found(request)
+    step = (request.POST if request.method == "POST" else request.GET).get("step", "")
+    if request.method == "POST" and step not in ("comment", "question"):
+        # A score: the page's wording and brand are built only if it has to be shown again (an error).
+        return _save_score(request, invitation)
     locale = pick_locale(invitation.locale)
     scale = invitation.survey.scale
-    context = {
-        **survey_context(invitation.survey, locale, invitation.properties.get("question_product_name", "")),
-        **_public_context(invitation),
-    }
-    current = Response.objects.filter(invitation=invitation).first()
-    step = (request.POST if request.method == "POST" else request.GET).get("step", "")
-    if request.method == "POST" and step in ("comment", "question"):
-        return _save_step(request, current, step, context)
+    context = _invitation_context(invitation)
+    current = invitation_response(invitation)
     if request.method == "POST":
-        return _save_score(request, invitation, context)
+        return _save_step(request, current, step, context)
     if current and step == "change":
         return _change_page(request, current, context)
     if current and step == "thanks":
@@ -226,10 +232,11 @@ def _with_owner_cookie(request, page: HttpResponse, outcome: PageOutcome, invita
     return page
 
 
-def _save_score(request, invitation: Invitation, context: dict) -> HttpResponse:
+def _save_score(request, invitation: Invitation) -> HttpResponse:
     scale = invitation.survey.scale
     score = _parse_score(request.POST.get("score"))
     if score is None or score not in scale.scores:
+        context = _invitation_context(invitation)
         return _score_error(request, context, context["words"]["score_error"].format(low=scale.low, high=scale.high))
     try:
         outcome = response_submit_from_page(
@@ -242,6 +249,7 @@ def _save_score(request, invitation: Invitation, context: dict) -> HttpResponse:
             change=_change_allowed(request, invitation),
         )
     except ValidationError:
+        context = _invitation_context(invitation)
         return _score_error(request, context, context["words"]["closed"])
     if outcome.change_step:
         return HttpResponseRedirect(f"{request.path}?step=change")

@@ -54,7 +54,7 @@ def response_submit(*, invitation: Invitation, score: int, comment: str | None =
         raise ValidationError({"invitation": "This survey is closed."})
     with transaction.atomic():
         # Locking the invitation serialises concurrent submissions of the same link.
-        Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+        _invitation_lock(invitation)
         response, created = Response.objects.get_or_create(
             invitation=invitation,
             defaults={
@@ -86,6 +86,11 @@ def response_submit(*, invitation: Invitation, score: int, comment: str | None =
             response.save(update_fields=[*changed, "updated_at"])
         _announce_on_commit(response, created=created, changed=tuple(changed))
     return response
+
+
+def _invitation_lock(invitation: Invitation) -> None:
+    """Lock the invitation's row until the transaction ends (its id only is read)."""
+    list(Invitation.objects.select_for_update().filter(pk=invitation.pk).values_list("pk", flat=True))
 
 
 def _burst_key(invitation: Invitation) -> str:
@@ -151,8 +156,10 @@ def response_submit_from_page(
     with transaction.atomic():
         # Scanners post a link's scores in parallel: the invitation's row lock makes each read of
         # the burst see the one written before it, whichever web process served it.
-        Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
-        current = Response.objects.filter(invitation=invitation).first()
+        _invitation_lock(invitation)
+        # Read after the lock, in a statement of its own: an answer committed while this request waited
+        # for the lock is then seen (a join in the locking statement would read the older snapshot).
+        current = next(iter(Response.objects.filter(invitation=invitation)), None)
         now = timezone.now().timestamp()
         burst = cache.get(_burst_key(invitation))
         if burst is None or now - burst["last"] > window:
@@ -178,7 +185,8 @@ def response_submit_from_page(
             return PageOutcome(current, recorded=False)
         reason = automatic_reason(
             user_agent=user_agent,
-            seconds_since_sent=_seconds_since_sent(invitation),
+            # Only the page's own confirmation is judged by its timing: a tap reads no message.
+            seconds_since_sent=_seconds_since_sent(invitation) if auto_confirm else None,
             auto_confirm=auto_confirm,
             in_burst=False,
             delivery_seconds=settings.SCANNER_DELIVERY_SECONDS,

@@ -1,8 +1,10 @@
 import os
 
 import pytest
+import time_machine
+from django.core.cache.backends.locmem import LocMemCache
 
-from config.cache import RedisCache
+from config.cache import RedisCache, cache_count
 
 REDIS_URL = os.environ.get("CELERY_BROKER_URL", "")
 
@@ -39,3 +41,52 @@ def test_the_shared_client_stores_and_counts_as_django_redis_cache_does():
     assert cache.incr("count") == 1
     assert cache.incr("count") == 2
     cache.delete_many(["word", "count"])
+
+
+@pytest.fixture
+def redis_cache():
+    cache = RedisCache(REDIS_URL, {"KEY_PREFIX": "test-config-cache-count"})
+    cache.delete("hits")
+    yield cache
+    cache.delete("hits")
+
+
+@pytest.mark.skipif(not REDIS_URL.startswith("redis://"), reason="needs a Redis (CELERY_BROKER_URL), as in CI")
+def test_cache_count_on_redis_counts_in_one_command_and_expires_with_the_window(redis_cache):
+    client = redis_cache._cache.get_client(write=True)
+    sent = []
+    original = client.connection_pool.get_connection
+
+    def counted(*args, **kwargs):
+        sent.append(1)
+        return original(*args, **kwargs)
+
+    first = cache_count(redis_cache, "hits", 60)  # loads the script into Redis when it is not there yet
+    client.connection_pool.get_connection = counted
+    try:
+        counts = [cache_count(redis_cache, "hits", 60) for _ in range(2)]
+    finally:
+        client.connection_pool.get_connection = original
+
+    assert [first, *counts] == [1, 2, 3]
+    assert len(sent) == 2  # one command, one round trip, per count
+    assert 55 < client.ttl(redis_cache.make_key("hits")) <= 60  # the window started at the first count
+    assert redis_cache.get("hits") == 3
+
+
+@pytest.mark.skipif(not REDIS_URL.startswith("redis://"), reason="needs a Redis (CELERY_BROKER_URL), as in CI")
+def test_cache_count_on_redis_starts_again_after_the_window(redis_cache):
+    cache_count(redis_cache, "hits", 1)
+    cache_count(redis_cache, "hits", 1)
+    redis_cache._cache.get_client(write=True).delete(redis_cache.make_key("hits"))  # the window's expiry
+
+    assert cache_count(redis_cache, "hits", 1) == 1
+
+
+def test_cache_count_in_process_counts_and_starts_again_after_the_window():
+    cache = LocMemCache("test-cache-count", {})
+
+    with time_machine.travel("2026-03-02 10:00:00+00:00") as traveller:
+        assert [cache_count(cache, "hits", 60) for _ in range(2)] == [1, 2]
+        traveller.shift(61)
+        assert cache_count(cache, "hits", 60) == 1

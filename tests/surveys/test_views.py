@@ -280,6 +280,38 @@ def test_survey_respond_rate_limit_resets_after_a_minute(client, invitation, set
         assert client.get(url(invitation)).status_code == 200
 
 
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
+
+
+@pytest.mark.parametrize("answered", [False, True])
+def test_survey_respond_page_reads_the_database_once(client, invitation, answered, django_assert_num_queries):
+    if answered:
+        ResponseFactory(invitation=invitation, score=7)
+    client.get(url(invitation))  # the branding, cached for every page after the first
+
+    with django_assert_num_queries(1):  # the invitation, its survey and its response, in one statement
+        page = client.get(url(invitation))
+
+    assert page.status_code == 200
+    assert ('value="7" aria-label="7" checked' in page.content.decode()) is answered
+
+
+def test_survey_respond_answer_writes_in_one_transaction_and_announces_once(
+    client, invitation, announced, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    client.get(url(invitation))
+
+    # read the invitation; then, in one transaction: lock it, read its response, insert the response and its
+    # announcement (the savepoint and its release stand for BEGIN and COMMIT inside the test's transaction)
+    with django_assert_num_queries(7), django_capture_on_commit_callbacks() as published:
+        page = client.post(url(invitation), {"score": "9"}, HTTP_USER_AGENT=BROWSER)
+
+    assert page.status_code == 302
+    assert len(published) == 1  # one task for the broker, after commit
+    published[0]()
+    assert announced == [(Response.objects.get().pk, True)]
+
+
 @pytest.mark.parametrize(
     "contact_locale,properties,expected",
     [
@@ -500,9 +532,9 @@ def test_survey_respond_question_page_queries_do_not_grow_with_questions(
     ]
     ResponseFactory(invitation=invitation, score=9)
 
-    # invitation, branding (cached for a minute; each test starts with an empty cache), response,
+    # invitation with its response, branding (cached for a minute; each test starts with an empty cache),
     # questions (for the page and its progress), answer given
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         page = client.get(url(invitation) + f"?step=question&q={questions[-1].pk}")
 
     assert page.status_code == 200
