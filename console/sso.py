@@ -69,6 +69,13 @@ def provider_setting(name: str, *default):
     return value
 
 
+def issuer_matches(claimed, issuer: str) -> bool:
+    """Whether an ID token's `iss` names the configured issuer. Google signs some tokens with the bare host
+    `accounts.google.com` (its documentation allows both forms), so a claim without a scheme is read as https."""
+    claimed = str(claimed or "").rstrip("/")
+    return (claimed if "://" in claimed else f"https://{claimed}") == issuer
+
+
 def provider_redirect_uri() -> str:
     # SITE_URL, not the request's host: the address registered at the provider, behind a TLS proxy too.
     return settings.SITE_URL + reverse("oidc_authentication_callback")
@@ -199,7 +206,7 @@ class ProviderSignInBackend(OIDCAuthenticationBackend):
         payload = super().verify_token(token, **kwargs)
         audience = payload.get("aud")
         audiences = audience if isinstance(audience, list) else [audience]
-        if str(payload.get("iss", "")).rstrip("/") != settings.OIDC_ISSUER or self.OIDC_RP_CLIENT_ID not in audiences:
+        if not issuer_matches(payload.get("iss"), settings.OIDC_ISSUER) or self.OIDC_RP_CLIENT_ID not in audiences:
             raise SuspiciousOperation("The ID token was issued by another provider or for another client.")
         return payload
 

@@ -12,6 +12,7 @@ from django.contrib.messages import get_messages
 from django.test import Client
 
 from console.models import AuditEntry
+from console.sso import issuer_matches
 from feedback.models import User
 from tests.factories import ManagerFactory, UserFactory
 from tests.fakes.oidc_provider import FakeOIDCProvider
@@ -237,6 +238,7 @@ def test_another_browser_cannot_use_the_callback(client, provider):
         {"nonce": "another-nonce"},  # a token minted for another sign-in
         {"aud": "another-client"},  # a token for another application of the same provider
         {"iss": "http://127.0.0.1:9/other-issuer"},
+        {"exp": 1_000_000_000},  # expired in 2001
     ],
 )
 def test_an_id_token_failing_its_checks_is_refused(client, provider, forged):
@@ -285,6 +287,8 @@ def test_the_sign_in_page_offers_the_provider_and_password_sign_in_can_be_turned
     page = client.get("/accounts/login/?next=/settings/").content.decode()
     assert 'href="/accounts/oidc/start/?next=/settings/">Sign in with Acme SSO</a>' in page
     assert 'name="password"' in page
+    french = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Se connecter avec Acme SSO" in french and "Mot de passe oublié ?" in french
 
     settings.PASSWORD_SIGN_IN = False
     page = client.get("/accounts/login/").content.decode()
@@ -318,3 +322,18 @@ def test_a_provider_that_cannot_be_reached_is_a_message_on_the_sign_in_page(clie
     response = client.get("/accounts/oidc/start/")
 
     assert refusal(client, response) == "Acme SSO cannot be reached right now. Try again in a minute."
+
+
+@pytest.mark.parametrize(
+    ("claimed", "matches"),
+    [
+        ("https://accounts.google.com", True),
+        ("accounts.google.com", True),  # Google's other form of its own issuer
+        ("https://accounts.google.com/", True),
+        ("http://accounts.google.com", False),
+        ("https://accounts.google.com.evil.test", False),
+        (None, False),
+    ],
+)
+def test_an_issuer_matches_only_the_configured_one(claimed, matches):
+    assert issuer_matches(claimed, "https://accounts.google.com") is matches
