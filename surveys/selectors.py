@@ -2,20 +2,22 @@
 
 API keys and trigger rules are read on every intake request and change rarely: each web process keeps
 its own copies (no round trip, nothing unpickled) while a shared version in Django's cache stays the
-same, which costs one cache read per lookup. Saving, deleting or revoking a key, a rule or a survey
-writes a new version, and every process reads afresh from its next lookup on. Copies are also
-dropped after `INTAKE_CACHE_SECONDS`: with the in-process cache (no `CACHE_URL`) a version is seen by
-its own process only, so another process may use old values until then; a shared cache (`CACHE_URL` on
-Redis) forgets at once.
+same, which costs one cache read per request (per lookup outside requests). Saving, deleting or
+revoking a key, a rule or a survey writes a new version, and every process reads afresh from its next
+lookup on. Copies are also dropped after `INTAKE_CACHE_SECONDS`: with the in-process cache (no
+`CACHE_URL`) a version is seen by its own process only, so another process may use old values until
+then; a shared cache (`CACHE_URL` on Redis) forgets at once.
 """
 
 import threading
 import time
 import uuid
+from contextvars import ContextVar
 from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.db.models.signals import post_delete, post_save
@@ -42,15 +44,33 @@ class _IntakeCopies:
 
 _copies = _IntakeCopies("")
 _copies_lock = threading.Lock()
+# The version as this request read it: the key's lookup and the rules' read of one request share one
+# cache read. "" inside a request until read; None outside requests (tasks, commands read every time).
+_request_version: ContextVar[str | None] = ContextVar("surveys_intake_version", default=None)
+
+
+@receiver(request_started, dispatch_uid="surveys-intake-version-unread")
+def _request_version_unread(sender, **kwargs) -> None:
+    _request_version.set("")
+
+
+@receiver(request_finished, dispatch_uid="surveys-intake-version-outside")
+def _request_version_outside(sender, **kwargs) -> None:
+    _request_version.set(None)
 
 
 def _intake_copies() -> _IntakeCopies:
     """The copies for the current version: the same object while nothing changed, else a new empty one."""
     global _copies
-    version = cache.get(INTAKE_VERSION_CACHE_KEY)
-    if version is None:
-        cache.add(INTAKE_VERSION_CACHE_KEY, uuid.uuid4().hex, timeout=None)
-        version = cache.get(INTAKE_VERSION_CACHE_KEY, "")
+    version = _request_version.get()
+    if not version:
+        in_request = version is not None
+        version = cache.get(INTAKE_VERSION_CACHE_KEY)
+        if version is None:
+            cache.add(INTAKE_VERSION_CACHE_KEY, uuid.uuid4().hex, timeout=None)
+            version = cache.get(INTAKE_VERSION_CACHE_KEY, "")
+        if in_request:
+            _request_version.set(version)
     copies = _copies
     if copies.version != version or copies.expires < time.monotonic():
         with _copies_lock:
@@ -84,6 +104,8 @@ def trigger_rules_all() -> list[TriggerRule]:
 def intake_copies_forget() -> None:
     """Every process reads keys and rules afresh from its next lookup: after a revocation or any change."""
     cache.set(INTAKE_VERSION_CACHE_KEY, uuid.uuid4().hex, timeout=None)
+    if _request_version.get() is not None:
+        _request_version.set("")  # this request's later lookups read the new version too
 
 
 def _forget_now_and_on_commit() -> None:

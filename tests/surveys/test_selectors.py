@@ -67,3 +67,33 @@ def test_unknown_keys_are_not_kept(django_assert_num_queries):
 
     with django_assert_num_queries(1):
         assert api_key_get_active(raw_key="cl_made-up") is None
+
+
+def test_a_request_reads_the_version_once_for_its_key_and_its_rules(api_client, monkeypatch):
+    from django.core.cache import cache
+
+    TriggerRuleFactory(event_type="purchase")
+    reads = []
+    original = cache.get
+    monkeypatch.setattr(cache, "get", lambda key, *args: reads.append(key) or original(key, *args))
+
+    response = api_client.post(
+        "/api/events/", {"type": "purchase", "contact": {"email": "a@example.com"}}, format="json"
+    )
+
+    assert response.status_code == 201
+    assert reads.count("surveys:intake-version") == 1
+
+
+def test_a_change_within_a_request_is_read_by_its_later_lookups():
+    from django.core.signals import request_finished, request_started
+
+    rule = TriggerRuleFactory(event_type="purchase")
+    request_started.send(sender=None)
+    try:
+        assert [rule.event_type for rule in trigger_rules_all()] == ["purchase"]
+        rule.event_type = "refund"
+        rule.save()
+        assert [rule.event_type for rule in trigger_rules_all()] == ["refund"]
+    finally:
+        request_finished.send(sender=None)
