@@ -1,9 +1,11 @@
 import math
 
 from django.conf import settings
+from django.core.cache import caches
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 
+from config.cache import cache_count
 from surveys.models import ApiKey
 from surveys.selectors import api_key_get_active
 from surveys.services.api_keys import api_key_mark_used
@@ -74,9 +76,10 @@ class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
     """`API_RATE_LIMIT` requests per API key per window; requests not signed with a key are not counted here.
 
     One counter per key and window, incremented atomically in the cache (shared by every process with
-    `CACHE_URL` on Redis). DRF's own counting keeps a list of every request time in the window and
-    rewrites it on each request: up to 6,000 timestamps pickled twice per request at the default
-    rate, and concurrent requests overwrite each other's list, so a burst could pass uncounted.
+    `CACHE_URL` on Redis; one round trip per request, `config.cache.cache_count`). DRF's own counting
+    keeps a list of every request time in the window and rewrites it on each request: up to 6,000
+    timestamps pickled twice per request at the default rate, and concurrent requests overwrite each
+    other's list, so a burst could pass uncounted.
     """
 
     def get_rate(self) -> str:
@@ -95,13 +98,7 @@ class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
         limit, seconds = self.parse_rate(self.get_rate())
         now = self.timer()
         window = int(now // seconds)
-        key = f"{key}:{seconds}:{window}"
-        self.cache.add(key, 0, timeout=seconds + 1)
-        try:
-            count = self.cache.incr(key)
-        except ValueError:  # the window's counter expired between add and incr
-            self.cache.set(key, 1, timeout=seconds + 1)
-            count = 1
+        count = cache_count(caches["default"], f"{key}:{seconds}:{window}", seconds + 1)
         self.retry_after = math.ceil((window + 1) * seconds - now)
         return count <= limit
 
