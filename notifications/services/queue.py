@@ -15,10 +15,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import DateTimeField, Value
 from django.utils import timezone
 
-from notifications.models import Channel, Message
-from notifications.selectors import messages_unsettled, recipient_is_contactable, whatsapp_session_closes_at
+from notifications.models import Channel, Message, recipient_normalize
+from notifications.selectors import messages_unsettled, recipients_suppressed, whatsapp_session_closes_at
 from notifications.services.provider_events import messages_reconcile
 
 logger = logging.getLogger(__name__)
@@ -51,31 +52,70 @@ def message_queue(
     approved `template` ({"content_sid", "variables"}); a free-form one outside the customer's 24-hour session
     would be refused by WhatsApp, so it gets a `cancelled` row saying so and no send.
     """
-    contactable = recipient_is_contactable(channel=channel, recipient=recipient)
-    problem = "" if contactable else "recipient is suppressed"
-    if contactable and channel == Channel.WHATSAPP and not template and not whatsapp_session_closes_at(phone=recipient):
-        problem = SESSION_CLOSED
-    contactable = not problem
-    message = Message.objects.create(
-        time_zones=",".join(time_zones)[:300],
-        sweep_at=timezone.now() + timedelta(seconds=settings.SEND_LEASE_SECONDS) if contactable else None,
-        channel=channel,
-        recipient=recipient,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
-        headers=headers or {},
-        unsubscribe_hash=unsubscribe_hash,
-        thread=thread,
-        from_email=from_email,
-        reply_to=reply_to,
-        status=Message.Status.QUEUED if contactable else Message.Status.CANCELLED,
-        last_error=problem,
-        template=template or {},
+    [message] = messages_queue(
+        [
+            {
+                "channel": channel,
+                "recipient": recipient,
+                "body_text": body_text,
+                "subject": subject,
+                "body_html": body_html,
+                "headers": headers,
+                "unsubscribe_hash": unsubscribe_hash,
+                "thread": thread,
+                "from_email": from_email,
+                "reply_to": reply_to,
+                "time_zones": time_zones,
+                "template": template,
+            }
+        ]
     )
-    if contactable:
-        message_enqueue_on_commit(message.id)
     return message
+
+
+def messages_queue(contents: Sequence[dict]) -> list[Message]:
+    """`message_queue` for many messages at once, each dict its arguments: one consent query and one INSERT for
+    them all (a caller queuing a batch, the dispatcher), the messages returned in the order given."""
+    suppressed = recipients_suppressed(recipients={(c["channel"], c["recipient"]) for c in contents})
+    now = timezone.now()
+    lease = timedelta(seconds=settings.SEND_LEASE_SECONDS)
+    messages = []
+    for content in contents:
+        channel, recipient, template = content["channel"], content["recipient"], content.get("template")
+        problem = "recipient is suppressed" if (channel, recipient) in suppressed else ""
+        free_form_whatsapp = channel == Channel.WHATSAPP and not template
+        if not problem and free_form_whatsapp and not whatsapp_session_closes_at(phone=recipient):
+            problem = SESSION_CLOSED
+        messages.append(
+            Message(
+                time_zones=",".join(content.get("time_zones", ()))[:300],
+                # As an expression: Django then inserts the rows as VALUES instead of UNNEST arrays, whose strings
+                # psycopg escapes in Python (a regular expression per quote of an email's HTML), which cost more
+                # than the insert itself.
+                sweep_at=Value(None if problem else now + lease, output_field=DateTimeField()),
+                channel=channel,
+                recipient=recipient,
+                # What `Message.save` would set: `bulk_create` does not call it.
+                recipient_key=recipient_normalize(channel=channel, recipient=recipient),
+                subject=content.get("subject", ""),
+                body_text=content["body_text"],
+                body_html=content.get("body_html", ""),
+                headers=content.get("headers") or {},
+                unsubscribe_hash=content.get("unsubscribe_hash", ""),
+                thread=content.get("thread", ""),
+                from_email=content.get("from_email", ""),
+                reply_to=content.get("reply_to", ""),
+                status=Message.Status.CANCELLED if problem else Message.Status.QUEUED,
+                last_error=problem,
+                template=template or {},
+            )
+        )
+    Message.objects.bulk_create(messages)
+    for message in messages:
+        message.sweep_at = message.sweep_at.value
+        if message.status == Message.Status.QUEUED:
+            message_enqueue_on_commit(message.id)
+    return messages
 
 
 # The ids `message_queue` collects inside `messages_sent_in_batches()`; None outside it.

@@ -6,17 +6,17 @@ the SMS send window in the contact's time zone. Sends nothing.
 """
 
 import zoneinfo
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
 
 from notifications.models import PHONE_CHANNELS
 from notifications.quiet_hours import next_open_everywhere, parse_window, phone_time_zones
-from notifications.selectors import recipient_is_contactable
+from notifications.selectors import recipients_suppressed
 from surveys.models import AnswerChannel, Contact, Invitation, Survey
 
 THROTTLED = "throttled"
@@ -80,6 +80,18 @@ def sms_window_next_open(contact: Contact, at: datetime) -> datetime | None:
     return next_open_everywhere(at, contact_time_zones(contact), parse_window(settings.SMS_SEND_WINDOW))
 
 
+def _counted(statuses) -> Q:
+    """The invitations of `statuses` that count against a contact's window. An invitation that went out still
+    counts once its link expired (`invitations_expire`): a message sent, or a card the web widget showed (it has no
+    message; showing it was asking)."""
+    went_out = (
+        Q(status=Invitation.Status.EXPIRED) & (Q(message__isnull=False) | Q(channel=AnswerChannel.WEB))
+        if Invitation.Status.QUEUED in statuses
+        else Q()
+    )
+    return Q(status__in=statuses) | went_out
+
+
 def contact_is_throttled(
     *, contact: Contact, survey: Survey, at: datetime, statuses=LIVE_STATUSES, exclude_pk=None
 ) -> bool:
@@ -88,15 +100,8 @@ def contact_is_throttled(
     widest = max(survey_windows)
     if not widest:
         return False
-    # An invitation that went out still counts once its link expired (`invitations_expire`): a message sent,
-    # or a card the web widget showed (it has no message; showing it was asking).
-    went_out = (
-        Q(status=Invitation.Status.EXPIRED) & (Q(message__isnull=False) | Q(channel=AnswerChannel.WEB))
-        if Invitation.Status.QUEUED in statuses
-        else Q()
-    )
     others = Invitation.objects.filter(
-        Q(status__in=statuses) | went_out, contact=contact, scheduled_at__gt=at - widest, scheduled_at__lt=at + widest
+        _counted(statuses), contact=contact, scheduled_at__gt=at - widest, scheduled_at__lt=at + widest
     )
     if exclude_pk is not None:
         others = others.exclude(pk=exclude_pk)
@@ -109,32 +114,53 @@ def address_for(contact: Contact, channel: str) -> str:
     return contact.phone if channel in PHONE_CHANNELS else contact.email
 
 
-def invitation_send_block_reason(invitation: Invitation) -> str | None:
-    """Why the invitation may not go out now (throttled, opted_out, outside_sms_window), or None."""
-    contact = invitation.contact
-    if not recipient_is_contactable(channel=invitation.channel, recipient=address_for(contact, invitation.channel)):
-        return OPTED_OUT
-    # At send time only invitations that actually went out count against the window.
-    if not invitation.properties.get(FATIGUE_EXEMPT_PROPERTY) and contact_is_throttled(
-        contact=contact,
-        survey=invitation.survey,
-        at=timezone.now(),
-        statuses=(Invitation.Status.QUEUED,),
-        exclude_pk=invitation.pk,
-    ):
-        return THROTTLED
-    if invitation.channel in PHONE_CHANNELS and sms_window_next_open(contact, timezone.now()):
-        return OUTSIDE_SMS_WINDOW
-    return None
+class Block(NamedTuple):
+    """Why an invitation may not go out now, and for one outside its SMS window, when that window opens (UTC)."""
+
+    reason: str
+    until: datetime | None = None
 
 
-def invitation_hold(*, invitation: Invitation, reason: str) -> None:
-    """Defer an SMS or WhatsApp message until its window opens; drop a throttled or opted-out invitation, keeping
-    the reason."""
-    if reason == OUTSIDE_SMS_WINDOW:
-        invitation.scheduled_at = sms_window_next_open(invitation.contact, timezone.now())
-        invitation.save(update_fields=["scheduled_at"])
-        return
-    invitation.status = Invitation.Status.CANCELLED
-    invitation.cancel_reason = reason
-    invitation.save(update_fields=["status", "cancel_reason"])
+def invitations_send_blocks(invitations: Sequence[Invitation], *, at: datetime) -> dict[int, Block]:
+    """Which of a claimed batch may not go out at `at`, by invitation pk: opted out, throttled (each by its own
+    survey's windows) or outside the SMS window, checked in that order.
+
+    One consent query and one fatigue query for the whole batch, however large. At send time only invitations that
+    actually went out count against a window, and an invitation the batch lets through counts against the ones
+    after it (two due invitations of one contact: the first goes, the second is throttled), as if each had been
+    sent before the next was checked.
+    """
+    suppressed = recipients_suppressed(recipients={(i.channel, address_for(i.contact, i.channel)) for i in invitations})
+    windows_of = {i.survey_id: windows(i.survey) for i in invitations}
+    widest = max((max(w) for w in windows_of.values()), default=timedelta(0))
+    earlier: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
+    if widest:
+        for contact_id, survey_id, scheduled_at in Invitation.objects.filter(
+            _counted((Invitation.Status.QUEUED,)),
+            contact_id__in={i.contact_id for i in invitations},
+            scheduled_at__gt=at - widest,
+            scheduled_at__lt=at + widest,
+        ).values_list("contact_id", "survey_id", "scheduled_at"):
+            earlier[contact_id].append((survey_id, scheduled_at))
+    sms_window = parse_window(settings.SMS_SEND_WINDOW)
+    opens: dict[tuple[str, ...], datetime | None] = {}  # most contacts of a batch share a few zones
+    blocks = {}
+    for invitation in invitations:
+        contact = invitation.contact
+        if (invitation.channel, address_for(contact, invitation.channel)) in suppressed:
+            blocks[invitation.pk] = Block(OPTED_OUT)
+            continue
+        if not invitation.properties.get(FATIGUE_EXEMPT_PROPERTY) and is_throttled(
+            earlier[contact.pk], survey_id=invitation.survey_id, at=at, windows=windows_of[invitation.survey_id]
+        ):
+            blocks[invitation.pk] = Block(THROTTLED)
+            continue
+        if invitation.channel in PHONE_CHANNELS:
+            zones = tuple(contact_time_zones(contact))
+            if zones not in opens:
+                opens[zones] = next_open_everywhere(at, zones, sms_window)
+            if opens[zones]:
+                blocks[invitation.pk] = Block(OUTSIDE_SMS_WINDOW, until=opens[zones])
+                continue
+        earlier[contact.pk].append((invitation.survey_id, invitation.scheduled_at))
+    return blocks

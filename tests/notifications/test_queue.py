@@ -159,3 +159,31 @@ def test_message_queue_keeps_the_recipients_time_zones_for_quiet_hours(enqueued)
     message = message_queue(channel=Channel.SMS, recipient="+12085550123", body_text="b",
                             time_zones=["America/Boise", "America/Los_Angeles"])  # fmt: skip
     assert message.time_zones == "America/Boise,America/Los_Angeles"
+
+
+@pytest.mark.parametrize("n", [1, 20])
+def test_messages_queue_stores_a_batch_in_one_consent_query_and_one_insert(
+    n, enqueued, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications.models import Suppression
+    from notifications.services.queue import messages_queue
+
+    Suppression.objects.create(channel="sms", recipient="+33600000000", reason="stop")
+    contents = [{"channel": "email", "recipient": f"Ann{k}@Example.com", "body_text": f"hello {k}"} for k in range(n)]
+    contents.insert(0, {"channel": "sms", "recipient": "+33 6 00 00 00 00", "body_text": "hi", "time_zones": ["UTC"]})
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+        messages = messages_queue(contents)
+    assert len(queries) == 2  # the suppressions of every recipient, then one INSERT
+    assert [m.recipient for m in messages] == [c["recipient"] for c in contents]
+    assert (messages[0].status, messages[0].last_error, messages[0].sweep_at) == (
+        "cancelled",
+        "recipient is suppressed",
+        None,
+    )
+    stored = Message.objects.filter(status="queued").order_by("id")
+    assert [(m.recipient_key, m.body_text) for m in stored] == [(f"ann{k}@example.com", f"hello {k}") for k in range(n)]
+    assert all(m.sweep_at > timezone.now() for m in messages[1:])
+    assert enqueued == [m.id for m in stored]

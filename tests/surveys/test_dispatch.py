@@ -390,3 +390,187 @@ def test_a_whatsapp_invitation_waits_for_the_contact_s_quiet_hours_to_end(dispat
     invitation.refresh_from_db()
     assert (invitation.status, invitation.scheduled_at.isoformat()) == ("scheduled", "2026-12-03T08:00:00+00:00")
     assert outbox == []
+
+
+# --- a batch at once: consent, fatigue and the SMS window checked for the whole batch, messages stored together ---
+
+
+def _batch_of_every_outcome(n: int, survey) -> dict[str, list[Invitation]]:
+    """`n` invitations of each outcome a batch may hold, due by 12:00 UTC on 2 December 2026 (13:00 in Paris, in
+    the SMS window; 21:00 in Tokyo, past it), each of its own contact."""
+    from notifications.models import Suppression
+
+    due = "2026-12-02T11:00Z"
+    outcomes: dict[str, list[Invitation]] = {key: [] for key in ("email", "sms", "opted_out", "throttled", "held",
+                                                                    "twice", "expired")}  # fmt: skip
+    for _ in range(n):
+        outcomes["email"].append(_due(survey=survey, scheduled_at=due))
+        outcomes["sms"].append(
+            _due(survey=survey, scheduled_at=due, channel="sms",
+                 contact=ContactFactory(phone=f"+336{len(outcomes['sms']):08d}", timezone="Europe/Paris"))
+        )  # fmt: skip
+        suppressed = _due(survey=survey, scheduled_at=due)
+        Suppression.objects.create(channel="email", recipient=suppressed.contact.email, reason="unsubscribe")
+        outcomes["opted_out"].append(suppressed)
+        asked = ContactFactory()
+        InvitationFactory(contact=asked, status=Invitation.Status.QUEUED, scheduled_at="2026-11-20T09:00Z")
+        outcomes["throttled"].append(_due(survey=survey, scheduled_at=due, contact=asked))
+        outcomes["held"].append(
+            _due(survey=survey, scheduled_at=due, channel="sms",
+                 contact=ContactFactory(phone=f"+8190{len(outcomes['held']):08d}", timezone="Asia/Tokyo"))
+        )  # fmt: skip
+        twice = ContactFactory()
+        outcomes["twice"] += [
+            _due(survey=survey, scheduled_at="2026-12-02T10:00Z", contact=twice),
+            _due(survey=SurveyFactory(), scheduled_at=due, contact=twice),
+        ]
+        outcomes["expired"].append(
+            _due(survey=survey, scheduled_at="2026-11-01T09:00Z", expires_at="2026-11-29T09:00Z")
+        )
+    return outcomes
+
+
+@pytest.mark.parametrize("n", [1, 6])
+def test_a_batch_is_checked_rendered_and_queued_in_statements_that_do_not_grow_with_it(
+    n, settings, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.FATIGUE_SURVEY_DAYS = settings.FATIGUE_GLOBAL_DAYS = 30
+    survey = SurveyFactory()
+    with time_machine.travel("2026-12-02 12:00Z", tick=False):
+        outcomes = _batch_of_every_outcome(n, survey)
+        with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks() as enqueued:
+            assert invitations_dispatch_due() == 8 * n
+    # Claim, consent, fatigue, branding, the messages' consent and INSERT, expired, dropped, held, queued; the
+    # transaction and the messages' savepoint around them: the same for one invitation of each kind as for six.
+    assert len(queries) == 14, "\n".join(q["sql"][:70] for q in queries)
+    assert len(enqueued) == 1  # the send batches, handed to the broker once the claim commits
+    statuses = dict(Invitation.objects.values_list("pk", "status"))
+    reasons = dict(Invitation.objects.values_list("pk", "cancel_reason"))
+    for kind, status, reason in (
+        ("email", "queued", ""), ("sms", "queued", ""), ("opted_out", "cancelled", "opted_out"),
+        ("throttled", "cancelled", "throttled"), ("held", "scheduled", ""), ("expired", "expired", ""),
+    ):  # fmt: skip
+        assert {(statuses[i.pk], reasons[i.pk]) for i in outcomes[kind]} == {(status, reason)}, kind
+    # Of one contact's two due invitations the earlier goes; the later counts it and is throttled.
+    assert [(statuses[i.pk], reasons[i.pk]) for i in outcomes["twice"]] == [
+        ("queued", ""),
+        ("cancelled", "throttled"),
+    ] * n
+    # Tokyo's night: held until its window opens at 09:00 there.
+    held = Invitation.objects.filter(pk__in=[i.pk for i in outcomes["held"]])
+    assert {i.scheduled_at.isoformat() for i in held} == {"2026-12-03T00:00:00+00:00"}
+    batch = [i.pk for kind in outcomes.values() for i in kind]
+    sent = Invitation.objects.filter(pk__in=batch, status="queued").select_related("message", "contact")
+    assert len(sent) == 3 * n
+    assert all(i.message.recipient in (i.contact.email, i.contact.phone) for i in sent)
+    assert all(i.message.status == Message.Status.QUEUED and i.message.recipient_key for i in sent)
+    assert Message.objects.count() == 3 * n
+
+
+def test_each_invitation_of_a_batch_is_weighed_by_its_own_survey_s_windows(dispatch, settings):
+    settings.FATIGUE_SURVEY_DAYS = settings.FATIGUE_GLOBAL_DAYS = 30
+    support = SurveyFactory(fatigue_survey_days=1, fatigue_global_days=0)  # after each ticket, whatever else
+    asked_before = [ContactFactory() for _ in range(2)]
+    for contact in asked_before:
+        InvitationFactory(contact=contact, status=Invitation.Status.QUEUED, scheduled_at="2026-11-30T10:00Z")
+    after_ticket = _due(survey=support, contact=asked_before[0], scheduled_at="2026-12-02T09:00Z")
+    nps = _due(contact=asked_before[1], scheduled_at="2026-12-02T09:00Z")
+    with time_machine.travel("2026-12-02 10:00Z", tick=False):
+        assert dispatch() == 2
+    assert Invitation.objects.get(pk=after_ticket.pk).status == "queued"
+    assert Invitation.objects.get(pk=nps.pk).cancel_reason == "throttled"
+
+
+def test_a_fatigue_exempt_invitation_goes_beside_another_of_the_same_contact(outbox, dispatch, settings):
+    from surveys.services.fatigue import FATIGUE_EXEMPT_PROPERTY
+
+    settings.FATIGUE_SURVEY_DAYS = settings.FATIGUE_GLOBAL_DAYS = 30
+    contact = ContactFactory()
+    first = _due(contact=contact, scheduled_at="2026-12-02T08:00Z")
+    fix_check = _due(contact=contact, scheduled_at="2026-12-02T09:00Z", properties={FATIGUE_EXEMPT_PROPERTY: True})
+    with time_machine.travel("2026-12-02 10:00Z", tick=False):
+        assert dispatch() == 2
+    assert {Invitation.objects.get(pk=i.pk).status for i in (first, fix_check)} == {"queued"}
+    assert len(outbox) == 2
+
+
+def test_a_dispatcher_that_dies_before_committing_leaves_its_batch_due_and_sends_nothing(outbox, dispatch, monkeypatch):
+    from surveys.services import dispatch as dispatch_module
+
+    invitations = [_due() for _ in range(3)]
+    real_write = dispatch_module._invitations_write
+
+    def die_at_the_last_write(rows, fields):
+        if "message" in fields:
+            raise SystemExit("killed")
+        real_write(rows, fields)
+
+    monkeypatch.setattr(dispatch_module, "_invitations_write", die_at_the_last_write)
+    with pytest.raises(SystemExit):
+        dispatch()
+    assert set(Invitation.objects.values_list("status", "message_id")) == {("scheduled", None)}
+    assert (Message.objects.count(), outbox) == (0, [])
+
+    monkeypatch.setattr(dispatch_module, "_invitations_write", real_write)
+    assert dispatch() == 3
+    assert dispatch() == 0
+    assert sorted(m.recipient for m in outbox) == sorted(i.contact.email for i in invitations)
+
+
+def test_when_the_batch_s_insert_fails_each_message_is_queued_alone_and_only_the_bad_one_dropped(
+    outbox, dispatch, monkeypatch, caplog
+):
+    from django.db import DataError
+
+    from surveys.services import dispatch as dispatch_module
+
+    good = [_due(contact=ContactFactory(email=f"good{n}@example.com")) for n in range(2)]
+    bad = _due(contact=ContactFactory(email="bad@example.com"))
+    real_queue = dispatch_module.message_queue
+
+    def refuse_bad(**content):
+        if content["recipient"] == "bad@example.com":
+            raise DataError("value too long")
+        return real_queue(**content)
+
+    monkeypatch.setattr(dispatch_module, "messages_queue", lambda contents: (_ for _ in ()).throw(DataError("batch")))
+    monkeypatch.setattr(dispatch_module, "message_queue", refuse_bad)
+    assert dispatch() == 3
+    assert Invitation.objects.get(pk=bad.pk).cancel_reason == "failed: DataError"
+    assert {Invitation.objects.get(pk=i.pk).status for i in good} == {"queued"}
+    assert sorted(m.recipient for m in outbox) == ["good0@example.com", "good1@example.com"]
+    assert "queuing them one by one" in caplog.text
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+@pytest.mark.parametrize("kind", ["nps", "csat", "thumbs"])
+def test_an_email_rendered_from_its_survey_s_compiled_email_is_the_template_s_own_rendering(locale, kind, monkeypatch):
+    """Names that HTML must escape, no name, a reminder: each equals the template rendered with its own values."""
+    from notifications.services.emails import email_render
+    from surveys.branding import branding_for
+    from surveys.services import dispatch as dispatch_module
+
+    Branding.objects.create(survey=None, footer="Acme & Co\n<Paris>", sender_name="Acme")
+    survey = SurveyFactory(kind=kind, product_name='Tom & "Jerry"')
+    tokens = iter(f"tok{n}-&<'\"" for n in range(100))
+    monkeypatch.setattr(dispatch_module, "unsubscribe_token_new", lambda: (token := next(tokens), f"hash-{token}"))
+    renderer = dispatch_module.InvitationRenderer()
+    for name, reminder, product in [("Ann", False, ""), ('<b>O\'Neil & "Bo"</b>', False, ""), ("", False, ""),
+                                    ("Zoé", True, ""), ("Ann", False, "Widget <2>")]:  # fmt: skip
+        invitation = _due(survey=survey, locale=locale, contact=ContactFactory(name=name),
+                          properties={"question_product_name": product} if product else {})  # fmt: skip
+        content = renderer.render(invitation, reminder=reminder)
+        token = content["unsubscribe_hash"].removeprefix("hash-")
+        expected = email_render(
+            template="surveys/invitation_email",
+            context=dispatch_module._email_context(
+                invitation, brand=branding_for(survey.pk), question=survey.question(locale, product),
+                product_name=product, reminder=reminder, name=name, link=dispatch_module.survey_link(invitation),
+                unsubscribe=token,
+            ),
+        )  # fmt: skip
+        assert (content["subject"], content["body_text"], content["body_html"]) == expected
+        assert "\ue000" not in content["body_text"] + content["body_html"]
