@@ -14,12 +14,13 @@ from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from feedback.models import FollowUp, RootCause, RoutingRule, User
 from insights import metrics
 from insights.models import FollowUpTally, FunnelRollup, LoopRollup, ScoreRollup
 from insights.rollups import FUNNEL_STAGES
-from surveys.models import Response, Survey, TriggerRule
+from surveys.models import AnswerChannel, Response, Survey, TriggerRule
 from surveys.scoring import DETRACTOR_MAX, PROMOTER_MIN
 
 KINDS = ("nps", "csat", "ces", "five_star", "thumbs")
@@ -228,8 +229,8 @@ def compare(current: Scores, previous: Scores) -> list[Change]:
     if current.count("csat") or previous.count("csat"):
         hits = [sum(n for s, n in x._h("csat").items() if s >= 4) for x in (current, previous)]
         z = metrics.two_proportion_z(hits[0], current.count("csat"), hits[1], previous.count("csat"))
-        changes.append(Change("CSAT %", current.csat, previous.csat, metrics.is_significant(z)))
-    for kind, label, attr in (("ces", "CES", "ces"), ("five_star", "Five-star", "five_star")):
+        changes.append(Change(_("CSAT %"), current.csat, previous.csat, metrics.is_significant(z)))
+    for kind, label, attr in (("ces", "CES", "ces"), ("five_star", _("Five-star"), "five_star")):
         if current.count(kind) or previous.count(kind):
             z = metrics.mean_difference_z(current._h(kind), previous._h(kind))
             changes.append(Change(label, getattr(current, attr), getattr(previous, attr), metrics.is_significant(z)))
@@ -240,7 +241,7 @@ def compare(current: Scores, previous: Scores) -> list[Change]:
             previous._h("thumbs").get(1, 0),
             previous.count("thumbs"),
         )
-        changes.append(Change("Thumbs up %", current.thumbs_up, previous.thumbs_up, metrics.is_significant(z)))
+        changes.append(Change(_("Thumbs up %"), current.thumbs_up, previous.thumbs_up, metrics.is_significant(z)))
     return changes
 
 
@@ -254,6 +255,12 @@ class FunnelRow:
 
     def rate(self, stage: str, of: str = "scheduled") -> float | None:
         return metrics.percent(self.stages[stage], self.stages[of])
+
+    @property
+    def channel_label(self) -> str:
+        if self.channel == "all":
+            return _("All channels")
+        return AnswerChannel(self.channel).label if self.channel in AnswerChannel.values else self.channel
 
     @property
     def response_rate(self) -> float | None:
@@ -338,7 +345,8 @@ def _groups(queryset, key: str, labels: dict | None = None) -> list[Group]:
     for row in queryset.values(key, "kind", "score").annotate(n=Sum("count")).filter(n__gt=0):
         grouped[row[key]].append(row)
     groups = [
-        Group(str((labels or {}).get(k, k)) or "(none)", Scores(_histograms(rows))) for k, rows in grouped.items()
+        Group(str((labels or {}).get(k, k)) or str(_("(none)")), Scores(_histograms(rows)))
+        for k, rows in grouped.items()
     ]
     return sorted(groups, key=lambda group: (-group.scores.responses, group.label))
 

@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from insights import analysis, taxonomy
@@ -14,7 +16,7 @@ from insights.models import Theme, ThemeCandidate
 
 def _manager(request) -> None:
     if not request.user.is_manager:
-        raise PermissionDenied("Only managers change the themes.")
+        raise PermissionDenied(gettext("Only managers change the themes."))
 
 
 def _seeds(text: str) -> list[str]:
@@ -23,16 +25,17 @@ def _seeds(text: str) -> list[str]:
 
 
 class ThemeForm(forms.Form):
-    name = forms.CharField(max_length=100)
+    name = forms.CharField(max_length=100, label=_("Name"))
     seeds = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
-        help_text="One phrase per line; livr* matches livré, livraison…",
+        label=_("Seeds"),
+        help_text=_("One phrase per line; livr* matches livré, livraison…"),
     )
 
 
 class MergeForm(forms.Form):
-    into = forms.ModelChoiceField(queryset=Theme.objects.all(), to_field_name="slug", label="Merge into")
+    into = forms.ModelChoiceField(queryset=Theme.objects.all(), to_field_name="slug", label=_("Merge into"))
 
 
 def _page(request, status=200, create_form=None):
@@ -74,7 +77,7 @@ def theme_create(request):
         return _page(request, status=400, create_form=form)
     data = form.cleaned_data
     return _apply(
-        request, lambda: taxonomy.theme_create(name=data["name"], seeds=_seeds(data["seeds"])), "Theme added."
+        request, lambda: taxonomy.theme_create(name=data["name"], seeds=_seeds(data["seeds"])), gettext("Theme added.")
     )
 
 
@@ -90,7 +93,7 @@ def theme_update(request, slug):
     return _apply(
         request,
         lambda: taxonomy.theme_update(theme=theme, name=data["name"], seeds=_seeds(data["seeds"])),
-        f"Theme “{data['name']}” saved.",
+        gettext("Theme “%(name)s” saved.") % {"name": data["name"]},
     )
 
 
@@ -103,7 +106,11 @@ def theme_merge(request, slug):
     if not form.is_valid():
         return _page(request, status=400)
     into = form.cleaned_data["into"]
-    return _apply(request, lambda: taxonomy.theme_merge(theme=theme, into=into), f"Merged into “{into.name}”.")
+    return _apply(
+        request,
+        lambda: taxonomy.theme_merge(theme=theme, into=into),
+        gettext("Merged into “%(name)s”.") % {"name": into.name},
+    )
 
 
 @login_required
@@ -111,7 +118,9 @@ def theme_merge(request, slug):
 def candidate_promote(request, candidate_id):
     _manager(request)
     candidate = get_object_or_404(ThemeCandidate, pk=candidate_id)
-    return _apply(request, lambda: taxonomy.candidate_promote(candidate=candidate), "Candidate promoted to a theme.")
+    return _apply(
+        request, lambda: taxonomy.candidate_promote(candidate=candidate), gettext("Candidate promoted to a theme.")
+    )
 
 
 @login_required
@@ -119,4 +128,4 @@ def candidate_promote(request, candidate_id):
 def candidate_dismiss(request, candidate_id):
     _manager(request)
     candidate = get_object_or_404(ThemeCandidate, pk=candidate_id)
-    return _apply(request, lambda: taxonomy.candidate_dismiss(candidate=candidate), "Candidate dismissed.")
+    return _apply(request, lambda: taxonomy.candidate_dismiss(candidate=candidate), gettext("Candidate dismissed."))

@@ -10,6 +10,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from config.spreadsheet import csv_safe_row
@@ -21,26 +23,43 @@ from surveys.models import AnswerChannel
 DEFAULT_PERIOD = "30"
 
 
+# The bands' and sentiments' names as the pickers show them (the values stay the English keys).
+BAND_CHOICES = [("detractor", _("Detractors")), ("passive", _("Passives")), ("promoter", _("Promoters"))]
+SENTIMENT_LABELS = {"positive": _("Positive"), "neutral": _("Neutral"), "negative": _("Negative")}
+
+
 class DashboardFilterForm(forms.Form):
     period = forms.ChoiceField(
-        choices=[("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"), ("custom", "Custom")],
+        choices=[
+            ("7", _("Last 7 days")),
+            ("30", _("Last 30 days")),
+            ("90", _("Last 90 days")),
+            ("custom", _("Custom")),
+        ],
         required=False,
+        label=_("Period"),
     )
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    survey = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, choices=[])
-    channel = forms.ChoiceField(choices=[("", "All channels"), *AnswerChannel.choices], required=False)
-    event_type = forms.ChoiceField(required=False, choices=[])
-    by = forms.ChoiceField(required=False, choices=[])
-    band = forms.ChoiceField(
-        choices=[("", "All scores"), *[(band, band.title() + "s") for band in selectors.BANDS]], required=False
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label=_("Start"))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label=_("End"))
+    survey = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, choices=[], label=_("Survey"))
+    channel = forms.ChoiceField(
+        choices=[("", _("All channels")), *AnswerChannel.choices], required=False, label=_("Channel")
     )
-    include_uncontrollable = forms.BooleanField(required=False, label="Count causes outside agents' control")
-    theme = forms.ChoiceField(required=False, choices=[], label="Comments about")
+    event_type = forms.ChoiceField(required=False, choices=[], label=_("Event type"))
+    by = forms.ChoiceField(required=False, choices=[], label=_("By"))
+    band = forms.ChoiceField(choices=[("", _("All scores")), *BAND_CHOICES], required=False, label=_("Band"))
+    include_uncontrollable = forms.BooleanField(required=False, label=_("Count causes outside agents' control"))
+    theme = forms.ChoiceField(required=False, choices=[], label=_("Comments about"))
     sentiment = forms.ChoiceField(
-        required=False, choices=[("", "Any sentiment"), *[(s, s.title()) for s in why.SENTIMENTS]]
+        required=False,
+        choices=[("", _("Any sentiment")), *[(s, SENTIMENT_LABELS[s]) for s in why.SENTIMENTS]],
+        label=_("Sentiment"),
     )
-    language = forms.ChoiceField(required=False, choices=[("", "Any language"), ("en", "English"), ("fr", "French")])
+    language = forms.ChoiceField(
+        required=False,
+        choices=[("", _("Any language")), ("en", _("English")), ("fr", _("French"))],
+        label=_("Language"),
+    )
 
     def __init__(self, data, *, visible: dict):
         # The period in effect is the one the picker shows: without one, the default is written into the
@@ -51,10 +70,10 @@ class DashboardFilterForm(forms.Form):
             data["period"] = DEFAULT_PERIOD
         super().__init__(data)
         choices = selectors.filter_choices(visible)
-        self.fields["survey"].choices = [("", "All surveys"), *choices["surveys"]]
-        self.fields["event_type"].choices = [("", "All event types"), *choices["event_types"]]
-        self.fields["by"].choices = [("", "Pick a property…")] + [(p, p) for p in selectors.breakdown_properties()]
-        self.fields["theme"].choices = [("", "Any theme"), *why.theme_choices(), ("other", "No theme (other)")]
+        self.fields["survey"].choices = [("", _("All surveys")), *choices["surveys"]]
+        self.fields["event_type"].choices = [("", _("All event types")), *choices["event_types"]]
+        self.fields["by"].choices = [("", _("Pick a property…"))] + [(p, p) for p in selectors.breakdown_properties()]
+        self.fields["theme"].choices = [("", _("Any theme")), *why.theme_choices(), ("other", _("No theme (other)"))]
 
     def clean(self):
         data = super().clean()
@@ -62,19 +81,22 @@ class DashboardFilterForm(forms.Form):
         if data.get("period") == "custom":
             start, end = data.get("start"), data.get("end")
             if start is None:
-                self.add_error("start", "Pick the first day of a custom period.")
+                self.add_error("start", _("Pick the first day of a custom period."))
             if end is None:
-                self.add_error("end", "Pick the last day of a custom period.")
+                self.add_error("end", _("Pick the last day of a custom period."))
             if start and end and start > end:
-                self.add_error("end", "The last day must be on or after the first day.")
+                self.add_error("end", _("The last day must be on or after the first day."))
             if start and end and (end - start).days > 366 * 3:
-                self.add_error("end", "Pick a period of at most three years.")
+                self.add_error("end", _("Pick a period of at most three years."))
             # The period compared with is as long again before it, and days are read up to the day after:
             # near year 1 or 9999 those dates do not exist (an OverflowError, a 500, before).
             for name in ("start", "end"):
                 day = data.get(name)
                 if day and not (EARLIEST_DAY <= day <= LATEST_DAY):
-                    self.add_error(name, f"Pick days between {EARLIEST_DAY} and {LATEST_DAY}.")
+                    self.add_error(
+                        name,
+                        _("Pick days between %(first)s and %(last)s.") % {"first": EARLIEST_DAY, "last": LATEST_DAY},
+                    )
         else:
             days = int(data.get("period") or DEFAULT_PERIOD)
             data["start"], data["end"] = today - timedelta(days=days - 1), today
@@ -87,7 +109,7 @@ LATEST_DAY = date(9000, 12, 31)
 
 def _filters(request) -> tuple[DashboardFilterForm, selectors.Filters | None]:
     if not request.user.is_manager and request.user.team_id is None:
-        raise PermissionDenied("The dashboard shows a team's figures; you belong to no team.")
+        raise PermissionDenied(_("The dashboard shows a team's figures; you belong to no team."))
     visible = selectors.slice_for(request.user)
     # The survey picker lists only the surveys of the user's slice: any other id is a form error.
     form = DashboardFilterForm(request.GET, visible=visible)
@@ -108,14 +130,16 @@ def _filters(request) -> tuple[DashboardFilterForm, selectors.Filters | None]:
 
 
 def _trend_charts(weeks: list[selectors.Week]) -> list:
-    labels = [week.start.strftime("%d %b") for week in weeks]
-    charts = [line_chart("Response rate (%)", list(zip(labels, [w.response_rate for w in weeks], strict=True)), 0, 100)]
+    labels = [date_format(week.start, "d M") for week in weeks]  # months in the reader's language
+    charts = [
+        line_chart(_("Response rate (%)"), list(zip(labels, [w.response_rate for w in weeks], strict=True)), 0, 100)
+    ]
     for kind, title, low, high, figure in (
         ("nps", "NPS", -100, 100, lambda s: s.nps.nps),
         ("csat", "CSAT (% 4–5)", 0, 100, lambda s: s.csat),
-        ("ces", "CES (average, 1–7)", 1, 7, lambda s: s.ces),
-        ("five_star", "Five-star (average)", 1, 5, lambda s: s.five_star),
-        ("thumbs", "Thumbs up (%)", 0, 100, lambda s: s.thumbs_up),
+        ("ces", _("CES (average, 1–7)"), 1, 7, lambda s: s.ces),
+        ("five_star", _("Five-star (average)"), 1, 5, lambda s: s.five_star),
+        ("thumbs", _("Thumbs up (%)"), 0, 100, lambda s: s.thumbs_up),
     ):
         if any(week.scores.count(kind) for week in weeks):
             values = [figure(week.scores) for week in weeks]
@@ -141,9 +165,9 @@ def dashboard(request):
         "funnel": selectors.funnel(filters),
         "charts": _trend_charts(selectors.weekly_trend(filters)),
         "breakdowns": [
-            ("Survey", selectors.breakdown(filters, "survey")),
-            ("Event type", selectors.breakdown(filters, "event_type")),
-            ("Channel", selectors.breakdown(filters, "channel")),
+            (_("Survey"), selectors.breakdown(filters, "survey")),
+            (_("Event type"), selectors.breakdown(filters, "event_type")),
+            (_("Channel"), selectors.breakdown(filters, "channel")),
         ]
         + ([(breakdown_by, selectors.breakdown(filters, breakdown_by))] if breakdown_by else []),
         "loop": selectors.loop(

@@ -50,3 +50,6 @@ def test_the_sign_in_page_follows_the_browser(client):
     html = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
 
     assert '<html lang="fr">' in html
+    assert "<h1>Se connecter</h1>" in html
+    assert '<label for="id_password">Mot de passe</label>' in html
+    assert ">Mot de passe oublié ?</a>" in html

@@ -37,6 +37,23 @@ def test_themes_page_lists_the_taxonomy_candidates_and_the_reading_status(client
     assert "theme discovery off: INSIGHTS_EMBEDDER=none" in body
 
 
+def test_a_french_speaking_manager_reads_the_themes_in_french(client):
+    ThemeCandidate.objects.create(
+        key_phrases=["papier cadeau"], size=3, typical_comments=["Papier déchiré", "b", "c"],
+        discovered_at="2026-12-01T02:00Z",
+    )  # fmt: skip
+    client.force_login(ManagerFactory(language="fr"))
+
+    body = client.get(reverse("themes")).content.decode()
+
+    assert "<h1>Thèmes</h1>" in body
+    assert "<h2>Candidats trouvés dans les commentaires sans thème</h2>" in body
+    assert '<button type="submit">En faire un thème</button>' in body
+    assert "3 commentaires, trouvés le " in body and ". Les trois plus typiques :" in body
+    response = client.post(reverse("theme-create"), {"name": "Emballage", "seeds": "papier cadeau"}, follow=True)
+    assert '<li class="success">Thème ajouté.</li>' in response.content.decode()
+
+
 def test_manager_adds_renames_seeds_merges_and_promotes(client):
     client.force_login(ManagerFactory())
 

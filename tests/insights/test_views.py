@@ -77,6 +77,30 @@ def test_dashboard_shows_scores_loop_charts_and_comments(client, manager):
 
 
 @pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_a_french_speaking_manager_reads_the_dashboard_in_french(client):
+    survey = SurveyFactory(kind="nps", name="Livraison")
+    _answers(3, survey, score=3)
+    _answers(1, survey, score=10, comment="Parfait")
+    rollup_rebuild()
+    client.force_login(UserFactory(role="manager", team=None, language="fr"))
+
+    html = client.get(reverse("dashboard"), {"period": "7"}).content.decode()
+
+    assert '<html lang="fr">' in html
+    assert "<h1>Tableau de bord</h1>" in html
+    assert '<option value="7" selected>7 derniers jours</option>' in html
+    # Django writes the abbreviated month capitalised in French too ("Nov"); the words around it are French.
+    assert "4 Nov 2026 – 10 Nov 2026 (7 jours), comparé à la période du 28 Oct 2026 au 3 Nov 2026." in html
+    assert "<strong>-50,0 <small>±" in html
+    assert "1 promoteurs · 0 passifs · 3 détracteurs (n=4, marge à 95 %)" in html
+    assert "<h2>Clore la boucle</h2>" in html
+    assert "Avec un cas<strong>100%</strong>3 sur 3 ; 4 cas ouverts" in html
+    assert 'aria-label="NPS par semaine : 02 Nov –; 09 Nov -50"' in html
+    assert "<th>Délai (SLA)</th>" not in html and "<th>Dans le délai (SLA)</th>" in html
+
+
+@pytest.mark.django_db
 def test_dashboard_custom_period_needs_both_days(client, manager):
     client.force_login(manager)
     response = client.get(reverse("dashboard"), {"period": "custom", "start": "2026-11-10", "end": "2026-11-01"})
@@ -237,5 +261,5 @@ def test_dashboard_filters_and_counts_the_web_widget_as_a_channel(client, manage
     html = client.get(reverse("dashboard"), {"period": "7", "channel": "web"}).content.decode()
 
     assert '<option value="web" selected>Web widget</option>' in html
-    assert re.search(r"<tr><td>web</td><td>1</td><td>1</td>\s*<td>1 \(100.0%\)</td>", html)
+    assert re.search(r"<tr><td>Web widget</td><td>1</td><td>1</td>\s*<td>1 \(100.0%\)</td>", html)
     assert "1 promoters · 0 passives · 0 detractors" in html
