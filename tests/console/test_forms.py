@@ -20,6 +20,7 @@ def test_team_form_slack_webhook_without_a_scheme_is_taken_as_https():
             "working_days": "0,1,2,3,4",
             "opens_at": "09:00",
             "closes_at": "18:00",
+            "assignment": "queue",
             "slack_webhook_url": "hooks.slack.example/services/T0/B0/x",
         }
     )
