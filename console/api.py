@@ -170,14 +170,28 @@ class ChoiceSerializer(serializers.Serializer):
     fr = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
+class AnswerConditionSerializer(serializers.Serializer):
+    question = serializers.IntegerField(min_value=0, help_text="An earlier question's position in `questions`, from 0.")
+    values = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        min_length=1,
+        help_text="Its answers that ask this question: option values, `yes`/`no`, or scale numbers as text.",
+    )
+
+
 class QuestionSerializer(serializers.ModelSerializer):
     id = serializers.IntegerField(required=False, help_text="Give it to change that question; leave out to add one.")
     text = LocaleTextField()
     choices = ChoiceSerializer(many=True, required=False, default=list)
+    show_if_answer = AnswerConditionSerializer(
+        required=False, allow_null=True, help_text="Asked only when an earlier question's answer is one of `values`."
+    )
 
     class Meta:
         model = Question
-        fields = ["id", "kind", "text", "choices", "scale_max", "show_if_score_min", "show_if_score_max"]
+        fields = [
+            "id", "kind", "text", "choices", "scale_max", "show_if_score_min", "show_if_score_max", "show_if_answer",
+        ]  # fmt: skip
 
 
 class SurveyLinkSerializer(serializers.ModelSerializer):

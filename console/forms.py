@@ -118,16 +118,35 @@ class QuestionForm(forms.Form):
         choices=SCORE_CHOICES, coerce=int, empty_value=None, required=False, label="to"
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, index: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
         for locale in SUPPORTED_LOCALES:
             self.fields[f"text_{locale}"] = forms.CharField(
                 max_length=1000, required=False, label=_locale_label("Question", locale)
             )
+        if index:  # The first question has no earlier answer to depend on.
+            self.fields["show_if_question"] = forms.TypedChoiceField(
+                choices=[("", _("any answer (always asked)"))]
+                + [(str(n), _("question %(n)s") % {"n": n + 1}) for n in range(index)],
+                coerce=int,
+                empty_value=None,
+                required=False,
+                label=_("Ask only when the answer to"),
+            )
+            self.fields["show_if_values"] = forms.CharField(
+                max_length=500,
+                required=False,
+                label=_("is one of"),
+                help_text=_("Comma separated: option values (e.g. slow, rude), yes or no, or scale numbers."),
+            )
 
     @staticmethod
     def initial_for(question: Question) -> dict:
+        # A survey's questions are shown in order, so question n's form is number n: positions read as forms.
+        condition = question.show_if_answer or {}
         initial = {
+            "show_if_question": condition.get("question"),
+            "show_if_values": ", ".join(condition.get("values", [])),
             "id": question.pk,
             "kind": question.kind,
             "show_if_score_min": question.show_if_score_min,
@@ -145,7 +164,9 @@ class QuestionForm(forms.Form):
         data = getattr(self, "cleaned_data", {})
         return not data.get("id") and not any(data.get(f"text_{locale}") for locale in SUPPORTED_LOCALES)
 
-    def service_fields(self) -> dict:
+    def service_fields(self, positions: dict[int, int]) -> dict:
+        """The question as `console.services` takes it; `positions` gives each filled form's number (from 0) its
+        question's position, blank forms being left out."""
         data = self.cleaned_data
         choices = []
         for line in (data.get("choices") or "").splitlines():
@@ -159,13 +180,25 @@ class QuestionForm(forms.Form):
             "choices": choices,
             "show_if_score_min": data["show_if_score_min"],
             "show_if_score_max": data["show_if_score_max"],
+            "show_if_answer": None,
         }
+        values = [value.strip() for value in (data.get("show_if_values") or "").split(",") if value.strip()]
+        if data.get("show_if_question") is not None or values:
+            # A blank form named as the question is none: the service says to pick an earlier question.
+            question["show_if_answer"] = {"question": positions.get(data.get("show_if_question")), "values": values}
         if data.get("id"):
             question["id"] = data["id"]
         return question
 
 
-QuestionFormSet = formset_factory(QuestionForm, extra=1)
+class BaseQuestionFormSet(forms.BaseFormSet):
+    def get_form_kwargs(self, index):
+        # Each question's condition may name only the questions above it.
+        return {**super().get_form_kwargs(index), "index": index or 0}
+
+
+# Two blank questions: a question and the follow-up that depends on its answer can be written in one go.
+QuestionFormSet = formset_factory(QuestionForm, formset=BaseQuestionFormSet, extra=2)
 
 
 class ConditionForm(forms.Form):

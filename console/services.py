@@ -67,7 +67,7 @@ SURVEY_FIELDS = (
 )
 # Days a survey's own expiry and fatigue windows may span (empty: the workspace's default): a year, as a rule's.
 SURVEY_DAYS_BOUNDS = {"link_expiry_days": (1, 365), "fatigue_survey_days": (0, 365), "fatigue_global_days": (0, 365)}
-QUESTION_FIELDS = ("kind", "text", "choices", "scale_max", "show_if_score_min", "show_if_score_max")
+QUESTION_FIELDS = ("kind", "text", "choices", "scale_max", "show_if_score_min", "show_if_score_max", "show_if_answer")
 ROUTING_RULE_FIELDS = tuple(
     field.name for field in RoutingRule._meta.concrete_fields if field.name not in ("id",) and not field.auto_created
 )
@@ -187,8 +187,42 @@ def _check_locales(field: str, texts: dict, errors: dict) -> None:
         errors[field] = [f"Unknown locale {', '.join(unknown)}; use {', '.join(SUPPORTED_LOCALES)}."]
 
 
-def _question_errors(kind: str, index: int, question: dict) -> dict[str, list[str]]:
-    """Field errors of one additional question, keyed `questions.<index>.<field>`."""
+def _answer_condition_errors(prefix: str, condition, earlier: list[dict]) -> dict[str, list[str]]:
+    """Errors of "ask only when an earlier question's answer is one of …", keyed `<prefix>.show_if_answer.<part>`."""
+    prefix = f"{prefix}.show_if_answer"
+    if not isinstance(condition, dict):
+        return {prefix: [_('Give {"question": <an earlier question\'s place, from 0>, "values": [its answers]}.')]}
+    position = condition.get("question")
+    if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position < len(earlier):
+        return {f"{prefix}.question": [_("Pick a question asked before this one.")]}
+    source = earlier[position]
+    allowed = Question(
+        kind=source.get("kind"), choices=source.get("choices") or [], scale_max=source.get("scale_max") or 5
+    ).answer_values()
+    if source.get("kind") == Question.Kind.FREE_TEXT:
+        return {
+            f"{prefix}.question": [
+                _("A written answer cannot decide: pick a question with options, yes/no or a scale.")
+            ]
+        }
+    values = condition.get("values")
+    if (
+        not isinstance(values, list)
+        or not values
+        or not all(isinstance(value, str) and value in allowed for value in values)
+    ):
+        return {
+            f"{prefix}.values": [
+                _("Pick one or more of question %(n)s's answers: %(answers)s.")
+                % {"n": position + 1, "answers": ", ".join(allowed)}
+            ]
+        }
+    return {}
+
+
+def _question_errors(kind: str, index: int, question: dict, earlier: list[dict]) -> dict[str, list[str]]:
+    """Field errors of one additional question, keyed `questions.<index>.<field>`; `earlier` are the questions
+    before it, which its condition on an answer may name."""
     errors: dict[str, list[str]] = {}
     prefix = f"questions.{index}"
     text = question.get("text") or {}
@@ -203,6 +237,10 @@ def _question_errors(kind: str, index: int, question: dict) -> dict[str, list[st
             errors[f"{prefix}.choices"] = ["Give at least two options, each with a value."]
         elif len(set(values)) != len(values):
             errors[f"{prefix}.choices"] = ["Each option needs its own value."]
+    elif question.get("kind") == Question.Kind.YES_NO and question.get("choices"):
+        errors[f"{prefix}.choices"] = [_("A yes/no question has its own answers: leave the options empty.")]
+    if question.get("show_if_answer") is not None:
+        errors.update(_answer_condition_errors(prefix, question["show_if_answer"], earlier))
     scale = SCALES[kind]
     low, high = question.get("show_if_score_min"), question.get("show_if_score_max")
     for field, bound in (("show_if_score_min", low), ("show_if_score_max", high)):
@@ -237,8 +275,9 @@ def _survey_check(survey: Survey, questions: list[dict] | None) -> None:
         raise ValidationError(errors)
     _check_locales("question_text", survey.question_text or {}, errors)
     errors.update(_survey_days_errors(survey))
-    for index, question in enumerate(questions or []):
-        errors.update(_question_errors(survey.kind, index, question))
+    questions = questions or []
+    for index, question in enumerate(questions):
+        errors.update(_question_errors(survey.kind, index, question, questions[:index]))
     if errors:
         raise ValidationError(errors)
 

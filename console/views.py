@@ -109,7 +109,9 @@ def survey_edit(request, survey_id: int | None = None):
     survey = get_object_or_404(Survey, pk=survey_id) if survey_id else None
     form, questions = _survey_forms(request, survey)
     if request.method == "POST" and form.is_valid() and questions.is_valid():
-        items = [question.service_fields() for question in questions if not question.is_blank()]
+        filled = [index for index, question in enumerate(questions) if not question.is_blank()]
+        positions = {index: position for position, index in enumerate(filled)}
+        items = [questions[index].service_fields(positions) for index in filled]
         try:
             if survey is None:
                 survey = services.survey_create(actor=request.user, questions=items, **form.service_fields())
@@ -128,14 +130,23 @@ def survey_edit(request, survey_id: int | None = None):
     )
 
 
+# The service's names of a question's fields that the form shows as other fields.
+QUESTION_ERROR_FIELDS = {
+    "text": "text_en",
+    "show_if_answer": "show_if_question",
+    "show_if_answer.question": "show_if_question",
+    "show_if_answer.values": "show_if_values",
+}
+
+
 def _survey_errors(form, questions, exc: ValidationError) -> None:
     """`questions.<n>.<field>` errors go on the n-th filled question's field, the others on the survey form."""
     filled = [question for question in questions if not question.is_blank()]
     for field, messages in exc.message_dict.items():
         parts = field.split(".")
-        if parts[0] == "questions" and len(parts) == 3 and int(parts[1]) < len(filled):
-            target, name = filled[int(parts[1])], parts[2]
-            name = "text_en" if name == "text" else name
+        if parts[0] == "questions" and len(parts) >= 3 and int(parts[1]) < len(filled):
+            target, name = filled[int(parts[1])], ".".join(parts[2:])
+            name = QUESTION_ERROR_FIELDS.get(name, name)
             for message in messages:
                 target.add_error(name if name in target.fields else None, message)
         elif field == "question_text":

@@ -12,7 +12,12 @@ from django.urls import reverse
 from notifications.models import Suppression
 from surveys.models import Answer, Contact, Response, ResponseNote
 
-DELIGHTED_QUESTION_TYPES = {"free_text": "free_response", "scale": "scale", "select_one": "select_one"}
+DELIGHTED_QUESTION_TYPES = {
+    "free_text": "free_response",
+    "scale": "scale",
+    "select_one": "select_one",
+    "yes_no": "select_one",  # Delighted has no yes/no question: its answer reads as one of two options.
+}
 
 
 # 9999-12-31T23:59:59Z: later instants are not dates Python or the database can hold.

@@ -412,6 +412,7 @@ class Question(models.Model):
         SCALE = "scale", _("Scale (1 to scale_max)")
         SELECT_ONE = "select_one", _("Select one")
         SELECT_MANY = "select_many", _("Select many")
+        YES_NO = "yes_no", _("Yes / no")
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
     position = models.PositiveSmallIntegerField(default=0)
@@ -425,6 +426,14 @@ class Question(models.Model):
     scale_max = models.PositiveSmallIntegerField(default=5, help_text="For scale questions: answers 1 to this.")
     show_if_score_min = models.SmallIntegerField(null=True, blank=True, help_text="Asked only from this score up.")
     show_if_score_max = models.SmallIntegerField(null=True, blank=True, help_text="Asked only up to this score.")
+    # By place in the survey's ordered questions, not id: they are always written whole and in order
+    # (`console.services`), so a new survey's conditions can name questions that have no id yet.
+    show_if_answer = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Asked only when an earlier question's answer is one of these, e.g. "
+        '{"question": 0, "values": ["slow", "rude"]} (question: its place among the questions, from 0).',
+    )
 
     class Meta:
         ordering = ["position", "pk"]
@@ -436,12 +445,29 @@ class Question(models.Model):
         low, high = self.show_if_score_min, self.show_if_score_max
         return (low is None or score >= low) and (high is None or score <= high)
 
+    def follows(self, answers: dict[int, str | list[str]]) -> bool:
+        """Whether its condition on an earlier answer holds, given the answers so far by the questions' places
+        (from 0); a question left unanswered (skipped, or not asked) satisfies no condition."""
+        if not self.show_if_answer:
+            return True
+        given = answers.get(self.show_if_answer["question"])
+        chosen = given if isinstance(given, list) else [given] if given else []
+        return any(value in self.show_if_answer["values"] for value in chosen)
+
     def text_in(self, locale: str) -> str:
         return self.text.get(pick_locale(locale)) or self.text.get("en", "")
 
     def choice_labels(self, locale: str) -> list[tuple[str, str]]:
         locale = pick_locale(locale)
+        if self.kind == self.Kind.YES_NO:
+            return [("yes", WORDING[locale]["answer_yes"]), ("no", WORDING[locale]["answer_no"])]
         return [(str(choice["value"]), choice.get(locale) or choice.get("en", "")) for choice in self.choices]
+
+    def answer_values(self) -> list[str]:
+        """The answers a condition may name: the options', yes and no, or the scale's numbers; free text none."""
+        if self.kind == self.Kind.SCALE:
+            return [str(n) for n in range(1, self.scale_max + 1)]
+        return [value for value, _label in self.choice_labels("en")]
 
     def clean_value(self, value: str | list[str]) -> str | list[str]:
         """The answer as stored, or ValidationError naming what is wrong with it."""
@@ -457,7 +483,7 @@ class Question(models.Model):
             return ""
         if self.kind == self.Kind.FREE_TEXT:
             return value[:5000]
-        if self.kind == self.Kind.SELECT_ONE and value not in allowed:
+        if self.kind in (self.Kind.SELECT_ONE, self.Kind.YES_NO) and value not in allowed:
             raise ValidationError({"value": "Choose one of the options shown."})
         if self.kind == self.Kind.SCALE and value not in [str(n) for n in range(1, self.scale_max + 1)]:
             raise ValidationError({"value": f"Choose a number from 1 to {self.scale_max}."})

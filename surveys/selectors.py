@@ -250,8 +250,26 @@ def response_get(*, pk: int, survey: Survey | None) -> Response | None:
 
 
 def questions_for_score(*, survey: Survey, score: int) -> list[Question]:
-    """The survey's additional questions that this score is asked, in order."""
+    """The survey's additional questions that this score is asked, in order, whatever their conditions on earlier
+    answers (the web widget weighs those as its person answers)."""
     return [question for question in survey.questions.all() if question.applies_to(score)]
+
+
+def questions_for_response(*, response: Response) -> list[Question]:
+    """The additional questions this answer is asked, in order: its score is in their range and their condition on
+    an earlier answer holds with the answers given so far."""
+    questions = list(response.survey.questions.all())
+    # Most surveys have no such condition: their pages need not read the answers.
+    conditional = any(question.show_if_answer for question in questions)
+    given = {answer.question_id: answer.value for answer in response.answers.all()} if conditional else {}
+    asked, answers = [], {}
+    for index, question in enumerate(questions):
+        if question.applies_to(response.score) and question.follows(answers):
+            asked.append(question)
+            # Only an asked question's answer counts: one given before an earlier answer changed is left out.
+            if question.pk in given:
+                answers[index] = given[question.pk]
+    return asked
 
 
 def contacts_by_email(*, emails: list[str]) -> dict[str, Contact]:

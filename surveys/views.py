@@ -27,7 +27,7 @@ from surveys.models import PUBLIC_CHANNELS, AnswerChannel, Invitation, Question,
 from surveys.rate_limits import address_over_limit
 from surveys.scales import pick_locale, score_buttons
 from surveys.scanners import automatic_reason
-from surveys.selectors import invitation_get_by_token, invitation_response, questions_for_score, survey_link_of
+from surveys.selectors import invitation_get_by_token, invitation_response, questions_for_response, survey_link_of
 from surveys.services.links import kiosk_answer_end, link_contact_set
 from surveys.services.responses import (
     PageOutcome,
@@ -262,7 +262,7 @@ def _save_score(request, invitation: Invitation) -> HttpResponse:
 def step_after_score(path: str, response: Response, invitation: Invitation) -> HttpResponse:
     """The reason step, or (a "did we fix it?" yes asks no reason) the first additional question or the end."""
     if not invitation.survey.asks_reason(response.score):
-        questions = questions_for_score(survey=response.survey, score=response.score)
+        questions = questions_for_response(response=response)
         return _step_redirect(invitation, _next_step(path, questions, None))
     return HttpResponseRedirect(f"{path}?step=comment")
 
@@ -325,7 +325,7 @@ def _save_step(request, current: Response | None, step: str, context: dict) -> H
     ):
         # Its browser went on to the next step: a person, not a scanner, gave the held answer.
         current = response_confirm(response=current)
-    questions = questions_for_score(survey=current.survey, score=current.score)
+    questions = questions_for_response(response=current)
     invitation = current.invitation
     if step == "comment":
         return _save_comment(request, current, questions, context)
@@ -336,7 +336,8 @@ def _save_step(request, current: Response | None, step: str, context: dict) -> H
         answer_save(response=current, question=question, value=request.POST.getlist("value"))
     except ValidationError as exc:
         return _question_page(request, current, context, question=question, error=" ".join(exc.messages))
-    return _step_redirect(invitation, _next_step(request.path, questions, question))
+    # This answer may open or close the questions that follow it.
+    return _step_redirect(invitation, _next_step(request.path, questions_for_response(response=current), question))
 
 
 def _save_comment(request, current: Response, questions: list[Question], context: dict) -> HttpResponse:
@@ -365,7 +366,7 @@ def _save_comment(request, current: Response, questions: list[Question], context
 def _question_page(
     request, response: Response, context: dict, question: Question | None = None, error: str = ""
 ) -> HttpResponse:
-    questions = questions_for_score(survey=response.survey, score=response.score)
+    questions = questions_for_response(response=response)
     question = _asked_question(questions, str(question.pk) if question else request.GET.get("q"))
     if question is None:
         return HttpResponseRedirect(_next_step(request.path, questions, None))

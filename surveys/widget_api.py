@@ -192,13 +192,19 @@ def _card(invitation: Invitation) -> dict:
     }
 
 
-def _question(question: Question, locale: str) -> dict:
+def _question(question: Question, locale: str, ids: list[int]) -> dict:
+    """One additional question for the card; `ids` are the survey's questions' in order, so that a condition on an
+    earlier answer names that question by its id, as the card knows them."""
+    condition = question.show_if_answer
+    # A condition naming no question (its question deleted in the admin) holds for nobody, as on the page.
+    named = ids[condition["question"]] if condition and condition["question"] < len(ids) else None
     return {
         "id": question.pk,
         "kind": question.kind,
         "text": typeset(question.text_in(locale), locale),
         "choices": [{"value": value, "label": label} for value, label in question.choice_labels(locale)],
         "scale_max": question.scale_max,
+        "show_if": {"question": named, "values": condition["values"]} if condition else None,
     }
 
 
@@ -325,12 +331,13 @@ class WidgetAnswerApi(WidgetEndpoint):
             invitation = widget_invitation(publishable_key=self.publishable_key, token=data["token"])
             if "score" in data:
                 response, questions = widget_answer_score(invitation=invitation, score=data["score"])
+                ids = [question.pk for question in invitation.survey.questions.all()]
                 return Response(
                     {
                         "recorded": True,
                         "score": response.score,
                         "ask_reason": invitation.survey.asks_reason(response.score),
-                        "questions": [_question(question, invitation.locale) for question in questions],
+                        "questions": [_question(question, invitation.locale, ids) for question in questions],
                     }
                 )
             if "comment" in data:

@@ -115,6 +115,7 @@
     var words = card.words;
     var root, body, status, step;
     var questions = [];
+    var given = {};  // the answers to additional questions so far, by question id
     host = el("div", { "data-closeloop": "widget" });
     root = host.attachShadow({ mode: "open" });
     var panel = el("aside", { "class": "card", "aria-label": words.title, lang: card.locale }, [
@@ -202,6 +203,11 @@
     function questionStep(index) {
       var question = questions[index];
       if (!question) return thanksStep();
+      // Asked only when an earlier answer is one of the condition's values (as the respondent page does).
+      var condition = question.show_if;
+      if (condition && !(given[condition.question] || []).some(function (v) { return condition.values.indexOf(v) >= 0; })) {
+        return questionStep(index + 1);
+      }
       var name = "cl-q" + question.id;
       var progress = words.question_of.replace("{n}", index + 1).replace("{total}", questions.length);
       var field, value;
@@ -231,9 +237,10 @@
       }
       render([el("p", { "class": "p", text: progress }), field, buttons(function () { questionStep(index + 1); },
         function () {
-          var given = value();
-          if (!given.length) return questionStep(index + 1);
-          answer({ question: question.id, value: given }, function () { questionStep(index + 1); });
+          var chosen = value();
+          given[question.id] = chosen;
+          if (!chosen.length) return questionStep(index + 1);
+          answer({ question: question.id, value: chosen }, function () { questionStep(index + 1); });
         })]);
     }
 

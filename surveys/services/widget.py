@@ -21,7 +21,7 @@ from notifications.models import Channel
 from notifications.selectors import recipient_opted_out
 from surveys.models import VISITOR_PREFIX, AnswerChannel, Contact, Invitation, PublishableKey, Question, Response
 from surveys.scales import pick_locale
-from surveys.selectors import invitation_get_by_token, questions_for_score
+from surveys.selectors import invitation_get_by_token, questions_for_response, questions_for_score
 from surveys.services import fatigue
 from surveys.services.contacts import ContactData, contact_new, contact_pick, contacts_named
 from surveys.services.responses import answer_save, response_comment, response_submit
@@ -190,7 +190,8 @@ def widget_invitation(*, publishable_key: PublishableKey, token: str) -> Invitat
 
 
 def widget_answer_score(*, invitation: Invitation, score: int) -> tuple[Response, list[Question]]:
-    """Record or change the card's score; returns the answer and the additional questions its score asks."""
+    """Record or change the card's score; returns the answer and the additional questions its score asks (with
+    their conditions on earlier answers, which the card weighs as the person answers)."""
     response = response_submit(invitation=invitation, score=score)
     return response, questions_for_score(survey=invitation.survey, score=response.score)
 
@@ -212,15 +213,11 @@ def widget_answer_comment(*, invitation: Invitation, comment: str) -> Response:
 def widget_answer_question(*, invitation: Invitation, question_id: int, value: str | list[str]) -> None:
     response = _answered(invitation)
     question = next(
-        (
-            item
-            for item in questions_for_score(survey=invitation.survey, score=response.score)
-            if item.pk == question_id
-        ),
+        (item for item in questions_for_response(response=response) if item.pk == question_id),
         None,
     )
     if question is None:
-        raise ValidationError({"question": ["This question is not asked for this score."]})
+        raise ValidationError({"question": ["This question is not asked for this score and these answers."]})
     try:
         answer_save(response=response, question=question, value=value)
     except ValidationError as exc:

@@ -14,9 +14,10 @@ import pytest
 from django.test import override_settings
 
 from feedback.models import RoutingRule, User
-from surveys.models import Survey, TriggerRule
+from surveys.models import Answer, Survey, TriggerRule
 from surveys.services.dispatch import invitations_dispatch_due
-from tests.factories import ManagerFactory, TeamFactory
+from surveys.tokens import invitation_token
+from tests.factories import InvitationFactory, ManagerFactory, TeamFactory
 from tests.fakes.providers import FakeProviders
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -308,3 +309,35 @@ def test_browser_webhooks_page_create_secret_once_log_replay_and_rotate_at_360_p
     assert page.get_by_label("The new signing secret").input_value() == subscription.secret
     assert "each delivery is signed with both the new and the old secret" in page.get_by_role("status").inner_text()
     _no_violations(page, axe_violations)
+
+
+def test_browser_manager_adds_a_question_asked_only_after_no_and_a_customer_without_javascript_gets_it(
+    wide_page, no_js_page, axe_violations
+):
+    ManagerFactory(email="lead@closeloop.test")
+    survey = Survey.objects.create(name="Delivery", kind="csat", product_name="Acme")
+    survey.questions.create(position=0, kind="yes_no", text={"en": "Did it arrive complete?"})
+    page = wide_page
+    _log_in(page, "lead@closeloop.test", "password", f"/settings/surveys/{survey.pk}/")
+
+    page.locator('[name="q-1-kind"]').select_option("free_text")
+    page.locator('[name="q-1-text_en"]').fill("What was missing?")
+    page.locator('[name="q-1-show_if_question"]').select_option(label="question 1")
+    page.locator('[name="q-1-show_if_values"]').fill("no")
+    _no_violations(page, axe_violations)
+    page.get_by_role("button", name="Save and preview").click()
+    page.wait_for_url("**/preview/")
+    assert survey.questions.get(position=1).show_if_answer == {"question": 0, "values": ["no"]}
+
+    invitation = InvitationFactory(survey=survey)
+    no_js_page.goto(f"/s/{invitation_token(invitation.public_id)}/?score=2")
+    no_js_page.get_by_role("button", name="Send").click()
+    no_js_page.wait_for_url("**step=comment")
+    no_js_page.get_by_role("button", name="Next").click()
+    no_js_page.get_by_label("No", exact=True).check()
+    no_js_page.get_by_role("button", name="Next").click()
+    no_js_page.get_by_label("What was missing?").fill("The lid")
+    no_js_page.get_by_role("button", name="Next").click()
+
+    assert no_js_page.get_by_role("heading").inner_text() == "Thank you for your feedback!"
+    assert sorted(Answer.objects.values_list("value", flat=True)) == ["The lid", "no"]

@@ -106,6 +106,37 @@ def test_browser_delighted_survey_answered_by_pointer_in_french_with_a_question(
     assert response.answers.get(question=question).value == "yes"
 
 
+def test_browser_the_card_asks_a_question_only_after_the_answer_it_depends_on(widget, host_page):
+    survey = widget.key.survey
+    survey.questions.create(position=0, kind="yes_no", text={"en": "Did it arrive complete?"})
+    survey.questions.create(
+        position=1,
+        kind="free_text",
+        text={"en": "What did you like?"},
+        show_if_answer={"question": 0, "values": ["yes"]},
+    )
+    missing = survey.questions.create(
+        position=2, kind="free_text", text={"en": "What was missing?"}, show_if_answer={"question": 0, "values": ["no"]}
+    )
+    host_page.goto(widget('closeloop.survey({email: "ann@example.com"})'))
+
+    host_page.get_by_role("button", name="4", exact=True).click()
+    host_page.get_by_role("button", name="Skip").click()
+    host_page.get_by_label("No", exact=True).check()
+    host_page.get_by_role("button", name="Next").click()
+    # "What did you like?" is passed over: the answer was no.
+    host_page.get_by_label("What was missing?").fill("The lid")
+    host_page.get_by_role("button", name="Next").click()
+    host_page.get_by_role("paragraph").filter(has_text="Thank you for your feedback!").wait_for()
+
+    response = Response.objects.get()
+    assert {answer.question.text["en"]: answer.value for answer in response.answers.all()} == {
+        "Did it arrive complete?": "no",
+        "What was missing?": "The lid",
+    }
+    assert response.answers.get(question=missing).value == "The lid"
+
+
 def test_browser_the_card_does_not_block_the_page_and_escape_dismisses_it(widget, host_page):
     host_page.goto(widget("closeloop.survey()"))
     host_page.get_by_role("button", name="0: Not at all likely").wait_for()

@@ -150,6 +150,63 @@ def test_survey_expiry_and_fatigue_windows_are_set_checked_field_by_field_and_cl
     assert cleared.json()["fatigue_survey_days"] is None
 
 
+def _conditional_questions(condition: dict) -> list[dict]:
+    return [
+        {"kind": "yes_no", "text": {"en": "Did it arrive complete?"}},
+        {"kind": "free_text", "text": {"en": "What was missing?"}, "show_if_answer": condition},
+    ]
+
+
+def test_survey_question_asked_only_when_an_earlier_answer_is_one_of_a_list(manager_api):
+    body = {"name": "Delivery", "kind": "csat", "questions": _conditional_questions({"question": 0, "values": ["no"]})}
+
+    response = manager_api.post("/api/surveys/", body, format="json")
+
+    assert response.status_code == 201, response.json()
+    complete, missing = response.json()["questions"]
+    assert (complete["kind"], complete["show_if_answer"]) == ("yes_no", None)
+    assert missing["show_if_answer"] == {"question": 0, "values": ["no"]}
+    assert Question.objects.get(pk=missing["id"]).follows({0: "no"}) is True
+    copy = manager_api.post(f"/api/surveys/{response.json()['id']}/duplicate/")
+    assert copy.json()["questions"][1]["show_if_answer"] == {"question": 0, "values": ["no"]}
+
+
+@pytest.mark.parametrize(
+    ("condition", "errors"),
+    [
+        (
+            {"question": 1, "values": ["no"]},
+            {"questions.1.show_if_answer.question": ["Pick a question asked before this one."]},
+        ),
+        (
+            {"question": 0, "values": ["maybe"]},
+            {"questions.1.show_if_answer.values": ["Pick one or more of question 1's answers: yes, no."]},
+        ),
+    ],
+)
+def test_survey_answer_condition_must_name_an_earlier_question_and_its_answers(manager_api, condition, errors):
+    body = {"name": "Delivery", "kind": "csat", "questions": _conditional_questions(condition)}
+
+    response = manager_api.post("/api/surveys/", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == errors
+    assert (Survey.objects.count(), Question.objects.count()) == (0, 0)
+
+
+def test_survey_answer_condition_of_the_wrong_shape_is_a_400_on_it(manager_api):
+    body = {"name": "Delivery", "kind": "csat", "questions": _conditional_questions({"question": -1, "values": []})}
+
+    response = manager_api.post("/api/surveys/", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "questions.1.show_if_answer.question": ["Ensure this value is greater than or equal to 0."],
+        "questions.1.show_if_answer.values": ["Ensure this field has at least 1 elements."],
+    }
+    assert Survey.objects.count() == 0
+
+
 def test_survey_pause_edit_questions_and_duplicate(manager_api):
     survey = SurveyFactory(kind="nps", name="Delivery")
     kept = Question.objects.create(survey=survey, kind="free_text", text={"en": "Anything else?"})

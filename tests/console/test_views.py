@@ -153,6 +153,66 @@ def test_console_survey_sets_its_own_expiry_and_fatigue_windows_and_refuses_out_
     )
 
 
+def _conditional_post(**overrides) -> dict:
+    return _survey_post(
+        **{
+            "q-TOTAL_FORMS": "3",
+            "q-1-kind": "free_text",
+            "q-1-text_en": "How slow was it?",
+            "q-1-show_if_question": "0",
+            "q-1-show_if_values": "slow",
+            "q-2-kind": "yes_no",
+            **overrides,
+        }
+    )
+
+
+def test_console_survey_question_asked_only_when_an_earlier_answer_is_one_of_a_list(client, manager):
+    client.force_login(manager)
+    form = client.get("/settings/surveys/new/")
+    first, second = form.context["questions"][0], form.context["questions"][1]
+    assert "show_if_question" not in first.fields
+    assert second.fields["show_if_question"].choices == [("", "any answer (always asked)"), ("0", "question 1")]
+
+    response = client.post("/settings/surveys/new/", _conditional_post())
+
+    assert response.status_code == 302
+    survey = Survey.objects.get()
+    wrong, how_slow = survey.questions.order_by("position")
+    assert wrong.show_if_answer is None
+    assert how_slow.show_if_answer == {"question": 0, "values": ["slow"]}
+    edit = client.get(f"/settings/surveys/{survey.pk}/")
+    assert edit.context["questions"][1]["show_if_question"].value() == 0
+    assert edit.context["questions"][1]["show_if_values"].value() == "slow"
+
+
+PICK_SLOW_OR_RUDE = "Pick one or more of question 1's answers: slow, rude."
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"q-1-show_if_values": "slow, fast"}, "show_if_values", PICK_SLOW_OR_RUDE),
+        ({"q-1-show_if_values": ""}, "show_if_values", PICK_SLOW_OR_RUDE),
+        (
+            {"q-2-text_en": "Anything else?", "q-2-kind": "free_text", "q-2-show_if_question": "1",
+             "q-2-show_if_values": "x"},
+            "show_if_question",
+            "A written answer cannot decide: pick a question with options, yes/no or a scale.",
+        ),
+    ],
+)  # fmt: skip
+def test_console_survey_answer_condition_refused_on_its_field(client, manager, overrides, field, message):
+    client.force_login(manager)
+
+    response = client.post("/settings/surveys/new/", _conditional_post(**overrides))
+
+    assert response.status_code == 400
+    conditional = response.context["questions"][2 if "q-2-show_if_question" in overrides else 1]
+    assert conditional.errors == {field: [message]}
+    assert Survey.objects.count() == 0
+
+
 def test_console_survey_send_me_a_test_emails_the_manager(client, manager, outbox, django_capture_on_commit_callbacks):
     survey = SurveyFactory(kind="nps", question_text={"fr": "Nous recommanderiez-vous ?"})
     client.force_login(manager)

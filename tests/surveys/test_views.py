@@ -570,3 +570,58 @@ def test_survey_respond_fix_check_no_asks_what_is_still_not_fixed(client):
     html = client.get(page["Location"]).content.decode()
     assert escape("Qu'est-ce qui n'est toujours pas réglé ?") in html
     assert "raison principale" not in html
+
+
+def _conditional_questions(survey):
+    """What went wrong (options) → "How slow?" only for slow; then yes/no → "What was missing?" only for no."""
+    wrong = Question.objects.create(
+        survey=survey, position=0, kind="select_one", text={"en": "What went wrong?"},
+        choices=[{"value": "slow", "en": "Too slow"}, {"value": "rude", "en": "Rude"}],
+    )  # fmt: skip
+    how_slow = Question.objects.create(
+        survey=survey, position=1, kind="free_text", text={"en": "How slow?"},
+        show_if_answer={"question": 0, "values": ["slow"]},
+    )  # fmt: skip
+    complete = Question.objects.create(survey=survey, position=2, kind="yes_no", text={"en": "Was it complete?"})
+    missing = Question.objects.create(
+        survey=survey, position=3, kind="free_text", text={"en": "What was missing?"},
+        show_if_answer={"question": 2, "values": ["no"]},
+    )  # fmt: skip
+    return wrong, how_slow, complete, missing
+
+
+def test_survey_respond_asks_a_question_only_when_an_earlier_answer_is_one_of_its_condition(client, invitation):
+    wrong, how_slow, complete, missing = _conditional_questions(invitation.survey)
+    client.post(url(invitation), {"score": "3"})
+    client.post(url(invitation), {"step": "comment", "comment": ""})
+
+    after_slow = client.post(url(invitation), {"step": "question", "q": wrong.pk, "value": "slow"})
+    after_how_slow = client.post(url(invitation), {"step": "question", "q": how_slow.pk, "value": "Two weeks"})
+    yes_no_page = client.get(url(invitation) + f"?step=question&q={complete.pk}").content.decode()
+    after_yes = client.post(url(invitation), {"step": "question", "q": complete.pk, "value": "yes"})
+
+    assert after_slow["Location"] == url(invitation) + f"?step=question&q={how_slow.pk}"
+    assert after_how_slow["Location"] == url(invitation) + f"?step=question&q={complete.pk}"
+    assert 'type="radio" name="value" value="yes"> Yes' in yes_no_page
+    assert 'type="radio" name="value" value="no"> No' in yes_no_page
+    assert "Question 3 of 3" in yes_no_page  # "What was missing?" is not asked (yet)
+    assert after_yes["Location"] == url(invitation) + "?step=thanks"
+
+    # Changing an earlier answer changes what follows it; a question whose condition fails is refused.
+    after_rude = client.post(url(invitation), {"step": "question", "q": wrong.pk, "value": "rude"})
+    after_no = client.post(url(invitation), {"step": "question", "q": complete.pk, "value": "no"})
+    refused = client.post(url(invitation), {"step": "question", "q": how_slow.pk, "value": "sneaky"})
+    assert after_rude["Location"] == url(invitation) + f"?step=question&q={complete.pk}"
+    assert after_no["Location"] == url(invitation) + f"?step=question&q={missing.pk}"
+    assert refused["Location"] == url(invitation) + f"?step=question&q={wrong.pk}"
+    assert Answer.objects.get(question=how_slow).value == "Two weeks"
+
+
+def test_survey_respond_skipped_question_asks_none_of_those_that_depend_on_it(client, invitation):
+    wrong, _, complete, _ = _conditional_questions(invitation.survey)
+    client.post(url(invitation), {"score": "3"})
+    client.post(url(invitation), {"step": "comment", "comment": ""})
+
+    skipped = client.post(url(invitation), {"step": "question", "q": wrong.pk})
+
+    assert skipped["Location"] == url(invitation) + f"?step=question&q={complete.pk}"

@@ -206,6 +206,7 @@ def test_the_reason_and_additional_answers_follow_the_score(client, key):
             "text": "Which parts?",
             "choices": [{"value": "price", "label": "Price"}, {"value": "delivery", "label": "Delivery"}],
             "scale_max": 5,
+            "show_if": None,
         }
     ]
     assert answer(client, key, token=token, comment="Too slow").json() == {"recorded": True}
@@ -241,7 +242,29 @@ def test_a_reason_before_a_score_or_a_question_not_asked_is_refused(client, key)
     answer(client, key, token=token, score=10)
     other = Question.objects.create(survey=key.survey, kind="free_text", text={"en": "Why?"}, show_if_score_max=6)
     refused = answer(client, key, token=token, question=other.pk, value=["x"])
-    assert refused.json()["errors"] == {"question": ["This question is not asked for this score."]}
+    assert refused.json()["errors"] == {"question": ["This question is not asked for this score and these answers."]}
+
+
+def test_a_question_asked_after_an_earlier_answer_carries_its_condition_and_waits_for_that_answer(client, key):
+    complete = Question.objects.create(survey=key.survey, position=0, kind="yes_no", text={"en": "Complete?"})
+    missing = Question.objects.create(
+        survey=key.survey, position=1, kind="free_text", text={"en": "What was missing?"},
+        show_if_answer={"question": 0, "values": ["no"]},
+    )  # fmt: skip
+    token = ask(client, key).json()["token"]
+
+    questions = answer(client, key, token=token, score=2).json()["questions"]
+    refused = answer(client, key, token=token, question=missing.pk, value=["the lid"])
+    answer(client, key, token=token, question=complete.pk, value=["no"])
+    accepted = answer(client, key, token=token, question=missing.pk, value=["the lid"])
+
+    assert [(q["id"], q["choices"], q["show_if"]) for q in questions] == [
+        (complete.pk, [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}], None),
+        (missing.pk, [], {"question": complete.pk, "values": ["no"]}),
+    ]
+    assert refused.json()["errors"] == {"question": ["This question is not asked for this score and these answers."]}
+    assert accepted.status_code == 200
+    assert Answer.objects.get(question=missing).value == "the lid"
 
 
 def test_a_token_of_another_channel_key_or_an_expired_card_is_refused(client, key):
