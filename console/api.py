@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from config.api import ERROR_RESPONSES
 from console import services
 from console.models import AuditEntry
+from console.selectors import slack_choices
 from feedback import routing_dry_run
 from feedback.models import CannedReply, RootCause, RoutingRule, Team, User
 from integrations.connectors import connector_test_delivery
@@ -704,8 +705,12 @@ class TeamSerializer(serializers.ModelSerializer):
         model = Team
         fields = [
             "id", "name", "sla_hours", "time_zone", "working_days", "opens_at", "closes_at", "holidays", "lead",
-            "slack_webhook_url", "assignment", "members",
+            "slack_webhook_url", "slack_channel_id", "slack_channel_name", "assignment", "members",
         ]  # fmt: skip
+        read_only_fields = ["slack_channel_name"]
+        extra_kwargs = {
+            "slack_channel_id": {"help_text": "A channel id from /api/slack-channels/ (needs SLACK_BOT_TOKEN)."}
+        }
 
 
 @extend_schema(tags=["teams"])
@@ -720,6 +725,41 @@ class TeamViewSet(AuditedViewSet):
 
     def remove(self, *, actor, obj):
         services.team_delete(actor=actor, team=obj)
+
+
+class SlackChannelSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    is_private = serializers.BooleanField()
+
+
+class SlackChannelListSerializer(serializers.Serializer):
+    channels = SlackChannelSerializer(many=True)
+
+
+@extend_schema(tags=["teams"])
+class SlackChannelsApi(APIView):
+    """The Slack channels a team may pick (`slack_channel_id`): every page of Slack's `conversations.list` for the
+    workspace's bot token, by name. 409 without a bot token (a team then posts through an incoming webhook,
+    which has no channel to pick); 502 when Slack refuses or cannot be reached, saying why."""
+
+    permission_classes = [IsManagerOrAdminKey]
+
+    @extend_schema(
+        responses={
+            200: SlackChannelListSerializer,
+            409: OpenApiResponse(description="No SLACK_BOT_TOKEN: nothing to list."),
+            502: OpenApiResponse(description="Slack refused or could not be reached: `detail` says why."),
+        }
+    )
+    def get(self, request):
+        choices = slack_choices()
+        if not choices.uses_bot:
+            detail = "Closeloop lists Slack channels with a bot token (SLACK_BOT_TOKEN), and none is set."
+            return Response({"detail": detail}, status=status.HTTP_409_CONFLICT)
+        if choices.problem:
+            return Response({"detail": choices.problem}, status=status.HTTP_502_BAD_GATEWAY)
+        return Response(SlackChannelListSerializer({"channels": choices.channels}).data)
 
 
 class RootCauseSerializer(serializers.ModelSerializer):

@@ -12,6 +12,7 @@ from console.api import (
     ResponseViewSet,
     RootCauseViewSet,
     RoutingRuleViewSet,
+    SlackChannelsApi,
     SurveyViewSet,
     TeamViewSet,
     TriggerRuleViewSet,
@@ -33,4 +34,8 @@ router.register("publishable-keys", PublishableKeyViewSet, basename="api-publish
 router.register("audit-trail", AuditEntryViewSet, basename="api-audit-trail")
 router.register("connectors", ConnectorViewSet, basename="api-connectors")
 
-urlpatterns = [path("branding/", BrandingApi.as_view(), name="api-branding"), *router.urls]
+urlpatterns = [
+    path("branding/", BrandingApi.as_view(), name="api-branding"),
+    path("slack-channels/", SlackChannelsApi.as_view(), name="api-slack-channels"),
+    *router.urls,
+]

@@ -324,6 +324,7 @@ class TeamForm(forms.ModelForm):
             "closes_at",
             "lead",
             "assignment",
+            "slack_channel_id",
             "slack_webhook_url",
         ]
         widgets = {
@@ -331,6 +332,33 @@ class TeamForm(forms.ModelForm):
             "closes_at": forms.TimeInput(attrs={"type": "time"}),
         }
         labels = {"assignment": _("New cases go to")}
+
+    def __init__(self, *args, slack, **kwargs):
+        """`slack` (console.selectors.SlackChoices) decides the Slack fields: with a bot token, a pick of the
+        channels Slack listed; without one, the incoming webhook's URL alone, saying why there is no list."""
+        super().__init__(*args, **kwargs)
+        webhook = self.fields["slack_webhook_url"]
+        if not slack.uses_bot:
+            del self.fields["slack_channel_id"]
+            webhook.help_text = _(
+                "No Slack channel list: Closeloop lists channels only with a Slack app's bot token "
+                "(SLACK_BOT_TOKEN), and none is set. An incoming webhook posts to the one channel it was made "
+                "for; paste its URL here."
+            )
+            return
+        current = self.instance.slack_channel_id if self.instance.pk else ""
+        choices = [(channel.id, f"#{channel.name}") for channel in slack.channels]
+        if current and current not in dict(choices):
+            # Kept while Slack is unreachable (or the bot left it), so saving the team's hours keeps it too.
+            choices.append((current, f"#{self.instance.slack_channel_name or current}"))
+        self.fields["slack_channel_id"] = forms.ChoiceField(
+            required=False,
+            label=_("Slack channel"),
+            choices=[("", _("No channel")), *choices],
+            help_text=slack.problem
+            or _("Channels the bot can see; invite it to a private channel to see that one here."),
+        )
+        webhook.help_text = _("Used only when no channel is picked above.")
 
 
 class RootCauseForm(forms.ModelForm):

@@ -1,4 +1,5 @@
-"""Reads of the console: the trigger rules' dry run ("which rules would this event match, and why").
+"""Reads of the console: the trigger rules' dry run ("which rules would this event match, and why"), and the
+Slack channels a team may pick (asked of Slack when the team's page is shown).
 
 Pure over the rules it reads: it schedules, stores and sends nothing. Fatigue, consent and sampling
 depend on the contact and the moment, so the dry run names them without deciding them.
@@ -6,8 +7,28 @@ depend on the contact and the moment, so the dry run names them without deciding
 
 from dataclasses import dataclass
 
+from integrations.slack import SlackChannel, SlackError, slack_channels, slack_uses_bot
 from surveys.conditions import condition_holds
 from surveys.models import TriggerRule
+
+
+@dataclass(frozen=True)
+class SlackChoices:
+    """What a team's Slack field offers: whether there is a bot token, the channels Slack listed for it, and
+    why there is no list when Slack could not give one."""
+
+    uses_bot: bool
+    channels: list[SlackChannel]
+    problem: str = ""
+
+
+def slack_choices() -> SlackChoices:
+    if not slack_uses_bot():
+        return SlackChoices(uses_bot=False, channels=[])
+    try:
+        return SlackChoices(uses_bot=True, channels=slack_channels())
+    except SlackError as exc:
+        return SlackChoices(uses_bot=True, channels=[], problem=str(exc))
 
 
 @dataclass(frozen=True)

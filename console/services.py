@@ -30,6 +30,7 @@ from feedback.services.conversation import canned_reply_save
 from integrations.connectors import connector_delete as integrations_connector_delete
 from integrations.connectors import connector_save as integrations_connector_save
 from integrations.models import Connector, WebhookSubscription
+from integrations.slack import SlackError, slack_channels, slack_uses_bot
 from integrations.webhooks import webhook_subscription_save
 from notifications.models import Channel
 from notifications.services.emails import email_render
@@ -81,6 +82,8 @@ TEAM_FIELDS = (
     "holidays",
     "lead",
     "slack_webhook_url",
+    "slack_channel_id",
+    "slack_channel_name",
     "assignment",
 )
 ROOT_CAUSE_FIELDS = ("name", "is_active", "outside_agent_control")
@@ -453,8 +456,33 @@ def routing_rule_delete(*, actor: Actor, rule: RoutingRule) -> None:
     _delete_with_audit(actor, rule, ROUTING_RULE_FIELDS)
 
 
-def _team_check(changes: dict) -> None:
+def _slack_channel_name(channel_id: str) -> tuple[str, str]:
+    """The name Slack lists for the channel, or the field's error."""
+    if not slack_uses_bot():
+        return "", (
+            "Closeloop picks Slack channels with a bot token (SLACK_BOT_TOKEN), and none is set: give the team an "
+            "incoming webhook URL instead."
+        )
+    try:
+        channels = slack_channels()
+    except SlackError as exc:
+        return "", str(exc)
+    name = next((channel.name for channel in channels if channel.id == channel_id), None)
+    if name is None:
+        return "", "Slack lists no such channel for the bot: invite the bot to a private channel, then pick it."
+    return name, ""
+
+
+def _team_check(team: Team | None, changes: dict) -> None:
     errors = {}
+    channel_id = changes.get("slack_channel_id")
+    # Slack is asked only when the channel changes: saving a team's hours must not depend on Slack being up.
+    if channel_id and channel_id != (team.slack_channel_id if team else ""):
+        changes["slack_channel_name"], error = _slack_channel_name(channel_id)
+        if error:
+            errors["slack_channel_id"] = [error]
+    elif "slack_channel_id" in changes and not channel_id:
+        changes["slack_channel_name"] = ""
     if "time_zone" in changes and changes["time_zone"] not in zoneinfo.available_timezones():
         errors["time_zone"] = ["Unknown time zone; use an IANA name such as Europe/Paris."]
     if "working_days" in changes:
@@ -474,8 +502,9 @@ def _team_check(changes: dict) -> None:
 
 @transaction.atomic
 def team_save(*, actor: Actor, team: Team | None = None, members: list[User] | None = None, **changes) -> Team:
-    """Create or change a team; `members`, when given, become exactly its agents and managers."""
-    _team_check(changes)
+    """Create or change a team; `members`, when given, become exactly its agents and managers. A Slack channel
+    must be one Slack lists for the workspace's bot."""
+    _team_check(team, changes)
     team = _save_with_audit(actor, team or Team(), TEAM_FIELDS, changes)
     if team.opens_at >= team.closes_at:
         raise ValidationError({"closes_at": ["The team must close after it opens."]})

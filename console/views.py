@@ -334,7 +334,7 @@ def team_list(request):
 def team_edit(request, team_id: int | None = None):
     team = get_object_or_404(Team, pk=team_id) if team_id else None
     initial = {"holidays_text": "\n".join(team.holidays), "members": team.members.all()} if team else None
-    form = forms.TeamForm(request.POST or None, instance=team, initial=initial)
+    form = forms.TeamForm(request.POST or None, instance=team, initial=initial, slack=selectors.slack_choices())
 
     def save(*, members, holidays_text, **data):
         holidays = [line.strip() for line in holidays_text.splitlines() if line.strip()]

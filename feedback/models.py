@@ -42,6 +42,13 @@ class Team(models.Model):
         "feedback.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="led_teams"
     )
     slack_webhook_url = models.URLField(blank=True, help_text="Slack incoming webhook for new and escalated cases.")
+    slack_channel_id = models.CharField(
+        _("Slack channel"),
+        max_length=30,
+        blank=True,
+        help_text=_("With a Slack bot token: the channel picked from Slack's list; its notices go there."),
+    )
+    slack_channel_name = models.CharField(max_length=80, blank=True, editable=False, help_text="As Slack listed it.")
     reply_from_email = models.EmailField(
         blank=True, help_text="Agents' replies to customers go out from this address; empty: DEFAULT_FROM_EMAIL's."
     )

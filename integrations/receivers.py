@@ -8,8 +8,8 @@ from feedback.models import FollowUp
 from feedback.signals import agents_notified, follow_up_changed
 from integrations.connectors import connector_payloads_erase
 from integrations.erasure import integrations_erase, integrations_export
-from integrations.slack import slack_text
-from integrations.tasks import post_to_slack
+from integrations.slack import slack_text, slack_uses_bot
+from integrations.tasks import post_to_slack, post_to_slack_channel
 from integrations.webhooks import (
     webhooks_emit,
     webhooks_emit_follow_up,
@@ -63,10 +63,13 @@ def announce_follow_up_to_webhooks(sender, follow_up_id: int, event: str, **kwar
 
 @receiver(agents_notified)
 def post_notice_to_slack(sender, follow_up, headline: str, url: str, **kwargs) -> None:
-    webhook_url = follow_up.team.slack_webhook_url
-    if webhook_url:
-        text = slack_text(headline=headline, case_id=follow_up.pk, score=follow_up.response.score, url=url)
-        post_to_slack.delay(webhook_url, text)
+    """To the team's picked channel with the bot token when both are set, else through its incoming webhook."""
+    team = follow_up.team
+    text = slack_text(headline=headline, case_id=follow_up.pk, score=follow_up.response.score, url=url)
+    if team.slack_channel_id and slack_uses_bot():
+        post_to_slack_channel.delay(team.slack_channel_id, text)
+    elif team.slack_webhook_url:
+        post_to_slack.delay(team.slack_webhook_url, text)
 
 
 @receiver(response_withdrawn)

@@ -9,7 +9,7 @@ import requests
 from celery import shared_task
 
 from integrations.connectors import connector_deliveries_sweep, connector_delivery_process
-from integrations.slack import slack_post
+from integrations.slack import slack_post, slack_post_to_channel
 from integrations.webhooks import webhook_deliveries_sweep, webhook_delivery_attempt
 from integrations.zendesk import zendesk_note_write, zendesk_notes_sweep
 
@@ -28,6 +28,11 @@ def deliver_due_webhooks() -> dict[str, int]:
 @shared_task(autoretry_for=(OSError, requests.RequestException), retry_backoff=True, max_retries=5)
 def post_to_slack(webhook_url: str, text: str) -> None:
     slack_post(webhook_url=webhook_url, text=text)
+
+
+@shared_task(autoretry_for=(OSError, requests.RequestException), retry_backoff=True, max_retries=5)
+def post_to_slack_channel(channel_id: str, text: str) -> None:
+    slack_post_to_channel(channel_id=channel_id, text=text)
 
 
 @shared_task

@@ -470,6 +470,10 @@ API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="6000/minute")
 # addresses are refused unless allowed (a receiver on the same host or network).
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
+# A Slack app's bot token (xoxb-…): teams then pick a channel from Slack's list and notices go through chat.postMessage;
+# without it a team posts through its incoming webhook URL. The base URL is for tests' fake Slack.
+SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
+SLACK_API_BASE_URL = env.str("SLACK_API_BASE_URL", default="https://slack.com/api")
 # After a subscription's secret is rotated, deliveries carry a signature with the old secret too for this long.
 WEBHOOK_SECRET_ROTATION_HOURS = env.int("WEBHOOK_SECRET_ROTATION_HOURS", default=24)
 # A delivery handed to a worker and not claimed (its task lost: Redis restarted empty), or an attempt not ended

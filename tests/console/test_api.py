@@ -15,6 +15,8 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
+from tests.fakes.slack import TOKEN as SLACK_TOKEN
+from tests.fakes.slack import FakeSlack, slack_channel
 
 pytestmark = pytest.mark.django_db
 
@@ -960,3 +962,65 @@ def test_user_away_through_the_api(manager_api, agent):
 
     assert (response.status_code, response.json()["is_away"]) == (200, True)
     assert AuditEntry.objects.get().changes == {"is_away": [False, True]}
+
+
+@pytest.fixture
+def fake_slack(settings):
+    fake = FakeSlack([slack_channel(1, "care-escalations"), slack_channel(2, "billing", private=True)]).start()
+    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
+    settings.SLACK_API_BASE_URL = fake.api_url
+    settings.SLACK_BOT_TOKEN = SLACK_TOKEN
+    yield fake
+    fake.stop()
+
+
+def test_slack_channels_lists_what_slack_lists(manager_api, fake_slack):
+    response = manager_api.get("/api/slack-channels/")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "channels": [
+            {"id": "C00000002", "name": "billing", "is_private": True},
+            {"id": "C00000001", "name": "care-escalations", "is_private": False},
+        ]
+    }
+
+
+def test_slack_channels_without_a_bot_token_is_a_409_saying_why(manager_api):
+    response = manager_api.get("/api/slack-channels/")
+
+    assert response.status_code == 409
+    assert response.json()["detail"] == (
+        "Closeloop lists Slack channels with a bot token (SLACK_BOT_TOKEN), and none is set."
+    )
+
+
+def test_team_slack_channel_must_be_one_slack_lists(manager_api, fake_slack):
+    team = TeamFactory(name="Care")
+
+    unknown = manager_api.patch(f"/api/teams/{team.pk}/", {"slack_channel_id": "C99999999"}, format="json")
+    picked = manager_api.patch(f"/api/teams/{team.pk}/", {"slack_channel_id": "C00000002"}, format="json")
+
+    assert unknown.status_code == 400
+    assert unknown.json()["errors"] == {
+        "slack_channel_id": [
+            "Slack lists no such channel for the bot: invite the bot to a private channel, then pick it."
+        ]
+    }
+    assert (picked.status_code, picked.json()["slack_channel_name"]) == (200, "billing")
+
+
+def test_team_slack_channel_without_a_bot_token_is_refused_on_its_field(manager_api):
+    team = TeamFactory(name="Care")
+
+    response = manager_api.patch(f"/api/teams/{team.pk}/", {"slack_channel_id": "C00000001"}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["slack_channel_id"]
+    team.refresh_from_db()
+    assert team.slack_channel_id == ""
+
+
+def test_slack_channels_are_for_managers_only(request):
+    assert _as("agent", request).get("/api/slack-channels/").status_code == 403
+    assert _as("anonymous", request).get("/api/slack-channels/").status_code == 401

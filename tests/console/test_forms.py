@@ -1,6 +1,7 @@
 import pytest
 
 from console.forms import SurveyForm, TeamForm
+from console.selectors import SlackChoices
 
 
 def test_survey_form_thank_you_link_without_a_scheme_is_taken_as_https():
@@ -22,7 +23,8 @@ def test_team_form_slack_webhook_without_a_scheme_is_taken_as_https():
             "closes_at": "18:00",
             "assignment": "queue",
             "slack_webhook_url": "hooks.slack.example/services/T0/B0/x",
-        }
+        },
+        slack=SlackChoices(uses_bot=False, channels=[]),
     )
 
     assert form.is_valid(), form.errors

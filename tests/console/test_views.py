@@ -6,6 +6,8 @@ from console.models import AuditEntry
 from feedback.models import CannedReply, RoutingRule, User
 from surveys.models import ApiKey, PublishableKey, Survey, SurveyLink, TriggerRule
 from tests.factories import SurveyFactory, SurveyLinkFactory, TeamFactory, TriggerRuleFactory
+from tests.fakes.slack import TOKEN as SLACK_TOKEN
+from tests.fakes.slack import FakeSlack, slack_channel
 
 pytestmark = pytest.mark.django_db
 
@@ -600,3 +602,65 @@ def test_console_person_marked_away_is_listed_as_away(client, manager, agent):
     assert agent.is_away is True
     assert "away: gets no new case" in client.get("/settings/people/").content.decode()
     assert AuditEntry.objects.get(object_type="user").changes == {"is_away": [False, True]}
+
+
+@pytest.fixture
+def fake_slack(settings):
+    fake = FakeSlack([slack_channel(1, "care-escalations"), slack_channel(2, "billing", private=True)]).start()
+    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
+    settings.SLACK_API_BASE_URL = fake.api_url
+    settings.SLACK_BOT_TOKEN = SLACK_TOKEN
+    yield fake
+    fake.stop()
+
+
+TEAM_FIELDS = {
+    "name": "Care", "sla_hours": 24, "time_zone": "UTC", "working_days": "0,1,2,3,4", "opens_at": "09:00",
+    "closes_at": "17:00", "holidays_text": "", "assignment": "least_open",
+}  # fmt: skip
+
+
+def test_console_team_picks_its_slack_channel_from_slacks_list(client, manager, fake_slack):
+    team = TeamFactory(name="Care")
+    client.force_login(manager)
+
+    page = client.get(f"/settings/teams/{team.pk}/").content.decode()
+    saved = client.post(f"/settings/teams/{team.pk}/", {**TEAM_FIELDS, "slack_channel_id": "C00000001"})
+
+    assert '<option value="C00000001">#care-escalations</option>' in page
+    assert '<option value="C00000002">#billing</option>' in page
+    assert saved.status_code == 302
+    team.refresh_from_db()
+    assert (team.slack_channel_id, team.slack_channel_name) == ("C00000001", "care-escalations")
+    assert "#care-escalations" in client.get("/settings/teams/").content.decode()
+    assert AuditEntry.objects.get(object_type="team").changes == {
+        "slack_channel_id": ["", "C00000001"],
+        "slack_channel_name": ["", "care-escalations"],
+    }
+
+
+def test_console_team_page_says_why_slack_gave_no_list(client, manager, fake_slack, settings):
+    team = TeamFactory(name="Care", slack_channel_id="C00000001", slack_channel_name="care-escalations")
+    settings.SLACK_BOT_TOKEN = "xoxb-revoked"
+    client.force_login(manager)
+
+    page = client.get(f"/settings/teams/{team.pk}/").content.decode()
+    saved = client.post(f"/settings/teams/{team.pk}/", {**TEAM_FIELDS, "sla_hours": 8, "slack_channel_id": "C00000001"})
+
+    assert "Slack refused conversations.list: invalid_auth." in page
+    # The picked channel is kept, and saving the team's other fields does not need Slack.
+    assert '<option value="C00000001" selected>#care-escalations</option>' in page
+    assert saved.status_code == 302
+    team.refresh_from_db()
+    assert (team.sla_hours, team.slack_channel_id) == (8, "C00000001")
+
+
+def test_console_team_page_without_a_bot_token_explains_there_is_no_channel_list(client, manager):
+    team = TeamFactory(name="Care")
+    client.force_login(manager)
+
+    page = client.get(f"/settings/teams/{team.pk}/").content.decode()
+
+    assert 'name="slack_channel_id"' not in page
+    assert "No Slack channel list: Closeloop lists channels only with a Slack app&#x27;s bot token" in page
+    assert 'name="slack_webhook_url"' in page

@@ -55,6 +55,7 @@ def test_api_schema_is_valid_openapi(client):
         "/api/routing-rules/",
         "/api/routing-rules/dry-run/",
         "/api/routing-rules/{id}/",
+        "/api/slack-channels/",
         "/api/surveys/",
         "/api/surveys/{id}/",
         "/api/surveys/{id}/branding/",
