@@ -11,6 +11,7 @@ from django.db import IntegrityError, connections, router, transaction
 
 from surveys.models import Contact
 from surveys.scales import pick_locale
+from surveys.services.rows import rows_insert
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +88,7 @@ def contact_get_or_create(data: ContactData, *, savepoint: bool = True, lock: bo
     candidates = contacts_named(data, lock=lock)
     contact = contact_pick(data, candidates)
     if contact is None and not savepoint:
-        contact = contact_new(data)
-        contact.save(force_insert=True)
-        return contact, True
+        return rows_insert([contact_new(data)])[0], True
     if contact is None:
         try:
             with transaction.atomic():

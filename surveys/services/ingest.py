@@ -4,16 +4,11 @@ One event at a time (`event_ingest`) or a batch (`events_ingest`, a bulk path fo
 Sends nothing: due invitations are the dispatcher's.
 """
 
-import json
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from operator import attrgetter
-from typing import TypeVar
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Field, Model
 from django.utils import timezone
 
 from notifications.models import Channel
@@ -29,6 +24,7 @@ from surveys.services.contacts import (
     contact_identifiers,
     contact_new,
 )
+from surveys.services.rows import rows_insert
 from surveys.services.scheduling import (
     Contactable,
     ScheduleOutcome,
@@ -38,8 +34,6 @@ from surveys.services.scheduling import (
     invitations_cancel_for_event,
     sampled_in,
 )
-
-ModelT = TypeVar("ModelT", bound=Model)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,8 +159,7 @@ def _event_ingest(source: str, data: EventData, *, look_for_duplicate: bool) -> 
     contactable = contactable_unless(suppressed)
     outcomes = _rules_outcomes(event, person, all_rules, now=now, new_contact=created, contactable=contactable)
     invitations = [outcome.invitation for outcome in outcomes if outcome.invitation is not None]
-    if invitations:
-        Invitation.objects.bulk_create(invitations)
+    rows_insert(invitations)
     return IngestResult(event, False, outcomes, cancelled)
 
 
@@ -297,50 +290,3 @@ def _events_ingest_new(
         results[index] = IngestResult(event, False, outcomes)
     rows_insert(invitations)
     return results
-
-
-def _json_value(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} has no JSON form for _rows_insert")
-
-
-def rows_insert(rows: list[ModelT]) -> list[ModelT]:
-    """Insert new rows of one model in one statement and give them their ids, like `bulk_create`.
-
-    On PostgreSQL the rows travel as one JSON document that `json_to_recordset` expands on the
-    server: `bulk_create` adapts every value of every row in Python first, which for a batch of
-    1000 events took longer than the database's own work. Other databases use `bulk_create`.
-    """
-    if not rows:
-        return rows
-    if connection.vendor != "postgresql":
-        return type(rows[0]).objects.bulk_create(rows)
-    meta = rows[0]._meta
-    fields = [model_field for model_field in meta.concrete_fields if not model_field.primary_key]
-    # Fields that may set their value on save (auto_now dates); the others are read as they are.
-    stamped = [model_field for model_field in fields if type(model_field).pre_save is not Field.pre_save]
-    values = attrgetter(*(model_field.attname for model_field in fields))
-    quote = connection.ops.quote_name
-    columns = [model_field.column for model_field in fields]
-    quoted = ", ".join(quote(column) for column in columns)
-    record = ", ".join(f"{quote(model_field.column)} {model_field.db_type(connection)}" for model_field in fields)
-    for row in rows:
-        for model_field in stamped:
-            model_field.pre_save(row, add=True)
-    document = json.dumps([dict(zip(columns, values(row), strict=True)) for row in rows], default=_json_value)
-    with connection.cursor() as cursor:
-        # INSERT ... SELECT keeps the document's order, and RETURNING gives the ids in it.
-        cursor.execute(
-            f"INSERT INTO {quote(meta.db_table)} ({quoted}) SELECT {quoted}"
-            f" FROM json_to_recordset(%s::json) AS given({record}) RETURNING {quote(meta.pk.column)}",
-            [document],
-        )
-        alias = connection.alias  # read once: each read goes through the connection proxy
-        for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
-            row.pk = pk
-            row._state.adding = False
-            row._state.db = alias
-    return rows
