@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from surveys.models import Answer, Invitation, Question, Response
 from surveys.scanners import automatic_reason
+from surveys.selectors import invitation_lock_response
 from surveys.services.announcements import response_announcement_add
 from surveys.signals import response_withdrawn
 from surveys.tokens import token_hash
@@ -54,17 +55,17 @@ def response_submit(*, invitation: Invitation, score: int, comment: str | None =
         raise ValidationError({"invitation": "This survey is closed."})
     with transaction.atomic():
         # Locking the invitation serialises concurrent submissions of the same link.
-        _invitation_lock(invitation)
-        response, created = Response.objects.get_or_create(
-            invitation=invitation,
-            defaults={
-                "survey_id": invitation.survey_id,
-                "contact_id": invitation.contact_id,
-                "score": score,
-                "comment": _comment_clean(comment or ""),
-                "confirmed_at": timezone.now(),
-            },
-        )
+        response = invitation_lock_response(invitation)
+        created = response is None
+        if created:
+            response = Response.objects.create(
+                invitation=invitation,
+                survey_id=invitation.survey_id,
+                contact_id=invitation.contact_id,
+                score=score,
+                comment=_comment_clean(comment or ""),
+                confirmed_at=timezone.now(),
+            )
         changed = []
         if not created and response.held_reason:
             # A held answer written by the company (API) is no longer a machine's guess: announced as new.
@@ -86,11 +87,6 @@ def response_submit(*, invitation: Invitation, score: int, comment: str | None =
             response.save(update_fields=[*changed, "updated_at"])
         _announce_on_commit(response, created=created, changed=tuple(changed))
     return response
-
-
-def _invitation_lock(invitation: Invitation) -> None:
-    """Lock the invitation's row until the transaction ends (its id only is read)."""
-    list(Invitation.objects.select_for_update().filter(pk=invitation.pk).values_list("pk", flat=True))
 
 
 def _burst_key(invitation: Invitation) -> str:
@@ -156,10 +152,7 @@ def response_submit_from_page(
     with transaction.atomic():
         # Scanners post a link's scores in parallel: the invitation's row lock makes each read of
         # the burst see the one written before it, whichever web process served it.
-        _invitation_lock(invitation)
-        # Read after the lock, in a statement of its own: an answer committed while this request waited
-        # for the lock is then seen (a join in the locking statement would read the older snapshot).
-        current = next(iter(Response.objects.filter(invitation=invitation)), None)
+        current = invitation_lock_response(invitation)
         now = timezone.now().timestamp()
         burst = cache.get(_burst_key(invitation))
         if burst is None or now - burst["last"] > window:

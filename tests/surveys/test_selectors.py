@@ -2,10 +2,19 @@ import time
 
 import pytest
 
-from surveys.models import ApiKey, TriggerRule
-from surveys.selectors import INTAKE_CACHE_SECONDS, api_key_get_active, intake_copies_forget, trigger_rules_all
+from surveys.models import ApiKey, Invitation, Response, Survey, TriggerRule
+from surveys.selectors import (
+    INTAKE_CACHE_SECONDS,
+    api_key_get_active,
+    intake_copies_forget,
+    invitation_get_by_token,
+    invitation_lock_response,
+    invitation_response,
+    trigger_rules_all,
+)
 from surveys.services.api_keys import api_key_create, api_keys_revoke
-from tests.factories import SurveyFactory, TriggerRuleFactory
+from surveys.tokens import invitation_token
+from tests.factories import InvitationFactory, ResponseFactory, SurveyFactory, TriggerRuleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +107,48 @@ def test_a_change_within_a_request_is_read_by_its_later_lookups():
         assert [rule.event_type for rule in trigger_rules_all()] == ["refund"]
     finally:
         _request_version_outside(sender=None)
+
+
+def _fields(instance) -> dict:
+    return {field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields}
+
+
+def test_invitation_get_by_token_reads_what_the_orm_reads_in_one_statement(django_assert_num_queries):
+    survey = SurveyFactory(question_text={"fr": "Alors ?"}, thank_you_link_url="https://example.com/merci")
+    invitation = InvitationFactory(survey=survey, properties={"question_product_name": "la livraison"}, locale="fr")
+    ResponseFactory(invitation=invitation, score=4, tags=["late"], comment="Trop lent")
+
+    with django_assert_num_queries(1):
+        found = invitation_get_by_token(token=invitation_token(invitation.public_id))
+        response = invitation_response(found)
+        assert response.invitation is found
+
+    assert _fields(found) == _fields(Invitation.objects.get(pk=invitation.pk))
+    assert _fields(found.survey) == _fields(Survey.objects.get(pk=survey.pk))
+    assert _fields(response) == _fields(Response.objects.get(invitation=invitation))
+
+
+def test_invitation_get_by_token_knows_an_unanswered_invitation_has_no_response(django_assert_num_queries):
+    invitation = InvitationFactory()
+
+    with django_assert_num_queries(1):
+        assert invitation_response(invitation_get_by_token(token=invitation_token(invitation.public_id))) is None
+
+
+@pytest.mark.parametrize("status", [Invitation.Status.CANCELLED, Invitation.Status.EXPIRED])
+def test_invitation_get_by_token_finds_no_closed_invitation(status):
+    invitation = InvitationFactory(status=status)
+
+    assert invitation_get_by_token(token=invitation_token(invitation.public_id)) is None
+
+
+def test_invitation_lock_response_reads_the_response_after_the_lock(django_assert_num_queries):
+    invitation = InvitationFactory()
+    assert invitation_lock_response(invitation) is None
+    ResponseFactory(invitation=invitation, score=8)
+
+    with django_assert_num_queries(2):  # the lock, then the read
+        response = invitation_lock_response(invitation)
+
+    assert _fields(response) == _fields(Response.objects.get(invitation=invitation))
+    assert response.invitation is invitation
