@@ -8,10 +8,11 @@ the SMS send window in the contact's time zone. Sends nothing.
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 
 from notifications.models import PHONE_CHANNELS
@@ -95,19 +96,39 @@ def _counted(statuses) -> Q:
 def contact_is_throttled(
     *, contact: Contact, survey: Survey, at: datetime, statuses=LIVE_STATUSES, exclude_pk=None
 ) -> bool:
-    """Whether the contact's stored invitations (of `statuses`) fall within `survey`'s windows of `at`."""
+    """Whether the contact's stored invitations (of `statuses`) fall within `survey`'s windows of `at`.
+
+    The invitations `_counted` describes, read in SQL written out: intake asks this for every event of a known
+    contact, and building the queryset took twice the CPU the rest of the event's check did."""
     survey_windows = windows(survey)
     widest = max(survey_windows)
     if not widest:
         return False
-    others = Invitation.objects.filter(
-        _counted(statuses), contact=contact, scheduled_at__gt=at - widest, scheduled_at__lt=at + widest
+    quote, meta = connection.ops.quote_name, Invitation._meta
+    column = {name: quote(meta.get_field(name).column) for name in ("contact", "survey", "scheduled_at", "status")}
+    counted = f"{column['status']} IN ({', '.join(['%s'] * len(statuses))})"
+    params: list = [*statuses]
+    if Invitation.Status.QUEUED in statuses:
+        counted += (
+            f" OR ({column['status']} = %s AND ({quote(meta.get_field('message').column)} IS NOT NULL"
+            f" OR {quote(meta.get_field('channel').column)} = %s))"
+        )
+        params += [Invitation.Status.EXPIRED, AnswerChannel.WEB]
+    sql = (
+        f"SELECT {column['survey']}, {column['scheduled_at']} FROM {quote(meta.db_table)}"
+        f" WHERE {column['contact']} = %s AND {column['scheduled_at']} > %s AND {column['scheduled_at']} < %s"
+        f" AND ({counted})"
     )
+    adapt = connection.ops.adapt_datetimefield_value  # as the ORM would (SQLite keeps naive UTC text)
+    params = [contact.pk, adapt(at - widest), adapt(at + widest), *params]
     if exclude_pk is not None:
-        others = others.exclude(pk=exclude_pk)
-    return is_throttled(
-        others.values_list("survey_id", "scheduled_at"), survey_id=survey.pk, at=at, windows=survey_windows
-    )
+        sql += f" AND {quote(meta.pk.column)} <> %s"
+        params.append(exclude_pk)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        # SQLite gives back the naive UTC it stores; PostgreSQL an aware time.
+        earlier = [(survey_id, when if when.tzinfo else when.replace(tzinfo=UTC)) for survey_id, when in cursor]
+    return is_throttled(earlier, survey_id=survey.pk, at=at, windows=survey_windows)
 
 
 def address_for(contact: Contact, channel: str) -> str:
