@@ -26,7 +26,7 @@ and beside it two floors:
   - DB path: the send task with the in-memory (locmem) transport: what claiming and tracking cost.
 Then a profiled pass of the send task (cProfile, CPU clock) splits its CPU time into stages.
 Targets, for each channel: the dispatcher >= 1,000 due invitations/s (one process, wall time of the beat job's
-runs, Redis hand-off included), and >= 300 messages/s per worker process. Exit status 1 when one is missed.
+runs, Redis hand-off included), and >= 500 messages/s per worker process. Exit status 1 when one is missed.
 """
 
 import cProfile
@@ -46,7 +46,7 @@ SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:543
 DATABASE = "closeloop_bench_dispatch"
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 QUEUE = "closeloop-bench-dispatch"
-TARGET_PER_SECOND = 300
+TARGET_PER_SECOND = 500
 DISPATCH_TARGET_PER_SECOND = 1000
 PROFILED = 300
 
@@ -160,6 +160,9 @@ def main() -> int:
         TWILIO_API_BASE_URL=fake_url,
         SENDGRID_RATE_PER_SECOND="0",
         TWILIO_RATE_PER_SECOND="0",
+        # Every limit off: with one left on (WhatsApp's default 20/s), each send of any channel first reads its
+        # message's channel to find its limit, one more SELECT a send (a quarter of an SMS send's CPU).
+        TWILIO_WHATSAPP_RATE_PER_SECOND="0",
         SMS_SEND_WINDOW="00:00-23:59:59",
         LOG_LEVEL="WARNING",
         # The dispatcher hands its batches to the bench's queue on Redis, as in production.
