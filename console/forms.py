@@ -422,16 +422,16 @@ PERSON_LANGUAGE_CHOICES = [("", _("Their browser's language")), *settings.LANGUA
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField()
-    role = forms.ChoiceField(choices=User.Role.choices)
-    team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"), required=False)
+    email = forms.EmailField(label=_("Email"))
+    role = forms.ChoiceField(choices=User.Role.choices, label=_("Role"))
+    team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"), required=False, label=_("Team"))
     language = forms.ChoiceField(choices=PERSON_LANGUAGE_CHOICES, required=False, label=_("Language"))
 
 
 class UserForm(forms.Form):
-    role = forms.ChoiceField(choices=User.Role.choices)
-    team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"), required=False)
-    is_active = forms.BooleanField(required=False, label="Can sign in")
+    role = forms.ChoiceField(choices=User.Role.choices, label=_("Role"))
+    team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"), required=False, label=_("Team"))
+    is_active = forms.BooleanField(required=False, label=_("Can sign in"))
     is_away = forms.BooleanField(
         required=False, label=_("Away"), help_text=_("No new case is assigned to them until this is unticked.")
     )

@@ -1,23 +1,24 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditEntry(models.Model):
     """One configuration change: who made it, to what, and each changed field before → after."""
 
     class Action(models.TextChoices):
-        CREATED = "created", "Created"
-        UPDATED = "updated", "Updated"
-        DELETED = "deleted", "Deleted"
-        DUPLICATED = "duplicated", "Duplicated"
-        REVOKED = "revoked", "Revoked"
-        INVITED = "invited", "Invited"
-        PURGED = "purged", "Purged"  # the retention purge (workspace.services.retention)
+        CREATED = "created", _("Created")
+        UPDATED = "updated", _("Updated")
+        DELETED = "deleted", _("Deleted")
+        DUPLICATED = "duplicated", _("Duplicated")
+        REVOKED = "revoked", _("Revoked")
+        INVITED = "invited", _("Invited")
+        PURGED = "purged", _("Purged")  # the retention purge (workspace.services.retention)
         # A person's data (GDPR art. 17 and 15): `changes` holds row counts per kind, never the data itself.
-        ERASED = "erased", "Erased"
-        EXPORTED = "exported", "Exported"
+        ERASED = "erased", _("Erased")
+        EXPORTED = "exported", _("Exported")
         # A webhook's signing secret replaced; `changes` says until when the old one still signs, never a secret.
-        ROTATED = "rotated", "Rotated"
+        ROTATED = "rotated", _("Rotated")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -600,7 +600,9 @@ def set_password_link(user: User) -> str:
 
 
 def staff_email_send(*, user: User, template: str, context: dict) -> None:
-    subject, text, html = email_render(template=template, context={"user": user, **context})
+    subject, text, html = email_render(
+        template=template, context={"user": user, **context}, language=user.email_language
+    )
     message_queue(channel=Channel.EMAIL, recipient=user.email, subject=subject, body_text=text, body_html=html)
 
 

@@ -10,6 +10,8 @@ itself: deleting the answer (and its case with it) is surveys' job.
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from feedback.models import FollowUp
 from feedback.signals import agents_notified
@@ -17,7 +19,7 @@ from notifications.models import Channel
 from notifications.services.emails import email_render
 from notifications.services.queue import message_queue
 
-WITHDRAWN_HEADLINE = "Withdrawn: a mail scanner answered, not the customer; no need to contact them"
+WITHDRAWN_HEADLINE = _("Withdrawn: a mail scanner answered, not the customer; no need to contact them")
 
 
 def response_withdrawal_announce(*, response_id: int) -> None:
@@ -25,15 +27,18 @@ def response_withdrawal_announce(*, response_id: int) -> None:
     if follow_up is None:
         return
     url = settings.SITE_URL + reverse("follow-up-inbox")
-    subject, text, html = email_render(
-        template="feedback/emails/agent_notice",
-        context={"follow_up": follow_up, "headline": WITHDRAWN_HEADLINE, "url": url},
-    )
     assignee = follow_up.assignee
     if assignee is not None and assignee.is_active and assignee.email:
+        subject, text, html = email_render(
+            template="feedback/emails/agent_notice",
+            context={"follow_up": follow_up, "headline": WITHDRAWN_HEADLINE, "url": url},
+            language=assignee.email_language,
+        )
         message_queue(channel=Channel.EMAIL, recipient=assignee.email, subject=subject, body_text=text, body_html=html)
-    # The team's chat channel (integrations) hears it once the withdrawal commits.
+    # The team's chat channel (integrations) hears it once the withdrawal commits, in the site's language.
+    with translation.override(settings.LANGUAGE_CODE):
+        said = str(WITHDRAWN_HEADLINE)
     transaction.on_commit(
-        lambda: agents_notified.send(sender=FollowUp, follow_up=follow_up, headline=WITHDRAWN_HEADLINE, url=url),
+        lambda: agents_notified.send(sender=FollowUp, follow_up=follow_up, headline=said, url=url),
         robust=True,
     )

@@ -44,9 +44,14 @@ def digest_send_weekly(*, today: date | None = None) -> int:
     )
     if not recipients.exists():
         return 0
-    subject, text, html = email_render(template="insights/weekly_digest", context=digest_context(week_start=week_start))
+    context = digest_context(week_start=week_start)
+    rendered: dict[str, tuple[str, str, str]] = {}  # one rendering per language, for every manager who reads it
     queued = 0
     for user in recipients:
+        language = user.email_language
+        if language not in rendered:
+            rendered[language] = email_render(template="insights/weekly_digest", context=context, language=language)
+        subject, text, html = rendered[language]
         with transaction.atomic():
             # The conditional update is the claim: a second run for the same week finds it taken.
             claimed = (

@@ -6,6 +6,7 @@ Reads surveys' responses but never changes them. What matches comes from the pur
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from feedback.models import FixCheck, FollowUp, FollowUpEntry, RoutingRule
 from feedback.routing import ResponseFacts, RuleFacts, choose_rule
@@ -122,7 +123,7 @@ def _follow_up_reopen_not_fixed(follow_up: FollowUp) -> None:
     the team's Slack channel) is told the way a new assignment is."""
     follow_up_reopen_due(follow_up, author=None, body="The customer says it is not fixed.")
     assignees = [follow_up.assignee] if follow_up.assignee else []
-    agents_notify(follow_up, assignees, "The customer says it is not fixed: follow-up reopened")
+    agents_notify(follow_up, assignees, _("The customer says it is not fixed: follow-up reopened"))
 
 
 @transaction.atomic

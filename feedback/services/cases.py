@@ -5,7 +5,9 @@ Resolving and reopening are `resolution`'s; every change leaves a timeline entry
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from feedback.models import FollowUp, FollowUpEntry, Priority, Team, User
 from feedback.services.notices import agents_notify, follow_up_announce
@@ -47,7 +49,8 @@ def follow_up_assign(*, follow_up: FollowUp, actor: User, assignee: User | None)
     body = f"Assigned to {assignee.email}" if assignee else "Put back in the team queue"
     entry_add(follow_up, FollowUpEntry.Kind.ASSIGNED, author=actor, body=body)
     if assignee is not None and assignee != actor:
-        agents_notify(follow_up, [assignee], f"{actor.email if actor else 'An integration'} assigned you a follow-up")
+        who = actor.email if actor else gettext_lazy("An integration")
+        agents_notify(follow_up, [assignee], format_lazy(gettext_lazy("{who} assigned you a follow-up"), who=who))
     follow_up_announce(follow_up, "follow_up.updated")
     return follow_up
 

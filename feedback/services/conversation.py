@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -60,7 +61,11 @@ CHANNEL_LABELS = {
     Channel.SMS: gettext_lazy("SMS"),
     Channel.WHATSAPP: gettext_lazy("WhatsApp"),
 }
-HOW = {Channel.EMAIL: "by email", Channel.SMS: "by SMS", Channel.WHATSAPP: "on WhatsApp"}
+HOW = {
+    Channel.EMAIL: gettext_lazy("by email"),
+    Channel.SMS: gettext_lazy("by SMS"),
+    Channel.WHATSAPP: gettext_lazy("on WhatsApp"),
+}
 
 
 def _whatsapp_problem(phone: str) -> str:
@@ -187,11 +192,11 @@ def follow_up_customer_message(
     received_at = received_at or timezone.now()
     body = body.strip() or "(empty message)"
     entry = entry_add(follow_up, FollowUpEntry.Kind.CUSTOMER_REPLY, body=body, channel=channel)
-    how = HOW.get(channel, "by SMS")
+    how = HOW.get(channel, HOW[Channel.SMS])
     if follow_up.status == FollowUp.Status.RESOLVED:
         if follow_up.resolved_at is None or received_at > follow_up.resolved_at:
             follow_up_reopen_due(follow_up, author=None, body=f"The customer wrote {how} after the resolution.")
-            headline = f"The customer wrote {how}: follow-up reopened"
+            headline = format_lazy(gettext_lazy("The customer wrote {how}: follow-up reopened"), how=how)
         else:
             headline = ""
     else:
@@ -204,7 +209,7 @@ def follow_up_customer_message(
             fields.append("snoozed_until")
         if fields:
             follow_up.save(update_fields=[*fields, "updated_at"])
-        headline = f"The customer replied {how}"
+        headline = format_lazy(gettext_lazy("The customer replied {how}"), how=how)
     if headline:
         agents_notify(follow_up, [follow_up.assignee] if follow_up.assignee else [], headline)
     follow_up_announce(follow_up, "follow_up.updated")

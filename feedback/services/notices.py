@@ -3,9 +3,13 @@
 Sends only through `notifications.services.queue.message_queue`; must not change a case.
 """
 
+from collections import defaultdict
+
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from feedback.models import FollowUp, FollowUpEntry, User
 from feedback.services.timeline import entry_add
@@ -20,16 +24,27 @@ def case_url(follow_up: FollowUp) -> str:
 
 
 def agents_notify(follow_up: FollowUp, users: list[User], headline: str) -> None:
-    subject, text, html = email_render(
-        template="feedback/emails/agent_notice",
-        context={"follow_up": follow_up, "headline": headline, "url": case_url(follow_up)},
-    )
-    for email in sorted({user.email for user in users if user.email and user.is_active}):
-        message_queue(channel=Channel.EMAIL, recipient=email, subject=subject, body_text=text, body_html=html)
-    # The team's chat channel (integrations) hears every notice once the change commits, even one that emails nobody.
+    """Email `headline` about the case to each active user in their own language (a lazy `headline` is
+    translated for each), and tell the team's chat channel."""
     url = case_url(follow_up)
+    by_language: dict[str, set[str]] = defaultdict(set)
+    for user in users:
+        if user.email and user.is_active:
+            by_language[user.email_language].add(user.email)
+    for language, emails in sorted(by_language.items()):
+        subject, text, html = email_render(
+            template="feedback/emails/agent_notice",
+            context={"follow_up": follow_up, "headline": headline, "url": url},
+            language=language,
+        )
+        for email in sorted(emails):
+            message_queue(channel=Channel.EMAIL, recipient=email, subject=subject, body_text=text, body_html=html)
+    # The team's chat channel (integrations) hears every notice once the change commits, even one that emails
+    # nobody, in the site's language: a channel is shared by people who may have chosen different ones.
+    with translation.override(settings.LANGUAGE_CODE):
+        said = str(headline)
     transaction.on_commit(
-        lambda: agents_notified.send(sender=FollowUp, follow_up=follow_up, headline=headline, url=url), robust=True
+        lambda: agents_notified.send(sender=FollowUp, follow_up=follow_up, headline=said, url=url), robust=True
     )
 
 
@@ -38,9 +53,9 @@ def follow_up_announce_arrival(follow_up: FollowUp) -> None:
     team queue, the team's Slack channel (nobody is emailed about a queued case)."""
     if follow_up.assignee:
         entry_add(follow_up, FollowUpEntry.Kind.ASSIGNED, body=f"Assigned to {follow_up.assignee.email}")
-        agents_notify(follow_up, [follow_up.assignee], "New follow-up assigned to you")
+        agents_notify(follow_up, [follow_up.assignee], _("New follow-up assigned to you"))
     else:
-        agents_notify(follow_up, [], "New follow-up in the team queue")
+        agents_notify(follow_up, [], _("New follow-up in the team queue"))
 
 
 def follow_up_announce(follow_up: FollowUp, event: str) -> None:

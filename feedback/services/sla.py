@@ -8,6 +8,7 @@ from datetime import date, datetime
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from feedback.business_hours import BusinessCalendar, add_business_hours
 from feedback.models import OPEN_STATUSES, FollowUp, FollowUpEntry, Team, User
@@ -59,7 +60,7 @@ def follow_ups_escalate(*, now: datetime | None = None) -> dict[str, int]:
                 continue
             entry_add(follow_up, FollowUpEntry.Kind.REMINDER, body="75% of the SLA has passed.")
             if follow_up.assignee:
-                agents_notify(follow_up, [follow_up.assignee], "Reminder: due soon")
+                agents_notify(follow_up, [follow_up.assignee], _("Reminder: due soon"))
             counts["reminded"] += 1
     managers = list(User.objects.filter(role=User.Role.MANAGER, is_active=True))
     for follow_up in follow_ups_to_escalate(now):
@@ -71,6 +72,6 @@ def follow_ups_escalate(*, now: datetime | None = None) -> dict[str, int]:
                 continue
             entry_add(follow_up, FollowUpEntry.Kind.ESCALATED, body="The SLA is breached.")
             recipients = managers + ([follow_up.team.lead] if follow_up.team.lead else [])
-            agents_notify(follow_up, recipients, "Escalation: SLA breached")
+            agents_notify(follow_up, recipients, _("Escalation: SLA breached"))
             counts["escalated"] += 1
     return counts

@@ -5,13 +5,18 @@ import secrets
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 
 
-def email_render(*, template: str, context: dict) -> tuple[str, str, str]:
-    """Render `<template>_subject.txt`, `_body.txt` and `_body.html` into (subject, text, html)."""
-    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
-    text = render_to_string(f"{template}_body.txt", context)
-    html = render_to_string(f"{template}_body.html", context)
+def email_render(*, template: str, context: dict, language: str | None = None) -> tuple[str, str, str]:
+    """Render `<template>_subject.txt`, `_body.txt` and `_body.html` into (subject, text, html).
+
+    `language` is the recipient's (a staff email's `{% translate %}` words, dates); without it, whichever
+    language is active. Survey emails carry their words in the context and pass none."""
+    with translation.override(language) if language else translation.override(translation.get_language()):
+        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+        text = render_to_string(f"{template}_body.txt", context)
+        html = render_to_string(f"{template}_body.html", context)
     return subject, text, html
 
 

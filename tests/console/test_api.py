@@ -550,7 +550,7 @@ def test_an_unknown_language_is_a_field_error_and_changes_nothing(manager_api, a
     assert not AuditEntry.objects.exists()
 
 
-def test_an_invitation_may_carry_the_newcomers_language(manager_api, django_capture_on_commit_callbacks):
+def test_an_invitation_may_carry_the_newcomers_language(manager_api, outbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = manager_api.post(
             "/api/users/", {"email": "lea@example.com", "role": "agent", "language": "fr"}, format="json"
@@ -558,6 +558,10 @@ def test_an_invitation_may_carry_the_newcomers_language(manager_api, django_capt
 
     assert response.status_code == 201, response.json()
     assert User.objects.get(email="lea@example.com").language == "fr"
+    assert outbox[0].subject == "Vous êtes invité sur Closeloop"
+    assert outbox[0].body_text.startswith(
+        "Bonjour,\n\nmanager@closeloop.test vous a invité sur Closeloop avec le rôle agent.\n"
+    )
 
 
 def test_routing_rule_checks_scores_and_team(manager_api):

@@ -5,7 +5,7 @@ import pytest
 from console.models import AuditEntry
 from feedback.models import CannedReply, RoutingRule, User
 from surveys.models import ApiKey, PublishableKey, Survey, SurveyLink, TriggerRule
-from tests.factories import SurveyFactory, SurveyLinkFactory, TeamFactory, TriggerRuleFactory
+from tests.factories import ManagerFactory, SurveyFactory, SurveyLinkFactory, TeamFactory, TriggerRuleFactory
 from tests.fakes.slack import TOKEN as SLACK_TOKEN
 from tests.fakes.slack import FakeSlack, slack_channel
 
@@ -324,6 +324,23 @@ def test_console_sets_a_persons_language(client, manager, agent):
     assert response.status_code == 302
     agent.refresh_from_db()
     assert agent.language == "fr"
+
+
+def test_a_french_speaking_manager_reads_the_console_in_french(client, agent):
+    client.force_login(ManagerFactory(email="chef@closeloop.test", language="fr"))
+
+    home = client.get("/settings/").content.decode()
+    people = client.get("/settings/people/").content.decode()
+
+    assert "<h1>Paramètres</h1>" in home
+    assert 'aria-current="page">Vue d\'ensemble</a>' in home
+    assert ">Réponses types</a>" in home and ">Journal d'audit</a>" in home
+    assert "<h2>Dernières modifications</h2>" in home
+    assert "<h1>Utilisateurs</h1>" in people
+    assert '<h2 id="invite-title">Inviter quelqu’un</h2>' in people
+    assert '<label for="id_role">Rôle</label>' in people
+    assert "<td>agent@closeloop.test</td>" not in people and ">agent@closeloop.test</a></td><td>Agent</td>" in people
+    assert "<td>celle de son navigateur</td>" in people
 
 
 def test_console_audit_trail_lists_who_changed_what(client, manager):

@@ -194,6 +194,35 @@ def test_follow_up_open_for_response_notifies_the_assignee_by_email():
     assert message.subject.startswith(f"[Closeloop] New follow-up assigned to you: case #{follow_up.pk}")
 
 
+def test_a_french_speaking_agent_is_told_of_a_new_case_in_french():
+    team = TeamFactory()
+    RoutingRuleFactory(team=team)
+    UserFactory(team=team, email="marie@closeloop.test", language="fr")
+    response = ResponseFactory(score=0, comment="", invitation__survey__name="Livraison")
+
+    follow_up = follow_up_open_for_response(response_id=response.pk)
+
+    message = Message.objects.get()
+    assert message.subject == (
+        f"[Closeloop] Nouveau cas qui vous est attribué : cas n° {follow_up.pk} (Livraison, note 0)"
+    )
+    assert message.body_text.startswith(f"Nouveau cas qui vous est attribué : cas n° {follow_up.pk}.\n\nClient : ")
+    assert "Commentaire : (aucun)\nÉchéance : " in message.body_text
+    assert f"Ouvrir le cas : http://testserver/follow-ups/{follow_up.pk}/" in message.body_text
+
+
+def test_an_escalation_reaches_each_manager_in_their_own_language():
+    FollowUpFactory(remind_at=NOW, due_at=NOW + timedelta(hours=2))
+    ManagerFactory(email="anne@closeloop.test", language="fr")
+    ManagerFactory(email="bob@closeloop.test")
+
+    assert follow_ups_escalate(now=NOW + timedelta(hours=3)) == {"reminded": 0, "escalated": 1}
+
+    subjects = dict(Message.objects.values_list("recipient", "subject"))
+    assert subjects["anne@closeloop.test"].startswith("[Closeloop] Escalade : délai (SLA) dépassé : cas n° ")
+    assert subjects["bob@closeloop.test"].startswith("[Closeloop] Escalation: SLA breached: case #")
+
+
 def test_follow_up_open_for_response_closes_unworked_case_when_no_longer_a_detractor():
     RoutingRuleFactory()
     response = ResponseFactory(score=2)

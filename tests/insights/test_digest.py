@@ -37,6 +37,24 @@ def test_digest_goes_to_opted_in_managers_once_per_week(last_week, outbox, djang
 
 
 @pytest.mark.django_db
+@time_machine.travel(MONDAY, tick=False)
+def test_each_manager_reads_the_digest_in_their_own_language(last_week, outbox, django_capture_on_commit_callbacks):
+    ManagerFactory(email="anne@closeloop.test", wants_weekly_digest=True, language="fr")
+    ManagerFactory(email="boss@closeloop.test", wants_weekly_digest=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert digest_send_weekly() == 2
+
+    sent = {message.recipient: message for message in outbox}
+    french = sent["anne@closeloop.test"]
+    assert french.subject == "Closeloop, semaine du 9 Nov : 4 réponses, NPS 50,0"
+    assert "NPS : 50,0 ±" not in french.body_text and "NPS: 50,0 ±" in french.body_text
+    assert "(3 promoteurs, 0 passifs, 1 détracteurs)" in french.body_text
+    assert "Par rapport à la semaine précédente :" in french.body_text
+    assert "<h1>Votre semaine dans Closeloop</h1>" in french.body_html
+    assert sent["boss@closeloop.test"].subject == "Closeloop week of 9 Nov: 4 answers, NPS 50.0"
+
+
+@pytest.mark.django_db
 def test_digest_the_next_week_goes_again(last_week, outbox, django_capture_on_commit_callbacks):
     ManagerFactory(wants_weekly_digest=True, digest_sent_for=date(2026, 11, 2))
     with time_machine.travel(MONDAY, tick=False), django_capture_on_commit_callbacks(execute=True):
