@@ -811,7 +811,8 @@ class UserViewSet(
     http_method_names = ["get", "post", "patch"]
 
     def perform_create(self, serializer):
-        data = {k: v for k, v in serializer.validated_data.items() if k != "is_active"}
+        # Someone invited can sign in and is not away: both are changed afterwards (a form post sends them as false).
+        data = {k: v for k, v in serializer.validated_data.items() if k not in ("is_active", "is_away")}
         serializer.instance = _call(services.user_invite, actor=_actor(self.request), **data)
 
     def perform_update(self, serializer):

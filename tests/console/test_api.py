@@ -1028,3 +1028,11 @@ def test_team_slack_channel_without_a_bot_token_is_refused_on_its_field(manager_
 def test_slack_channels_are_for_managers_only(request):
     assert _as("agent", request).get("/api/slack-channels/").status_code == 403
     assert _as("anonymous", request).get("/api/slack-channels/").status_code == 401
+
+
+def test_user_invite_as_a_form_post_is_created_able_to_sign_in_and_not_away(manager_api):
+    # A form post carries every boolean left out as false (DRF reads HTML forms so).
+    response = manager_api.post("/api/users/", {"email": "ann@example.com", "role": "agent"})
+
+    assert response.status_code == 201, response.json()
+    assert (response.json()["is_active"], response.json()["is_away"]) == (True, False)
