@@ -341,6 +341,10 @@ def test_a_french_speaking_manager_reads_the_console_in_french(client, agent):
     assert '<label for="id_role">Rôle</label>' in people
     assert "<td>agent@closeloop.test</td>" not in people and ">agent@closeloop.test</a></td><td>Agent</td>" in people
     assert "<td>celle de son navigateur</td>" in people
+    SurveyFactory(name="Livraison")
+    surveys = client.get("/settings/surveys/").content.decode()
+    assert "<h1>Enquêtes</h1>" in surveys
+    assert '<button type="submit">Mettre en pause<span class="visually-hidden"> Livraison</span></button>' in surveys
 
 
 def test_console_audit_trail_lists_who_changed_what(client, manager):
