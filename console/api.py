@@ -166,9 +166,15 @@ class BrandingApi(APIView):
 
 
 class ChoiceSerializer(serializers.Serializer):
+    """An option: its `value`, and its label in each shipped locale (one field per locale, `en`, `fr`…)."""
+
     value = serializers.CharField(max_length=100)
-    en = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    fr = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for locale in SUPPORTED_LOCALES:
+            fields[locale] = serializers.CharField(max_length=200, required=False, allow_blank=True)
+        return fields
 
 
 class AnswerConditionSerializer(serializers.Serializer):
@@ -222,7 +228,13 @@ class SurveyLinkSerializer(serializers.ModelSerializer):
 
 
 class SurveyDefinitionSerializer(serializers.ModelSerializer):
+    default_locale = serializers.ChoiceField(
+        choices=SUPPORTED_LOCALES, required=False, help_text="The language whose texts stand in for one left empty."
+    )
     question_text = LocaleTextField(required=False, default=dict, help_text="Per-locale question; empty: the kind's.")
+    low_label = LocaleTextField(required=False, help_text="Per-locale label of the lowest score; empty: the kind's.")
+    high_label = LocaleTextField(required=False, help_text="Per-locale label of the highest score; empty: the kind's.")
+    thank_you_text = LocaleTextField(required=False, help_text="Per-locale thank-you message.")
     questions = QuestionSerializer(many=True, required=False, help_text="Additional questions, in order.")
     public_link = SurveyLinkSerializer(
         read_only=True, allow_null=True, help_text="The survey's public link and QR codes; null until created."
@@ -235,8 +247,11 @@ class SurveyDefinitionSerializer(serializers.ModelSerializer):
             "name",
             "kind",
             "product_name",
+            "default_locale",
             "question_text",
-            "thank_you_message",
+            "low_label",
+            "high_label",
+            "thank_you_text",
             "thank_you_link_url",
             "reminder_after_days",
             "link_expiry_days",

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from feedback.models import CannedReply, RootCause, RoutingRule, Team, User
 from integrations.models import Connector, WebhookSubscription
-from surveys.models import ApiKey, Branding, Question, Survey, TriggerRule
+from surveys.models import END_LABEL_MAX_LENGTH, THANK_YOU_MAX_LENGTH, ApiKey, Branding, Question, Survey, TriggerRule
 from surveys.scales import SCALES, SUPPORTED_LOCALES
 from surveys.services.trigger_rules import trigger_rule_channel_problem
 
@@ -23,13 +23,27 @@ def _locale_label(what: str, locale: str) -> str:
     return f"{what} ({LANGUAGE_NAMES.get(locale, locale)})"
 
 
+# The survey's per-locale texts besides its question: (form field prefix, label, longest).
+SURVEY_LOCALE_TEXTS = (
+    ("low_label", _("Label of the lowest score"), END_LABEL_MAX_LENGTH),
+    ("high_label", _("Label of the highest score"), END_LABEL_MAX_LENGTH),
+    ("thank_you", _("Thank-you message"), THANK_YOU_MAX_LENGTH),
+)
+# Each prefix's Survey field.
+SURVEY_TEXT_FIELDS = {"low_label": "low_label", "high_label": "high_label", "thank_you": "thank_you_text"}
+
+
 class SurveyForm(forms.Form):
     name = forms.CharField(max_length=200)
     kind = forms.ChoiceField(choices=Survey.Kind.choices)
     product_name = forms.CharField(
         max_length=200, required=False, help_text="Fills {product} in the question, e.g. Acme support."
     )
-    thank_you_message = forms.CharField(max_length=500, required=False)
+    default_locale = forms.ChoiceField(
+        choices=[(locale, LANGUAGE_NAMES.get(locale, locale)) for locale in SUPPORTED_LOCALES],
+        label=_("Default language"),
+        help_text=_("A text left empty in another language shows this language's."),
+    )
     thank_you_link_url = forms.URLField(required=False, assume_scheme="https", label="Thank-you link")
     reminder_after_days = forms.IntegerField(
         min_value=1, max_value=60, required=False, label="Remind after (days)", help_text="Empty: no reminder."
@@ -73,10 +87,21 @@ class SurveyForm(forms.Form):
                 label=_locale_label("Question", locale),
                 help_text="Empty: the kind's usual question." if locale == "en" else "",
             )
+        # The customer-facing texts, one box per language, each language's together.
+        for locale in SUPPORTED_LOCALES:
+            for prefix, what, longest in SURVEY_LOCALE_TEXTS:
+                self.fields[f"{prefix}_{locale}"] = forms.CharField(
+                    max_length=longest, required=False, label=_locale_label(str(what), locale)
+                )
+        self.order_fields(
+            ["name", "kind", "product_name", "default_locale"]
+            + [f"question_{locale}" for locale in SUPPORTED_LOCALES]
+            + [f"{prefix}_{locale}" for locale in SUPPORTED_LOCALES for prefix, _what, _n in SURVEY_LOCALE_TEXTS]
+        )
 
     @classmethod
     def initial_for(cls, survey: Survey) -> dict:
-        initial = {name: getattr(survey, name) for name in ("name", "kind", "product_name", "thank_you_message")}
+        initial = {name: getattr(survey, name) for name in ("name", "kind", "product_name", "default_locale")}
         initial.update(
             thank_you_link_url=survey.thank_you_link_url,
             reminder_after_days=survey.reminder_after_days,
@@ -87,13 +112,16 @@ class SurveyForm(forms.Form):
         )
         for locale in SUPPORTED_LOCALES:
             initial[f"question_{locale}"] = survey.question_text.get(locale, "")
+            for prefix, field in SURVEY_TEXT_FIELDS.items():
+                initial[f"{prefix}_{locale}"] = getattr(survey, field).get(locale, "")
         return initial
 
     def service_fields(self) -> dict:
         data = dict(self.cleaned_data)
-        data["question_text"] = {
-            locale: text for locale in SUPPORTED_LOCALES if (text := data.pop(f"question_{locale}").strip())
-        }
+        for prefix, field in {"question": "question_text", **SURVEY_TEXT_FIELDS}.items():
+            data[field] = {
+                locale: text for locale in SUPPORTED_LOCALES if (text := data.pop(f"{prefix}_{locale}").strip())
+            }
         return data
 
 

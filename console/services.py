@@ -38,7 +38,17 @@ from notifications.services.queue import message_queue
 from notifications.sms_text import gsm_safe
 from surveys.branding import branding_forget, color_errors
 from surveys.conditions import conditions_errors
-from surveys.models import ApiKey, Branding, PublishableKey, Question, Survey, SurveyLink, TriggerRule
+from surveys.models import (
+    END_LABEL_MAX_LENGTH,
+    THANK_YOU_MAX_LENGTH,
+    ApiKey,
+    Branding,
+    PublishableKey,
+    Question,
+    Survey,
+    SurveyLink,
+    TriggerRule,
+)
 from surveys.scales import SCALES, SUPPORTED_LOCALES
 from surveys.services.api_keys import api_key_create, api_keys_revoke
 from surveys.services.dispatch import invitation_preview
@@ -57,8 +67,11 @@ SURVEY_FIELDS = (
     "name",
     "kind",
     "product_name",
+    "default_locale",
     "question_text",
-    "thank_you_message",
+    "low_label",
+    "high_label",
+    "thank_you_text",
     "thank_you_link_url",
     "reminder_after_days",
     "link_expiry_days",
@@ -254,6 +267,27 @@ def _question_errors(kind: str, index: int, question: dict, earlier: list[dict])
     return errors
 
 
+# A survey's per-locale texts and how long each may be.
+SURVEY_TEXTS = {
+    "question_text": 1000,
+    "low_label": END_LABEL_MAX_LENGTH,
+    "high_label": END_LABEL_MAX_LENGTH,
+    "thank_you_text": THANK_YOU_MAX_LENGTH,
+}
+
+
+def _survey_texts_errors(survey: Survey) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if survey.default_locale not in SUPPORTED_LOCALES:
+        errors["default_locale"] = [_("Choose one of %(locales)s.") % {"locales": ", ".join(SUPPORTED_LOCALES)}]
+    for field, longest in SURVEY_TEXTS.items():
+        texts = getattr(survey, field) or {}
+        _check_locales(field, texts, errors)
+        if field not in errors and any(len(text) > longest for text in texts.values()):
+            errors[field] = [_("Keep each language's text to %(n)s characters.") % {"n": longest}]
+    return errors
+
+
 def _survey_days_errors(survey: Survey) -> dict[str, list[str]]:
     errors = {}
     for field, (low, high) in SURVEY_DAYS_BOUNDS.items():
@@ -276,7 +310,7 @@ def _survey_check(survey: Survey, questions: list[dict] | None) -> None:
     if survey.kind not in SCALES:
         errors["kind"] = [f"Choose one of {', '.join(SCALES)}."]
         raise ValidationError(errors)
-    _check_locales("question_text", survey.question_text or {}, errors)
+    errors.update(_survey_texts_errors(survey))
     errors.update(_survey_days_errors(survey))
     questions = questions or []
     for index, question in enumerate(questions):

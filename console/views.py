@@ -221,9 +221,9 @@ def survey_preview_page(request, survey_id: int):
         "survey": survey,
         "brand": branding_for(survey.pk),
         "question": survey.question(locale),
-        "buttons": score_buttons(scale, locale),
-        "low_label": scale.low_label[locale],
-        "high_label": scale.high_label[locale],
+        "buttons": score_buttons(scale, locale, survey.end_labels(locale)),
+        "low_label": survey.end_labels(locale)[0],
+        "high_label": survey.end_labels(locale)[1],
         "selected": None,
     }
     response = render(request, "surveys/respond.html", context)

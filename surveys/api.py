@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from config.api import _flatten
 from surveys.authentication import CanWriteEvents
 from surveys.conditions import conditions_errors
-from surveys.models import Survey, TriggerRule
+from surveys.models import THANK_YOU_MAX_LENGTH, Survey, TriggerRule
 from surveys.services.contacts import ContactData
 from surveys.services.idempotency import (
     IdempotencyConflict,
@@ -38,7 +38,7 @@ from surveys.services.trigger_rules import trigger_rule_channel_problem
 
 BATCH_LIMIT = 1000
 EMAIL_MAX = 254  # RFC 5321's longest path, and the column's size (PostgreSQL refuses longer: a 500 before)
-THANK_YOU_MESSAGE_MAX = Survey._meta.get_field("thank_you_message").max_length
+THANK_YOU_MESSAGE_MAX = THANK_YOU_MAX_LENGTH
 PRODUCT_NAME_MAX = Survey._meta.get_field("product_name").max_length
 LOCALE_RE = re.compile(r"^[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*$")
 LOCALE_MAX = 10

@@ -78,7 +78,7 @@ def link_respond(request, slug: str) -> HttpResponse:
         return _page(request, "surveys/link_closed.html", context, 410)
     if kiosk and request.GET.get("step") == "thanks":
         survey = link.survey
-        thanks = {"thank_you_message": survey.thank_you_message, "kiosk_restart": kiosk_start_url(slug, locale)}
+        thanks = {"thank_you_message": survey.thank_you(locale), "kiosk_restart": kiosk_start_url(slug, locale)}
         return _page(request, "surveys/respond_thanks.html", {**context, **thanks})
     if not kiosk and (token := _earlier_answer(request)):
         # One answer per browser: it goes back to its own answer, where it may change it.

@@ -72,6 +72,12 @@ class Contact(models.Model):
         return self.name or self.email or self.phone or f"contact {self.pk}"
 
 
+# The longest thank-you message, in any language (a survey's, or an invitation's own from its event).
+THANK_YOU_MAX_LENGTH = 500
+# The longest end label of a scale, in any language: it sits under a button.
+END_LABEL_MAX_LENGTH = 100
+
+
 class Survey(models.Model):
     class Kind(models.TextChoices):
         NPS = "nps", _("Net Promoter Score (0-10)")
@@ -83,10 +89,22 @@ class Survey(models.Model):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     product_name = models.CharField(max_length=200, blank=True, help_text="Fills {product} in the question.")
+    # Every text a customer reads is per locale; a locale without its own takes the survey's default language's.
+    default_locale = models.CharField(
+        max_length=10, default="en", help_text="The language whose texts stand in for a language left empty."
+    )
     question_text = models.JSONField(
         default=dict, blank=True, help_text='Per-locale override of the question, e.g. {"fr": "..."}.'
     )
-    thank_you_message = models.CharField(max_length=500, blank=True)
+    low_label = models.JSONField(
+        default=dict, blank=True, help_text="Per-locale label of the scale's lowest score; empty: the kind's."
+    )
+    high_label = models.JSONField(
+        default=dict, blank=True, help_text="Per-locale label of the scale's highest score; empty: the kind's."
+    )
+    thank_you_text = models.JSONField(
+        default=dict, blank=True, help_text='Per-locale thank-you message, e.g. {"en": "Thanks!", "fr": "Merci !"}.'
+    )
     thank_you_link_url = models.URLField(blank=True)
     reminder_after_days = models.PositiveSmallIntegerField(
         null=True,
@@ -124,14 +142,30 @@ class Survey(models.Model):
     def scale(self):
         return SCALES[self.kind]
 
+    def text_in(self, texts: dict, locale: str) -> str:
+        """One of the survey's per-locale texts in `locale`, else in its default language, else empty."""
+        return texts.get(locale) or texts.get(self.default_locale) or ""
+
     def question(self, locale: str, product_name: str = "") -> str:
         locale = pick_locale(locale if isinstance(locale, str) else "")
         default = WORDING[locale]["fix_check_question"] if self.is_fix_check else self.scale.question[locale]
-        template = self.question_text.get(locale) or default
+        template = self.text_in(self.question_text, locale) or default
         # Rows stored before intake checked its type may hold anything: only text names a product.
         product_name = product_name if isinstance(product_name, str) else ""
         product = product_name or self.product_name or WORDING[locale]["us"]
         return template.replace("{product}", product)
+
+    def end_labels(self, locale: str) -> tuple[str, str]:
+        """The words under the lowest and the highest score: the survey's own, else the kind's."""
+        locale = pick_locale(locale)
+        return (
+            self.text_in(self.low_label, locale) or self.scale.low_label[locale],
+            self.text_in(self.high_label, locale) or self.scale.high_label[locale],
+        )
+
+    def thank_you(self, locale: str) -> str:
+        """The survey's thank-you message in `locale` (empty: the page's own thanks)."""
+        return self.text_in(self.thank_you_text, pick_locale(locale))
 
     def asks_reason(self, score: int) -> bool:
         """Whether the reason question follows this score: a "did we fix it?" yes needs none."""
@@ -455,23 +489,37 @@ class Question(models.Model):
         return any(value in self.show_if_answer["values"] for value in chosen)
 
     def text_in(self, locale: str) -> str:
-        return self.text.get(pick_locale(locale)) or self.text.get("en", "")
+        """The question in `locale`, else in its survey's default language, else in any it has."""
+        locale = pick_locale(locale)
+        return self.text.get(locale) or self.text.get(self.survey.default_locale) or next(iter(self.text.values()), "")
 
     def choice_labels(self, locale: str) -> list[tuple[str, str]]:
         locale = pick_locale(locale)
         if self.kind == self.Kind.YES_NO:
             return [("yes", WORDING[locale]["answer_yes"]), ("no", WORDING[locale]["answer_no"])]
-        return [(str(choice["value"]), choice.get(locale) or choice.get("en", "")) for choice in self.choices]
+        # The survey is read only for a label missing in `locale`: lists of answers label many.
+        return [
+            (
+                str(choice["value"]),
+                choice.get(locale)
+                or choice.get(self.survey.default_locale)
+                or choice.get("en")
+                or str(choice["value"]),
+            )
+            for choice in self.choices
+        ]
 
     def answer_values(self) -> list[str]:
         """The answers a condition may name: the options', yes and no, or the scale's numbers; free text none."""
         if self.kind == self.Kind.SCALE:
             return [str(n) for n in range(1, self.scale_max + 1)]
-        return [value for value, _label in self.choice_labels("en")]
+        if self.kind == self.Kind.YES_NO:
+            return ["yes", "no"]
+        return [str(choice["value"]) for choice in self.choices]
 
     def clean_value(self, value: str | list[str]) -> str | list[str]:
         """The answer as stored, or ValidationError naming what is wrong with it."""
-        allowed = [value for value, _label in self.choice_labels("en")]
+        allowed = self.answer_values()
         if self.kind == self.Kind.SELECT_MANY:
             values = [value] if isinstance(value, str) else list(value)
             values = [item for item in values if item]

@@ -82,19 +82,21 @@ SCALES: dict[str, Scale] = {
 }
 
 
-def score_buttons(scale: Scale, locale: str) -> list[dict]:
-    """What each score's button shows and how a screen reader names it, lowest first."""
+def score_buttons(scale: Scale, locale: str, labels: tuple[str, str] | None = None) -> list[dict]:
+    """What each score's button shows and how a screen reader names it, lowest first; `labels` are a survey's own
+    end labels (`Survey.end_labels`), else the scale's."""
+    low_label, high_label = labels or (scale.low_label[locale], scale.high_label[locale])
     buttons = []
     for score in scale.scores:
         name = str(score)
         if score == scale.low:
-            name = f"{score}: {scale.low_label[locale]}"
+            name = f"{score}: {low_label}"
         elif score == scale.high:
-            name = f"{score}: {scale.high_label[locale]}"
+            name = f"{score}: {high_label}"
         shows = str(score)
         if score in scale.symbols:
             # The word beside the symbol keeps the button clear where no emoji font is installed.
-            name = (scale.low_label if score == scale.low else scale.high_label)[locale]
+            name = low_label if score == scale.low else high_label
             shows = f"{scale.symbols[score]} {name}"
         buttons.append({"score": score, "shows": shows, "name": name})
     return buttons

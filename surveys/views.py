@@ -120,9 +120,9 @@ def survey_context(survey, locale: str, product_name: str = "") -> dict:
         "brand": branding_for(survey.pk),
         "survey": survey,
         "question": typeset(survey.question(locale, product_name), locale),
-        "buttons": score_buttons(scale, locale),
-        "low_label": scale.low_label[locale],
-        "high_label": scale.high_label[locale],
+        "buttons": score_buttons(scale, locale, survey.end_labels(locale)),
+        "low_label": survey.end_labels(locale)[0],
+        "high_label": survey.end_labels(locale)[1],
     }
 
 
@@ -191,7 +191,7 @@ def _thanks(invitation: Invitation) -> dict:
     `properties`) win over the survey's."""
     properties, survey = invitation.properties, invitation.survey
     return {
-        "thank_you_message": properties.get("thank_you_message") or survey.thank_you_message,
+        "thank_you_message": properties.get("thank_you_message") or survey.thank_you(invitation.locale),
         "thank_you_link_url": _safe_link(properties.get("thank_you_link_url") or survey.thank_you_link_url),
     }
 

@@ -167,11 +167,11 @@ def _card(invitation: Invitation) -> dict:
         "kind": survey.kind,
         "locale": locale,
         "question": typeset(survey.question(locale, invitation.properties.get("question_product_name", "")), locale),
-        "scores": score_buttons(scale, locale),
-        "low_label": scale.low_label[locale],
-        "high_label": scale.high_label[locale],
+        "scores": score_buttons(scale, locale, survey.end_labels(locale)),
+        "low_label": survey.end_labels(locale)[0],
+        "high_label": survey.end_labels(locale)[1],
         "color": brand.brand_color or DEFAULT_COLOR,
-        "thank_you_message": invitation.properties.get("thank_you_message") or survey.thank_you_message,
+        "thank_you_message": invitation.properties.get("thank_you_message") or survey.thank_you(locale),
         "thank_you_link_url": thanks_link if str(thanks_link).startswith(("https://", "http://")) else "",
         "words": {
             name: typeset(text, locale)

@@ -183,7 +183,10 @@ def _surveys() -> dict[str, Survey]:
             name="Support CSAT",
             kind=Survey.Kind.CSAT,
             product_name="Acme support",
-            thank_you_message="Thanks! Our team reads every answer.",
+            thank_you_text={
+                "en": "Thanks! Our team reads every answer.",
+                "fr": "Merci ! Notre équipe lit chaque réponse.",
+            },
         ),
         "Returns CES": Survey.objects.create(name="Returns CES", kind=Survey.Kind.CES, product_name="Acme returns"),
         "Did we fix it?": Survey.objects.create(
@@ -193,7 +196,7 @@ def _surveys() -> dict[str, Survey]:
                 "en": "We followed up on your feedback. Did we fix the problem?",
                 "fr": "Nous avons donné suite à votre avis. Avons-nous réglé le problème ?",
             },
-            thank_you_message="Thank you for telling us.",
+            thank_you_text={"en": "Thank you for telling us.", "fr": "Merci de nous l'avoir dit."},
         ),
     }
     TriggerRule.objects.create(

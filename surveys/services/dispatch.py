@@ -110,11 +110,14 @@ def _email_context(
         "subject": prefix
         + words["email_subject"].format(product_name=product_name or survey.product_name or survey.name),
         # The respondent page's buttons, so that the email shows what the page shows (👍/👎 for thumbs).
-        "buttons": [{**button, "url": f"{link}?score={button['score']}"} for button in score_buttons(scale, locale)],
+        "buttons": [
+            {**button, "url": f"{link}?score={button['score']}"}
+            for button in score_buttons(scale, locale, survey.end_labels(locale))
+        ],
         # Symbol buttons carry their own words; numbered ones need the scale's end labels.
         "end_labels": not scale.symbols,
-        "low_label": scale.low_label[locale],
-        "high_label": scale.high_label[locale],
+        "low_label": survey.end_labels(locale)[0],
+        "high_label": survey.end_labels(locale)[1],
         "locale": locale,
         "unsubscribe_url": unsubscribe_url(unsubscribe, locale),
         "unsubscribe_label": words["unsubscribe_label"],

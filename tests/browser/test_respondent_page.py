@@ -144,7 +144,9 @@ def test_browser_without_javascript_two_taps_record(no_js_page):
 
 
 def test_browser_french_contact_gets_the_french_page(browser_page):
-    invitation = invite(locale="fr", thank_you_message="Merci beaucoup !", thank_you_link_url="https://example.com/")
+    invitation = invite(
+        locale="fr", thank_you_text={"fr": "Merci beaucoup !"}, thank_you_link_url="https://example.com/"
+    )
     browser_page.goto(url(invitation) + "?score=8")
     browser_page.wait_for_url("**step=comment")
 

@@ -19,7 +19,7 @@ def _fresh_rate_limits():
 
 
 def _link(kind: str = "nps", **fields):
-    survey = SurveyFactory(kind=kind, product_name="Acme", thank_you_message="")
+    survey = SurveyFactory(kind=kind, product_name="Acme", thank_you_text={})
     return SurveyLinkFactory(survey=survey, slug="store-7", kiosk_enabled=True, **fields)
 
 

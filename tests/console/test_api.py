@@ -209,6 +209,56 @@ def test_survey_answer_condition_of_the_wrong_shape_is_a_400_on_it(manager_api):
     assert Survey.objects.count() == 0
 
 
+def test_survey_texts_per_locale_with_a_default_language(manager_api):
+    body = {
+        "name": "Livraison",
+        "kind": "csat",
+        "default_locale": "fr",
+        "question_text": {"fr": "Comment s'est passée la livraison ?"},
+        "low_label": {"en": "Awful", "fr": "Affreux"},
+        "high_label": {"fr": "Parfait"},
+        "thank_you_text": {"en": "Thanks!", "fr": "Merci !"},
+        "questions": [
+            {
+                "kind": "select_one",
+                "text": {"fr": "Qu'est-ce qui n'allait pas ?"},
+                "choices": [{"value": "late", "en": "Late", "fr": "En retard"}, {"value": "broken", "fr": "Cassé"}],
+            }
+        ],
+    }
+
+    response = manager_api.post("/api/surveys/", body, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert {
+        name: response.json()[name] for name in ("default_locale", "low_label", "high_label", "thank_you_text")
+    } == {name: body[name] for name in ("default_locale", "low_label", "high_label", "thank_you_text")}
+    survey = Survey.objects.get()
+    assert survey.end_labels("en") == ("Awful", "Parfait")
+    assert survey.thank_you("en") == "Thanks!"
+    assert survey.questions.get().choice_labels("en") == [("late", "Late"), ("broken", "Cassé")]
+
+
+@pytest.mark.parametrize(
+    ("change", "errors"),
+    [
+        ({"default_locale": "de"}, {"default_locale": ['"de" is not a valid choice.']}),
+        ({"low_label": {"de": "Schlecht"}}, {"low_label": ["Unknown locale de; use en, fr."]}),
+        ({"high_label": {"fr": "x" * 101}}, {"high_label": ["Keep each language's text to 100 characters."]}),
+        ({"thank_you_text": {"en": "x" * 501}}, {"thank_you_text": ["Keep each language's text to 500 characters."]}),
+    ],
+)
+def test_survey_texts_per_locale_are_checked_field_by_field(manager_api, change, errors):
+    survey = SurveyFactory(kind="csat")
+
+    response = manager_api.patch(f"/api/surveys/{survey.pk}/", change, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == errors
+    survey.refresh_from_db()
+    assert (survey.default_locale, survey.low_label, survey.high_label, survey.thank_you_text) == ("en", {}, {}, {})
+
+
 def test_survey_pause_edit_questions_and_duplicate(manager_api):
     survey = SurveyFactory(kind="nps", name="Delivery")
     kept = Question.objects.create(survey=survey, kind="free_text", text={"en": "Anything else?"})

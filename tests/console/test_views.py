@@ -62,9 +62,10 @@ def _survey_post(**overrides) -> dict:
         "name": "Support CSAT",
         "kind": "csat",
         "product_name": "Acme support",
+        "default_locale": "en",
         "question_en": "How was our help?",
         "question_fr": "Comment était notre aide ?",
-        "thank_you_message": "Thanks!",
+        "thank_you_en": "Thanks!",
         "is_active": "on",
         "q-TOTAL_FORMS": "2",
         "q-INITIAL_FORMS": "0",
@@ -153,6 +154,39 @@ def test_console_survey_sets_its_own_expiry_and_fatigue_windows_and_refuses_out_
         5,
         0,
     )
+
+
+def test_console_survey_texts_per_language_are_saved_and_previewed_in_each(client, manager):
+    client.force_login(manager)
+    post = _survey_post(
+        default_locale="fr",
+        question_en="",
+        low_label_fr="Pas du tout",
+        high_label_fr="Tout à fait",
+        high_label_en="Completely",
+        thank_you_fr="Merci !",
+        thank_you_en="",
+    )
+
+    assert client.post("/settings/surveys/new/", post).status_code == 302
+
+    survey = Survey.objects.get()
+    assert (survey.default_locale, survey.low_label, survey.high_label, survey.thank_you_text) == (
+        "fr",
+        {"fr": "Pas du tout"},
+        {"en": "Completely", "fr": "Tout à fait"},
+        {"fr": "Merci !"},
+    )
+    french = client.get(f"/settings/surveys/{survey.pk}/preview/", {"locale": "fr"}).context["email"]
+    english = client.get(f"/settings/surveys/{survey.pk}/preview/", {"locale": "en"}).context["email"]
+    assert ("Pas du tout" in french["body_html"], "Tout à fait" in french["body_html"]) == (True, True)
+    # English has its own highest label; the rest falls back to French, the survey's default language.
+    assert "Comment était notre aide ?" in english["body_text"]
+    assert ("Pas du tout" in english["body_html"], "Completely" in english["body_html"]) == (True, True)
+    page = client.get(f"/settings/surveys/{survey.pk}/preview/page/", {"locale": "en"}).content.decode()
+    assert 'aria-label="1: Pas du tout"' in page
+    edit = client.get(f"/settings/surveys/{survey.pk}/").context["form"]
+    assert (edit["thank_you_fr"].value(), edit["default_locale"].value()) == ("Merci !", "fr")
 
 
 def _conditional_post(**overrides) -> dict:

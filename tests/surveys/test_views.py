@@ -336,7 +336,7 @@ def test_survey_respond_question_in_the_invitation_locale(client, contact_locale
 
 
 def test_survey_respond_thanks_shows_message_and_link(client):
-    survey = SurveyFactory(thank_you_message="Merci Ana !", thank_you_link_url="https://example.com/shop")
+    survey = SurveyFactory(thank_you_text={"en": "Merci Ana !"}, thank_you_link_url="https://example.com/shop")
     invitation = InvitationFactory(survey=survey)
     ResponseFactory(invitation=invitation, score=9)
 
@@ -347,7 +347,9 @@ def test_survey_respond_thanks_shows_message_and_link(client):
 
 
 def test_survey_respond_thanks_prefers_the_invitation_message_and_link(client):
-    survey = SurveyFactory(thank_you_message="Thanks from the survey", thank_you_link_url="https://example.com/survey")
+    survey = SurveyFactory(
+        thank_you_text={"en": "Thanks from the survey"}, thank_you_link_url="https://example.com/survey"
+    )
     invitation = InvitationFactory(
         survey=survey,
         properties={"thank_you_message": "Thanks for your order", "thank_you_link_url": "https://shop.example/next"},
@@ -363,7 +365,9 @@ def test_survey_respond_thanks_prefers_the_invitation_message_and_link(client):
 
 
 def test_survey_respond_thanks_falls_back_to_the_survey_per_value(client):
-    survey = SurveyFactory(thank_you_message="Thanks from the survey", thank_you_link_url="https://example.com/survey")
+    survey = SurveyFactory(
+        thank_you_text={"en": "Thanks from the survey"}, thank_you_link_url="https://example.com/survey"
+    )
     invitation = InvitationFactory(survey=survey, properties={"thank_you_link_url": "https://shop.example/next"})
     ResponseFactory(invitation=invitation, score=9)
 
