@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -221,6 +221,9 @@ def _funnel_rows(invitations: QuerySet[Invitation]) -> list[FunnelRollup]:
         invitations.annotate(
             day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()),
             was_opened=Exists(ProviderEvent.objects.filter(message_id=OuterRef("message_id"), kind=OPEN_EVENT)),
+            # A lookup per recent invitation on the answers' unique index: joined instead, PostgreSQL hashed every
+            # answer ever stored (2M at 10M invitations), and the refresh grew with the history.
+            was_answered=Exists(Response.objects.filter(invitation_id=OuterRef("pk"))),
         )
         .values("day", "survey_id", "channel", "event__type")
         .annotate(
@@ -229,8 +232,8 @@ def _funnel_rows(invitations: QuerySet[Invitation]) -> list[FunnelRollup]:
             sent=Count("pk", filter=Q(message__sent_at__isnull=False) | Q(channel=AnswerChannel.WEB)),
             delivered=Count("pk", filter=Q(message__status=Message.Status.DELIVERED) | Q(channel=AnswerChannel.WEB)),
             # SendGrid's open event, or an answer: image blocking hides many opens, an answer proves one.
-            opened=Count("pk", filter=Q(channel="email") & (Q(was_opened=True) | Q(response__isnull=False))),
-            responded=Count("pk", filter=Q(response__isnull=False)),
+            opened=Count("pk", filter=Q(channel="email") & (Q(was_opened=True) | Q(was_answered=True))),
+            responded=Count("pk", filter=Q(was_answered=True)),
             bounced=Count("pk", filter=Q(message__status__in=BOUNCED_STATUSES)),
             opted_out=Count("pk", filter=Q(status=Invitation.Status.CANCELLED, cancel_reason=OPTED_OUT)),
             throttled=Count("pk", filter=Q(status=Invitation.Status.CANCELLED, cancel_reason=THROTTLED)),
@@ -262,6 +265,11 @@ def rollup_refresh_funnel(*, since: date | None = None) -> int:
     invitations = Invitation.objects.all()
     if since is not None:
         invitations = invitations.filter(created_at__gte=_start_of(since))
+    if connection.vendor == "postgresql":
+        # Its per-invitation lookups make the plan look costly enough for PostgreSQL to compile it (JIT): 2-4 s of
+        # compiling, at 100k as at 10M stored invitations, for a count that runs in 0.4-0.6 s. For this transaction.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
     rows = _funnel_rows(invitations)
     stale = FunnelRollup.objects.all() if since is None else FunnelRollup.objects.filter(day__gte=since)
     stale.delete()
