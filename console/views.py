@@ -204,6 +204,12 @@ def survey_preview(request, survey_id: int):
                 "length": len(sms["body_text"]),
             },
             "whatsapp": whatsapp,
+            # What follows the score, in this language: the additional questions and the thank-you.
+            "questions": [
+                {"text": question.text_in(locale), "choices": [label for _v, label in question.choice_labels(locale)]}
+                for question in survey.questions.all()
+            ],
+            "thank_you": survey.thank_you(locale) or WORDING[locale]["thanks"],
             "sent": request.GET.get("sent") == "1",
         },
     )

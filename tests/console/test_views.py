@@ -187,6 +187,13 @@ def test_console_survey_texts_per_language_are_saved_and_previewed_in_each(clien
     assert 'aria-label="1: Pas du tout"' in page
     edit = client.get(f"/settings/surveys/{survey.pk}/").context["form"]
     assert (edit["thank_you_fr"].value(), edit["default_locale"].value()) == ("Merci !", "fr")
+    french_page = client.get(f"/settings/surveys/{survey.pk}/preview/", {"locale": "fr"}).content.decode()
+    english_page = client.get(f"/settings/surveys/{survey.pk}/preview/", {"locale": "en"}).content.decode()
+    assert "<li>Qu&#x27;est-ce qui n&#x27;allait pas ?" in french_page
+    assert "(Trop lent, Impoli)" in french_page
+    assert "<li>What went wrong? (Too slow, Rude)</li>" in english_page
+    assert '<span id="preview-thanks" lang="fr">Merci !</span>' in french_page
+    assert '<span id="preview-thanks" lang="en">Merci !</span>' in english_page
 
 
 def _conditional_post(**overrides) -> dict:
