@@ -37,16 +37,16 @@ class SurveyForm(forms.Form):
     name = forms.CharField(max_length=200)
     kind = forms.ChoiceField(choices=Survey.Kind.choices)
     product_name = forms.CharField(
-        max_length=200, required=False, help_text="Fills {product} in the question, e.g. Acme support."
+        max_length=200, required=False, help_text=_("Fills {product} in the question, e.g. Acme support.")
     )
     default_locale = forms.ChoiceField(
         choices=[(locale, LANGUAGE_NAMES.get(locale, locale)) for locale in SUPPORTED_LOCALES],
         label=_("Default language"),
         help_text=_("A text left empty in another language shows this language's."),
     )
-    thank_you_link_url = forms.URLField(required=False, assume_scheme="https", label="Thank-you link")
+    thank_you_link_url = forms.URLField(required=False, assume_scheme="https", label=_("Thank-you link"))
     reminder_after_days = forms.IntegerField(
-        min_value=1, max_value=60, required=False, label="Remind after (days)", help_text="Empty: no reminder."
+        min_value=1, max_value=60, required=False, label=_("Remind after (days)"), help_text=_("Empty: no reminder.")
     )
     link_expiry_days = forms.IntegerField(
         min_value=1,
@@ -69,7 +69,7 @@ class SurveyForm(forms.Form):
         label=_("Nor within (days) of any survey they were asked"),
         help_text=_("0: no limit. Empty: the workspace's %(days)s days."),
     )
-    is_active = forms.BooleanField(required=False, initial=True, label="Active (unticked: paused)")
+    is_active = forms.BooleanField(required=False, initial=True, label=_("Active (unticked: paused)"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -85,7 +85,7 @@ class SurveyForm(forms.Form):
                 max_length=1000,
                 required=False,
                 label=_locale_label("Question", locale),
-                help_text="Empty: the kind's usual question." if locale == "en" else "",
+                help_text=_("Empty: the kind's usual question.") if locale == "en" else "",
             )
         # The customer-facing texts, one box per language, each language's together.
         for locale in SUPPORTED_LOCALES:
@@ -125,25 +125,25 @@ class SurveyForm(forms.Form):
         return data
 
 
-SCORE_CHOICES = [("", "any")] + [(str(n), str(n)) for n in range(0, 11)]
+SCORE_CHOICES = [("", _("any"))] + [(str(n), str(n)) for n in range(0, 11)]
 
 
 class QuestionForm(forms.Form):
     """One additional question; "ask only when the score is from … to …" is its condition."""
 
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    kind = forms.ChoiceField(choices=Question.Kind.choices, label="Answer")
+    kind = forms.ChoiceField(choices=Question.Kind.choices, label=_("Answer"))
     choices = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        label="Options",
-        help_text="One per line: value | English | French, e.g. slow | Too slow | Trop lent.",
+        label=_("Options"),
+        help_text=_("One per line: value | English | French, e.g. slow | Too slow | Trop lent."),
     )
     show_if_score_min = forms.TypedChoiceField(
-        choices=SCORE_CHOICES, coerce=int, empty_value=None, required=False, label="Ask when the score is from"
+        choices=SCORE_CHOICES, coerce=int, empty_value=None, required=False, label=_("Ask when the score is from")
     )
     show_if_score_max = forms.TypedChoiceField(
-        choices=SCORE_CHOICES, coerce=int, empty_value=None, required=False, label="to"
+        choices=SCORE_CHOICES, coerce=int, empty_value=None, required=False, label=_("to")
     )
 
     def __init__(self, *args, index: int = 0, **kwargs):
@@ -232,19 +232,19 @@ QuestionFormSet = formset_factory(QuestionForm, formset=BaseQuestionFormSet, ext
 class ConditionForm(forms.Form):
     """One row of a condition builder: property, operator, value."""
 
-    property = forms.CharField(max_length=100, required=False, help_text="e.g. amount or customer.plan")
+    property = forms.CharField(max_length=100, required=False, help_text=_("e.g. amount or customer.plan"))
     op = forms.ChoiceField(
         choices=[
-            ("equals", "is"),
-            ("in", "is one of (comma separated)"),
-            ("exists", "is present"),
+            ("equals", _("is")),
+            ("in", _("is one of (comma separated)")),
+            ("exists", _("is present")),
             ("gt", ">"),
             ("gte", "≥"),
             ("lt", "<"),
             ("lte", "≤"),
         ],
         required=False,
-        label="Operator",
+        label=_("Operator"),
     )
     value = forms.CharField(max_length=200, required=False)
 
@@ -269,15 +269,15 @@ ConditionFormSet = formset_factory(ConditionForm, extra=2)
 
 
 class TriggerRuleForm(forms.Form):
-    event_type = forms.RegexField(r"^[a-z0-9_.:-]+$", max_length=100, help_text="e.g. support_ticket_solved")
+    event_type = forms.RegexField(r"^[a-z0-9_.:-]+$", max_length=100, help_text=_("e.g. support_ticket_solved"))
     survey = forms.ModelChoiceField(queryset=Survey.objects.filter(is_fix_check=False).order_by("name"))
     channel = forms.ChoiceField(choices=TriggerRule.ChannelChoice.choices)
-    delay_minutes = forms.IntegerField(min_value=0, max_value=525600, initial=0, label="Delay (minutes)")
-    sample_percent = forms.IntegerField(min_value=0, max_value=100, initial=100, label="Ask this share (%)")
+    delay_minutes = forms.IntegerField(min_value=0, max_value=525600, initial=0, label=_("Delay (minutes)"))
+    sample_percent = forms.IntegerField(min_value=0, max_value=100, initial=100, label=_("Ask this share (%)"))
     expiry_days = forms.IntegerField(
-        min_value=1, max_value=365, required=False, label="Link expires after (days)", help_text="Empty: default."
+        min_value=1, max_value=365, required=False, label=_("Link expires after (days)"), help_text=_("Empty: default.")
     )
-    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+    is_active = forms.BooleanField(required=False, initial=True, label=_("Active"))
 
     def clean_channel(self) -> str:
         channel = self.cleaned_data["channel"]
@@ -307,7 +307,7 @@ class RoutingRuleForm(forms.ModelForm):
             "theme", "sentiment", "opens_follow_up", "team", "priority", "sla_hours", "assignment",
             "assignee_property", "fix_check_survey", "is_active",
         ]  # fmt: skip
-        widgets = {"kind": forms.Select(choices=[("", "any kind"), *Survey.Kind.choices])}
+        widgets = {"kind": forms.Select(choices=[("", _("any kind")), *Survey.Kind.choices])}
         labels = {"score_min": "Score from", "score_max": "Score to", "comment_is_empty": "Comment",
                   "theme": "Comment's theme", "sentiment": "Comment's sentiment"}  # fmt: skip
 
@@ -319,7 +319,7 @@ class RoutingRuleForm(forms.ModelForm):
         current = self.instance.theme if self.instance and self.instance.pk else ""
         if current and current not in dict(themes):
             themes.append((current, f"{current} (no longer a theme)"))
-        self.fields["theme"].widget = forms.Select(choices=[("", "any theme"), *themes])
+        self.fields["theme"].widget = forms.Select(choices=[("", _("any theme")), *themes])
 
 
 def _https_by_default(model_field, **kwargs):
@@ -332,8 +332,8 @@ def _https_by_default(model_field, **kwargs):
 class TeamForm(forms.ModelForm):
     holidays_text = forms.CharField(
         required=False,
-        label="Holidays",
-        help_text="One day per line, YYYY-MM-DD.",
+        label=_("Holidays"),
+        help_text=_("One day per line, YYYY-MM-DD."),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     members = forms.ModelMultipleChoiceField(
@@ -397,31 +397,35 @@ class RootCauseForm(forms.ModelForm):
 
 class WebhookSubscriptionForm(forms.Form):
     name = forms.CharField(max_length=100)
-    url = forms.URLField(max_length=500, label="URL", assume_scheme="https", help_text="Where each event is POSTed.")
-    events = forms.MultipleChoiceField(
-        choices=WebhookSubscription.Event.choices, widget=forms.CheckboxSelectMultiple, label="Events"
+    url = forms.URLField(
+        max_length=500, label=_("URL"), assume_scheme="https", help_text=_("Where each event is POSTed.")
     )
-    is_active = forms.BooleanField(required=False, initial=True, label="Send events")
+    events = forms.MultipleChoiceField(
+        choices=WebhookSubscription.Event.choices, widget=forms.CheckboxSelectMultiple, label=_("Events")
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label=_("Send events"))
 
 
 class CannedReplyForm(forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"))
-    locale = forms.ChoiceField(choices=CannedReply._meta.get_field("locale").choices, label="Language")
-    title = forms.CharField(max_length=100, help_text="What agents pick in the reply box.")
+    locale = forms.ChoiceField(choices=CannedReply._meta.get_field("locale").choices, label=_("Language"))
+    title = forms.CharField(max_length=100, help_text=_("What agents pick in the reply box."))
     body = forms.CharField(
         max_length=1600,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="Placeholders: {first_name}, {name}, {email}, {team}, {case_id}, {order_id}, {event_id} and any "
-        "property of the case's event or contact, e.g. {store}.",
+        help_text=_(
+            "Placeholders: {first_name}, {name}, {email}, {team}, {case_id}, {order_id}, {event_id} and any "
+            "property of the case's event or contact, e.g. {store}."
+        ),
     )
-    is_active = forms.BooleanField(required=False, initial=True, label="Offered in the reply box")
+    is_active = forms.BooleanField(required=False, initial=True, label=_("Offered in the reply box"))
 
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=100)
     scopes = forms.MultipleChoiceField(choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple)
     survey = forms.ModelChoiceField(
-        queryset=Survey.objects.order_by("name"), required=False, help_text="Default survey (Delighted's project)."
+        queryset=Survey.objects.order_by("name"), required=False, help_text=_("Default survey (Delighted's project).")
     )
 
 
@@ -432,13 +436,13 @@ class PublishableKeyForm(forms.Form):
     survey = forms.ModelChoiceField(queryset=Survey.objects.order_by("name"))
     allowed_origins = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="The sites that may show the widget, one per line, e.g. https://app.example.com.",
+        help_text=_("The sites that may show the widget, one per line, e.g. https://app.example.com."),
     )
     sample_factor = forms.FloatField(
-        min_value=0, max_value=1, initial=1.0, help_text="Share of eligible visitors asked, from 0 to 1."
+        min_value=0, max_value=1, initial=1.0, help_text=_("Share of eligible visitors asked, from 0 to 1.")
     )
     recurring_period_days = forms.IntegerField(
-        min_value=0, max_value=3650, initial=90, help_text="Days before the same person is asked again."
+        min_value=0, max_value=3650, initial=90, help_text=_("Days before the same person is asked again.")
     )
 
     def clean_allowed_origins(self) -> list[str]:
@@ -488,19 +492,23 @@ class SurveyLinkForm(forms.Form):
     slug = forms.SlugField(
         max_length=40,
         required=False,
-        label="Link name",
-        help_text="The link is /l/<name>/: 3 to 40 lowercase letters, digits and hyphens. Empty: one is made up. "
-        "Changing it retires the old link and its printed QR codes.",
+        label=_("Link name"),
+        help_text=_(
+            "The link is /l/<name>/: 3 to 40 lowercase letters, digits and hyphens. Empty: one is made up. "
+            "Changing it retires the old link and its printed QR codes."
+        ),
     )
-    is_enabled = forms.BooleanField(required=False, initial=True, label="Takes answers")
+    is_enabled = forms.BooleanField(required=False, initial=True, label=_("Takes answers"))
     kiosk_enabled = forms.BooleanField(
         required=False,
-        label="Allow kiosk mode",
-        help_text="/l/<name>/?kiosk=1 on a shared tablet: full screen, one answer after another, back to the start "
-        "after each thank-you.",
+        label=_("Allow kiosk mode"),
+        help_text=_(
+            "/l/<name>/?kiosk=1 on a shared tablet: full screen, one answer after another, back to the start "
+            "after each thank-you."
+        ),
     )
     ask_contact = forms.BooleanField(
-        required=False, initial=True, label='Offer a "may we contact you?" email field with the reason'
+        required=False, initial=True, label=_('Offer a "may we contact you?" email field with the reason')
     )
 
     def service_fields(self) -> dict:
@@ -516,7 +524,7 @@ class SurveyLinkForm(forms.Form):
 class DryRunForm(forms.Form):
     event_type = forms.RegexField(r"^[a-z0-9_.:-]+$", max_length=100)
     properties = forms.JSONField(
-        required=False, initial=dict, widget=forms.Textarea(attrs={"rows": 4}), help_text='e.g. {"priority": "high"}'
+        required=False, initial=dict, widget=forms.Textarea(attrs={"rows": 4}), help_text=_('e.g. {"priority": "high"}')
     )
 
     def clean_properties(self):
@@ -539,22 +547,27 @@ class RoutingDryRunForm(forms.Form):
     survey = forms.ModelChoiceField(queryset=Survey.objects.order_by("name"))
     score = forms.IntegerField(min_value=-1000, max_value=1000)
     comment = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
-    theme = forms.ChoiceField(required=False, label="Theme read in the comment")
+    theme = forms.ChoiceField(required=False, label=_("Theme read in the comment"))
     sentiment = forms.ChoiceField(
         required=False,
-        label="Sentiment read in the comment",
-        choices=[("", "(not read yet)"), ("positive", "Positive"), ("neutral", "Neutral"), ("negative", "Negative")],
+        label=_("Sentiment read in the comment"),
+        choices=[
+            ("", _("(not read yet)")),
+            ("positive", _("Positive")),
+            ("neutral", _("Neutral")),
+            ("negative", _("Negative")),
+        ],
     )
     contact_properties = forms.JSONField(
-        required=False, initial=dict, widget=forms.Textarea(attrs={"rows": 2}), help_text='e.g. {"plan": "pro"}'
+        required=False, initial=dict, widget=forms.Textarea(attrs={"rows": 2}), help_text=_('e.g. {"plan": "pro"}')
     )
     event_properties = forms.JSONField(
-        required=False, initial=dict, widget=forms.Textarea(attrs={"rows": 2}), help_text='e.g. {"store": "Lyon"}'
+        required=False, initial=dict, widget=forms.Textarea(attrs={"rows": 2}), help_text=_('e.g. {"store": "Lyon"}')
     )
 
     def __init__(self, *args, theme_choices: list[tuple[str, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["theme"].choices = [("", "(none)"), *theme_choices]
+        self.fields["theme"].choices = [("", _("(none)")), *theme_choices]
 
     def clean_contact_properties(self):
         return _json_object(self.cleaned_data["contact_properties"], '{"plan": "pro"}')
@@ -567,42 +580,51 @@ class ConnectorForm(forms.Form):
     """A connector (integrations.connectors): its source, secret, event and, for Zendesk, the write-back."""
 
     name = forms.CharField(max_length=100)
-    kind = forms.ChoiceField(choices=Connector.Kind.choices, label="Source")
+    kind = forms.ChoiceField(choices=Connector.Kind.choices, label=_("Source"))
     secret = forms.CharField(
         max_length=200,
         required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
-        help_text="Shopify: the webhooks' signing secret (or the app's client secret). Zendesk: the webhook's "
-        "signing secret. Stripe: the endpoint's whsec_… secret. Any signed webhook: empty makes one. "
-        "On a change, empty keeps the one saved.",
+        help_text=_(
+            "Shopify: the webhooks' signing secret (or the app's client secret). Zendesk: the webhook's "
+            "signing secret. Stripe: the endpoint's whsec_… secret. Any signed webhook: empty makes one. "
+            "On a change, empty keeps the one saved."
+        ),
     )
     event_type = forms.CharField(
         max_length=100,
         required=False,
-        help_text="The event each delivery becomes (trigger rules wait for it). Empty: purchase for Shopify and "
-        "Stripe checkouts, support_ticket_solved for Zendesk. Needed for any signed webhook.",
+        help_text=_(
+            "The event each delivery becomes (trigger rules wait for it). Empty: purchase for Shopify and "
+            "Stripe checkouts, support_ticket_solved for Zendesk. Needed for any signed webhook."
+        ),
     )
     field_map = forms.CharField(
         required=False,
-        label="Field map (any signed webhook)",
+        label=_("Field map (any signed webhook)"),
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text='JSON pointers into the body, e.g. {"email": "/customer/email", "name": "/customer/name", '
-        '"event_id": "/id", "properties": {"plan": "/plan/name"}}.',
+        help_text=_(
+            'JSON pointers into the body, e.g. {"email": "/customer/email", "name": "/customer/name", '
+            '"event_id": "/id", "properties": {"plan": "/plan/name"}}.'
+        ),
     )
-    is_active = forms.BooleanField(required=False, initial=True, label="Active (unticked: deliveries are refused)")
+    is_active = forms.BooleanField(required=False, initial=True, label=_("Active (unticked: deliveries are refused)"))
     zendesk_writeback = forms.BooleanField(
-        required=False, label="Zendesk: write each answer on its ticket as an internal note"
+        required=False, label=_("Zendesk: write each answer on its ticket as an internal note")
     )
     zendesk_url = forms.URLField(
-        required=False, assume_scheme="https", label="Zendesk address", help_text="https://yourcompany.zendesk.com"
+        required=False,
+        assume_scheme="https",
+        label=_("Zendesk address"),
+        help_text=_("https://yourcompany.zendesk.com"),
     )
-    zendesk_email = forms.EmailField(required=False, label="Zendesk agent email", help_text="The token's owner.")
+    zendesk_email = forms.EmailField(required=False, label=_("Zendesk agent email"), help_text=_("The token's owner."))
     zendesk_api_token = forms.CharField(
         max_length=200,
         required=False,
-        label="Zendesk API token",
+        label=_("Zendesk API token"),
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
-        help_text="Admin Center → Apps and integrations → Zendesk API. On a change, empty keeps the one saved.",
+        help_text=_("Admin Center → Apps and integrations → Zendesk API. On a change, empty keeps the one saved."),
     )
 
     def __init__(self, *args, connector: Connector | None = None, **kwargs):
@@ -636,25 +658,25 @@ class ErasureForm(forms.Form):
 
     answers = forms.ChoiceField(
         choices=[
-            ("keep", "Keep their scores, anonymous (the dashboard's figures stay as they are)"),
-            ("delete", "Delete their answers too (the dashboard no longer counts them)"),
+            ("keep", _("Keep their scores, anonymous (the dashboard's figures stay as they are)")),
+            ("delete", _("Delete their answers too (the dashboard no longer counts them)")),
         ],
         initial="keep",
         widget=forms.RadioSelect,
-        label="Their answers",
+        label=_("Their answers"),
     )
     suppress = forms.BooleanField(
         required=False,
-        label="They asked never to be contacted again",
-        help_text="A keyed hash of their email and phone (not the addresses) keeps them out of every future survey.",
+        label=_("They asked never to be contacted again"),
+        help_text=_("A keyed hash of their email and phone (not the addresses) keeps them out of every future survey."),
     )
     confirm = forms.BooleanField(
-        label="I understand this cannot be undone",
+        label=_("I understand this cannot be undone"),
         error_messages={"required": "Tick this box to confirm the erasure."},
     )
 
 
 class ContactSearchForm(forms.Form):
     q = forms.CharField(
-        max_length=320, required=False, label="Email, phone, name, external id or contact id", strip=True
+        max_length=320, required=False, label=_("Email, phone, name, external id or contact id"), strip=True
     )

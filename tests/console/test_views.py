@@ -386,6 +386,9 @@ def test_a_french_speaking_manager_reads_the_console_in_french(client, agent):
     surveys = client.get("/settings/surveys/").content.decode()
     assert "<h1>Enquêtes</h1>" in surveys
     assert '<button type="submit">Mettre en pause<span class="visually-hidden"> Livraison</span></button>' in surveys
+    new_survey = client.get("/settings/surveys/new/").content.decode()
+    assert ">Lien de remerciement</label>" in new_survey
+    assert "Vide : pas de relance." in new_survey
 
 
 def test_console_audit_trail_lists_who_changed_what(client, manager):
