@@ -5,7 +5,14 @@ from console.selectors import SlackChoices
 
 
 def test_survey_form_thank_you_link_without_a_scheme_is_taken_as_https():
-    form = SurveyForm(data={"name": "After delivery", "kind": "csat", "thank_you_link_url": "shop.example/thanks"})
+    form = SurveyForm(
+        data={
+            "name": "After delivery",
+            "kind": "csat",
+            "default_locale": "en",
+            "thank_you_link_url": "shop.example/thanks",
+        }
+    )
 
     assert form.is_valid(), form.errors
     assert form.cleaned_data["thank_you_link_url"] == "https://shop.example/thanks"
