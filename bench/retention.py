@@ -32,11 +32,13 @@ import sys
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.bulk import copy_rows, fast_fill, recreate  # noqa: E402
+
 SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 DATABASE = os.environ.get("BENCH_RETENTION_DB", "cl_retention_bench")
 ROWS = int(os.environ.get("BENCH_RETENTION_ROWS", "1000000"))
@@ -52,48 +54,6 @@ HOT_TABLES = ["notifications_message", "notifications_providerevent"]
 FILL_CHUNK = 250_000
 FILL_WORKERS = int(os.environ.get("BENCH_FILL_WORKERS", "2"))
 BODY = "Bonjour Jeanne, how likely are you to recommend Acme to a friend? " * 6
-
-
-def recreate(name: str, *, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            connection.execute(f'CREATE DATABASE "{name}"')
-
-
-def copy_rows(cursor, table: str, template_id: int, source: str, overrides: dict[str, str]) -> None:
-    """INSERT one row per row of `source` (aliased g), copying the template row's columns but `overrides` (the id
-    too when it is one of them)."""
-    cursor.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND column_name <> 'id'"
-        " ORDER BY ordinal_position",
-        [table],
-    )
-    names = [row[0] for row in cursor.fetchall()] + (["id"] if "id" in overrides else [])
-    values = [overrides.get(name, f"t.{name}") for name in names]
-    cursor.execute(
-        f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(values)} FROM {table} t, {source} WHERE t.id = %s",
-        [template_id],
-    )
-
-
-def schema(cursor) -> tuple[list, list]:
-    """The hot tables' unique and foreign-key constraints and their indexes (all but the primary keys), with their
-    definitions: what the fill drops and builds again, and what must read the same afterwards."""
-    cursor.execute(
-        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
-        " WHERE contype IN ('u', 'f') AND conrelid = ANY(%s::regclass[]) ORDER BY contype, conname",
-        [HOT_TABLES],
-    )
-    constraints = cursor.fetchall()
-    cursor.execute(
-        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
-        " WHERE x.indrelid = ANY(%s::regclass[]) AND NOT x.indisprimary ORDER BY i.relname",
-        [HOT_TABLES],
-    )
-    return constraints, cursor.fetchall()
 
 
 def invitation_email() -> tuple[str, str, str]:
@@ -126,14 +86,9 @@ def invitation_email() -> tuple[str, str, str]:
 def fill() -> tuple[int, int]:
     """ROWS messages and ROWS provider events; returns the first and last message id.
 
-    Set-up, not what is measured, so it takes the fast road: the unique and foreign-key constraints and the
-    secondary indexes of the two tables are dropped, the rows inserted by chunks of FILL_CHUNK (one
-    `INSERT ... SELECT generate_series` each, synchronous_commit off) in BENCH_FILL_WORKERS connections (2),
-    and the same indexes and constraints are built again from their definitions, which are checked to read
-    exactly as the migrations made them. Kept row by row (a random uuid, or a provider's event id, into a unique
-    index of millions) they made a 10M fill take half an hour on this machine.
+    Set-up, not what is measured, so it takes bench/bulk.py's fast road (secondary indexes and constraints
+    dropped, then built again and checked against the migrations) in BENCH_FILL_WORKERS connections (2).
     """
-    from django.db import connection
     from django.utils import timezone
 
     from notifications.models import Message, ProviderEvent
@@ -150,13 +105,6 @@ def fill() -> tuple[int, int]:
         sent_at=timezone.now(),
     )
     event = ProviderEvent.objects.create(provider="sendgrid", event_id="template", kind="delivered", message=template)
-    with connection.cursor() as cursor:
-        migrated = schema(cursor)
-        constraints, indexes = migrated
-        for table, name, _ in constraints:  # the foreign keys first, then the unique constraints and their indexes
-            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-        for name, _ in indexes:
-            cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
     # Rows arrive in time order, as in production: the oldest are the first written (and stored together).
     message_age = f"now() - interval '1 hour' - interval '180 days' * ({ROWS} - g.n) / {ROWS}"
     event_age = f"now() - interval '1 hour' - interval '60 days' * ({ROWS} - g.n) / {ROWS}"
@@ -165,71 +113,35 @@ def fill() -> tuple[int, int]:
     # Message n gets id first + n - 1 whichever worker writes it, so that ids follow time as the sequence would.
     first = template.id + 1
 
-    def write(low: int) -> None:
-        import psycopg
+    def write(cursor, chunk: str) -> None:
+        copy_rows(
+            cursor,
+            "notifications_message",
+            template.id,
+            chunk,
+            {"id": f"{first - 1} + g.n", "public_id": "gen_random_uuid()", "created_at": message_age,
+             "updated_at": message_age, "sent_at": message_age, "recipient": recipient,
+             "recipient_key": recipient, "provider_message_id": "md5('m' || g.n)",
+             "unsubscribe_hash": "encode(sha256(('u' || g.n)::bytea), 'hex')"},
+        )  # fmt: skip
+        copy_rows(
+            cursor,
+            "notifications_providerevent",
+            event.id,
+            chunk,
+            {
+                "event_id": "'e' || g.n",
+                "kind": "CASE g.n %% 3 WHEN 0 THEN 'open' WHEN 1 THEN 'delivered' ELSE 'processed' END",
+                # Events of the last 60 days are about the messages of the last 60 days.
+                "message_id": f"{first - 1} + ({ROWS} * 2 / 3) + g.n / 3",
+                "received_at": event_age,
+            },
+        )
 
-        chunk = f"generate_series({low}, {min(low + FILL_CHUNK - 1, ROWS)}) AS g(n)"
-        with psycopg.connect(f"{SERVER}/{DATABASE}", autocommit=True) as worker:
-            cursor = worker.cursor()
-            cursor.execute("SET synchronous_commit = off")
-            copy_rows(
-                cursor,
-                "notifications_message",
-                template.id,
-                chunk,
-                {"id": f"{first - 1} + g.n", "public_id": "gen_random_uuid()", "created_at": message_age,
-                 "updated_at": message_age, "sent_at": message_age, "recipient": recipient,
-                 "recipient_key": recipient, "provider_message_id": "md5('m' || g.n)",
-                 "unsubscribe_hash": "encode(sha256(('u' || g.n)::bytea), 'hex')"},
-            )  # fmt: skip
-            copy_rows(
-                cursor,
-                "notifications_providerevent",
-                event.id,
-                chunk,
-                {
-                    "event_id": "'e' || g.n",
-                    "kind": "CASE g.n %% 3 WHEN 0 THEN 'open' WHEN 1 THEN 'delivered' ELSE 'processed' END",
-                    # Events of the last 60 days are about the messages of the last 60 days.
-                    "message_id": f"{first - 1} + ({ROWS} * 2 / 3) + g.n / 3",
-                    "received_at": event_age,
-                },
-            )
-
-    def build(definition: str) -> None:
-        import psycopg
-
-        with psycopg.connect(f"{SERVER}/{DATABASE}", autocommit=True) as worker:
-            worker.execute("SET maintenance_work_mem = '256MB'")
-            worker.execute(definition)
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(FILL_WORKERS) as workers:
-        list(workers.map(write, range(1, ROWS + 1, FILL_CHUNK)))
-    written = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT setval(pg_get_serial_sequence('notifications_message', 'id'), %s)", [first - 1 + ROWS])
-        # An index of the models' Meta is built by the SQL its migration ran (PostgreSQL would print the partial
-        # index's predicate back with its casts moved); the others read back as they were written.
-        declared = {
-            index.name: str(index.create_sql(model, connection.schema_editor()))
-            for model in (Message, ProviderEvent)
-            for index in model._meta.indexes
-        }
-    # Side by side: concurrent builds read the table together (synchronised scans) rather than once each.
-    with ThreadPoolExecutor(FILL_WORKERS) as workers:
-        list(workers.map(build, [declared.get(name, definition) for name, definition in indexes]))
-    with connection.cursor() as cursor:
-        for table, name, definition in reversed(constraints):  # the unique constraints, then the foreign keys
-            # A unique constraint takes the unique index just built; a foreign key is checked by one join.
-            how = f'UNIQUE USING INDEX "{name}"' if definition.startswith("UNIQUE") else definition
-            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {how}')
-        assert schema(cursor) == migrated, "the indexes built after the fill differ from the migrations'"
-        cursor.execute("ANALYZE notifications_message")
-        cursor.execute("ANALYZE notifications_providerevent")
+    written, built = fast_fill(f"{SERVER}/{DATABASE}", HOT_TABLES, ROWS, write, chunk=FILL_CHUNK, workers=FILL_WORKERS)
     print(
-        f"  rows written in {written - started:.0f} s by {FILL_WORKERS} connections, indexes and constraints built"
-        f" again in {time.perf_counter() - written:.0f} s"
+        f"  rows written in {written:.0f} s by {FILL_WORKERS} connections, indexes and constraints built"
+        f" again in {built:.0f} s"
     )
     return first, ROWS + template.id
 
@@ -385,7 +297,7 @@ def show(label: str, figures: dict) -> None:
 def main() -> int:
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
     os.environ["DATABASE_URL"] = f"{SERVER}/{DATABASE}"
-    recreate(DATABASE)
+    recreate(SERVER, DATABASE)
     try:
         import django
 
@@ -445,7 +357,7 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
-        recreate(DATABASE, drop_only=True)
+        recreate(SERVER, DATABASE, drop_only=True)
 
 
 def _timed_purge(purge_expired):

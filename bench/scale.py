@@ -15,23 +15,23 @@ job runs as beat runs it (the task by name, in-process; sends go to the in-memor
 same" when its time at the large size is within 2x of the small one's: it reads what is due through an index,
 not the history. Printed: fill time, seconds per job at each size and the ratio.
 
-The fill is set-up, not what is measured, so it takes the fast road (BENCH_SCALE_FILL_WORKERS connections, 2):
-the unique and foreign-key constraints and secondary indexes of the four filled tables are dropped, the rows
-written by chunks of FILL_CHUNK (one `INSERT ... SELECT generate_series` per table each, synchronous_commit off),
-and the same indexes and constraints built again from their definitions, checked to read exactly as the
-migrations made them. Kept index by index, row by row, 1M took ten minutes on this machine.
+The fill is set-up, not what is measured, so it takes bench/bulk.py's fast road (secondary indexes and
+constraints of the four filled tables dropped, then built again and checked against the migrations) in
+BENCH_SCALE_FILL_WORKERS connections (2). Kept index by index, row by row, 1M took ten minutes on this machine.
 """
 
 import importlib
 import os
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.bulk import copy_rows, fast_fill, recreate  # noqa: E402
+
 SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 SIZES = [int(n) for n in os.environ.get("BENCH_SCALE_SIZES", "100000,10000000").split(",")]
 RECENT = int(os.environ.get("BENCH_SCALE_RECENT", "30000"))
@@ -52,54 +52,7 @@ def database(size: int) -> str:
     return f"cl_production_scale_{size}"
 
 
-def recreate(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-
-def columns(cursor, table: str) -> list[str]:
-    cursor.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND column_name <> 'id'"
-        " ORDER BY ordinal_position",
-        [table],
-    )
-    return [row[0] for row in cursor.fetchall()]
-
-
-def copy_rows(cursor, table: str, template_id: int, source: str, overrides: dict[str, str], where: str = "") -> None:
-    """INSERT one row per row of `source` (aliased g) matching `where`, copying the template row's columns but
-    `overrides` (the id too when it is one of them)."""
-    names = columns(cursor, table) + (["id"] if "id" in overrides else [])
-    values = [overrides.get(name, f"t.{name}") for name in names]
-    cursor.execute(
-        f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(values)} FROM {table} t, {source}"
-        f" WHERE t.id = %s {f'AND {where}' if where else ''}",
-        [template_id],
-    )
-
-
-def schema(cursor) -> tuple[list, list]:
-    """The filled tables' unique and foreign-key constraints and their indexes (all but the primary keys), with
-    their definitions: what the fill drops and builds again, and what must read the same afterwards."""
-    cursor.execute(
-        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
-        " WHERE contype IN ('u', 'f') AND conrelid = ANY(%s::regclass[]) ORDER BY contype, conname",
-        [FILLED_TABLES],
-    )
-    constraints = cursor.fetchall()
-    cursor.execute(
-        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
-        " WHERE x.indrelid = ANY(%s::regclass[]) AND NOT x.indisprimary ORDER BY i.relname",
-        [FILLED_TABLES],
-    )
-    return constraints, cursor.fetchall()
-
-
 def fill(size: int) -> None:
-    from django.apps import apps
     from django.db import connection
     from django.utils import timezone
 
@@ -114,12 +67,6 @@ def fill(size: int) -> None:
     response = ResponseFactory(invitation__survey=template.survey, score=9, confirmed_at=old)
     case = FollowUpFactory(response=response, status="resolved", resolved_at=old)
     with connection.cursor() as cursor:
-        migrated = schema(cursor)
-        constraints, indexes = migrated
-        for table, name, _ in constraints:  # the foreign keys first, then the unique constraints and their indexes
-            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-        for name, _ in indexes:
-            cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
         cursor.execute("SELECT max(id) FROM surveys_invitation")
         first_invitation = cursor.fetchone()[0] + 1
         cursor.execute("SELECT max(id) FROM surveys_response")
@@ -133,83 +80,48 @@ def fill(size: int) -> None:
     )
     invitation_id, response_id = f"{first_invitation - 1} + g.n", f"{first_response - 1} + g.n / 5"
 
-    def write(low: int) -> None:
-        import psycopg
+    def write(cursor, chunk: str) -> None:
+        stamps = {"created_at": age, "updated_at": age}
+        copy_rows(
+            cursor,
+            "notifications_message",
+            message.id,
+            chunk,
+            {"public_id": "gen_random_uuid()", "sent_at": age, **stamps},
+        )
+        copy_rows(
+            cursor,
+            "surveys_invitation",
+            template.id,
+            chunk,
+            {"id": invitation_id, "public_id": "gen_random_uuid()",
+             "token_hash": "md5(g.n::text) || md5('t' || g.n::text)", "scheduled_at": age,
+             "expires_at": f"{age} + interval '28 days'", "message_id": "NULL", "created_at": age},
+        )  # fmt: skip
+        copy_rows(
+            cursor,
+            "surveys_response",
+            response.id,
+            chunk,
+            {"id": response_id, "invitation_id": invitation_id, "confirmed_at": age, "updated_at": age},
+            where="g.n %% 5 = 0",
+        )
+        copy_rows(
+            cursor,
+            "feedback_followup",
+            case.id,
+            chunk,
+            {"response_id": response_id, "due_at": f"{age} + interval '1 day'",
+             "resolved_at": f"{age} + interval '2 hours'", **stamps},
+            where="g.n %% 50 = 0",
+        )  # fmt: skip
 
-        chunk = f"generate_series({low}, {min(low + FILL_CHUNK - 1, size)}) AS g(n)"
-        with psycopg.connect(f"{SERVER}/{database(size)}", autocommit=True) as worker:
-            cursor = worker.cursor()
-            cursor.execute("SET synchronous_commit = off")
-            stamps = {"created_at": age, "updated_at": age}
-            copy_rows(
-                cursor,
-                "notifications_message",
-                message.id,
-                chunk,
-                {"public_id": "gen_random_uuid()", "sent_at": age, **stamps},
-            )
-            copy_rows(
-                cursor,
-                "surveys_invitation",
-                template.id,
-                chunk,
-                {"id": invitation_id, "public_id": "gen_random_uuid()",
-                 "token_hash": "md5(g.n::text) || md5('t' || g.n::text)", "scheduled_at": age,
-                 "expires_at": f"{age} + interval '28 days'", "message_id": "NULL", "created_at": age},
-            )  # fmt: skip
-            copy_rows(
-                cursor,
-                "surveys_response",
-                response.id,
-                chunk,
-                {"id": response_id, "invitation_id": invitation_id, "confirmed_at": age, "updated_at": age},
-                where="g.n %% 5 = 0",
-            )
-            copy_rows(
-                cursor,
-                "feedback_followup",
-                case.id,
-                chunk,
-                {"response_id": response_id, "due_at": f"{age} + interval '1 day'",
-                 "resolved_at": f"{age} + interval '2 hours'", **stamps},
-                where="g.n %% 50 = 0",
-            )  # fmt: skip
-
-    def build(definition: str) -> None:
-        import psycopg
-
-        with psycopg.connect(f"{SERVER}/{database(size)}", autocommit=True) as worker:
-            worker.execute("SET maintenance_work_mem = '256MB'")
-            worker.execute(definition)
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(FILL_WORKERS) as workers:
-        list(workers.map(write, range(1, size + 1, FILL_CHUNK)))
-    written = time.perf_counter()
-    with connection.cursor() as cursor:
-        for table in FILLED_TABLES:
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
-        # An index of the models' Meta is built by the SQL its migration ran (PostgreSQL would print a partial
-        # index's predicate back with its casts moved); the others read back as they were written.
-        declared = {
-            index.name: str(index.create_sql(model, connection.schema_editor()))
-            for model in apps.get_models()
-            if model._meta.db_table in FILLED_TABLES
-            for index in model._meta.indexes
-        }
-    # Side by side: concurrent builds read a table together (synchronised scans) rather than once each.
-    with ThreadPoolExecutor(FILL_WORKERS) as workers:
-        list(workers.map(build, [declared.get(name, definition) for name, definition in indexes]))
-    with connection.cursor() as cursor:
-        for table, name, definition in reversed(constraints):  # the unique constraints, then the foreign keys
-            # A unique constraint takes the unique index just built; a foreign key is checked by one join.
-            how = f'UNIQUE USING INDEX "{name}"' if definition.startswith("UNIQUE") else definition
-            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {how}')
-        assert schema(cursor) == migrated, "the indexes built after the fill differ from the migrations'"
-        cursor.execute("ANALYZE")
+    written, built = fast_fill(
+        f"{SERVER}/{database(size)}", FILLED_TABLES, size, write, chunk=FILL_CHUNK, workers=FILL_WORKERS
+    )
     print(
-        f"{size:>11,} stored: rows written in {written - started:.0f} s by {FILL_WORKERS} connections, indexes and"
-        f" constraints built again in {time.perf_counter() - written:.0f} s",
+        f"{size:>11,} stored: rows written in {written:.0f} s by {FILL_WORKERS} connections, indexes and"
+        f" constraints built again in {built:.0f} s",
         flush=True,
     )
 
@@ -275,7 +187,7 @@ def measure(size: int) -> dict[str, float]:
     from django.core.management import call_command
     from django.db import connection
 
-    recreate(database(size))
+    recreate(SERVER, database(size))
     connection.settings_dict["NAME"] = database(size)
     connection.close()
     call_command("migrate", verbosity=0)
@@ -287,7 +199,7 @@ def measure(size: int) -> dict[str, float]:
 def main() -> int:
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
     os.environ["DATABASE_URL"] = f"{SERVER}/{database(SIZES[0])}"
-    recreate(database(SIZES[0]))
+    recreate(SERVER, database(SIZES[0]))
     import django
 
     django.setup()

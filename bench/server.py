@@ -190,7 +190,8 @@ def start(name: str, argv: list[str], env: dict[str, str], port: int) -> subproc
 
 
 def cpu_seconds(master: int) -> float:
-    """user+system seconds of the gunicorn master and its workers."""
+    """user+system seconds of the gunicorn master and its workers, those it has reaped included (a worker that
+    reached max_requests was replaced mid-round: its seconds moved to the master's children's counters)."""
     total = 0.0
     pids = [master]
     children = Path(f"/proc/{master}/task/{master}/children")
@@ -201,7 +202,8 @@ def cpu_seconds(master: int) -> float:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if pid == master else 0)
+        total += ticks / os.sysconf("SC_CLK_TCK")
     return total
 
 
