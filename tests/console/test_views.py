@@ -391,6 +391,23 @@ def test_a_french_speaking_manager_reads_the_console_in_french(client, agent):
     assert "Vide : pas de relance." in new_survey
 
 
+def test_a_french_speaking_manager_edits_and_previews_a_survey_in_french(client):
+    client.force_login(ManagerFactory(email="chef@closeloop.test", language="fr"))
+    survey = SurveyFactory(name="Livraison")
+
+    edit = client.get(f"/settings/surveys/{survey.pk}/").content.decode()
+    preview = client.get(f"/settings/surveys/{survey.pk}/preview/", {"locale": "en"}).content.decode()
+
+    assert "<h1>Modifier « Livraison »</h1>" in edit
+    assert "<h2>Questions complémentaires</h2>" in edit
+    assert "<legend>Question 1</legend>" in edit
+    assert '<button type="submit">Enregistrer et prévisualiser</button>' in edit
+    assert "<h1>Aperçu de « Livraison »</h1>" in preview
+    assert '<button type="submit">M\'envoyer un test (EN)</button>' in preview
+    assert '<h2 id="page-title">Page du répondant</h2>' in preview
+    assert re.search(r"<p id=\"sms-segments\">\d+ caractères, GSM-7 : 2 segments\.</p>", preview)
+
+
 def test_console_audit_trail_lists_who_changed_what(client, manager):
     client.force_login(manager)
     client.post("/settings/api-keys/", {"name": "Shop", "scopes": ["events:write"]})
