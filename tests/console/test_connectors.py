@@ -7,7 +7,7 @@ import pytest
 
 from integrations.connectors import connector_save
 from integrations.models import Connector, ConnectorDelivery
-from tests.factories import TriggerRuleFactory
+from tests.factories import ManagerFactory, TriggerRuleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +135,15 @@ def test_an_agent_cannot_reach_a_connector(client, agent):
     client.force_login(agent)
     assert client.get(f"/settings/connectors/{connector.pk}/").status_code == 403
     assert client.post(f"/settings/connectors/{connector.pk}/test/").status_code == 403
+
+
+def test_a_french_speaking_manager_reads_a_connector_and_its_log_in_french(client):
+    client.force_login(ManagerFactory(email="chef@closeloop.test", language="fr"))
+    connector = connector_save(name="Support", kind="zendesk", secret="zd-secret")
+
+    page = client.get(f"/settings/connectors/{connector.pk}/").content.decode()
+
+    assert '<h2 id="setup-title">Configuration</h2>' in page
+    assert '<h2 id="refused-title">Envois refusés</h2>' in page
+    assert "<p>Aucun : aucun envoi n'a échoué à la vérification de sa signature.</p>" in page
+    assert '<td colspan="4">Aucun envoi pour l\'instant.</td>' in page

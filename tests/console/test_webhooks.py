@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from console.models import AuditEntry
 from integrations.models import WebhookDelivery, WebhookSubscription
+from tests.factories import ManagerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +174,18 @@ def test_a_secret_is_rotated_only_by_post_and_only_by_a_manager(manager_client, 
     assert manager_client.post("/settings/webhooks/999999/rotate-secret/").status_code == 404
     subscription.refresh_from_db()
     assert (subscription.secret, AuditEntry.objects.filter(action="rotated").count()) == (secret, 0)
+
+
+def test_a_french_speaking_manager_reads_a_webhook_and_its_log_in_french(client):
+    client.force_login(ManagerFactory(email="chef@closeloop.test", language="fr"))
+    subscription = WebhookSubscription.objects.create(
+        name="CRM", url="http://127.0.0.1:9/hook", events=["survey_response.created"], secret="s" * 64, is_active=False
+    )
+    _delivery(subscription, status="failed", attempts=12, response_code=500, error="HTTP 500")
+
+    page = client.get(f"/settings/webhooks/{subscription.pk}/").content.decode()
+
+    assert "<h1>Webhook « CRM »</h1>" in page
+    assert "<dd>En pause : rien n'est envoyé</dd>" in page
+    assert '<h2 id="log-title">Journal des envois</h2>' in page
+    assert ", 12 tentatives</td>" in page
