@@ -8,6 +8,7 @@ from django.utils import timezone
 from delighted.export_files import csv_headers
 from delighted.models import DelightedImport, DelightedImportFile
 from surveys.models import Response
+from tests.factories import ManagerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -234,3 +235,19 @@ def test_a_failed_import_without_its_files_cannot_be_started_again(client, manag
 
     delighted_import.refresh_from_db()
     assert (delighted_import.status, delighted_import.summary, callbacks) == ("failed", {"imported": {"people": 1}}, [])
+
+
+def test_a_french_speaking_manager_reads_the_import_pages_in_french(client):
+    client.force_login(ManagerFactory(email="chef@closeloop.test", language="fr"))
+    delighted_import = DelightedImport.objects.create(status="mapping", file_names=["a.csv"], total=4)
+
+    start = client.get("/settings/import/delighted/").content.decode()
+    progress = client.get(f"/settings/import/delighted/{delighted_import.pk}/").content.decode()
+    columns = client.get(f"/settings/import/delighted/{delighted_import.pk}/columns/").content.decode()
+
+    assert "<h1>Importer depuis Delighted</h1>" in start
+    assert '<h2 id="upload-title">Téléversez votre export</h2>' in start
+    assert "<td>0 sur 4</td>" in start
+    assert f"<h1>Import Delighted n° {delighted_import.pk}</h1>" in progress
+    assert '<label for="import-progress">Enregistrements lus</label>' in progress
+    assert "<h1>Que contient chaque colonne ?</h1>" in columns
