@@ -5,6 +5,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET
 
 from config.celery_app import app
@@ -66,12 +67,16 @@ def metrics(request):
 # --- error pages: JSON on the APIs, a short page elsewhere ------------------------------------------
 
 API_PREFIXES = ("/api/", "/v1/")
+# Marked, not translated, here: the APIs answer in English whoever calls; error.html translates the page.
 ERROR_TEXT = {
-    400: ("Bad request", "The request could not be read. Check the address or the form and try again."),
-    403: ("Not allowed", "You are not allowed to do this."),
-    404: ("Not found", "There is nothing at this address."),
-    413: ("Too large", "The request is larger than this site accepts."),
-    500: ("Something went wrong", "The error was logged. Please try again in a moment."),
+    400: (
+        gettext_noop("Bad request"),
+        gettext_noop("The request could not be read. Check the address or the form and try again."),
+    ),
+    403: (gettext_noop("Not allowed"), gettext_noop("You are not allowed to do this.")),
+    404: (gettext_noop("Not found"), gettext_noop("There is nothing at this address.")),
+    413: (gettext_noop("Too large"), gettext_noop("The request is larger than this site accepts.")),
+    500: (gettext_noop("Something went wrong"), gettext_noop("The error was logged. Please try again in a moment.")),
 }
 
 
