@@ -48,7 +48,7 @@ format: $(DEV)
 # into locale/fr/LC_MESSAGES/django.po, then, once its new entries are translated, compile the .mo that is
 # committed beside it. Needs GNU gettext (apt install gettext); running the app does not.
 messages: $(DEV)
-	$(BIN)/python manage.py makemessages -l fr --add-location=file --no-obsolete \
+	$(BIN)/python manage.py makemessages -l fr --add-location=file --no-obsolete --no-wrap \
 		--ignore=.venv --ignore=node_modules --ignore=site --ignore=staticfiles --ignore=tests --ignore=bench
 	$(BIN)/python manage.py compilemessages -l fr
 
