@@ -6,6 +6,7 @@ Tests here are marked `browser` and skipped, with the reason printed, when chrom
 
 import os
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -69,6 +70,31 @@ def chromium():
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
     else:
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
+
+
+@pytest.fixture(autouse=True)
+def _live_server_done_before_flush(transactional_db, live_server):
+    """Wait, after each test, until no request the live server is still serving holds a transaction.
+
+    A page closed at the end of a test can leave a request in flight (a beacon sent on unload, a
+    navigation the test did not wait for). The database flush that ends a test would deadlock with
+    that request's transaction, so teardown (which runs before the flush, since this fixture
+    needs the database) waits for it; it stops waiting after ten seconds.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for _ in range(200):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state NOT IN ('idle', 'disabled')"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.05)
 
 
 @pytest.fixture
