@@ -358,6 +358,7 @@ def test_a_whatsapp_invitation_fills_the_locale_s_template_with_the_variables_na
         locale="fr",
         survey=SurveyFactory(kind="csat", product_name="Acme"),
         contact=ContactFactory(phone="+33612345678", timezone="UTC"),
+        scheduled_at="2026-12-02T09:00Z",
     )
     with time_machine.travel("2026-12-02 10:00Z"):
         assert dispatch() == 1
@@ -371,7 +372,9 @@ def test_a_whatsapp_invitation_fills_the_locale_s_template_with_the_variables_na
 
 @override_settings(TWILIO_WHATSAPP_CONTENT_SID="")
 def test_a_whatsapp_invitation_without_a_template_is_dropped_with_the_reason(dispatch, outbox):
-    invitation = _due(channel="whatsapp", contact=ContactFactory(phone="+33612345678", timezone="UTC"))
+    invitation = _due(
+        channel="whatsapp", contact=ContactFactory(phone="+33612345678", timezone="UTC"), scheduled_at="2026-12-02T09:00Z"
+    )
     with time_machine.travel("2026-12-02 10:00Z"):
         dispatch()
     invitation.refresh_from_db()
@@ -384,7 +387,11 @@ def test_a_whatsapp_invitation_without_a_template_is_dropped_with_the_reason(dis
 
 @override_settings(**WHATSAPP)
 def test_a_whatsapp_invitation_waits_for_the_contact_s_quiet_hours_to_end(dispatch, outbox):
-    invitation = _due(channel="whatsapp", contact=ContactFactory(phone="+33612345678", timezone="Europe/Paris"))
+    invitation = _due(
+        channel="whatsapp",
+        contact=ContactFactory(phone="+33612345678", timezone="Europe/Paris"),
+        scheduled_at="2026-12-02T21:00Z",
+    )
     with time_machine.travel("2026-12-02 22:00Z"):
         dispatch()
     invitation.refresh_from_db()
