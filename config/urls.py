@@ -8,6 +8,9 @@ from config.views import healthz, metrics, readyz
 from console.sso import SignInView
 
 urlpatterns = [
+    # First: the respondent page is the busiest path, and Django tries patterns in order (it came after 316 others:
+    # 7% of the page's CPU under cProfile). No pattern of the console, the API or the webhooks starts like these.
+    path("", include("surveys.urls")),
     path("", RedirectView.as_view(url="/follow-ups/", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
@@ -32,7 +35,6 @@ urlpatterns = [
     path("api/", include("insights.api_urls")),
     path("v1/", include("delighted.urls")),
     path("", include("notifications.urls")),
-    path("", include("surveys.urls")),
     path("", include("feedback.urls")),
     path("", include("insights.urls")),
     path("", include("integrations.urls")),

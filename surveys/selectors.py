@@ -133,23 +133,16 @@ def invitation_get_by_token(*, token: str) -> Invitation | None:
     model instances as the ORM makes them (`_instance`)."""
     if not token.isalnum() or len(token) > 128:
         return None
-    alias = router.db_for_read(Invitation)
-    connection = connections[alias]
-    quote = connection.ops.quote_name
-    models = ((Invitation, "i"), (Survey, "s"), (Response, "r"))
-    columns = ", ".join(f"{table}.{quote(field.column)}" for model, table in models for field in _fields(model))
-    sql = (
-        f"SELECT {columns} FROM {quote(Invitation._meta.db_table)} i"
-        f" JOIN {quote(Survey._meta.db_table)} s ON s.id = i.survey_id"
-        f" LEFT JOIN {quote(Response._meta.db_table)} r ON r.invitation_id = i.id"
-        " WHERE i.token_hash = %s AND i.status NOT IN (%s, %s)"
-    )
+    connection = connections[router.db_for_read(Invitation)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [token_hash(token), Invitation.Status.CANCELLED, Invitation.Status.EXPIRED])
+        cursor.execute(
+            _by_token_statement(connection.alias),
+            [token_hash(token), Invitation.Status.CANCELLED, Invitation.Status.EXPIRED],
+        )
         row = cursor.fetchone()  # the hash is unique
     if row is None:
         return None
-    ends = list(accumulate(len(_fields(model)) for model, _ in models))
+    ends = _BY_TOKEN_ENDS
     invitation = _instance(connection, Invitation, row[: ends[0]])
     if invitation.expires_at <= timezone.now():
         return None
@@ -165,6 +158,26 @@ def invitation_get_by_token(*, token: str) -> Invitation | None:
 
 def _fields(model) -> tuple:
     return model._meta.concrete_fields  # the primary key first
+
+
+_BY_TOKEN_MODELS = ((Invitation, "i"), (Survey, "s"), (Response, "r"))
+# Where each model's columns end in a row of `_by_token_statement`.
+_BY_TOKEN_ENDS = list(accumulate(len(_fields(model)) for model, _ in _BY_TOKEN_MODELS))
+
+
+@lru_cache
+def _by_token_statement(alias: str) -> str:
+    """`invitation_get_by_token`'s statement, built once per process and database."""
+    quote = connections[alias].ops.quote_name
+    columns = ", ".join(
+        f"{table}.{quote(field.column)}" for model, table in _BY_TOKEN_MODELS for field in _fields(model)
+    )
+    return (
+        f"SELECT {columns} FROM {quote(Invitation._meta.db_table)} i"
+        f" JOIN {quote(Survey._meta.db_table)} s ON s.id = i.survey_id"
+        f" LEFT JOIN {quote(Response._meta.db_table)} r ON r.invitation_id = i.id"
+        " WHERE i.token_hash = %s AND i.status NOT IN (%s, %s)"
+    )
 
 
 @lru_cache

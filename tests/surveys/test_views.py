@@ -629,3 +629,20 @@ def test_survey_respond_skipped_question_asks_none_of_those_that_depend_on_it(cl
     skipped = client.post(url(invitation), {"step": "question", "q": wrong.pk})
 
     assert skipped["Location"] == url(invitation) + f"?step=question&q={complete.pk}"
+
+
+def test_survey_respond_score_buttons_are_each_pages_own(client):
+    """The buttons are rendered once per process for each way they look: a page never shows another's."""
+    own = InvitationFactory(survey=SurveyFactory(kind="nps", low_label={"en": "Never"}, high_label={"en": "Surely"}))
+    plain = InvitationFactory(survey=SurveyFactory(kind="csat"))
+    ResponseFactory(invitation=own, score=7)
+
+    first = client.get(url(own)).content.decode()
+    error = client.post(url(own), {"score": "42"}, HTTP_USER_AGENT=BROWSER).content.decode()
+    second = client.get(url(plain)).content.decode()
+
+    assert 'aria-label="0: Never"' in first and 'aria-label="10: Surely"' in first
+    assert 'value="7" aria-label="7" checked>' in first and "aria-describedby" not in first
+    assert error.count('aria-describedby="score-error"') == 11 and " checked" not in error
+    assert 'aria-label="1: Very dissatisfied"' in second and 'aria-label="5: Very satisfied"' in second
+    assert "Never" not in second and " checked" not in second
