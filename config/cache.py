@@ -31,6 +31,24 @@ class RedisCache(django_redis.RedisCache):
         super().__init__(server, params)
         self._class = _ClientPerPool
 
+    # GET, then SET EX only if there was nothing: one round trip (SET NX GET needs Redis 7).
+    _ADD_OR_GET = (
+        "local going = redis.call('GET', KEYS[1]) "
+        "if not going then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end return going"
+    )
+
+    @cached_property
+    def _add_or_get_script(self):
+        return self._cache.get_client(write=True).register_script(self._ADD_OR_GET)
+
+    def add_or_get(self, key: str, value, timeout: int):
+        """Store `value` under `key` for `timeout` seconds unless the key holds a value; that value, or None."""
+        serializer = self._cache._serializer
+        going = self._add_or_get_script(
+            keys=[self.make_and_validate_key(key)], args=[serializer.dumps(value), self.get_backend_timeout(timeout)]
+        )
+        return None if going is None else serializer.loads(going)
+
     @cached_property
     def _count_script(self):
         return self._cache.get_client(write=True).register_script(self._COUNT)
@@ -55,3 +73,18 @@ def cache_count(cache, key: str, seconds: int) -> int:
     except ValueError:  # expired between add and incr: this count starts the next window
         cache.add(key, 1, timeout=seconds)
         return 1
+
+
+def cache_add_or_get(cache, key: str, value, timeout: int):
+    """Store `value` (in the cache backend `cache`) under `key` for `timeout` seconds unless the key holds a value;
+    returns that value, or None when `value` was stored.
+
+    On Redis that is one round trip (`RedisCache.add_or_get`) instead of a read and a write. Other caches read,
+    then write: not atomic, so callers serialise the writers of one key themselves (a row lock).
+    """
+    if isinstance(cache, RedisCache):
+        return cache.add_or_get(key, value, timeout)
+    going = cache.get(key)
+    if going is None:
+        cache.set(key, value, timeout=timeout)
+    return going

@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from surveys.models import Response, ResponseAnnouncement
+from surveys.services.rows import rows_insert
 from surveys.signals import response_submitted
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ SWEEP_BATCH = 500
 
 def response_announcement_add(*, response: Response, created: bool, changed: tuple[str, ...] = ()) -> None:
     """Record, in the caller's transaction, that this answer must be announced; a worker does it after commit."""
-    announcement = ResponseAnnouncement.objects.create(response=response, created=created, changed=list(changed))
+    [announcement] = rows_insert([ResponseAnnouncement(response=response, created=created, changed=list(changed))])
 
     def enqueue() -> None:
         from surveys.tasks import announce_response

@@ -1,4 +1,5 @@
-"""New rows of one model written in one statement, with their ids: what intake inserts for every event.
+"""New rows of one model written in one statement, with their ids: what intake inserts for every event, and the
+respondent page for every first answer (the response and its announcement).
 
 `bulk_create` and `Model.save` build their statement and adapt every value through the ORM on each call;
 for intake's few models that costs more CPU than the database spends on the row.

@@ -4,7 +4,7 @@ import pytest
 import time_machine
 from django.core.cache.backends.locmem import LocMemCache
 
-from config.cache import RedisCache, cache_count
+from config.cache import RedisCache, cache_add_or_get, cache_count
 
 REDIS_URL = os.environ.get("CELERY_BROKER_URL", "")
 
@@ -90,3 +90,39 @@ def test_cache_count_in_process_counts_and_starts_again_after_the_window():
         assert [cache_count(cache, "hits", 60) for _ in range(2)] == [1, 2]
         traveller.shift(61)
         assert cache_count(cache, "hits", 60) == 1
+
+
+@pytest.mark.skipif(not REDIS_URL.startswith("redis://"), reason="needs a Redis (CELERY_BROKER_URL), as in CI")
+def test_cache_add_or_get_on_redis_stores_only_when_empty_in_one_round_trip(redis_cache):
+    client = redis_cache._cache.get_client(write=True)
+    sent = []
+    original = client.connection_pool.get_connection
+
+    def counted(*args, **kwargs):
+        sent.append(1)
+        return original(*args, **kwargs)
+
+    cache_add_or_get(redis_cache, "warm-up", 1, 5)  # loads the script into Redis when it is not there yet
+    client.connection_pool.get_connection = counted
+    try:
+        stored = cache_add_or_get(redis_cache, "hits", {"scores": [9]}, 20)
+        going = cache_add_or_get(redis_cache, "hits", {"scores": [3]}, 20)
+    finally:
+        client.connection_pool.get_connection = original
+
+    assert (stored, going) == (None, {"scores": [9]})
+    assert len(sent) == 2  # one round trip each
+    assert redis_cache.get("hits") == {"scores": [9]}  # the value there was kept
+    assert 15 < client.ttl(redis_cache.make_key("hits")) <= 20
+    redis_cache.delete("warm-up")
+
+
+def test_cache_add_or_get_in_process_stores_only_when_empty():
+    cache = LocMemCache("test-cache-add-or-get", {})
+
+    with time_machine.travel("2026-03-02 10:00:00+00:00") as traveller:
+        assert cache_add_or_get(cache, "burst", [9], 20) is None
+        assert cache_add_or_get(cache, "burst", [3], 20) == [9]
+        traveller.shift(21)
+        assert cache_add_or_get(cache, "burst", [3], 20) is None
+        assert cache.get("burst") == [3]
