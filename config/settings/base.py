@@ -202,6 +202,9 @@ BROKER_CONFIGURED = bool(env.str("CELERY_BROKER_URL", default=""))
 # No broker: tasks run in the caller's process (`manage.py serve` runs the beat jobs).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not BROKER_CONFIGURED
+if CELERY_BROKER_URL.split("://")[0] in ("redis", "rediss"):
+    # kombu's Redis transport, publishing through one client instead of a new one per message (config/broker.py).
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
