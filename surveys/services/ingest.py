@@ -4,9 +4,12 @@ One event at a time (`event_ingest`) or a batch (`events_ingest`, a bulk path fo
 Sends nothing: due invitations are the dispatcher's.
 """
 
+import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -15,6 +18,7 @@ from notifications.models import Channel
 from notifications.selectors import recipient_suppressed_sql, recipients_suppressed
 from surveys.conditions import conditions_match
 from surveys.models import Contact, Event, Invitation, Survey, TriggerRule
+from surveys.scales import pick_locale
 from surveys.selectors import trigger_rules_all
 from surveys.services import fatigue
 from surveys.services.contacts import (
@@ -22,18 +26,21 @@ from surveys.services.contacts import (
     ContactData,
     contact_get_or_create,
     contact_identifiers,
-    contact_new,
 )
-from surveys.services.rows import rows_insert
+from surveys.services.rows import rows_insert, rows_write
 from surveys.services.scheduling import (
     Contactable,
+    InvitationPlan,
+    InvitationWritten,
     ScheduleOutcome,
     SkipReason,
     contactable_unless,
-    invitation_build,
+    invitation_new,
+    invitation_plan,
     invitations_cancel_for_event,
     sampled_in,
 )
+from surveys.tokens import invitation_token, token_hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +54,19 @@ class EventData:
     properties: dict = field(default_factory=dict)
 
 
+class EventWritten(NamedTuple):
+    """An event a batch wrote as a row, without a model instance: what its rules and its caller read of it."""
+
+    pk: int
+    source: str
+    type: str
+    external_id: str
+    properties: dict
+
+
 @dataclass(frozen=True, slots=True)
 class IngestResult:
-    event: Event
+    event: Event | EventWritten
     duplicate: bool
     outcomes: list[ScheduleOutcome]
     cancelled: list[Invitation] = field(default_factory=list)
@@ -64,20 +81,26 @@ class IngestResult:
 
 
 def _rules_outcomes(
-    event: Event,
-    contact: Contact,
+    event: Event | EventWritten,
+    contact: Contact | ContactData,
     rules: list[TriggerRule],
     *,
     now: datetime,
     new_contact: bool,
     contactable: Contactable,
+    build: Callable[[TriggerRule, InvitationPlan], Invitation | InvitationWritten] | None = None,
 ) -> list[ScheduleOutcome]:
-    """What each rule matching the event decides for its contact, with the invitations still unsaved.
+    """What each rule matching the event decides for its contact, with the invitations still unsaved
+    (`build` makes each from its plan: by default an unsaved `Invitation`).
 
     Fatigue weighs the contact's stored invitations (none for a contact created with this event)
     and those this event's earlier rules just built.
     """
     built: list[tuple[int, datetime]] = []
+    if build is None:
+
+        def build(rule: TriggerRule, plan: InvitationPlan) -> Invitation:
+            return invitation_new(plan, contact=contact, survey=rule.survey, event=event, trigger_rule=rule)
 
     def throttled(survey: Survey, at: datetime) -> bool:
         if fatigue.is_throttled(built, survey_id=survey.pk, at=at, windows=fatigue.windows(survey)):
@@ -96,22 +119,22 @@ def _rules_outcomes(
         if not sampled_in(f"{rule.pk}:{event.source}:{event.external_id or event.pk}", rule.sample_rate):
             outcomes.append(ScheduleOutcome(rule.pk, None, SkipReason.SAMPLED_OUT))
             continue
-        outcome = invitation_build(
+        plan = invitation_plan(
             contact=contact,
             survey=rule.survey,
             channel_choice=rule.channel,
             now=now,
             delay=rule.delay,
-            event=event,
-            trigger_rule=rule,
             properties=event.properties,
             expiry=rule.expiry,
             throttled=lambda at, survey=rule.survey: throttled(survey, at),
             contactable=contactable,
         )
-        if outcome.invitation is not None:
-            built.append((rule.survey_id, outcome.invitation.scheduled_at))
-        outcomes.append(outcome)
+        if isinstance(plan, str):
+            outcomes.append(ScheduleOutcome(rule.pk, None, plan))
+            continue
+        built.append((rule.survey_id, plan.scheduled_at))
+        outcomes.append(ScheduleOutcome(rule.pk, build(rule, plan)))
     return outcomes or [ScheduleOutcome(None, None, SkipReason.NO_RULE)]
 
 
@@ -257,36 +280,95 @@ def events_ingest(*, source: str, events: list[EventData]) -> list[IngestResult]
 def _events_ingest_new(
     source: str, items: list[tuple[int, EventData]], all_rules: list[TriggerRule]
 ) -> dict[int, IngestResult]:
-    """Bulk path: each contact is new and named once, so fatigue only weighs this event's own rules."""
+    """Bulk path: each contact is new and named once, so fatigue only weighs this event's own rules.
+
+    Rows are written from dicts and the outcomes read from the events' `ContactData`, without model
+    instances: building them was a quarter of the CPU of a batch of 1,000 events.
+    """
     if not items:
         return {}
-    contacts = rows_insert([contact_new(event.contact) for _, event in items])
+    # The whole batch arrives at one instant: its rows share their times, and so do its invitations.
     now = timezone.now()
-    stored = rows_insert(
+    contact_ids = rows_write(
+        Contact,
         [
-            Event(
-                source=source,
-                type=event.type,
-                external_id=event.external_id,
-                occurred_at=event.occurred_at or now,
-                properties=event.properties or {},
-                contact=contact,
-            )
-            for (_, event), contact in zip(items, contacts, strict=True)
-        ]
+            {
+                "email": event.contact.email,
+                "phone": event.contact.phone,
+                "name": event.contact.name,
+                "locale": pick_locale(event.contact.locale),
+                "timezone": event.contact.timezone,
+                "external_id": event.contact.external_id,
+                "properties": event.contact.properties,
+                "created_at": now,
+                "updated_at": now,
+                "erased_at": None,
+            }
+            for _, event in items
+        ],
     )
+    event_ids = rows_write(
+        Event,
+        [
+            {
+                "source": source,
+                "type": event.type,
+                "external_id": event.external_id,
+                "occurred_at": event.occurred_at or now,
+                "received_at": now,
+                "properties": event.properties or {},
+                "contact_id": contact_id,
+            }
+            for (_, event), contact_id in zip(items, contact_ids, strict=True)
+        ],
+    )
+    channels = Channel.values  # built anew on every read
     addresses = [
         (channel, address)
-        for contact in contacts
-        for channel in Channel.values
-        if (address := fatigue.address_for(contact, channel))
+        for _, event in items
+        for channel in channels
+        if (address := fatigue.address_for(event.contact, channel))
     ]
     contactable = contactable_unless(recipients_suppressed(recipients=addresses))
     results, invitations = {}, []
-    for (index, _), contact, event in zip(items, contacts, stored, strict=True):
-        # The whole batch arrives at one instant, so its invitations share their times.
-        outcomes = _rules_outcomes(event, contact, all_rules, now=now, new_contact=True, contactable=contactable)
-        invitations.extend(outcome.invitation for outcome in outcomes if outcome.invitation is not None)
+    for (index, data), contact_id, event_id in zip(items, contact_ids, event_ids, strict=True):
+        event = EventWritten(event_id, source, data.type, data.external_id, data.properties or {})
+
+        def build(rule: TriggerRule, plan: InvitationPlan, contact_id=contact_id, event_id=event_id):
+            public_id = uuid.uuid4()
+            written = InvitationWritten(
+                public_id,
+                token_hash(invitation_token(public_id)),
+                rule.survey,
+                plan.channel,
+                plan.scheduled_at,
+                plan.expires_at,
+            )
+            invitations.append(
+                {
+                    "public_id": public_id,
+                    "token_hash": written.token_hash,
+                    "contact_id": contact_id,
+                    "survey_id": rule.survey_id,
+                    "event_id": event_id,
+                    "trigger_rule_id": rule.pk,
+                    "channel": plan.channel,
+                    "locale": plan.locale,
+                    "properties": plan.properties,
+                    "scheduled_at": plan.scheduled_at,
+                    "expires_at": plan.expires_at,
+                    "status": Invitation.Status.SCHEDULED,
+                    "cancel_reason": "",
+                    "message_id": None,
+                    "reminded_at": None,
+                    "created_at": now,
+                }
+            )
+            return written
+
+        outcomes = _rules_outcomes(
+            event, data.contact, all_rules, now=now, new_contact=True, contactable=contactable, build=build
+        )
         results[index] = IngestResult(event, False, outcomes)
-    rows_insert(invitations)
+    rows_write(Invitation, invitations)
     return results

@@ -5,9 +5,11 @@ the dispatcher's (`surveys.services.dispatch`).
 """
 
 import hashlib
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.utils import timezone
@@ -17,6 +19,7 @@ from notifications.selectors import recipient_is_contactable
 from surveys.models import Contact, Event, Invitation, Survey, TriggerRule
 from surveys.scales import pick_locale
 from surveys.services import fatigue
+from surveys.services.contacts import ContactData
 from surveys.tokens import invitation_token, token_hash
 
 
@@ -29,10 +32,21 @@ class SkipReason:
     OPTED_OUT = fatigue.OPTED_OUT
 
 
+class InvitationWritten(NamedTuple):
+    """An invitation a batch wrote as a row, without a model instance: what its caller reads of it."""
+
+    public_id: uuid.UUID
+    token_hash: str
+    survey: Survey
+    channel: str
+    scheduled_at: datetime
+    expires_at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class ScheduleOutcome:
     trigger_rule_id: int | None
-    invitation: Invitation | None
+    invitation: Invitation | InvitationWritten | None
     skipped: str = ""
 
 
@@ -116,6 +130,72 @@ def invitation_schedule(
     return outcome
 
 
+class InvitationPlan(NamedTuple):
+    """An invitation decided on and not yet built: on which channel, in which language, with what, and when."""
+
+    channel: str
+    locale: str
+    properties: dict
+    scheduled_at: datetime
+    expires_at: datetime
+
+
+def invitation_plan(
+    *,
+    contact: Contact | ContactData,
+    survey: Survey,
+    channel_choice: str,
+    now: datetime,
+    delay: timedelta,
+    properties: dict | None,
+    expiry: timedelta | None,
+    throttled: Callable[[datetime], bool],
+    fatigue_exempt: bool = False,
+    contactable: Contactable = _contactable,
+) -> InvitationPlan | str:
+    """The invitation to make, due `delay` after `now`, or why there is none (a `SkipReason`); `throttled(at)`
+    answers the fatigue question. `contact` may be the `ContactData` of a contact being created: only its
+    addresses, time zone and language are read."""
+    channel, reason = _channel_for(contact, channel_choice, contactable)
+    if channel is None:
+        return reason
+    # The exemption is granted by our caller, never carried in by an event's or API request's properties.
+    properties = {key: value for key, value in (properties or {}).items() if key != fatigue.FATIGUE_EXEMPT_PROPERTY}
+    if fatigue_exempt:
+        properties[fatigue.FATIGUE_EXEMPT_PROPERTY] = True
+    scheduled_at = now + delay
+    if not fatigue_exempt and throttled(scheduled_at):
+        return SkipReason.THROTTLED
+    if channel in PHONE_CHANNELS:
+        scheduled_at = fatigue.sms_window_next_open(contact, scheduled_at) or scheduled_at
+    return InvitationPlan(
+        channel=channel,
+        locale=pick_locale(properties.get("locale") or contact.locale),
+        properties=properties,
+        scheduled_at=scheduled_at,
+        expires_at=scheduled_at + (expiry or link_lifetime(survey)),
+    )
+
+
+def invitation_new(
+    plan: InvitationPlan, *, contact: Contact, survey: Survey, event: Event | None, trigger_rule: TriggerRule | None
+) -> Invitation:
+    """The unsaved invitation `plan` describes, with its token's hash."""
+    invitation = Invitation(
+        contact=contact,
+        survey=survey,
+        event=event,
+        trigger_rule=trigger_rule,
+        channel=plan.channel,
+        locale=plan.locale,
+        properties=plan.properties,
+        scheduled_at=plan.scheduled_at,
+        expires_at=plan.expires_at,
+    )
+    invitation.token_hash = token_hash(invitation_token(invitation.public_id))
+    return invitation
+
+
 def invitation_build(
     *,
     contact: Contact,
@@ -129,35 +209,24 @@ def invitation_build(
     expiry: timedelta | None,
     throttled: Callable[[datetime], bool],
     fatigue_exempt: bool = False,
-    contactable: Contactable = _contactable,
 ) -> ScheduleOutcome:
     """The invitation to store (unsaved), due `delay` after `now`, or why there is none; `throttled(at)` answers
     the fatigue question."""
     rule_id = trigger_rule.pk if trigger_rule else None
-    channel, reason = _channel_for(contact, channel_choice, contactable)
-    if channel is None:
-        return ScheduleOutcome(rule_id, None, reason)
-    # The exemption is granted by our caller, never carried in by an event's or API request's properties.
-    properties = {key: value for key, value in (properties or {}).items() if key != fatigue.FATIGUE_EXEMPT_PROPERTY}
-    if fatigue_exempt:
-        properties[fatigue.FATIGUE_EXEMPT_PROPERTY] = True
-    scheduled_at = now + delay
-    if not fatigue_exempt and throttled(scheduled_at):
-        return ScheduleOutcome(rule_id, None, SkipReason.THROTTLED)
-    if channel in PHONE_CHANNELS:
-        scheduled_at = fatigue.sms_window_next_open(contact, scheduled_at) or scheduled_at
-    invitation = Invitation(
+    plan = invitation_plan(
         contact=contact,
         survey=survey,
-        event=event,
-        trigger_rule=trigger_rule,
-        channel=channel,
-        locale=pick_locale(properties.get("locale") or contact.locale),
+        channel_choice=channel_choice,
+        now=now,
+        delay=delay,
         properties=properties,
-        scheduled_at=scheduled_at,
-        expires_at=scheduled_at + (expiry or link_lifetime(survey)),
+        expiry=expiry,
+        throttled=throttled,
+        fatigue_exempt=fatigue_exempt,
     )
-    invitation.token_hash = token_hash(invitation_token(invitation.public_id))
+    if isinstance(plan, str):
+        return ScheduleOutcome(rule_id, None, plan)
+    invitation = invitation_new(plan, contact=contact, survey=survey, event=event, trigger_rule=trigger_rule)
     return ScheduleOutcome(rule_id, invitation)
 
 

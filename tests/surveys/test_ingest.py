@@ -13,6 +13,7 @@ from surveys.services.contacts import ContactData
 from surveys.services.dispatch import invitations_dispatch_due
 from surveys.services.ingest import EventData, event_ingest, events_ingest
 from surveys.services.scheduling import sampled_in
+from surveys.tokens import invitation_token, token_hash
 from tests.factories import ContactFactory, SurveyFactory, TriggerRuleFactory
 
 pytestmark = pytest.mark.django_db
@@ -405,7 +406,8 @@ def test_events_ingest_stores_new_rows_as_they_were_built():
 
     built = result.scheduled[0].invitation
     invitation = Invitation.objects.get()
-    assert (invitation.pk, invitation.public_id, invitation.token_hash) == (built.pk, built.public_id, built.token_hash)
+    assert (invitation.public_id, invitation.token_hash) == (built.public_id, built.token_hash)
+    assert invitation.token_hash == token_hash(invitation_token(invitation.public_id))
     assert (invitation.channel, invitation.locale, invitation.status) == ("sms", "fr", "scheduled")
     assert invitation.scheduled_at == timezone.now() + timedelta(hours=2)
     assert invitation.expires_at == invitation.scheduled_at + timedelta(days=28)
