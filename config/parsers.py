@@ -9,6 +9,7 @@
 import io
 import json
 import math
+import re
 
 from django.conf import settings
 from rest_framework import exceptions, parsers
@@ -40,24 +41,23 @@ def _constant(name: str):
     raise ValueError(f"{name} is not a JSON number.")
 
 
+# A string, or an unterminated one up to the end of the text: what it holds never nests.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
 def _too_deep(text: str, limit: int) -> bool:
-    """Bracket depth outside strings, counted before parsing so that the parser never recurses that far."""
-    depth, in_string, escaped = 0, False, False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
+    """Bracket depth outside strings, counted before parsing so that the parser never recurses that far.
+
+    Strings and everything but brackets are dropped by regular expressions first: walking every character of a
+    batch's 80 KB in Python took about 5 ms."""
+    depth = 0
+    for char in _NOT_BRACKET.sub("", _STRING.sub("", text)):
+        if char in "[{":
             depth += 1
             if depth > limit:
                 return True
-        elif char in "]}":
+        else:
             depth -= 1
     return False
 

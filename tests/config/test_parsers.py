@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from surveys.services.api_keys import api_key_create
@@ -92,3 +94,33 @@ def test_form_body_over_the_upload_limit_is_413_json(v1, settings):
 
     assert response.status_code == 413
     assert response.json()["status"] == 413
+
+
+def _depth_walked(text: str, limit: int) -> bool:
+    """The character-by-character walk `_too_deep` replaces: the reference its answers are held to."""
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+@given(text=st.text(alphabet='[]{}"\\a\n,:', max_size=60), limit=st.integers(0, 4))
+@settings(max_examples=2000, deadline=None)
+def test_too_deep_answers_as_a_walk_of_every_character(text, limit):
+    from config.parsers import _too_deep
+
+    assert _too_deep(text, limit) == _depth_walked(text, limit)

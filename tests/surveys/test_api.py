@@ -533,9 +533,26 @@ def test_event_create_duplicate_changes_nothing_and_costs_one_more_try(api_clien
 
 
 # Mostly valid values (so that many items pass), some only after DRF's clean-up (trimming), and invalid ones.
-_types = st.sampled_from(["purchase", " purchase ", "order.paid", "Not A Type!", "", "a" * 101, 7, None])
-_texts = st.sampled_from(["", "order-1", " order-1 ", "  ", "a" * 201, "x\x00y", 7, 1.5, True, None, []])
-_emails = st.sampled_from(["ana@example.com", " ana@example.com ", "", "not-an-email", 12, None])
+_types = st.sampled_from(["purchase", " purchase ", "order.paid", "Not A Type!", "", "a" * 101, "pur\ud800", 7, None])
+_texts = st.sampled_from(["", "order-1", " order-1 ", "  ", "a" * 201, "x\x00y", "x\udfffy", 7, 1.5, True, None, []])
+# Domains the validator takes only by its allowlist or as an address literal, and ones it refuses.
+_emails = st.sampled_from(
+    [
+        "ana@example.com",
+        " ana@example.com ",
+        "",
+        "not-an-email",
+        "ana@localhost",
+        "ana@[127.0.0.1]",
+        "ana@[::1]",
+        "ana@exa_mple.com",
+        "an a@example.com",
+        "ana@example.com@example.com",
+        "a" * 250 + "@example.com",
+        12,
+        None,
+    ]
+)
 _phones = st.sampled_from(["", "+14155550100", "+33 6 12 34 56 78", "12", None])
 _zones = st.sampled_from(["", "Europe/Paris", "Mars/Olympus", 3])
 _dates = st.sampled_from(["2026-03-02T10:00:00Z", "2026-03-02 10:00", "yesterday", None, 5])
@@ -618,3 +635,33 @@ def test_a_whatsapp_trigger_rule_is_refused_until_whatsapp_is_set_up(api_client,
         "/api/trigger-rules/", {"event_type": "purchase", "survey": survey.pk, "channel": "whatsapp"}, format="json"
     )
     assert (created.status_code, created.json()["channel"]) == (201, "whatsapp")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"events": [EVENT]},
+        {"events": [EVENT, {}, {"type": 7}], "other": 1},
+        {"events": [EVENT] * 1000},
+        {"events": [EVENT] * 1001},
+        {"events": []},
+        {"events": [EVENT, "text"]},
+        {"events": [EVENT, None]},
+        {"events": "text"},
+        {"events": {"type": "purchase"}},
+        {},
+        [EVENT],
+    ],
+)
+def test_batch_events_are_what_the_batch_serializer_validates(data):
+    from rest_framework.exceptions import ValidationError
+
+    from surveys.api import BatchInputSerializer, batch_events
+
+    batch = BatchInputSerializer(data=data)
+    if batch.is_valid():
+        assert batch_events(data) == batch.validated_data["events"]
+    else:
+        with pytest.raises(ValidationError) as refused:
+            batch_events(data)
+        assert refused.value.detail == batch.errors
