@@ -192,3 +192,18 @@ def test_copies_twilio_keeps_refusing_are_logged_by_id_for_an_operator(fake_prov
     [record] = [r for r in caplog.records if r.name == "notifications.tasks"]
     assert record.getMessage() == "1 SMS of an erased person are still at Twilio: SMbusy"
     assert fake_providers.deleted == []
+
+
+def test_the_hash_is_the_one_already_stored_for_erased_people(settings):
+    import hashlib
+    import hmac
+
+    from django.utils.crypto import salted_hmac
+
+    settings.ERASURE_HASH_KEY = ""
+    derived = salted_hmac("closeloop.erasure", b"email:ann@example.com", algorithm="sha256").hexdigest()
+    assert recipient_hashed(channel=Channel.EMAIL, recipient="Ann@example.com") == "hmac:" + derived
+
+    settings.ERASURE_HASH_KEY = "a key"
+    keyed = hmac.new(b"a key", b"sms:+33612345678", hashlib.sha256).hexdigest()
+    assert recipient_hashed(channel=Channel.SMS, recipient="+33 6 12 34 56 78") == "hmac:" + keyed
