@@ -442,6 +442,7 @@ def _cases(rng: random.Random, responses: list[tuple], causes: dict[str, RootCau
     rule_facts = [RuleFacts.of(rule) for rule in rules]
     calendars = {rule.team_id: team_calendar(rule.team) for rule in rules}
     cases, entries, still_open = [], [], []
+    older_seen = 0
     for response, themes in sorted(responses, key=lambda pair: pair[0].confirmed_at):
         event = response.invitation.event
         facts = ResponseFacts(
@@ -472,13 +473,13 @@ def _cases(rng: random.Random, responses: list[tuple], causes: dict[str, RootCau
         entries.append(_entry(case, FollowUpEntry.Kind.CREATED, opened, body=f"Routed by rule {rule}"))
         contacted = add_business_hours(opened, rng.lognormvariate(math.log(1.5), 0.9), calendar)
         resolved = add_business_hours(contacted, rng.lognormvariate(math.log(4), 1.0), calendar)
-        # This morning's queue: what came in over the last three days, what is still being worked, and a few older
-        # cases waiting on their customer (overdue by now).
-        if (
-            resolved > now
-            or now - opened < timedelta(days=3)
-            or (now - opened < timedelta(days=10) and rng.random() < 0.25)
-        ):
+        # This morning's queue: what came in over the last three days, what is still being worked, and one in four
+        # older cases of the last ten days, the oldest first, waiting on their customer (overdue by now, whatever
+        # the weekday: after a weekend the last three days' cases are not due yet).
+        older = timedelta(days=3) <= now - opened < timedelta(days=10)
+        if older:
+            older_seen += 1
+        if resolved > now or now - opened < timedelta(days=3) or (older and older_seen % 4 == 1):
             still_open.append(case)
             continue
         agent = case.assignee = _assign(team, opened)
