@@ -37,6 +37,11 @@ def contacts_named(data: ContactData, *, lock: bool = False) -> list[Contact]:
     """Every contact owning one of the given identifiers, in one query; with `lock`, their rows are
     locked until the transaction ends (in id order, so that two lookups cannot deadlock).
 
+    The lock is `FOR NO KEY UPDATE`: it serialises those who change or decide for the contact, and
+    lets others insert rows that point at it (an event, an invitation: their foreign key check takes
+    `FOR KEY SHARE`), so a transaction that inserted an event before locking its contact cannot
+    deadlock with another doing the same.
+
     Written in SQL: every event runs this lookup, and the ORM took three times as long to build the
     statement as the database took to answer it."""
     named = contact_identifiers(data)
@@ -48,9 +53,27 @@ def contacts_named(data: ContactData, *, lock: bool = False) -> list[Contact]:
     quote, meta = connection.ops.quote_name, Contact._meta
     columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
     where = " OR ".join(f"{quote(meta.get_field(name).column)} = %s" for name, _ in named)
-    locking = " FOR UPDATE" if lock and connection.features.has_select_for_update else ""
-    sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {where} ORDER BY {quote(meta.pk.column)}{locking}"
-    return list(Contact.objects.raw(sql, [value for _, value in named], using=alias))
+    sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {where} ORDER BY {quote(meta.pk.column)}"
+    return list(Contact.objects.raw(sql + _locking(connection, lock), [value for _, value in named], using=alias))
+
+
+def _locking(connection, lock: bool) -> str:
+    if not (lock and connection.features.has_select_for_update):
+        return ""
+    return " FOR NO KEY UPDATE" if connection.features.has_select_for_no_key_update else " FOR UPDATE"
+
+
+def contact_lock(contact: Contact) -> None:
+    """Lock the contact's row until the transaction ends, as `contacts_named(lock=True)` does."""
+    alias = router.db_for_write(Contact)
+    connection = connections[alias]
+    quote, meta = connection.ops.quote_name, Contact._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote(meta.pk.column)} FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s"
+            + _locking(connection, lock=True),
+            [contact.pk],
+        )
 
 
 def contact_pick(data: ContactData, candidates: list[Contact]) -> Contact | None:
@@ -82,11 +105,18 @@ def contact_new(data: ContactData) -> Contact:
 def contact_get_or_create(data: ContactData, *, savepoint: bool = True, lock: bool = False) -> tuple[Contact, bool]:
     """The contact and whether it is new. Without `savepoint`, a concurrent creation of the same
     contact raises IntegrityError and aborts the caller's transaction, which must then start over.
-    With `lock`, a known contact's row is locked as it is read, until the transaction ends."""
+
+    With `lock`, a known contact that the data changes is read again with its row locked until the
+    transaction ends, and changed from that copy: two concurrent changes cannot merge properties into
+    one stale copy. A contact the data leaves as it is is not locked, so its repeated events do not
+    wait for each other."""
     if not (data.email or data.phone or data.external_id):
         raise ValidationError({"contact": "Give at least an email, a phone number or an external id."})
-    candidates = contacts_named(data, lock=lock)
+    candidates = contacts_named(data)
     contact = contact_pick(data, candidates)
+    if contact is not None and lock and _contact_changes(contact, data, candidates):
+        candidates = contacts_named(data, lock=True)
+        contact = contact_pick(data, candidates)
     if contact is None and not savepoint:
         return rows_insert([contact_new(data)])[0], True
     if contact is None:
@@ -101,7 +131,18 @@ def contact_get_or_create(data: ContactData, *, savepoint: bool = True, lock: bo
             contact = contact_pick(data, candidates)
             if contact is None:
                 raise
-    changed = []
+    changes = _contact_changes(contact, data, candidates)
+    if changes:
+        for name, value in changes.items():
+            setattr(contact, name, value)
+        contact.save(update_fields=[*changes, "updated_at"])
+    return contact, False
+
+
+def _contact_changes(contact: Contact, data: ContactData, candidates: list[Contact]) -> dict:
+    """What `data` changes in `contact`, by field: what it gives and the contact lacks or holds otherwise,
+    its properties merged into the contact's; never an address or id that another candidate owns."""
+    changes = {}
     for name in ("email", "phone", "name", "timezone", "external_id"):
         value = getattr(data, name)
         if not value or getattr(contact, name) == value:
@@ -111,17 +152,12 @@ def contact_get_or_create(data: ContactData, *, savepoint: bool = True, lock: bo
         ):
             # Another contact owns this address or id: keep both people as they are rather than merge them.
             continue
-        setattr(contact, name, value)
-        changed.append(name)
+        changes[name] = value
     if data.locale and contact.locale != pick_locale(data.locale):
-        contact.locale = pick_locale(data.locale)
-        changed.append("locale")
+        changes["locale"] = pick_locale(data.locale)
     if data.properties and {**contact.properties, **data.properties} != contact.properties:
-        contact.properties = {**contact.properties, **data.properties}
-        changed.append("properties")
-    if changed:
-        contact.save(update_fields=[*changed, "updated_at"])
-    return contact, False
+        changes["properties"] = {**contact.properties, **data.properties}
+    return changes
 
 
 def contact_addresses_change(*, current: ContactData, email: str = "", phone: str = "") -> Contact | None:

@@ -26,6 +26,7 @@ from surveys.services.contacts import (
     ContactData,
     contact_get_or_create,
     contact_identifiers,
+    contact_lock,
 )
 from surveys.services.rows import rows_insert, rows_write
 from surveys.services.scheduling import (
@@ -163,9 +164,9 @@ def _event_ingest(source: str, data: EventData, *, look_for_duplicate: bool) -> 
         existing = Event.objects.filter(source=source, external_id=data.external_id).first()
         if existing:
             return _duplicate(existing)
-    # The lock serialises concurrent events of one contact, so two cannot both pass the fatigue check
-    # nor both merge properties into the same stale copy; taken by the lookup itself, it costs no
-    # statement of its own (a contact created here is already private to this transaction).
+    # A known contact's row is locked only when this event changes it (`lock`) or schedules an invitation
+    # for it (below): a repeated event that does neither does not wait for the contact's other events. A
+    # contact created here is private to this transaction until it commits.
     person, created = contact_get_or_create(data.contact, savepoint=False, lock=True)
     now = timezone.now()
     event = Event(
@@ -181,6 +182,11 @@ def _event_ingest(source: str, data: EventData, *, look_for_duplicate: bool) -> 
     cancelled = invitations_cancel_for_event(event=event, rules=all_rules)
     contactable = contactable_unless(suppressed)
     outcomes = _rules_outcomes(event, person, all_rules, now=now, new_contact=created, contactable=contactable)
+    if not created and any(outcome.invitation for outcome in outcomes):
+        # Decided on what was committed when fatigue was read: decide again with the contact's row locked,
+        # so that of two concurrent events of one contact, the second sees the first's invitation.
+        contact_lock(person)
+        outcomes = _rules_outcomes(event, person, all_rules, now=now, new_contact=False, contactable=contactable)
     invitations = [outcome.invitation for outcome in outcomes if outcome.invitation is not None]
     rows_insert(invitations)
     return IngestResult(event, False, outcomes, cancelled)

@@ -2,6 +2,7 @@
 
 import threading
 
+import psycopg
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
@@ -9,6 +10,7 @@ from rest_framework.test import APIClient
 from surveys.models import Contact, Event, Invitation
 from surveys.services.api_keys import api_key_create
 from tests.factories import ContactFactory, SurveyFactory, TriggerRuleFactory
+from tests.integration.conftest import _test_database_url
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -70,6 +72,47 @@ def test_concurrent_events_of_one_known_contact_schedule_one_invitation_and_keep
     assert Invitation.objects.count() == 1
     # Each event merges its properties into the locked, current row, never into a stale copy.
     assert Contact.objects.get().properties == {f"k{n}": n for n in range(8)}
+
+
+def test_concurrent_events_of_one_known_contact_that_change_nothing_schedule_one_invitation(raw_key):
+    # None of them changes the contact, so none locks its row to read it: the invitation's own lock and
+    # second fatigue check are what keep the other seven out.
+    ContactFactory(email="ana@example.com")
+    bodies = [{"type": "purchase", "external_id": f"o-{n}", "contact": {"email": "ana@example.com"}} for n in range(8)]
+
+    statuses = post_concurrently(bodies, raw_key)
+
+    assert statuses == [201] * 8
+    assert Event.objects.count() == 8
+    assert Invitation.objects.count() == 1
+
+
+def test_a_throttled_event_of_a_known_contact_does_not_wait_for_the_contacts_row_lock(raw_key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    body = {"type": "purchase", "contact": {"email": "ana@example.com"}}
+    assert client.post("/api/events/", body, format="json").status_code == 201
+    contact_id = Contact.objects.get().pk
+    statuses: list[int] = []
+
+    def post() -> None:
+        try:
+            statuses.append(client.post("/api/events/", body, format="json").status_code)
+        finally:
+            connection.close()
+
+    # Another request holds the row as an event that changes the contact or schedules for it does.
+    with psycopg.connect(_test_database_url()) as other:
+        other.execute("SELECT id FROM surveys_contact WHERE id = %s FOR NO KEY UPDATE", [contact_id])
+        thread = threading.Thread(target=post)
+        thread.start()
+        thread.join(timeout=10)
+        finished = not thread.is_alive()
+    thread.join()
+
+    assert finished, "the throttled event waited for the contact's row lock"
+    assert statuses == [201]
+    assert (Event.objects.count(), Invitation.objects.count()) == (2, 1)
 
 
 def test_concurrent_copies_of_one_event_store_it_once(raw_key):

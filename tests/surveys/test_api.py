@@ -423,13 +423,28 @@ def test_event_create_of_a_known_contact_query_count(api_client, rule, django_as
     # The warm-up's invitations lie outside the windows, so the fatigue check runs and lets this one through.
     Invitation.objects.update(scheduled_at=timezone.now() - timedelta(days=400))
 
-    # As for a new contact, with the fatigue check instead of its insert (the lookup locks the row).
-    with django_assert_num_queries(6):
+    # The lookup, the event, the fatigue check; then, as it lets an invitation through, the contact's row
+    # lock and the fatigue check again under it, and the invitation (plus the savepoint and its release).
+    with django_assert_num_queries(8) as queries:
         response = api_client.post("/api/events/", {**EVENT, "external_id": "order-2"}, format="json")
 
     assert response.status_code == 201
     assert len(response.json()["scheduled"]) == 1
     assert Invitation.objects.count() == 2  # the warm-up's second event was within the first's window
+    assert [query["sql"].endswith("FOR NO KEY UPDATE") for query in queries.captured_queries].count(True) == 1
+
+
+def test_event_create_of_a_known_contact_throttled_query_count_takes_no_lock(
+    api_client, rule, django_assert_num_queries
+):
+    _warm(api_client)
+
+    # The lookup, the event and the fatigue check, which throttles: nothing locks the contact's row.
+    with django_assert_num_queries(5) as queries:
+        response = api_client.post("/api/events/", {**EVENT, "external_id": "order-2"}, format="json")
+
+    assert response.json()["skipped"] == [{"trigger_rule": rule.pk, "reason": "throttled"}]
+    assert not any("FOR " in query["sql"] for query in queries.captured_queries)
 
 
 @pytest.mark.parametrize("count", [1, 20])
@@ -520,9 +535,10 @@ def test_event_create_duplicate_changes_nothing_and_costs_one_more_try(api_clien
     invitations = Invitation.objects.count()
     again = {**EVENT, "contact": {"email": "ana@example.com", "name": "Ana Renamed"}, "properties": {"plan": "pro"}}
 
-    # The first try (contact lookup and lock, update, the refused event) is undone whole; the second
-    # finds the stored event; each in a savepoint, as the test runs inside a transaction.
-    with django_assert_num_queries(9):
+    # The first try (contact lookup, the lookup again with the row lock as the event changes the contact,
+    # update, the refused event) is undone whole; the second finds the stored event; each in a savepoint,
+    # as the test runs inside a transaction.
+    with django_assert_num_queries(10):
         response = api_client.post("/api/events/", again, format="json")
 
     assert response.status_code == 200
