@@ -49,13 +49,38 @@ class RedisCache(django_redis.RedisCache):
         )
         return None if going is None else serializer.loads(going)
 
+    # GET, then the count above: a value read and a counter counted in one round trip.
+    _GET_AND_COUNT = (
+        "local value = redis.call('GET', KEYS[1])"
+        " redis.call('SET', KEYS[2], 0, 'EX', ARGV[1], 'NX')"
+        " return {value, redis.call('INCR', KEYS[2])}"
+    )
+
     @cached_property
     def _count_script(self):
         return self._cache.get_client(write=True).register_script(self._COUNT)
 
+    @cached_property
+    def _get_and_count_script(self):
+        return self._cache.get_client(write=True).register_script(self._GET_AND_COUNT)
+
     def count(self, key: str, seconds: int) -> int:
         """Add one to the counter `key`, which lives `seconds` from its first count; returns the new count."""
         return self._count_script(keys=[self.make_and_validate_key(key)], args=[seconds])
+
+    def get_and_count(self, key: str, counter: str, seconds: int, default=None) -> tuple:
+        """The value of `key` (or `default`) and the new count of `counter`, counted as `count` does."""
+        keys = [self.make_and_validate_key(key), self.make_and_validate_key(counter)]
+        value, count = self._get_and_count_script(keys=keys, args=[seconds])
+        return (default if value is None else self._cache._serializer.loads(value)), count
+
+
+def cache_get_and_count(cache, key: str, counter: str, seconds: int, default=None) -> tuple:
+    """The value of `key` in the cache backend `cache` (or `default`), and `counter` counted as `cache_count`
+    counts it: one round trip on Redis (`RedisCache.get_and_count`)."""
+    if isinstance(cache, RedisCache):
+        return cache.get_and_count(key, counter, seconds, default)
+    return cache.get(key, default), cache_count(cache, counter, seconds)
 
 
 def cache_count(cache, key: str, seconds: int) -> int:

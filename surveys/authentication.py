@@ -1,4 +1,6 @@
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import caches
@@ -7,7 +9,7 @@ from rest_framework import authentication, exceptions, permissions, throttling
 
 from config.cache import cache_count
 from surveys.models import ApiKey
-from surveys.selectors import api_key_get_active
+from surveys.selectors import api_key_get_active_counted
 from surveys.services.api_keys import api_key_mark_used
 
 
@@ -34,10 +36,14 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         scheme, _, raw_key = header.partition(" ")
         if scheme != self.keyword:
             return None
-        api_key = api_key_get_active(raw_key=raw_key.strip())
+        # The key's rate limit is counted in the round trip that reads the keys' version, when it can be: every
+        # request signed with the key counts, one refused for its scope too.
+        api_key, count = api_key_get_active_counted(raw_key=raw_key.strip(), counter=_rate_counter(request))
         if api_key is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
         api_key_mark_used(api_key=api_key)
+        if count is not None:
+            request.api_key_rate_count = count
         return ApiKeyUser(api_key), api_key
 
     def authenticate_header(self, request) -> str:
@@ -72,35 +78,62 @@ class IsAdminKey(ScopePermission):
     message = "This API key lacks the admin scope."
 
 
+@dataclass(frozen=True, slots=True)
+class RateWindow:
+    """The current window of an API key's rate limit: its counter's cache key, how long it lasts, how many
+    requests it allows, and how many seconds are left of it."""
+
+    counter: str
+    seconds: int
+    limit: int
+    retry_after: int
+
+
+def _rate_counter(request) -> Callable[[ApiKey], tuple[str, int]]:
+    """What `api_key_get_active_counted` counts: the key's current window, kept on the request for the throttle."""
+
+    def counter(api_key: ApiKey) -> tuple[str, int]:
+        request.api_key_rate_window = window = ApiKeyRateThrottle().window(api_key)
+        return window.counter, window.seconds + 1
+
+    return counter
+
+
 class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
     """`API_RATE_LIMIT` requests per API key per window; requests not signed with a key are not counted here.
 
     One counter per key and window, incremented atomically in the cache (shared by every process with
-    `CACHE_URL` on Redis; one round trip per request, `config.cache.cache_count`). DRF's own counting
-    keeps a list of every request time in the window and rewrites it on each request: up to 6,000
-    timestamps pickled twice per request at the default rate, and concurrent requests overwrite each
-    other's list, so a burst could pass uncounted.
+    `CACHE_URL` on Redis; one round trip per request, `config.cache.cache_count`, which a Bearer key's
+    authentication usually takes along with its own). DRF's own counting keeps a list of every request time
+    in the window and rewrites it on each request: up to 6,000 timestamps pickled twice per request at the
+    default rate, and concurrent requests overwrite each other's list, so a burst could pass uncounted.
     """
 
     def get_rate(self) -> str:
+        # Read at each request's throttle (DRF makes one per request): a changed setting applies without a restart.
         return settings.API_RATE_LIMIT
 
-    def get_cache_key(self, request, view) -> str | None:
-        if not isinstance(request.auth, ApiKey):
-            return None
-        return f"throttle:api_key:{request.auth.pk}"
+    def window(self, api_key: ApiKey) -> RateWindow:
+        now = self.timer()
+        window = int(now // self.duration)
+        return RateWindow(
+            counter=f"throttle:api_key:{api_key.pk}:{self.duration}:{window}",
+            seconds=self.duration,
+            limit=self.num_requests,
+            retry_after=math.ceil((window + 1) * self.duration - now),
+        )
 
     def allow_request(self, request, view) -> bool:
-        key = self.get_cache_key(request, view)
-        if key is None:
+        if not isinstance(request.auth, ApiKey):
             return True
-        # The rate is read per request so that a changed setting applies without a restart.
-        limit, seconds = self.parse_rate(self.get_rate())
-        now = self.timer()
-        window = int(now // seconds)
-        count = cache_count(caches["default"], f"{key}:{seconds}:{window}", seconds + 1)
-        self.retry_after = math.ceil((window + 1) * seconds - now)
-        return count <= limit
+        count = getattr(request, "api_key_rate_count", None)
+        if count is None:
+            window = self.window(request.auth)
+            count = cache_count(caches["default"], window.counter, window.seconds + 1)
+        else:
+            window = request.api_key_rate_window
+        self.retry_after = window.retry_after
+        return count <= window.limit
 
     def wait(self) -> int:
         return self.retry_after

@@ -2,7 +2,8 @@
 
 API keys and trigger rules are read on every intake request and change rarely: each web process keeps
 its own copies (no round trip, nothing unpickled) while a shared version in Django's cache stays the
-same, which costs one cache read per request (per lookup outside requests). Saving, deleting or
+same, which costs one cache read per request (per lookup outside requests), and a Bearer key's rate limit is
+counted in that same round trip (`api_key_get_active_counted`). Saving, deleting or
 revoking a key, a rule or a survey writes a new version, and every process reads afresh from its next
 lookup on. Copies are also dropped after `INTAKE_CACHE_SECONDS`: with the in-process cache (no
 `CACHE_URL`) a version is seen by its own process only, so another process may use old values until
@@ -12,13 +13,14 @@ then; a shared cache (`CACHE_URL` on Redis) forgets at once.
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import datetime
 from functools import lru_cache
 from itertools import accumulate
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.signals import request_finished, request_started
 from django.db import connections, router, transaction
 from django.db.models import Exists, Max, OuterRef, Q
@@ -26,6 +28,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from config.cache import cache_get_and_count
 from surveys.models import ApiKey, Contact, Invitation, Question, Response, Survey, SurveyLink, TriggerRule
 from surveys.tokens import token_hash
 
@@ -61,18 +64,28 @@ def _request_version_outside(sender, **kwargs) -> None:
     _request_version.set(None)
 
 
-def _intake_copies() -> _IntakeCopies:
-    """The copies for the current version: the same object while nothing changed, else a new empty one."""
-    global _copies
+def _intake_version(counter: tuple[str, int] | None = None) -> tuple[str, int | None]:
+    """The shared version, read once per request (every time outside requests); and, when `counter` (a cache
+    key and the seconds its window lasts) is given and the version is read now, its new count, counted in the
+    same round trip (`config.cache.cache_get_and_count`). The count is None when nothing was counted."""
     version = _request_version.get()
-    if not version:
-        in_request = version is not None
-        version = cache.get(INTAKE_VERSION_CACHE_KEY)
-        if version is None:
-            cache.add(INTAKE_VERSION_CACHE_KEY, uuid.uuid4().hex, timeout=None)
-            version = cache.get(INTAKE_VERSION_CACHE_KEY, "")
-        if in_request:
-            _request_version.set(version)
+    if version:
+        return version, None
+    if counter is None:
+        read, count = cache.get(INTAKE_VERSION_CACHE_KEY), None
+    else:
+        read, count = cache_get_and_count(caches["default"], INTAKE_VERSION_CACHE_KEY, *counter)
+    if read is None:
+        cache.add(INTAKE_VERSION_CACHE_KEY, uuid.uuid4().hex, timeout=None)
+        read = cache.get(INTAKE_VERSION_CACHE_KEY, "")
+    if version is not None:  # inside a request
+        _request_version.set(read)
+    return read, count
+
+
+def _intake_copies(version: str) -> _IntakeCopies:
+    """The copies for `version`: the same object while nothing changed, else a new empty one."""
+    global _copies
     copies = _copies
     if copies.version != version or copies.expires < time.monotonic():
         with _copies_lock:
@@ -83,20 +96,32 @@ def _intake_copies() -> _IntakeCopies:
 
 
 def api_key_get_active(*, raw_key: str) -> ApiKey | None:
+    return api_key_get_active_counted(raw_key=raw_key, counter=None)[0]
+
+
+def api_key_get_active_counted(
+    *, raw_key: str, counter: Callable[[ApiKey], tuple[str, int]] | None
+) -> tuple[ApiKey | None, int | None]:
+    """The active key, and the new count of `counter(key)` (a cache key and its window's seconds: the key's
+    rate limit), counted in the round trip that reads the version when this process already keeps a copy of
+    the key, of any version (a key's id never changes). The count is None when it could not be taken along:
+    the caller counts on its own."""
     key_hash = token_hash(raw_key)
-    copies = _intake_copies()
+    kept = _copies.api_keys.get(key_hash)
+    version, count = _intake_version(counter(kept) if kept is not None and counter is not None else None)
+    copies = _intake_copies(version)
     api_key = copies.api_keys.get(key_hash)
     if api_key is None:
         # Unknown keys are not remembered: a stream of made-up keys must not fill the process's memory.
         api_key = ApiKey.objects.filter(key_hash=key_hash, revoked_at__isnull=True).select_related("survey").first()
         if api_key is not None:
             copies.api_keys[key_hash] = api_key
-    return api_key
+    return api_key, count
 
 
 def trigger_rules_all() -> list[TriggerRule]:
     """Every trigger rule with its survey, in creation order. Shared by concurrent requests: read only."""
-    copies = _intake_copies()
+    copies = _intake_copies(_intake_version()[0])
     rules = copies.trigger_rules
     if rules is None:
         rules = copies.trigger_rules = list(TriggerRule.objects.select_related("survey").order_by("pk"))

@@ -4,7 +4,7 @@ import pytest
 import time_machine
 from django.core.cache.backends.locmem import LocMemCache
 
-from config.cache import RedisCache, cache_add_or_get, cache_count
+from config.cache import RedisCache, cache_add_or_get, cache_count, cache_get_and_count
 
 REDIS_URL = os.environ.get("CELERY_BROKER_URL", "")
 
@@ -81,6 +81,39 @@ def test_cache_count_on_redis_starts_again_after_the_window(redis_cache):
     redis_cache._cache.get_client(write=True).delete(redis_cache.make_key("hits"))  # the window's expiry
 
     assert cache_count(redis_cache, "hits", 1) == 1
+
+
+@pytest.mark.skipif(not REDIS_URL.startswith("redis://"), reason="needs a Redis (CELERY_BROKER_URL), as in CI")
+def test_cache_get_and_count_on_redis_reads_and_counts_in_one_command(redis_cache):
+    redis_cache.delete("word")
+    client = redis_cache._cache.get_client(write=True)
+    sent = []
+    original = client.connection_pool.get_connection
+
+    def counted(*args, **kwargs):
+        sent.append(1)
+        return original(*args, **kwargs)
+
+    missing = cache_get_and_count(redis_cache, "word", "hits", 60, default="none")  # loads the script
+    redis_cache.set("word", "v1", 30)
+    client.connection_pool.get_connection = counted
+    try:
+        found = cache_get_and_count(redis_cache, "word", "hits", 60)
+    finally:
+        client.connection_pool.get_connection = original
+    redis_cache.delete("word")
+
+    assert (missing, found) == (("none", 1), ("v1", 2))
+    assert len(sent) == 1
+    assert 55 < client.ttl(redis_cache.make_key("hits")) <= 60
+
+
+def test_cache_get_and_count_in_process_reads_and_counts():
+    cache = LocMemCache("test-cache-get-and-count", {})
+    cache.set("word", "v1")
+
+    assert [cache_get_and_count(cache, "word", "hits", 60) for _ in range(2)] == [("v1", 1), ("v1", 2)]
+    assert cache_get_and_count(cache, "other", "hits", 60, default="none") == ("none", 3)
 
 
 def test_cache_count_in_process_counts_and_starts_again_after_the_window():

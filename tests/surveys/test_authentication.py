@@ -1,7 +1,10 @@
 import base64
+import os
+import uuid
 
 import pytest
 import time_machine
+from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from surveys.services.api_keys import api_key_create
@@ -52,3 +55,39 @@ def test_rate_limit_change_applies_without_restart(client_of_key, settings):
         assert [_people(client_of_key) for _ in range(2)] == [200, 429]
         settings.API_RATE_LIMIT = "5/hour"
         assert _people(client_of_key) == 200
+
+
+@pytest.mark.skipif(
+    not os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"), reason="needs a Redis (CELERY_BROKER_URL)"
+)
+def test_a_bearer_request_reads_the_keys_version_and_counts_its_rate_in_one_redis_round_trip(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.RedisCache",
+            "LOCATION": os.environ["CELERY_BROKER_URL"],
+            "KEY_PREFIX": f"test-bearer-{uuid.uuid4().hex}",
+        }
+    }
+    settings.API_RATE_LIMIT = "2/minute"
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(name='counted')[1]}")
+    redis = caches["default"]._cache.get_client(write=True)
+    sent = []
+    original = redis.connection_pool.get_connection
+
+    def counted(*args, **kwargs):
+        sent.append(1)
+        return original(*args, **kwargs)
+
+    with time_machine.travel("2026-11-30 10:00:45Z", tick=False):
+        first = client.get("/api/trigger-rules/").status_code  # the process keeps the key from here on
+        redis.connection_pool.get_connection = counted
+        try:
+            statuses = [client.get("/api/trigger-rules/").status_code for _ in range(2)]
+        finally:
+            redis.connection_pool.get_connection = original
+        limited = client.get("/api/trigger-rules/")
+
+    assert [first, *statuses] == [200, 200, 429]
+    assert len(sent) == 2  # one round trip per request: the version and the count together
+    assert limited["Retry-After"] == "15"
