@@ -373,7 +373,9 @@ def test_a_whatsapp_invitation_fills_the_locale_s_template_with_the_variables_na
 @override_settings(TWILIO_WHATSAPP_CONTENT_SID="")
 def test_a_whatsapp_invitation_without_a_template_is_dropped_with_the_reason(dispatch, outbox):
     invitation = _due(
-        channel="whatsapp", contact=ContactFactory(phone="+33612345678", timezone="UTC"), scheduled_at="2026-12-02T09:00Z"
+        channel="whatsapp",
+        contact=ContactFactory(phone="+33612345678", timezone="UTC"),
+        scheduled_at="2026-12-02T09:00Z",
     )
     with time_machine.travel("2026-12-02 10:00Z"):
         dispatch()
