@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import UserFactory
+from tests.factories import ManagerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +53,20 @@ def test_the_sign_in_page_follows_the_browser(client):
     assert "<h1>Se connecter</h1>" in html
     assert '<label for="id_password">Mot de passe</label>' in html
     assert ">Mot de passe oublié ?</a>" in html
+
+
+def test_the_apis_answer_in_english_to_a_french_speaking_person_and_a_french_browser(client):
+    client.force_login(ManagerFactory(language="fr"))
+
+    refused = client.post("/api/surveys/", {}, content_type="application/json", HTTP_ACCEPT_LANGUAGE="fr")
+    client.logout()
+    anonymous = client.get("/v1/people.json", HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9")
+
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "message": "Invalid input.",
+        "errors": {"name": ["This field is required."], "kind": ["This field is required."]},
+    }
+    assert refused["Content-Language"] == "en"
+    assert anonymous.status_code == 401
+    assert anonymous.json()["message"] == "Authentication credentials were not provided."
