@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.db import models
 from django.forms import formset_factory
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from feedback.models import CannedReply, RootCause, RoutingRule, Team, User
@@ -16,11 +17,11 @@ from surveys.models import END_LABEL_MAX_LENGTH, THANK_YOU_MAX_LENGTH, ApiKey, B
 from surveys.scales import SCALES, SUPPORTED_LOCALES
 from surveys.services.trigger_rules import trigger_rule_channel_problem
 
-LANGUAGE_NAMES = {"en": "English", "fr": "French"}
+LANGUAGE_NAMES = {"en": _("English"), "fr": _("French")}
 
 
 def _locale_label(what: str, locale: str) -> str:
-    return f"{what} ({LANGUAGE_NAMES.get(locale, locale)})"
+    return format_lazy("{what} ({language})", what=what, language=LANGUAGE_NAMES.get(locale, locale))
 
 
 # The survey's per-locale texts besides its question: (form field prefix, label, longest).
@@ -34,10 +35,13 @@ SURVEY_TEXT_FIELDS = {"low_label": "low_label", "high_label": "high_label", "tha
 
 
 class SurveyForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    kind = forms.ChoiceField(choices=Survey.Kind.choices)
+    name = forms.CharField(max_length=200, label=_("Name"))
+    kind = forms.ChoiceField(choices=Survey.Kind.choices, label=_("Kind"))
     product_name = forms.CharField(
-        max_length=200, required=False, help_text=_("Fills {product} in the question, e.g. Acme support.")
+        max_length=200,
+        required=False,
+        label=_("Product name"),
+        help_text=_("Fills {product} in the question, e.g. Acme support."),
     )
     default_locale = forms.ChoiceField(
         choices=[(locale, LANGUAGE_NAMES.get(locale, locale)) for locale in SUPPORTED_LOCALES],
@@ -84,14 +88,14 @@ class SurveyForm(forms.Form):
             self.fields[f"question_{locale}"] = forms.CharField(
                 max_length=1000,
                 required=False,
-                label=_locale_label("Question", locale),
+                label=_locale_label(_("Question"), locale),
                 help_text=_("Empty: the kind's usual question.") if locale == "en" else "",
             )
         # The customer-facing texts, one box per language, each language's together.
         for locale in SUPPORTED_LOCALES:
             for prefix, what, longest in SURVEY_LOCALE_TEXTS:
                 self.fields[f"{prefix}_{locale}"] = forms.CharField(
-                    max_length=longest, required=False, label=_locale_label(str(what), locale)
+                    max_length=longest, required=False, label=_locale_label(what, locale)
                 )
         self.order_fields(
             ["name", "kind", "product_name", "default_locale"]
@@ -150,7 +154,7 @@ class QuestionForm(forms.Form):
         super().__init__(*args, **kwargs)
         for locale in SUPPORTED_LOCALES:
             self.fields[f"text_{locale}"] = forms.CharField(
-                max_length=1000, required=False, label=_locale_label("Question", locale)
+                max_length=1000, required=False, label=_locale_label(_("Question"), locale)
             )
         if index:  # The first question has no earlier answer to depend on.
             self.fields["show_if_question"] = forms.TypedChoiceField(
@@ -232,7 +236,9 @@ QuestionFormSet = formset_factory(QuestionForm, formset=BaseQuestionFormSet, ext
 class ConditionForm(forms.Form):
     """One row of a condition builder: property, operator, value."""
 
-    property = forms.CharField(max_length=100, required=False, help_text=_("e.g. amount or customer.plan"))
+    property = forms.CharField(
+        max_length=100, required=False, label=_("Property"), help_text=_("e.g. amount or customer.plan")
+    )
     op = forms.ChoiceField(
         choices=[
             ("equals", _("is")),
@@ -246,7 +252,7 @@ class ConditionForm(forms.Form):
         required=False,
         label=_("Operator"),
     )
-    value = forms.CharField(max_length=200, required=False)
+    value = forms.CharField(max_length=200, required=False, label=_("Value"))
 
     def condition(self) -> dict | None:
         data = self.cleaned_data
@@ -269,9 +275,13 @@ ConditionFormSet = formset_factory(ConditionForm, extra=2)
 
 
 class TriggerRuleForm(forms.Form):
-    event_type = forms.RegexField(r"^[a-z0-9_.:-]+$", max_length=100, help_text=_("e.g. support_ticket_solved"))
-    survey = forms.ModelChoiceField(queryset=Survey.objects.filter(is_fix_check=False).order_by("name"))
-    channel = forms.ChoiceField(choices=TriggerRule.ChannelChoice.choices)
+    event_type = forms.RegexField(
+        r"^[a-z0-9_.:-]+$", max_length=100, label=_("Event type"), help_text=_("e.g. support_ticket_solved")
+    )
+    survey = forms.ModelChoiceField(
+        queryset=Survey.objects.filter(is_fix_check=False).order_by("name"), label=_("Survey")
+    )
+    channel = forms.ChoiceField(choices=TriggerRule.ChannelChoice.choices, label=_("Channel"))
     delay_minutes = forms.IntegerField(min_value=0, max_value=525600, initial=0, label=_("Delay (minutes)"))
     sample_percent = forms.IntegerField(min_value=0, max_value=100, initial=100, label=_("Ask this share (%)"))
     expiry_days = forms.IntegerField(
@@ -308,8 +318,25 @@ class RoutingRuleForm(forms.ModelForm):
             "assignee_property", "fix_check_survey", "is_active",
         ]  # fmt: skip
         widgets = {"kind": forms.Select(choices=[("", _("any kind")), *Survey.Kind.choices])}
-        labels = {"score_min": "Score from", "score_max": "Score to", "comment_is_empty": "Comment",
-                  "theme": "Comment's theme", "sentiment": "Comment's sentiment"}  # fmt: skip
+        labels = {
+            "position": _("Position"),
+            "survey": _("Survey"),
+            "kind": _("Survey kind"),
+            "score_min": _("Score from"),
+            "score_max": _("Score to"),
+            "comment_contains": _("Comment contains"),
+            "comment_is_empty": _("Comment"),
+            "theme": _("Comment's theme"),
+            "sentiment": _("Comment's sentiment"),
+            "opens_follow_up": _("Opens a case"),
+            "team": _("Team"),
+            "priority": _("Priority"),
+            "sla_hours": _("SLA (hours)"),
+            "assignment": _("Assignment"),
+            "assignee_property": _("Assignee property"),
+            "fix_check_survey": _("“Did we fix it?” survey"),
+            "is_active": _("Active"),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -318,7 +345,7 @@ class RoutingRuleForm(forms.ModelForm):
         themes = list(Theme.objects.values_list("slug", "name"))
         current = self.instance.theme if self.instance and self.instance.pk else ""
         if current and current not in dict(themes):
-            themes.append((current, f"{current} (no longer a theme)"))
+            themes.append((current, _("%(slug)s (no longer a theme)") % {"slug": current}))
         self.fields["theme"].widget = forms.Select(choices=[("", _("any theme")), *themes])
 
 
@@ -337,7 +364,7 @@ class TeamForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     members = forms.ModelMultipleChoiceField(
-        queryset=User.objects.filter(is_active=True).order_by("email"), required=False
+        queryset=User.objects.filter(is_active=True).order_by("email"), required=False, label=_("Members")
     )
 
     class Meta:
@@ -359,7 +386,17 @@ class TeamForm(forms.ModelForm):
             "opens_at": forms.TimeInput(attrs={"type": "time"}),
             "closes_at": forms.TimeInput(attrs={"type": "time"}),
         }
-        labels = {"assignment": _("New cases go to")}
+        labels = {
+            "name": _("Name"),
+            "sla_hours": _("SLA (hours)"),
+            "time_zone": _("Time zone"),
+            "working_days": _("Working days"),
+            "opens_at": _("Opens at"),
+            "closes_at": _("Closes at"),
+            "lead": _("Team lead"),
+            "assignment": _("New cases go to"),
+            "slack_webhook_url": _("Slack incoming webhook URL"),
+        }
 
     def __init__(self, *args, slack, **kwargs):
         """`slack` (console.selectors.SlackChoices) decides the Slack fields: with a bot token, a pick of the
@@ -393,10 +430,15 @@ class RootCauseForm(forms.ModelForm):
     class Meta:
         model = RootCause
         fields = ["name", "is_active", "outside_agent_control"]
+        labels = {
+            "name": _("Name"),
+            "is_active": _("Active (unticked: retired)"),
+            "outside_agent_control": _("Outside agents' control"),
+        }
 
 
 class WebhookSubscriptionForm(forms.Form):
-    name = forms.CharField(max_length=100)
+    name = forms.CharField(max_length=100, label=_("Name"))
     url = forms.URLField(
         max_length=500, label=_("URL"), assume_scheme="https", help_text=_("Where each event is POSTed.")
     )
@@ -407,12 +449,13 @@ class WebhookSubscriptionForm(forms.Form):
 
 
 class CannedReplyForm(forms.Form):
-    team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"))
+    team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"), label=_("Team"))
     locale = forms.ChoiceField(choices=CannedReply._meta.get_field("locale").choices, label=_("Language"))
-    title = forms.CharField(max_length=100, help_text=_("What agents pick in the reply box."))
+    title = forms.CharField(max_length=100, label=_("Title"), help_text=_("What agents pick in the reply box."))
     body = forms.CharField(
         max_length=1600,
         widget=forms.Textarea(attrs={"rows": 6}),
+        label=_("Text"),
         help_text=_(
             "Placeholders: {first_name}, {name}, {email}, {team}, {case_id}, {order_id}, {event_id} and any "
             "property of the case's event or contact, e.g. {store}."
@@ -422,27 +465,41 @@ class CannedReplyForm(forms.Form):
 
 
 class ApiKeyForm(forms.Form):
-    name = forms.CharField(max_length=100)
-    scopes = forms.MultipleChoiceField(choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple)
+    name = forms.CharField(max_length=100, label=_("Name"))
+    scopes = forms.MultipleChoiceField(
+        choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple, label=_("Scopes")
+    )
     survey = forms.ModelChoiceField(
-        queryset=Survey.objects.order_by("name"), required=False, help_text=_("Default survey (Delighted's project).")
+        queryset=Survey.objects.order_by("name"),
+        required=False,
+        label=_("Survey"),
+        help_text=_("Default survey (Delighted's project)."),
     )
 
 
 class PublishableKeyForm(forms.Form):
     """A web widget key: the survey it shows and the sites that may show it."""
 
-    name = forms.CharField(max_length=100)
-    survey = forms.ModelChoiceField(queryset=Survey.objects.order_by("name"))
+    name = forms.CharField(max_length=100, label=_("Name"))
+    survey = forms.ModelChoiceField(queryset=Survey.objects.order_by("name"), label=_("Survey"))
     allowed_origins = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Allowed sites"),
         help_text=_("The sites that may show the widget, one per line, e.g. https://app.example.com."),
     )
     sample_factor = forms.FloatField(
-        min_value=0, max_value=1, initial=1.0, help_text=_("Share of eligible visitors asked, from 0 to 1.")
+        min_value=0,
+        max_value=1,
+        initial=1.0,
+        label=_("Share asked"),
+        help_text=_("Share of eligible visitors asked, from 0 to 1."),
     )
     recurring_period_days = forms.IntegerField(
-        min_value=0, max_value=3650, initial=90, help_text=_("Days before the same person is asked again.")
+        min_value=0,
+        max_value=3650,
+        initial=90,
+        label=_("Ask again after (days)"),
+        help_text=_("Days before the same person is asked again."),
     )
 
     def clean_allowed_origins(self) -> list[str]:
@@ -480,6 +537,15 @@ class BrandingForm(forms.ModelForm):
         model = Branding
         formfield_callback = _https_by_default
         fields = ["sender_name", "sender_email", "reply_to", "logo_url", "brand_color", "footer", "sms_signature"]
+        labels = {
+            "sender_name": _("Sender name"),
+            "sender_email": _("Sender email"),
+            "reply_to": _("Reply-to address"),
+            "logo_url": _("Logo URL"),
+            "brand_color": _("Brand colour"),
+            "footer": _("Footer"),
+            "sms_signature": _("SMS signature"),
+        }
         widgets = {
             "footer": forms.Textarea(attrs={"rows": 3}),
             "brand_color": forms.TextInput(attrs={"placeholder": "#1f4fd1"}),
@@ -522,31 +588,34 @@ class SurveyLinkForm(forms.Form):
 
 
 class DryRunForm(forms.Form):
-    event_type = forms.RegexField(r"^[a-z0-9_.:-]+$", max_length=100)
+    event_type = forms.RegexField(r"^[a-z0-9_.:-]+$", max_length=100, label=_("Event type"))
     properties = forms.JSONField(
-        required=False, initial=dict, widget=forms.Textarea(attrs={"rows": 4}), help_text=_('e.g. {"priority": "high"}')
+        required=False,
+        initial=dict,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("Properties"),
+        help_text=_('e.g. {"priority": "high"}'),
     )
 
     def clean_properties(self):
-        value = self.cleaned_data["properties"] or {}
-        if not isinstance(value, dict):
-            raise forms.ValidationError('Give a JSON object, e.g. {"priority": "high"}.')
-        return value
+        return _json_object(self.cleaned_data["properties"], '{"priority": "high"}')
 
 
 def _json_object(value, example: str) -> dict:
     value = value or {}
     if not isinstance(value, dict):
-        raise forms.ValidationError(f"Give a JSON object, e.g. {example}.")
+        raise forms.ValidationError(_("Give a JSON object, e.g. %(example)s.") % {"example": example})
     return value
 
 
 class RoutingDryRunForm(forms.Form):
     """An answer to try the routing rules on: its survey and score, and what else routing reads."""
 
-    survey = forms.ModelChoiceField(queryset=Survey.objects.order_by("name"))
-    score = forms.IntegerField(min_value=-1000, max_value=1000)
-    comment = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    survey = forms.ModelChoiceField(queryset=Survey.objects.order_by("name"), label=_("Survey"))
+    score = forms.IntegerField(min_value=-1000, max_value=1000, label=_("Score"))
+    comment = forms.CharField(
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label=_("Comment")
+    )
     theme = forms.ChoiceField(required=False, label=_("Theme read in the comment"))
     sentiment = forms.ChoiceField(
         required=False,
@@ -559,10 +628,18 @@ class RoutingDryRunForm(forms.Form):
         ],
     )
     contact_properties = forms.JSONField(
-        required=False, initial=dict, widget=forms.Textarea(attrs={"rows": 2}), help_text=_('e.g. {"plan": "pro"}')
+        required=False,
+        initial=dict,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Contact properties"),
+        help_text=_('e.g. {"plan": "pro"}'),
     )
     event_properties = forms.JSONField(
-        required=False, initial=dict, widget=forms.Textarea(attrs={"rows": 2}), help_text=_('e.g. {"store": "Lyon"}')
+        required=False,
+        initial=dict,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Event properties"),
+        help_text=_('e.g. {"store": "Lyon"}'),
     )
 
     def __init__(self, *args, theme_choices: list[tuple[str, str]], **kwargs) -> None:
@@ -579,11 +656,12 @@ class RoutingDryRunForm(forms.Form):
 class ConnectorForm(forms.Form):
     """A connector (integrations.connectors): its source, secret, event and, for Zendesk, the write-back."""
 
-    name = forms.CharField(max_length=100)
+    name = forms.CharField(max_length=100, label=_("Name"))
     kind = forms.ChoiceField(choices=Connector.Kind.choices, label=_("Source"))
     secret = forms.CharField(
         max_length=200,
         required=False,
+        label=_("Secret"),
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
         help_text=_(
             "Shopify: the webhooks' signing secret (or the app's client secret). Zendesk: the webhook's "
@@ -594,6 +672,7 @@ class ConnectorForm(forms.Form):
     event_type = forms.CharField(
         max_length=100,
         required=False,
+        label=_("Event type"),
         help_text=_(
             "The event each delivery becomes (trigger rules wait for it). Empty: purchase for Shopify and "
             "Stripe checkouts, support_ticket_solved for Zendesk. Needed for any signed webhook."
@@ -647,9 +726,11 @@ class ConnectorForm(forms.Form):
         try:
             value = json.loads(text)
         except ValueError as exc:
-            raise forms.ValidationError('This is not JSON: give an object such as {"email": "/email"}.') from exc
+            raise forms.ValidationError(
+                _("This is not JSON: give an object such as %(example)s.") % {"example": '{"email": "/email"}'}
+            ) from exc
         if not isinstance(value, dict):
-            raise forms.ValidationError('Give a JSON object such as {"email": "/email"}.')
+            raise forms.ValidationError(_("Give a JSON object, e.g. %(example)s.") % {"example": '{"email": "/email"}'})
         return value
 
 
@@ -672,7 +753,7 @@ class ErasureForm(forms.Form):
     )
     confirm = forms.BooleanField(
         label=_("I understand this cannot be undone"),
-        error_messages={"required": "Tick this box to confirm the erasure."},
+        error_messages={"required": _("Tick this box to confirm the erasure.")},
     )
 
 

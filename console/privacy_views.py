@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from console.forms import ContactSearchForm, ErasureForm
@@ -46,12 +47,12 @@ def _summary(contact: Contact) -> list[tuple[str, int]]:
     for channel, key in keys:
         sent |= Q(channel=channel, recipient_key=key)
     return [
-        ("Events", Event.objects.filter(contact=contact).count()),
-        ("Survey invitations", Invitation.objects.filter(contact=contact).count()),
-        ("Answers", Response.objects.filter(contact=contact).count()),
-        ("Answers with a comment", Response.objects.filter(contact=contact).exclude(comment="").count()),
-        ("Cases", FollowUp.objects.filter(response__contact=contact).count()),
-        ("Messages sent to them", Message.objects.filter(sent).count()),
+        (_("Events"), Event.objects.filter(contact=contact).count()),
+        (_("Survey invitations"), Invitation.objects.filter(contact=contact).count()),
+        (_("Answers"), Response.objects.filter(contact=contact).count()),
+        (_("Answers with a comment"), Response.objects.filter(contact=contact).exclude(comment="").count()),
+        (_("Cases"), FollowUp.objects.filter(response__contact=contact).count()),
+        (_("Messages sent to them"), Message.objects.filter(sent).count()),
     ]
 
 

@@ -7,6 +7,8 @@ depend on the contact and the moment, so the dry run names them without deciding
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from integrations.slack import SlackChannel, SlackError, slack_channels, slack_uses_bot
 from surveys.conditions import condition_holds
 from surveys.models import TriggerRule
@@ -46,19 +48,27 @@ def trigger_rules_dry_run(*, event_type: str, properties: dict) -> list[RuleVerd
     """Each trigger rule, whether an event of `event_type` with `properties` would match it, and why."""
     verdicts = []
     for rule in TriggerRule.objects.select_related("survey").order_by("event_type", "pk"):
-        reasons = []
+        failed = []
         if rule.event_type != event_type:
-            reasons.append(f"waits for {rule.event_type}, not {event_type}")
+            failed.append(
+                _("waits for %(expected)s, not %(given)s") % {"expected": rule.event_type, "given": event_type}
+            )
         if not rule.is_active:
-            reasons.append("is off")
+            failed.append(_("is off"))
         if not rule.survey.is_active:
-            reasons.append(f"its survey {rule.survey} is paused")
+            failed.append(_("its survey %(survey)s is paused") % {"survey": rule.survey})
+        reasons = list(failed)
         for condition in rule.conditions:
-            holds = condition_holds(condition, properties)
-            reasons.append(f"{_describe(condition)}: {'holds' if holds else 'does not hold'}")
-        failed = [reason for reason in reasons if not reason.endswith(": holds")]
+            values = {"condition": _describe(condition)}
+            if condition_holds(condition, properties):
+                reasons.append(_("%(condition)s: holds") % values)
+            else:
+                failed.append(_("%(condition)s: does not hold") % values)
+                reasons.append(failed[-1])
         matches = not failed
         if matches and rule.sample_rate < 1:
-            reasons.append(f"then asks {round(rule.sample_rate * 100)}% of matching events")
-        verdicts.append(RuleVerdict(rule=rule, matches=matches, reasons=reasons or ["no conditions: every such event"]))
+            reasons.append(_("then asks %(percent)s%% of matching events") % {"percent": round(rule.sample_rate * 100)})
+        verdicts.append(
+            RuleVerdict(rule=rule, matches=matches, reasons=reasons or [_("no conditions: every such event")])
+        )
     return verdicts

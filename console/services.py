@@ -200,7 +200,10 @@ def privacy_request_audit(
 def _check_locales(field: str, texts: dict, errors: dict) -> None:
     unknown = sorted(set(texts) - set(SUPPORTED_LOCALES))
     if unknown:
-        errors[field] = [f"Unknown locale {', '.join(unknown)}; use {', '.join(SUPPORTED_LOCALES)}."]
+        errors[field] = [
+            _("Unknown locale %(unknown)s; use %(locales)s.")
+            % {"unknown": ", ".join(unknown), "locales": ", ".join(SUPPORTED_LOCALES)}
+        ]
 
 
 def _answer_condition_errors(prefix: str, condition, earlier: list[dict]) -> dict[str, list[str]]:
@@ -243,16 +246,16 @@ def _question_errors(kind: str, index: int, question: dict, earlier: list[dict])
     prefix = f"questions.{index}"
     text = question.get("text") or {}
     if not isinstance(text, dict) or not any(isinstance(v, str) and v.strip() for v in text.values()):
-        errors[f"{prefix}.text"] = ["Write the question in at least one language."]
+        errors[f"{prefix}.text"] = [_("Write the question in at least one language.")]
     else:
         _check_locales(f"{prefix}.text", text, errors)
     if question.get("kind") in (Question.Kind.SELECT_ONE, Question.Kind.SELECT_MANY):
         choices = question.get("choices") or []
         values = [str(choice.get("value", "")).strip() for choice in choices if isinstance(choice, dict)]
         if len(values) < 2 or len(values) != len(choices) or not all(values):
-            errors[f"{prefix}.choices"] = ["Give at least two options, each with a value."]
+            errors[f"{prefix}.choices"] = [_("Give at least two options, each with a value.")]
         elif len(set(values)) != len(values):
-            errors[f"{prefix}.choices"] = ["Each option needs its own value."]
+            errors[f"{prefix}.choices"] = [_("Each option needs its own value.")]
     elif question.get("kind") == Question.Kind.YES_NO and question.get("choices"):
         errors[f"{prefix}.choices"] = [_("A yes/no question has its own answers: leave the options empty.")]
     if question.get("show_if_answer") is not None:
@@ -261,10 +264,14 @@ def _question_errors(kind: str, index: int, question: dict, earlier: list[dict])
     low, high = question.get("show_if_score_min"), question.get("show_if_score_max")
     for field, bound in (("show_if_score_min", low), ("show_if_score_max", high)):
         if bound is not None and bound not in scale.scores:
-            errors[f"{prefix}.{field}"] = [f"Pick a score from {scale.low} to {scale.high}."]
+            errors[f"{prefix}.{field}"] = [_score_range_error(scale)]
     if low is not None and high is not None and low > high and f"{prefix}.show_if_score_max" not in errors:
-        errors[f"{prefix}.show_if_score_max"] = ["The highest score must be at least the lowest."]
+        errors[f"{prefix}.show_if_score_max"] = [_("The highest score must be at least the lowest.")]
     return errors
+
+
+def _score_range_error(scale) -> str:
+    return _("Pick a score from %(low)s to %(high)s.") % {"low": scale.low, "high": scale.high}
 
 
 # A survey's per-locale texts and how long each may be.
@@ -308,7 +315,7 @@ def _survey_days_errors(survey: Survey) -> dict[str, list[str]]:
 def _survey_check(survey: Survey, questions: list[dict] | None) -> None:
     errors: dict[str, list[str]] = {}
     if survey.kind not in SCALES:
-        errors["kind"] = [f"Choose one of {', '.join(SCALES)}."]
+        errors["kind"] = [_("Choose one of %(choices)s.") % {"choices": ", ".join(SCALES)}]
         raise ValidationError(errors)
     errors.update(_survey_texts_errors(survey))
     errors.update(_survey_days_errors(survey))
@@ -326,14 +333,14 @@ def _questions_save(survey: Survey, questions: list[dict]) -> None:
     kept = {item["id"] for item in questions if item.get("id") in existing}
     unknown = [item["id"] for item in questions if item.get("id") is not None and item["id"] not in existing]
     if unknown:
-        raise ValidationError({"questions": [f"No question {unknown[0]} in this survey."]})
+        raise ValidationError({"questions": [_("No question %(id)s in this survey.") % {"id": unknown[0]}]})
     dropped = [pk for pk in existing if pk not in kept]
     answered = set(
         Question.objects.filter(pk__in=dropped, answers__isnull=False).values_list("pk", flat=True).distinct()
     )
     if answered:
         raise ValidationError(
-            {"questions": ["A question that has answers cannot be removed; narrow who is asked it instead."]}
+            {"questions": [_("A question that has answers cannot be removed; narrow who is asked it instead.")]}
         )
     Question.objects.filter(pk__in=dropped).delete()
     for position, item in enumerate(questions):
@@ -371,7 +378,7 @@ def survey_update(*, actor: Actor, survey: Survey, questions: list[dict] | None 
         if name in SURVEY_FIELDS:
             setattr(survey, name, value)
     if "kind" in fields and fields["kind"] != before["kind"] and survey.responses.exists():
-        raise ValidationError({"kind": ["A survey with answers keeps its kind; duplicate it to ask another way."]})
+        raise ValidationError({"kind": [_("A survey with answers keeps its kind; duplicate it to ask another way.")]})
     current = before["questions"] if questions is None else questions
     _survey_check(survey, current)
     survey.save()
@@ -448,21 +455,23 @@ def _routing_rule_check(rule: RoutingRule) -> None:
     errors = {}
     kind = rule.survey.kind if rule.survey_id else rule.kind
     if rule.survey_id and rule.kind and rule.kind != rule.survey.kind:
-        errors["kind"] = [f"The survey {rule.survey} is a {rule.survey.kind} survey."]
+        errors["kind"] = [
+            _("The survey %(survey)s is a %(kind)s survey.") % {"survey": rule.survey, "kind": rule.survey.kind}
+        ]
     if kind and kind not in SCALES:
-        errors["kind"] = [f"Pick one of {', '.join(SCALES)}."]
+        errors["kind"] = [_("Pick one of %(choices)s.") % {"choices": ", ".join(SCALES)}]
     elif kind:
         scale = SCALES[kind]
         for field in ("score_min", "score_max"):
             value = getattr(rule, field)
             if value is not None and value not in scale.scores:
-                errors[field] = [f"Pick a score from {scale.low} to {scale.high}."]
+                errors[field] = [_score_range_error(scale)]
     if rule.score_min is not None and rule.score_max is not None and rule.score_min > rule.score_max:
-        errors.setdefault("score_max", ["The highest score must be at least the lowest."])
+        errors.setdefault("score_max", [_("The highest score must be at least the lowest.")])
     if rule.opens_follow_up and rule.team_id is None:
-        errors["team"] = ["A rule that opens follow-ups needs a team."]
+        errors["team"] = [_("A rule that opens follow-ups needs a team.")]
     if rule.assignment == RoutingRule.Assignment.PROPERTY and not rule.assignee_property:
-        errors["assignee_property"] = ["Name the property that holds the agent's email."]
+        errors["assignee_property"] = [_("Name the property that holds the agent's email.")]
     if errors:
         raise ValidationError(errors)
 
@@ -493,7 +502,7 @@ def routing_rule_delete(*, actor: Actor, rule: RoutingRule) -> None:
 def _slack_channel_name(channel_id: str) -> tuple[str, str]:
     """The name Slack lists for the channel, or the field's error."""
     if not slack_uses_bot():
-        return "", (
+        return "", _(
             "Closeloop picks Slack channels with a bot token (SLACK_BOT_TOKEN), and none is set: give the team an "
             "incoming webhook URL instead."
         )
@@ -503,7 +512,7 @@ def _slack_channel_name(channel_id: str) -> tuple[str, str]:
         return "", str(exc)
     name = next((channel.name for channel in channels if channel.id == channel_id), None)
     if name is None:
-        return "", "Slack lists no such channel for the bot: invite the bot to a private channel, then pick it."
+        return "", _("Slack lists no such channel for the bot: invite the bot to a private channel, then pick it.")
     return name, ""
 
 
@@ -518,18 +527,18 @@ def _team_check(team: Team | None, changes: dict) -> None:
     elif "slack_channel_id" in changes and not channel_id:
         changes["slack_channel_name"] = ""
     if "time_zone" in changes and changes["time_zone"] not in zoneinfo.available_timezones():
-        errors["time_zone"] = ["Unknown time zone; use an IANA name such as Europe/Paris."]
+        errors["time_zone"] = [_("Unknown time zone; use an IANA name such as Europe/Paris.")]
     if "working_days" in changes:
         days = [day.strip() for day in str(changes["working_days"]).split(",") if day.strip()]
         if not days or any(day not in "0123456" or len(day) != 1 for day in days):
-            errors["working_days"] = ["Give weekdays from 0 (Monday) to 6 (Sunday), comma separated."]
+            errors["working_days"] = [_("Give weekdays from 0 (Monday) to 6 (Sunday), comma separated.")]
         else:
             changes["working_days"] = ",".join(sorted(set(days)))
     if "holidays" in changes:
         try:
             changes["holidays"] = sorted({date.fromisoformat(str(day)).isoformat() for day in changes["holidays"]})
         except (TypeError, ValueError):
-            errors["holidays"] = ["Give days as YYYY-MM-DD."]
+            errors["holidays"] = [_("Give days as YYYY-MM-DD.")]
     if errors:
         raise ValidationError(errors)
 
@@ -541,7 +550,7 @@ def team_save(*, actor: Actor, team: Team | None = None, members: list[User] | N
     _team_check(team, changes)
     team = _save_with_audit(actor, team or Team(), TEAM_FIELDS, changes)
     if team.opens_at >= team.closes_at:
-        raise ValidationError({"closes_at": ["The team must close after it opens."]})
+        raise ValidationError({"closes_at": [_("The team must close after it opens.")]})
     if members is not None:
         before = sorted(team.members.values_list("email", flat=True))
         User.objects.filter(team=team).exclude(pk__in=[m.pk for m in members]).update(team=None)
@@ -560,7 +569,7 @@ def team_save(*, actor: Actor, team: Team | None = None, members: list[User] | N
 @transaction.atomic
 def team_delete(*, actor: Actor, team: Team) -> None:
     if team.follow_ups.exists():
-        raise ValidationError({"team": ["This team has cases; move them or keep the team."]})
+        raise ValidationError({"team": [_("This team has cases; move them or keep the team.")]})
     _delete_with_audit(actor, team, TEAM_FIELDS)
 
 
@@ -642,13 +651,18 @@ def staff_email_send(*, user: User, template: str, context: dict) -> None:
 
 def _user_check(user: User) -> None:
     if user.role not in User.Role.values:
-        raise ValidationError({"role": [f"Choose one of {', '.join(User.Role.values)}."]})
+        raise ValidationError({"role": [_("Choose one of %(choices)s.") % {"choices": ", ".join(User.Role.values)}]})
     if user.language and user.language not in dict(settings.LANGUAGES):
         raise ValidationError(
-            {"language": [f"Choose one of {', '.join(dict(settings.LANGUAGES))}, or empty for the browser's."]}
+            {
+                "language": [
+                    _("Choose one of %(choices)s, or empty for the browser's.")
+                    % {"choices": ", ".join(dict(settings.LANGUAGES))}
+                ]
+            }
         )
     if User.objects.filter(email__iexact=user.email).exclude(pk=user.pk).exists():
-        raise ValidationError({"email": [f"Someone already signs in as {user.email}."]})
+        raise ValidationError({"email": [_("Someone already signs in as %(email)s.") % {"email": user.email}]})
 
 
 @transaction.atomic
@@ -690,7 +704,7 @@ def user_update(*, actor: Actor, user: User, **changes) -> User:
         and actor.pk == user.pk
         and (changes.get("is_active") is False or changes.get("role", user.role) != user.role)
     ):
-        raise ValidationError({"role": ["You cannot change your own role or deactivate yourself."]})
+        raise ValidationError({"role": [_("You cannot change your own role or deactivate yourself.")]})
     before = snapshot(user, USER_FIELDS)
     for name, value in changes.items():
         if name in USER_FIELDS:
@@ -715,7 +729,10 @@ def console_api_key_create(
     """A new key and its raw value, shown once; the trail records the key, never its value."""
     unknown = sorted(set(scopes) - set(ApiKey.Scope.values))
     if unknown or not scopes:
-        raise ValidationError({"scopes": [f"Choose among {', '.join(ApiKey.Scope.values)}."]})
+        raise ValidationError(
+            {"scopes": [_("Choose among %(choices)s.") % {"choices": ", ".join(ApiKey.Scope.values)}]}
+        )
+
     api_key, raw = api_key_create(name=name, scopes=list(dict.fromkeys(scopes)), survey=survey)
     audit_record(actor=actor, action=AuditEntry.Action.CREATED, obj=api_key, after=snapshot(api_key, API_KEY_FIELDS))
     return api_key, raw

@@ -30,10 +30,10 @@ class Team(models.Model):
         QUEUE = "queue", _("Unassigned (agents pick from the team queue)")
 
     name = models.CharField(max_length=100, unique=True)
-    sla_hours = models.PositiveIntegerField(default=24, help_text="Business hours to resolve a follow-up.")
-    time_zone = models.CharField(max_length=64, default="UTC", help_text="IANA zone of the team's business hours.")
+    sla_hours = models.PositiveIntegerField(default=24, help_text=_("Business hours to resolve a follow-up."))
+    time_zone = models.CharField(max_length=64, default="UTC", help_text=_("IANA zone of the team's business hours."))
     working_days = models.CharField(
-        max_length=20, default="0,1,2,3,4", help_text="Working weekdays, 0 = Monday, comma separated."
+        max_length=20, default="0,1,2,3,4", help_text=_("Working weekdays, 0 = Monday, comma separated.")
     )
     opens_at = models.TimeField(default=time(9, 0))
     closes_at = models.TimeField(default=time(17, 0))
@@ -115,7 +115,7 @@ class RootCause(models.Model):
     name = models.CharField(max_length=100, unique=True)
     is_active = models.BooleanField(default=True)
     outside_agent_control = models.BooleanField(
-        default=False, help_text="Cases with this cause can be left out of agents' scores."
+        default=False, help_text=_("Cases with this cause can be left out of agents' scores.")
     )
 
     def __str__(self) -> str:
@@ -143,29 +143,31 @@ class RoutingRule(models.Model):
 
     position = models.PositiveIntegerField(default=0)
     survey = models.ForeignKey(Survey, null=True, blank=True, on_delete=models.CASCADE)
-    kind = models.CharField(max_length=10, blank=True, help_text="Survey kind, e.g. nps; empty for any.")
+    kind = models.CharField(max_length=10, blank=True, help_text=_("Survey kind, e.g. nps; empty for any."))
     score_min = models.SmallIntegerField(null=True, blank=True)
     score_max = models.SmallIntegerField(null=True, blank=True)
-    comment_contains = models.CharField(max_length=200, blank=True, help_text="Case-insensitive.")
-    comment_is_empty = models.BooleanField(null=True, blank=True, help_text="Yes / no / either.")
+    comment_contains = models.CharField(max_length=200, blank=True, help_text=_("Case-insensitive."))
+    comment_is_empty = models.BooleanField(null=True, blank=True, help_text=_("Yes / no / either."))
     contact_properties = models.JSONField(default=dict, blank=True, help_text='Equal values, e.g. {"plan": "pro"}.')
     event_properties = models.JSONField(default=dict, blank=True, help_text='Equal values, e.g. {"store": "Lyon"}.')
     theme = models.CharField(
-        max_length=50, blank=True, help_text="A theme slug the comment must carry, e.g. billing_refund; empty for any."
+        max_length=50,
+        blank=True,
+        help_text=_("A theme slug the comment must carry, e.g. billing_refund; empty for any."),
     )
     sentiment = models.CharField(
         max_length=8,
         blank=True,
         choices=[("positive", _("Positive")), ("neutral", _("Neutral")), ("negative", _("Negative"))],
-        help_text="The comment's sentiment must be this; empty for any.",
+        help_text=_("The comment's sentiment must be this; empty for any."),
     )
-    opens_follow_up = models.BooleanField(default=True, help_text="Off: matching responses open nothing.")
+    opens_follow_up = models.BooleanField(default=True, help_text=_("Off: matching responses open nothing."))
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE)
     priority = models.CharField(max_length=6, choices=Priority.choices, default=Priority.NORMAL)
-    sla_hours = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: the team's SLA.")
+    sla_hours = models.PositiveIntegerField(null=True, blank=True, help_text=_("Empty: the team's SLA."))
     assignment = models.CharField(max_length=12, choices=Assignment.choices, default=Assignment.TEAM)
     assignee_property = models.CharField(
-        max_length=100, blank=True, help_text="Contact or event property holding the agent's email."
+        max_length=100, blank=True, help_text=_("Contact or event property holding the agent's email.")
     )
     fix_check_survey = models.ForeignKey(
         Survey,
@@ -173,8 +175,10 @@ class RoutingRule(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text='"Did we fix it?": this survey goes to the customer on the channel they answered by when an agent '
-        'resolves the case (recovered or not recovered); a thumbs survey asking "Did we fix it?" fits. Empty: none.',
+        help_text=_(
+            '"Did we fix it?": this survey goes to the customer on the channel they answered by when an agent '
+            'resolves the case (recovered or not recovered); a thumbs survey asking "Did we fix it?" fits. Empty: none.'
+        ),
     )
     is_active = models.BooleanField(default=True)
 

@@ -6,6 +6,8 @@ opens a follow-up or says not to. With no score range a rule matches detractors 
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from surveys.scoring import is_detractor
 
 
@@ -68,9 +70,10 @@ class Check:
     holds: bool
 
 
-def _properties_checks(whose: str, wanted: dict, actual: dict) -> list[Check]:
+def _properties_checks(condition: str, wanted: dict, actual: dict) -> list[Check]:
+    """`condition` names the property and its value: "contact property %(key)s is %(value)s"."""
     return [
-        Check(f"{whose} property {key} is {value!r}", _properties_match({key: value}, actual))
+        Check(condition % {"key": key, "value": repr(value)}, _properties_match({key: value}, actual))
         for key, value in wanted.items()
     ]
 
@@ -80,32 +83,38 @@ def rule_checks(response: ResponseFacts, rule: RuleFacts) -> list[Check]:
     shows them; `rule_matches` is their conjunction, so the two never disagree)."""
     checks = []
     if rule.survey_id is not None:
-        checks.append(Check(f"survey is #{rule.survey_id}", rule.survey_id == response.survey_id))
+        checks.append(Check(_("survey is #%(id)s") % {"id": rule.survey_id}, rule.survey_id == response.survey_id))
     if rule.kind:
-        checks.append(Check(f"survey kind is {rule.kind}", rule.kind == response.kind))
+        checks.append(Check(_("survey kind is %(kind)s") % {"kind": rule.kind}, rule.kind == response.kind))
     if rule.score_min is None and rule.score_max is None:
-        checks.append(Check("the answer is unhappy (a detractor's)", is_detractor(response.kind, response.score)))
+        checks.append(Check(_("the answer is unhappy (a detractor's)"), is_detractor(response.kind, response.score)))
     else:
         low = "…" if rule.score_min is None else rule.score_min
         high = "…" if rule.score_max is None else rule.score_max
         within = (rule.score_min is None or response.score >= rule.score_min) and (
             rule.score_max is None or response.score <= rule.score_max
         )
-        checks.append(Check(f"score is {low}–{high}", within))
+        checks.append(Check(_("score is %(low)s–%(high)s") % {"low": low, "high": high}, within))
     comment = response.comment.strip()
     if rule.comment_is_empty is not None:
-        wanted = "has no comment" if rule.comment_is_empty else "has a comment"
-        checks.append(Check(f"the answer {wanted}", rule.comment_is_empty == (comment == "")))
+        wanted = _("the answer has no comment") if rule.comment_is_empty else _("the answer has a comment")
+        checks.append(Check(wanted, rule.comment_is_empty == (comment == "")))
     if rule.comment_contains:
         contains = rule.comment_contains.casefold() in comment.casefold()
-        checks.append(Check(f"comment contains “{rule.comment_contains}”", contains))
+        checks.append(Check(_("comment contains “%(text)s”") % {"text": rule.comment_contains}, contains))
     # Theme and sentiment hold once the comment has been read (within a minute); the answer is routed again then.
     if rule.theme:
-        checks.append(Check(f"comment is about {rule.theme}", rule.theme in response.themes))
+        checks.append(Check(_("comment is about %(theme)s") % {"theme": rule.theme}, rule.theme in response.themes))
     if rule.sentiment:
-        checks.append(Check(f"comment is {rule.sentiment}", rule.sentiment == response.sentiment))
-    checks += _properties_checks("contact", rule.contact_properties, response.contact_properties)
-    checks += _properties_checks("event", rule.event_properties, response.event_properties)
+        checks.append(
+            Check(_("comment is %(sentiment)s") % {"sentiment": rule.sentiment}, rule.sentiment == response.sentiment)
+        )
+    checks += _properties_checks(
+        _("contact property %(key)s is %(value)s"), rule.contact_properties, response.contact_properties
+    )
+    checks += _properties_checks(
+        _("event property %(key)s is %(value)s"), rule.event_properties, response.event_properties
+    )
     return checks
 
 

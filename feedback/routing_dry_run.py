@@ -8,6 +8,7 @@ matches, as `feedback.routing.choose_rule` picks it for a real answer).
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from feedback.models import RoutingRule
 from feedback.routing import Check, ResponseFacts, RuleFacts, rule_checks
@@ -37,11 +38,14 @@ class RoutingDryRun:
 
 def _outcome(rule: RoutingRule) -> str:
     if not rule.opens_follow_up:
-        return "opens no case"
+        return _("opens no case")
     if rule.team_id is None:
-        return "opens no case (the rule has no team)"
-    sla = rule.sla_hours or rule.team.sla_hours
-    return f"opens a case for {rule.team.name} ({rule.get_priority_display().lower()} priority, SLA {sla} h)"
+        return _("opens no case (the rule has no team)")
+    return _("opens a case for %(team)s (%(priority)s priority, SLA %(sla)s h)") % {
+        "team": rule.team.name,
+        "priority": rule.get_priority_display().lower(),
+        "sla": rule.sla_hours or rule.team.sla_hours,
+    }
 
 
 def routing_answer_facts(
@@ -57,7 +61,13 @@ def routing_answer_facts(
     """An answer as routing reads it; a score off the survey's scale is a field error."""
     scale = SCALES[survey.kind]
     if score not in scale.scores:
-        raise ValidationError({"score": [f"Give a score from {scale.low} to {scale.high} for this survey."]})
+        raise ValidationError(
+            {
+                "score": [
+                    _("Give a score from %(low)s to %(high)s for this survey.") % {"low": scale.low, "high": scale.high}
+                ]
+            }
+        )
     return ResponseFacts(
         survey_id=survey.pk,
         kind=survey.kind,
@@ -74,7 +84,7 @@ def routing_rules_dry_run(*, facts: ResponseFacts) -> RoutingDryRun:
     """Each routing rule, in order, against `facts`: its conditions, whether it matches, which one decides."""
     verdicts, decided_by = [], None
     for rule in RoutingRule.objects.select_related("team", "survey").order_by("position", "pk"):
-        checks = [Check("the rule is on", rule.is_active), *rule_checks(facts, RuleFacts.of(rule))]
+        checks = [Check(_("the rule is on"), rule.is_active), *rule_checks(facts, RuleFacts.of(rule))]
         matches = all(check.holds for check in checks)
         decides = matches and decided_by is None
         if decides:
@@ -84,7 +94,10 @@ def routing_rules_dry_run(*, facts: ResponseFacts) -> RoutingDryRun:
         )
     opens = decided_by is not None and RuleFacts.of(decided_by).opens_follow_up
     if decided_by is None:
-        summary = "No rule matches: no case is opened."
+        summary = _("No rule matches: no case is opened.")
     else:
-        summary = f"Rule #{decided_by.position} decides: it {_outcome(decided_by)}."
+        summary = _("Rule #%(position)s decides: it %(outcome)s.") % {
+            "position": decided_by.position,
+            "outcome": _outcome(decided_by),
+        }
     return RoutingDryRun(verdicts=verdicts, decided_by=decided_by, opens_follow_up=opens, summary=summary)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from insights.models import Theme, ThemeCandidate
 from insights.text import ThemeSpec, discover
@@ -46,29 +47,31 @@ def taxonomy_version() -> tuple:
 
 def _clean_seeds(seeds) -> list[str]:
     if not isinstance(seeds, list | tuple) or not all(isinstance(s, str) for s in seeds):
-        raise ValidationError({"seeds": ["Give a list of phrases."]})
+        raise ValidationError({"seeds": [_("Give a list of phrases.")]})
     clean: list[str] = []
     for seed in seeds:
         seed = " ".join(seed.split())
         if not seed:
             continue
         if len(seed) > SEED_MAX_LENGTH or "\x00" in seed:
-            raise ValidationError({"seeds": [f"A phrase has at most {SEED_MAX_LENGTH} characters."]})
+            raise ValidationError(
+                {"seeds": [_("A phrase has at most %(count)s characters.") % {"count": SEED_MAX_LENGTH}]}
+            )
         if compile_seed(seed) is None:
-            raise ValidationError({"seeds": [f"“{seed}” has no word to match."]})
+            raise ValidationError({"seeds": [_("“%(phrase)s” has no word to match.") % {"phrase": seed}]})
         if seed not in clean:
             clean.append(seed)
     if len(clean) > MAX_SEEDS:
-        raise ValidationError({"seeds": [f"At most {MAX_SEEDS} phrases per theme."]})
+        raise ValidationError({"seeds": [_("At most %(count)s phrases per theme.") % {"count": MAX_SEEDS}]})
     return clean
 
 
 def _clean_name(name) -> str:
     name = " ".join(str(name or "").split())
     if not name:
-        raise ValidationError({"name": ["This field is required."]})
+        raise ValidationError({"name": [_("This field is required.")]})
     if len(name) > 100 or "\x00" in name:
-        raise ValidationError({"name": ["At most 100 characters."]})
+        raise ValidationError({"name": [_("At most 100 characters.")]})
     return name
 
 
@@ -82,9 +85,9 @@ def theme_create(*, name: str, seeds=(), slug: str = "") -> Theme:
     name = _clean_name(name)
     slug = (slug or slugify(name).replace("-", "_"))[:50]
     if not re.fullmatch(r"[a-z0-9_]+", slug or "-"):
-        raise ValidationError({"slug": ["Use lower-case letters, digits and underscores."]})
+        raise ValidationError({"slug": [_("Use lower-case letters, digits and underscores.")]})
     if slug in RESERVED_SLUGS or Theme.objects.filter(slug=slug).exists():
-        raise ValidationError({"slug": [f"A theme “{slug}” already exists."]})
+        raise ValidationError({"slug": [_("A theme “%(slug)s” already exists.") % {"slug": slug}]})
     position = (Theme.objects.aggregate(top=Max("position"))["top"] or 0) + 1
     theme = Theme.objects.create(slug=slug, name=name, seeds=_clean_seeds(list(seeds)), position=position)
     _comments_reread()
@@ -127,7 +130,7 @@ def theme_merge(*, theme: Theme, into: Theme) -> Theme:
     from insights.theme_rollups import rollup_count_themes
 
     if theme.pk == into.pk:
-        raise ValidationError({"into": ["A theme cannot be merged into itself."]})
+        raise ValidationError({"into": [_("A theme cannot be merged into itself.")]})
     into.seeds = _clean_seeds([*into.seeds, *theme.seeds])[:MAX_SEEDS]
     into.save(update_fields=["seeds", "updated_at"])
     marker = f'"{theme.slug}"'
@@ -182,7 +185,7 @@ def candidate_promote(*, candidate: ThemeCandidate, name: str = "", seeds=None) 
     """Make a candidate a theme: named after its first key phrase unless named, seeded with its phrases."""
     candidate = ThemeCandidate.objects.select_for_update().get(pk=candidate.pk)
     if candidate.status != ThemeCandidate.Status.OPEN:
-        raise ValidationError({"status": ["This candidate was already promoted or dismissed."]})
+        raise ValidationError({"status": [_("This candidate was already promoted or dismissed.")]})
     phrases = list(seeds) if seeds is not None else list(candidate.key_phrases)
     theme = theme_create(name=name or (candidate.key_phrases or ["New theme"])[0].capitalize(), seeds=phrases)
     candidate.status = ThemeCandidate.Status.PROMOTED
@@ -196,6 +199,6 @@ def candidate_dismiss(*, candidate: ThemeCandidate) -> ThemeCandidate:
         status=ThemeCandidate.Status.DISMISSED
     )
     if not updated:
-        raise ValidationError({"status": ["This candidate was already promoted or dismissed."]})
+        raise ValidationError({"status": [_("This candidate was already promoted or dismissed.")]})
     candidate.refresh_from_db()
     return candidate

@@ -19,6 +19,7 @@ Each mapper reads a parsed body (and the source's topic) and returns `Mapped(eve
 from dataclasses import dataclass
 
 import phonenumbers
+from django.utils.translation import gettext as _
 
 from surveys.models import Event
 from surveys.scales import SUPPORTED_LOCALES
@@ -59,15 +60,17 @@ class PointerError(ValueError):
 def pointer_tokens(pointer: str) -> list[str]:
     """The reference tokens of a pointer: "" is the whole document, "/a~1b/0" is ["a/b", "0"]."""
     if not isinstance(pointer, str):
-        raise PointerError("Give a JSON pointer as text, e.g. /customer/email.")
+        raise PointerError(_("Give a JSON pointer as text, e.g. /customer/email."))
     if pointer == "":
         return []
     if not pointer.startswith("/"):
-        raise PointerError(f"“{pointer}” is not a JSON pointer: it must start with /, e.g. /customer/email.")
+        raise PointerError(
+            _("“%(pointer)s” is not a JSON pointer: it must start with /, e.g. /customer/email.") % {"pointer": pointer}
+        )
     tokens = pointer[1:].split("/")
     for token in tokens:
         if "~" in token.replace("~0", "").replace("~1", ""):
-            raise PointerError(f"“{pointer}”: ~ must be followed by 0 or 1 (RFC 6901).")
+            raise PointerError(_("“%(pointer)s”: ~ must be followed by 0 or 1 (RFC 6901).") % {"pointer": pointer})
     # ~1 first, then ~0: "~01" is "~1" as text, not "/".
     return [token.replace("~1", "/").replace("~0", "~") for token in tokens]
 
@@ -96,15 +99,18 @@ def pointer_resolve(document, pointer: str):
 def field_map_errors(field_map) -> dict[str, list[str]]:
     """Field-level problems of a generic connector's map, keyed `field_map.<field>`; empty when none."""
     if not isinstance(field_map, dict):
-        return {"field_map": ['Give an object of JSON pointers, e.g. {"email": "/customer/email"}.']}
+        return {"field_map": [_('Give an object of JSON pointers, e.g. {"email": "/customer/email"}.')]}
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(field_map) - {*GENERIC_FIELDS, "properties"})
     if unknown:
-        errors["field_map"] = [f"Unknown field {', '.join(unknown)}; use {', '.join(GENERIC_FIELDS)} or properties."]
+        errors["field_map"] = [
+            _("Unknown field %(unknown)s; use %(fields)s or properties.")
+            % {"unknown": ", ".join(unknown), "fields": ", ".join(GENERIC_FIELDS)}
+        ]
     pointers = {name: field_map[name] for name in GENERIC_FIELDS if name in field_map}
     properties = field_map.get("properties", {})
     if not isinstance(properties, dict):
-        errors["field_map.properties"] = ["Give an object of property names and JSON pointers."]
+        errors["field_map.properties"] = [_("Give an object of property names and JSON pointers.")]
         properties = {}
     pointers.update({f"properties.{name}": pointer for name, pointer in properties.items()})
     for name, pointer in pointers.items():
@@ -113,7 +119,8 @@ def field_map_errors(field_map) -> dict[str, list[str]]:
         except PointerError as exc:
             errors[f"field_map.{name}"] = [str(exc)]
     if not any(name in field_map for name in ("email", "phone", "external_id")):
-        errors.setdefault("field_map", []).append("Point at least one of email, phone or external_id.")
+        errors.setdefault("field_map", []).append(_("Point at least one of email, phone or external_id."))
+
     return errors
 
 

@@ -31,6 +31,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from config.parsers import loads_strict
@@ -110,30 +111,30 @@ def connector_secret_new() -> str:
 def _errors(connector: Connector) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if connector.kind not in Connector.Kind.values:
-        errors["kind"] = [f"Choose one of {', '.join(Connector.Kind.values)}."]
+        errors["kind"] = [_("Choose one of %(choices)s.") % {"choices": ", ".join(Connector.Kind.values)}]
     if not connector.name.strip():
-        errors["name"] = ["Give the connector a name."]
+        errors["name"] = [_("Give the connector a name.")]
     if connector.event_type and not re.match(EVENT_TYPE_RE, connector.event_type):
-        errors["event_type"] = ["Use lowercase letters, digits and _ . : - only, e.g. purchase."]
+        errors["event_type"] = [_("Use lowercase letters, digits and _ . : - only, e.g. purchase.")]
     if connector.kind == Connector.Kind.GENERIC:
         if not connector.event_type:
-            errors["event_type"] = ["A generic connector needs the event type its deliveries become."]
+            errors["event_type"] = [_("A generic connector needs the event type its deliveries become.")]
         errors.update(field_map_errors(connector.field_map))
     elif connector.field_map:
-        errors["field_map"] = ["Only generic connectors take a field map; the others read their source's own JSON."]
+        errors["field_map"] = [_("Only generic connectors take a field map; the others read their source's own JSON.")]
     if connector.zendesk_writeback:
         if connector.kind != Connector.Kind.ZENDESK:
-            errors["zendesk_writeback"] = ["Only Zendesk connectors write back to tickets."]
+            errors["zendesk_writeback"] = [_("Only Zendesk connectors write back to tickets.")]
         for name, message in (
-            ("zendesk_url", "Give your Zendesk address, e.g. https://yourcompany.zendesk.com."),
-            ("zendesk_email", "Give the email of the agent the API token belongs to."),
-            ("zendesk_api_token", "Give a Zendesk API token (Admin Center → Apps and integrations → Zendesk API)."),
+            ("zendesk_url", _("Give your Zendesk address, e.g. https://yourcompany.zendesk.com.")),
+            ("zendesk_email", _("Give the email of the agent the API token belongs to.")),
+            ("zendesk_api_token", _("Give a Zendesk API token (Admin Center → Apps and integrations → Zendesk API).")),
         ):
             if not getattr(connector, name):
                 errors[name] = [message]
     if connector.zendesk_url and "zendesk_url" not in errors:
         if not connector.zendesk_url.startswith("https://") and not settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES:
-            errors["zendesk_url"] = ["Use the https:// address of your Zendesk."]
+            errors["zendesk_url"] = [_("Use the https:// address of your Zendesk.")]
         else:
             try:
                 url_check(connector.zendesk_url)
@@ -151,11 +152,11 @@ def connector_save(*, connector: Connector | None = None, **fields) -> Connector
     """
     unknown = set(fields) - set(FIELDS)
     if unknown:
-        raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+        raise ValidationError({name: [_("Unknown field.")] for name in sorted(unknown)})
     creating = connector is None
     connector = connector or Connector()
     if not creating and "kind" in fields and fields["kind"] != connector.kind:
-        raise ValidationError({"kind": ["A connector's kind cannot change: create another connector."]})
+        raise ValidationError({"kind": [_("A connector's kind cannot change: create another connector.")]})
     for name, value in fields.items():
         if name in ("secret", "zendesk_api_token") and not value and not creating:
             continue
@@ -176,51 +177,80 @@ def connector_delete(*, connector: Connector) -> None:
 
 
 def connector_setup_steps(connector: Connector) -> list[str]:
-    """What to do in the other system, step by step, with this connector's address (docs/connectors/)."""
-    url = connector_url(connector)
-    event_type = connector.event_type or DEFAULT_EVENT_TYPES.get(connector.kind, "")
+    """What to do in the other system, step by step, with this connector's address (docs/connectors/), in the
+    reader's language; the menus and buttons of the other system are named as it names them in English."""
+    values = {
+        "url": connector_url(connector),
+        "event_type": connector.event_type or DEFAULT_EVENT_TYPES.get(connector.kind, ""),
+        "header": GENERIC_HEADER,
+    }
     if connector.kind == Connector.Kind.SHOPIFY:
-        return [
-            "In Shopify admin, open Settings → Notifications → Webhooks and click Create webhook "
-            "(or subscribe your app with the Admin API).",
-            "Event: Order fulfillment (topic orders/fulfilled). Format: JSON. "
-            f"URL: {url}. API version: the latest stable one.",
-            "Copy the signing secret Shopify shows under the webhooks list (an app's client secret for app "
-            "subscriptions) into this connector's secret.",
-            f"Create a trigger rule for the event “{event_type}”, with a delay of your usual delivery time: "
-            "“fulfilled” means shipped, not delivered.",
-            "Click “Send test notification” in Shopify, or “Send a test delivery” here, and check the delivery log.",
+        steps = [
+            _(
+                "In Shopify admin, open Settings → Notifications → Webhooks and click Create webhook "
+                "(or subscribe your app with the Admin API)."
+            ),
+            _(
+                "Event: Order fulfillment (topic orders/fulfilled). Format: JSON. URL: %(url)s. "
+                "API version: the latest stable one."
+            ),
+            _(
+                "Copy the signing secret Shopify shows under the webhooks list (an app's client secret for app "
+                "subscriptions) into this connector's secret."
+            ),
+            _(
+                "Create a trigger rule for the event “%(event_type)s”, with a delay of your usual delivery time: "
+                "“fulfilled” means shipped, not delivered."
+            ),
+            _("Click “Send test notification” in Shopify, or “Send a test delivery” here, and check the delivery log."),
         ]
-    if connector.kind == Connector.Kind.ZENDESK:
-        return [
-            "In Zendesk Admin Center, open Apps and integrations → Webhooks → Create webhook; choose "
-            "“Trigger or automation”.",
-            f"Endpoint URL: {url}. Request method: POST. Request format: JSON. Authentication: none.",
-            "After creating it, click “Reveal secret” on the webhook and copy the signing secret into this "
-            "connector's secret.",
-            "Create a trigger: Conditions “Ticket status changed to Solved”; Action “Notify active webhook”, "
-            "this webhook, with the JSON body below.",
-            "Create a second trigger with the same action for “Ticket status changed from Solved” (reopened): "
-            "it cancels the survey not yet sent, when your trigger rule names "
-            "support_ticket_reopened as its cancel event (matched on ticket_id).",
-            f"Create a trigger rule for “{event_type}”.",
+    elif connector.kind == Connector.Kind.ZENDESK:
+        steps = [
+            _(
+                "In Zendesk Admin Center, open Apps and integrations → Webhooks → Create webhook; choose "
+                "“Trigger or automation”."
+            ),
+            _("Endpoint URL: %(url)s. Request method: POST. Request format: JSON. Authentication: none."),
+            _(
+                "After creating it, click “Reveal secret” on the webhook and copy the signing secret into this "
+                "connector's secret."
+            ),
+            _(
+                "Create a trigger: Conditions “Ticket status changed to Solved”; Action “Notify active webhook”, "
+                "this webhook, with the JSON body below."
+            ),
+            _(
+                "Create a second trigger with the same action for “Ticket status changed from Solved” (reopened): "
+                "it cancels the survey not yet sent, when your trigger rule names "
+                "support_ticket_reopened as its cancel event (matched on ticket_id)."
+            ),
+            _("Create a trigger rule for “%(event_type)s”."),
         ]
-    if connector.kind == Connector.Kind.STRIPE:
-        return [
-            "In the Stripe Dashboard, open Developers → Webhooks → Add endpoint (or `stripe listen "
-            f"--forward-to {url}` while testing).",
-            f"Endpoint URL: {url}. Events: checkout.session.completed and customer.subscription.deleted.",
-            "Click “Reveal” under Signing secret and copy the whsec_… value into this connector's secret.",
-            f"Create trigger rules for “{event_type}” (a checkout) and “subscription_cancelled” (a cancellation).",
+    elif connector.kind == Connector.Kind.STRIPE:
+        steps = [
+            _(
+                "In the Stripe Dashboard, open Developers → Webhooks → Add endpoint (or `stripe listen "
+                "--forward-to %(url)s` while testing)."
+            ),
+            _("Endpoint URL: %(url)s. Events: checkout.session.completed and customer.subscription.deleted."),
+            _("Click “Reveal” under Signing secret and copy the whsec_… value into this connector's secret."),
+            _("Create trigger rules for “%(event_type)s” (a checkout) and “subscription_cancelled” (a cancellation)."),
         ]
-    return [
-        f"POST each event as JSON to {url}.",
-        f'Sign it: header {GENERIC_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" '
-        "with this connector's secret>. Closeloop refuses a signature more than 5 minutes old.",
-        "Give each event a unique id (the body's id field, unless the field map points elsewhere): "
-        "a replay of an id already received is ignored.",
-        f"Create a trigger rule for “{event_type}”.",
-    ]
+    else:
+        steps = [
+            _("POST each event as JSON to %(url)s."),
+            _(
+                'Sign it: header %(header)s: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" '
+                "with this connector's secret>. Closeloop refuses a signature more than 5 minutes old."
+            ),
+            _(
+                "Give each event a unique id (the body's id field, unless the field map points elsewhere): "
+                "a replay of an id already received is ignored."
+            ),
+            _("Create a trigger rule for “%(event_type)s”."),
+        ]
+    # Every step is formatted, with or without a placeholder, so a "%" in a translation is written "%%" always.
+    return [step % values for step in steps]
 
 
 # --- receiving ------------------------------------------------------------------------------------

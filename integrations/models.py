@@ -8,21 +8,22 @@ systems post their events to, each verified delivery, and the notes written back
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class WebhookSubscription(models.Model):
     """An outside URL that receives the events it asked for, each POST signed with its secret."""
 
     class Event(models.TextChoices):
-        SURVEY_RESPONSE_CREATED = "survey_response.created", "Survey response created"
-        SURVEY_RESPONSE_UPDATED = "survey_response.updated", "Survey response updated"
-        UNSUBSCRIBE_CREATED = "unsubscribe.created", "Unsubscribe created"
-        FOLLOW_UP_CREATED = "follow_up.created", "Follow-up created"
-        FOLLOW_UP_UPDATED = "follow_up.updated", "Follow-up updated"
-        FOLLOW_UP_RESOLVED = "follow_up.resolved", "Follow-up resolved"
+        SURVEY_RESPONSE_CREATED = "survey_response.created", _("Survey response created")
+        SURVEY_RESPONSE_UPDATED = "survey_response.updated", _("Survey response updated")
+        UNSUBSCRIBE_CREATED = "unsubscribe.created", _("Unsubscribe created")
+        FOLLOW_UP_CREATED = "follow_up.created", _("Follow-up created")
+        FOLLOW_UP_UPDATED = "follow_up.updated", _("Follow-up updated")
+        FOLLOW_UP_RESOLVED = "follow_up.resolved", _("Follow-up resolved")
         # An answer withdrawn because it was a mail scanner's (surveys.scanners), and the case it had opened.
-        SURVEY_RESPONSE_DELETED = "survey_response.deleted", "Survey response deleted (withdrawn)"
-        FOLLOW_UP_WITHDRAWN = "follow_up.withdrawn", "Follow-up withdrawn"
+        SURVEY_RESPONSE_DELETED = "survey_response.deleted", _("Survey response deleted (withdrawn)")
+        FOLLOW_UP_WITHDRAWN = "follow_up.withdrawn", _("Follow-up withdrawn")
 
     name = models.CharField(max_length=100)
     url = models.URLField(max_length=500)
@@ -51,10 +52,10 @@ class WebhookDelivery(models.Model):
     """One event for one subscription, and how sending it went; retried with backoff until delivered or failed."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
 
     subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
     event_type = models.CharField(max_length=40)
@@ -96,7 +97,7 @@ class Connector(models.Model):
         SHOPIFY = "shopify", "Shopify"
         ZENDESK = "zendesk", "Zendesk"
         STRIPE = "stripe", "Stripe"
-        GENERIC = "generic", "Any signed webhook"
+        GENERIC = "generic", _("Any signed webhook")
 
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -142,12 +143,12 @@ class ConnectorDelivery(models.Model):
     """One verified delivery to a connector and what became of it. Refused ones (bad signature) are not kept."""
 
     class Status(models.TextChoices):
-        RECEIVED = "received", "Received, waiting for a worker"
-        EVENT_CREATED = "event_created", "Event created"
-        DUPLICATE_EVENT = "duplicate_event", "Event already received"
-        IGNORED = "ignored", "Not an event"
-        INVALID = "invalid", "Could not become an event"
-        TEST = "test", "Test delivery"
+        RECEIVED = "received", _("Received, waiting for a worker")
+        EVENT_CREATED = "event_created", _("Event created")
+        DUPLICATE_EVENT = "duplicate_event", _("Event already received")
+        IGNORED = "ignored", _("Not an event")
+        INVALID = "invalid", _("Could not become an event")
+        TEST = "test", _("Test delivery")
 
     connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="deliveries")
     delivery_id = models.CharField(
@@ -188,9 +189,9 @@ class ZendeskNote(models.Model):
     """One internal note to write on a Zendesk ticket for an answer, retried until written or given up."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        WRITTEN = "written", "Written"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        WRITTEN = "written", _("Written")
+        FAILED = "failed", _("Failed")
 
     connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="zendesk_notes")
     response = models.ForeignKey("surveys.Response", on_delete=models.CASCADE, related_name="+")

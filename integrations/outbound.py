@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -49,11 +50,11 @@ class OutboundResponse:
 def _target(url: str) -> tuple[str, str, int]:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise AddressRefused("Use an http:// or https:// URL with a host name.")
+        raise AddressRefused(_("Use an http:// or https:// URL with a host name."))
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
-        raise AddressRefused("The URL's port is not a number from 1 to 65535.") from exc
+        raise AddressRefused(_("The URL's port is not a number from 1 to 65535.")) from exc
     return parts.scheme, parts.hostname, port
 
 
@@ -87,13 +88,17 @@ def allowed_addresses(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise AddressRefused(f"{host} does not resolve.") from exc
+        raise AddressRefused(_("%(host)s does not resolve.") % {"host": host}) from exc
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES:
         return addresses
     for address in addresses:
         if refused := address_refusal(address):
-            raise AddressRefused(f"{host} resolves to {refused}, a private, loopback or link-local address.")
+            raise AddressRefused(
+                _("%(host)s resolves to %(address)s, a private, loopback or link-local address.")
+                % {"host": host, "address": refused}
+            )
+
     return addresses
 
 

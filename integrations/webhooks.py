@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from feedback.models import FollowUp
 from integrations.models import WebhookDelivery, WebhookSubscription
@@ -359,7 +360,12 @@ def webhook_subscription_secret_rotate(*, subscription: WebhookSubscription, act
 def webhook_events_check(events: list) -> None:
     unknown = sorted({str(event) for event in events} - set(WebhookSubscription.Event.values))
     if not events or unknown:
-        raise ValidationError({"events": f"Choose event types from {', '.join(WebhookSubscription.Event.values)}."})
+        raise ValidationError(
+            {
+                "events": _("Choose event types from %(choices)s.")
+                % {"choices": ", ".join(WebhookSubscription.Event.values)}
+            }
+        )
 
 
 @transaction.atomic

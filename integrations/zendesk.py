@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from integrations.models import Connector, ZendeskNote
 from integrations.outbound import AddressRefused, outbound_request
@@ -193,7 +194,7 @@ def zendesk_credentials_check(*, connector: Connector) -> tuple[bool, str]:
     Zendesk answers that call 200 even to bad credentials, as its anonymous user (no id): that is a refusal.
     """
     if not (connector.zendesk_url and connector.zendesk_email and connector.zendesk_api_token):
-        return False, "Give the Zendesk address, the agent's email and an API token first."
+        return False, _("Give the Zendesk address, the agent's email and an API token first.")
     url = f"{connector.zendesk_url.rstrip('/')}/api/v2/users/me.json"
     credentials = base64.b64encode(f"{connector.zendesk_email}/token:{connector.zendesk_api_token}".encode()).decode()
     headers = {"Authorization": f"Basic {credentials}", "User-Agent": "Closeloop-Zendesk/1.0"}
@@ -202,13 +203,19 @@ def zendesk_credentials_check(*, connector: Connector) -> tuple[bool, str]:
     except AddressRefused as exc:
         return False, str(exc)
     except requests.RequestException as exc:
-        return False, f"Zendesk could not be reached: {type(exc).__name__}."
+        return False, _("Zendesk could not be reached: %(error)s.") % {"error": type(exc).__name__}
     try:
         user = json.loads(answer.body).get("user") or {}
     except (ValueError, AttributeError):
         user = {}
     if answer.status_code != 200 or not user.get("id"):
-        return False, f"Zendesk did not accept the agent's email and token (HTTP {answer.status_code})."
+        return False, _("Zendesk did not accept the agent's email and token (HTTP %(status)s).") % {
+            "status": answer.status_code
+        }
     if user.get("role") not in ("agent", "admin"):
-        return False, f"The token is {user.get('email')}'s, who is not an agent: notes need an agent."
-    return True, f"Zendesk accepts the token: notes will be written as {user.get('name') or user.get('email')}."
+        return False, _("The token is %(email)s's, who is not an agent: notes need an agent.") % {
+            "email": user.get("email")
+        }
+    return True, _("Zendesk accepts the token: notes will be written as %(name)s.") % {
+        "name": user.get("name") or user.get("email")
+    }

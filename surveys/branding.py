@@ -11,6 +11,7 @@ from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 from surveys.models import Branding
 
@@ -41,10 +42,13 @@ def color_errors(color: str) -> list[str]:
     if not color:
         return []
     if not HEX_COLOR.match(color):
-        return ["Give a colour as #RRGGBB, e.g. #1f4fd1."]
+        return [_("Give a colour as #RRGGBB, e.g. #1f4fd1.")]
     ratio = contrast_ratio(color, WHITE)
     if ratio < MIN_CONTRAST:
-        return [f"White text on {color} contrasts {ratio}:1; pick a darker colour (at least {MIN_CONTRAST}:1)."]
+        return [
+            _("White text on %(color)s contrasts %(ratio)s:1; pick a darker colour (at least %(minimum)s:1).")
+            % {"color": color, "ratio": ratio, "minimum": MIN_CONTRAST}
+        ]
     return []
 
 

@@ -6,6 +6,8 @@ nested objects (`customer.plan`). A rule's conditions all have to hold.
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 OPERATORS = ("equals", "in", "exists", "gt", "gte", "lt", "lte")
 NUMERIC = {"gt": float.__gt__, "gte": float.__ge__, "lt": float.__lt__, "lte": float.__le__}
 _MISSING = object()
@@ -60,22 +62,22 @@ def conditions_match(conditions: list[dict], properties: dict) -> bool:
 def conditions_errors(conditions: Any) -> list[str]:
     """What is wrong with a list of conditions, as messages for the person who wrote them."""
     if not isinstance(conditions, list):
-        return ["Give a list of conditions."]
+        return [_("Give a list of conditions.")]
     errors = []
     for index, condition in enumerate(conditions):
-        where = f"Condition {index + 1}"
+        values = {"n": index + 1, "op": condition.get("op") if isinstance(condition, dict) else None}
         if not isinstance(condition, dict):
-            errors.append(f"{where}: give an object with property, op and value.")
+            errors.append(_("Condition %(n)s: give an object with property, op and value.") % values)
             continue
         prop, op = condition.get("property"), condition.get("op")
         if not isinstance(prop, str) or not prop.strip("."):
-            errors.append(f'{where}: give the property to test, e.g. "amount".')
+            errors.append(_('Condition %(n)s: give the property to test, e.g. "amount".') % values)
         if op not in OPERATORS:
-            errors.append(f"{where}: op must be one of {', '.join(OPERATORS)}.")
+            errors.append(_("Condition %(n)s: op must be one of %(ops)s.") % {**values, "ops": ", ".join(OPERATORS)})
         elif op == "in" and not isinstance(condition.get("value"), list):
-            errors.append(f'{where}: "in" needs a list value.')
+            errors.append(_('Condition %(n)s: "in" needs a list value.') % values)
         elif op in NUMERIC and _number(condition.get("value")) is None:
-            errors.append(f'{where}: "{op}" needs a number value.')
+            errors.append(_('Condition %(n)s: "%(op)s" needs a number value.') % values)
         elif op == "equals" and "value" not in condition:
-            errors.append(f'{where}: "equals" needs a value.')
+            errors.append(_('Condition %(n)s: "equals" needs a value.') % values)
     return errors

@@ -578,17 +578,17 @@ class Branding(models.Model):
     survey's, whose filled-in fields win over the workspace's (`surveys.branding.branding_for`)."""
 
     survey = models.OneToOneField(Survey, null=True, blank=True, on_delete=models.CASCADE, related_name="branding")
-    sender_name = models.CharField(max_length=100, blank=True, help_text="The name emails come from.")
+    sender_name = models.CharField(max_length=100, blank=True, help_text=_("The name emails come from."))
     sender_email = models.EmailField(
-        blank=True, help_text="The address emails come from (a domain SendGrid may send for)."
+        blank=True, help_text=_("The address emails come from (a domain SendGrid may send for).")
     )
     reply_to = models.EmailField(blank=True)
-    logo_url = models.URLField(blank=True, help_text="An image at a public https address, about 160 px wide.")
+    logo_url = models.URLField(blank=True, help_text=_("An image at a public https address, about 160 px wide."))
     brand_color = models.CharField(
-        max_length=7, blank=True, help_text="#RRGGBB; buttons carry white text on it, so it must contrast 4.5:1."
+        max_length=7, blank=True, help_text=_("#RRGGBB; buttons carry white text on it, so it must contrast 4.5:1.")
     )
-    footer = models.TextField(blank=True, help_text="Under every email: your company and postal address.")
-    sms_signature = models.CharField(max_length=30, blank=True, help_text='Starts each SMS, e.g. "Acme".')
+    footer = models.TextField(blank=True, help_text=_("Under every email: your company and postal address."))
+    sms_signature = models.CharField(max_length=30, blank=True, help_text=_('Starts each SMS, e.g. "Acme".'))
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

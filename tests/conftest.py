@@ -1,7 +1,9 @@
 import os
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 from notifications.transports import locmem
 from surveys.services.api_keys import api_key_create
@@ -31,6 +33,15 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in LANGUAGE_CODE, as a worker or a command does: a French-speaking person's request in an
+    earlier test left French active in the thread (the middleware activates it and nothing deactivates it)."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

@@ -366,18 +366,22 @@ def canned_reply_save(
     title, body = title.strip(), body.strip()
     errors = {}
     if locale not in ("en", "fr"):
-        errors["locale"] = "Choose en or fr."
+        errors["locale"] = _("Choose en or fr.")
     if not title:
-        errors["title"] = "Give the reply a title."
+        errors["title"] = _("Give the reply a title.")
     if not body:
-        errors["body"] = "Write the reply."
+        errors["body"] = _("Write the reply.")
     elif len(body) > SMS_MAX_LENGTH:
-        errors["body"] = f"A canned reply holds at most {SMS_MAX_LENGTH} characters."
+        errors["body"] = _("A canned reply holds at most %(count)s characters.") % {"count": SMS_MAX_LENGTH}
     clash = CannedReply.objects.filter(team=team, locale=locale, title__iexact=title)
     if canned is not None and canned.pk:
         clash = clash.exclude(pk=canned.pk)
     if title and clash.exists():
-        errors["title"] = f"Team {team} already has a {locale} reply titled {title}."
+        errors["title"] = _("Team %(team)s already has a %(locale)s reply titled %(title)s.") % {
+            "team": team,
+            "locale": locale,
+            "title": title,
+        }
     if errors:
         raise ValidationError(errors)
     canned = canned or CannedReply()

@@ -16,6 +16,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from surveys.models import AnswerChannel, Contact, Invitation, Response, Survey, SurveyLink
 from surveys.services.responses import PageOutcome, response_submit_from_page
@@ -38,13 +39,17 @@ def _slug_clean(slug: str, *, link: SurveyLink | None) -> str:
     slug = slug.strip().lower()
     if not SLUG_PATTERN.match(slug):
         raise ValidationError(
-            {"slug": "Use 3 to 40 lowercase letters, digits and hyphens, starting and ending with a letter or digit."}
+            {
+                "slug": _(
+                    "Use 3 to 40 lowercase letters, digits and hyphens, starting and ending with a letter or digit."
+                )
+            }
         )
     taken = SurveyLink.objects.filter(slug=slug)
     if link is not None and link.pk:
         taken = taken.exclude(pk=link.pk)
     if taken.exists():
-        raise ValidationError({"slug": "Another survey's link already uses this name."})
+        raise ValidationError({"slug": _("Another survey's link already uses this name.")})
     return slug
 
 
@@ -77,7 +82,7 @@ def survey_link_save(
             link.save()
     except IntegrityError:
         # Two saves raced for one slug: the loser is told like any clash.
-        raise ValidationError({"slug": "Another survey's link already uses this name."}) from None
+        raise ValidationError({"slug": _("Another survey's link already uses this name.")}) from None
     return link
 
 

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from surveys.models import PublishableKey, Survey
 
@@ -20,16 +21,22 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 def origin_normalize(origin: str) -> str:
     """`scheme://host[:port]` as a browser sends it in `Origin` (lower case, no default port), or ValueError."""
     if not isinstance(origin, str) or not origin.strip():
-        raise ValueError("Give an origin such as https://app.example.com.")
+        raise ValueError(_("Give an origin such as https://app.example.com."))
     parts = urlsplit(origin.strip())
     if parts.scheme.lower() not in DEFAULT_PORTS or not parts.hostname:
-        raise ValueError(f"{origin!r} is not an origin: give scheme and host, e.g. https://app.example.com.")
+        raise ValueError(
+            _("%(origin)s is not an origin: give scheme and host, e.g. https://app.example.com.")
+            % {"origin": repr(origin)}
+        )
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError(f"{origin!r} is not an origin: no path, query or user, e.g. https://app.example.com.")
+        raise ValueError(
+            _("%(origin)s is not an origin: no path, query or user, e.g. https://app.example.com.")
+            % {"origin": repr(origin)}
+        )
     try:
         port = parts.port
     except ValueError:
-        raise ValueError(f"{origin!r} has an invalid port.") from None
+        raise ValueError(_("%(origin)s has an invalid port.") % {"origin": repr(origin)}) from None
     scheme, host = parts.scheme.lower(), parts.hostname.lower()
     if ":" in host:
         host = f"[{host}]"  # an IPv6 address keeps its brackets in an origin
@@ -38,9 +45,9 @@ def origin_normalize(origin: str) -> str:
 
 def origins_clean(origins: object) -> list[str]:
     if not isinstance(origins, list) or not origins:
-        raise ValidationError({"allowed_origins": ["Give at least one origin, e.g. https://app.example.com."]})
+        raise ValidationError({"allowed_origins": [_("Give at least one origin, e.g. https://app.example.com.")]})
     if len(origins) > MAX_ORIGINS:
-        raise ValidationError({"allowed_origins": [f"At most {MAX_ORIGINS} origins per key."]})
+        raise ValidationError({"allowed_origins": [_("At most %(count)s origins per key.") % {"count": MAX_ORIGINS}]})
     clean = []
     for origin in origins:
         try:
@@ -53,11 +60,11 @@ def origins_clean(origins: object) -> list[str]:
 def _options_check(*, name: str, sample_factor: float, recurring_period_days: int) -> None:
     errors = {}
     if not isinstance(name, str) or not name.strip() or len(name) > 100:
-        errors["name"] = ["Give the key a name of at most 100 characters."]
+        errors["name"] = [_("Give the key a name of at most 100 characters.")]
     if not isinstance(sample_factor, (int, float)) or not 0 <= sample_factor <= 1:
-        errors["sample_factor"] = ["Give a share from 0 to 1."]
+        errors["sample_factor"] = [_("Give a share from 0 to 1.")]
     if not isinstance(recurring_period_days, int) or not 0 <= recurring_period_days <= 3650:
-        errors["recurring_period_days"] = ["Give a number of days from 0 to 3650."]
+        errors["recurring_period_days"] = [_("Give a number of days from 0 to 3650.")]
     if errors:
         raise ValidationError(errors)
 

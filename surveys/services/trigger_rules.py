@@ -1,6 +1,7 @@
 """Trigger rules' writes (the API's create and update); the cached list is `surveys.selectors`'."""
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from surveys.models import TriggerRule
 
@@ -13,7 +14,13 @@ def trigger_rule_channel_problem(channel: str) -> str:
     missing = [name for name in ("TWILIO_WHATSAPP_FROM", "TWILIO_WHATSAPP_CONTENT_SID") if not getattr(settings, name)]
     if not missing:
         return ""
-    return f"WhatsApp is not set up on this installation: set {' and '.join(missing)} (see the WhatsApp setup page)."
+    if len(missing) == 2:
+        return _(
+            "WhatsApp is not set up on this installation: set %(first)s and %(second)s (see the WhatsApp setup page)."
+        ) % {"first": missing[0], "second": missing[1]}
+    return _("WhatsApp is not set up on this installation: set %(setting)s (see the WhatsApp setup page).") % {
+        "setting": missing[0]
+    }
 
 
 def trigger_rule_create(**fields) -> TriggerRule:

@@ -10,6 +10,7 @@ from surveys.scales import SCALES
 from surveys.services.api_keys import api_key_create
 from tests.factories import (
     ContactFactory,
+    ManagerFactory,
     ResponseFactory,
     SurveyFactory,
     TeamFactory,
@@ -1086,3 +1087,18 @@ def test_user_invite_as_a_form_post_is_created_able_to_sign_in_and_not_away(mana
 
     assert response.status_code == 201, response.json()
     assert (response.json()["is_active"], response.json()["is_away"]) == (True, False)
+
+
+def test_the_api_refuses_in_english_the_change_the_console_refuses_in_french(client):
+    """The console's checks are translated where they are written, in console.services; the API calls the same
+    writes and still answers in English to a French-speaking manager's session or a French browser."""
+    french = APIClient()
+    french.force_login(ManagerFactory(email="chef@closeloop.test", language="fr"))
+    client.force_login(ManagerFactory(email="cheffe@closeloop.test", language="fr"))
+    night = {"name": "Nuit", "time_zone": "Europe/Paris", "opens_at": "18:00", "closes_at": "08:00"}
+
+    api = french.post("/api/teams/", night, format="json", HTTP_ACCEPT_LANGUAGE="fr")
+    page = client.post("/settings/teams/new/", {**night, "sla_hours": 24, "working_days": "0", "assignment": "queue"})
+
+    assert (api.status_code, api.json()["errors"]) == (400, {"closes_at": ["The team must close after it opens."]})
+    assert "L&#x27;équipe doit fermer après son ouverture." in page.content.decode()

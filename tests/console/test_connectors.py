@@ -147,3 +147,40 @@ def test_a_french_speaking_manager_reads_a_connector_and_its_log_in_french(clien
     assert '<h2 id="refused-title">Envois refusés</h2>' in page
     assert "<p>Aucun : aucun envoi n'a échoué à la vérification de sa signature.</p>" in page
     assert '<td colspan="4">Aucun envoi pour l\'instant.</td>' in page
+
+
+def test_a_french_speaking_manager_reads_the_set_up_steps_and_the_refusals_in_french(client):
+    client.force_login(ManagerFactory(email="chef@closeloop.test", language="fr"))
+    connector = connector_save(name="Boutique", kind="shopify", secret="shpss_abc")
+
+    page = client.get(f"/settings/connectors/{connector.pk}/").content.decode()
+    refused = client.post(
+        "/settings/connectors/new/",
+        {"name": "Maison", "kind": "generic", "secret": "", "event_type": "", "field_map": '{"name": "/n"}'},
+    )
+
+    steps = re.findall(r"<li>(.*?)</li>", page.split("<ol>")[1].split("</ol>")[0])
+    assert len(steps) == 5
+    assert steps[3] == (
+        "Créez une règle de déclenchement pour l&#x27;événement « purchase », avec un délai égal à votre temps de "
+        "livraison habituel : « fulfilled » signifie expédié, pas livré."
+    )
+    assert f"URL : http://testserver/hooks/{connector.public_id}/." in steps[1]
+    form = refused.content.decode()
+    assert refused.status_code == 400
+    assert '<label for="id_event_type">Type d&#x27;événement</label>' in form
+    assert "Un connecteur générique a besoin du type d&#x27;événement que deviennent ses envois." in form
+    assert "Pointez au moins l&#x27;un de email, phone ou external_id." in form
+    assert not Connector.objects.filter(name="Maison").exists()
+
+
+def test_an_english_speaking_manager_still_reads_the_set_up_steps_in_english(client):
+    client.force_login(ManagerFactory(email="lead@closeloop.test", language="en"))
+    connector = connector_save(name="Shop", kind="shopify", secret="shpss_abc")
+
+    page = client.get(f"/settings/connectors/{connector.pk}/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert (
+        "<li>Create a trigger rule for the event “purchase”, with a delay of your usual delivery time: “fulfilled” "
+        "means shipped, not delivered.</li>"
+    ) in page

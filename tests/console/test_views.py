@@ -3,7 +3,7 @@ import re
 import pytest
 
 from console.models import AuditEntry
-from feedback.models import CannedReply, RoutingRule, User
+from feedback.models import CannedReply, RoutingRule, Team, User
 from surveys.models import ApiKey, PublishableKey, Survey, SurveyLink, TriggerRule
 from tests.factories import ManagerFactory, SurveyFactory, SurveyLinkFactory, TeamFactory, TriggerRuleFactory
 from tests.fakes.slack import TOKEN as SLACK_TOKEN
@@ -746,3 +746,63 @@ def test_console_team_page_without_a_bot_token_explains_there_is_no_channel_list
     assert 'name="slack_channel_id"' not in page
     assert "No Slack channel list: Closeloop lists channels only with a Slack app&#x27;s bot token" in page
     assert 'name="slack_webhook_url"' in page
+
+
+NIGHT_TEAM = {
+    "name": "Nuit", "sla_hours": 24, "time_zone": "Europe/Paris", "working_days": "0,1,2,3,4",
+    "opens_at": "18:00", "closes_at": "08:00", "holidays_text": "", "assignment": "least_open",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("language", "label", "error"),
+    [
+        ("fr", '<label for="id_time_zone">Fuseau horaire</label>', "L&#x27;équipe doit fermer après son ouverture."),
+        ("en", '<label for="id_time_zone">Time zone</label>', "The team must close after it opens."),
+    ],
+)
+def test_a_refused_team_is_explained_in_the_managers_language(client, language, label, error):
+    client.force_login(ManagerFactory(email=f"{language}@closeloop.test", language=language))
+
+    refused = client.post("/settings/teams/new/", NIGHT_TEAM)
+
+    page = refused.content.decode()
+    assert refused.status_code == 400
+    assert label in page
+    assert f'<ul class="errorlist" id="id_closes_at_error"><li>{error}</li></ul>' in page
+    assert not Team.objects.filter(name="Nuit").exists()
+
+
+def test_a_french_speaking_manager_reads_the_trigger_rules_dry_run_in_french(client):
+    survey = SurveyFactory(name="Support CSAT")
+    rule = TriggerRuleFactory(
+        event_type="ticket_solved",
+        survey=survey,
+        conditions=[{"property": "priority", "op": "equals", "value": "high"}],
+    )
+    client.force_login(ManagerFactory(language="fr"))
+
+    response = client.get(
+        "/settings/trigger-rules/dry-run/", {"event_type": "ticket_solved", "properties": '{"priority": "low"}'}
+    )
+    invalid = client.get("/settings/trigger-rules/dry-run/", {"event_type": "x", "properties": "[1]"})
+
+    assert [(v.rule.pk, v.matches, v.reasons) for v in response.context["verdicts"]] == [
+        (rule.pk, False, ["priority equals 'high' : faux"])
+    ]
+    assert "Donnez un objet JSON, par ex. {&quot;priority&quot;: &quot;high&quot;}." in invalid.content.decode()
+
+
+def test_a_french_speaking_manager_reads_the_routing_rules_and_teams_lists_in_french(client, team):
+    RoutingRule.objects.create(position=1, team=team, comment_contains="retard", priority="high")
+    client.force_login(ManagerFactory(language="fr"))
+
+    routing = client.get("/settings/routing-rules/").content.decode()
+    teams = client.get("/settings/teams/").content.decode()
+
+    assert "<h1>Que faire des réponses</h1>" in routing
+    assert "<td>toute enquête, réponses insatisfaites, le commentaire contient « retard »</td>" in routing
+    assert "<td>Cas pour Care (haute, le mode de l&#x27;équipe)</td>" in routing
+    assert "<td>Active</td>" in routing
+    assert "<h2>Causes racines</h2>" in teams
+    assert "<td>jours 0,1,2,3,4, 09:00–17:00 UTC</td>" in teams
