@@ -17,6 +17,9 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 RESPONSE, PERSON, UNSUBSCRIBE, BOUNCE = "response", "person", "unsubscribe", "bounce"
 # People come first so that the responses of a later file find them by id; the order of the files does not matter.
 KIND_ORDER = (PERSON, RESPONSE, UNSUBSCRIBE, BOUNCE)
@@ -83,9 +86,15 @@ def json_records(name: str, text: str) -> list[ExportRecord]:
                     if position < len(text) and text[position] == ",":
                         position = _skip_space(text, position + 1)
                     elif position < len(text) and text[position] != "]":
-                        raise ExportFileError(f"{name} line {line_of(position)}: expected , or ] after an item.")
+                        raise ExportFileError(
+                            _("%(file)s line %(line)s: expected , or ] after an item.")
+                            % {"file": name, "line": line_of(position)}
+                        )
                 if position >= len(text):
-                    raise ExportFileError(f"{name} line {line_of(position)}: the array is not closed (missing ]).")
+                    raise ExportFileError(
+                        _("%(file)s line %(line)s: the array is not closed (missing ]).")
+                        % {"file": name, "line": line_of(position)}
+                    )
                 position = _skip_space(text, position + 1)
             elif text[position] == "{":
                 item, end = decoder.raw_decode(text, position)
@@ -93,16 +102,21 @@ def json_records(name: str, text: str) -> list[ExportRecord]:
                 position = _skip_space(text, end)
             else:
                 raise ExportFileError(
-                    f"{name} line {line_of(position)}: expected a JSON array or object, found {text[position]!r}."
+                    _("%(file)s line %(line)s: expected a JSON array or object, found %(found)s.")
+                    % {"file": name, "line": line_of(position), "found": repr(text[position])}
                 )
     except json.JSONDecodeError as exc:
-        raise ExportFileError(f"{name} line {exc.lineno}: not valid JSON ({exc.msg}).") from exc
-    except RecursionError as exc:
-        raise ExportFileError(f"{name}: nested too deeply to be a Delighted export.") from exc
-    if records and not any(record.kind for record in records):
         raise ExportFileError(
-            f"{records[0].where}: not a Delighted survey response, person, unsubscribe or bounce "
-            f"(keys: {', '.join(sorted(map(str, records[0].data))[:8]) if isinstance(records[0].data, dict) else '-'})."
+            _("%(file)s line %(line)s: not valid JSON (%(error)s).")
+            % {"file": name, "line": exc.lineno, "error": exc.msg}
+        ) from exc
+    except RecursionError as exc:
+        raise ExportFileError(_("%(file)s: nested too deeply to be a Delighted export.") % {"file": name}) from exc
+    if records and not any(record.kind for record in records):
+        keys = ", ".join(sorted(map(str, records[0].data))[:8]) if isinstance(records[0].data, dict) else "-"
+        raise ExportFileError(
+            _("%(where)s: not a Delighted survey response, person, unsubscribe or bounce (keys: %(keys)s).")
+            % {"where": records[0].where, "keys": keys}
         )
     return records
 
@@ -111,20 +125,20 @@ def json_records(name: str, text: str) -> list[ExportRecord]:
 
 # What a CSV column may hold, as the mapping step offers it.
 CSV_FIELDS = {
-    "response_id": "Response ID",
-    "score": "Score",
-    "comment": "Comment",
-    "created_at": "Time of the answer",
-    "updated_at": "Time of the last change",
-    "email": "Email",
-    "name": "Name",
-    "phone": "Phone number",
-    "person_id": "Person ID",
-    "survey_type": "Survey type",
-    "tags": "Tags",
-    "notes": "Notes",
-    "property": "A property (kept under its header)",
-    "ignore": "Ignore",
+    "response_id": gettext_lazy("Response ID"),
+    "score": gettext_lazy("Score"),
+    "comment": gettext_lazy("Comment"),
+    "created_at": gettext_lazy("Time of the answer"),
+    "updated_at": gettext_lazy("Time of the last change"),
+    "email": gettext_lazy("Email"),
+    "name": gettext_lazy("Name"),
+    "phone": gettext_lazy("Phone number"),
+    "person_id": gettext_lazy("Person ID"),
+    "survey_type": gettext_lazy("Survey type"),
+    "tags": gettext_lazy("Tags"),
+    "notes": gettext_lazy("Notes"),
+    "property": gettext_lazy("A property (kept under its header)"),
+    "ignore": gettext_lazy("Ignore"),
 }
 SINGLE_FIELDS = tuple(field for field in CSV_FIELDS if field not in ("property", "ignore"))
 
@@ -172,7 +186,7 @@ HEADER_ALIASES = {
 
 def csv_text_check(name: str, text: str) -> None:
     if "\x00" in text:
-        raise ExportFileError(f"{name}: holds NUL characters; export it again as CSV (UTF-8).")
+        raise ExportFileError(_("%(file)s: holds NUL characters; export it again as CSV (UTF-8).") % {"file": name})
 
 
 def csv_delimiter(text: str) -> str:
@@ -187,13 +201,19 @@ def csv_headers(name: str, text: str) -> list[str]:
     try:
         headers = next(csv.reader(io.StringIO(text), delimiter=csv_delimiter(text)), [])
     except csv.Error as exc:
-        raise ExportFileError(f"{name} line 1: not CSV ({exc}).") from exc
+        raise ExportFileError(
+            _("%(file)s line %(line)s: not CSV (%(error)s).") % {"file": name, "line": 1, "error": exc}
+        ) from exc
     headers = [header.strip() for header in headers]
     if not any(headers):
-        raise ExportFileError(f"{name} line 1: no header row; the first line must name the columns.")
+        raise ExportFileError(
+            _("%(file)s line 1: no header row; the first line must name the columns.") % {"file": name}
+        )
     if len(set(headers)) != len(headers):
         twice = next(header for header in headers if headers.count(header) > 1)
-        raise ExportFileError(f"{name} line 1: the column {twice!r} appears twice.")
+        raise ExportFileError(
+            _("%(file)s line 1: the column %(column)s appears twice.") % {"file": name, "column": repr(twice)}
+        )
     return headers
 
 
@@ -212,17 +232,27 @@ def csv_mapping_guess(headers: list[str]) -> dict[str, str]:
 def csv_mapping_check(name: str, headers: list[str], mapping: dict[str, str]) -> None:
     unknown = [field for field in mapping.values() if field not in CSV_FIELDS]
     if unknown:
-        raise ExportFileError(f"{name}: {unknown[0]!r} is not something a column can hold.")
+        raise ExportFileError(
+            _("%(file)s: %(field)s is not something a column can hold.") % {"file": name, "field": repr(unknown[0])}
+        )
     for field in SINGLE_FIELDS:
         columns = [header for header in headers if mapping.get(header) == field]
         if len(columns) > 1:
             raise ExportFileError(
-                f"{name}: the columns {columns[0]!r} and {columns[1]!r} both hold the {CSV_FIELDS[field].lower()}; "
-                "choose one."
+                _("%(file)s: the columns %(first)s and %(second)s both hold the %(field)s; choose one.")
+                % {
+                    "file": name,
+                    "first": repr(columns[0]),
+                    "second": repr(columns[1]),
+                    "field": CSV_FIELDS[field].lower(),
+                }
             )
     for field in ("score", "created_at"):
         if field not in mapping.values():
-            raise ExportFileError(f"{name}: no column holds the {CSV_FIELDS[field].lower()}; choose one.")
+            raise ExportFileError(
+                _("%(file)s: no column holds the %(field)s; choose one.")
+                % {"file": name, "field": CSV_FIELDS[field].lower()}
+            )
 
 
 def csv_records(name: str, text: str, mapping: dict[str, str], *, default_survey_type: str) -> list[ExportRecord]:
@@ -242,7 +272,9 @@ def csv_records(name: str, text: str, mapping: dict[str, str], *, default_survey
                 )
             line = reader.line_num + 1
     except csv.Error as exc:
-        raise ExportFileError(f"{name} line {line}: not CSV ({exc}).") from exc
+        raise ExportFileError(
+            _("%(file)s line %(line)s: not CSV (%(error)s).") % {"file": name, "line": line, "error": exc}
+        ) from exc
     return records
 
 

@@ -1,15 +1,16 @@
 """The forms of the console's Delighted import: the upload, and the mapping of a CSV's columns."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from delighted.export_files import CSV_FIELDS
 
 SURVEY_TYPE_CHOICES = [
-    ("nps", "NPS (0-10)"),
-    ("csat", "CSAT (1-5)"),
-    ("ces", "CES (1-7)"),
-    ("five_star", "Five stars (1-5)"),
-    ("thumbs", "Thumbs (0-1)"),
+    ("nps", _("NPS (0-10)")),
+    ("csat", _("CSAT (1-5)")),
+    ("ces", _("CES (1-7)")),
+    ("five_star", _("Five stars (1-5)")),
+    ("thumbs", _("Thumbs (0-1)")),
 ]
 
 
@@ -31,14 +32,16 @@ class MultipleFileField(forms.FileField):
 
 class UploadForm(forms.Form):
     files = MultipleFileField(
-        label="Export files",
-        help_text="JSON of survey responses, people, unsubscribes or bounces as Delighted's API returns them "
-        "(one page or several per file), and CSV of responses. Choose several at once.",
+        label=_("Export files"),
+        help_text=_(
+            "JSON of survey responses, people, unsubscribes or bounces as Delighted's API returns them "
+            "(one page or several per file), and CSV of responses. Choose several at once."
+        ),
     )
     default_survey_type = forms.ChoiceField(
         choices=SURVEY_TYPE_CHOICES,
         initial="nps",
-        label="Survey type of CSV rows that do not say theirs",
+        label=_("Survey type of CSV rows that do not say theirs"),
     )
 
 
@@ -46,7 +49,7 @@ class ColumnsForm(forms.Form):
     """One select per column of every CSV of the import, named `f<file id>-<column number>`."""
 
     default_survey_type = forms.ChoiceField(
-        choices=SURVEY_TYPE_CHOICES, label="Survey type of rows that do not say theirs"
+        choices=SURVEY_TYPE_CHOICES, label=_("Survey type of rows that do not say theirs")
     )
 
     def __init__(self, *args, files=(), **kwargs):

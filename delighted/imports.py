@@ -33,6 +33,8 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from config.retention import retention_days
 from delighted.export_files import (
@@ -89,18 +91,20 @@ QUESTION_KINDS = {
 
 # Why a record was not imported, as the summary says it.
 SKIP_REASONS = {
-    "already_imported": "already imported (the same Delighted id)",
-    "not_a_record": "not a Delighted survey response, person, unsubscribe or bounce",
-    "unknown_survey_type": "a survey type Closeloop does not ask (such as pmf)",
-    "bad_score": "no score, or a score outside the survey type's scale",
-    "bad_time": "no time of the answer, or one that is not a date",
-    "no_person": "no person: neither a person id, an email nor a phone number",
-    "person_erased": "its person was erased here",
-    "no_address": "no valid email address nor phone number",
-    "no_email": "no valid email address",
-    "already_suppressed": "already unsubscribed or bounced here",
+    "already_imported": gettext_lazy("already imported (the same Delighted id)"),
+    "not_a_record": gettext_lazy("not a Delighted survey response, person, unsubscribe or bounce"),
+    "unknown_survey_type": gettext_lazy("a survey type Closeloop does not ask (such as pmf)"),
+    "bad_score": gettext_lazy("no score, or a score outside the survey type's scale"),
+    "bad_time": gettext_lazy("no time of the answer, or one that is not a date"),
+    "no_person": gettext_lazy("no person: neither a person id, an email nor a phone number"),
+    "person_erased": gettext_lazy("its person was erased here"),
+    "no_address": gettext_lazy("no valid email address nor phone number"),
+    "no_email": gettext_lazy("no valid email address"),
+    "already_suppressed": gettext_lazy("already unsubscribed or bounced here"),
 }
 EXAMPLES_KEPT = 5
+# What the summary's first line counts.
+IMPORTED_COUNTS = ("responses", "notes", "additional_answers", "people", "unsubscribes", "bounces")
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,9 @@ def export_file_decode(name: str, content: bytes) -> str:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = content[: exc.start].count(b"\n") + 1
-        raise ExportFileError(f"{name} line {line}: not UTF-8 text; export it again as UTF-8.") from exc
+        raise ExportFileError(
+            _("%(file)s line %(line)s: not UTF-8 text; export it again as UTF-8.") % {"file": name, "line": line}
+        ) from exc
 
 
 def export_file_mapping(file: ExportFile) -> dict[str, str]:
@@ -185,31 +191,37 @@ class ImportSummary:
         )
 
     def lines(self) -> list[str]:
-        """The summary in sentences, as the command prints it and the console shows it."""
+        """The summary in sentences, as the command prints it (in English) and the console shows it (in the
+        reader's language); the examples say where in the files, as they were recorded."""
         imported = self.imported
         lines = [
-            "Imported: {} responses ({} notes, {} additional answers), {} people, {} unsubscribes, {} bounces.".format(
-                imported["responses"],
-                imported["notes"],
-                imported["additional_answers"],
-                imported["people"],
-                imported["unsubscribes"],
-                imported["bounces"],
+            _(
+                "Imported: %(responses)s responses (%(notes)s notes, %(additional_answers)s additional answers), "
+                "%(people)s people, %(unsubscribes)s unsubscribes, %(bounces)s bounces."
             )
+            % {name: imported[name] for name in IMPORTED_COUNTS}
         ]
         if self.surveys:
-            lines.append(f"Answers are in: {', '.join(self.surveys)}.")
+            lines.append(_("Answers are in: %(surveys)s.") % {"surveys": ", ".join(self.surveys)})
         if imported["comments_past_retention"]:
             lines.append(
-                f"{imported['comments_past_retention']} imported comments are older than RETENTION_COMMENTS_DAYS "
-                f"({settings.RETENTION_COMMENTS_DAYS} days): the retention purge will blank them. To keep them, set "
-                "RETENTION_COMMENTS_DAYS=forever (or more days) before the next purge."
+                _(
+                    "%(count)s imported comments are older than RETENTION_COMMENTS_DAYS (%(days)s days): the retention "
+                    "purge will blank them. To keep them, set RETENTION_COMMENTS_DAYS=forever (or more days) before "
+                    "the next purge."
+                )
+                % {"count": imported["comments_past_retention"], "days": settings.RETENTION_COMMENTS_DAYS}
             )
         total = sum(self.skipped.values())
-        lines.append(f"Skipped: {total}." if total else "Skipped: none.")
+        lines.append(_("Skipped: %(count)s.") % {"count": total} if total else _("Skipped: none."))
         for reason, n in sorted(self.skipped.items(), key=lambda item: -item[1]):
-            where = ", ".join(self.examples.get(reason, []))
-            lines.append(f"  {n} {SKIP_REASONS.get(reason, reason)}" + (f" (e.g. {where})" if where else ""))
+            values = {
+                "count": n,
+                "reason": SKIP_REASONS.get(reason, reason),
+                "where": ", ".join(self.examples.get(reason, [])),
+            }
+            line = _("%(count)s %(reason)s (e.g. %(where)s)") if values["where"] else _("%(count)s %(reason)s")
+            lines.append("  " + line % values)
         return lines
 
 

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from notifications.models import Channel
 from surveys.models import Contact, Survey
@@ -47,11 +48,11 @@ class DelightedImport(models.Model):
     while it runs, then its summary: what was imported, what was skipped and why."""
 
     class Status(models.TextChoices):
-        MAPPING = "mapping", "Waiting for its CSV columns to be mapped"
-        WAITING = "waiting", "Waiting for a worker"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        MAPPING = "mapping", _("Waiting for its CSV columns to be mapped")
+        WAITING = "waiting", _("Waiting for a worker")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
     started_by = models.CharField(max_length=320, blank=True, help_text="Who started it (a user's email).")

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from delighted.export_files import ExportFileError, csv_delimiter, csv_headers
@@ -44,7 +45,11 @@ def _read_uploads(form: UploadForm) -> list[ExportFile] | None:
     for upload in form.cleaned_data["files"]:
         if upload.size > settings.DELIGHTED_IMPORT_MAX_BYTES:
             limit = settings.DELIGHTED_IMPORT_MAX_BYTES // (1024 * 1024)
-            form.add_error("files", f"{upload.name} is larger than {limit} MB: split it into pages, one file each.")
+            form.add_error(
+                "files",
+                _("%(file)s is larger than %(limit)s MB: split it into pages, one file each.")
+                % {"file": upload.name, "limit": limit},
+            )
             return None
         try:
             files.append(ExportFile(upload.name, export_file_decode(upload.name, upload.read())))

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -251,3 +252,75 @@ def test_a_french_speaking_manager_reads_the_import_pages_in_french(client):
     assert f"<h1>Import Delighted n° {delighted_import.pk}</h1>" in progress
     assert '<label for="import-progress">Enregistrements lus</label>' in progress
     assert "<h1>Que contient chaque colonne ?</h1>" in columns
+
+
+SUMMARY = {
+    "imported": {"responses": 3, "notes": 1, "people": 2},
+    "skipped": {"bad_score": 2},
+    "examples": {"bad_score": ["r.csv line 4", "r.csv line 9"]},
+    "surveys": ["NPS (Delighted)"],
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "state", "lines"),
+    [
+        (
+            "fr",
+            "Terminé",
+            [
+                "Importé : 3 réponses (1 notes, 0 réponses aux questions complémentaires), 2 personnes, "
+                "0 désinscriptions, 0 rebonds.",
+                "Les réponses sont dans : NPS (Delighted).",
+                "Ignorés : 2.",
+                "2 : pas de note, ou une note hors de l&#x27;échelle du type d&#x27;enquête (par ex. r.csv line 4, "
+                "r.csv line 9)",
+            ],
+        ),
+        (
+            "en",
+            "Done",
+            [
+                "Imported: 3 responses (1 notes, 0 additional answers), 2 people, 0 unsubscribes, 0 bounces.",
+                "Answers are in: NPS (Delighted).",
+                "Skipped: 2.",
+                "2 no score, or a score outside the survey type&#x27;s scale (e.g. r.csv line 4, r.csv line 9)",
+            ],
+        ),
+    ],
+)
+def test_an_imports_state_and_summary_are_in_the_managers_language(client, language, state, lines):
+    client.force_login(ManagerFactory(email=f"{language}@closeloop.test", language=language))
+    done = DelightedImport.objects.create(status="done", file_names=["r.csv"], total=5, processed=5, summary=SUMMARY)
+
+    progress = client.get(f"/settings/import/delighted/{done.pk}/").content.decode()
+    start = client.get("/settings/import/delighted/").content.decode()
+
+    assert f"<p><strong>{state}</strong>" in progress
+    assert [line.strip() for line in re.findall(r"<li>(.*?)</li>", progress.split('<ul class="card">')[1])] == lines
+    assert f"<td>{state}</td>" in start
+
+
+def test_a_french_speaking_manager_maps_columns_and_uploads_with_french_fields(client):
+    client.force_login(ManagerFactory(email="chef@closeloop.test", language="fr"))
+    mapping = DelightedImport.objects.create(status="mapping", file_names=["r.csv"], total=1)
+    DelightedImportFile.objects.create(
+        delighted_import=mapping, name="r.csv", content="Note,Quand\n9,2024-01-01\n", mapping={"Note": "property"}
+    )
+
+    columns = client.get(f"/settings/import/delighted/{mapping.pk}/columns/").content.decode()
+    refused = client.post(
+        f"/settings/import/delighted/{mapping.pk}/columns/",
+        {
+            "default_survey_type": "nps",
+            f"f{mapping.files.get().pk}-0": "comment",
+            f"f{mapping.files.get().pk}-1": "ignore",
+        },
+    )
+    start = client.get("/settings/import/delighted/").content.decode()
+
+    assert '<option value="created_at">Date de la réponse</option>' in columns
+    assert "Type d&#x27;enquête des lignes qui ne l&#x27;indiquent pas" in columns
+    assert refused.status_code == 400
+    assert "r.csv : aucune colonne ne contient « note » ; choisissez-en une." in refused.content.decode()
+    assert '<label for="id_files">Fichiers d&#x27;export</label>' in start
