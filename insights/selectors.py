@@ -429,7 +429,7 @@ def follow_ups_in(filters: Filters) -> QuerySet[FollowUp]:
     return follow_ups
 
 
-UNASSIGNED = "(unassigned)"
+UNASSIGNED = _("(unassigned)")
 LOOP_TOTALS = ("follow_ups", "contacted", "resolved", "within_sla", "recovered", "with_case")
 
 

@@ -4,6 +4,7 @@ from datetime import time as dt_time
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from feedback.models import FollowUpEntry
 from insights import selectors
@@ -172,6 +173,8 @@ def test_loop_figures_and_agents_excluding_uncontrollable_causes():
         ("(unassigned)", 1, 0, None, None),
         ("a@closeloop.test", 1, 1, 100.0, 3.0),
     ]
+    with translation.override("fr"):  # the row's name is read when the dashboard is drawn, in its reader's language
+        assert str(result.agents[0].email) == "(non attribué)"
     everyone = selectors.loop(PERIOD, detractors=4, exclude_uncontrollable=False)
     assert [(a.email, a.cases, a.sla_percent) for a in everyone.agents][0] == ("a@closeloop.test", 2, 50.0)
     # The rollups hold what a recount from the cases gives.
