@@ -603,7 +603,8 @@ def _responses(records: list[ExportRecord], summary: ImportSummary, state: Impor
         for text, user_email, at in _notes(row.data.get("notes")):
             notes.append(ResponseNote(response=response, text=text, user_email=user_email))
             note_times.append(at or row.created_at)
-        for item in row.data.get("additional_answers") or []:
+        additional = row.data.get("additional_answers")
+        for item in additional if isinstance(additional, list) else []:
             if not isinstance(item, dict) or not isinstance(item.get("question"), dict):
                 continue
             question = state.question(response.survey, item["question"])

@@ -21,7 +21,7 @@ from insights.rollups import full_score_rollup_rows, rollup_refresh_funnel, stor
 from integrations.models import WebhookDelivery, WebhookSubscription
 from notifications.models import Suppression
 from surveys.delighted_json import response_json
-from surveys.models import Contact, Invitation, Question, Response, ResponseAnnouncement, Survey
+from surveys.models import Answer, Contact, Invitation, Question, Response, ResponseAnnouncement, Survey
 from surveys.services.api_keys import api_key_create
 from surveys.services.privacy import contact_erase
 from surveys.services.scheduling import SkipReason, invitation_schedule
@@ -460,6 +460,20 @@ def test_hostile_records_are_imported_or_skipped_never_an_error(items):
         assert counted + sum(summary.skipped.values()) == len(records)
         assert Response.objects.count() == summary.imported["responses"]
         transaction.set_rollback(True)
+
+
+@pytest.mark.parametrize("additional_answers", [True, 3, "Q?", {"question": {"id": "q"}}])
+def test_additional_answers_that_are_not_a_list_import_the_response_without_them(additional_answers):
+    records = export_records(
+        [ExportFile("odd.json", json.dumps([{**_VALID, "additional_answers": additional_answers}]))],
+        default_survey_type="nps",
+    )
+
+    summary = records_import(records)
+
+    assert (summary.imported["responses"], dict(summary.skipped)) == (1, {})
+    assert list(Response.objects.values_list("score", "comment")) == [(9, "ok")]
+    assert Answer.objects.count() == 0
 
 
 def test_an_imported_answer_takes_new_tags_and_notes_through_v1_but_keeps_its_score():
