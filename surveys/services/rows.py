@@ -61,10 +61,13 @@ def rows_write(model: type[Model], rows: list[dict]) -> list[int]:
 
     For a caller that never needs model instances: building 3,000 of them was a quarter of a batch
     of 1,000 events. On PostgreSQL the rows travel as one JSON document that `json_to_recordset`
-    expands on the server (a field left out would be NULL); other databases use `bulk_create`.
+    expands on the server; other databases use `bulk_create`. The first row's fields are checked.
     """
     if not rows:
         return []
+    # A field left out would be written as NULL (or refused, and the batch taken the slow way): say which.
+    if (given := rows[0].keys()) != set(names := _rows_plan(model)[1]):
+        raise ValueError(f"rows_write({model.__name__}): fields missing or unknown: {sorted(given ^ set(names))}")
     if connection.vendor != "postgresql":
         return [row.pk for row in model.objects.bulk_create([model(**row) for row in rows])]
     return _rows_write_postgresql(model, rows)

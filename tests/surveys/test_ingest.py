@@ -431,3 +431,17 @@ def test_events_ingest_stores_new_rows_as_they_were_built():
         "updated_at": timezone.now(),
         "erased_at": None,
     }
+
+
+def test_rows_write_refuses_rows_that_leave_a_field_out():
+    from surveys.models import Contact
+    from surveys.services.rows import rows_write
+
+    row = {"phone": "+33612345678", "name": "", "locale": "en", "timezone": "", "external_id": "", "properties": {}}
+    row |= {"updated_at": timezone.now(), "erased_at": None, "nickname": "x"}
+
+    with pytest.raises(ValueError) as refused:
+        rows_write(Contact, [row])
+
+    assert str(refused.value) == "rows_write(Contact): fields missing or unknown: ['created_at', 'email', 'nickname']"
+    assert Contact.objects.count() == 0
