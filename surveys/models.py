@@ -38,7 +38,7 @@ class Contact(models.Model):
     """A customer we may ask; matched by external id, then email, then phone."""
 
     email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=20, blank=True, db_index=True, help_text="E.164, e.g. +33612345678")
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +33612345678")
     name = models.CharField(max_length=200, blank=True)
     locale = models.CharField(max_length=10, default="en")
     timezone = models.CharField(max_length=64, blank=True)
@@ -58,6 +58,9 @@ class Contact(models.Model):
             ),
         ]
         indexes = [
+            # Equality lookups only: declared here rather than with db_index, so PostgreSQL does not also keep
+            # a second, pattern-matching copy (varchar_pattern_ops) that nothing reads and every insert writes.
+            models.Index(fields=["phone"], name="contact_phone_idx"),
             # The retention purge walks the widget's visitors by age (surveys/retention.py), not every contact.
             models.Index(
                 fields=["created_at"],
@@ -274,7 +277,7 @@ class TriggerRule(models.Model):
 
 class Event(models.Model):
     source = models.CharField(max_length=100)
-    type = models.CharField(max_length=100, db_index=True)
+    type = models.CharField(max_length=100)
     external_id = models.CharField(max_length=200, blank=True)
     occurred_at = models.DateTimeField()
     received_at = models.DateTimeField(auto_now_add=True)
@@ -282,7 +285,10 @@ class Event(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="events")
 
     class Meta:
-        indexes = [models.Index(fields=["received_at"], name="event_received_idx")]  # the retention purge's clock
+        indexes = [
+            models.Index(fields=["received_at"], name="event_received_idx"),  # the retention purge's clock
+            models.Index(fields=["type"], name="event_type_idx"),  # as contact_phone_idx: no pattern-matching copy
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "external_id"], condition=~Q(external_id=""), name="event_unique_source_external_id"
@@ -322,7 +328,7 @@ class Invitation(models.Model):
     IMPORTED = "imported"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    token_hash = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64)  # unique: invitation_unique_token_hash
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="invitations")
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
     event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations")
@@ -356,6 +362,10 @@ class Invitation(models.Model):
             # The funnel refresh recounts the invitations created since the oldest open link: read through this
             # index, its cost follows the recent traffic, not the years of history kept.
             models.Index(fields=["created_at"], name="invitation_created_idx"),
+        ]
+        constraints = [
+            # Looked up by equality only: as contact_phone_idx, a constraint keeps no pattern-matching copy.
+            models.UniqueConstraint(fields=["token_hash"], name="invitation_unique_token_hash"),
         ]
 
     def __str__(self) -> str:
