@@ -213,7 +213,7 @@ class FollowUpThreadApi(FollowUpApi):
     )
     def get(self, request, follow_up_id: int):
         follow_up = self.visible_follow_up(follow_up_id)
-        return Response(ThreadItemSerializer(follow_up_thread(follow_up=follow_up), many=True).data)
+        return Response(ThreadItemSerializer(follow_up_thread(follow_up=follow_up, reader_zone=None), many=True).data)
 
 
 @extend_schema(tags=["follow-ups"])

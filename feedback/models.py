@@ -295,6 +295,13 @@ class FollowUpEntry(models.Model):
     author = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
     body = models.TextField(blank=True)
     channel = models.CharField(max_length=10, blank=True, help_text="email or sms, for replies either way.")
+    wording = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Which line Closeloop wrote (feedback/history_lines.py), drawn in the reader's language; "
+        "empty for what people wrote and for lines written before.",
+    )
+    wording_values = models.JSONField(default=dict, blank=True, help_text="The line's values, by placeholder.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -21,7 +21,8 @@ def _closed_cases_purge(ids: list[int], now: datetime) -> int:
     # The case and its entries stay (who did what, when): the loop's figures count the case, its first contact
     # (the first entry an agent wrote) and its resolution. The words of the thread and the note go; the
     # messages it sent and received follow their own retention (message bodies, inbound).
-    FollowUpEntry.objects.filter(follow_up_id__in=ids).exclude(body="").update(body="")
+    # A line's values go with its words (a resolution note, a customer's reason).
+    FollowUpEntry.objects.filter(follow_up_id__in=ids).exclude(body="").update(body="", wording="", wording_values={})
     FollowUp.objects.filter(pk__in=ids).exclude(resolution_note="").update(resolution_note="")
     return len(ids)
 

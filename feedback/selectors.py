@@ -10,6 +10,7 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from feedback.history_lines import entry_text
 from feedback.models import OPEN_STATUSES, CannedReply, FixCheck, FollowUp, FollowUpEntry, Priority, RoutingRule, User
 from surveys.models import Answer, Event, Response, ResponseNote
 from surveys.scales import pick_locale
@@ -295,8 +296,11 @@ def _answer_value(answer: Answer, locale: str) -> str:
     return ", ".join(labels.get(str(value), str(value)) for value in values if value not in ("", None))
 
 
-def follow_up_thread(*, follow_up: FollowUp) -> list[ThreadItem]:
+def follow_up_thread(*, follow_up: FollowUp, reader_zone: str | None) -> list[ThreadItem]:
     """Everything that passed between the customer and the team on a case, oldest first (three queries).
+
+    With `reader_zone` (the case page), the lines Closeloop wrote are drawn in the active language, their
+    moments in that zone; without it (the API), every entry reads as stored, its lines in English.
 
     The survey answer comes first as an answer (with its question, reason and extra answers), not
     as something the customer "replied"; notes written about the answer through the Delighted API
@@ -331,7 +335,7 @@ def follow_up_thread(*, follow_up: FollowUp) -> list[ThreadItem]:
             ThreadItem(
                 kind=kind,
                 at=entry.created_at,
-                text=entry.body,
+                text=entry.body if reader_zone is None else entry_text(entry, time_zone=reader_zone),
                 author=_person(entry.author),
                 channel=channel,
                 label=entry.get_kind_display(),

@@ -166,9 +166,10 @@ def _detail(
         if chosen == str(reply.pk):
             initial_reply["body"] = text
     contact = follow_up.response.contact
+    time_zone = follow_up_time_zone(request.user)
     context = {
         "follow_up": follow_up,
-        "thread": follow_up_thread(follow_up=follow_up),
+        "thread": follow_up_thread(follow_up=follow_up, reader_zone=time_zone),
         "past_answers": past_answers,
         "events": events,
         "fix_checks": follow_up_fix_checks(follow_up=follow_up),
@@ -186,7 +187,7 @@ def _detail(
         "move_form": (move_form or MoveForm(follow_up=follow_up)) if request.user.is_manager else None,
         "action_errors": list(action_errors),
         "now": timezone.now(),
-        "time_zone": follow_up_time_zone(request.user),
+        "time_zone": time_zone,
         "contact_zone": contact_time_zone(contact),
     }
     return render(request, "feedback/follow_up_detail.html", context, status=status)

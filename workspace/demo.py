@@ -23,6 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from feedback.business_hours import add_business_hours
+from feedback.history_lines import history_line_fields
 from feedback.models import FollowUp, FollowUpEntry, RootCause, RoutingRule, Team, User
 from feedback.routing import ResponseFacts, RuleFacts, choose_rule
 from feedback.services.assignment import team_assignee
@@ -470,7 +471,7 @@ def _cases(rng: random.Random, responses: list[tuple], causes: dict[str, RootCau
             remind_at=remind_at,
         )
         cases.append(case)
-        entries.append(_entry(case, FollowUpEntry.Kind.CREATED, opened, body=f"Routed by rule {rule}"))
+        entries.append(_line(case, FollowUpEntry.Kind.CREATED, opened, "routed", rule=str(rule)))
         contacted = add_business_hours(opened, rng.lognormvariate(math.log(1.5), 0.9), calendar)
         resolved = add_business_hours(contacted, rng.lognormvariate(math.log(4), 1.0), calendar)
         # This morning's queue: what came in over the last three days, what is still being worked, and one in four
@@ -483,7 +484,7 @@ def _cases(rng: random.Random, responses: list[tuple], causes: dict[str, RootCau
             still_open.append(case)
             continue
         agent = case.assignee = _assign(team, opened)
-        entries.append(_entry(case, FollowUpEntry.Kind.ASSIGNED, opened, body=f"Assigned to {agent.email}"))
+        entries.append(_line(case, FollowUpEntry.Kind.ASSIGNED, opened, "assigned", email=agent.email))
         entries.append(_entry(case, FollowUpEntry.Kind.NOTE, contacted, author=agent, body=rng.choice(CONTACT_NOTES)))
         _resolve(rng, case, agent, resolved, themes, causes, entries)
     FollowUp.objects.bulk_create(cases, batch_size=500)
@@ -519,16 +520,23 @@ def _resolve(rng, case: FollowUp, agent: User, resolved: datetime, themes, cause
         case.reminded_at = case.remind_at
     if resolved > case.due_at:
         case.escalated_at = case.due_at
-        entries.append(_entry(case, FollowUpEntry.Kind.ESCALATED, case.due_at, body="SLA breached: escalated"))
-    summary = f"{cause.name} · {case.get_outcome_display()}"
-    body = f"{summary}: {note}" if note else summary
-    entries.append(_entry(case, FollowUpEntry.Kind.RESOLVED, resolved, author=agent, body=body))
+        entries.append(_line(case, FollowUpEntry.Kind.ESCALATED, case.due_at, "sla_breached"))
+    line = {"cause": cause.name, "outcome": outcome, **({"note": note} if note else {})}
+    wording = "resolved_with_note" if note else "resolved"
+    entries.append(_line(case, FollowUpEntry.Kind.RESOLVED, resolved, wording, author=agent, **line))
 
 
-def _entry(follow_up: FollowUp, kind: str, at: datetime, *, author: User | None = None, body: str) -> FollowUpEntry:
-    entry = FollowUpEntry(follow_up=follow_up, kind=kind, author=author, body=body)
+def _entry(follow_up: FollowUp, kind: str, at: datetime, *, author: User | None = None, **fields) -> FollowUpEntry:
+    entry = FollowUpEntry(follow_up=follow_up, kind=kind, author=author, **fields)
     entry.happened_at = at  # bulk_create stamps created_at with now; set back after the insert
     return entry
+
+
+def _line(
+    follow_up: FollowUp, kind: str, at: datetime, wording: str, *, author: User | None = None, **values
+) -> FollowUpEntry:
+    """A line of the history as the live case writes it (feedback/history_lines.py), read in each reader's language."""
+    return _entry(follow_up, kind, at, author=author, **history_line_fields(wording, **values))
 
 
 # How the open cases stand this morning, oldest first, in turn: (assigned by the team's strategy, status, a line
@@ -556,20 +564,15 @@ def _demo_morning(open_cases: list[FollowUp], entries: list[FollowUpEntry], now:
             follow_up.reminded_at = follow_up.remind_at
         if follow_up.due_at <= now:
             follow_up.escalated_at = follow_up.due_at
-            entries.append(
-                _entry(follow_up, FollowUpEntry.Kind.ESCALATED, follow_up.due_at, body="SLA breached: escalated")
-            )
+            entries.append(_line(follow_up, FollowUpEntry.Kind.ESCALATED, follow_up.due_at, "sla_breached"))
         if assigned:
             follow_up.assignee = _assign(follow_up.team, follow_up.created_at)
             FollowUp.objects.filter(pk=follow_up.pk).update(assignee=follow_up.assignee)
         if follow_up.assignee is None:
             continue
         entries.append(
-            _entry(
-                follow_up,
-                FollowUpEntry.Kind.ASSIGNED,
-                follow_up.created_at,
-                body=f"Assigned to {follow_up.assignee.email}",
+            _line(
+                follow_up, FollowUpEntry.Kind.ASSIGNED, follow_up.created_at, "assigned", email=follow_up.assignee.email
             )
         )
         if note:

@@ -14,7 +14,7 @@ from feedback.services.assignment import assignee_for
 from feedback.services.notices import agents_notify, follow_up_announce, follow_up_announce_arrival
 from feedback.services.resolution import follow_up_reopen_due
 from feedback.services.sla import sla_dates
-from feedback.services.timeline import entry_add, follow_up_was_worked
+from feedback.services.timeline import entry_add_line, follow_up_was_worked
 from surveys.models import Response
 from surveys.scoring import is_detractor
 
@@ -75,7 +75,7 @@ def follow_up_open_for_response(
                 due_at=due_at,
                 remind_at=remind_at,
             )
-            entry_add(follow_up, FollowUpEntry.Kind.CREATED, body=f"Routed by rule {rule}")
+            entry_add_line(follow_up, FollowUpEntry.Kind.CREATED, "routed", rule=str(rule))
             follow_up_announce_arrival(follow_up)
             follow_up_announce(follow_up, "follow_up.created")
     except IntegrityError:
@@ -102,11 +102,17 @@ def _fix_check_record_answer(fix_check: FixCheck, response: Response) -> FollowU
     fix_check.fixed = fixed
     fix_check.save(update_fields=["fixed"])
     current = follow_up.status == FollowUp.Status.RESOLVED and follow_up.resolved_at == fix_check.resolved_at
-    verdict = "fixed" if fixed else "not fixed"
-    body = f"The customer answered {response.score}: {verdict}."
-    if not current:
-        body += f" (about the resolution of {timezone.localtime(fix_check.resolved_at):%Y-%m-%d %H:%M})"
-    entry_add(follow_up, FollowUpEntry.Kind.FIX_CHECK_ANSWERED, body=body)
+    wording = "fix_answer_fixed" if fixed else "fix_answer_not_fixed"
+    if current:
+        entry_add_line(follow_up, FollowUpEntry.Kind.FIX_CHECK_ANSWERED, wording, score=response.score)
+    else:
+        entry_add_line(
+            follow_up,
+            FollowUpEntry.Kind.FIX_CHECK_ANSWERED,
+            f"{wording}_earlier",
+            score=response.score,
+            resolved_at=fix_check.resolved_at.isoformat(),
+        )
     if not current:
         return follow_up
     if fixed:
@@ -121,7 +127,7 @@ def _fix_check_record_answer(fix_check: FixCheck, response: Response) -> FollowU
 def _follow_up_reopen_not_fixed(follow_up: FollowUp) -> None:
     """Reopen a case whose customer says the problem is not fixed; its assignee (or, in the team queue,
     the team's Slack channel) is told the way a new assignment is."""
-    follow_up_reopen_due(follow_up, author=None, body="The customer says it is not fixed.")
+    follow_up_reopen_due(follow_up, author=None, wording="not_fixed_reopened")
     assignees = [follow_up.assignee] if follow_up.assignee else []
     agents_notify(follow_up, assignees, _("The customer says it is not fixed: follow-up reopened"))
 
@@ -136,25 +142,24 @@ def _follow_up_follow_changed_answer(
         # The comment was read (themes, sentiment): only a rule on them can route the case anew.
         if rule is None or rule.pk == follow_up.rule_id:
             return
-        themes = ", ".join(response.themes) or "no theme"
-        news = f"The comment was read: {themes}; {response.sentiment or 'no'} sentiment."
+        news = {"wording": "comment_read", "themes": list(response.themes), "sentiment": response.sentiment}
     elif "score" in changed:
-        news = f"The customer changed their score to {response.score}."
+        news = {"wording": "score_changed", "score": response.score}
+    elif response.comment:
+        news = {"wording": "reason_given", "comment": response.comment}
     else:
-        news = (
-            f"The customer gave a reason: {response.comment}"
-            if response.comment
-            else "The customer removed their reason."
-        )
+        news = {"wording": "reason_removed"}
     if follow_up.status == FollowUp.Status.RESOLVED or follow_up_was_worked(follow_up):
-        entry_add(follow_up, FollowUpEntry.Kind.UPDATED, body=news)
+        entry_add_line(follow_up, FollowUpEntry.Kind.UPDATED, **news)
         return
     if rule is None:
         follow_up.status = FollowUp.Status.RESOLVED
         follow_up.outcome = FollowUp.Outcome.NO_LONGER_DETRACTOR
         follow_up.resolved_at = timezone.now()
         follow_up.save(update_fields=["status", "outcome", "resolved_at", "updated_at"])
-        entry_add(follow_up, FollowUpEntry.Kind.RESOLVED, body=f"Closed: {follow_up.outcome_label.lower()}.")
+        entry_add_line(
+            follow_up, FollowUpEntry.Kind.RESOLVED, "closed", no_longer_unhappy=follow_up.response.survey.kind
+        )
         follow_up_announce(follow_up, "follow_up.resolved")
         return
     if rule.pk == follow_up.rule_id and "score" not in changed:
@@ -170,8 +175,8 @@ def _follow_up_follow_changed_answer(
         follow_up.assignee = assignee_for(rule, facts)
         fields += ["team", "assignee"]
     follow_up.save(update_fields=fields)
-    entry_add(follow_up, FollowUpEntry.Kind.UPDATED, body=news)
+    entry_add_line(follow_up, FollowUpEntry.Kind.UPDATED, **news)
     if moved:
-        entry_add(follow_up, FollowUpEntry.Kind.UPDATED, body=f"Routed by rule {rule} to team {rule.team}")
+        entry_add_line(follow_up, FollowUpEntry.Kind.UPDATED, "rerouted", rule=str(rule), team=str(rule.team))
         follow_up_announce_arrival(follow_up)
     follow_up_announce(follow_up, "follow_up.updated")

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from feedback.models import FollowUp, FollowUpEntry, Priority, Team, User
 from feedback.services.notices import agents_notify, follow_up_announce
 from feedback.services.resolution import follow_up_reopen
-from feedback.services.timeline import entry_add
+from feedback.services.timeline import entry_add, entry_add_line
 
 # Status moves an agent may make by hand; resolving goes through follow_up_resolve (root cause, outcome).
 STATUS_MOVES = {
@@ -46,8 +46,10 @@ def follow_up_assign(*, follow_up: FollowUp, actor: User, assignee: User | None)
         return follow_up
     follow_up.assignee = assignee
     follow_up.save(update_fields=["assignee", "updated_at"])
-    body = f"Assigned to {assignee.email}" if assignee else "Put back in the team queue"
-    entry_add(follow_up, FollowUpEntry.Kind.ASSIGNED, author=actor, body=body)
+    if assignee:
+        entry_add_line(follow_up, FollowUpEntry.Kind.ASSIGNED, "assigned", author=actor, email=assignee.email)
+    else:
+        entry_add_line(follow_up, FollowUpEntry.Kind.ASSIGNED, "unassigned", author=actor)
     if assignee is not None and assignee != actor:
         who = actor.email if actor else gettext_lazy("An integration")
         agents_notify(follow_up, [assignee], format_lazy(gettext_lazy("{who} assigned you a follow-up"), who=who))
@@ -66,7 +68,9 @@ def follow_up_move(*, follow_up: FollowUp, actor: User, team: Team) -> FollowUp:
     follow_up.team = team
     follow_up.assignee = None
     follow_up.save(update_fields=["team", "assignee", "updated_at"])
-    entry_add(follow_up, FollowUpEntry.Kind.ASSIGNED, author=actor, body=f"Moved from team {old_team} to team {team}")
+    entry_add_line(
+        follow_up, FollowUpEntry.Kind.ASSIGNED, "moved", author=actor, old_team=str(old_team), team=str(team)
+    )
     follow_up_announce(follow_up, "follow_up.updated")
     return follow_up
 
@@ -82,10 +86,10 @@ def follow_up_set_status(*, follow_up: FollowUp, actor: User, status: str) -> Fo
                 % {"current": follow_up.get_status_display().lower(), "status": status}
             }
         )
-    old = follow_up.get_status_display()
+    old = follow_up.status
     follow_up.status = status
     follow_up.save(update_fields=["status", "updated_at"])
-    entry_add(follow_up, FollowUpEntry.Kind.STATUS, author=actor, body=f"{old} → {follow_up.get_status_display()}")
+    entry_add_line(follow_up, FollowUpEntry.Kind.STATUS, "status", author=actor, old_status=old, new_status=status)
     follow_up_announce(follow_up, "follow_up.updated")
     return follow_up
 
@@ -96,11 +100,11 @@ def follow_up_set_priority(*, follow_up: FollowUp, actor: User | None, priority:
         raise ValidationError({"priority": _("Choose one of %(choices)s.") % {"choices": ", ".join(Priority.values)}})
     if priority == follow_up.priority:
         return follow_up
-    old = follow_up.get_priority_display()
+    old = follow_up.priority
     follow_up.priority = priority
     follow_up.save(update_fields=["priority", "updated_at"])
-    entry_add(
-        follow_up, FollowUpEntry.Kind.UPDATED, author=actor, body=f"Priority {old} → {follow_up.get_priority_display()}"
+    entry_add_line(
+        follow_up, FollowUpEntry.Kind.UPDATED, "priority", author=actor, old_priority=old, new_priority=priority
     )
     follow_up_announce(follow_up, "follow_up.updated")
     return follow_up

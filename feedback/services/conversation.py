@@ -23,7 +23,7 @@ from feedback.models import OPEN_STATUSES, CannedReply, FollowUp, FollowUpEntry,
 from feedback.services.cases import follow_up_assign, follow_up_set_status
 from feedback.services.notices import agents_notify, follow_up_announce
 from feedback.services.resolution import follow_up_reopen_due
-from feedback.services.timeline import entry_add
+from feedback.services.timeline import entry_add, entry_add_line
 from notifications.models import PHONE_CHANNELS, Channel
 from notifications.selectors import recipient_is_contactable, whatsapp_session_closes_at
 from notifications.services.inbound_email import reply_address_for_thread
@@ -65,6 +65,12 @@ HOW = {
     Channel.EMAIL: gettext_lazy("by email"),
     Channel.SMS: gettext_lazy("by SMS"),
     Channel.WHATSAPP: gettext_lazy("on WhatsApp"),
+}
+# The history's line of a case reopened by the customer's message (feedback/history_lines.py), by channel.
+REOPENED_BY = {
+    Channel.EMAIL: "wrote_by_email_reopened",
+    Channel.SMS: "wrote_by_sms_reopened",
+    Channel.WHATSAPP: "wrote_on_whatsapp_reopened",
 }
 
 
@@ -195,7 +201,7 @@ def follow_up_customer_message(
     how = HOW.get(channel, HOW[Channel.SMS])
     if follow_up.status == FollowUp.Status.RESOLVED:
         if follow_up.resolved_at is None or received_at > follow_up.resolved_at:
-            follow_up_reopen_due(follow_up, author=None, body=f"The customer wrote {how} after the resolution.")
+            follow_up_reopen_due(follow_up, author=None, wording=REOPENED_BY.get(channel, REOPENED_BY[Channel.SMS]))
             headline = format_lazy(gettext_lazy("The customer wrote {how}: follow-up reopened"), how=how)
         else:
             headline = ""
@@ -268,7 +274,7 @@ def follow_up_snooze(*, follow_up: FollowUp, actor: User | None, until: date | N
         if follow_up.snoozed_until is None:
             return follow_up
         follow_up.snoozed_until = None
-        body = "Woken up"
+        line = {"wording": "woken"}
     else:
         tz = _zone(follow_up.team.time_zone)
         today = timezone.now().astimezone(tz).date()
@@ -277,9 +283,9 @@ def follow_up_snooze(*, follow_up: FollowUp, actor: User | None, until: date | N
         if (until - today).days > 366:
             raise ValidationError({"until": _("Choose a day within a year.")})
         follow_up.snoozed_until = datetime.combine(until, follow_up.team.opens_at or time(9), tzinfo=tz)
-        body = f"Snoozed until {until:%a %-d %b %Y}"
+        line = {"wording": "snoozed", "day": until.isoformat()}
     follow_up.save(update_fields=["snoozed_until", "updated_at"])
-    entry_add(follow_up, FollowUpEntry.Kind.SNOOZED, author=actor, body=body)
+    entry_add_line(follow_up, FollowUpEntry.Kind.SNOOZED, author=actor, **line)
     follow_up_announce(follow_up, "follow_up.updated")
     return follow_up
 

@@ -37,7 +37,8 @@ def follow_ups_erase(*, subject: ErasureSubject, rows: Counter) -> None:
         rows["cases"] += len(case_ids)
         rows["case notes and replies"] += entries.count()
         return
-    rows["case notes and replies"] += entries.exclude(body="").update(body="")
+    # A line's values go with its words (a resolution note, a customer's reason).
+    rows["case notes and replies"] += entries.exclude(body="").update(body="", wording="", wording_values={})
     rows["cases kept without text"] += cases.update(resolution_note="")
 
 

@@ -6,7 +6,7 @@ Schedules through `surveys.services.scheduling` like any invitation; the answer 
 
 from feedback.models import FixCheck, FollowUp, FollowUpEntry, RoutingRule
 from feedback.services.replies import follow_up_reply_channel
-from feedback.services.timeline import entry_add
+from feedback.services.timeline import entry_add_line
 from surveys.services.scheduling import SkipReason, invitation_cancel_unsent, invitation_schedule
 
 # "Did we fix it?" asks someone we reached; an unreachable customer is not asked.
@@ -36,13 +36,15 @@ def fix_check_send(follow_up: FollowUp) -> FixCheck | None:
         fatigue_exempt=True,
     )
     if outcome.invitation is None:
-        why = "they opted out" if outcome.skipped == SkipReason.OPTED_OUT else "no address"
-        entry_add(follow_up, FollowUpEntry.Kind.FIX_CHECK_SENT, body=f"Not sent by {channel}: {why}.")
+        wording = "fix_check_opted_out" if outcome.skipped == SkipReason.OPTED_OUT else "fix_check_no_address"
+        entry_add_line(follow_up, FollowUpEntry.Kind.FIX_CHECK_SENT, wording, channel=str(channel))
         return None
     fix_check = FixCheck.objects.create(
         follow_up=follow_up, invitation=outcome.invitation, resolved_at=follow_up.resolved_at
     )
-    entry_add(follow_up, FollowUpEntry.Kind.FIX_CHECK_SENT, body=f"{survey} by {channel}.")
+    entry_add_line(
+        follow_up, FollowUpEntry.Kind.FIX_CHECK_SENT, "fix_check_sent", survey=str(survey), channel=str(channel)
+    )
     return fix_check
 
 

@@ -12,7 +12,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from feedback.models import FollowUp, FollowUpEntry, User
-from feedback.services.timeline import entry_add
+from feedback.services.timeline import entry_add_line
 from feedback.signals import agents_notified, follow_up_changed
 from notifications.models import Channel
 from notifications.services.emails import email_render
@@ -52,7 +52,7 @@ def follow_up_announce_arrival(follow_up: FollowUp) -> None:
     """Tell whoever must now work a case that arrived in its team: its assignee, or, while it waits in the
     team queue, the team's Slack channel (nobody is emailed about a queued case)."""
     if follow_up.assignee:
-        entry_add(follow_up, FollowUpEntry.Kind.ASSIGNED, body=f"Assigned to {follow_up.assignee.email}")
+        entry_add_line(follow_up, FollowUpEntry.Kind.ASSIGNED, "assigned", email=follow_up.assignee.email)
         agents_notify(follow_up, [follow_up.assignee], _("New follow-up assigned to you"))
     else:
         agents_notify(follow_up, [], _("New follow-up in the team queue"))

@@ -12,10 +12,10 @@ from feedback.models import FollowUp, FollowUpEntry, RootCause, User
 from feedback.services.fix_checks import fix_check_send, fix_checks_withdraw
 from feedback.services.notices import follow_up_announce
 from feedback.services.sla import sla_dates
-from feedback.services.timeline import entry_add
+from feedback.services.timeline import entry_add, entry_add_line
 
 
-def follow_up_reopen_due(follow_up: FollowUp, *, author: User | None, body: str = "") -> None:
+def follow_up_reopen_due(follow_up: FollowUp, *, author: User | None, wording: str = "") -> None:
     """Undo the resolution and make the case due as if it had just arrived: a new due date on the team's
     calendar, and the reminder and escalation fire again (the old due date is long past)."""
     sla_hours = (follow_up.rule.sla_hours if follow_up.rule else None) or follow_up.team.sla_hours
@@ -23,7 +23,10 @@ def follow_up_reopen_due(follow_up: FollowUp, *, author: User | None, body: str 
     follow_up.reminded_at = follow_up.escalated_at = None
     changed = follow_up_undo_resolution(follow_up)
     follow_up.save(update_fields=[*changed, "due_at", "remind_at", "reminded_at", "escalated_at", "updated_at"])
-    entry_add(follow_up, FollowUpEntry.Kind.REOPENED, author=author, body=body)
+    if wording:
+        entry_add_line(follow_up, FollowUpEntry.Kind.REOPENED, wording, author=author)
+    else:
+        entry_add(follow_up, FollowUpEntry.Kind.REOPENED, author=author)
 
 
 def follow_up_undo_resolution(follow_up: FollowUp) -> list[str]:
@@ -70,13 +73,11 @@ def follow_up_resolve(
     follow_up.resolution_note = note.strip()
     follow_up.resolved_at = timezone.now()
     follow_up.save(update_fields=["status", "root_cause", "outcome", "resolution_note", "resolved_at", "updated_at"])
-    summary = f"{root_cause.name} · {follow_up.get_outcome_display()}"
-    entry_add(
-        follow_up,
-        FollowUpEntry.Kind.RESOLVED,
-        author=author,
-        body=f"{summary}: {follow_up.resolution_note}" if follow_up.resolution_note else summary,
-    )
+    line = {"cause": root_cause.name, "outcome": outcome}
+    if follow_up.resolution_note:
+        line = {**line, "note": follow_up.resolution_note}
+    wording = "resolved_with_note" if follow_up.resolution_note else "resolved"
+    entry_add_line(follow_up, FollowUpEntry.Kind.RESOLVED, wording, author=author, **line)
     fix_check_send(follow_up)
     follow_up_announce(follow_up, "follow_up.resolved")
     return follow_up

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from feedback.business_hours import BusinessCalendar, add_business_hours
 from feedback.models import OPEN_STATUSES, FollowUp, FollowUpEntry, Team, User
 from feedback.services.notices import agents_notify
-from feedback.services.timeline import entry_add
+from feedback.services.timeline import entry_add_line
 
 
 def team_calendar(team: Team) -> BusinessCalendar:
@@ -58,7 +58,7 @@ def follow_ups_escalate(*, now: datetime | None = None) -> dict[str, int]:
         with transaction.atomic():
             if not FollowUp.objects.filter(pk=follow_up.pk, reminded_at__isnull=True).update(reminded_at=now):
                 continue
-            entry_add(follow_up, FollowUpEntry.Kind.REMINDER, body="75% of the SLA has passed.")
+            entry_add_line(follow_up, FollowUpEntry.Kind.REMINDER, "sla_reminder")
             if follow_up.assignee:
                 agents_notify(follow_up, [follow_up.assignee], _("Reminder: due soon"))
             counts["reminded"] += 1
@@ -70,7 +70,7 @@ def follow_ups_escalate(*, now: datetime | None = None) -> dict[str, int]:
             )
             if not claimed:
                 continue
-            entry_add(follow_up, FollowUpEntry.Kind.ESCALATED, body="The SLA is breached.")
+            entry_add_line(follow_up, FollowUpEntry.Kind.ESCALATED, "sla_breached")
             recipients = managers + ([follow_up.team.lead] if follow_up.team.lead else [])
             agents_notify(follow_up, recipients, _("Escalation: SLA breached"))
             counts["escalated"] += 1

@@ -749,7 +749,7 @@ def test_fix_check_reopen_and_resolve_again_sends_a_new_check_and_the_old_answer
     assert (second.resolved_at, follow_up.resolved_at) == (NOW + timedelta(hours=1), NOW + timedelta(hours=1))
     assert follow_up.fix_confirmed is None
     assert follow_up.entries.filter(kind="fix_answer").get().body == (
-        "The customer answered 1: fixed. (about the resolution of 2026-03-04 10:00)"
+        "The customer answered 1: fixed. (about the resolution of 4 Mar 2026, 10:00)"
     )
 
     follow_up_open_for_response(response_id=ResponseFactory(invitation=second.invitation, score=1).pk)

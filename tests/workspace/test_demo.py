@@ -3,9 +3,10 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 from django.utils import timezone
+from django.utils.html import escape
 from rest_framework.test import APIClient
 
-from feedback.models import FollowUp, RoutingRule, Team, User
+from feedback.models import FollowUp, FollowUpEntry, RoutingRule, Team, User
 from insights import selectors
 from insights.text.heads import dev_comments
 from notifications.models import Message
@@ -159,3 +160,27 @@ def test_demo_store_link_and_kiosk_take_answers_and_serve_their_qr_code(client):
     assert kiosk.status_code == 302
     assert Response.objects.get(invitation__channel="kiosk").survey.name == "Purchase NPS"
     assert client.get(f"/l/{DEMO_LINK_SLUG}/qr.svg")["Content-Type"] == "image/svg+xml"
+
+
+@pytest.mark.django_db
+def test_the_demos_history_reads_in_french_to_a_french_speaking_manager(client):
+    demo_load(days=20)
+    entries = FollowUpEntry.objects.exclude(kind=FollowUpEntry.Kind.NOTE)
+    # Every line the demo wrote for Closeloop is a worded line, as the live cases' are.
+    assert set(entries.values_list("wording", flat=True)) == {
+        "routed",
+        "assigned",
+        "sla_breached",
+        "resolved",
+        "resolved_with_note",
+    }
+    case = entries.filter(wording="sla_breached").first().follow_up
+    manager = User.objects.get(email=DEMO_LOGINS[0][0])
+    User.objects.filter(pk=manager.pk).update(language="fr")
+    client.force_login(manager)
+
+    html = client.get(f"/follow-ups/{case.pk}/").content.decode()
+
+    assert "Escaladé: Le délai (SLA) est dépassé.</li>" in html
+    assert f"Créé: Routé par la règle {escape(str(case.rule))}</li>" in html
+    assert "The SLA is breached." not in html and "Routed by rule" not in html
