@@ -122,7 +122,7 @@ def test_browser_manager_sets_up_a_french_csat_survey_and_an_event_goes_out_as_s
     page.get_by_role("link", name="Branding").click()
     page.get_by_label("Sender name").fill("Acme Care")
     page.get_by_label("Sender email").fill("care@acme.test")
-    page.get_by_label("Brand color").fill("#0b6b2b")
+    page.get_by_label("Brand colour").fill("#0b6b2b")
     page.get_by_role("button", name="Save").click()
     assert page.get_by_role("status").inner_text() == "Saved."
 
@@ -263,7 +263,7 @@ def test_browser_canned_replies_page_at_360_px(wide_page, axe_violations):
     # No body: the same page, the field's error said in words.
     assert page.get_by_role("alert").inner_text() == "This field is required."
     _no_violations(page, axe_violations)
-    page.get_by_label("Body").fill("Bonjour {first_name}, votre colis {order_id} arrive demain.")
+    page.get_by_label("Text").fill("Bonjour {first_name}, votre colis {order_id} arrive demain.")
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/settings/canned-replies/")
     assert page.get_by_role("link", name="Retard de livraison").is_visible()
