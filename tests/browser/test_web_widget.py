@@ -239,7 +239,7 @@ def test_browser_a_manager_creates_a_key_in_the_console_and_its_snippet_works_on
 
     page.get_by_label("Name").fill("Shop app")
     page.get_by_label("Survey").select_option(label="In-app CSAT")
-    page.get_by_label("Allowed origins").fill(host_site.origin)
+    page.get_by_label("Allowed sites").fill(host_site.origin)
     page.get_by_role("button", name="Create the key").click()
     snippet = page.get_by_label("Snippet").input_value()
     assert axe_violations(page) == []
