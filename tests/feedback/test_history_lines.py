@@ -159,7 +159,7 @@ def test_a_line_reads_in_each_readers_language_and_stays_english_in_the_body(
     # The body is written once, in English and the site's zone (UTC here): 14:05 for the reader's 15:05.
     assert FollowUpEntry.objects.get(pk=entry.pk).body == english.replace("15:05", "14:05")
     assert f" · Updated: {escape(english)}</li>" in _page(client, follow_up, "en")
-    assert f" · Modifié: {escape(french)}</li>" in _page(client, follow_up, "fr")
+    assert f" · Modifié : {escape(french)}</li>" in _page(client, follow_up, "fr")
 
 
 def test_the_services_write_their_lines_and_a_french_reader_reads_them(client, team, agent):
@@ -182,11 +182,11 @@ def test_the_services_write_their_lines_and_a_french_reader_reads_them(client, t
         ("unassigned", "Put back in the team queue"),
     ]
     html = _page(client, follow_up, "fr")
-    assert "Attribué par agent@closeloop.test: Attribué à agent@closeloop.test</li>" in html
-    assert "Statut modifié par agent@closeloop.test: Nouveau → En attente du client</li>" in html
-    assert "Modifié par agent@closeloop.test: Priorité Normale → Haute</li>" in html
-    assert "En pause par agent@closeloop.test: Sorti de pause</li>" in html
-    assert "Attribué par agent@closeloop.test: Remis dans la file de l&#x27;équipe</li>" in html
+    assert "Attribué par agent@closeloop.test : Attribué à agent@closeloop.test</li>" in html
+    assert "Statut modifié par agent@closeloop.test : Nouveau → En attente du client</li>" in html
+    assert "Modifié par agent@closeloop.test : Priorité Normale → Haute</li>" in html
+    assert "En pause par agent@closeloop.test : Sorti de pause</li>" in html
+    assert "Attribué par agent@closeloop.test : Remis dans la file de l&#x27;équipe</li>" in html
 
 
 def test_the_sla_scan_writes_its_lines_in_english_and_a_french_reader_reads_them(client, team):
@@ -198,8 +198,8 @@ def test_the_sla_scan_writes_its_lines_in_english_and_a_french_reader_reads_them
 
     assert reminded.entries.get().body == "75% of the SLA has passed."
     assert breached.entries.get().body == "The SLA is breached."
-    assert "Rappel de délai (SLA): 75 % du délai (SLA) est écoulé.</li>" in _page(client, reminded, "fr")
-    assert "Escaladé: Le délai (SLA) est dépassé.</li>" in _page(client, breached, "fr")
+    assert "Rappel de délai (SLA) : 75 % du délai (SLA) est écoulé.</li>" in _page(client, reminded, "fr")
+    assert "Escaladé : Le délai (SLA) est dépassé.</li>" in _page(client, breached, "fr")
 
 
 def test_the_api_reads_the_english_body_whoever_asks(api_client, team):
@@ -220,7 +220,7 @@ def test_a_line_written_before_the_wordings_and_what_people_wrote_read_as_stored
 
     html = _page(client, follow_up, "fr")
 
-    assert "Escaladé: SLA breached: escalated</li>" in html
+    assert "Escaladé : SLA breached: escalated</li>" in html
     assert "Assigned to the courier, who said yes" in html
 
 

@@ -181,6 +181,6 @@ def test_the_demos_history_reads_in_french_to_a_french_speaking_manager(client):
 
     html = client.get(f"/follow-ups/{case.pk}/").content.decode()
 
-    assert "Escaladé: Le délai (SLA) est dépassé.</li>" in html
-    assert f"Créé: Routé par la règle {escape(str(case.rule))}</li>" in html
+    assert "Escaladé : Le délai (SLA) est dépassé.</li>" in html
+    assert f"Créé : Routé par la règle {escape(str(case.rule))}</li>" in html
     assert "The SLA is breached." not in html and "Routed by rule" not in html
