@@ -107,6 +107,14 @@ def browser_page(chromium, live_server):
 
 
 @pytest.fixture
+def wide_page(chromium, live_server):
+    """A 360 px wide phone, as the staff pages promise to work on."""
+    context = chromium.new_context(viewport={"width": 360, "height": 740}, base_url=live_server.url)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
 def no_js_page(chromium, live_server):
     context = chromium.new_context(
         viewport={"width": 320, "height": 640}, base_url=live_server.url, java_script_enabled=False

@@ -12,7 +12,7 @@ from django.test import override_settings
 
 from integrations.connectors import connector_save
 from integrations.models import Connector, ZendeskNote
-from tests.browser.test_console import _log_in, _no_violations
+from tests.browser.console_pages import assert_accessible_at_its_width, log_in
 from tests.factories import ManagerFactory, ResponseFactory, TriggerRuleFactory
 from tests.integrations.signing import fixture_body, shopify_headers
 
@@ -46,10 +46,10 @@ def test_browser_manager_connects_shopify_and_a_signed_delivery_lands_in_the_log
     third_party = []
     page.on("request", lambda r: third_party.append(r.url) if not r.url.startswith(live_server.url) else None)
     with override_settings(SITE_URL=live_server.url):
-        _log_in(page, "lead@closeloop.test", "password", "/settings/connectors/")
-        _no_violations(page, axe_violations)
+        log_in(page, "lead@closeloop.test", "password", "/settings/connectors/")
+        assert_accessible_at_its_width(page, axe_violations)
         page.get_by_role("link", name="New connector").click()
-        _no_violations(page, axe_violations)
+        assert_accessible_at_its_width(page, axe_violations)
         page.get_by_label("Name").fill("Our shop")
         page.get_by_label("Source").select_option("shopify")
         page.get_by_role("button", name="Create the connector").click()
@@ -58,7 +58,7 @@ def test_browser_manager_connects_shopify_and_a_signed_delivery_lands_in_the_log
             f"{live_server.url}/hooks/{connector.public_id}/"
         )
         page.get_by_role("alert").filter(has_text="No secret yet").wait_for()
-        _no_violations(page, axe_violations)
+        assert_accessible_at_its_width(page, axe_violations)
 
         page.get_by_role("link", name="Change the settings of Our shop").click()
         page.get_by_label("Secret").fill("shpss_browser")
@@ -86,7 +86,7 @@ def test_browser_manager_connects_shopify_and_a_signed_delivery_lands_in_the_log
         first = page.locator("#log tbody tr").first.inner_text()
         assert "orders/fulfilled" in first and "Event created" in first
         assert "Event purchase for John Smith. 1 invitation(s) scheduled." in first
-        _no_violations(page, axe_violations)
+        assert_accessible_at_its_width(page, axe_violations)
     assert third_party == []
 
 
@@ -95,12 +95,12 @@ def test_browser_zendesk_connector_page_with_its_trigger_body_and_failed_notes(p
     connector = connector_save(name="Helpdesk", kind="zendesk", secret="zd-secret")
     note_for(connector, error='Zendesk answered HTTP 401: {"error": "Couldn\'t authenticate you"}')
     with override_settings(SITE_URL=live_server.url):
-        _log_in(page, "lead@closeloop.test", "password", f"/settings/connectors/{connector.pk}/")
+        log_in(page, "lead@closeloop.test", "password", f"/settings/connectors/{connector.pk}/")
         assert '"ticket_id": "{{ticket.id}}"' in page.get_by_label("JSON body of the trigger").input_value()
         page.get_by_text("0 written, 0 waiting or being retried, 1 failed.").wait_for()
-        _no_violations(page, axe_violations)
+        assert_accessible_at_its_width(page, axe_violations)
         page.get_by_role("link", name="Change the settings of Helpdesk").click()
         page.get_by_label("Zendesk: write each answer on its ticket as an internal note").check()
         page.get_by_role("button", name="Save").click()
         page.get_by_text("Give a Zendesk API token").wait_for()
-        _no_violations(page, axe_violations)
+        assert_accessible_at_its_width(page, axe_violations)

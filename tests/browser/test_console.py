@@ -17,6 +17,7 @@ from feedback.models import RoutingRule, User
 from surveys.models import Answer, Survey, TriggerRule
 from surveys.services.dispatch import invitations_dispatch_due
 from surveys.tokens import invitation_token
+from tests.browser.console_pages import assert_accessible_at_its_width, log_in
 from tests.factories import InvitationFactory, ManagerFactory, TeamFactory
 from tests.fakes.providers import FakeProviders
 
@@ -40,34 +41,6 @@ def fake_sendgrid(live_server):
     fake.stop()
 
 
-@pytest.fixture
-def wide_page(chromium, live_server):
-    """A 360 px wide phone, as the console promises to work on."""
-    context = chromium.new_context(viewport={"width": 360, "height": 740}, base_url=live_server.url)
-    yield context.new_page()
-    context.close()
-
-
-def _log_in(page, email: str, password: str, then: str) -> None:
-    page.goto(f"/accounts/login/?next={then}")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"**{then}")
-
-
-def _no_violations(page, axe_violations) -> None:
-    violations = axe_violations(page)
-    assert violations == [], violations
-    # Usable at 360 px: nothing makes the page itself scroll sideways (wide tables scroll in their box).
-    wide = page.evaluate(
-        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1"
-        " && !e.closest('.table-scroll'))"
-        ".map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))"
-    )
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), wide
-
-
 def test_browser_manager_sets_up_a_french_csat_survey_and_an_event_goes_out_as_set_up(
     wide_page, fake_sendgrid, axe_violations, live_server
 ):
@@ -79,10 +52,10 @@ def test_browser_manager_sets_up_a_french_csat_survey_and_an_event_goes_out_as_s
         "request",
         lambda request: third_party.append(request.url) if not request.url.startswith(live_server.url) else None,
     )
-    _log_in(page, "lead@closeloop.test", "password", "/follow-ups/")
+    log_in(page, "lead@closeloop.test", "password", "/follow-ups/")
     page.get_by_role("link", name="Settings").click()
     page.wait_for_url("**/settings/")
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
 
     # A CSAT survey in English and French, with one question asked only to scores 1 to 2.
     page.get_by_role("link", name="Surveys").first.click()
@@ -98,7 +71,7 @@ def test_browser_manager_sets_up_a_french_csat_survey_and_an_event_goes_out_as_s
     page.locator('[name="q-0-show_if_score_max"]').select_option("2")
     page.get_by_label("Don't ask a person this survey again within (days)").fill("14")
     page.get_by_label("Links expire after (days)").fill("7")
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
     page.get_by_role("button", name="Save and preview").click()
     page.wait_for_url("**/preview/")
 
@@ -116,7 +89,7 @@ def test_browser_manager_sets_up_a_french_csat_survey_and_an_event_goes_out_as_s
     frame = page.frame_locator('iframe[title="Email as HTML"]')
     frame.get_by_text("Comment était notre aide ?").wait_for(state="visible", timeout=5000)
     assert "GSM-7" in page.locator("#sms-segments").inner_text()
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
 
     # The brand's sender.
     page.get_by_role("link", name="Branding").click()
@@ -152,7 +125,7 @@ def test_browser_manager_sets_up_a_french_csat_survey_and_an_event_goes_out_as_s
     page.get_by_role("button", name="Create the key").click()
     raw_key = page.get_by_label("The key").input_value()
     assert raw_key.startswith("cl_")
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
 
     # An agent, invited by email, sets a password from the link and signs in.
     page.get_by_role("link", name="People").click()
@@ -171,7 +144,7 @@ def test_browser_manager_sets_up_a_french_csat_survey_and_an_event_goes_out_as_s
     page.get_by_label("The same again").fill("a long new password")
     page.get_by_role("button", name="Save my password").click()
     page.get_by_role("heading", name="Password saved").wait_for()
-    _log_in(page, "new.agent@closeloop.test", "a long new password", "/follow-ups/")
+    log_in(page, "new.agent@closeloop.test", "a long new password", "/follow-ups/")
     assert User.objects.get(email="new.agent@closeloop.test").team.name == "Care"
 
     # An event sent with the key reaches SendGrid in French, from the brand's sender.
@@ -202,15 +175,15 @@ def test_browser_manager_creates_a_survey_s_public_link_and_gets_its_qr_code(wid
     ManagerFactory(email="lead@closeloop.test")
     survey = Survey.objects.create(name="Store exit", kind="csat", product_name="Acme")
     page = wide_page
-    _log_in(page, "lead@closeloop.test", "password", "/settings/surveys/")
+    log_in(page, "lead@closeloop.test", "password", "/settings/surveys/")
     page.get_by_role("link", name=f"Link & QR of {survey.name}").click()
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
 
     page.get_by_label("Link name").fill("store-exit")
     page.get_by_label("Allow kiosk mode").check()
     page.get_by_role("button", name="Create the link").click()
     assert page.get_by_role("status").inner_text() == "Saved."
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
     qr = page.locator("#link-qr")
     assert qr.get_attribute("alt") == "QR code of http://testserver/l/store-exit/"
     # The image comes from this server, and is a picture a browser can draw.
@@ -224,10 +197,10 @@ def test_browser_routing_dry_run_says_which_rule_decides_at_360_px(wide_page, ax
     ManagerFactory(email="lead@closeloop.test")
     survey = Survey.objects.create(name="Delivery", kind="nps", product_name="Acme")
     RoutingRule.objects.create(position=1, team=TeamFactory(name="Billing"), comment_contains="refund", priority="high")
-    _log_in(page, "lead@closeloop.test", "password", "/settings/routing-rules/")
+    log_in(page, "lead@closeloop.test", "password", "/settings/routing-rules/")
     page.get_by_role("link", name="Dry run").click()
     page.wait_for_url("**/settings/routing-rules/dry-run/")
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
 
     page.get_by_label("Survey", exact=True).select_option(label=survey.name)
     page.get_by_label("Score", exact=True).fill("2")
@@ -239,22 +212,22 @@ def test_browser_routing_dry_run_says_which_rule_decides_at_360_px(wide_page, ax
         == "Rule #1 decides: it opens a case for Billing (high priority, SLA 24 h)."
     )
     assert page.get_by_role("cell", name="Decides").is_visible()
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
 
     # A score off the scale: the same page, the field's error said in words.
     page.get_by_label("Score", exact=True).fill("11")
     page.get_by_role("button", name="Try it").click()
     page.wait_for_url("**score=11*")
     assert page.get_by_role("alert").inner_text() == "Give a score from 0 to 10 for this survey."
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
 
 
 def test_browser_canned_replies_page_at_360_px(wide_page, axe_violations):
     page = wide_page
     ManagerFactory(email="lead@closeloop.test")
     TeamFactory(name="Care")
-    _log_in(page, "lead@closeloop.test", "password", "/settings/canned-replies/")
-    _no_violations(page, axe_violations)
+    log_in(page, "lead@closeloop.test", "password", "/settings/canned-replies/")
+    assert_accessible_at_its_width(page, axe_violations)
     page.get_by_role("link", name="New canned reply").click()
     page.get_by_label("Team").select_option(label="Care")
     page.get_by_label("Language").select_option(label="French")
@@ -262,12 +235,12 @@ def test_browser_canned_replies_page_at_360_px(wide_page, axe_violations):
     page.get_by_role("button", name="Save").click()
     # No body: the same page, the field's error said in words.
     assert page.get_by_role("alert").inner_text() == "This field is required."
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
     page.get_by_label("Text").fill("Bonjour {first_name}, votre colis {order_id} arrive demain.")
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/settings/canned-replies/")
     assert page.get_by_role("link", name="Retard de livraison").is_visible()
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
 
 
 def test_browser_webhooks_page_create_secret_once_log_replay_and_rotate_at_360_px(wide_page, axe_violations, settings):
@@ -278,8 +251,8 @@ def test_browser_webhooks_page_create_secret_once_log_replay_and_rotate_at_360_p
     settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
     page = wide_page
     ManagerFactory(email="lead@closeloop.test")
-    _log_in(page, "lead@closeloop.test", "password", "/settings/webhooks/")
-    _no_violations(page, axe_violations)
+    log_in(page, "lead@closeloop.test", "password", "/settings/webhooks/")
+    assert_accessible_at_its_width(page, axe_violations)
     page.get_by_role("link", name="New webhook").click()
     page.get_by_label("Name").fill("CRM")
     page.get_by_label("URL").fill("http://127.0.0.1:9/hook")
@@ -287,7 +260,7 @@ def test_browser_webhooks_page_create_secret_once_log_replay_and_rotate_at_360_p
     page.get_by_role("button", name="Save").click()
     subscription = WebhookSubscription.objects.get()
     assert page.get_by_label("The signing secret").input_value() == subscription.secret
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
 
     failed = WebhookDelivery.objects.create(
         subscription=subscription, event_type="survey_response.created", event_id="evt-1", payload={},
@@ -302,13 +275,13 @@ def test_browser_webhooks_page_create_secret_once_log_replay_and_rotate_at_360_p
         page.get_by_role("status").inner_text()
         == f"Replayed as delivery #{replay.pk}: it is the first line of the log."
     )
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
 
     page.get_by_role("button", name="Rotate the secret").click()
     subscription.refresh_from_db()
     assert page.get_by_label("The new signing secret").input_value() == subscription.secret
     assert "each delivery is signed with both the new and the old secret" in page.get_by_role("status").inner_text()
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
 
 
 def test_browser_manager_adds_a_question_asked_only_after_no_and_a_customer_without_javascript_gets_it(
@@ -318,13 +291,13 @@ def test_browser_manager_adds_a_question_asked_only_after_no_and_a_customer_with
     survey = Survey.objects.create(name="Delivery", kind="csat", product_name="Acme")
     survey.questions.create(position=0, kind="yes_no", text={"en": "Did it arrive complete?"})
     page = wide_page
-    _log_in(page, "lead@closeloop.test", "password", f"/settings/surveys/{survey.pk}/")
+    log_in(page, "lead@closeloop.test", "password", f"/settings/surveys/{survey.pk}/")
 
     page.locator('[name="q-1-kind"]').select_option("free_text")
     page.locator('[name="q-1-text_en"]').fill("What was missing?")
     page.locator('[name="q-1-show_if_question"]').select_option(label="question 1")
     page.locator('[name="q-1-show_if_values"]').fill("no")
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
     page.get_by_role("button", name="Save and preview").click()
     page.wait_for_url("**/preview/")
     assert survey.questions.get(position=1).show_if_answer == {"question": 0, "values": ["no"]}

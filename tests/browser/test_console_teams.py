@@ -4,7 +4,7 @@ with no axe violations."""
 import pytest
 
 from feedback.models import Team, User
-from tests.browser.test_console import _log_in, _no_violations, wide_page  # noqa: F401 - wide_page is a fixture
+from tests.browser.console_pages import assert_accessible_at_its_width, log_in
 from tests.factories import ManagerFactory, TeamFactory, UserFactory
 from tests.fakes.slack import TOKEN as SLACK_TOKEN
 from tests.fakes.slack import FakeSlack, slack_channel
@@ -17,11 +17,11 @@ def test_browser_team_assignment_strategy_and_an_agent_away_at_360_px(wide_page,
     ManagerFactory(email="lead@closeloop.test")
     team = TeamFactory(name="Care")
     agent = UserFactory(email="marie@closeloop.test", team=team)
-    _log_in(page, "lead@closeloop.test", "password", "/settings/teams/")
-    _no_violations(page, axe_violations)
+    log_in(page, "lead@closeloop.test", "password", "/settings/teams/")
+    assert_accessible_at_its_width(page, axe_violations)
     page.get_by_role("link", name="Care").click()
     page.get_by_label("New cases go to").select_option(label="Round robin (each agent in turn)")
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/settings/teams/")
     assert page.get_by_role("cell", name="Round robin (each agent in turn)").is_visible()
@@ -29,11 +29,11 @@ def test_browser_team_assignment_strategy_and_an_agent_away_at_360_px(wide_page,
 
     page.goto(f"/settings/people/{agent.pk}/")
     page.get_by_label("Away").check()
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/settings/people/")
     assert "away: gets no new case" in page.get_by_role("row", name="marie@closeloop.test").inner_text()
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
     assert User.objects.get(pk=agent.pk).is_away is True
 
 
@@ -46,13 +46,13 @@ def test_browser_team_picks_a_slack_channel_at_360_px(wide_page, axe_violations,
     ManagerFactory(email="lead@closeloop.test")
     team = TeamFactory(name="Care")
     try:
-        _log_in(page, "lead@closeloop.test", "password", f"/settings/teams/{team.pk}/")
+        log_in(page, "lead@closeloop.test", "password", f"/settings/teams/{team.pk}/")
         page.get_by_label("Slack channel").select_option(label="#care-escalations")
-        _no_violations(page, axe_violations)
+        assert_accessible_at_its_width(page, axe_violations)
         page.get_by_role("button", name="Save").click()
         page.wait_for_url("**/settings/teams/")
         assert page.get_by_role("cell", name="#care-escalations").is_visible()
-        _no_violations(page, axe_violations)
+        assert_accessible_at_its_width(page, axe_violations)
     finally:
         fake.stop()
     assert Team.objects.get(pk=team.pk).slack_channel_name == "care-escalations"

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from console.models import AuditEntry
 from surveys.models import Contact, Response
-from tests.browser.test_console import _log_in, _no_violations
+from tests.browser.console_pages import assert_accessible_at_its_width, log_in
 from tests.factories import ContactFactory, ManagerFactory, ResponseFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,17 +28,17 @@ def test_browser_manager_exports_then_erases_a_customer(phone_page, axe_violatio
     ResponseFactory(invitation__contact=contact, score=3, comment="Ann here: the parcel was late")
     elsewhere = []
     page.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith(live_server.url) else None)
-    _log_in(page, "dpo@closeloop.test", "password", "/settings/")
+    log_in(page, "dpo@closeloop.test", "password", "/settings/")
 
     page.get_by_role("link", name="Privacy").click()
     page.wait_for_url("**/settings/privacy/")
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
     page.get_by_label("Email, phone, name, external id or contact id").fill("ANN.MARTIN@example.com")
     page.get_by_role("button", name="Search").click()
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
     page.get_by_role("link", name=f"#{contact.pk}").click()
     page.wait_for_url(f"**/settings/privacy/{contact.pk}/")
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
 
     with page.expect_download() as download:
         page.get_by_role("button", name="Download their data (JSON)").click()
@@ -48,17 +48,17 @@ def test_browser_manager_exports_then_erases_a_customer(phone_page, axe_violatio
 
     page.get_by_role("link", name="Erase this person…").click()
     page.wait_for_url(f"**/settings/privacy/{contact.pk}/erase/")
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
     page.get_by_role("button", name="Erase for good").click()  # without the confirmation: refused, nothing erased
     expect(page.get_by_role("alert").filter(has_text="Tick this box to confirm the erasure.")).to_be_visible()
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
     page.get_by_label("Keep their scores, anonymous").check()
     page.get_by_label("They asked never to be contacted again").check()
     page.get_by_label("I understand this cannot be undone").check()
     page.get_by_role("button", name="Erase for good").click()
     page.wait_for_url(f"**/settings/privacy/{contact.pk}/")
     expect(page.get_by_role("status").filter(has_text="Erased on")).to_be_visible()
-    _no_violations(page, axe_violations)
+    assert_accessible_at_its_width(page, axe_violations)
 
     assert Contact.objects.get(pk=contact.pk).email == ""
     assert Response.objects.values_list("score", "comment").get() == (3, "")
