@@ -1,4 +1,5 @@
 import os
+from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
@@ -106,3 +107,26 @@ def client():
     from django.test import Client
 
     return Client(HTTP_USER_AGENT=BROWSER_USER_AGENT)
+
+
+@contextmanager
+def _connections_taken(client):
+    sent = []
+    original = client.connection_pool.get_connection
+
+    def counted(*args, **kwargs):
+        sent.append(1)
+        return original(*args, **kwargs)
+
+    client.connection_pool.get_connection = counted
+    try:
+        yield sent
+    finally:
+        client.connection_pool.get_connection = original
+
+
+@pytest.fixture
+def redis_round_trips():
+    """`with redis_round_trips(client) as sent:` lists the connections a redis-py client takes from its pool
+    meanwhile: one per round trip to Redis."""
+    return _connections_taken

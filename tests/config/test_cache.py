@@ -52,21 +52,11 @@ def redis_cache():
 
 
 @pytest.mark.skipif(not REDIS_URL.startswith("redis://"), reason="needs a Redis (CELERY_BROKER_URL), as in CI")
-def test_cache_count_on_redis_counts_in_one_command_and_expires_with_the_window(redis_cache):
+def test_cache_count_on_redis_counts_in_one_command_and_expires_with_the_window(redis_cache, redis_round_trips):
     client = redis_cache._cache.get_client(write=True)
-    sent = []
-    original = client.connection_pool.get_connection
-
-    def counted(*args, **kwargs):
-        sent.append(1)
-        return original(*args, **kwargs)
-
     first = cache_count(redis_cache, "hits", 60)  # loads the script into Redis when it is not there yet
-    client.connection_pool.get_connection = counted
-    try:
+    with redis_round_trips(client) as sent:
         counts = [cache_count(redis_cache, "hits", 60) for _ in range(2)]
-    finally:
-        client.connection_pool.get_connection = original
 
     assert [first, *counts] == [1, 2, 3]
     assert len(sent) == 2  # one command, one round trip, per count
@@ -75,7 +65,7 @@ def test_cache_count_on_redis_counts_in_one_command_and_expires_with_the_window(
 
 
 @pytest.mark.skipif(not REDIS_URL.startswith("redis://"), reason="needs a Redis (CELERY_BROKER_URL), as in CI")
-def test_cache_count_on_redis_starts_again_after_the_window(redis_cache):
+def test_cache_count_on_redis_starts_again_after_the_window(redis_cache, redis_round_trips):
     cache_count(redis_cache, "hits", 1)
     cache_count(redis_cache, "hits", 1)
     redis_cache._cache.get_client(write=True).delete(redis_cache.make_key("hits"))  # the window's expiry
@@ -84,23 +74,13 @@ def test_cache_count_on_redis_starts_again_after_the_window(redis_cache):
 
 
 @pytest.mark.skipif(not REDIS_URL.startswith("redis://"), reason="needs a Redis (CELERY_BROKER_URL), as in CI")
-def test_cache_get_and_count_on_redis_reads_and_counts_in_one_command(redis_cache):
+def test_cache_get_and_count_on_redis_reads_and_counts_in_one_command(redis_cache, redis_round_trips):
     redis_cache.delete("word")
     client = redis_cache._cache.get_client(write=True)
-    sent = []
-    original = client.connection_pool.get_connection
-
-    def counted(*args, **kwargs):
-        sent.append(1)
-        return original(*args, **kwargs)
-
     missing = cache_get_and_count(redis_cache, "word", "hits", 60, default="none")  # loads the script
     redis_cache.set("word", "v1", 30)
-    client.connection_pool.get_connection = counted
-    try:
+    with redis_round_trips(client) as sent:
         found = cache_get_and_count(redis_cache, "word", "hits", 60)
-    finally:
-        client.connection_pool.get_connection = original
     redis_cache.delete("word")
 
     assert (missing, found) == (("none", 1), ("v1", 2))
@@ -126,22 +106,12 @@ def test_cache_count_in_process_counts_and_starts_again_after_the_window():
 
 
 @pytest.mark.skipif(not REDIS_URL.startswith("redis://"), reason="needs a Redis (CELERY_BROKER_URL), as in CI")
-def test_cache_add_or_get_on_redis_stores_only_when_empty_in_one_round_trip(redis_cache):
+def test_cache_add_or_get_on_redis_stores_only_when_empty_in_one_round_trip(redis_cache, redis_round_trips):
     client = redis_cache._cache.get_client(write=True)
-    sent = []
-    original = client.connection_pool.get_connection
-
-    def counted(*args, **kwargs):
-        sent.append(1)
-        return original(*args, **kwargs)
-
     cache_add_or_get(redis_cache, "warm-up", 1, 5)  # loads the script into Redis when it is not there yet
-    client.connection_pool.get_connection = counted
-    try:
+    with redis_round_trips(client) as sent:
         stored = cache_add_or_get(redis_cache, "hits", {"scores": [9]}, 20)
         going = cache_add_or_get(redis_cache, "hits", {"scores": [3]}, 20)
-    finally:
-        client.connection_pool.get_connection = original
 
     assert (stored, going) == (None, {"scores": [9]})
     assert len(sent) == 2  # one round trip each

@@ -60,7 +60,9 @@ def test_rate_limit_change_applies_without_restart(client_of_key, settings):
 @pytest.mark.skipif(
     not os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"), reason="needs a Redis (CELERY_BROKER_URL)"
 )
-def test_a_bearer_request_reads_the_keys_version_and_counts_its_rate_in_one_redis_round_trip(settings):
+def test_a_bearer_request_reads_the_keys_version_and_counts_its_rate_in_one_redis_round_trip(
+    settings, redis_round_trips
+):
     settings.CACHES = {
         "default": {
             "BACKEND": "config.cache.RedisCache",
@@ -72,20 +74,11 @@ def test_a_bearer_request_reads_the_keys_version_and_counts_its_rate_in_one_redi
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(name='counted')[1]}")
     redis = caches["default"]._cache.get_client(write=True)
-    sent = []
-    original = redis.connection_pool.get_connection
-
-    def counted(*args, **kwargs):
-        sent.append(1)
-        return original(*args, **kwargs)
 
     with time_machine.travel("2026-11-30 10:00:45Z", tick=False):
         first = client.get("/api/trigger-rules/").status_code  # the process keeps the key from here on
-        redis.connection_pool.get_connection = counted
-        try:
+        with redis_round_trips(redis) as sent:
             statuses = [client.get("/api/trigger-rules/").status_code for _ in range(2)]
-        finally:
-            redis.connection_pool.get_connection = original
         limited = client.get("/api/trigger-rules/")
 
     assert [first, *statuses] == [200, 200, 429]
