@@ -86,8 +86,10 @@ def _rows() -> dict:
     return rows
 
 
-def branding_for(survey_id: int | None) -> Brand:
-    rows = _rows()
+def branding_for(survey_id: int | None, cached: dict | None = None) -> Brand:
+    """The survey's brand; `cached` is the cache's value of `CACHE_KEY` when the caller read it already (a
+    respondent page reads it with its rate limit), None to read it here."""
+    rows = _rows() if cached is None else cached
     workspace, own = rows.get(None, {}), rows.get(survey_id, {}) if survey_id else {}
     return Brand(**{name: own.get(name) or workspace.get(name) or "" for name in FIELDS})
 

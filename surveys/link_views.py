@@ -30,6 +30,7 @@ from surveys.views import (
     _page,
     _parse_score,
     _rate_limited,
+    _rate_limited_reading_brands,
     _RespondentCsrf,
     _too_many,
     _visitor_locale,
@@ -66,14 +67,15 @@ def _closed(link: SurveyLink, kiosk: bool) -> bool:
 @decorator_from_middleware(_RespondentCsrf)
 @require_http_methods(["GET", "HEAD", "POST"])
 def link_respond(request, slug: str) -> HttpResponse:
-    if _rate_limited(request):
+    over, brands = _rate_limited_reading_brands(request)
+    if over:
         return _too_many(request, _locale(request))
     link = survey_link_get(slug=slug)
     locale = _locale(request)
     if link is None or link.survey.is_fix_check:
         return _not_found(request, locale)
     kiosk = request.GET.get("kiosk") == "1"
-    context = {**survey_context(link.survey, locale), "kiosk": kiosk}
+    context = {**survey_context(link.survey, locale, brands=brands), "kiosk": kiosk}
     if _closed(link, kiosk):
         return _page(request, "surveys/link_closed.html", context, 410)
     if kiosk and request.GET.get("step") == "thanks":

@@ -4,16 +4,26 @@ process (one Redis round trip per request: `config.cache.cache_count`)."""
 
 from django.core.cache import caches
 
-from config.cache import cache_count
+from config.cache import cache_count, cache_get_and_count
+
+
+def _counter(scope: str, address: str) -> str:
+    return f"surveys:{scope}-rate:{address}"
 
 
 def _over(scope: str, address: str, limit: int, seconds: int) -> bool:
-    return cache_count(caches["default"], f"surveys:{scope}-rate:{address}", seconds) > limit
+    return cache_count(caches["default"], _counter(scope, address), seconds) > limit
 
 
 def address_over_limit(*, scope: str, address: str, per_minute: int) -> bool:
     """Count one request of `address` in `scope`; True once it made more than `per_minute` this minute."""
     return _over(scope, address, per_minute, 60)
+
+
+def address_over_limit_reading(*, scope: str, address: str, per_minute: int, key: str) -> tuple[bool, object]:
+    """`address_over_limit`, and the cache's value of `key` (None when it holds none) read in the same round trip."""
+    value, count = cache_get_and_count(caches["default"], key, _counter(scope, address), 60)
+    return count > per_minute, value
 
 
 def address_over_hourly_limit(*, scope: str, address: str, per_hour: int) -> bool:

@@ -22,9 +22,10 @@ from django.utils.decorators import decorator_from_middleware
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from surveys.branding import CACHE_KEY as BRANDING_CACHE_KEY
 from surveys.branding import branding_for
 from surveys.models import PUBLIC_CHANNELS, AnswerChannel, Invitation, Question, Response
-from surveys.rate_limits import address_over_limit
+from surveys.rate_limits import address_over_limit, address_over_limit_reading
 from surveys.scales import pick_locale, score_buttons
 from surveys.scanners import automatic_reason
 from surveys.selectors import invitation_get_by_token, invitation_response, questions_for_response, survey_link_of
@@ -78,6 +79,17 @@ def _rate_limited(request) -> bool:
     )
 
 
+def _rate_limited_reading_brands(request) -> tuple[bool, dict | None]:
+    """`_rate_limited`, with the cached brands a page about to be shown needs (`branding_for`'s `cached`) read
+    in the same cache round trip."""
+    return address_over_limit_reading(
+        scope="respond",
+        address=request.META.get("REMOTE_ADDR", ""),
+        per_minute=settings.RESPONDENT_RATE_LIMIT_PER_MINUTE,
+        key=BRANDING_CACHE_KEY,
+    )
+
+
 def _parse_score(raw: str | None) -> int | None:
     try:
         return int(raw) if raw is not None else None
@@ -111,13 +123,14 @@ def kiosk_start_url(slug: str, locale: str) -> str:
     return f"/l/{slug}/?kiosk=1&lang={locale}"
 
 
-def survey_context(survey, locale: str, product_name: str = "") -> dict:
-    """What every step of the page shows: the wording, the brand, the question and its scale."""
+def survey_context(survey, locale: str, product_name: str = "", brands: dict | None = None) -> dict:
+    """What every step of the page shows: the wording, the brand (from `brands`, the cached brands when the
+    caller read them), the question and its scale."""
     scale = survey.scale
     return {
         "words": _words(locale),
         "locale": locale,
-        "brand": branding_for(survey.pk),
+        "brand": branding_for(survey.pk, brands),
         "survey": survey,
         "question": typeset(survey.question(locale, product_name), locale),
         "buttons": score_buttons(scale, locale, survey.end_labels(locale)),
@@ -137,10 +150,11 @@ def _public_context(invitation: Invitation) -> dict:
     return context
 
 
-def _invitation_context(invitation: Invitation) -> dict:
+def _invitation_context(invitation: Invitation, brands: dict | None = None) -> dict:
     locale = pick_locale(invitation.locale)
+    product_name = invitation.properties.get("question_product_name", "")
     return {
-        **survey_context(invitation.survey, locale, invitation.properties.get("question_product_name", "")),
+        **survey_context(invitation.survey, locale, product_name, brands),
         **_public_context(invitation),
     }
 
@@ -149,18 +163,21 @@ def _invitation_context(invitation: Invitation) -> dict:
 @decorator_from_middleware(_RespondentCsrf)
 @require_http_methods(["GET", "HEAD", "POST"])
 def survey_respond(request, token: str) -> HttpResponse:
-    if _rate_limited(request):
+    step = (request.POST if request.method == "POST" else request.GET).get("step", "")
+    # A score's page, wording and brand are built only if it has to be shown again (an error); any other
+    # request shows a page, whose brand comes with the rate limit's count.
+    scoring = request.method == "POST" and step not in ("comment", "question")
+    over, brands = (_rate_limited(request), None) if scoring else _rate_limited_reading_brands(request)
+    if over:
         return _too_many(request, _visitor_locale(request))
     invitation = invitation_get_by_token(token=token)
     if invitation is None:
         return _not_found(request)
-    step = (request.POST if request.method == "POST" else request.GET).get("step", "")
-    if request.method == "POST" and step not in ("comment", "question"):
-        # A score: the page's wording and brand are built only if it has to be shown again (an error).
+    if scoring:
         return _save_score(request, invitation)
     locale = pick_locale(invitation.locale)
     scale = invitation.survey.scale
-    context = _invitation_context(invitation)
+    context = _invitation_context(invitation, brands)
     current = invitation_response(invitation)
     if request.method == "POST":
         return _save_step(request, current, step, context)

@@ -1,14 +1,16 @@
 import hashlib
+import os
 import re
 import uuid
 
 import pytest
 import time_machine
+from django.core.cache import caches
 from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
 
-from surveys.models import Answer, Invitation, Question, Response
+from surveys.models import Answer, Branding, Invitation, Question, Response
 from surveys.signals import response_submitted
 from surveys.tokens import invitation_token
 from tests.factories import ContactFactory, InvitationFactory, ResponseFactory, SurveyFactory
@@ -294,6 +296,32 @@ def test_survey_respond_page_reads_the_database_once(client, invitation, answere
 
     assert page.status_code == 200
     assert ('value="7" aria-label="7" checked' in page.content.decode()) is answered
+
+
+@pytest.mark.skipif(
+    not os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"), reason="needs a Redis (CELERY_BROKER_URL)"
+)
+def test_survey_respond_page_counts_its_rate_and_reads_the_brand_in_one_redis_round_trip(
+    client, invitation, settings, redis_round_trips
+):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.RedisCache",
+            "LOCATION": os.environ["CELERY_BROKER_URL"],
+            "KEY_PREFIX": f"test-page-{uuid.uuid4().hex}",
+        }
+    }
+    settings.RESPONDENT_RATE_LIMIT_PER_MINUTE = 3
+    Branding.objects.create(survey=None, brand_color="#7a1f5c")
+    redis = caches["default"]._cache.get_client(write=True)
+    client.get(url(invitation))  # the brand, cached for every page after the first
+
+    with redis_round_trips(redis) as sent:
+        pages = [client.get(url(invitation)) for _ in range(3)]
+
+    assert [page.status_code for page in pages] == [200, 200, 429]
+    assert len(sent) == 3  # one round trip per page: the count and the brand together
+    assert "#7a1f5c" in pages[1].content.decode()
 
 
 def test_survey_respond_answer_writes_in_one_transaction_and_announces_once(
