@@ -282,10 +282,27 @@ def _topic(kind: str, headers, payload: dict) -> str:
 
 
 def _enqueue(delivery_ids: list[int]) -> None:
+    """Hand the deliveries to workers once the transaction commits.
+
+    With the broker down the stored delivery still stands and the source is told it arrived (robust: a 500
+    would only make it send the delivery again); the beat job hands it over once it is `REENQUEUE_AFTER` old.
+    """
     from integrations.tasks import process_connector_delivery  # the task module imports this one
 
+    def enqueue() -> None:
+        try:
+            for delivery_id in delivery_ids:
+                process_connector_delivery.delay(delivery_id)
+        except Exception as exc:
+            logger.warning(
+                "%d connector deliveries not handed to a worker (%s: %s); the beat job will hand them over",
+                len(delivery_ids),
+                type(exc).__name__,
+                exc,
+            )
+
     if delivery_ids:
-        transaction.on_commit(lambda: [process_connector_delivery.delay(pk) for pk in delivery_ids])
+        transaction.on_commit(enqueue, robust=True)
 
 
 def connector_refusal_record(*, connector: Connector, reason: str) -> None:

@@ -12,6 +12,7 @@ fails with Zendesk's answer.
 
 import base64
 import json
+import logging
 from datetime import timedelta
 
 import requests
@@ -24,6 +25,8 @@ from django.utils.translation import gettext as _
 from integrations.models import Connector, ZendeskNote
 from integrations.outbound import AddressRefused, outbound_request
 from surveys.models import Response
+
+logger = logging.getLogger(__name__)
 
 FIRST_RETRY_SECONDS = 60
 RETRY_WINDOW = timedelta(hours=24)
@@ -79,10 +82,29 @@ def zendesk_note_record(*, response_id: int, created: bool, changed: tuple[str, 
 
 
 def _enqueue(note_ids: list[int]) -> None:
+    """Hand the notes to workers once the transaction commits.
+
+    With the broker down the answer still stands (robust: the commit's later hooks still run, and the
+    customer's page does not fail) and the notes are marked not handed over, so the beat job hands them
+    over at its first run after the broker is back rather than `REENQUEUE_AFTER` later.
+    """
     from integrations.tasks import write_zendesk_note  # the task module imports this one
 
+    def enqueue() -> None:
+        try:
+            for note_id in note_ids:
+                write_zendesk_note.delay(note_id)
+        except Exception as exc:
+            ZendeskNote.objects.filter(pk__in=note_ids, status=ZendeskNote.Status.PENDING).update(enqueued_at=None)
+            logger.warning(
+                "%d Zendesk notes not handed to a worker (%s: %s); the beat job will hand them over",
+                len(note_ids),
+                type(exc).__name__,
+                exc,
+            )
+
     if note_ids:
-        transaction.on_commit(lambda: [write_zendesk_note.delay(pk) for pk in note_ids])
+        transaction.on_commit(enqueue, robust=True)
 
 
 def _finish(note: ZendeskNote, **fields) -> ZendeskNote:

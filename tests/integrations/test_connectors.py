@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import transaction
 from django.utils import timezone
 
 from integrations.connectors import (
@@ -13,6 +14,7 @@ from integrations.connectors import (
     connector_test_delivery,
 )
 from integrations.models import ConnectorDelivery
+from integrations.tasks import process_connector_delivery
 from surveys.models import Contact, Event
 from surveys.services.privacy import contact_erase
 from tests.integrations.signing import as_headers, fixture_body, shopify_headers
@@ -62,6 +64,34 @@ def test_a_delivery_whose_task_was_lost_is_handed_over_again(django_capture_on_c
             assert connector_deliveries_sweep() == {"enqueued": 1}
     delivery.refresh_from_db()
     assert delivery.status == "event_created"
+    assert Event.objects.count() == 1
+
+
+def test_with_the_broker_down_at_commit_the_delivery_is_accepted_and_the_sweep_hands_it_over(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    connector = connector_save(name="Shop", kind="shopify", secret=SECRET)
+    body = fixture_body("shopify_orders_fulfilled.json")
+    after = []
+
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("Redis is down")
+
+    with monkeypatch.context() as broker:
+        broker.setattr(process_connector_delivery, "delay", refuse)
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            received = connector_delivery_receive(
+                public_id=connector.public_id, headers=as_headers(shopify_headers(SECRET, body)), body=body
+            )
+            transaction.on_commit(lambda: after.append("ran"))  # a later hook of the same commit
+
+    # Nothing raised (the source is told it arrived, not asked to send it again) and the later hook ran.
+    assert (received.duplicate, after) == (False, ["ran"])
+    assert ConnectorDelivery.objects.get().status == "received"
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert connector_deliveries_sweep() == {"enqueued": 1}
+    assert ConnectorDelivery.objects.get().status == "event_created"
     assert Event.objects.count() == 1
 
 

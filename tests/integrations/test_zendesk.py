@@ -5,11 +5,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import transaction
 from rest_framework.test import APIClient
 
 from integrations.connectors import connector_save
 from integrations.models import ZendeskNote
-from integrations.tasks import write_due_zendesk_notes
+from integrations.tasks import write_due_zendesk_notes, write_zendesk_note
 from integrations.zendesk import zendesk_credentials_check, zendesk_note_write
 from surveys.services.api_keys import api_key_create
 from surveys.services.responses import response_comment, response_submit
@@ -116,6 +117,31 @@ def test_no_note_without_write_back_or_for_other_sources(zendesk, connector, dja
     with django_capture_on_commit_callbacks(execute=True):
         response_submit(invitation=other, score=9)
     assert (zendesk.calls, ZendeskNote.objects.count()) == ([], 0)
+
+
+def test_with_the_broker_down_at_commit_the_answer_stands_and_the_next_sweep_writes_the_note(
+    zendesk, connector, monkeypatch, django_capture_on_commit_callbacks
+):
+    invitation = ticket_invitation(connector)
+    after = []
+
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("Redis is down")
+
+    with monkeypatch.context() as broker:
+        broker.setattr(write_zendesk_note, "delay", refuse)
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            response_submit(invitation=invitation, score=3)
+            transaction.on_commit(lambda: after.append("ran"))  # a later hook of the same commit
+
+    # Nothing raised, the later hook ran, and the note is marked not handed over: no lease to wait out.
+    assert after == ["ran"]
+    note = ZendeskNote.objects.get()
+    assert (note.status, note.enqueued_at, zendesk.calls) == ("pending", None, [])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert write_due_zendesk_notes() == {"enqueued": 1}
+    note.refresh_from_db()
+    assert (note.status, len(zendesk.calls)) == ("written", 1)
 
 
 def test_a_busy_zendesk_is_retried_with_backoff(zendesk, connector, frozen, django_capture_on_commit_callbacks):
