@@ -14,7 +14,8 @@ CPU per request is the gunicorn processes' user+system time over the requests th
 
 Databases `cl_production_bench_app` and `cl_production_bench_floor` on BENCH_POSTGRES_URL are
 recreated (BENCH_DB_PREFIX replaces `cl_production_bench`, so two runs can share a server); Redis is
-BENCH_REDIS_URL (default database 5). BENCH_SCENARIOS=page,answer runs only the named paths.
+BENCH_REDIS_URL (default database 5). BENCH_SCENARIOS=page,answer runs only the named paths. BENCH_PROFILE=<path>
+samples that path's gunicorn workers with py-spy (BENCH_PROFILE_GIL=1: only what holds the GIL, i.e. CPU).
 Targets (issue 14): single events >= 0.5x the floor with p99 <= 3x, respondent page >= 0.7x,
 answer >= 0.4x, batch >= 0.2x of COPY.
 
@@ -338,7 +339,10 @@ def wrk(port: int, script: str, master: int, seconds: int, connections: int) -> 
 
 
 def profile(master: int, seconds: int, out: Path) -> subprocess.Popen:
-    """py-spy samples every gunicorn process of the application while a round runs (BENCH_PROFILE=<path>)."""
+    """py-spy samples every gunicorn process of the application while a round runs (BENCH_PROFILE=<path>).
+
+    With BENCH_PROFILE_GIL=1 only threads holding the GIL are sampled: where the CPU goes, without the waits
+    on PostgreSQL, Redis and the other threads that otherwise fill a gthread worker's samples."""
     return subprocess.Popen(
         [
             str(Path(sys.executable).parent / "py-spy"),
@@ -347,6 +351,7 @@ def profile(master: int, seconds: int, out: Path) -> subprocess.Popen:
             str(master),
             "--subprocesses",
             "--nonblocking",
+            *(["--gil"] if os.environ.get("BENCH_PROFILE_GIL") else []),
             "-d",
             str(seconds),
             "-f",
