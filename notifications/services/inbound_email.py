@@ -2,7 +2,7 @@
 
 An app above names its conversation with an opaque `thread` string ("follow_up:12"); this module
 gives it an unguessable reply address, and, when SendGrid Inbound Parse posts an email sent to
-that address, stores it once and announces it with `inbound_email_received` after commit. It knows
+that address, stores it once and announces it with `inbound_email_received` in the same transaction. It knows
 nothing of cases: mail to an unknown or expired address is stored with that outcome, logged, and
 answered by nothing.
 """
@@ -95,7 +95,9 @@ def _reply_token(recipients: list[str]) -> tuple[str, str]:
 
 
 def inbound_email_receive(*, parsed: ParsedInbound) -> InboundEmail | None:
-    """Store an inbound email once (per Message-ID) and announce it to its conversation after commit.
+    """Store an inbound email once (per Message-ID) and announce it to its conversation in the same transaction,
+    as an inbound SMS is: the receivers' writes (the reply on its case) commit with it, or, if one fails, nothing
+    does and the provider's retry of the failed post routes it again.
 
     None for a provider retry of an email already stored. An unknown or expired reply address is
     stored with that outcome and logged (without the address), and nobody is told or answered.
@@ -121,18 +123,18 @@ def inbound_email_receive(*, parsed: ParsedInbound) -> InboundEmail | None:
                 outcome=outcome,
             )
             if outcome == InboundEmail.Outcome.ROUTED:
-                transaction.on_commit(
-                    lambda: inbound_email_received.send(
-                        sender=InboundEmail,
-                        inbound_id=inbound.pk,
-                        thread=thread,
-                        email=inbound.sender,
-                        body=inbound.reply,
-                        received_at=inbound.received_at,
-                    )
+                inbound_email_received.send(
+                    sender=InboundEmail,
+                    inbound_id=inbound.pk,
+                    thread=thread,
+                    email=inbound.sender,
+                    body=inbound.reply,
+                    received_at=inbound.received_at,
                 )
     except IntegrityError:
-        return None
+        if parsed.message_id and InboundEmail.objects.filter(message_id=parsed.message_id).exists():
+            return None  # a retry of an email already stored and routed
+        raise
     if outcome != InboundEmail.Outcome.ROUTED:
         logger.warning("inbound email %s to an %s reply address: stored, not routed", inbound.pk, outcome)
     return inbound

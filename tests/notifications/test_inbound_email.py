@@ -8,7 +8,11 @@ import pytest
 from django.utils import timezone
 
 from notifications.models import InboundEmail, ReplyAddress
-from notifications.services.inbound_email import inbound_parse_fields, reply_address_for_thread
+from notifications.services.inbound_email import (
+    inbound_email_receive,
+    inbound_parse_fields,
+    reply_address_for_thread,
+)
 from notifications.signals import inbound_email_received
 from tests.fakes.inbound_parse import InboundSigner, inbound_parse_body, inbound_parse_form
 
@@ -102,6 +106,31 @@ def test_inbound_retry_of_the_same_message_id_is_stored_and_announced_once(
         assert signed_post(form).status_code == 204
     assert InboundEmail.objects.count() == 1
     assert len(announced) == 1
+
+
+def test_a_receiver_that_fails_leaves_nothing_stored_so_the_providers_retry_routes_the_email():
+    form = inbound_parse_form(
+        to=reply_address_for_thread(thread="follow_up:7"), sender="ana@example.com", text="Hi", message_id="<r@x>"
+    )
+    routed = []
+
+    def flaky(sender, **kwargs):
+        if not routed:
+            routed.append("failed")
+            raise RuntimeError("the case could not be written")
+        routed.append(kwargs["thread"])
+
+    inbound_email_received.connect(flaky, dispatch_uid="test-flaky-receiver")
+    try:
+        with pytest.raises(RuntimeError):
+            inbound_email_receive(parsed=inbound_parse_fields(form))
+        assert InboundEmail.objects.count() == 0  # the view answers 500: SendGrid posts it again
+        inbound = inbound_email_receive(parsed=inbound_parse_fields(form))
+    finally:
+        inbound_email_received.disconnect(dispatch_uid="test-flaky-receiver")
+
+    assert (inbound.outcome, routed) == ("routed", ["failed", "follow_up:7"])
+    assert inbound_email_receive(parsed=inbound_parse_fields(form)) is None  # a later retry: stored once
 
 
 def test_inbound_to_an_unknown_address_is_logged_stored_and_answers_nothing(
