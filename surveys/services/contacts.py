@@ -4,10 +4,12 @@ addresses (erasing one is `surveys.services.privacy`'s).
 Never merges two people behind the caller's back; schedules nothing.
 """
 
+import functools
 from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, router, transaction
+from django.db.models.expressions import Col
 
 from surveys.models import Contact
 from surveys.scales import pick_locale
@@ -42,8 +44,8 @@ def contacts_named(data: ContactData, *, lock: bool = False) -> list[Contact]:
     `FOR KEY SHARE`), so a transaction that inserted an event before locking its contact cannot
     deadlock with another doing the same.
 
-    Written in SQL: every event runs this lookup, and the ORM took three times as long to build the
-    statement as the database took to answer it."""
+    Written in SQL and read from the cursor: every event runs this lookup, and the ORM took three times as
+    long to build the statement as the database took to answer it."""
     named = contact_identifiers(data)
     if not named:
         return []
@@ -51,10 +53,36 @@ def contacts_named(data: ContactData, *, lock: bool = False) -> list[Contact]:
     alias = router.db_for_write(Contact)
     connection = connections[alias]
     quote, meta = connection.ops.quote_name, Contact._meta
-    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
+    columns, names, converted = _contact_reading(alias)
     where = " OR ".join(f"{quote(meta.get_field(name).column)} = %s" for name, _ in named)
     sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {where} ORDER BY {quote(meta.pk.column)}"
-    return list(Contact.objects.raw(sql + _locking(connection, lock), [value for _, value in named], using=alias))
+    with connection.cursor() as cursor:
+        cursor.execute(sql + _locking(connection, lock), [value for _, value in named])
+        rows = cursor.fetchall()
+    contacts = []
+    for row in rows:
+        values = list(row)
+        for index, converters, column in converted:
+            for converter in converters:
+                values[index] = converter(values[index], column, connection)
+        contacts.append(Contact.from_db(alias, names, values))
+    return contacts
+
+
+@functools.cache
+def _contact_reading(alias: str) -> tuple[str, list[str], list[tuple[int, list, Col]]]:
+    """The contact's selected columns, their attnames, and the database's and fields' converters of those read
+    back in another form (the properties' JSON, SQLite's dates): built once per database, where a raw queryset
+    built them again, with the model's init order, on every lookup (half the lookup's CPU)."""
+    connection, meta = connections[alias], Contact._meta
+    converted = []
+    for index, model_field in enumerate(meta.concrete_fields):
+        column = model_field.get_col(meta.db_table)
+        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if converters:
+            converted.append((index, converters, column))
+    columns = ", ".join(connection.ops.quote_name(model_field.column) for model_field in meta.concrete_fields)
+    return columns, [model_field.attname for model_field in meta.concrete_fields], converted
 
 
 def _locking(connection, lock: bool) -> str:
