@@ -126,6 +126,23 @@ def _connections_taken(client):
 
 
 @pytest.fixture
+def broker_refusing(monkeypatch):
+    """`with broker_refusing(task, ...):` each task's `delay` raises meanwhile, as it does with Redis down."""
+
+    @contextmanager
+    def refusing(*tasks):
+        def refuse(*args, **kwargs):
+            raise ConnectionRefusedError("Redis is down")
+
+        with monkeypatch.context() as broker:
+            for task in tasks:
+                broker.setattr(task, "delay", refuse)
+            yield
+
+    return refusing
+
+
+@pytest.fixture
 def redis_round_trips():
     """`with redis_round_trips(client) as sent:` lists the connections a redis-py client takes from its pool
     meanwhile: one per round trip to Redis."""

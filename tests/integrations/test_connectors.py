@@ -68,17 +68,13 @@ def test_a_delivery_whose_task_was_lost_is_handed_over_again(django_capture_on_c
 
 
 def test_with_the_broker_down_at_commit_the_delivery_is_accepted_and_the_sweep_hands_it_over(
-    monkeypatch, django_capture_on_commit_callbacks
+    broker_refusing, django_capture_on_commit_callbacks
 ):
     connector = connector_save(name="Shop", kind="shopify", secret=SECRET)
     body = fixture_body("shopify_orders_fulfilled.json")
     after = []
 
-    def refuse(*args, **kwargs):
-        raise ConnectionRefusedError("Redis is down")
-
-    with monkeypatch.context() as broker:
-        broker.setattr(process_connector_delivery, "delay", refuse)
+    with broker_refusing(process_connector_delivery):
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
             received = connector_delivery_receive(
                 public_id=connector.public_id, headers=as_headers(shopify_headers(SECRET, body)), body=body

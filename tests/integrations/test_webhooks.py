@@ -367,17 +367,13 @@ def test_the_lease_before_a_lost_task_is_handed_over_is_a_setting(receiver, team
 
 
 def test_with_the_broker_down_at_commit_the_change_stands_and_the_next_sweep_hands_the_delivery_over(
-    receiver, team, sweep, monkeypatch, django_capture_on_commit_callbacks
+    receiver, team, sweep, broker_refusing, django_capture_on_commit_callbacks
 ):
     subscribe(receiver.url, "follow_up.updated")
     follow_up = FollowUpFactory(team=team)
     after = []
 
-    def refuse(*args, **kwargs):
-        raise ConnectionRefusedError("Redis is down")
-
-    with monkeypatch.context() as broker:
-        broker.setattr(deliver_webhook, "delay", refuse)
+    with broker_refusing(deliver_webhook):
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
             [delivery] = webhooks_emit("follow_up.updated", follow_up)
             # A hook of the same commit after the webhooks' (the case's rollup count, the team's Slack notice).

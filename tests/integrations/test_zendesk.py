@@ -120,16 +120,12 @@ def test_no_note_without_write_back_or_for_other_sources(zendesk, connector, dja
 
 
 def test_with_the_broker_down_at_commit_the_answer_stands_and_the_next_sweep_writes_the_note(
-    zendesk, connector, monkeypatch, django_capture_on_commit_callbacks
+    zendesk, connector, broker_refusing, django_capture_on_commit_callbacks
 ):
     invitation = ticket_invitation(connector)
     after = []
 
-    def refuse(*args, **kwargs):
-        raise ConnectionRefusedError("Redis is down")
-
-    with monkeypatch.context() as broker:
-        broker.setattr(write_zendesk_note, "delay", refuse)
+    with broker_refusing(write_zendesk_note):
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
             response_submit(invitation=invitation, score=3)
             transaction.on_commit(lambda: after.append("ran"))  # a later hook of the same commit

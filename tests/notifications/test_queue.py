@@ -26,14 +26,11 @@ def enqueued(monkeypatch):
 
 
 @pytest.fixture
-def broker_down(monkeypatch):
+def broker_down(broker_refusing):
     from notifications.tasks import send_message, send_messages
 
-    def refuse(*args, **kwargs):
-        raise ConnectionRefusedError("Redis is down")
-
-    monkeypatch.setattr(send_message, "delay", refuse)
-    monkeypatch.setattr(send_messages, "delay", refuse)
+    with broker_refusing(send_message, send_messages):
+        yield
 
 
 def test_a_broker_down_at_commit_loses_no_message(broker_down, django_capture_on_commit_callbacks, enqueued_later):
@@ -55,8 +52,9 @@ def enqueued_later(monkeypatch):
         from notifications.tasks import send_message
 
         tasks = []
-        monkeypatch.setattr(send_message, "delay", lambda message_id: tasks.append(message_id))
-        messages_sweep(now=when)
+        with monkeypatch.context() as broker:  # working for this sweep only
+            broker.setattr(send_message, "delay", lambda message_id: tasks.append(message_id))
+            messages_sweep(now=when)
         return tasks
 
     return sweep

@@ -33,13 +33,11 @@ def loop(settings):
 
 
 @pytest.fixture
-def broker_down(monkeypatch):
+def broker_down(broker_refusing):
     from surveys.tasks import announce_response
 
-    def refuse(*args, **kwargs):
-        raise ConnectionRefusedError("Redis is down")
-
-    monkeypatch.setattr(announce_response, "delay", refuse)
+    with broker_refusing(announce_response):
+        yield
 
 
 def _effects(response) -> tuple[int, int, list[str]]:
