@@ -230,6 +230,7 @@ def survey_preview_page(request, survey_id: int):
         "buttons": score_buttons(scale, locale, survey.end_labels(locale)),
         "low_label": survey.end_labels(locale)[0],
         "high_label": survey.end_labels(locale)[1],
+        "symbols": bool(scale.symbols),
         "selected": None,
     }
     response = render(request, "surveys/respond.html", context)

@@ -35,6 +35,7 @@ from surveys.views import (
     _too_many,
     _visitor_locale,
     kiosk_start_url,
+    score_page,
     step_after_score,
     survey_context,
 )
@@ -86,7 +87,7 @@ def link_respond(request, slug: str) -> HttpResponse:
         # One answer per browser: it goes back to its own answer, where it may change it.
         return HttpResponseRedirect(f"/s/{token}/")
     if request.method != "POST":
-        return _page(request, "surveys/respond.html", {**context, "selected": None, "auto_confirm": False})
+        return score_page(request, {**context, "selected": None, "auto_confirm": False})
     return _answer_start(request, link, kiosk, locale, context)
 
 
@@ -95,7 +96,7 @@ def _answer_start(request, link: SurveyLink, kiosk: bool, locale: str, context: 
     score = _parse_score(request.POST.get("score"))
     if score is None or score not in scale.scores:
         error = context["words"]["score_error"].format(low=scale.low, high=scale.high)
-        return _page(request, "surveys/respond.html", {**context, "selected": None, "error": error}, 400)
+        return score_page(request, {**context, "selected": None, "error": error}, 400)
     limit = settings.KIOSK_ANSWERS_PER_HOUR if kiosk else settings.LINK_ANSWERS_PER_HOUR
     address = request.META.get("REMOTE_ADDR", "")
     if address_over_hourly_limit(scope=f"link-{link.pk}", address=address, per_hour=limit):

@@ -6,8 +6,10 @@ Steps, each saved as it is left: score → reason (`?step=comment`) → addition
 kiosk's answer ends back at the kiosk's start instead of a thank-you of its own.
 """
 
+import functools
 import hashlib
 import secrets
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -15,15 +17,17 @@ from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
-from django.middleware.csrf import CsrfViewMiddleware
+from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.decorators import decorator_from_middleware
+from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from surveys.branding import CACHE_KEY as BRANDING_CACHE_KEY
-from surveys.branding import branding_for
+from surveys.branding import Brand, branding_for
 from surveys.models import PUBLIC_CHANNELS, AnswerChannel, Invitation, Question, Response
 from surveys.rate_limits import address_over_limit, address_over_limit_reading
 from surveys.scales import pick_locale, score_buttons
@@ -64,10 +68,92 @@ class _RespondentCsrf(CsrfViewMiddleware):
 
 
 def _page(request, template: str, context: dict, status: int = 200) -> HttpResponse:
-    response = render(request, template, context, status=status)
+    return _private(render(request, template, context, status=status))
+
+
+def _private(response: HttpResponse) -> HttpResponse:
     for name, value in PRIVATE_HEADERS.items():
         response[name] = value
     return response
+
+
+@dataclass(frozen=True, slots=True)
+class _ScorePage:
+    """Everything the score step (`respond.html`) shows but the request's secrets: the key of its HTML."""
+
+    locale: str
+    question: str
+    buttons: tuple[tuple[int, str, str], ...]  # score, what it shows, its name
+    low_label: str
+    high_label: str
+    symbols: bool
+    brand: Brand
+    selected: int | None
+    auto_confirm: bool
+    notice: str
+    error: str
+    changing: bool
+    kiosk: bool
+    kiosk_restart: str
+
+
+# Where the request's secrets go in a score page's cached HTML: drawn per process, so no survey's wording can
+# hold them.
+_CSRF_SLOT = f"csrf-{secrets.token_hex(16)}"
+_CHANGE_SLOT = f"change-{secrets.token_hex(16)}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _score_page_html(page: _ScorePage) -> str:
+    """The score step's HTML, built from `page` alone, once per process for each way it looks: a survey's pages
+    differ only by the score a link picks, a notice or an error (a few dozen variants), while rendering the
+    template was a quarter of the page's CPU."""
+    return render_to_string(
+        "surveys/respond.html",
+        {
+            "words": _words(page.locale),
+            "locale": page.locale,
+            "question": page.question,
+            "buttons": [{"score": score, "shows": shows, "name": name} for score, shows, name in page.buttons],
+            "low_label": page.low_label,
+            "high_label": page.high_label,
+            "symbols": page.symbols,
+            "brand": page.brand,
+            "selected": page.selected,
+            "auto_confirm": page.auto_confirm,
+            "notice": page.notice,
+            "error": page.error,
+            "change_token": _CHANGE_SLOT if page.changing else "",
+            "kiosk": page.kiosk,
+            "kiosk_restart": page.kiosk_restart,
+            "csrf_token": _CSRF_SLOT,
+        },
+    )
+
+
+def score_page(request, context: dict, status: int = 200) -> HttpResponse:
+    """The score step of `context` (`survey_context`'s, with `selected` and what the step adds), with this
+    request's CSRF token and change token put into its cached HTML."""
+    page = _ScorePage(
+        locale=context["locale"],
+        question=context["question"],
+        buttons=tuple((button["score"], button["shows"], button["name"]) for button in context["buttons"]),
+        low_label=context["low_label"],
+        high_label=context["high_label"],
+        symbols=context["symbols"],
+        brand=context["brand"],
+        selected=context["selected"],
+        auto_confirm=context.get("auto_confirm", False),
+        notice=context.get("notice", ""),
+        error=context.get("error", ""),
+        changing=bool(context.get("change_token")),
+        kiosk=context.get("kiosk", False),
+        kiosk_restart=context.get("kiosk_restart", ""),
+    )
+    html = _score_page_html(page).replace(_CSRF_SLOT, get_token(request), 1)
+    if page.changing:
+        html = html.replace(_CHANGE_SLOT, escape(context["change_token"]), 1)
+    return _private(HttpResponse(html, status=status))
 
 
 def _rate_limited(request) -> bool:
@@ -136,6 +222,7 @@ def survey_context(survey, locale: str, product_name: str = "", brands: dict | N
         "buttons": score_buttons(scale, locale, survey.end_labels(locale)),
         "low_label": survey.end_labels(locale)[0],
         "high_label": survey.end_labels(locale)[1],
+        "symbols": bool(scale.symbols),
     }
 
 
@@ -195,7 +282,7 @@ def survey_respond(request, token: str) -> HttpResponse:
     selected = linked_score if valid_link else (current.score if current else None)
     # Only a score arriving from the email link confirms itself; a revisit waits for a tap.
     auto_confirm = valid_link and not (current and current.score == linked_score)
-    return _page(request, "surveys/respond.html", {**context, "selected": selected, "auto_confirm": auto_confirm})
+    return score_page(request, {**context, "selected": selected, "auto_confirm": auto_confirm})
 
 
 def _safe_link(url: object) -> str:
@@ -214,7 +301,7 @@ def _thanks(invitation: Invitation) -> dict:
 
 
 def _score_error(request, context: dict, message: str) -> HttpResponse:
-    return _page(request, "surveys/respond.html", {**context, "selected": None, "error": message}, 400)
+    return score_page(request, {**context, "selected": None, "error": message}, 400)
 
 
 def _client(request) -> str:
@@ -299,9 +386,8 @@ def _change_page(request, current: Response, context: dict) -> HttpResponse:
     """The explicit "change my answer" step: the answer stands until a person picks a score here and taps."""
     nonce = secrets.token_urlsafe(16)
     words = context["words"]
-    return _page(
+    return score_page(
         request,
-        "surveys/respond.html",
         {
             **context,
             "selected": None,

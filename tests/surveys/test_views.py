@@ -6,14 +6,17 @@ import uuid
 import pytest
 import time_machine
 from django.core.cache import caches
+from django.shortcuts import render
 from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
 
+from surveys import views
+from surveys.branding import branding_forget
 from surveys.models import Answer, Branding, Invitation, Question, Response
 from surveys.signals import response_submitted
 from surveys.tokens import invitation_token
-from tests.factories import ContactFactory, InvitationFactory, ResponseFactory, SurveyFactory
+from tests.factories import ContactFactory, InvitationFactory, ResponseFactory, SurveyFactory, SurveyLinkFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -517,6 +520,76 @@ def test_survey_respond_every_step_weighs_under_20_kb(client, kind, locale):
         assert "http://" not in html.replace("http://testserver", "")
         assert 'src="' not in html
         assert '<link rel="stylesheet"' not in html
+
+
+def _form_token(page) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+
+
+def test_survey_respond_page_gives_each_request_its_own_csrf_token_and_the_post_takes_it(invitation):
+    strict = Client(enforce_csrf_checks=True)
+    first, second = _form_token(strict.get(url(invitation))), _form_token(strict.get(url(invitation)))
+
+    refused = strict.post(url(invitation), {"score": "9", "csrfmiddlewaretoken": first[:-1]}, HTTP_ORIGIN="null")
+    accepted = strict.post(url(invitation), {"score": "9", "csrfmiddlewaretoken": second}, HTTP_ORIGIN="null")
+
+    assert first != second  # masked anew for each page, as Django's own tag does
+    assert (refused.status_code, accepted.status_code) == (403, 302)
+    assert Response.objects.get().score == 9
+
+
+@pytest.fixture
+def score_pages(monkeypatch):
+    """Every score step served: the request, the context it was built from, and the page."""
+    served, build = [], views.score_page
+
+    def spy(request, context, status=200):
+        served.append((request, context, page := build(request, context, status)))
+        return page
+
+    monkeypatch.setattr("surveys.views.score_page", spy)
+    monkeypatch.setattr("surveys.link_views.score_page", spy)
+    return served
+
+
+# The request's secrets, the only part of a score page that is not the same for everyone shown the same step.
+SECRETS = re.compile(r'(name="(?:csrfmiddlewaretoken|change)" value=")[^"]+"')
+
+
+def test_survey_respond_score_page_from_its_cache_is_the_template_rendered_for_the_request(client, score_pages):
+    nps = InvitationFactory(survey=SurveyFactory(kind="nps", product_name="Acme"))
+    thumbs = InvitationFactory(survey=SurveyFactory(kind="thumbs"), locale="fr")
+    answered = InvitationFactory(survey=SurveyFactory(kind="csat"))
+    ResponseFactory(invitation=answered, score=2)
+    Branding.objects.create(survey=None, brand_color="#7a1f5c", logo_url="https://cdn.example/logo.png")
+    link = SurveyLinkFactory(slug="store-7", survey=nps.survey, kiosk_enabled=True)
+
+    for path in (url(nps), url(nps) + "?score=9", url(nps), url(thumbs) + "?score=0", url(answered) + "?step=change"):
+        assert client.get(path).status_code == 200
+    assert client.post(url(nps), {"score": "11"}).status_code == 400
+    assert client.get(f"/l/{link.slug}/?kiosk=1").status_code == 200
+
+    assert len(score_pages) == 7
+    for request, context, page in score_pages:
+        drawn = render(request, "surveys/respond.html", context, status=page.status_code)
+        assert SECRETS.sub(r"\1", page.content.decode()) == SECRETS.sub(r"\1", drawn.content.decode())
+    html = [page.content.decode() for _, _, page in score_pages]
+    assert html[0] != html[1] and SECRETS.sub("", html[0]) == SECRETS.sub("", html[2])  # the link's score, cached
+    assert "\N{THUMBS DOWN SIGN} Non" in html[3] and 'name="change"' in html[4]
+    assert "#7a1f5c" in html[0] and 'class="kiosk"' in html[6]
+
+
+def test_survey_respond_page_shows_an_edited_question_and_brand_at_once(client, invitation):
+    client.get(url(invitation))
+    invitation.survey.question_text = {"en": "Would you tell a friend about {product}?"}
+    invitation.survey.save()
+    Branding.objects.create(survey=invitation.survey, brand_color="#0b6b2b")
+    branding_forget()
+
+    html = client.get(url(invitation)).content.decode()
+
+    assert "Would you tell a friend about Acme?" in html
+    assert "#0b6b2b" in html
 
 
 def test_survey_respond_accepts_the_null_origin_its_referrer_policy_causes(invitation):
