@@ -28,12 +28,13 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task
-def announce_response(announcement_id: int) -> None:
-    try:
-        response_announcement_process(announcement_id=announcement_id)
-    except Exception:
-        # Rolled back and counted on the announcement: the beat job below announces it again.
-        logger.exception("announcement %s of an answer failed; the sweep will announce it", announcement_id)
+def announce_responses(announcement_ids: list[int]) -> None:
+    for announcement_id in announcement_ids:
+        try:
+            response_announcement_process(announcement_id=announcement_id)
+        except Exception:
+            # Rolled back and counted on the announcement: the beat job below announces it again.
+            logger.exception("announcement %s of an answer failed; the sweep will announce it", announcement_id)
 
 
 @shared_task

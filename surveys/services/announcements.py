@@ -7,9 +7,20 @@ announcement being done, or not at all. Nothing is lost between stages: if the b
 task is lost, or a receiver fails, the row stays, and the beat job `announce-pending-responses` processes it
 again. Nothing is doubled: a row is processed under its lock and gone once done, and a response's
 announcements go out in the order they were made.
+
+With a broker, the hand-over is `AnnouncementHandOver`: one thread per process sends the announcements
+committed within `HAND_OVER_SECONDS` of each other as one task, so the customer's request never waits on the
+broker and a busy process sends a task per batch rather than per answer. What a process ends without handing
+over is announced by the same beat job.
 """
 
+import atexit
 import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -24,19 +35,102 @@ from surveys.signals import response_submitted
 logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 500
+# How long the hand-over gathers announcements into one task, and at most how many: a tenth of a second adds
+# nothing a person waiting for a case would notice, and at 40 answers a second per process makes one task of four.
+HAND_OVER_SECONDS = 0.1
+HAND_OVER_BATCH = 200
 
 
 def response_announcement_add(*, response: Response, created: bool, changed: tuple[str, ...] = ()) -> None:
     """Record, in the caller's transaction, that this answer must be announced; a worker does it after commit."""
     [announcement] = rows_insert([ResponseAnnouncement(response=response, created=created, changed=list(changed))])
-
-    def enqueue() -> None:
-        from surveys.tasks import announce_response
-
-        announce_response.delay(announcement.pk)
-
     # Robust: with the broker down the answer is still saved and the customer thanked; the beat job announces it.
-    transaction.on_commit(enqueue, robust=True)
+    transaction.on_commit(lambda: _hand_over(announcement.pk), robust=True)
+
+
+def _hand_over(announcement_id: int) -> None:
+    from surveys.tasks import announce_responses
+
+    if announce_responses.app.conf.task_always_eager:
+        # No broker (the embedded default, tests): the task runs here and now, as every task does there.
+        announce_responses.delay([announcement_id])
+    else:
+        hand_over.put(announcement_id)
+
+
+def _send(announcement_ids: list[int]) -> None:
+    from surveys.tasks import announce_responses
+
+    announce_responses.delay(announcement_ids)
+
+
+class AnnouncementHandOver:
+    """Committed announcements on their way to a worker: `put` queues one and returns at once; a thread of this
+    process sends those put within `window` seconds of the first as one list to `send` (at most `batch`).
+
+    A send that fails (the broker down) is logged and its announcements are left to the beat job, as is what
+    is still queued when the process ends without `stop` (which sends it). A forked child starts with an empty
+    queue and a thread of its own."""
+
+    def __init__(self, send: Callable[[list[int]], None], *, window: float, batch: int) -> None:
+        self._send, self._window, self._batch = send, window, batch
+        self._lock = threading.Lock()
+        self._pid = 0
+        self._queue: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def put(self, announcement_id: int) -> None:
+        if self._pid != os.getpid():
+            self._start()
+        self._queue.put(announcement_id)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Send what is queued and end the thread: at the process's exit, and in tests before they take the
+        broker away. The next `put` starts another."""
+        with self._lock:
+            if self._thread is None or self._pid != os.getpid():
+                return
+            self._queue.put(None)
+            self._thread.join(timeout)
+            self._thread, self._pid = None, 0
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._queue = queue.SimpleQueue()
+            self._thread = threading.Thread(target=self._run, name="announcement-hand-over", daemon=True)
+            self._thread.start()
+            self._pid = os.getpid()
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is None:
+                return
+            ids, deadline = [first], time.monotonic() + self._window
+            while len(ids) < self._batch and (left := deadline - time.monotonic()) > 0:
+                try:
+                    announcement_id = self._queue.get(timeout=left)
+                except queue.Empty:
+                    break
+                if announcement_id is None:
+                    stopping = True
+                    break
+                ids.append(announcement_id)
+            try:
+                self._send(ids)
+            except Exception:
+                logger.warning(
+                    "%d announcements of answers were not handed to a worker; the beat job announces them",
+                    len(ids),
+                    exc_info=True,
+                )
+
+
+hand_over = AnnouncementHandOver(_send, window=HAND_OVER_SECONDS, batch=HAND_OVER_BATCH)
+atexit.register(hand_over.stop)
 
 
 def response_announcement_process(*, announcement_id: int) -> bool:

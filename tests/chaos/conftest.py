@@ -178,6 +178,7 @@ def webhook_receiver():
 def chaos_workers(request, start_celery_worker, fake_provider):  # noqa: F811 (the imported fixture)
     """Start live workers on the chaos settings; tasks of the test process go to their broker."""
     from config.celery_app import app as celery_app
+    from surveys.services.announcements import hand_over
 
     env = {
         "DJANGO_SETTINGS_MODULE": "tests.chaos.worker_settings",
@@ -206,6 +207,7 @@ def chaos_workers(request, start_celery_worker, fake_provider):  # noqa: F811 (t
     yield start
     for supervisor in supervisors:
         supervisor.stop()
+    hand_over.stop()  # the answers it still holds go to the broker, not to an in-process run
     celery_app.conf.task_always_eager = True
 
 

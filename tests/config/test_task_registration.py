@@ -106,7 +106,7 @@ def test_the_source_scan_finds_the_sends_it_must_know():
     # One send of each kind the code has: a signal receiver's function-local import, a service's on-commit send.
     assert "notifications.tasks.send_message" in sent
     assert "notifications.tasks.send_messages" in sent
-    assert any(name.endswith(".announce_response") for name in sent)
+    assert any(name.endswith(".announce_responses") for name in sent)
     assert any(name.endswith(".open_follow_up") for name in sent)
 
 

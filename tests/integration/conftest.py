@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 
 from config.celery_app import app as celery_app
+from surveys.services.announcements import hand_over
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -139,4 +140,5 @@ def live_tasks(celery_worker_process) -> Iterator[None]:
     """Send tasks to the broker instead of running them in-process, for one test."""
     celery_app.conf.task_always_eager = False
     yield
+    hand_over.stop()  # the answers it still holds go to the broker, not to an in-process run
     celery_app.conf.task_always_eager = True

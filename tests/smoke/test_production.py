@@ -103,7 +103,7 @@ def test_an_event_becomes_an_email_an_answer_a_case_and_a_counted_score(product)
     metrics = wait_for(
         lambda: (m := delighted_metrics()).get("response_count") and m,
         timeout=60,
-        what="/v1/metrics to count the answer (announce_response on the worker)",
+        what="/v1/metrics to count the answer (announce_responses on the worker)",
     )
     assert (metrics["response_count"], metrics["detractor_count"], metrics["nps"]) == (1, 1, -100)
 
@@ -192,7 +192,7 @@ def test_readiness_and_metrics_of_web_and_worker(product):
     assert any(
         'task="surveys.tasks.dispatch_due_invitations"' in line and 'state="SUCCESS"' in line for line in counted
     )
-    assert any(".announce_response" in line and 'state="SUCCESS"' in line for line in counted)
+    assert any(".announce_responses" in line and 'state="SUCCESS"' in line for line in counted)
 
     # Every line the processes wrote is JSON with a request id; a request's lines carry its own.
     for name in ("web", "worker"):

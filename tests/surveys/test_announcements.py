@@ -1,6 +1,9 @@
 """The answers' outbox: every committed answer gets its case, its rollup count and its webhook exactly once, even
 when the broker is down at commit, the task is lost, or a receiver fails half-way."""
 
+import json
+import os
+import threading
 from datetime import timedelta
 
 import pytest
@@ -11,7 +14,11 @@ from feedback.models import FollowUp
 from insights.rollups import full_score_rollup_rows, stored_score_rollup_rows
 from integrations.models import WebhookDelivery, WebhookSubscription
 from surveys.models import ResponseAnnouncement
-from surveys.services.announcements import response_announcement_process, response_announcements_sweep
+from surveys.services.announcements import (
+    AnnouncementHandOver,
+    response_announcement_process,
+    response_announcements_sweep,
+)
 from surveys.services.responses import response_comment, response_submit
 from surveys.signals import response_submitted
 from tests.factories import InvitationFactory, RoutingRuleFactory, SurveyFactory, TeamFactory
@@ -34,9 +41,9 @@ def loop(settings):
 
 @pytest.fixture
 def broker_down(broker_refusing):
-    from surveys.tasks import announce_response
+    from surveys.tasks import announce_responses
 
-    with broker_refusing(announce_response):
+    with broker_refusing(announce_responses):
         yield
 
 
@@ -124,3 +131,106 @@ def test_the_sweep_leaves_fresh_announcements_to_their_task(loop, broker_down, d
         response_submit(invitation=loop, score=3)
     assert response_announcements_sweep(now=timezone.now())["announced"] == 0
     assert ResponseAnnouncement.objects.filter(announced_at=None).count() == 1
+
+
+@pytest.fixture
+def handed():
+    """A hand-over whose batches are recorded, each announced to the test as it is sent."""
+    sent, arrived = [], threading.Semaphore(0)
+
+    def send(announcement_ids):
+        sent.append(announcement_ids)
+        arrived.release()
+
+    def make(window: float, batch: int = 200) -> AnnouncementHandOver:
+        made.append(AnnouncementHandOver(send, window=window, batch=batch))
+        return made[-1]
+
+    made = []
+    yield make, sent, arrived
+    for hand_over in made:
+        hand_over.stop()
+
+
+def test_the_hand_over_sends_what_is_put_within_its_window_as_one_task(handed):
+    make, sent, arrived = handed
+    hand_over = make(window=0.2)
+
+    hand_over.put(3)
+    hand_over.put(1)
+    assert arrived.acquire(timeout=5)
+    hand_over.put(2)
+    assert arrived.acquire(timeout=5)
+
+    assert sent == [[3, 1], [2]]
+
+
+def test_the_hand_over_sends_a_full_batch_without_waiting_and_the_rest_when_stopped(handed):
+    make, sent, arrived = handed
+    hand_over = make(window=60, batch=2)
+
+    for announcement_id in (1, 2, 3):
+        hand_over.put(announcement_id)
+    assert arrived.acquire(timeout=5)  # long before the minute's window
+    hand_over.stop()
+
+    assert sent == [[1, 2], [3]]
+
+
+def test_a_batch_the_broker_refuses_is_logged_and_the_next_one_still_goes(caplog):
+    sent = []
+
+    def send(announcement_ids):
+        sent.append(announcement_ids)
+        if len(sent) == 1:
+            raise ConnectionRefusedError("Redis is down")
+
+    hand_over = AnnouncementHandOver(send, window=0.01, batch=1)
+    hand_over.put(1)
+    hand_over.put(2)
+    hand_over.stop()
+
+    assert sent == [[1], [2]]
+    assert "1 announcements of answers were not handed to a worker; the beat job announces them" in caplog.text
+
+
+def test_a_forked_process_hands_over_its_own_announcements_only():
+    children = []
+    hand_over = AnnouncementHandOver(children.append, window=60, batch=200)
+    hand_over.put(1)  # waits in the parent's window
+    reading, writing = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child, as a gunicorn worker forked from a preloaded master
+        try:
+            hand_over.put(2)
+            hand_over.stop()
+            os.write(writing, json.dumps(children).encode())
+        finally:
+            os._exit(0)
+    os.close(writing)
+    with os.fdopen(reading) as pipe:
+        in_child = json.loads(pipe.read())
+    os.waitpid(pid, 0)
+    hand_over.stop()
+
+    assert in_child == [[2]]
+    assert children == [[1]]
+
+
+def test_with_a_broker_the_answer_is_handed_over_after_commit_and_not_sent_by_the_request(
+    loop, monkeypatch, django_capture_on_commit_callbacks
+):
+    from surveys.services import announcements
+    from surveys.tasks import announce_responses
+
+    sent = []
+    monkeypatch.setattr(announcements, "hand_over", AnnouncementHandOver(sent.append, window=60, batch=200))
+    monkeypatch.setitem(announce_responses.app.conf, "task_always_eager", False)
+    monkeypatch.setattr(announce_responses, "delay", lambda *args: pytest.fail("the request sent a task itself"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response_submit(invitation=loop, score=2)
+        assert sent == []  # nothing before the commit
+    announcements.hand_over.stop()
+
+    assert sent == [[ResponseAnnouncement.objects.get().pk]]
