@@ -72,29 +72,51 @@ def chromium():
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
+class _RequestsInFlight:
+    """How many requests this process is serving, the live server's among them: from Django's request_started to
+    its request_finished (sent once the response is closed, after the commit hooks that ran inside it)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def started(self, **kwargs) -> None:
+        with self._lock:
+            self.count += 1
+
+    def finished(self, **kwargs) -> None:
+        with self._lock:
+            self.count -= 1
+
+
+@pytest.fixture(scope="session")
+def _requests_in_flight():
+    from django.core.signals import request_finished, request_started
+
+    in_flight = _RequestsInFlight()
+    request_started.connect(in_flight.started, dispatch_uid="browser-requests-in-flight")
+    request_finished.connect(in_flight.finished, dispatch_uid="browser-requests-in-flight")
+    yield in_flight
+    request_started.disconnect(dispatch_uid="browser-requests-in-flight")
+    request_finished.disconnect(dispatch_uid="browser-requests-in-flight")
+
+
 @pytest.fixture(autouse=True)
-def _live_server_done_before_flush(transactional_db, live_server):
-    """Wait, after each test, until no request the live server is still serving holds a transaction.
+def _live_server_done_before_flush(transactional_db, live_server, _requests_in_flight):
+    """Wait, after each test, until the live server has finished every request it was serving.
 
     A page closed at the end of a test can leave a request in flight (a beacon sent on unload, a
-    navigation the test did not wait for). The database flush that ends a test would deadlock with
-    that request's transaction, so teardown (which runs before the flush, since this fixture
-    needs the database) waits for it; it stops waiting after ten seconds.
+    navigation the test did not wait for), and a request goes on after its commit (an answer's
+    announcement runs in its commit hook without a broker). The database flush that ends a test would
+    deadlock with that request's transaction, or the request would find the database gone, so teardown
+    (which runs before the flush, since this fixture needs the database) waits for it; it stops waiting
+    after ten seconds.
     """
     yield
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        for _ in range(200):
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND pid <> pg_backend_pid() AND state NOT IN ('idle', 'disabled')"
-            )
-            if cursor.fetchone()[0] == 0:
-                return
-            time.sleep(0.05)
+    for _ in range(200):
+        if _requests_in_flight.count <= 0:
+            return
+        time.sleep(0.05)
 
 
 @pytest.fixture

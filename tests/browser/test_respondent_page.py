@@ -214,7 +214,7 @@ def test_browser_closing_the_tab_keeps_the_typed_reason(browser_page):
     browser_page.close(run_before_unload=True)
 
     response = Response.objects.get(invitation=invitation)
-    for _ in range(100):  # the beacon is delivered after the page is gone; wait for it, not for a speed
+    for _ in range(400):  # the beacon is delivered after the page is gone; wait for it, not for a speed
         if response.comment:
             break
         time.sleep(0.05)
