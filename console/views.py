@@ -26,7 +26,7 @@ from notifications.sms_text import sms_segments
 from surveys.branding import branding_for
 from surveys.models import ApiKey, PublishableKey, Survey, TriggerRule
 from surveys.scales import SCALES, SUPPORTED_LOCALES, score_buttons
-from surveys.selectors import survey_link_of, survey_link_urls
+from surveys.selectors import api_keys_with_batches, survey_link_of, survey_link_urls
 from surveys.services.dispatch import invitation_preview
 from surveys.wording import WORDING
 
@@ -448,7 +448,7 @@ def api_keys(request):
         # Shown on this answer only: it is never stored, so no later page can show it again.
         created = {"api_key": made[0], "raw": made[1]}
         form = forms.ApiKeyForm()
-    keys = ApiKey.objects.select_related("survey").order_by("revoked_at", "-pk")
+    keys = api_keys_with_batches().select_related("survey").order_by("revoked_at", "-pk")
     status = 400 if request.method == "POST" and created is None else (201 if created else 200)
     response = _page(request, "keys_list.html", {"form": form, "keys": keys, "created": created}, status=status)
     if created:

@@ -21,8 +21,10 @@ from django.core.validators import (
     RegexValidator,
     URLValidator,
 )
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.fields import empty
 from rest_framework.response import Response
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
@@ -31,7 +33,9 @@ from rest_framework.views import APIView
 from config.api import _flatten
 from surveys.authentication import CanWriteEvents
 from surveys.conditions import conditions_errors
-from surveys.models import THANK_YOU_MAX_LENGTH, Survey, TriggerRule
+from surveys.models import THANK_YOU_MAX_LENGTH, EventBatch, Survey, TriggerRule
+from surveys.selectors import event_batch_get
+from surveys.services.batches import event_batch_accept
 from surveys.services.contacts import ContactData
 from surveys.services.idempotency import (
     IdempotencyConflict,
@@ -230,6 +234,25 @@ class BatchItemResultSerializer(serializers.Serializer):
 
 class BatchResultSerializer(serializers.Serializer):
     results = BatchItemResultSerializer(many=True)
+
+
+class StagedBatchSerializer(serializers.Serializer):
+    """What `POST /api/events/batches/` answers (202) and `GET /api/events/batches/<id>/` reads."""
+
+    id = serializers.UUIDField(source="public_id")
+    url = serializers.URLField()
+    status = serializers.ChoiceField(
+        choices=EventBatch.Status.choices,
+        help_text="`accepted` until a worker has ingested its events, then `expanded`; `failed` after its last try.",
+    )
+    size = serializers.IntegerField(help_text="Items in the request, refused ones included.")
+    refused = serializers.IntegerField(help_text="Items validation refused (status 400 in `results`).")
+    accepted_at = serializers.DateTimeField()
+    expanded_at = serializers.DateTimeField(allow_null=True)
+    error = serializers.CharField(help_text="Why its last try to expand it failed; empty if none did.")
+    results = BatchItemResultSerializer(
+        many=True, help_text="One per item once expanded; until then, the refused items'."
+    )
 
 
 # Built once per process and shared by every request: building a serializer's fields costs more than
@@ -499,6 +522,32 @@ class EventCreateApi(IdempotentPostView):
         )
 
 
+def batch_ingest(source: str, items: list) -> list[dict]:
+    """Each item's result, by index, as `POST /api/events/batch/` answers them: invalid items are reported with
+    their field messages and skipped, the others ingested together (`events_ingest`)."""
+    results: dict[int, dict] = {}
+    valid: list[tuple[int, EventData]] = []
+    for index, item in enumerate(items):
+        try:
+            valid.append((index, event_input(item)))
+        except serializers.ValidationError as error:
+            results[index] = _refused(index, error)
+    ingested = events_ingest(source=source, events=[event for _, event in valid])
+    # A batch's invitations share a few times (one per rule delay): each is formatted once.
+    datetime_json = functools.cache(_DATETIME.to_representation)
+    for (index, _), result in zip(valid, ingested, strict=True):
+        results[index] = {
+            "index": index,
+            "status": 200 if result.duplicate else 201,
+            "result": event_result_json(result, datetime_json),
+        }
+    return [results[index] for index in sorted(results)]
+
+
+def _refused(index: int, error: serializers.ValidationError) -> dict:
+    return {"index": index, "status": 400, "errors": _flatten(error.detail)}
+
+
 class EventBatchApi(IdempotentPostView):
     permission_classes = [CanWriteEvents]
 
@@ -509,27 +558,59 @@ class EventBatchApi(IdempotentPostView):
         return super().post(request)
 
     def handle_post(self, request) -> Response:
-        results: dict[int, dict] = {}
-        valid: list[tuple[int, EventData]] = []
-        for index, item in enumerate(batch_events(request.data)):
-            try:
-                valid.append((index, event_input(item)))
-            except serializers.ValidationError as error:
-                results[index] = {"index": index, "status": 400, "errors": _flatten(error.detail)}
-        # One transaction for the batch: invalid items are reported and skipped, while a failure of
-        # the database rolls the whole batch back, so retrying the batch is safe (stored events are
-        # recognised by their external_id).
-        ingested = events_ingest(source=request.auth.source, events=[event for _, event in valid])
-        # A batch's invitations share a few times (one per rule delay): each is formatted once.
-        datetime_json = functools.cache(_DATETIME.to_representation)
-        for (index, _), result in zip(valid, ingested, strict=True):
-            results[index] = {
-                "index": index,
-                "status": 200 if result.duplicate else 201,
-                "result": event_result_json(result, datetime_json),
-            }
-        results = [results[index] for index in sorted(results)]
+        # One transaction for the batch (`events_ingest`'s): invalid items are reported and skipped, while a failure
+        # of the database rolls the whole batch back, so retrying the batch is safe.
+        results = batch_ingest(request.auth.source, batch_events(request.data))
         return Response({"results": results}, status=status.HTTP_200_OK)
+
+
+def staged_batch_json(request, batch: EventBatch) -> dict:
+    return {
+        "id": str(batch.public_id),
+        "url": request.build_absolute_uri(reverse("api-event-batch", args=[batch.public_id])),
+        "status": batch.status,
+        "size": batch.size,
+        "refused": sum(1 for result in batch.results if result["status"] == 400),
+        "accepted_at": _DATETIME.to_representation(batch.accepted_at),
+        "expanded_at": _DATETIME.to_representation(batch.expanded_at) if batch.expanded_at else None,
+        "error": batch.error,
+        "results": batch.results,
+    }
+
+
+class StagedBatchCreateApi(IdempotentPostView):
+    """Accept a batch now, ingest it in a worker: for imports that should not wait on a thousand writes."""
+
+    permission_classes = [CanWriteEvents]
+
+    @extend_schema(
+        request=BatchInputSerializer, responses={202: StagedBatchSerializer}, parameters=[IDEMPOTENCY_HEADER]
+    )
+    def post(self, request):
+        return super().post(request)
+
+    def handle_post(self, request) -> Response:
+        items = batch_events(request.data)
+        refused = []
+        for index, item in enumerate(items):
+            try:
+                event_input(item)
+            except serializers.ValidationError as error:
+                refused.append(_refused(index, error))
+        batch = event_batch_accept(api_key=request.auth, items=items, refused=refused)
+        body = staged_batch_json(request, batch)
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+
+
+class StagedBatchDetailApi(APIView):
+    permission_classes = [CanWriteEvents]
+
+    @extend_schema(responses={200: StagedBatchSerializer})
+    def get(self, request, public_id):
+        batch = event_batch_get(api_key=request.auth, public_id=public_id)
+        if batch is None:
+            raise NotFound("No batch with this id was sent with this API key.")
+        return Response(staged_batch_json(request, batch))
 
 
 class DurationField(serializers.IntegerField):

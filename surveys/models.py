@@ -316,6 +316,40 @@ class IdempotencyKey(models.Model):
         return self.key
 
 
+class EventBatch(models.Model):
+    """A batch of events accepted at once and expanded into events and invitations by a worker.
+
+    `events` holds the items that passed validation, as sent, until the batch is expanded; `results` then holds
+    one result per item, as `POST /api/events/batch/` would have answered it (the refused items' from the start).
+    """
+
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted", _("Waiting for a worker")
+        EXPANDED = "expanded", _("Expanded")
+        FAILED = "failed", _("Failed")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="event_batches")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACCEPTED)
+    size = models.PositiveSmallIntegerField(help_text="How many items the request held, refused ones included.")
+    events = models.JSONField(null=True, blank=True, help_text="The items as sent, until expanded.")
+    results = models.JSONField(default=list, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True, help_text="Why the last expansion failed.")
+    accepted_at = models.DateTimeField()
+    expanded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The sweep reads the batches still waiting, oldest first; the prune reads by age.
+            models.Index(fields=["accepted_at"], condition=Q(status="accepted"), name="event_batch_waiting_idx"),
+            models.Index(fields=["accepted_at"], name="event_batch_accepted_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.public_id)
+
+
 class Invitation(models.Model):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("Scheduled")

@@ -23,13 +23,24 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.signals import request_finished, request_started
 from django.db import connections, router, transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
 from config.cache import cache_get_and_count
-from surveys.models import ApiKey, Contact, Invitation, Question, Response, Survey, SurveyLink, TriggerRule
+from surveys.models import (
+    ApiKey,
+    Contact,
+    EventBatch,
+    Invitation,
+    Question,
+    Response,
+    Survey,
+    SurveyLink,
+    TriggerRule,
+)
 from surveys.tokens import token_hash
 
 INTAKE_CACHE_SECONDS = 60
@@ -424,3 +435,25 @@ def contacts_matching(query: str) -> list[Contact]:
     if query.isdigit() and len(query) <= 18:
         found |= Q(pk=int(query))
     return list(Contact.objects.filter(found).order_by("pk")[:20])
+
+
+def event_batch_get(*, api_key: ApiKey, public_id: uuid.UUID) -> EventBatch | None:
+    """A staged batch of events, seen only by the key that sent it."""
+    return EventBatch.objects.filter(api_key=api_key, public_id=public_id).first()
+
+
+def api_keys_with_batches():
+    """API keys, each with its staged batches still waiting for a worker (how many, since when) and failed.
+
+    Counted by subqueries on the batches of one status, so the expanded ones a busy key keeps for a week are
+    never read."""
+
+    def of_key(status: str):
+        return EventBatch.objects.filter(api_key=OuterRef("pk"), status=status).order_by().values("api_key")
+
+    waiting = of_key(EventBatch.Status.ACCEPTED)
+    return ApiKey.objects.annotate(
+        batches_waiting=Coalesce(Subquery(waiting.annotate(n=Count("pk")).values("n")), 0),
+        batches_waiting_since=Subquery(waiting.annotate(since=Min("accepted_at")).values("since")),
+        batches_failed=Coalesce(Subquery(of_key(EventBatch.Status.FAILED).annotate(n=Count("pk")).values("n")), 0),
+    )

@@ -4,7 +4,9 @@ import logging
 
 from celery import shared_task
 
+from surveys.api import batch_ingest
 from surveys.services.announcements import response_announcement_process, response_announcements_sweep
+from surveys.services.batches import event_batch_expand, event_batches_prune, event_batches_sweep
 from surveys.services.dispatch import invitations_dispatch_due, invitations_expire, invitations_remind_due
 from surveys.services.idempotency import idempotency_keys_prune
 
@@ -22,6 +24,22 @@ def remind_due_invitations() -> int:
 @shared_task
 def prune_idempotency_keys() -> int:
     return idempotency_keys_prune()
+
+
+@shared_task
+def expand_event_batch(batch_id: int) -> None:
+    event_batch_expand(batch_id=batch_id, ingest=batch_ingest)
+
+
+@shared_task
+def expand_waiting_event_batches() -> dict[str, int]:
+    """Beat job: staged batches whose task was lost (the broker was down when they were accepted) or failed."""
+    return event_batches_sweep()
+
+
+@shared_task
+def prune_event_batches() -> int:
+    return event_batches_prune()
 
 
 logger = logging.getLogger(__name__)

@@ -94,6 +94,32 @@ def database_gauges() -> list[GaugeMetricFamily]:
         )
     )
 
+    EventBatch = apps.get_model("surveys", "EventBatch")
+    staged = EventBatch.objects.exclude(status="expanded").aggregate(
+        waiting=Count("pk", filter=Q(status="accepted")),
+        oldest=Min("accepted_at", filter=Q(status="accepted")),
+        failed=Count("pk", filter=Q(status="failed")),
+    )
+    families.append(
+        GaugeMetricFamily(
+            "closeloop_event_batches_waiting", "Staged event batches not yet expanded.", value=staged["waiting"]
+        )
+    )
+    families.append(
+        GaugeMetricFamily(
+            "closeloop_event_batches_waiting_oldest_seconds",
+            "How long the oldest staged event batch has waited for a worker.",
+            value=_age(staged["oldest"], now),
+        )
+    )
+    families.append(
+        GaugeMetricFamily(
+            "closeloop_event_batches_failed",
+            "Staged event batches no worker could expand, kept 7 days.",
+            value=staged["failed"],
+        )
+    )
+
     Message = apps.get_model("notifications", "Message")
     pending = GaugeMetricFamily(
         "closeloop_messages_pending",

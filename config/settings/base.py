@@ -259,6 +259,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.tasks.prune_idempotency_keys",
         "schedule": 3600.0,
     },
+    # Staged event batches whose task was lost or failed; expanded and failed ones are forgotten after 7 days.
+    "expand-waiting-event-batches": {
+        "task": "surveys.tasks.expand_waiting_event_batches",
+        "schedule": 60.0,
+    },
+    "prune-event-batches": {
+        "task": "surveys.tasks.prune_event_batches",
+        "schedule": 3600.0,
+    },
     # The answers' outbox: announces what no task did (broker down at commit, lost task, failed receiver).
     "announce-pending-responses": {
         "task": "surveys.tasks.announce_pending_responses",

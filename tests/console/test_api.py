@@ -1,11 +1,13 @@
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from console.models import AuditEntry
 from feedback.models import CannedReply, RoutingRule, User
-from surveys.models import Answer, ApiKey, Contact, PublishableKey, Question, Survey, SurveyLink
+from surveys.models import Answer, ApiKey, Contact, EventBatch, PublishableKey, Question, Survey, SurveyLink
 from surveys.scales import SCALES
 from surveys.services.api_keys import api_key_create
 from tests.factories import (
@@ -528,6 +530,25 @@ def test_api_key_is_shown_once_scoped_revoked_and_used(manager_api):
     assert revoked.json()["revoked_at"] is not None
     assert shop.get("/api/surveys/").status_code == 401
     assert list(AuditEntry.objects.order_by("pk").values_list("action", flat=True)) == ["created", "revoked"]
+
+
+def test_api_keys_list_their_staged_batches_waiting_and_failed(manager_api):
+    shop, _ = api_key_create(name="Shop")
+    api_key_create(name="Quiet")
+    oldest = timezone.now() - timedelta(minutes=3)
+    for status, accepted_at in [
+        (EventBatch.Status.ACCEPTED, oldest),
+        (EventBatch.Status.FAILED, oldest),
+        (EventBatch.Status.EXPANDED, oldest),
+    ]:
+        EventBatch.objects.create(api_key=shop, size=1, events=[], status=status, accepted_at=accepted_at)
+
+    listed = {item["name"]: item for item in manager_api.get("/api/api-keys/").json()}
+
+    batches = ("batches_waiting", "batches_waiting_since", "batches_failed")
+    assert [listed["Shop"][field] for field in batches] == [1, oldest.isoformat().replace("+00:00", "Z"), 1]
+    assert [listed["Quiet"][field] for field in batches] == [0, None, 0]
+    assert manager_api.get(f"/api/api-keys/{shop.pk}/").json()["batches_waiting"] == 1
 
 
 def test_api_key_create_refuses_unknown_scopes(manager_api):

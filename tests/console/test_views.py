@@ -1,10 +1,13 @@
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from console.models import AuditEntry
 from feedback.models import CannedReply, RoutingRule, Team, User
-from surveys.models import ApiKey, PublishableKey, Survey, SurveyLink, TriggerRule
+from surveys.models import ApiKey, EventBatch, PublishableKey, Survey, SurveyLink, TriggerRule
+from surveys.services.api_keys import api_key_create
 from tests.factories import ManagerFactory, SurveyFactory, SurveyLinkFactory, TeamFactory, TriggerRuleFactory
 from tests.fakes.slack import TOKEN as SLACK_TOKEN
 from tests.fakes.slack import FakeSlack, slack_channel
@@ -336,6 +339,28 @@ def test_console_api_key_is_shown_once(client, manager):
     client.post(f"/settings/api-keys/{key.pk}/revoke/")
     key.refresh_from_db()
     assert key.revoked_at is not None
+
+
+def test_console_api_keys_show_their_staged_batches_waiting_and_failed(client, manager):
+    shop, _ = api_key_create(name="Shop")
+    quiet, _ = api_key_create(name="Quiet")
+    nine_minutes_ago = timezone.now() - timedelta(minutes=9, seconds=5)
+    for status, accepted_at in [
+        (EventBatch.Status.ACCEPTED, nine_minutes_ago),
+        (EventBatch.Status.ACCEPTED, timezone.now()),
+        (EventBatch.Status.FAILED, nine_minutes_ago),
+        (EventBatch.Status.EXPANDED, nine_minutes_ago),
+    ]:
+        EventBatch.objects.create(api_key=shop, size=1, events=[], status=status, accepted_at=accepted_at)
+    EventBatch.objects.create(api_key=quiet, size=1, status=EventBatch.Status.EXPANDED, accepted_at=nine_minutes_ago)
+    client.force_login(manager)
+
+    page = client.get("/settings/api-keys/").content.decode()
+
+    rows = {match.group(1): row for row in page.split("<tr>") if (match := re.search(r"<td>(Shop|Quiet)</td>", row))}
+    assert "2 waiting for a worker, the oldest for 9\xa0minutes" in rows["Shop"]
+    assert "<strong>1 failed</strong>" in rows["Shop"]
+    assert "waiting" not in rows["Quiet"] and "failed" not in rows["Quiet"]
 
 
 def test_console_invite_then_the_person_sets_a_password(client, manager, outbox, django_capture_on_commit_callbacks):

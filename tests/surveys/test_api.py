@@ -4,16 +4,16 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from surveys.models import Contact, Event, Invitation
+from surveys.models import Contact, Event, EventBatch, Invitation
 from surveys.services.api_keys import api_key_create
 from surveys.services.idempotency import idempotency_claim
-from tests.factories import SurveyFactory, TriggerRuleFactory
+from tests.factories import ContactFactory, SurveyFactory, TriggerRuleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -190,6 +190,182 @@ def test_event_batch_empty_or_missing_is_400(api_client):
     assert api_client.post("/api/events/batch/", {}, format="json").json()["errors"] == {
         "events": ["This field is required."]
     }
+
+
+@pytest.mark.django_db(transaction=True)  # committed for real: what a failure leaves behind is what is seen
+def test_event_batch_is_one_transaction_when_the_database_fails(api_client, rule, monkeypatch):
+    # The second event names a contact the first created, so it takes the one-by-one path after the first was
+    # written: a failure there must not leave the first behind, or a retry without external ids would double it.
+    from surveys.services import ingest
+
+    TriggerRuleFactory(event_type="purchase", survey=SurveyFactory(name="Second"))
+    ContactFactory(email="known@example.com")
+    real = ingest.event_ingest
+    calls = []
+
+    def failing_second(**kwargs):
+        calls.append(kwargs["event"].contact.email)
+        if len(calls) == 2:
+            raise DatabaseError("connection lost")
+        return real(**kwargs)
+
+    monkeypatch.setattr(ingest, "event_ingest", failing_second)
+    events = [
+        {"type": "purchase", "contact": {"email": "known@example.com"}},
+        {"type": "purchase", "contact": {"email": "known@example.com", "name": "Known"}},
+    ]
+
+    with pytest.raises(DatabaseError):
+        api_client.post("/api/events/batch/", {"events": events}, format="json")
+
+    assert calls == ["known@example.com", "known@example.com"]
+    assert Event.objects.count() == 0
+    assert Invitation.objects.count() == 0
+
+
+# --- staged batches ----------------------------------------------------------
+
+
+@time_machine.travel("2026-03-02 10:00:00+00:00", tick=False)
+def test_staged_batch_is_accepted_at_once_and_expanded_by_a_worker(
+    api_client, api_key, rule, django_capture_on_commit_callbacks
+):
+    events = [
+        {**EVENT, "external_id": "order-1"},
+        {"type": "purchase", "contact": {"email": "broken"}},
+        {"type": "purchase", "external_id": "order-2", "contact": {"email": "bo@example.com"}},
+    ]
+
+    with django_capture_on_commit_callbacks() as handed_over:
+        response = api_client.post("/api/events/batches/", {"events": events}, format="json")
+
+    assert response.status_code == 202
+    batch = EventBatch.objects.get()
+    url = f"http://testserver/api/events/batches/{batch.public_id}/"
+    assert response["Location"] == url
+    refused = {"index": 1, "status": 400, "errors": {"contact.email": ["Enter a valid email address."]}}
+    assert response.json() == {
+        "id": str(batch.public_id),
+        "url": url,
+        "status": "accepted",
+        "size": 3,
+        "refused": 1,
+        "accepted_at": "2026-03-02T10:00:00Z",
+        "expanded_at": None,
+        "error": "",
+        "results": [refused],
+    }
+    assert Event.objects.count() == 0
+    assert len(handed_over) == 1
+
+    handed_over[0]()  # the worker's task
+
+    expanded = api_client.get(url)
+    assert expanded.status_code == 200
+    body = expanded.json()
+    assert (body["status"], body["expanded_at"], body["refused"]) == ("expanded", "2026-03-02T10:00:00Z", 1)
+    invitations = {invitation.contact.email: invitation for invitation in Invitation.objects.select_related("contact")}
+    assert sorted(invitations) == ["ana@example.com", "bo@example.com"]
+    assert body["results"] == [
+        {
+            "index": 0,
+            "status": 201,
+            "result": {
+                "event_id": Event.objects.get(external_id="order-1").pk,
+                "duplicate": False,
+                "scheduled": [
+                    {
+                        "id": str(invitations["ana@example.com"].public_id),
+                        "trigger_rule": rule.pk,
+                        "survey": "Post-purchase NPS",
+                        "channel": "email",
+                        "scheduled_at": "2026-03-02T10:00:00Z",
+                        "expires_at": "2026-03-30T10:00:00Z",
+                    }
+                ],
+                "skipped": [],
+                "cancelled": [],
+            },
+        },
+        refused,
+        {
+            "index": 2,
+            "status": 201,
+            "result": {
+                "event_id": Event.objects.get(external_id="order-2").pk,
+                "duplicate": False,
+                "scheduled": [
+                    {
+                        "id": str(invitations["bo@example.com"].public_id),
+                        "trigger_rule": rule.pk,
+                        "survey": "Post-purchase NPS",
+                        "channel": "email",
+                        "scheduled_at": "2026-03-02T10:00:00Z",
+                        "expires_at": "2026-03-30T10:00:00Z",
+                    }
+                ],
+                "skipped": [],
+                "cancelled": [],
+            },
+        },
+    ]
+    # Once expanded, the events as sent (addresses, names) are no longer kept in the batch.
+    assert EventBatch.objects.get().events is None
+
+
+def test_staged_batch_accept_costs_one_insert(api_client, api_key, rule, django_assert_num_queries):
+    api_client.post("/api/events/", EVENT, format="json")  # the key and the rules cached, as in steady use
+    events = [{"type": "purchase", "contact": {"email": f"c{n}@example.com"}} for n in range(1000)]
+
+    with django_assert_num_queries(1) as captured:
+        response = api_client.post("/api/events/batches/", {"events": events}, format="json")
+
+    assert response.status_code == 202
+    assert captured.captured_queries[0]["sql"].startswith('INSERT INTO "surveys_eventbatch"')
+
+
+def test_staged_batch_refuses_a_malformed_batch_and_stores_nothing(api_client):
+    response = api_client.post("/api/events/batches/", {"events": [EVENT] * 1001}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"events": ["Ensure this field has no more than 1000 elements."]}
+    assert api_client.post("/api/events/batches/", {}, format="json").json()["errors"] == {
+        "events": ["This field is required."]
+    }
+    assert EventBatch.objects.count() == 0
+
+
+def test_staged_batch_is_read_only_by_the_key_that_sent_it(api_client, rule):
+    batch_url = api_client.post("/api/events/batches/", {"events": [EVENT]}, format="json")["Location"]
+    other = APIClient()
+    other.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(name='other')[1]}")
+
+    assert other.get(batch_url).status_code == 404
+    assert other.get(batch_url).json() == {"message": "No batch with this id was sent with this API key.", "errors": {}}
+    assert APIClient().get(batch_url).status_code == 401
+    assert api_client.get(batch_url).status_code == 200
+
+
+def test_staged_batch_needs_the_events_scope(rule):
+    _, raw = api_key_create(name="reader", scopes=["responses:read"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    response = client.post("/api/events/batches/", {"events": [EVENT]}, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["message"] == "This API key lacks the events:write scope."
+    assert EventBatch.objects.count() == 0
+
+
+def test_staged_batch_retry_with_the_same_idempotency_key_replays_the_same_batch(api_client, rule):
+    first = api_client.post("/api/events/batches/", {"events": [EVENT]}, format="json", HTTP_IDEMPOTENCY_KEY="b-1")
+    again = api_client.post("/api/events/batches/", {"events": [EVENT]}, format="json", HTTP_IDEMPOTENCY_KEY="b-1")
+
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.json()["id"] == first.json()["id"]
+    assert again["Idempotent-Replayed"] == "true"
+    assert EventBatch.objects.count() == 1
 
 
 # --- idempotency -----------------------------------------------------------

@@ -39,6 +39,8 @@ def test_api_schema_is_valid_openapi(client):
         "/api/contacts/{id}/export/",
         "/api/events/",
         "/api/events/batch/",
+        "/api/events/batches/",
+        "/api/events/batches/{public_id}/",
         "/api/follow-ups/",
         "/api/follow-ups/{follow_up_id}/",
         "/api/follow-ups/{follow_up_id}/notes/",

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from config import inprocess
 from config.observability import heartbeat, readiness
-from surveys.models import Invitation
+from surveys.models import EventBatch, Invitation
 from tests.factories import InvitationFactory
 
 
@@ -181,3 +181,21 @@ def test_metrics_count_requests_by_route_and_read_what_is_due(client, settings, 
     assert "not-a-token" not in text
     for family in ("closeloop_follow_ups_open", "closeloop_follow_ups_overdue", "closeloop_outbox_lag_seconds"):
         assert f"{family} 0.0" in lines
+
+
+@pytest.mark.django_db
+def test_metrics_read_the_staged_event_batches_waiting_and_failed(client, settings, api_key):
+    settings.METRICS_TOKEN = "metrics-token"
+    settings.METRICS_DB_CACHE_SECONDS = 0
+    now = timezone.now()
+    for status, age in [("accepted", 200), ("accepted", 5), ("failed", 900), ("expanded", 900)]:
+        EventBatch.objects.create(
+            api_key=api_key[0], size=1, events=[], status=status, accepted_at=now - timedelta(seconds=age)
+        )
+
+    lines = client.get("/metrics", HTTP_AUTHORIZATION="Bearer metrics-token").content.decode().splitlines()
+
+    assert "closeloop_event_batches_waiting 2.0" in lines
+    assert "closeloop_event_batches_failed 1.0" in lines
+    oldest = next(line for line in lines if line.startswith("closeloop_event_batches_waiting_oldest_seconds "))
+    assert 200 <= float(oldest.split()[1]) < 230
