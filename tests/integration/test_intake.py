@@ -7,10 +7,11 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from surveys.models import Contact, Event, Invitation
+from surveys.models import Contact, Event, EventBatch, Invitation
 from surveys.services.api_keys import api_key_create
+from surveys.tasks import expand_event_batch
 from tests.factories import ContactFactory, SurveyFactory, TriggerRuleFactory
-from tests.integration.conftest import _test_database_url
+from tests.integration.conftest import _test_database_url, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -133,3 +134,22 @@ def test_concurrent_retries_with_one_idempotency_key_run_once(raw_key):
     assert set(statuses) <= {201, 409}
     assert 201 in statuses
     assert Event.objects.count() == 1
+
+
+def test_a_staged_batch_is_answered_before_it_is_ingested_and_ingested_once_by_a_live_worker(raw_key, live_tasks):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    events = [{"type": "purchase", "contact": {"email": f"c{n}@example.com"}} for n in range(300)]
+
+    accepted = client.post("/api/events/batches/", {"events": events}, format="json")
+
+    assert accepted.status_code == 202
+    batch = EventBatch.objects.get()
+    expand_event_batch.delay(batch.pk)  # a second task for the same batch, racing the first
+    wait_for(
+        lambda: client.get(accepted["Location"]).json()["status"] == "expanded",
+        what="the worker to expand the staged batch",
+    )
+    results = client.get(accepted["Location"]).json()["results"]
+    assert [result["status"] for result in results] == [201] * 300
+    assert (Event.objects.count(), Invitation.objects.count(), Contact.objects.count()) == (300, 300, 300)
