@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -58,16 +58,6 @@ def provider_of(channel: str) -> str:
 
 def message_send_observe(channel: str, outcome: str) -> None:
     MESSAGES_SENT.labels(channel, provider_of(channel), outcome).inc()
-
-
-def _model(name: str, *app_labels: str):
-    """The model `name` in the first of `app_labels` that has it (apps are being split), else None."""
-    for label in app_labels:
-        try:
-            return apps.get_model(label, name)
-        except LookupError:
-            continue
-    return None
 
 
 def _age(oldest, now) -> float:
@@ -150,57 +140,45 @@ def database_gauges() -> list[GaugeMetricFamily]:
         recent.add_metric([row["status"], row["channel"], provider_of(row["channel"])], row["n"])
     families.append(recent)
 
-    WebhookDelivery = _model("WebhookDelivery", "integrations", "feedback")
-    if WebhookDelivery is not None:
-        webhooks = GaugeMetricFamily(
-            "closeloop_webhook_deliveries",
-            "Outgoing webhook deliveries pending, being sent, or failed for good.",
-            labels=["status"],
-        )
-        counts = dict(
-            WebhookDelivery.objects.filter(status__in=["pending", "sending", "failed"])
-            .values_list("status")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
-        for status in ("pending", "sending", "failed"):
-            webhooks.add_metric([status], counts.get(status, 0))
-        families.append(webhooks)
+    WebhookDelivery = apps.get_model("integrations", "WebhookDelivery")
+    webhooks = GaugeMetricFamily(
+        "closeloop_webhook_deliveries",
+        "Outgoing webhook deliveries pending, being sent, or failed for good.",
+        labels=["status"],
+    )
+    counts = dict(
+        WebhookDelivery.objects.filter(status__in=["pending", "sending", "failed"])
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for status in ("pending", "sending", "failed"):
+        webhooks.add_metric([status], counts.get(status, 0))
+    families.append(webhooks)
 
-    FollowUp = _model("FollowUp", "feedback")
-    if FollowUp is not None:
-        cases = FollowUp.objects.exclude(status="resolved").aggregate(
-            open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now))
-        )
-        families.append(GaugeMetricFamily("closeloop_follow_ups_open", "Cases not resolved.", value=cases["open"]))
-        families.append(
-            GaugeMetricFamily(
-                "closeloop_follow_ups_overdue", "Cases not resolved past their SLA.", value=cases["overdue"]
-            )
-        )
+    FollowUp = apps.get_model("feedback", "FollowUp")
+    cases = FollowUp.objects.exclude(status="resolved").aggregate(
+        open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now))
+    )
+    families.append(GaugeMetricFamily("closeloop_follow_ups_open", "Cases not resolved.", value=cases["open"]))
+    families.append(
+        GaugeMetricFamily("closeloop_follow_ups_overdue", "Cases not resolved past their SLA.", value=cases["overdue"])
+    )
 
     families.append(_outbox_lag(now))
     return families
 
 
 def _outbox_lag(now) -> GaugeMetricFamily:
-    """Age of the oldest change not yet told to the apps above: the outbox's oldest unpublished row when
-    there is an outbox, else the oldest answer of the last day not yet counted in the dashboard's rollups."""
-    Outbox = _model("OutboxMessage", "surveys", "notifications", "feedback", "outbox")
-    help_text = "Age of the oldest announcement not yet handled (outbox row, else an answer not yet counted)."
-    if Outbox is not None and any(f.name == "published_at" for f in Outbox._meta.get_fields()):
-        oldest = Outbox.objects.filter(published_at__isnull=True).aggregate(oldest=Min("created_at"))["oldest"]
-        return GaugeMetricFamily("closeloop_outbox_lag_seconds", help_text, value=_age(oldest, now))
-    Response = apps.get_model("surveys", "Response")
-    Tally = _model("ResponseTally", "insights", "feedback")
-    oldest = None
-    if Tally is not None:
-        oldest = (
-            Response.objects.filter(confirmed_at__gte=now - timedelta(days=1))
-            .filter(~Exists(Tally.objects.filter(response_id=OuterRef("pk"))))
-            .aggregate(oldest=Min("updated_at"))["oldest"]
-        )
-    return GaugeMetricFamily("closeloop_outbox_lag_seconds", help_text, value=_age(oldest, now))
+    """Age of the oldest answer the apps above have not yet acted on: the outbox's oldest unmarked row (its
+    partial index holds only those), whether its task is on its way, was lost, or its receivers keep failing."""
+    ResponseAnnouncement = apps.get_model("surveys", "ResponseAnnouncement")
+    oldest = ResponseAnnouncement.objects.filter(announced_at__isnull=True).aggregate(oldest=Min("created_at"))
+    return GaugeMetricFamily(
+        "closeloop_outbox_lag_seconds",
+        "Age of the oldest answer not yet announced to cases, rollups and webhooks (the outbox's oldest row).",
+        value=_age(oldest["oldest"], now),
+    )
 
 
 class DatabaseCollector:

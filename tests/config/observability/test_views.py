@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from config import inprocess
 from config.observability import heartbeat, readiness
-from surveys.models import EventBatch, Invitation
-from tests.factories import InvitationFactory
+from surveys.models import EventBatch, Invitation, ResponseAnnouncement
+from tests.factories import InvitationFactory, ResponseFactory
 
 
 class FakeRedis:
@@ -181,6 +181,23 @@ def test_metrics_count_requests_by_route_and_read_what_is_due(client, settings, 
     assert "not-a-token" not in text
     for family in ("closeloop_follow_ups_open", "closeloop_follow_ups_overdue", "closeloop_outbox_lag_seconds"):
         assert f"{family} 0.0" in lines
+
+
+@pytest.mark.django_db
+def test_metrics_outbox_lag_is_the_oldest_answer_not_yet_announced(client, settings):
+    settings.METRICS_TOKEN = "metrics-token"
+    settings.METRICS_DB_CACHE_SECONDS = 0
+    now = timezone.now()
+    # A changed answer (no new tally would show it), waiting 150 s; an older one already announced.
+    waiting = ResponseAnnouncement.objects.create(response=ResponseFactory(), created=False, changed=["score"])
+    done = ResponseAnnouncement.objects.create(response=ResponseFactory(), created=True, announced_at=now)
+    ResponseAnnouncement.objects.filter(pk=waiting.pk).update(created_at=now - timedelta(seconds=150))
+    ResponseAnnouncement.objects.filter(pk=done.pk).update(created_at=now - timedelta(hours=1))
+
+    lines = client.get("/metrics", HTTP_AUTHORIZATION="Bearer metrics-token").content.decode().splitlines()
+
+    lag = next(line for line in lines if line.startswith("closeloop_outbox_lag_seconds "))
+    assert 150 <= float(lag.split()[1]) < 180
 
 
 @pytest.mark.django_db
