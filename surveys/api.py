@@ -522,19 +522,26 @@ class EventCreateApi(IdempotentPostView):
         )
 
 
-def batch_ingest(source: str, items: list) -> list[dict]:
-    """Each item's result, by index, as `POST /api/events/batch/` answers them: invalid items are reported with
-    their field messages and skipped, the others ingested together (`events_ingest`)."""
-    results: dict[int, dict] = {}
+def batch_validate(items: list) -> tuple[list[tuple[int, EventData]], list[dict]]:
+    """A batch's items checked one by one: the valid events by index, and the results of the refused ones (their
+    field messages), so that one bad item does not reject the others."""
     valid: list[tuple[int, EventData]] = []
+    refused: list[dict] = []
     for index, item in enumerate(items):
         try:
             valid.append((index, event_input(item)))
         except serializers.ValidationError as error:
-            results[index] = _refused(index, error)
+            refused.append({"index": index, "status": 400, "errors": _flatten(error.detail)})
+    return valid, refused
+
+
+def batch_ingest(source: str, valid: list[tuple[int, EventData]], refused: list[dict]) -> list[dict]:
+    """Each item's result, by index, as `POST /api/events/batch/` answers them: the valid events ingested together
+    (`events_ingest`, one transaction), the refused ones' results as they are."""
     ingested = events_ingest(source=source, events=[event for _, event in valid])
     # A batch's invitations share a few times (one per rule delay): each is formatted once.
     datetime_json = functools.cache(_DATETIME.to_representation)
+    results = {result["index"]: result for result in refused}
     for (index, _), result in zip(valid, ingested, strict=True):
         results[index] = {
             "index": index,
@@ -542,10 +549,6 @@ def batch_ingest(source: str, items: list) -> list[dict]:
             "result": event_result_json(result, datetime_json),
         }
     return [results[index] for index in sorted(results)]
-
-
-def _refused(index: int, error: serializers.ValidationError) -> dict:
-    return {"index": index, "status": 400, "errors": _flatten(error.detail)}
 
 
 class EventBatchApi(IdempotentPostView):
@@ -560,7 +563,7 @@ class EventBatchApi(IdempotentPostView):
     def handle_post(self, request) -> Response:
         # One transaction for the batch (`events_ingest`'s): invalid items are reported and skipped, while a failure
         # of the database rolls the whole batch back, so retrying the batch is safe.
-        results = batch_ingest(request.auth.source, batch_events(request.data))
+        results = batch_ingest(request.auth.source, *batch_validate(batch_events(request.data)))
         return Response({"results": results}, status=status.HTTP_200_OK)
 
 
@@ -591,13 +594,8 @@ class StagedBatchCreateApi(IdempotentPostView):
 
     def handle_post(self, request) -> Response:
         items = batch_events(request.data)
-        refused = []
-        for index, item in enumerate(items):
-            try:
-                event_input(item)
-            except serializers.ValidationError as error:
-                refused.append(_refused(index, error))
-        batch = event_batch_accept(api_key=request.auth, items=items, refused=refused)
+        valid, refused = batch_validate(items)
+        batch = event_batch_accept(api_key=request.auth, size=len(items), valid=valid, refused=refused)
         body = staged_batch_json(request, batch)
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
 

@@ -319,8 +319,9 @@ class IdempotencyKey(models.Model):
 class EventBatch(models.Model):
     """A batch of events accepted at once and expanded into events and invitations by a worker.
 
-    `events` holds the items that passed validation, as sent, until the batch is expanded; `results` then holds
-    one result per item, as `POST /api/events/batch/` would have answered it (the refused items' from the start).
+    `events` holds the items that passed validation, as validated (`[index, event]`), until the batch is expanded;
+    `results` then holds one result per item, as `POST /api/events/batch/` would have answered it (the refused
+    items' from the start).
     """
 
     class Status(models.TextChoices):
@@ -332,7 +333,7 @@ class EventBatch(models.Model):
     api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="event_batches")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACCEPTED)
     size = models.PositiveSmallIntegerField(help_text="How many items the request held, refused ones included.")
-    events = models.JSONField(null=True, blank=True, help_text="The items as sent, until expanded.")
+    events = models.JSONField(null=True, blank=True, help_text="The validated events, by index, until expanded.")
     results = models.JSONField(default=list, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.CharField(max_length=300, blank=True, help_text="Why the last expansion failed.")

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
                 ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
                 ('status', models.CharField(choices=[('accepted', 'Waiting for a worker'), ('expanded', 'Expanded'), ('failed', 'Failed')], default='accepted', max_length=10)),
                 ('size', models.PositiveSmallIntegerField(help_text='How many items the request held, refused ones included.')),
-                ('events', models.JSONField(blank=True, help_text='The items as sent, until expanded.', null=True)),
+                ('events', models.JSONField(blank=True, help_text='The validated events, by index, until expanded.', null=True)),
                 ('results', models.JSONField(blank=True, default=list)),
                 ('attempts', models.PositiveSmallIntegerField(default=0)),
                 ('error', models.CharField(blank=True, help_text='Why the last expansion failed.', max_length=300)),

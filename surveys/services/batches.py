@@ -8,10 +8,12 @@ Nothing accepted is lost and nothing is ingested twice. The batch row commits be
 worker; a batch whose task was lost (the broker down at commit, a worker gone) is handed over again by the beat
 job `expand-waiting-event-batches`. A batch is expanded in one transaction that also marks it expanded, under
 its row's lock: a repeated task finds it expanded, and a failure leaves it waiting, untouched, for the next try.
+The events are stored as validated, so the worker ingests exactly what the request checked.
 After `MAX_ATTEMPTS` failed tries it is marked failed with the last error, and its events are kept for
 `KEEP_FOR` so that an operator can read why.
 """
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -21,6 +23,8 @@ from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from surveys.models import ApiKey, EventBatch
+from surveys.services.contacts import ContactData
+from surveys.services.ingest import EventData
 
 logger = logging.getLogger(__name__)
 
@@ -32,18 +36,39 @@ SWEEP_BATCH = 200
 # How long a batch's results stay readable, and a failed batch's events with them.
 KEEP_FOR = timedelta(days=7)
 
-# The results of a batch's items, one per item by index, as `POST /api/events/batch/` answers them.
-BatchIngest = Callable[[str, list], list[dict]]
+# Ingests a batch's valid events (by index) and answers one result per item, the refused ones' included, as
+# `POST /api/events/batch/` answers them (`surveys.api.batch_ingest`).
+BatchIngest = Callable[[str, list[tuple[int, EventData]], list[dict]], list[dict]]
 
 
-def event_batch_accept(*, api_key: ApiKey, items: list, refused: list[dict]) -> EventBatch:
-    """Store a batch of events to be expanded by a worker once this commits; `refused` are the results of the
-    items validation refused, reported at once and skipped by the expansion."""
+def event_batch_accept(
+    *, api_key: ApiKey, size: int, valid: list[tuple[int, EventData]], refused: list[dict]
+) -> EventBatch:
+    """Store a batch's validated events, to be ingested by a worker once this commits; `refused` are the results
+    of the items validation refused, answered at once. The events are kept as validated, not as sent: what the
+    request held beyond them (unknown keys, text PostgreSQL cannot store) is never written."""
+    events = [[index, _event_json(event)] for index, event in valid]
     batch = EventBatch.objects.create(
-        api_key=api_key, size=len(items), events=items, results=refused, accepted_at=timezone.now()
+        api_key=api_key, size=size, events=events, results=refused, accepted_at=timezone.now()
     )
     _enqueue([batch.pk])
     return batch
+
+
+def _event_json(event: EventData) -> dict:
+    stored = dataclasses.asdict(event)
+    stored["occurred_at"] = event.occurred_at.isoformat() if event.occurred_at else None
+    return stored
+
+
+def _event_data(stored: dict) -> EventData:
+    return EventData(
+        **{
+            **stored,
+            "occurred_at": datetime.fromisoformat(stored["occurred_at"]) if stored["occurred_at"] else None,
+            "contact": ContactData(**stored["contact"]),
+        }
+    )
 
 
 def _enqueue(batch_ids: list[int]) -> None:
@@ -84,7 +109,8 @@ def event_batch_expand(*, batch_id: int, ingest: BatchIngest) -> EventBatch | No
             )
             if batch is None:
                 return None
-            batch.results = ingest(batch.api_key.source, batch.events)
+            valid = [(index, _event_data(stored)) for index, stored in batch.events]
+            batch.results = ingest(batch.api_key.source, valid, batch.results)
             batch.events = None
             batch.status = EventBatch.Status.EXPANDED
             batch.expanded_at = timezone.now()

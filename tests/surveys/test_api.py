@@ -324,6 +324,22 @@ def test_staged_batch_accept_costs_one_insert(api_client, api_key, rule, django_
     assert captured.captured_queries[0]["sql"].startswith('INSERT INTO "surveys_eventbatch"')
 
 
+def test_staged_batch_stores_what_validation_kept_never_what_postgresql_cannot_hold(api_client, rule):
+    # An unknown key is ignored by validation, and a refused item is only answered: neither is stored, so text
+    # PostgreSQL's JSON cannot hold (NUL) in either is no 500.
+    events = [
+        {**EVENT, "note\u0000": "ignored"},
+        {"type": "purchase\u0000", "contact": {"email": "bo@example.com"}},
+    ]
+
+    response = api_client.post("/api/events/batches/", {"events": events}, format="json")
+
+    assert response.status_code == 202
+    assert [(result["index"], result["status"]) for result in response.json()["results"]] == [(1, 400)]
+    [(index, stored)] = EventBatch.objects.get().events
+    assert index == 0 and "note\u0000" not in stored
+
+
 def test_staged_batch_refuses_a_malformed_batch_and_stores_nothing(api_client):
     response = api_client.post("/api/events/batches/", {"events": [EVENT] * 1001}, format="json")
 

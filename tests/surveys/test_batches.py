@@ -4,12 +4,13 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from surveys.api import batch_ingest
+from surveys.api import batch_ingest, batch_validate
 from surveys.models import Event, EventBatch, Invitation
 from surveys.selectors import api_keys_with_batches
 from surveys.services import batches
 from surveys.services.batches import (
     MAX_ATTEMPTS,
+    _event_data,
     event_batch_accept,
     event_batch_expand,
     event_batches_prune,
@@ -32,7 +33,8 @@ def rule(db):
 
 
 def _accepted(api_key, items=ITEMS, **fields) -> EventBatch:
-    batch = event_batch_accept(api_key=api_key, items=items, refused=[])
+    valid, refused = batch_validate(items)
+    batch = event_batch_accept(api_key=api_key, size=len(items), valid=valid, refused=refused)
     if fields:
         EventBatch.objects.filter(pk=batch.pk).update(**fields)
     return batch
@@ -53,11 +55,31 @@ def test_expanding_twice_ingests_once(api_key):
     assert (stored.attempts, stored.events, stored.results) == (1, None, first.results)
 
 
+def test_events_are_stored_as_validated_and_ingested_as_they_were(api_key):
+    items = [
+        {
+            "type": "purchase",
+            "external_id": "order-9",
+            "occurred_at": "2026-03-02T11:00:00+01:00",
+            "contact": {"email": "Ana@Example.com", "name": "Ana", "locale": "fr", "properties": {"tier": "gold"}},
+            "properties": {"order": {"total": 12.5, "items": [1, 2]}},
+        }
+    ]
+    valid, _ = batch_validate(items)
+    batch = _accepted(api_key[0], items)
+
+    [(index, stored)] = EventBatch.objects.get(pk=batch.pk).events
+
+    assert (index, _event_data(stored)) == valid[0]
+    assert stored["occurred_at"] == "2026-03-02T10:00:00+00:00"
+
+
 def test_a_failed_expansion_leaves_nothing_written_and_the_batch_waiting(api_key):
     batch = _accepted(api_key[0])
+    events = EventBatch.objects.get().events
 
-    def ingest_then_fail(source, items):
-        batch_ingest(source, items)
+    def ingest_then_fail(source, valid, refused):
+        batch_ingest(source, valid, refused)
         raise RuntimeError("worker lost its database")
 
     with pytest.raises(RuntimeError):
@@ -66,7 +88,7 @@ def test_a_failed_expansion_leaves_nothing_written_and_the_batch_waiting(api_key
     stored = EventBatch.objects.get()
     assert (stored.status, stored.attempts) == (EventBatch.Status.ACCEPTED, 1)
     assert stored.error == "RuntimeError: worker lost its database"
-    assert stored.events == ITEMS
+    assert stored.events == events
     assert Event.objects.count() == 0
 
     expanded = event_batch_expand(batch_id=batch.pk, ingest=batch_ingest)
@@ -78,7 +100,7 @@ def test_a_failed_expansion_leaves_nothing_written_and_the_batch_waiting(api_key
 def test_a_batch_fails_for_good_after_its_last_attempt(api_key):
     batch = _accepted(api_key[0], attempts=MAX_ATTEMPTS - 1)
 
-    def failing(source, items):
+    def failing(source, valid, refused):
         raise ValueError("no such rule")
 
     with pytest.raises(ValueError):
@@ -87,7 +109,7 @@ def test_a_batch_fails_for_good_after_its_last_attempt(api_key):
     stored = EventBatch.objects.get()
     assert (stored.status, stored.attempts) == (EventBatch.Status.FAILED, MAX_ATTEMPTS)
     assert stored.error == "ValueError: no such rule"
-    assert stored.events == ITEMS  # kept for an operator to read, until the prune
+    assert [index for index, _ in stored.events] == [0, 1]  # kept for an operator to read, until the prune
     assert event_batch_expand(batch_id=batch.pk, ingest=batch_ingest) is None
     assert Event.objects.count() == 0
 
