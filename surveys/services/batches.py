@@ -60,18 +60,21 @@ _CONTACT_FIELDS = [field.name for field in dataclasses.fields(ContactData)]
 
 
 def _event_json(event: EventData) -> dict:
-    # Read field by field: `dataclasses.asdict` deep-copies every value, which cost more than validating the batch.
-    stored = {name: getattr(event, name) for name in _EVENT_FIELDS}
-    stored["contact"] = {name: getattr(event.contact, name) for name in _CONTACT_FIELDS}
-    stored["occurred_at"] = event.occurred_at.isoformat() if event.occurred_at else None
+    """The event with its empty fields left out (each is its field's default), read field by field:
+    `dataclasses.asdict` deep-copies every value, which cost more than validating the batch."""
+    stored = {name: value for name in _EVENT_FIELDS if (value := getattr(event, name))}
+    stored["contact"] = {name: value for name in _CONTACT_FIELDS if (value := getattr(event.contact, name))}
+    if event.occurred_at:
+        stored["occurred_at"] = event.occurred_at.isoformat()
     return stored
 
 
 def _event_data(stored: dict) -> EventData:
+    occurred_at = stored.get("occurred_at")
     return EventData(
         **{
             **stored,
-            "occurred_at": datetime.fromisoformat(stored["occurred_at"]) if stored["occurred_at"] else None,
+            "occurred_at": datetime.fromisoformat(occurred_at) if occurred_at else None,
             "contact": ContactData(**stored["contact"]),
         }
     )

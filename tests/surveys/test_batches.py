@@ -74,6 +74,17 @@ def test_events_are_stored_as_validated_and_ingested_as_they_were(api_key):
     assert stored["occurred_at"] == "2026-03-02T10:00:00+00:00"
 
 
+def test_an_event_is_stored_without_its_empty_fields(api_key):
+    items = [{"type": "purchase", "external_id": "", "contact": {"email": "bo@example.com", "name": ""}}]
+    valid, _ = batch_validate(items)
+    batch = _accepted(api_key[0], items)
+
+    [(_, stored)] = EventBatch.objects.get(pk=batch.pk).events
+
+    assert stored == {"type": "purchase", "contact": {"email": "bo@example.com"}}
+    assert _event_data(stored) == valid[0][1]
+
+
 def test_a_failed_expansion_leaves_nothing_written_and_the_batch_waiting(api_key):
     batch = _accepted(api_key[0])
     events = EventBatch.objects.get().events
