@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
+from config.hand_over import hand_over_on_commit
 from config.parsers import loads_strict
 from integrations import connector_samples
 from integrations.connector_mapping import (
@@ -284,25 +285,12 @@ def _topic(kind: str, headers, payload: dict) -> str:
 def _enqueue(delivery_ids: list[int]) -> None:
     """Hand the deliveries to workers once the transaction commits.
 
-    With the broker down the stored delivery still stands and the source is told it arrived (robust: a 500
-    would only make it send the delivery again); the beat job hands it over once it is `REENQUEUE_AFTER` old.
+    With the broker down the stored delivery still stands and the source is told it arrived (a 500 would only
+    make it send the delivery again); the beat job hands it over once it is `REENQUEUE_AFTER` old.
     """
     from integrations.tasks import process_connector_delivery  # the task module imports this one
 
-    def enqueue() -> None:
-        try:
-            for delivery_id in delivery_ids:
-                process_connector_delivery.delay(delivery_id)
-        except Exception as exc:
-            logger.warning(
-                "%d connector deliveries not handed to a worker (%s: %s); the beat job will hand them over",
-                len(delivery_ids),
-                type(exc).__name__,
-                exc,
-            )
-
-    if delivery_ids:
-        transaction.on_commit(enqueue, robust=True)
+    hand_over_on_commit(process_connector_delivery, delivery_ids, what="connector deliveries")
 
 
 def connector_refusal_record(*, connector: Connector, reason: str) -> None:

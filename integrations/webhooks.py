@@ -10,7 +10,6 @@ a total deadline and a cap on the answer's size (integrations/outbound.py, share
 import hashlib
 import hmac
 import json
-import logging
 import secrets
 from datetime import timedelta
 
@@ -22,6 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.hand_over import hand_over_on_commit
 from feedback.models import FollowUp
 from integrations.models import WebhookDelivery, WebhookSubscription
 from integrations.outbound import AddressRefused, outbound_post, url_check
@@ -37,8 +37,6 @@ FIRST_RETRY_SECONDS = 30
 SWEEP_BATCH = 500
 ERROR_MAX_CHARS = 500
 OPT_OUT_REASONS = (Suppression.Reason.UNSUBSCRIBE, Suppression.Reason.STOP)
-
-logger = logging.getLogger(__name__)
 
 
 # --- where we may post: integrations/outbound.py, shared with Slack --------------------------------------
@@ -145,23 +143,10 @@ def _enqueue_on_commit(delivery_ids: list[int]) -> None:
     """
     from integrations.tasks import deliver_webhook  # the task module imports this one
 
-    def enqueue() -> None:
-        try:
-            for delivery_id in delivery_ids:
-                deliver_webhook.delay(delivery_id)
-        except Exception as exc:
-            WebhookDelivery.objects.filter(pk__in=delivery_ids, status=WebhookDelivery.Status.PENDING).update(
-                enqueued_at=None
-            )
-            logger.warning(
-                "%d webhook deliveries not handed to a worker (%s: %s); the beat job will hand them over",
-                len(delivery_ids),
-                type(exc).__name__,
-                exc,
-            )
+    def not_handed_over(ids: list[int]) -> None:
+        WebhookDelivery.objects.filter(pk__in=ids, status=WebhookDelivery.Status.PENDING).update(enqueued_at=None)
 
-    if delivery_ids:
-        transaction.on_commit(enqueue, robust=True)
+    hand_over_on_commit(deliver_webhook, delivery_ids, what="webhook deliveries", refused=not_handed_over)
 
 
 def webhooks_emit(event_type: str, subject: Response | Suppression | FollowUp) -> list[WebhookDelivery]:

@@ -12,7 +12,6 @@ fails with Zendesk's answer.
 
 import base64
 import json
-import logging
 from datetime import timedelta
 
 import requests
@@ -22,11 +21,10 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.hand_over import hand_over_on_commit
 from integrations.models import Connector, ZendeskNote
 from integrations.outbound import AddressRefused, outbound_request
 from surveys.models import Response
-
-logger = logging.getLogger(__name__)
 
 FIRST_RETRY_SECONDS = 60
 RETRY_WINDOW = timedelta(hours=24)
@@ -90,21 +88,10 @@ def _enqueue(note_ids: list[int]) -> None:
     """
     from integrations.tasks import write_zendesk_note  # the task module imports this one
 
-    def enqueue() -> None:
-        try:
-            for note_id in note_ids:
-                write_zendesk_note.delay(note_id)
-        except Exception as exc:
-            ZendeskNote.objects.filter(pk__in=note_ids, status=ZendeskNote.Status.PENDING).update(enqueued_at=None)
-            logger.warning(
-                "%d Zendesk notes not handed to a worker (%s: %s); the beat job will hand them over",
-                len(note_ids),
-                type(exc).__name__,
-                exc,
-            )
+    def not_handed_over(ids: list[int]) -> None:
+        ZendeskNote.objects.filter(pk__in=ids, status=ZendeskNote.Status.PENDING).update(enqueued_at=None)
 
-    if note_ids:
-        transaction.on_commit(enqueue, robust=True)
+    hand_over_on_commit(write_zendesk_note, note_ids, what="Zendesk notes", refused=not_handed_over)
 
 
 def _finish(note: ZendeskNote, **fields) -> ZendeskNote:

@@ -14,7 +14,6 @@ After `MAX_ATTEMPTS` failed tries it is marked failed with the last error, and i
 """
 
 import dataclasses
-import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -22,11 +21,10 @@ from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
+from config.hand_over import hand_over_on_commit
 from surveys.models import ApiKey, EventBatch
 from surveys.services.contacts import ContactData
 from surveys.services.ingest import EventData
-
-logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 # A batch whose task has not started this long after it was accepted is handed over again: a worker takes a
@@ -81,24 +79,11 @@ def _event_data(stored: dict) -> EventData:
 
 
 def _enqueue(batch_ids: list[int]) -> None:
-    """Hand the batches to workers once the transaction commits; with the broker down they stay accepted, and
-    the beat job hands them over once they are `REENQUEUE_AFTER` old (robust: the client was told they are)."""
+    """Hand the batches to workers once the transaction commits; with the broker down they stay accepted, and the
+    beat job hands them over once they are `REENQUEUE_AFTER` old (the client was told they are accepted)."""
     from surveys.tasks import expand_event_batch  # the task module imports this one
 
-    def enqueue() -> None:
-        try:
-            for batch_id in batch_ids:
-                expand_event_batch.delay(batch_id)
-        except Exception as exc:
-            logger.warning(
-                "%d event batches not handed to a worker (%s: %s); the beat job will hand them over",
-                len(batch_ids),
-                type(exc).__name__,
-                exc,
-            )
-
-    if batch_ids:
-        transaction.on_commit(enqueue, robust=True)
+    hand_over_on_commit(expand_event_batch, batch_ids, what="event batches")
 
 
 def event_batch_expand(*, batch_id: int, ingest: BatchIngest) -> EventBatch | None:

@@ -266,50 +266,26 @@ def test_staged_batch_is_accepted_at_once_and_expanded_by_a_worker(
     assert (body["status"], body["expanded_at"], body["refused"]) == ("expanded", "2026-03-02T10:00:00Z", 1)
     invitations = {invitation.contact.email: invitation for invitation in Invitation.objects.select_related("contact")}
     assert sorted(invitations) == ["ana@example.com", "bo@example.com"]
+
+    def scheduled(index: int, external_id: str, email: str) -> dict:
+        invitation = {
+            "id": str(invitations[email].public_id),
+            "trigger_rule": rule.pk,
+            "survey": "Post-purchase NPS",
+            "channel": "email",
+            "scheduled_at": "2026-03-02T10:00:00Z",
+            "expires_at": "2026-03-30T10:00:00Z",
+        }
+        event_id = Event.objects.get(external_id=external_id).pk
+        result = {"event_id": event_id, "duplicate": False, "scheduled": [invitation], "skipped": [], "cancelled": []}
+        return {"index": index, "status": 201, "result": result}
+
     assert body["results"] == [
-        {
-            "index": 0,
-            "status": 201,
-            "result": {
-                "event_id": Event.objects.get(external_id="order-1").pk,
-                "duplicate": False,
-                "scheduled": [
-                    {
-                        "id": str(invitations["ana@example.com"].public_id),
-                        "trigger_rule": rule.pk,
-                        "survey": "Post-purchase NPS",
-                        "channel": "email",
-                        "scheduled_at": "2026-03-02T10:00:00Z",
-                        "expires_at": "2026-03-30T10:00:00Z",
-                    }
-                ],
-                "skipped": [],
-                "cancelled": [],
-            },
-        },
+        scheduled(0, "order-1", "ana@example.com"),
         refused,
-        {
-            "index": 2,
-            "status": 201,
-            "result": {
-                "event_id": Event.objects.get(external_id="order-2").pk,
-                "duplicate": False,
-                "scheduled": [
-                    {
-                        "id": str(invitations["bo@example.com"].public_id),
-                        "trigger_rule": rule.pk,
-                        "survey": "Post-purchase NPS",
-                        "channel": "email",
-                        "scheduled_at": "2026-03-02T10:00:00Z",
-                        "expires_at": "2026-03-30T10:00:00Z",
-                    }
-                ],
-                "skipped": [],
-                "cancelled": [],
-            },
-        },
+        scheduled(2, "order-2", "bo@example.com"),
     ]
-    # Once expanded, the events as sent (addresses, names) are no longer kept in the batch.
+    # Once expanded, the events (addresses, names) are no longer kept in the batch.
     assert EventBatch.objects.get().events is None
 
 
