@@ -590,14 +590,17 @@ class StagedBatchCreateApi(IdempotentPostView):
         request=BatchInputSerializer, responses={202: StagedBatchSerializer}, parameters=[IDEMPOTENCY_HEADER]
     )
     def post(self, request):
-        return super().post(request)
+        response = super().post(request)
+        if response.status_code == status.HTTP_202_ACCEPTED:
+            # An `Idempotency-Key` replay gives back the stored body only: its `Location` comes from that body.
+            response["Location"] = response.data["url"]
+        return response
 
     def handle_post(self, request) -> Response:
         items = batch_events(request.data)
         valid, refused = batch_validate(items)
         batch = event_batch_accept(api_key=request.auth, size=len(items), valid=valid, refused=refused)
-        body = staged_batch_json(request, batch)
-        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+        return Response(staged_batch_json(request, batch), status=status.HTTP_202_ACCEPTED)
 
 
 class StagedBatchDetailApi(APIView):

@@ -357,6 +357,7 @@ def test_staged_batch_retry_with_the_same_idempotency_key_replays_the_same_batch
     assert (first.status_code, again.status_code) == (202, 202)
     assert again.json()["id"] == first.json()["id"]
     assert again["Idempotent-Replayed"] == "true"
+    assert again["Location"] == first["Location"] == first.json()["url"]
     assert EventBatch.objects.count() == 1
 
 
