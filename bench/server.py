@@ -3,14 +3,15 @@
     .venv/bin/python bench/server.py                  # 3 rounds of 5 s per path and side
     BENCH_ROUNDS=5 BENCH_SECONDS=10 .venv/bin/python bench/server.py
 
-Both sides run `config/gunicorn.conf.py` (WEB_CONCURRENCY=4 gthread workers, 4 threads each) with
+Both sides run `config/gunicorn.conf.py` (WEB_CONCURRENCY=4 gthread workers, WEB_THREADS=4 threads each) with
 persistent, health-checked PostgreSQL connections (CONN_MAX_AGE); the application is
 `bin/closeloop web` with `config.settings.production` and its broker configured (Redis, the
 answers' tasks are queued as in production; no worker consumes them during the run). The floor
 (bench/floor) is a bare Django project with the same middleware whose views do one INSERT per
 POST, one SELECT per page and a COPY per batch. wrk (Debian's package) drives both on loopback
 with 16 connections; floor and application rounds alternate, and the medians are compared.
-CPU per request is the gunicorn processes' user+system time over the requests they served.
+CPU per request is the gunicorn processes' user+system time over the requests they served, and then
+PostgreSQL's (every postgres process of the machine: the database shares the two cores).
 
 Databases `cl_production_bench_app` and `cl_production_bench_floor` on BENCH_POSTGRES_URL are
 recreated (BENCH_DB_PREFIX replaces `cl_production_bench`, so two runs can share a server); Redis is
@@ -110,6 +111,7 @@ def common_env(port: int, database: str) -> dict[str, str]:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "WEB_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "4"),
+        "WEB_THREADS": os.environ.get("WEB_THREADS", "4"),
         "CELERY_BROKER_URL": REDIS,
         "PROMETHEUS_MULTIPROC_ROOT": str(WORK / "metrics"),
         "LOG_LEVEL": "WARNING",
@@ -219,6 +221,23 @@ def start(name: str, argv: list[str], env: dict[str, str], port: int) -> subproc
         except OSError:
             time.sleep(0.3)
     raise SystemExit(f"{name} did not start: {(WORK / f'{name}.log').read_text()[-2000:]}")
+
+
+def postgres_cpu_seconds() -> float:
+    """user+system seconds of every PostgreSQL process of this machine (backends, WAL writer, autovacuum...): the
+    database shares the 2 cores with gunicorn, and only one side's server is being driven during a round."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        name, _, rest = text.partition(" (")[2].rpartition(")")
+        if name != "postgres":
+            continue
+        fields = rest.split()
+        total += (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def cpu_seconds(master: int) -> float:
@@ -345,6 +364,7 @@ def wrk(port: int, script: str, master: int, seconds: int, connections: int) -> 
     path = WORK / "script.lua"
     path.write_text(script)
     before = cpu_seconds(master)
+    pg_before = postgres_cpu_seconds()
     out = subprocess.run(
         [
             "wrk",
@@ -363,6 +383,7 @@ def wrk(port: int, script: str, master: int, seconds: int, connections: int) -> 
         timeout=seconds + 60,
     ).stdout
     cpu = cpu_seconds(master) - before
+    pg_cpu = postgres_cpu_seconds() - pg_before
     with open(WORK / "wrk.txt", "a") as log:
         log.write(f"--- port {port}\n{out}\n")
     requests = int(re.search(r"(\d+) requests in", out).group(1))
@@ -373,6 +394,7 @@ def wrk(port: int, script: str, master: int, seconds: int, connections: int) -> 
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p99_ms": float(p99.group(1)) * scale[p99.group(2)],
         "cpu_ms": cpu * 1000 / max(requests, 1),
+        "db_cpu_ms": pg_cpu * 1000 / max(requests, 1),
         "errors": int(errors.group(1)) if errors else 0,
         "requests": requests,
     }
@@ -529,11 +551,11 @@ def report(results) -> int:
     missed = []
     print(
         f"\n{ROUNDS} rounds, medians | path | app req/s | floor req/s | ratio (target) | p99 app/floor ms"
-        " | CPU ms/request app vs floor"
+        " | CPU ms/request app vs floor (gunicorn, then PostgreSQL)"
     )
     for scenario, sides in results.items():
         med = {
-            side: {k: statistics.median(r[k] for r in runs) for k in ("rps", "p99_ms", "cpu_ms")}
+            side: {k: statistics.median(r[k] for r in runs) for k in ("rps", "p99_ms", "cpu_ms", "db_cpu_ms")}
             for side, runs in sides.items()
         }
         errors = {side: sum(r["errors"] for r in runs) for side, runs in sides.items()}
@@ -554,7 +576,8 @@ def report(results) -> int:
             f"{scenario:16} app {med['app']['rps'] * unit:9.0f} {label}  floor {med['floor']['rps'] * unit:9.0f}  "
             f"{ratio:.2f}x ({f'>= {target}x' if target is not None else 'no target'})  "
             f"p99 {med['app']['p99_ms']:.1f}/{med['floor']['p99_ms']:.1f} ms "
-            f"({p99_ratio:.1f}x)  CPU {med['app']['cpu_ms']:.1f} vs {med['floor']['cpu_ms']:.1f} ms  "
+            f"({p99_ratio:.1f}x)  CPU {med['app']['cpu_ms']:.1f} vs {med['floor']['cpu_ms']:.1f} ms, "
+            f"PostgreSQL {med['app']['db_cpu_ms']:.1f} vs {med['floor']['db_cpu_ms']:.1f} ms  "
             f"errors {errors['app']}/{errors['floor']}  {'ok' if ok else 'MISSED'}{recorded or ''}"
         )
     print(json.dumps({"results": results}, indent=None)[:0])
