@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.core.signals import setting_changed
+from django.db.backends.signals import connection_created
 
 
 def _transports_reset(*, setting: str, **kwargs) -> None:
@@ -16,5 +17,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from config import lookups  # noqa: F401  (registers `__any_of`, which the apps above use too)
+        from config.database import prepared_statements_guard
 
+        connection_created.connect(prepared_statements_guard, dispatch_uid="config-prepared-statements-guard")
         setting_changed.connect(_transports_reset, dispatch_uid="notifications-transports-reset")

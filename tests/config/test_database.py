@@ -1,9 +1,12 @@
 """Database connections: persistent and health-checked everywhere; on PostgreSQL, parameters bound by the server and
 statements prepared once a connection has run them a few times, unless a transaction-mode pooler is in front."""
 
-import pytest
-from django.db import connection
+from types import SimpleNamespace
 
+import pytest
+from django.db import NotSupportedError, connection, connections
+
+from config.database import PLAN_CHANGED, close_when_plans_changed, prepared_statements_guard
 from config.settings import base
 from surveys.models import Survey
 
@@ -55,3 +58,59 @@ def test_a_statement_is_prepared_once_a_connection_has_run_it_five_times_on_post
     assert prepared() == []
     assert Survey.objects.filter(pk=survey.pk).values_list("name", flat=True).get() == "Prepared"
     assert len(prepared()) == 1
+
+
+def _connection(vendor: str, options: dict) -> SimpleNamespace:
+    return SimpleNamespace(vendor=vendor, settings_dict={"OPTIONS": options}, execute_wrappers=[])
+
+
+def test_the_guard_wraps_a_preparing_connection_once_and_outermost():
+    preparing = _connection("postgresql", {"server_side_binding": True, "prepare_threshold": 5})
+    preparing.execute_wrappers.append(counting := object())
+
+    prepared_statements_guard(connection=preparing)
+    prepared_statements_guard(connection=preparing)  # the same wrapper reconnected
+
+    assert preparing.execute_wrappers == [close_when_plans_changed, counting]
+
+
+@pytest.mark.parametrize(
+    ("vendor", "options"), [("postgresql", {"prepare_threshold": None}), ("sqlite", {}), ("sqlite", {"timeout": 20})]
+)
+def test_the_guard_leaves_connections_that_prepare_nothing(vendor, options):
+    plain = _connection(vendor, options)
+
+    prepared_statements_guard(connection=plain)
+
+    assert plain.execute_wrappers == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_whose_prepared_statement_a_migration_outdated_is_replaced_when_the_request_ends():
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE prepared_probe (id integer PRIMARY KEY, name varchar(30))")
+        cursor.execute("INSERT INTO prepared_probe VALUES (1, 'kept')")
+
+    def read() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM prepared_probe WHERE id = %s", [1])
+            return cursor.fetchone()[0]
+
+    migrating = connections.create_connection("default")
+    try:
+        assert [read() for _ in range(6)] == ["kept"] * 6  # prepared on the sixth
+        with migrating.cursor() as cursor:
+            cursor.execute("ALTER TABLE prepared_probe ALTER COLUMN name TYPE varchar(64)")
+
+        with pytest.raises(NotSupportedError, match=PLAN_CHANGED):
+            read()
+        connection.close_if_unusable_or_obsolete()  # what the end of a request or a task runs
+
+        assert connection.connection is None
+        assert read() == "kept"
+    finally:
+        with migrating.cursor() as cursor:
+            cursor.execute("DROP TABLE prepared_probe")
+        migrating.close()
