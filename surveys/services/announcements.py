@@ -29,7 +29,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from surveys.models import Response, ResponseAnnouncement
-from surveys.services.rows import rows_insert
+from surveys.services.rows import row_insert_linked, rows_insert
 from surveys.signals import response_submitted
 
 logger = logging.getLogger(__name__)
@@ -44,6 +44,18 @@ HAND_OVER_BATCH = 200
 def response_announcement_add(*, response: Response, created: bool, changed: tuple[str, ...] = ()) -> None:
     """Record, in the caller's transaction, that this answer must be announced; a worker does it after commit."""
     [announcement] = rows_insert([ResponseAnnouncement(response=response, created=created, changed=list(changed))])
+    _hand_over_on_commit(announcement)
+
+
+def response_create_announced(*, response: Response) -> None:
+    """Insert a new answer with its announcement (as `response_announcement_add` records it) in one statement:
+    every first answer of the respondent page writes both, and a round trip was a tenth of the database's work."""
+    announcement = ResponseAnnouncement(created=True, changed=[])
+    row_insert_linked(response, announcement, link="response")
+    _hand_over_on_commit(announcement)
+
+
+def _hand_over_on_commit(announcement: ResponseAnnouncement) -> None:
     # Robust: with the broker down the answer is still saved and the customer thanked; the beat job announces it.
     transaction.on_commit(lambda: _hand_over(announcement.pk), robust=True)
 

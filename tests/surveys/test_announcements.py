@@ -13,11 +13,12 @@ from django.utils import timezone
 from feedback.models import FollowUp
 from insights.rollups import full_score_rollup_rows, stored_score_rollup_rows
 from integrations.models import WebhookDelivery, WebhookSubscription
-from surveys.models import ResponseAnnouncement
+from surveys.models import Response, ResponseAnnouncement
 from surveys.services.announcements import (
     AnnouncementHandOver,
     response_announcement_process,
     response_announcements_sweep,
+    response_create_announced,
 )
 from surveys.services.responses import response_comment, response_submit
 from surveys.signals import response_submitted
@@ -234,3 +235,40 @@ def test_with_a_broker_the_answer_is_handed_over_after_commit_and_not_sent_by_th
     announcements.hand_over.stop()
 
     assert sent == [[ResponseAnnouncement.objects.get().pk]]
+
+
+def test_a_new_answer_and_its_announcement_go_in_together_and_are_handed_over_after_commit(
+    django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    from django.db import connection
+
+    invitation = InvitationFactory(survey=SurveyFactory(kind="nps"))
+    confirmed = timezone.now()
+    response = Response(
+        invitation=invitation,
+        survey_id=invitation.survey_id,
+        contact_id=invitation.contact_id,
+        score=4,
+        confirmed_at=confirmed,
+        browser_hash="ab" * 32,
+    )
+
+    with (
+        django_assert_num_queries(1 if connection.vendor == "postgresql" else 2),
+        django_capture_on_commit_callbacks() as hand_overs,
+    ):
+        response_create_announced(response=response)
+
+    stored = Response.objects.get()
+    announcement = ResponseAnnouncement.objects.get()
+    assert (stored.pk, stored.invitation_id, stored.score, stored.confirmed_at) == (
+        response.pk,
+        invitation.pk,
+        4,
+        confirmed,
+    )
+    assert (stored.browser_hash, stored.tags, stored.held_reason) == ("ab" * 32, [], "")
+    assert (announcement.response_id, announcement.created, announcement.changed) == (response.pk, True, [])
+    assert (announcement.attempts, announcement.announced_at) == (0, None)
+    assert announcement.created_at is not None
+    assert len(hand_overs) == 1
